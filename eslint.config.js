@@ -1,0 +1,22 @@
+// Lint: ESLint's recommended rules and typescript-eslint's (syntax-only, fast on two cores). Library code never
+// prints: `no-console` is an error outside the CLI, tests, benchmarks and test helpers.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "bench/results/**", "coverage/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly", URL: "readonly", performance: "readonly", WebAssembly: "readonly" } },
+    rules: {
+      "no-console": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "no-constant-condition": ["error", { checkLoops: false }],
+    },
+  },
+  {
+    files: ["src/cli/**", "bench/**", "bin/**", "src/**/*.test.ts", "src/testing/**", "src/**/testing/**"],
+    rules: { "no-console": "off" },
+  },
+);

@@ -1,0 +1,9 @@
+// Public names of the detection stage: locality frame counts, per-trace scores, live stream scoring with alarms,
+// thresholds calibrated on normal data, and ensembles of detectors.
+
+export * from "./alarm.js";
+export * from "./ensemble.js";
+export * from "./localityFrame.js";
+export * from "./streamScorer.js";
+export * from "./threshold.js";
+export * from "./traceScore.js";

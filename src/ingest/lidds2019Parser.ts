@@ -1,0 +1,191 @@
+// The LID-DS 2019 recording format (Grimmer et al., "A Modern and Sophisticated Host Based Intrusion Detection
+// Data Set", D-A-CH Security 2019): one `<recording>.txt` per run, sysdig text with one event per line,
+//   <event_number> <HH:MM:SS.nnnnnnnnn> <cpu> <user_id> <process_name> <tid> <direction> <syscall> [args...]
+//   36587 00:15:56.976976340 6 999 mysqld 1 > write fd=36(<4t>172.17.0.1:37032->172.17.0.13:3306) size=11
+// (field order as LID-DS's own 2019 loader and its test lines read it; the direction comes BEFORE the syscall
+// here, after it in 2021). Scheduler `switch` events, which LID-DS's loader drops, are sysdig meta events and
+// never calls (sysdigCalls.ts). Enter/exit events become one call each, per thread, exactly as in 2021.
+//
+// Time: the 2019 text carries only the time of day, no date. Calls are timed in seconds since the first event of
+// the file (the recording start), which is also the clock of runs.csv's exploit_start_time (seconds after the
+// recording began), so LID-DS 2019 attack times compare directly. A time of day more than 12 hours below the
+// previous one is taken as a wrap past midnight.
+
+import {
+  badLine,
+  LineSplitter,
+  lineError,
+  type ParserOptions,
+  type TraceFormat,
+  type TraceParser,
+} from "./format.js";
+import { parseTid, sniffLines } from "./liddsParser.js";
+import { isEventName, SysdigCallAssembler, type SysdigCallOptions } from "./sysdigCalls.js";
+
+const SP = 32;
+const DAY = 86_400;
+const MAX_FIELDS_SCANNED = 64;
+
+/** Creates a LID-DS 2019 parser; `calls` chooses how enter/exit events count (see sysdigCalls.ts). */
+export function createLidds2019Parser(options: ParserOptions, calls: SysdigCallOptions = {}): TraceParser {
+  const assembler = new SysdigCallAssembler(options.vocab, options.sink, options.keepArgs === true, calls);
+  const file = options.file;
+  let first = Number.NaN;
+  let lastTod = Number.NaN;
+  let dayOffset = 0;
+  const onLine = (bytes: Uint8Array, start: number, end: number, line: number): void => {
+    while (end > start && bytes[end - 1] === SP) end--;
+    if (end === start) return;
+    const col = parseLine(bytes, start, end);
+    if (col > 0) badLine(options, lineError(file, line, col, errorMessage, bytes, start, end));
+  };
+  // Parses one line (trailing spaces removed) into the assembler; returns 0, or the 1-based column of an error
+  // whose message it leaves in errorMessage.
+  let errorMessage = "";
+  const fail = (column: number, message: string): number => {
+    errorMessage = message;
+    return column;
+  };
+  const parseLine = (bytes: Uint8Array, start: number, end: number): number => {
+    // <event_number>
+    let i = start;
+    while (i < end && bytes[i]! >= 48 && bytes[i]! <= 57) i++;
+    if (i === start || i - start > 20 || i >= end || bytes[i] !== SP)
+      return fail(1, "expected an event number");
+
+    // <HH:MM:SS.fraction>
+    i = skipSpaces(bytes, i, end);
+    const timeStart = i;
+    const tod = timeOfDay(bytes, i, tokenEnd(bytes, i, end));
+    if (Number.isNaN(tod)) return fail(timeStart - start + 1, "expected a time of day HH:MM:SS.nnnnnnnnn");
+    i = tokenEnd(bytes, i, end);
+
+    // <cpu> <user_id>
+    i = skipSpaces(bytes, i, end);
+    const cpuStart = i;
+    i = tokenEnd(bytes, i, end);
+    if (i === cpuStart || parseTid(bytes, cpuStart, i) < 0)
+      return fail(cpuStart - start + 1, "expected a cpu number");
+    i = skipSpaces(bytes, i, end);
+    const uidStart = i;
+    i = tokenEnd(bytes, i, end);
+    if (i === uidStart) return fail(uidStart - start + 1, "expected a user id");
+
+    // <process_name ...> <tid> <direction> <syscall>: the first lone direction token after a name and a tid.
+    const nameStart = skipSpaces(bytes, i, end);
+    let prevS = -1;
+    let prevE = -1;
+    let dirAt = -1;
+    let fields = 0;
+    let p = nameStart;
+    while (p < end && fields < MAX_FIELDS_SCANNED) {
+      const s = p;
+      const e = tokenEnd(bytes, s, end);
+      if (e - s === 1 && (bytes[s] === 62 || bytes[s] === 60) && prevS > nameStart) {
+        dirAt = s;
+        break;
+      }
+      prevS = s;
+      prevE = e;
+      fields++;
+      p = skipSpaces(bytes, e, end);
+    }
+    if (dirAt < 0)
+      return fail(nameStart - start + 1, "expected `<process_name> <tid> <direction> <syscall>`");
+    const tid = parseTid(bytes, prevS, prevE);
+    if (tid < 0) return fail(prevS - start + 1, "expected a thread id");
+    const sysStart = skipSpaces(bytes, dirAt + 1, end);
+    const sysEnd = tokenEnd(bytes, sysStart, end);
+    if (!isEventName(bytes, sysStart, sysEnd)) return fail(sysStart - start + 1, "expected a syscall name");
+    let commEnd = prevS;
+    while (commEnd > nameStart && bytes[commEnd - 1] === SP) commEnd--;
+
+    if (Number.isNaN(first)) {
+      first = tod;
+    } else if (tod < lastTod - DAY / 2) {
+      dayOffset += DAY;
+    }
+    lastTod = tod;
+    const time = tod + dayOffset - first;
+    const argsStart = skipSpaces(bytes, sysEnd, end);
+    assembler.event(
+      bytes,
+      tid,
+      nameStart,
+      commEnd,
+      sysStart,
+      sysEnd,
+      bytes[dirAt] === 62,
+      time,
+      argsStart,
+      end,
+    );
+    return 0;
+  };
+  const splitter = new LineSplitter(file, onLine, options.maxLineBytes);
+  return {
+    write(chunk: Uint8Array): void {
+      splitter.write(chunk);
+    },
+    end(): void {
+      splitter.end();
+      assembler.finish();
+    },
+  };
+}
+
+/** Seconds since midnight from `HH:MM:SS` with an optional `.fraction` of up to 9 digits; NaN if malformed. */
+function timeOfDay(bytes: Uint8Array, start: number, end: number): number {
+  const len = end - start;
+  if (len < 8 || len > 18 || bytes[start + 2] !== 58 || bytes[start + 5] !== 58) return Number.NaN;
+  const h = twoDigits(bytes, start);
+  const m = twoDigits(bytes, start + 3);
+  const s = twoDigits(bytes, start + 6);
+  if (h < 0 || m < 0 || s < 0 || h > 23 || m > 59 || s > 60) return Number.NaN;
+  let frac = 0;
+  if (len > 8) {
+    if (bytes[start + 8] !== 46 || len === 9) return Number.NaN;
+    let scale = 1;
+    for (let k = start + 9; k < end; k++) {
+      const c = bytes[k]!;
+      if (c < 48 || c > 57) return Number.NaN;
+      frac = frac * 10 + (c - 48);
+      scale *= 10;
+    }
+    frac /= scale;
+  }
+  return h * 3600 + m * 60 + s + frac;
+}
+
+function twoDigits(bytes: Uint8Array, at: number): number {
+  const a = bytes[at]! - 48;
+  const b = bytes[at + 1]! - 48;
+  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
+  return a * 10 + b;
+}
+
+function skipSpaces(bytes: Uint8Array, i: number, end: number): number {
+  while (i < end && bytes[i] === SP) i++;
+  return i;
+}
+
+function tokenEnd(bytes: Uint8Array, i: number, end: number): number {
+  while (i < end && bytes[i] !== SP) i++;
+  return i;
+}
+
+const LINE_2019 =
+  /^\d{1,20} +\d\d:\d\d:\d\d(?:\.\d{1,9})? +\d{1,10} +\S+ +.+? +\d{1,10} +[<>] +(?:[A-Za-z0-9_]{1,64}|<NA>)(?: |$)/;
+
+export const lidds2019Format: TraceFormat = {
+  name: "lidds2019",
+  description:
+    "LID-DS 2019 sysdig text (.txt): <n> <HH:MM:SS.ns> <cpu> <uid> <comm> <tid> <dir> <syscall> [args]",
+  sniff(head: Uint8Array, path: string): number {
+    const score = sniffLines(head, LINE_2019);
+    return score > 0 && path.endsWith(".txt") ? 0.95 : score;
+  },
+  createParser(options: ParserOptions): TraceParser {
+    return createLidds2019Parser(options);
+  },
+};

@@ -1,0 +1,198 @@
+// Reading traces end to end: inputs (files, folders, archives) -> format detection -> parser -> sink, with each
+// source labelled by its dataset layout. This is the pipeline every command shares (inspect, convert, train,
+// score, eval), so that a format or a layout added here works everywhere.
+
+import { HomeostatError, type ParseError } from "../errors.js";
+import type { Vocabulary } from "../syscalls/vocabulary.js";
+import { adfaSourceInfo } from "./adfaLayout.js";
+import type { EventSink, SourceInfo } from "./event.js";
+import { type FormatName, FORMAT_NAMES, type TraceFormat } from "./format.js";
+import { FORMATS, formatByName } from "./formats.js";
+import { type InputEntry, type InputLimits, listInputs, type SkippedInput } from "./inputs.js";
+import { liddsSourceInfo } from "./liddsLayout.js";
+import { assignLidds2019Splits, type LiddsRecordingMeta, parseLidds2019RunsCsv, parseLidds2021RecordingJson } from "./liddsMetadata.js";
+import { createBinaryTraceParser } from "./binaryTrace.js";
+import { pidFromStraceFileName } from "./straceParser.js";
+
+/** Bytes looked at to recognise a format. */
+const SNIFF_BYTES = 64 * 1024;
+
+export interface ReadOptions {
+  vocab: Vocabulary;
+  sink: EventSink;
+  /** Force a format instead of detecting it per entry. */
+  format?: FormatName;
+  lenient?: boolean;
+  keepArgs?: boolean;
+  maxLineBytes?: number;
+  limits?: Partial<InputLimits>;
+  /** A path deliberately not read (documentation, an archive already extracted beside it). */
+  onSkipInput?: (skipped: SkippedInput) => void;
+  /** A malformed line skipped in lenient mode. */
+  onSkipLine?: (err: ParseError) => void;
+  /** After each entry: progress for a progress bar. */
+  onProgress?: (progress: ReadProgress) => void;
+}
+
+export interface ReadProgress {
+  entries: number;
+  bytes: number;
+  path: string;
+}
+
+export interface ReadReport {
+  entries: number;
+  bytes: number;
+  skippedLines: number;
+  skippedInputs: SkippedInput[];
+  /** Entries read per format. */
+  formats: Partial<Record<FormatName, number>>;
+}
+
+export function isFormatName(s: string): s is FormatName {
+  return (FORMAT_NAMES as readonly string[]).includes(s);
+}
+
+/** Picks the most likely format for an entry from its first bytes and name. */
+export function detectFormat(head: Uint8Array, path: string): TraceFormat | undefined {
+  let best: TraceFormat | undefined;
+  let bestScore = 0;
+  for (const f of FORMATS) {
+    let s = 0;
+    try {
+      s = f.sniff(head, path);
+    } catch {
+      s = 0;
+    }
+    if (s > bestScore) {
+      best = f;
+      bestScore = s;
+    }
+  }
+  return bestScore >= 0.5 ? best : undefined;
+}
+
+/** Reads every trace in `paths` into `options.sink`. */
+export async function readTraces(paths: readonly string[], options: ReadOptions): Promise<ReadReport> {
+  const report: ReadReport = { entries: 0, bytes: 0, skippedLines: 0, skippedInputs: [], formats: {} };
+  const forced = options.format === undefined ? undefined : formatByName(options.format);
+  const inputs = listInputs(paths, {
+    limits: options.limits ?? {},
+    onSkip: (s) => {
+      report.skippedInputs.push(s);
+      options.onSkipInput?.(s);
+    },
+  });
+  for await (const entry of inputs) {
+    const bytes = await readEntry(entry, forced, options, report);
+    report.entries++;
+    report.bytes += bytes;
+    options.onProgress?.({ entries: report.entries, bytes: report.bytes, path: entry.path });
+  }
+  return report;
+}
+
+async function readEntry(
+  entry: InputEntry,
+  forced: TraceFormat | undefined,
+  options: ReadOptions,
+  report: ReadReport,
+): Promise<number> {
+  const iterator = entry.open()[Symbol.asyncIterator]();
+  // Collect the head for sniffing without copying more than needed.
+  const headChunks: Uint8Array[] = [];
+  let headLen = 0;
+  let done = false;
+  while (headLen < SNIFF_BYTES) {
+    const r = await iterator.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    headChunks.push(r.value);
+    headLen += r.value.length;
+  }
+  let bytes = headLen;
+  if (headLen === 0) {
+    if (options.lenient) {
+      report.skippedInputs.push({ path: entry.path, reason: "empty file" });
+      return 0;
+    }
+    throw new HomeostatError("E_FORMAT", "empty file: no system calls to read", { file: entry.path });
+  }
+  const head = headChunks.length === 1 ? headChunks[0]! : Buffer.concat(headChunks);
+  const format = forced ?? detectFormat(head.subarray(0, SNIFF_BYTES), entry.path);
+  if (format === undefined) {
+    if (options.lenient && !entry.explicit) {
+      report.skippedInputs.push({ path: entry.path, reason: "not a recognised trace format" });
+      await iterator.return?.();
+      return bytes;
+    }
+    throw new HomeostatError(
+      "E_FORMAT",
+      `not a recognised trace format (expected one of ${FORMAT_NAMES.join(", ")}; force one with --format)`,
+      { file: entry.path },
+    );
+  }
+  report.formats[format.name] = (report.formats[format.name] ?? 0) + 1;
+  const source: SourceInfo = { path: entry.path, format: format.name, ...layoutInfo(entry, format.name) };
+  const base = entry.parts[entry.parts.length - 1] ?? entry.path;
+  const defaultStream = format.name === "strace" ? pidFromStraceFileName(base) : undefined;
+  // homeostat's own files carry their sources (with labels) inside: the parser brackets them itself.
+  const own = format.name === "homeostat";
+  const parserOptions = {
+    file: entry.path,
+    vocab: options.vocab,
+    sink: options.sink,
+    lenient: options.lenient ?? false,
+    keepArgs: options.keepArgs ?? false,
+    ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
+    ...(defaultStream !== undefined ? { defaultStream } : {}),
+    onSkip: (err: ParseError) => {
+      report.skippedLines++;
+      options.onSkipLine?.(err);
+    },
+  };
+  const parser = own
+    ? createBinaryTraceParser({ ...parserOptions, bracketSources: true })
+    : format.createParser(parserOptions);
+  if (!own) options.sink.beginSource(source);
+  parser.write(head);
+  if (!done) {
+    for (;;) {
+      const r = await iterator.next();
+      if (r.done) break;
+      bytes += r.value.length;
+      parser.write(r.value);
+    }
+  }
+  parser.end();
+  if (!own) options.sink.endSource();
+  return bytes;
+}
+
+// A scenario's runs.csv labels all its recordings: parse it once per file, not once per recording.
+let runsCache: { path: string; byName: Map<string, LiddsRecordingMeta> } | undefined;
+
+function lidds2019Meta(entry: InputEntry): LiddsRecordingMeta | undefined {
+  const csv = entry.runsCsv;
+  if (csv === undefined) return undefined;
+  if (runsCache === undefined || runsCache.path !== csv.path) {
+    const metas = assignLidds2019Splits(parseLidds2019RunsCsv(csv.text, csv.path));
+    const byName = new Map<string, LiddsRecordingMeta>();
+    for (const m of metas) if (m.name !== undefined) byName.set(m.name, m);
+    runsCache = { path: csv.path, byName };
+  }
+  const base = entry.parts[entry.parts.length - 1] ?? "";
+  return runsCache.byName.get(base.replace(/\.[^.]*$/, ""));
+}
+
+/** Labels from the dataset layout the entry sits in. */
+function layoutInfo(entry: InputEntry, format: FormatName): Partial<SourceInfo> {
+  if (format === "lidds2021") {
+    const meta = entry.sidecar ? parseLidds2021RecordingJson(entry.sidecar.text, entry.sidecar.path) : undefined;
+    return liddsSourceInfo(entry.parts, meta) ?? {};
+  }
+  if (format === "lidds2019") return liddsSourceInfo(entry.parts, lidds2019Meta(entry)) ?? {};
+  return adfaSourceInfo(entry.parts) ?? {};
+}

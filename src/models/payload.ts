@@ -1,0 +1,167 @@
+// Little-endian byte writer and reader for detector payloads (the bytes `Detector.serialize` returns and
+// `DetectorFactory.deserialize` reads). The reader never reads past the end: a short or malformed payload is a
+// typed E_MODEL error naming the model kind, not a RangeError.
+
+import { HomeostatError } from "../errors.js";
+
+export class PayloadWriter {
+  private bytes = new Uint8Array(256);
+  private view = new DataView(this.bytes.buffer);
+  private used = 0;
+
+  private reserve(n: number): void {
+    if (this.used + n <= this.bytes.length) return;
+    const next = new Uint8Array(Math.max(this.bytes.length * 2, this.used + n));
+    next.set(this.bytes.subarray(0, this.used));
+    this.bytes = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  u8(v: number): this {
+    this.reserve(1);
+    this.view.setUint8(this.used, v);
+    this.used += 1;
+    return this;
+  }
+
+  u16(v: number): this {
+    this.reserve(2);
+    this.view.setUint16(this.used, v, true);
+    this.used += 2;
+    return this;
+  }
+
+  u32(v: number): this {
+    this.reserve(4);
+    this.view.setUint32(this.used, v, true);
+    this.used += 4;
+    return this;
+  }
+
+  i32(v: number): this {
+    this.reserve(4);
+    this.view.setInt32(this.used, v, true);
+    this.used += 4;
+    return this;
+  }
+
+  f64(v: number): this {
+    this.reserve(8);
+    this.view.setFloat64(this.used, v, true);
+    this.used += 8;
+    return this;
+  }
+
+  u16s(values: Uint16Array): this {
+    this.reserve(values.length * 2);
+    for (let i = 0; i < values.length; i++) this.view.setUint16(this.used + i * 2, values[i]!, true);
+    this.used += values.length * 2;
+    return this;
+  }
+
+  u32s(values: Uint32Array): this {
+    this.reserve(values.length * 4);
+    for (let i = 0; i < values.length; i++) this.view.setUint32(this.used + i * 4, values[i]!, true);
+    this.used += values.length * 4;
+    return this;
+  }
+
+  raw(values: Uint8Array): this {
+    this.reserve(values.length);
+    this.bytes.set(values, this.used);
+    this.used += values.length;
+    return this;
+  }
+
+  finish(): Uint8Array {
+    return this.bytes.slice(0, this.used);
+  }
+}
+
+export class PayloadReader {
+  private readonly view: DataView;
+  private at = 0;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly kind: string,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** A typed error about this payload. */
+  fail(message: string): HomeostatError {
+    return new HomeostatError("E_MODEL", `corrupt ${this.kind} model payload: ${message}`);
+  }
+
+  private need(n: number): number {
+    if (!Number.isSafeInteger(n) || n < 0 || this.at + n > this.bytes.length) {
+      throw this.fail(`truncated at byte ${this.at} (needs ${n} more of ${this.bytes.length})`);
+    }
+    const at = this.at;
+    this.at += n;
+    return at;
+  }
+
+  u8(): number {
+    return this.view.getUint8(this.need(1));
+  }
+
+  u16(): number {
+    return this.view.getUint16(this.need(2), true);
+  }
+
+  u32(): number {
+    return this.view.getUint32(this.need(4), true);
+  }
+
+  i32(): number {
+    return this.view.getInt32(this.need(4), true);
+  }
+
+  f64(): number {
+    return this.view.getFloat64(this.need(8), true);
+  }
+
+  /** A count of calls or traces: a non-negative safe integer. */
+  count(what: string): number {
+    const v = this.f64();
+    if (!Number.isSafeInteger(v) || v < 0) throw this.fail(`${what} is not a count (${v})`);
+    return v;
+  }
+
+  u16s(n: number): Uint16Array {
+    const at = this.need(n * 2);
+    const out = new Uint16Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.view.getUint16(at + i * 2, true);
+    return out;
+  }
+
+  u32s(n: number): Uint32Array {
+    const at = this.need(n * 4);
+    const out = new Uint32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.view.getUint32(at + i * 4, true);
+    return out;
+  }
+
+  raw(n: number): Uint8Array {
+    const at = this.need(n);
+    return this.bytes.slice(at, at + n);
+  }
+
+  /** Throws unless every byte was read: trailing bytes mean a different layout. */
+  end(): void {
+    if (this.at !== this.bytes.length)
+      throw this.fail(`${this.bytes.length - this.at} unexpected trailing bytes`);
+  }
+}
+
+/**
+ * Reads the prelude stide and lookahead payloads share: a version byte, then trained calls and traces. Each model
+ * keeps its own version number, so one can change its layout without the other.
+ */
+export function readTrainingPrelude(r: PayloadReader, version: number): { calls: number; traces: number } {
+  const v = r.u8();
+  if (v !== version) throw r.fail(`payload version ${v} is not ${version}`);
+  return { calls: r.count("trained calls"), traces: r.count("trained traces") };
+}
