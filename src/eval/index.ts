@@ -11,3 +11,7 @@ export * from "./kfold.js";
 export * from "./metricJson.js";
 export * from "./operatingPoints.js";
 export * from "./roc.js";
+export * from "./evalResult.js";
+export * from "./experiment.js";
+export * from "./protocol.js";
+export * from "./ksKfold.js";

@@ -1,0 +1,146 @@
+// The supervised protocol of the KS bigram classifier (Bushouse, "Characterization of system calls", Sandia; see
+// src/models/ksBigram.ts): stratified k-fold cross-validation over labelled traces. Each fold trains the
+// classifier on the other folds' normal and attack traces and classifies its own; the report has one row per fold
+// and the pooled total, with the seed paper's columns (n, TP, FN, FP, TN, precision, recall), plus the threshold-
+// free figures of the pooled out-of-fold scores (ROC/AUC), so that the supervised method sits in the same table as
+// the one-class detectors.
+
+import { HomeostatError } from "../errors.js";
+import { KsBigramClassifier, type TraceLabel } from "../models/ksBigram.js";
+import { confusionAt, confusionOfPredictions, confusionRates } from "./confusion.js";
+import type { EvalUnit } from "./experiment.js";
+import type { AttackTypeResult, KfoldRow, ModelResult } from "./evalResult.js";
+import { stratifiedKFold } from "./kfold.js";
+import { detectionAtFalseAlarm, falseAlarmAtDetection, STANDARD_DETECTION_RATE, STANDARD_FALSE_ALARM_RATES } from "./operatingPoints.js";
+import { aucOfCounts, rocCounts, rocFromCounts } from "./roc.js";
+import { histogram } from "./experiment.js";
+import { summarizeDelays } from "./detectionDelay.js";
+
+export interface KsKfoldOptions {
+  k: number;
+  seed: number;
+  /** id -> category symbol, and the number of symbols (src/syscalls categoryLookup, CATEGORY_COUNT). */
+  lookup: Uint8Array | Uint16Array;
+  symbols: number;
+  /** ksbigram options (models, k closest, scale, clip, ...). */
+  classifier?: Partial<Record<string, number | string | boolean>>;
+}
+
+export interface KsKfoldResult {
+  rows: KfoldRow[];
+  total: KfoldRow;
+  model: ModelResult;
+}
+
+function row(fold: number, truth: number[], predicted: number[]): KfoldRow {
+  const c = confusionOfPredictions(truth, predicted);
+  const r = confusionRates(c);
+  return { fold, n: truth.length, ...c, precision: r.precision, recall: r.recall };
+}
+
+/** Runs the k folds over single-trace units (each unit's streams are joined in order). */
+export function runKsKfold(units: readonly EvalUnit[], options: KsKfoldOptions): KsKfoldResult {
+  const traces = units.map((u) => joinTraces(u));
+  const labels = units.map((u) => (u.attack ? 1 : 0));
+  if (!labels.includes(0) || !labels.includes(1)) {
+    throw new HomeostatError("E_USAGE", "the KS k-fold protocol needs both normal and attack traces");
+  }
+  const folds = stratifiedKFold(labels, options.k, options.seed);
+  const scores = new Float64Array(units.length);
+  const predicted = new Array<number>(units.length).fill(0);
+  const rows: KfoldRow[] = [];
+  let trainSeconds = 0;
+  let scoreSeconds = 0;
+  let profileBytes = 0;
+  let memoryBytes = 0;
+  folds.forEach((fold, f) => {
+    const cls = new KsBigramClassifier(options.lookup, options.symbols, options.classifier ?? {});
+    const trainTraces = Array.from(fold.train, (i) => traces[i]!);
+    const trainLabels = Array.from(fold.train, (i): TraceLabel => (labels[i] === 1 ? "attack" : "normal"));
+    let t0 = performance.now();
+    cls.train(trainTraces, trainLabels);
+    trainSeconds += (performance.now() - t0) / 1000;
+    profileBytes = Math.max(profileBytes, cls.serialize().length);
+    memoryBytes = Math.max(memoryBytes, cls.memoryBytes());
+    t0 = performance.now();
+    for (const i of fold.test) {
+      const c = cls.classify(traces[i]!);
+      scores[i] = c.score;
+      predicted[i] = c.label === "attack" ? 1 : 0;
+    }
+    scoreSeconds += (performance.now() - t0) / 1000;
+    rows.push(row(f + 1, Array.from(fold.test, (i) => labels[i]!), Array.from(fold.test, (i) => predicted[i]!)));
+  });
+  const total = row(0, labels, predicted);
+
+  const neg: number[] = [];
+  const pos: number[] = [];
+  const byType = new Map<string, { scores: number[]; detected: number }>();
+  units.forEach((u, i) => {
+    if (!u.attack) neg.push(scores[i]!);
+    else {
+      pos.push(scores[i]!);
+      const t = u.attackType ?? "attack";
+      const g = byType.get(t) ?? { scores: [], detected: 0 };
+      g.scores.push(scores[i]!);
+      if (predicted[i] === 1) g.detected++;
+      byType.set(t, g);
+    }
+  });
+  const counts = rocCounts(neg, pos);
+  const curve = rocFromCounts(counts, { maxPoints: 300 });
+  // The classifier's own decision is score > 0 (closer to the malicious models): the same rule as a threshold 0.
+  const confusion = confusionAt(neg, pos, 0);
+  const calls = traces.reduce((a, t) => a + t.length, 0);
+  const perAttack: AttackTypeResult[] = [...byType.entries()]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([type, g]) => ({
+      type,
+      traces: g.scores.length,
+      detected: g.detected,
+      detectionRate: g.detected / g.scores.length,
+      auc: aucOfCounts(rocCounts(neg, g.scores)),
+    }));
+  const point = (p: { target: number; threshold: number; fpr: number; tpr: number }) => ({
+    target: p.target,
+    threshold: p.threshold,
+    fpr: p.fpr,
+    tpr: p.tpr,
+  });
+  const model: ModelResult = {
+    name: "ksbigram",
+    kind: "ksbigram",
+    options: { folds: options.k, ...(options.classifier ?? {}) } as Record<string, number | string | boolean>,
+    score: "meanD(benign) - meanD(malicious)",
+    auc: curve.auc,
+    dr_at_far: STANDARD_FALSE_ALARM_RATES.map((f) => point(detectionAtFalseAlarm(counts, f))),
+    far_at_dr90: point(falseAlarmAtDetection(counts, STANDARD_DETECTION_RATE)),
+    roc: curve.points.map((p) => ({ fpr: p.fpr, tpr: p.tpr, threshold: p.threshold })),
+    threshold: 0,
+    confusion,
+    rates: confusionRates(confusion),
+    per_attack: perAttack,
+    distribution: histogram(neg, pos, 30),
+    delay: summarizeDelays([]),
+    cost: {
+      trainSeconds,
+      scoreSeconds,
+      callsPerSecond: scoreSeconds > 0 ? calls / scoreSeconds : Number.NaN,
+      profileBytes,
+      memoryBytes,
+    },
+  };
+  return { rows, total, model };
+}
+
+function joinTraces(u: EvalUnit): Uint16Array {
+  if (u.traces.length === 1) return u.traces[0]!.calls;
+  const n = u.traces.reduce((a, t) => a + t.calls.length, 0);
+  const out = new Uint16Array(n);
+  let at = 0;
+  for (const t of u.traces) {
+    out.set(t.calls, at);
+    at += t.calls.length;
+  }
+  return out;
+}

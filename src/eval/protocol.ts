@@ -1,0 +1,120 @@
+// Evaluation protocols: how loaded traces become an experiment's training traces, calibration units and test
+// units. A unit is one source (a trace file, or a recording with all its threads), as src/eval/experiment.ts
+// explains.
+//
+// - ADFA-LD (Creech & Hu 2013): train on Training_Data_Master only; test on Validation_Data_Master (normal) and
+//   Attack_Data_Master (attacks, typed by folder).
+// - LID-DS (Grimmer et al. 2019, 2021): train on the training recordings, calibrate the threshold on the validation
+//   recordings (normal, as LID-DS sets its threshold to the largest validation score), test on the test recordings,
+//   normal and normal_and_attack, with each recording's attack time from its metadata.
+// - Generic: --train, --normal and --attack [TYPE=]PATH groups.
+// Where the data has no separate normal calibration set (ADFA-LD, generic), a seeded share of the normal test
+// units calibrates the threshold; those units are left out of every figure taken at that threshold.
+
+import { HomeostatError } from "../errors.js";
+import type { Trace } from "../ingest/traceCollector.js";
+import { SeededRandom } from "../models/random.js";
+import type { EvalUnit, ExperimentData } from "./experiment.js";
+
+/** Default share of normal test units held out to calibrate thresholds when there is no validation split. */
+export const DEFAULT_CALIBRATION_SHARE = 0.2;
+
+/** One unit per source, its streams in order of appearance. */
+export function unitsOfTraces(
+  traces: readonly Trace[],
+  label: { attack: boolean; attackType?: string } | "from-source",
+): EvalUnit[] {
+  const bySource = new Map<string, EvalUnit>();
+  for (const t of traces) {
+    const key = t.source.path;
+    let unit = bySource.get(key);
+    if (unit === undefined) {
+      const attack = label === "from-source" ? t.source.label === "attack" : label.attack;
+      const type = label === "from-source" ? t.source.attackType : label.attackType;
+      unit = {
+        name: key,
+        traces: [],
+        attack,
+        ...(attack ? { attackType: type ?? "attack" } : {}),
+        ...(attack && t.source.attackTime !== undefined ? { attackTime: t.source.attackTime } : {}),
+      };
+      bySource.set(key, unit);
+    }
+    unit.traces.push(t.times !== undefined ? { calls: t.calls, times: t.times } : { calls: t.calls });
+  }
+  return [...bySource.values()];
+}
+
+/** A seeded share (at least one) of the normal units, for calibration. */
+export function holdOutCalibration(units: readonly EvalUnit[], share: number, seed: number): EvalUnit[] {
+  if (!(share > 0 && share < 1)) {
+    throw new HomeostatError("E_USAGE", `the calibration share must be in (0, 1), got ${share}`);
+  }
+  const normal = units.filter((u) => !u.attack);
+  if (normal.length < 2) {
+    throw new HomeostatError("E_USAGE", `need at least 2 normal test traces to hold some out for calibration`);
+  }
+  const rng = new SeededRandom(seed);
+  const order = normal.slice();
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.nextInt(i + 1);
+    const tmp = order[i]!;
+    order[i] = order[j]!;
+    order[j] = tmp;
+  }
+  const n = Math.min(normal.length - 1, Math.max(1, Math.round(share * normal.length)));
+  return order.slice(0, n);
+}
+
+function splitOf(t: Trace): string {
+  return t.source.split ?? "";
+}
+
+/** ADFA-LD's standard protocol from traces loaded from its folder or archive. */
+export function adfaExperiment(traces: readonly Trace[], seed: number, share = DEFAULT_CALIBRATION_SHARE): ExperimentData {
+  const train = traces.filter((t) => splitOf(t) === "training").map((t) => t.calls);
+  const normal = unitsOfTraces(traces.filter((t) => splitOf(t) === "validation"), { attack: false });
+  const attack = unitsOfTraces(traces.filter((t) => splitOf(t) === "attack"), "from-source");
+  if (train.length === 0 || normal.length === 0 || attack.length === 0) {
+    throw new HomeostatError(
+      "E_FORMAT",
+      `not an ADFA-LD tree: found ${train.length} training, ${normal.length} validation and ${attack.length} attack ` +
+        "traces (expected Training_Data_Master, Validation_Data_Master and Attack_Data_Master)",
+    );
+  }
+  const test = [...normal, ...attack];
+  return { train, calibration: holdOutCalibration(test, share, seed), test };
+}
+
+/** LID-DS's scenario protocol: training / validation / test recordings. */
+export function liddsExperiment(traces: readonly Trace[]): ExperimentData {
+  const train = traces.filter((t) => splitOf(t) === "training").map((t) => t.calls);
+  const calibration = unitsOfTraces(
+    traces.filter((t) => splitOf(t) === "validation"),
+    "from-source",
+  ).filter((u) => !u.attack);
+  const test = unitsOfTraces(traces.filter((t) => splitOf(t) === "test"), "from-source");
+  if (train.length === 0 || calibration.length === 0 || test.length === 0) {
+    throw new HomeostatError(
+      "E_FORMAT",
+      `not a LID-DS scenario: found ${train.length} training traces, ${calibration.length} normal validation ` +
+        `recordings and ${test.length} test recordings (expected training/, validation/ and test/ folders)`,
+    );
+  }
+  return { train, calibration, test };
+}
+
+/** The generic protocol: explicit training traces, normal test traces and typed attack traces. */
+export function genericExperiment(
+  train: readonly Trace[],
+  normal: readonly Trace[],
+  attacks: readonly { type: string; traces: readonly Trace[] }[],
+  seed: number,
+  share = DEFAULT_CALIBRATION_SHARE,
+): ExperimentData {
+  const test = [
+    ...unitsOfTraces(normal, { attack: false }),
+    ...attacks.flatMap((a) => unitsOfTraces(a.traces, { attack: true, attackType: a.type })),
+  ];
+  return { train: train.map((t) => t.calls), calibration: holdOutCalibration(test, share, seed), test };
+}
