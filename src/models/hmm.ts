@@ -46,7 +46,7 @@
 // An HMM is not mergeable: two fitted HMMs have unrelated state numberings.
 
 import { HomeostatError } from "../errors.js";
-import { ByteReader, ByteWriter } from "./byteCodec.js";
+import { PayloadReader, PayloadWriter } from "./payload.js";
 import type { Detector, DetectorFactory, DetectorOptions, DetectorState, SignalInfo } from "./detector.js";
 import { BaumWelch, FLUSH, HmmParameters, HmmTrainingSet, vecMat } from "./baumWelch.js";
 import { SeededRandom } from "./random.js";
@@ -339,28 +339,28 @@ export class HmmDetector implements Detector<HmmState> {
   }
 
   serialize(): Uint8Array {
-    const w = new ByteWriter();
+    const w = new PayloadWriter();
     w.u32(FORMAT_VERSION);
     const p = this.params;
     w.u32(this.opts.states);
     w.f64(this.calls);
     w.f64(this.traces);
     w.u32(this.seen.length);
-    w.u16Array(this.seen);
+    w.u16s(this.seen);
     if (this.seen.length % 2 === 1) w.u16(0);
     w.u32(p === null ? 0 : 1);
     if (p !== null) {
       w.f64(this.ll);
-      w.f64Array(p.pi);
-      w.f64Array(p.a);
-      w.f64Array(p.b);
+      w.f64s(p.pi);
+      w.f64s(p.a);
+      w.f64s(p.b);
     }
     w.u32(this.unique.length);
     for (let i = 0; i < this.unique.length; i++) {
       const t = this.unique[i]!;
       w.f64(this.weights[i]!);
       w.u32(t.length);
-      w.u16Array(t);
+      w.u16s(t);
       if (t.length % 2 === 1) w.u16(0);
     }
     return w.finish();
@@ -368,7 +368,7 @@ export class HmmDetector implements Detector<HmmState> {
 
   /** Restores a model written by `serialize`. Throws E_PARSE / E_VERSION on malformed bytes. */
   static fromBytes(options: HmmOptions, bytes: Uint8Array): HmmDetector {
-    const r = new ByteReader(bytes, "hmm model");
+    const r = new PayloadReader(bytes, "hmm");
     const version = r.u32();
     if (version !== FORMAT_VERSION) {
       throw new HomeostatError(
@@ -377,44 +377,44 @@ export class HmmDetector implements Detector<HmmState> {
       );
     }
     const n = r.u32();
-    if (n !== options.states) r.fail(`stored model has ${n} states, the options say ${options.states}`);
+    if (n !== options.states) throw r.fail(`stored model has ${n} states, the options say ${options.states}`);
     const d = new HmmDetector(options);
     const calls = r.f64();
     const traces = r.f64();
     if (!(Number.isInteger(calls) && calls >= 0 && Number.isInteger(traces) && traces >= 0)) {
-      r.fail("bad call or trace totals");
+      throw r.fail("bad call or trace totals");
     }
     const nSeen = r.u32();
-    const seen = r.u16Array(nSeen);
+    const seen = r.u16s(nSeen);
     if (nSeen % 2 === 1) r.u16();
     for (let i = 1; i < nSeen; i++)
-      if (seen[i]! <= seen[i - 1]!) r.fail("seen ids are not strictly increasing");
+      if (seen[i]! <= seen[i - 1]!) throw r.fail("seen ids are not strictly increasing");
     const hasParams = r.u32();
-    if (hasParams > 1) r.fail("bad parameter flag");
+    if (hasParams > 1) throw r.fail("bad parameter flag");
     let params: HmmParameters | null = null;
     let ll = Number.NaN;
     if (hasParams === 1) {
-      if (nSeen === 0) r.fail("parameters without an alphabet");
+      if (nSeen === 0) throw r.fail("parameters without an alphabet");
       ll = r.f64();
       const m = nSeen + 1;
-      if ((n + n * n + m * n) * 8 > r.remaining) r.fail("parameter arrays exceed the data");
-      params = new HmmParameters(n, m, r.f64Array(n), r.f64Array(n * n), r.f64Array(m * n));
+      if ((n + n * n + m * n) * 8 > r.remaining) throw r.fail("parameter arrays exceed the data");
+      params = new HmmParameters(n, m, r.f64s(n), r.f64s(n * n), r.f64s(m * n));
       checkStochastic(r, "initial distribution", params.pi, 1, n, 0);
       for (let i = 0; i < n; i++) checkStochastic(r, `transition row ${i}`, params.a, 1, n, i * n);
       for (let i = 0; i < n; i++) checkStochastic(r, `emission row ${i}`, params.b, n, m, i);
     } else if (nSeen !== 0) {
-      r.fail("an alphabet without parameters");
+      throw r.fail("an alphabet without parameters");
     }
     const nUnique = r.u32();
-    if (nUnique * 12 > r.remaining) r.fail("trace count exceeds the data");
+    if (nUnique * 12 > r.remaining) throw r.fail("trace count exceeds the data");
     let retainedCalls = 0;
     let retainedTraces = 0;
     for (let i = 0; i < nUnique; i++) {
       const weight = r.f64();
-      if (!(Number.isInteger(weight) && weight >= 1)) r.fail(`retained trace ${i} has weight ${weight}`);
+      if (!(Number.isInteger(weight) && weight >= 1)) throw r.fail(`retained trace ${i} has weight ${weight}`);
       const len = r.u32();
-      if (len === 0) r.fail(`retained trace ${i} is empty`);
-      const t = r.u16Array(len);
+      if (len === 0) throw r.fail(`retained trace ${i} is empty`);
+      const t = r.u16s(len);
       if (len % 2 === 1) r.u16();
       d.addUnique(t, weight);
       retainedCalls += weight * len;
@@ -423,15 +423,15 @@ export class HmmDetector implements Detector<HmmState> {
     r.end();
     // A model made from given parameters may have been trained on calls it does not retain, never the reverse.
     if (retainedCalls > calls || retainedTraces > traces)
-      r.fail("retained traces exceed the training totals");
-    if (params === null && nUnique > 0) r.fail("retained traces without parameters");
+      throw r.fail("retained traces exceed the training totals");
+    if (params === null && nUnique > 0) throw r.fail("retained traces without parameters");
     d.calls = calls;
     d.traces = traces;
     if (params !== null) {
       d.setAlphabet(seen);
       for (const t of d.unique) {
         for (let i = 0; i < t.length; i++) {
-          if (d.symbolOf[t[i]!]! < 0) r.fail("a retained trace holds an id outside the alphabet");
+          if (d.symbolOf[t[i]!]! < 0) throw r.fail("a retained trace holds an id outside the alphabet");
         }
       }
       d.params = params;
@@ -592,7 +592,7 @@ export class HmmDetector implements Detector<HmmState> {
 
 /** Checks `count` entries at stride `stride` from `offset` are probabilities summing to 1. */
 function checkStochastic(
-  r: ByteReader,
+  r: PayloadReader,
   what: string,
   v: Float64Array,
   stride: number,
@@ -602,10 +602,10 @@ function checkStochastic(
   let sum = 0;
   for (let x = 0; x < count; x++) {
     const e = v[offset + x * stride]!;
-    if (!(e >= 0 && e <= 1)) r.fail(`${what} holds ${e}, not a probability`);
+    if (!(e >= 0 && e <= 1)) throw r.fail(`${what} holds ${e}, not a probability`);
     sum += e;
   }
-  if (Math.abs(sum - 1) > 1e-6) r.fail(`${what} sums to ${sum}, not 1`);
+  if (Math.abs(sum - 1) > 1e-6) throw r.fail(`${what} sums to ${sum}, not 1`);
 }
 
 /**

@@ -49,7 +49,7 @@
 // Before any training the model has no distribution: the signal is NaN ("no signal") for every call.
 
 import { HomeostatError } from "../errors.js";
-import { ByteReader, ByteWriter } from "./byteCodec.js";
+import { PayloadReader, PayloadWriter } from "./payload.js";
 import type { Detector, DetectorFactory, DetectorOptions, DetectorState, SignalInfo } from "./detector.js";
 import { PairTable } from "./pairTable.js";
 
@@ -302,7 +302,7 @@ export class NgramDetector implements Detector<NgramState> {
   }
 
   serialize(): Uint8Array {
-    const w = new ByteWriter();
+    const w = new PayloadWriter();
     w.u32(FORMAT_VERSION);
     w.u32(this.n);
     w.f64(this.calls);
@@ -323,7 +323,7 @@ export class NgramDetector implements Detector<NgramState> {
 
   /** Restores the counts written by `serialize`. Throws E_PARSE on malformed bytes. */
   static fromBytes(options: NgramOptions, bytes: Uint8Array): NgramDetector {
-    const r = new ByteReader(bytes, "ngram model");
+    const r = new PayloadReader(bytes, "ngram");
     const version = r.u32();
     if (version !== FORMAT_VERSION) {
       throw new HomeostatError(
@@ -332,36 +332,36 @@ export class NgramDetector implements Detector<NgramState> {
       );
     }
     const n = r.u32();
-    if (n !== options.n) r.fail(`stored order n=${n} differs from the options' n=${options.n}`);
+    if (n !== options.n) throw r.fail(`stored order n=${n} differs from the options' n=${options.n}`);
     const d = new NgramDetector(options);
     const calls = r.f64();
     const traces = r.f64();
     if (!(Number.isFinite(calls) && calls >= 0 && Number.isFinite(traces) && traces >= 0))
-      r.fail("bad call or trace totals");
+      throw r.fail("bad call or trace totals");
     const nodes = r.u32();
     const entries = r.u32();
     if (nodes < 1 || (nodes - 1) * 6 + entries * 14 > r.remaining)
-      r.fail("node or entry count exceeds the data");
+      throw r.fail("node or entry count exceeds the data");
     for (let i = 1; i < nodes; i++) {
       const p = r.i32();
       const sym = r.u16();
-      if (p < 0 || p >= i) r.fail(`node ${i} has parent ${p}, not an earlier node`);
-      if (d.depth[p]! + 1 > n - 1) r.fail(`node ${i} is deeper than the order allows`);
-      if (d.findChild(p, sym) >= 0) r.fail(`node ${i} duplicates an earlier node`);
+      if (p < 0 || p >= i) throw r.fail(`node ${i} has parent ${p}, not an earlier node`);
+      if (d.depth[p]! + 1 > n - 1) throw r.fail(`node ${i} is deeper than the order allows`);
+      if (d.findChild(p, sym) >= 0) throw r.fail(`node ${i} duplicates an earlier node`);
       d.child(p, sym);
     }
     for (let e = 0; e < entries; e++) {
       const node = r.i32();
       const sym = r.u16();
       const c = r.f64();
-      if (node < 0 || node >= nodes) r.fail(`count entry ${e} names node ${node} of ${nodes}`);
-      if (!(Number.isFinite(c) && c > 0)) r.fail(`count entry ${e} has count ${c}`);
-      if (d.pairs.find(node, sym) >= 0) r.fail(`count entry ${e} duplicates an earlier entry`);
+      if (node < 0 || node >= nodes) throw r.fail(`count entry ${e} names node ${node} of ${nodes}`);
+      if (!(Number.isFinite(c) && c > 0)) throw r.fail(`count entry ${e} has count ${c}`);
+      if (d.pairs.find(node, sym) >= 0) throw r.fail(`count entry ${e} duplicates an earlier entry`);
       d.addCount(node, sym, c);
     }
     r.end();
     for (let h = 0; h < d.nodeCount; h++) {
-      if (!(d.total[h]! > 0) && (h > 0 || entries > 0)) r.fail(`context node ${h} has no counts`);
+      if (!(d.total[h]! > 0) && (h > 0 || entries > 0)) throw r.fail(`context node ${h} has no counts`);
     }
     d.calls = calls;
     d.traces = traces;

@@ -1,5 +1,5 @@
-// Little-endian byte writer and reader for detector payloads (the bytes `Detector.serialize` returns and
-// `DetectorFactory.deserialize` reads). The reader never reads past the end: a short or malformed payload is a
+// Little-endian byte writer and reader for every detector payload (the bytes `Detector.serialize` returns and
+// `DetectorFactory.deserialize` reads); the one codec of src/models. The reader never reads past the end: a short or malformed payload is a
 // typed E_MODEL error naming the model kind, not a RangeError.
 
 import { HomeostatError } from "../errors.js";
@@ -56,6 +56,13 @@ export class PayloadWriter {
     this.reserve(values.length * 2);
     for (let i = 0; i < values.length; i++) this.view.setUint16(this.used + i * 2, values[i]!, true);
     this.used += values.length * 2;
+    return this;
+  }
+
+  f64s(values: Float64Array): this {
+    this.reserve(values.length * 8);
+    for (let i = 0; i < values.length; i++) this.view.setFloat64(this.used + i * 8, values[i]!, true);
+    this.used += values.length * 8;
     return this;
   }
 
@@ -135,6 +142,18 @@ export class PayloadReader {
     const out = new Uint16Array(n);
     for (let i = 0; i < n; i++) out[i] = this.view.getUint16(at + i * 2, true);
     return out;
+  }
+
+  f64s(n: number): Float64Array {
+    const at = this.need(n * 8);
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.view.getFloat64(at + i * 8, true);
+    return out;
+  }
+
+  /** Bytes not read yet (to check a stored count against the data before allocating). */
+  get remaining(): number {
+    return this.bytes.length - this.at;
   }
 
   u32s(n: number): Uint32Array {

@@ -1,0 +1,11 @@
+// homeostat as a library: the pipeline stages in the order data flows through them (syscalls -> ingest -> models ->
+// detect -> eval -> report), plus capture. The CLI (src/cli) is built on exactly these names.
+
+export * from "./errors.js";
+export * from "./syscalls/index.js";
+export * from "./ingest/index.js";
+export * from "./capture/index.js";
+export * from "./models/index.js";
+export * from "./detect/index.js";
+export * from "./eval/index.js";
+export * from "./report/index.js";
