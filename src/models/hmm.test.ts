@@ -473,13 +473,13 @@ describe("hmm: detector", () => {
     });
     const bytes = d.serialize();
     expect(codeOf(() => hmmFactory.deserialize(d.options, bytes.subarray(0, bytes.length - 1)))).toBe(
-      "E_MODEL",
+      "E_PARSE",
     );
-    expect(codeOf(() => hmmFactory.deserialize({ ...d.options, states: 3 }, bytes))).toBe("E_MODEL");
+    expect(codeOf(() => hmmFactory.deserialize({ ...d.options, states: 3 }, bytes))).toBe("E_PARSE");
     // Corrupt the first transition probability (after version, states, 2 totals, alphabet of 3 + pad, flag, ll and pi).
     const bad = bytes.slice();
     new DataView(bad.buffer).setFloat64(4 + 4 + 16 + 4 + 8 + 4 + 8 + 16, 7, true);
-    expect(codeOf(() => hmmFactory.deserialize(d.options, bad))).toBe("E_MODEL");
+    expect(codeOf(() => hmmFactory.deserialize(d.options, bad))).toBe("E_PARSE");
     // An untrained model round-trips too.
     const empty = hmmFactory.create({ states: 2 });
     expect(hmmFactory.deserialize(empty.options, empty.serialize()).parameters).toBeNull();

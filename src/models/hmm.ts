@@ -368,7 +368,7 @@ export class HmmDetector implements Detector<HmmState> {
 
   /** Restores a model written by `serialize`. Throws E_PARSE / E_VERSION on malformed bytes. */
   static fromBytes(options: HmmOptions, bytes: Uint8Array): HmmDetector {
-    const r = new PayloadReader(bytes, "hmm");
+    const r = new PayloadReader(bytes, "hmm", "E_PARSE");
     const version = r.u32();
     if (version !== FORMAT_VERSION) {
       throw new HomeostatError(

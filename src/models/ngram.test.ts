@@ -211,17 +211,17 @@ describe("ngram: errors and options", () => {
     const d = trained(3, [[1, 2, 3, 1, 2, 4]]);
     const bytes = d.serialize();
     expect(codeOf(() => ngramFactory.deserialize(d.options, bytes.subarray(0, bytes.length - 3)))).toBe(
-      "E_MODEL",
+      "E_PARSE",
     );
-    expect(codeOf(() => ngramFactory.deserialize(d.options, Uint8Array.of(...bytes, 0)))).toBe("E_MODEL");
-    expect(codeOf(() => ngramFactory.deserialize({ n: 4, threshold: 10 }, bytes))).toBe("E_MODEL");
+    expect(codeOf(() => ngramFactory.deserialize(d.options, Uint8Array.of(...bytes, 0)))).toBe("E_PARSE");
+    expect(codeOf(() => ngramFactory.deserialize({ n: 4, threshold: 10 }, bytes))).toBe("E_PARSE");
     const badVersion = bytes.slice();
     badVersion[0] = 99;
     expect(codeOf(() => ngramFactory.deserialize(d.options, badVersion))).toBe("E_VERSION");
     // A count entry pointing at a node that does not exist (the last entry's node field).
     const badNode = bytes.slice();
     new DataView(badNode.buffer).setInt32(badNode.length - 14, 1_000_000, true);
-    expect(codeOf(() => ngramFactory.deserialize(d.options, badNode))).toBe("E_MODEL");
+    expect(codeOf(() => ngramFactory.deserialize(d.options, badNode))).toBe("E_PARSE");
   });
 });
 

@@ -323,7 +323,7 @@ export class NgramDetector implements Detector<NgramState> {
 
   /** Restores the counts written by `serialize`. Throws E_PARSE on malformed bytes. */
   static fromBytes(options: NgramOptions, bytes: Uint8Array): NgramDetector {
-    const r = new PayloadReader(bytes, "ngram");
+    const r = new PayloadReader(bytes, "ngram", "E_PARSE");
     const version = r.u32();
     if (version !== FORMAT_VERSION) {
       throw new HomeostatError(

@@ -1,8 +1,9 @@
 // Little-endian byte writer and reader for every detector payload (the bytes `Detector.serialize` returns and
-// `DetectorFactory.deserialize` reads); the one codec of src/models. The reader never reads past the end: a short or malformed payload is a
-// typed E_MODEL error naming the model kind, not a RangeError.
+// `DetectorFactory.deserialize` reads); the one codec of src/models. The reader never reads past the end: a short or
+// malformed payload is a typed error naming the model kind (E_MODEL, or E_PARSE for the n-gram and HMM models,
+// whose callers have always seen that code), not a RangeError.
 
-import { HomeostatError } from "../errors.js";
+import { HomeostatError, type ErrorCode } from "../errors.js";
 
 export class PayloadWriter {
   private bytes = new Uint8Array(256);
@@ -92,13 +93,14 @@ export class PayloadReader {
   constructor(
     private readonly bytes: Uint8Array,
     private readonly kind: string,
+    private readonly code: Extract<ErrorCode, "E_MODEL" | "E_PARSE"> = "E_MODEL",
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** A typed error about this payload. */
   fail(message: string): HomeostatError {
-    return new HomeostatError("E_MODEL", `corrupt ${this.kind} model payload: ${message}`);
+    return new HomeostatError(this.code, `corrupt ${this.kind} model payload: ${message}`);
   }
 
   private need(n: number): number {

@@ -74,6 +74,21 @@ describe("homeostat eval, generic protocol (generated traces)", () => {
     expect(JSON.parse(r.stdout).models).toHaveLength(1);
   });
 
+  it("is deterministic for a seed: the same figures twice, a different hold-out with another seed", () => {
+    const args = (seed: string) => [
+      "eval", "--train", join(dir, "train"), "--normal", join(dir, "normal"), "--attack", join(dir, "attackA"),
+      "-m", "stide:k=3,hmm:states=3,iterations=3", "--seed", seed, "--json", "-",
+    ];
+    const figures = (seed: string) =>
+      (JSON.parse(run(args(seed)).stdout).models as { auc: number; threshold: number; confusion: unknown; roc: unknown }[]).map(
+        (m) => [m.auc, m.threshold, m.confusion, m.roc],
+      );
+    const a = figures("3");
+    expect(figures("3")).toEqual(a);
+    const tn = (seed: string) => JSON.parse(run(args(seed)).stdout).protocol.seed as number;
+    expect(tn("4")).toBe(4);
+  });
+
   it("usage errors exit 2 with one line", () => {
     for (const args of [
       ["eval"],

@@ -1,0 +1,3 @@
+// Public names of the monitoring stage: scoring live programs against their profiles.
+
+export * from "./commandMonitor.js";
