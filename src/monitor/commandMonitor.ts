@@ -86,7 +86,6 @@ class ScoringSink implements EventSink {
 
 export function monitorCommand(options: CommandMonitorOptions): CommandMonitor {
   let total = 0;
-  let sink: ScoringSink | undefined;
   const scorer = new StreamScorer(options.detector, {
     ...(options.frame !== undefined ? { frame: options.frame } : {}),
     ...(options.window !== undefined ? { window: options.window } : {}),
@@ -94,11 +93,11 @@ export function monitorCommand(options: CommandMonitorOptions): CommandMonitor {
     context: options.context ?? 20,
     onAlarm: (alarm) => {
       total++;
-      const program = sink?.programs.get(alarm.stream);
+      const program = sink.programs.get(alarm.stream);
       options.onAlarm?.({ ...alarm, ...(program !== undefined ? { program } : {}) });
     },
   });
-  sink = new ScoringSink(scorer);
+  const sink = new ScoringSink(scorer);
   const capture = startStraceCapture({
     command: options.command,
     sink,
