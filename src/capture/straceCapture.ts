@@ -57,6 +57,8 @@ export interface StraceCaptureOptions {
   env?: NodeJS.ProcessEnv;
   /** Milliseconds stop() waits after SIGINT before SIGKILL (default 3000). */
   graceMs?: number;
+  /** The command's stdin/stdout/stderr: homeostat's own (default) or /dev/null (e.g. a server run by the demo). */
+  programOutput?: "inherit" | "ignore";
 }
 
 export interface StraceCaptureResult {
@@ -369,7 +371,7 @@ export function startStraceCapture(options: StraceCaptureOptions): StraceCapture
       env,
       // With a command, strace's stdio is the program's: inherit homeostat's. Attaching, strace's stderr is only
       // its own messages, read to recognise refusals.
-      stdio: command !== undefined ? "inherit" : ["ignore", "ignore", "pipe"],
+      stdio: command !== undefined ? (options.programOutput ?? "inherit") : ["ignore", "ignore", "pipe"],
     });
   } catch (err) {
     closeSync(readFd);

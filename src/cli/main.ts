@@ -4,6 +4,7 @@
 import { Command, CommanderError } from "commander";
 import { HomeostatError } from "../errors.js";
 import { registerConvert } from "./commands/convert.js";
+import { registerDemo } from "./commands/demo.js";
 import { registerDetect } from "./commands/detect.js";
 import { registerEval } from "./commands/eval.js";
 import { registerInspect } from "./commands/inspect.js";
@@ -40,6 +41,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerScore(program, ctx);
   registerEval(program, ctx);
   registerDetect(program, ctx);
+  registerDemo(program, ctx);
   registerRecord(program, ctx);
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -5,3 +5,5 @@ export * from "./elf.js";
 export * from "./exploitClient.js";
 export * from "./normalClient.js";
 export * from "./target.js";
+export * from "./demoRun.js";
+export * from "./demoReport.js";

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { scoreTrace } from "../detect/traceScore.js";
 import { loadTraces } from "../ingest/loadTraces.js";
 import { createDetector } from "../models/registry.js";
 import { Vocabulary } from "../syscalls/vocabulary.js";
@@ -60,6 +61,63 @@ describe.skipIf(unavailable !== undefined)("monitorCommand (real strace)", () =>
     expect(loud.streams.map((s) => s.stream)).toContain(a.stream);
     // The summary per stream adds up to the alarms raised.
     expect(loud.streams.reduce((n, s) => n + s.alarms, 0)).toBe(loud.alarms);
+  });
+
+  it("scores one capture with several models side by side, each as batch scoring of the same calls would", async () => {
+    const vocab = new Vocabulary();
+    const files: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const f = join(dir, `multi${i}.txt`);
+      writeFileSync(f, captureStrace(["-f"], ["cat", "/etc/hostname"]).text);
+      files.push(f);
+    }
+    const { traces } = await loadTraces(files, vocab);
+    const stide = createDetector("stide", { k: 6 });
+    const lookahead = createDetector("lookahead", { L: 9 });
+    for (const d of [stide, lookahead]) d.train(traces.map((t) => t.calls));
+    const alarms: MonitoredAlarm[] = [];
+    let tapped = 0;
+    const r = await monitorCommand({
+      command: ["sh", "-c", "cat /etc/hostname >/dev/null; ls / >/dev/null"],
+      models: [
+        { name: "stide", detector: stide, rule: { measure: "lfc", threshold: 0 } },
+        { name: "lookahead", detector: lookahead, rule: { measure: "lfc", threshold: 0 } },
+      ],
+      vocabulary: vocab,
+      keepSignals: true,
+      onCall: () => tapped++,
+      onAlarm: (a) => alarms.push(a),
+    }).done;
+    expect(tapped).toBe(r.capture.calls);
+    expect(new Set(alarms.map((a) => a.model))).toEqual(new Set(["stide", "lookahead"]));
+    expect(r.alarms).toBe(alarms.length);
+    let calls = 0;
+    for (const s of r.streams) {
+      expect(s.models.map((m) => m.model)).toEqual(["stide", "lookahead"]);
+      expect(s.alarms).toBe(s.models[0]!.alarms + s.models[1]!.alarms);
+      expect(s.calls!.length).toBe(s.summary.calls);
+      calls += s.calls!.length;
+      for (const [i, d] of [stide, lookahead].entries()) {
+        const m = s.models[i]!;
+        expect(m.signals!.length).toBe(s.calls!.length);
+        // Live and batch scoring of the same calls agree (the calls kept are the ones scored).
+        const batch = scoreTrace(d, s.calls!);
+        expect(m.summary.maxLfc).toBe(batch.maxLfc);
+        expect(m.summary.anomalies).toBe(batch.anomalies);
+      }
+    }
+    expect(calls).toBe(r.capture.calls);
+  });
+
+  it("rejects a model list that is empty or given beside a single detector", () => {
+    const vocab = new Vocabulary();
+    const d = createDetector("stide");
+    const rule = { measure: "lfc", threshold: 0 } as const;
+    expect(() => monitorCommand({ command: ["true"], models: [], vocabulary: vocab })).toThrow(/no model/);
+    expect(() =>
+      monitorCommand({ command: ["true"], detector: d, rule, models: [{ name: "x", detector: d, rule }], vocabulary: vocab }),
+    ).toThrow(/not both/);
+    expect(() => monitorCommand({ command: ["true"], detector: d, vocabulary: vocab })).toThrow(/alarm rule/);
   });
 
   it("passes arguments literally: shell metacharacters are not interpreted", async () => {

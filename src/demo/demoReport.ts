@@ -1,0 +1,60 @@
+// The demo's HTML page: the per-call locality frame count of each model along a held-out normal session and along
+// the exploited session, with each model's alarm threshold, so that one can see the normal session stay under
+// the line and the exploit cross it (Hofmeyr et al. 1998 plot LFC the same way).
+
+import { type Chart, escapeHtml, vegaPage } from "../report/vegaPage.js";
+import type { DemoResult } from "./demoRun.js";
+
+export function renderDemoReport(r: DemoResult): string {
+  const thresholds = r.models.map((m) => ({ model: m.model, threshold: m.threshold }));
+  const chart: Chart = {
+    id: "chart-timeline",
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      title: "Locality frame count per call (anomalous calls among the last 20), by model",
+      facet: {
+        row: { field: "model", type: "nominal", title: null },
+        column: { field: "session", type: "nominal", title: null, sort: ["normal", "exploit"] },
+      },
+      resolve: { scale: { x: "independent" } },
+      data: { values: r.timeline.map((p) => ({ ...p, threshold: thresholds.find((t) => t.model === p.model)!.threshold })) },
+      spec: {
+        width: 420,
+        height: 110,
+        layer: [
+          {
+            mark: { type: "line", interpolate: "step-after" },
+            encoding: {
+              x: { field: "call", type: "quantitative", title: "call in the session" },
+              y: { field: "lfc", type: "quantitative", title: "LFC" },
+              tooltip: [{ field: "call" }, { field: "syscall" }, { field: "lfc" }],
+            },
+          },
+          {
+            mark: { type: "rule", color: "#e45756", strokeDash: [4, 3] },
+            encoding: { y: { aggregate: "max", field: "threshold", type: "quantitative" } },
+          },
+        ],
+      },
+    },
+  };
+  const first = r.firstAlarm;
+  const body = [
+    "<h1>homeostat demo: a planted overflow, caught by its system calls</h1>",
+    `<p class="lead">Trained on ${r.normalSessions} normal sessions (${r.trainingTraces} traces, ${r.trainingCalls} calls); ` +
+      `thresholds from ${r.calibrationSessions} more normal sessions; ${r.heldOutSessions} held-out normal sessions raised ` +
+      `${r.falseAlarms} alarm${r.falseAlarms === 1 ? "" : "s"}; the exploit was ${r.exploitDetected ? "<b>detected</b>" : "<b>not detected</b>"}.</p>`,
+    first === null
+      ? ""
+      : `<p>First alarm: ${escapeHtml(first.model)}, pid ${first.pid}, call ${first.position}: ` +
+        `<code>... ${escapeHtml(first.window.join(", "))}</code></p>`,
+    '<div class="chart" id="chart-timeline"></div>',
+    "<h2>Models</h2><table><thead><tr><th>model</th><th>profile bytes</th><th>threshold (max normal LFC)</th><th>false alarms</th><th>exploit alarms</th></tr></thead><tbody>",
+    ...r.models.map(
+      (m) =>
+        `<tr><td>${escapeHtml(m.model)}</td><td class="n">${m.profileBytes}</td><td class="n">${m.threshold}</td><td class="n">${m.falseAlarms}</td><td class="n">${m.exploitAlarms}</td></tr>`,
+    ),
+    "</tbody></table>",
+  ].join("\n");
+  return vegaPage("homeostat demo", body, [chart]);
+}

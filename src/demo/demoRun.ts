@@ -1,0 +1,264 @@
+// homeostat's main job, end to end, on the intentionally vulnerable demo server (demo/kvserver.c): the seeds' own
+// experiment (Forrest et al. 1996; Jalaly's planted-overflow evaluation). Build the target; record normal sessions
+// under strace; train stide, lookahead pairs and the n-gram model; set each model's alarm threshold from more
+// normal sessions (the largest locality frame count they reach: normal data only, nothing about the exploit); then
+// watch held-out normal sessions (which should raise no alarm) and the exploit (which should) live, call by call.
+// Library code: progress goes to a callback, results come back as data; the CLI prints.
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { startStraceCapture } from "../capture/straceCapture.js";
+import { alarmWindowTokens } from "../detect/alarm.js";
+import { StreamScorer } from "../detect/streamScorer.js";
+import { TraceAccumulator } from "../detect/traceScore.js";
+import { HomeostatError } from "../errors.js";
+import { type EventSink, TeeSink } from "../ingest/event.js";
+import { type Trace, TraceCollector } from "../ingest/traceCollector.js";
+import type { Detector } from "../models/detector.js";
+import { createDetector } from "../models/registry.js";
+import { Vocabulary } from "../syscalls/vocabulary.js";
+import { runExploit } from "./exploitClient.js";
+import { runNormalWorkload } from "./normalClient.js";
+import { buildTarget } from "./target.js";
+export const DEMO_MODELS = ["stide", "lookahead", "ngram"] as const;
+
+/** Server runs the training and calibration sessions are spread over. */
+const RUNS = 8;
+
+export interface DemoOptions {
+  /** A scratch folder (the target binary, its data, the exploit's proof file). */
+  workDir: string;
+  trainingSessions?: number;
+  calibrationSessions?: number;
+  heldOutSessions?: number;
+  seed?: number;
+  compiler?: string;
+  onStep?: (message: string) => void;
+}
+export interface DemoAlarm {
+  model: string;
+  pid: number;
+  /** Call index within the process's trace. */
+  position: number;
+  lfc: number;
+  threshold: number;
+  /** The calls leading to the alarm, oldest first, as syscall names. */
+  window: string[];
+}
+export interface DemoModelResult {
+  model: string;
+  profileBytes: number;
+  /** Largest locality frame count over the calibration sessions: alarms fire above it. */
+  threshold: number;
+  falseAlarms: number;
+  exploitAlarms: number;
+}
+export interface TimelinePoint {
+  session: "normal" | "exploit";
+  model: string;
+  call: number;
+  lfc: number;
+  syscall: string;
+}
+export interface DemoResult {
+  exploitDetected: boolean;
+  /** The exploit really ran its command in the server (the proof file exists). */
+  exploitSucceeded: boolean;
+  falseAlarms: number;
+  normalSessions: number;
+  calibrationSessions: number;
+  heldOutSessions: number;
+  trainingTraces: number;
+  trainingCalls: number;
+  firstAlarm: DemoAlarm | null;
+  alarms: DemoAlarm[];
+  models: DemoModelResult[];
+  timeline: TimelinePoint[];
+  seconds: number;
+}
+/** A free TCP port on 127.0.0.1 (the kernel's choice, released for the server to bind). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+/** Waits until something listens on 127.0.0.1:port (read from /proc, so no probe session is opened). */
+async function listening(port: number, timeoutMs = 10_000): Promise<void> {
+  const needle = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 0A`;
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (readFileSync("/proc/net/tcp", "utf8").includes(needle))
+      return;
+    await new Promise<void>((r) => setTimeout(r, 20));
+  }
+  throw new HomeostatError("E_IO", `the demo server did not listen on port ${port} within ${timeoutMs} ms`);
+}
+/** Runs the server under strace with `sink`, does `work` against it, then stops it and waits for the capture. */
+async function underCapture(
+  binary: string,
+  dataDir: string,
+  vocab: Vocabulary,
+  sink: EventSink,
+  work: (port: number) => Promise<void>,
+): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  const port = await freePort();
+  const capture = startStraceCapture({
+    command: [binary, String(port), dataDir],
+    sink,
+    vocab,
+    programOutput: "ignore",
+    graceMs: 2000,
+  });
+  try {
+    await listening(port);
+    await work(port);
+  }
+  finally {
+    capture.stop();
+    await capture.done;
+  }
+}
+/** Per-call LFC of one trace, by the same accumulator live scoring uses. */
+function lfcSeries(detector: Detector, calls: Uint16Array): number[] {
+  const acc = new TraceAccumulator(detector.signal, {});
+  const state = detector.newState();
+  const out: number[] = [];
+  for (const c of calls)
+    out.push(acc.add(detector.step(state, c)));
+  return out;
+}
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const started = performance.now();
+  const say = options.onStep ?? (() => { });
+  const seed = options.seed ?? 1;
+  const nTrain = options.trainingSessions ?? 64;
+  const nCalib = options.calibrationSessions ?? 32;
+  const nHeld = options.heldOutSessions ?? 10;
+  const work = options.workDir;
+  say("building the intentionally vulnerable target (demo/kvserver.c)");
+  const binary = await buildTarget(path.join(work, "bin"), options.compiler);
+  const vocab = new Vocabulary();
+  const record = async (sessions: number, workloadSeed: number, dir: string): Promise<Trace[]> => {
+    const collector = new TraceCollector();
+    await underCapture(binary, path.join(work, dir), vocab, collector, async (port) => {
+      const report = await runNormalWorkload({ port, sessions, seed: workloadSeed });
+      if (report.mismatches.length > 0) {
+        throw new HomeostatError("E_IO", `the demo server answered wrongly: ${report.mismatches[0]}`);
+      }
+    });
+    return collector.traces;
+  };
+  // Sessions are spread over several server runs: the listening process's own trace (accepting, forking and
+  // reaping children from a SIGCHLD handler) interleaves differently each run, and each run is one sample of it.
+  const recordRuns = async (sessions: number, runs: number, firstSeed: number, dir: string): Promise<Trace[]> => {
+    const traces: Trace[] = [];
+    for (let i = 0; i < runs; i++) {
+      const n = Math.floor(sessions / runs) + (i < sessions % runs ? 1 : 0);
+      if (n > 0) traces.push(...(await record(n, firstSeed + i, `${dir}-${i}`)));
+    }
+    return traces;
+  };
+  const runsOf = (sessions: number): number => Math.max(1, Math.min(RUNS, Math.floor(sessions / 2)));
+  say(`recording ${nTrain} normal sessions under strace (${runsOf(nTrain)} server runs)`);
+  const training = await recordRuns(nTrain, runsOf(nTrain), seed, "data-train");
+  say(`recording ${nCalib} more normal sessions (${runsOf(nCalib)} runs) to set the alarm thresholds`);
+  const calibration = await recordRuns(nCalib, runsOf(nCalib), seed + 1000, "data-calibrate");
+  const detectors = DEMO_MODELS.map((kind) => {
+    const d = createDetector(kind);
+    d.train(training.map((t) => t.calls));
+    let threshold = 0;
+    for (const t of calibration) {
+      const series = lfcSeries(d, t.calls);
+      for (const v of series)
+        if (v > threshold)
+          threshold = v;
+    }
+    return { kind, detector: d, threshold };
+  });
+  const trainingCalls = training.reduce((a, t) => a + t.calls.length, 0);
+  say(`trained ${DEMO_MODELS.join(", ")} on ${training.length} traces (${trainingCalls} calls); thresholds (max LFC on ` +
+    `normal calibration sessions): ${detectors.map((d) => `${d.kind} ${d.threshold}`).join(", ")}`);
+  const live = async (dir: string, job: (port: number) => Promise<void>) => {
+    const alarms: DemoAlarm[] = [];
+    const collector = new TraceCollector();
+    const scorers = detectors.map((d) => new StreamScorer(d.detector, {
+      alarm: { measure: "lfc", threshold: d.threshold },
+      context: 12,
+      onAlarm: (a) => alarms.push({
+        model: d.kind,
+        pid: a.stream,
+        position: a.position,
+        lfc: a.lfc,
+        threshold: a.threshold,
+        window: alarmWindowTokens(a, vocab),
+      }),
+    }));
+    const scoring: EventSink = {
+      beginSource() { },
+      call(stream: number, syscall: number) {
+        for (const s of scorers)
+          s.push(stream, syscall);
+      },
+      note() { },
+      endSource() { },
+    };
+    await underCapture(binary, path.join(work, dir), vocab, new TeeSink([scoring, collector]), job);
+    return { alarms, traces: collector.traces };
+  };
+  say(`watching ${nHeld} held-out normal sessions live`);
+  const held = await live("data-held", async (port) => {
+    await runNormalWorkload({ port, sessions: nHeld, seed: seed + 2000 });
+  });
+  say("watching the exploit live (stack overflow over a function pointer, then system() in the server)");
+  const proof = path.join(work, "pwned");
+  rmSync(proof, { force: true });
+  const attacked = await live("data-exploit", async (port) => {
+    await runExploit({ port, binary, command: `id > ${proof}` });
+  });
+  const exploitSucceeded = existsSync(proof);
+  // Timelines: the busiest held-out session and the session that first alarmed under the exploit.
+  const firstAlarm = attacked.alarms[0] ?? null;
+  const timeline: TimelinePoint[] = [];
+  const sessionOf = (traces: Trace[], pid: number | undefined): Trace | undefined => pid !== undefined
+    ? traces.find((t) => t.stream === pid)
+    : traces.slice(1).reduce<Trace | undefined>((best, t) => (best === undefined || t.calls.length > best.calls.length ? t : best), undefined);
+  const normalSession = sessionOf(held.traces, undefined);
+  const exploitSession = sessionOf(attacked.traces, firstAlarm?.pid);
+  for (const [session, trace] of [
+    ["normal", normalSession],
+    ["exploit", exploitSession],
+  ] as const) {
+    if (trace === undefined)
+      continue;
+    for (const d of detectors) {
+      lfcSeries(d.detector, trace.calls).forEach((lfc, call) => timeline.push({ session, model: d.kind, call, lfc, syscall: vocab.token(trace.calls[call]!) }));
+    }
+  }
+  return {
+    exploitDetected: attacked.alarms.length > 0,
+    exploitSucceeded,
+    falseAlarms: held.alarms.length,
+    normalSessions: nTrain,
+    calibrationSessions: nCalib,
+    heldOutSessions: nHeld,
+    trainingTraces: training.length,
+    trainingCalls,
+    firstAlarm,
+    alarms: [...held.alarms, ...attacked.alarms],
+    models: detectors.map((d) => ({
+      model: d.kind,
+      profileBytes: d.detector.serialize().length,
+      threshold: d.threshold,
+      falseAlarms: held.alarms.filter((a) => a.model === d.kind).length,
+      exploitAlarms: attacked.alarms.filter((a) => a.model === d.kind).length,
+    })),
+    timeline,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
