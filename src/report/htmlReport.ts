@@ -1,51 +1,135 @@
-// The `homeostat eval --report` page: one self-contained HTML file that answers "how well does each method detect
-// attacks on this data, and at what false-alarm cost?" at a glance: a summary table, ROC curves of all models on
-// one chart, normal vs attack score distributions, per-attack detection, timing, confusion tables, delays, LID-DS
-// call-level figures and the k-fold table when present, and the protocol's honesty rules.
+// The `homeostat eval --report` page: one self-contained HTML file that answers "how well does each model detect
+// attacks on this data, and at what false-alarm cost?" at a glance. Top down: the protocol and its honesty rules,
+// the data, a summary table (AUC, detection at fixed false-alarm rates as in Forrest/Warrender-style comparisons,
+// the calibrated operating point, cost), ROC curves of all models on one chart (Fawcett 2006) with a zoom on the
+// low false-alarm rates an operator can live with, normal vs attack score distributions, per-attack detection,
+// confusion matrices, detection delay, the LID-DS call-level figures (Grimmer et al. 2019) and the supervised
+// k-fold table when present, and cost. Every figure comes from the EvalResult as given; nothing is recomputed
+// here except shares of histogram counts for plotting.
 
-import type { EvalResult, ModelResult } from "../eval/evalResult.js";
+import type { EvalResult, ModelResult, OperatingPointJson } from "../eval/evalResult.js";
 import { type Chart, escapeHtml, vegaPage } from "./vegaPage.js";
 
-const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : "–");
-const fix = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : "–");
-const int = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
+const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+/** One palette for every chart, so a model keeps its colour from the ROC to the bars. */
+const PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#eeca3b", "#9d755d", "#ff9da6", "#bab0ac"];
+const CLASS_COLOURS = { domain: ["normal", "attack"], range: ["#4c78a8", "#e45756"] };
 
-function tableHtml(header: string[], rows: { cells: (string | { n: string })[]; cls?: string }[]): string {
-  const head = header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-  const body = rows
-    .map(
-      (r) =>
-        `<tr${r.cls ? ` class="${r.cls}"` : ""}>${r.cells
-          .map((c) => (typeof c === "string" ? `<td>${escapeHtml(c)}</td>` : `<td class="n">${escapeHtml(c.n)}</td>`))
-          .join("")}</tr>`,
-    )
-    .join("\n");
-  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+const DASH = "–";
+const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : DASH);
+const fix = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : DASH);
+const int = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : DASH);
+const sig = (x: number): string => (Number.isFinite(x) ? String(Number(x.toPrecision(4))) : x > 0 ? "+∞" : x < 0 ? "−∞" : DASH);
+/** Seconds with the digits that matter: 12.3, 0.42, 0.0021. */
+const secs = (x: number): string =>
+  !Number.isFinite(x) ? DASH : x === 0 ? "0" : x >= 10 ? x.toFixed(1) : x >= 0.1 ? x.toFixed(2) : String(Number(x.toPrecision(2)));
+/** A target rate as a short label: 0.01 -> "1%", 0.005 -> "0.5%". */
+const rateLabel = (x: number): string => `${Number((x * 100).toPrecision(3))}%`;
+
+/** A table cell: text (left-aligned) or a number already formatted (right-aligned). */
+type Cell = string | { n: string; cls?: string } | { html: string; numeric?: boolean };
+interface Row {
+  cells: Cell[];
+  cls?: string;
 }
 
-function rocChart(models: readonly ModelResult[]): Chart {
-  const values = models.flatMap((m) => m.roc.map((p) => ({ model: `${m.name} (AUC ${fix(m.auc)})`, fpr: p.fpr, tpr: p.tpr })));
+function cellHtml(c: Cell): string {
+  if (typeof c === "string") return `<td>${escapeHtml(c)}</td>`;
+  if ("n" in c) return `<td class="n${c.cls !== undefined ? ` ${c.cls}` : ""}">${escapeHtml(c.n)}</td>`;
+  return `<td${c.numeric === true ? ' class="n"' : ""}>${c.html}</td>`;
+}
+
+/** Header names starting with "#" are numeric columns (right-aligned); the "#" is not shown. */
+function tableHtml(header: string[], rows: Row[], cls?: string): string {
+  const head = header
+    .map((h) => (h.startsWith("#") ? `<th class="n">${escapeHtml(h.slice(1))}</th>` : `<th>${escapeHtml(h)}</th>`))
+    .join("");
+  const body = rows
+    .map((r) => `<tr${r.cls !== undefined ? ` class="${r.cls}"` : ""}>${r.cells.map(cellHtml).join("")}</tr>`)
+    .join("\n");
+  return `<table${cls !== undefined ? ` class="${cls}"` : ""}><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+/** The false-alarm targets of the dr_at_far points, in the order of the first model that has them. */
+function farTargets(models: readonly ModelResult[]): number[] {
+  const targets: number[] = [];
+  for (const m of models) for (const o of m.dr_at_far) if (!targets.some((t) => Math.abs(t - o.target) < 1e-12)) targets.push(o.target);
+  return targets.sort((a, b) => a - b);
+}
+
+function pointAt(points: readonly OperatingPointJson[], target: number): OperatingPointJson | undefined {
+  return points.find((o) => Math.abs(o.target - target) < 1e-12);
+}
+
+const colour = (models: readonly ModelResult[], legend: Record<string, unknown> | null = { labelLimit: 320 }): Record<string, unknown> => ({
+  field: "model",
+  type: "nominal",
+  title: "model",
+  sort: null,
+  scale: { domain: models.map((m) => m.name), range: PALETTE },
+  legend,
+});
+
+/**
+ * ROC curves of all models, straight segments between the points roc.ts gives (a group of tied scores is one
+ * diagonal segment, the trapezoid the AUC integrates), the chance diagonal, and each model's operating point at
+ * the calibrated threshold. `maxFpr` < 1 zooms on the low false-alarm rates (clipped, same data).
+ */
+function rocChart(id: string, models: readonly ModelResult[], maxFpr: number, title: string, withLegend: boolean): Chart {
+  const lines = models.flatMap((m) =>
+    m.roc.map((p, i) => ({ model: m.name, auc: m.auc, i, fpr: p.fpr, tpr: p.tpr, threshold: p.threshold })),
+  );
+  const calibrated = models.map((m) => ({
+    model: m.name,
+    fpr: m.rates.falseAlarmRate,
+    tpr: m.rates.recall,
+    threshold: m.threshold,
+  }));
+  const x = { field: "fpr", type: "quantitative", title: "false-alarm rate", scale: { domain: [0, maxFpr] }, axis: { format: "%" } };
+  const y = { field: "tpr", type: "quantitative", title: "detection rate", scale: { domain: [0, 1] }, axis: { format: "%" } };
   return {
-    id: "chart-roc",
+    id,
     spec: {
-      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-      width: 520,
-      height: 400,
-      title: "ROC: detection rate against false-alarm rate",
+      $schema: SCHEMA,
+      title,
+      width: 400,
+      height: 360,
       layer: [
         {
-          data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
-          mark: { type: "line", strokeDash: [4, 4], color: "#aaa" },
-          encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } },
+          data: { values: [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }] },
+          mark: { type: "line", strokeDash: [4, 4], color: "#9aa3ad", clip: true },
+          encoding: { x, y },
         },
         {
-          data: { values },
-          mark: { type: "line", interpolate: "step-after", strokeWidth: 2 },
+          data: { values: lines },
+          mark: { type: "line", strokeWidth: 2, clip: true },
           encoding: {
-            x: { field: "fpr", type: "quantitative", title: "false-alarm rate", scale: { domain: [0, 1] } },
-            y: { field: "tpr", type: "quantitative", title: "detection rate", scale: { domain: [0, 1] } },
-            color: { field: "model", type: "nominal", title: "model" },
-            order: { field: "fpr" },
+            x,
+            y,
+            color: colour(models, withLegend ? { orient: "bottom", direction: "vertical", labelLimit: 400, symbolStrokeWidth: 3 } : null),
+            order: { field: "i", type: "quantitative" },
+            tooltip: [
+              { field: "model" },
+              { field: "fpr", title: "false-alarm rate", format: ".2%" },
+              { field: "tpr", title: "detection rate", format: ".2%" },
+              { field: "threshold", title: "threshold (alarm when score >)" },
+              { field: "auc", title: "AUC", format: ".4f" },
+            ],
+          },
+        },
+        {
+          data: { values: calibrated },
+          mark: { type: "point", shape: "diamond", size: 90, filled: true, stroke: "#1d2430", strokeWidth: 1, clip: true },
+          encoding: {
+            x,
+            y,
+            color: colour(models, null),
+            tooltip: [
+              { field: "model" },
+              { field: "threshold", title: "calibrated threshold" },
+              { field: "fpr", title: "false-alarm rate", format: ".2%" },
+              { field: "tpr", title: "detection rate", format: ".2%" },
+            ],
           },
         },
       ],
@@ -53,42 +137,50 @@ function rocChart(models: readonly ModelResult[]): Chart {
   };
 }
 
+/**
+ * Score histograms, one panel per model, each class as its share of its own traces: attack traces are usually far
+ * fewer than normal ones, and raw counts would hide their shape. Score scales differ by model, so x is independent.
+ */
 function distributionChart(models: readonly ModelResult[]): Chart {
   const values = models.flatMap((m) => {
     const d = m.distribution;
+    const nTotal = d.normal.reduce((a, b) => a + b, 0);
+    const aTotal = d.attack.reduce((a, b) => a + b, 0);
     return d.normal.flatMap((n, i) => {
-      const lo = d.edges[i]!;
-      const hi = d.edges[i + 1]!;
-      const nTotal = d.normal.reduce((a, b) => a + b, 0) || 1;
-      const aTotal = d.attack.reduce((a, b) => a + b, 0) || 1;
+      const lo = d.edges[i] ?? Number.NaN;
+      const hi = d.edges[i + 1] ?? Number.NaN;
+      const a = d.attack[i] ?? 0;
       return [
-        { model: m.name, class: "normal", lo, hi, share: n / nTotal },
-        { model: m.name, class: "attack", lo, hi, share: (d.attack[i] ?? 0) / aTotal },
+        { model: m.name, class: "normal", lo, hi, traces: n, share: nTotal > 0 ? n / nTotal : Number.NaN },
+        { model: m.name, class: "attack", lo, hi, traces: a, share: aTotal > 0 ? a / aTotal : Number.NaN },
       ];
     });
   });
   return {
     id: "chart-dist",
     spec: {
-      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-      title: "Score distributions of normal and attack test traces (share of each class per bin)",
+      $schema: SCHEMA,
+      title: { text: "Trace scores: normal vs attack test traces", subtitle: "share of each class's traces per score bin" },
       data: { values },
-      facet: { field: "model", type: "nominal", title: null },
+      facet: { field: "model", type: "nominal", title: null, sort: models.map((m) => m.name), header: { labelLimit: 300, labelFontWeight: "bold" } },
       columns: 3,
       resolve: { scale: { x: "independent", y: "independent" } },
       spec: {
-        width: 260,
+        width: 280,
         height: 140,
-        mark: { type: "bar", opacity: 0.6 },
+        mark: { type: "bar", opacity: 0.6, binSpacing: 0 },
         encoding: {
           x: { field: "lo", type: "quantitative", title: "score", bin: { binned: true } },
           x2: { field: "hi" },
-          y: { field: "share", type: "quantitative", title: "share", stack: null },
-          color: {
-            field: "class",
-            type: "nominal",
-            scale: { domain: ["normal", "attack"], range: ["#4c78a8", "#e45756"] },
-          },
+          y: { field: "share", type: "quantitative", title: "share of traces", stack: null, axis: { format: "%" } },
+          color: { field: "class", type: "nominal", title: "test traces", scale: CLASS_COLOURS },
+          tooltip: [
+            { field: "class" },
+            { field: "lo", title: "from", format: ".4g" },
+            { field: "hi", title: "to", format: ".4g" },
+            { field: "traces", title: "traces" },
+            { field: "share", format: ".1%" },
+          ],
         },
       },
     },
@@ -96,22 +188,30 @@ function distributionChart(models: readonly ModelResult[]): Chart {
 }
 
 function attackChart(models: readonly ModelResult[]): Chart {
-  const values = models.flatMap((m) => m.per_attack.map((a) => ({ model: m.name, type: a.type, rate: a.detectionRate })));
+  const values = models.flatMap((m) =>
+    m.per_attack.map((a) => ({ model: m.name, type: a.type, rate: a.detectionRate, detected: a.detected, traces: a.traces })),
+  );
   return {
     id: "chart-attack",
     spec: {
-      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      $schema: SCHEMA,
       title: "Detection rate per attack type at the calibrated threshold",
       data: { values },
-      width: { step: 14 },
+      width: { step: Math.max(6, Math.min(18, Math.floor(90 / Math.max(1, models.length)))), for: "offset" },
       height: 220,
       mark: "bar",
       encoding: {
-        x: { field: "type", type: "nominal", title: "attack type" },
-        xOffset: { field: "model" },
-        y: { field: "rate", type: "quantitative", title: "detection rate", scale: { domain: [0, 1] } },
-        color: { field: "model", type: "nominal" },
-        tooltip: [{ field: "model" }, { field: "type" }, { field: "rate", format: ".1%" }],
+        x: { field: "type", type: "nominal", title: "attack type", axis: { labelAngle: -30, labelLimit: 180 } },
+        xOffset: { field: "model", sort: models.map((m) => m.name) },
+        y: { field: "rate", type: "quantitative", title: "detection rate", scale: { domain: [0, 1] }, axis: { format: "%" } },
+        color: colour(models),
+        tooltip: [
+          { field: "model" },
+          { field: "type", title: "attack type" },
+          { field: "rate", title: "detection rate", format: ".1%" },
+          { field: "detected" },
+          { field: "traces" },
+        ],
       },
     },
   };
@@ -125,153 +225,307 @@ function timingChart(models: readonly ModelResult[]): Chart {
   return {
     id: "chart-timing",
     spec: {
-      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-      title: "Time to train and to score the test set (seconds)",
+      $schema: SCHEMA,
+      title: "Seconds to train, and to score every test trace",
       data: { values },
-      width: 520,
-      height: { step: 18 },
+      width: 460,
+      height: { step: 14, for: "offset" },
       mark: "bar",
       encoding: {
-        y: { field: "model", type: "nominal", title: null },
-        yOffset: { field: "phase" },
-        x: { field: "seconds", type: "quantitative" },
-        color: { field: "phase", type: "nominal" },
+        y: { field: "model", type: "nominal", title: null, sort: models.map((m) => m.name), axis: { labelLimit: 260 } },
+        yOffset: { field: "phase", sort: ["train", "score"] },
+        x: { field: "seconds", type: "quantitative", title: "seconds" },
+        color: { field: "phase", type: "nominal", title: "phase", sort: ["train", "score"], scale: { range: ["#72b7b2", "#b279a2"] } },
+        tooltip: [{ field: "model" }, { field: "phase" }, { field: "seconds", format: ".3f" }],
       },
     },
   };
 }
 
-/** The report page for one eval run. */
-export function renderHtmlReport(result: EvalResult): string {
-  const models = result.models;
-  const bestAuc = Math.max(...models.map((m) => (Number.isFinite(m.auc) ? m.auc : -1)));
+function headerHtml(result: EvalResult): string {
   const p = result.protocol;
-  const parts: string[] = [];
-  parts.push(`<h1>homeostat eval: ${escapeHtml(p.name)}</h1>`);
-  parts.push(`<p class="lead">${escapeHtml(p.description)}</p>`);
-  parts.push(
-    `<p class="note">homeostat ${escapeHtml(result.homeostat)} · started ${escapeHtml(result.startedAt)} · seed ${p.seed} · ` +
-      `threshold ${escapeHtml(p.threshold.method === "far" ? `false-alarm rate ${pct(p.threshold.far ?? Number.NaN)}` : "max")} ` +
-      `on ${escapeHtml(p.threshold.calibration)} · ${fix(result.totalSeconds, 1)} s in all (loading ${fix(result.loadSeconds, 1)} s)</p>`,
+  const t = p.threshold;
+  const threshold =
+    t.method === "far"
+      ? `score quantile for a ${pct(t.far ?? Number.NaN)} false-alarm rate on ${t.calibration}`
+      : `largest score on ${t.calibration}`;
+  const d = result.dataset;
+  const meta: [string, string][] = [
+    ["protocol", `<b>${escapeHtml(p.name)}</b>`],
+    ["threshold", escapeHtml(threshold)],
+    ["seed", escapeHtml(String(p.seed))],
+    ["time", `${escapeHtml(secs(result.totalSeconds))} s in all, ${escapeHtml(secs(result.loadSeconds))} s reading the inputs`],
+    ["run", `homeostat ${escapeHtml(result.homeostat)}, started ${escapeHtml(result.startedAt)}`],
+    ["inputs", d.paths.length > 0 ? d.paths.map((x) => `<code>${escapeHtml(x)}</code>`).join(" ") : DASH],
+  ];
+  const splits = tableHtml(
+    ["split", "#traces", "#calls"],
+    d.splits.map((s) => ({ cells: [s.name, { n: int(s.traces) }, { n: int(s.calls) }] })),
   );
-  parts.push(`<ul class="rules">${p.rules.map((r) => `<li>${escapeHtml(r)}</li>`).join("")}</ul>`);
+  const types =
+    d.attackTypes.length > 0
+      ? tableHtml(["attack type", "#traces"], d.attackTypes.map((a) => ({ cells: [a.type, { n: int(a.traces) }] })))
+      : '<p class="note">No attack types given.</p>';
+  return [
+    `<header><h1>homeostat eval: ${escapeHtml(p.name)}</h1>`,
+    `<p class="lead">${escapeHtml(p.description)}</p>`,
+    `<dl class="meta">${meta.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${v}</dd>`).join("")}</dl>`,
+    p.rules.length > 0
+      ? `<h3>Rules that keep these figures honest</h3><ul class="rules">${p.rules.map((r) => `<li>${escapeHtml(r)}</li>`).join("")}</ul>`
+      : "",
+    `<h3>Data</h3><div class="side">${splits}${types}</div>`,
+    `<p class="note">${escapeHtml(int(d.syscalls))} distinct system calls across all splits.</p></header>`,
+  ].join("\n");
+}
 
-  parts.push("<h2>Summary</h2>");
-  parts.push(
+function summaryHtml(models: readonly ModelResult[]): string {
+  const finite = models.map((m) => m.auc).filter((a) => Number.isFinite(a));
+  const bestAuc = finite.length > 0 ? Math.max(...finite) : Number.NaN;
+  const targets = farTargets(models);
+  const header = [
+    "model",
+    "score",
+    "#AUC",
+    ...targets.map((t) => `#DR @ FAR ${rateLabel(t)}`),
+    "#FAR @ DR 90%",
+    "#precision",
+    "#recall",
+    "#F1",
+    "#train\u00a0s",
+    "#score\u00a0s",
+    "#calls/s",
+    "#profile bytes",
+  ];
+  const rows = models.map((m) => {
+    const best = m.auc === bestAuc;
+    return {
+      ...(best ? { cls: "best" } : {}),
+      cells: [
+        m.name,
+        m.score,
+        best ? { n: fix(m.auc, 4), cls: "best-auc" } : { n: fix(m.auc, 4) },
+        ...targets.map((t) => ({ n: pct(pointAt(m.dr_at_far, t)?.tpr ?? Number.NaN) })),
+        { n: pct(m.far_at_dr90.fpr) },
+        { n: pct(m.rates.precision) },
+        { n: pct(m.rates.recall) },
+        { n: fix(m.rates.f1) },
+        { n: secs(m.cost.trainSeconds) },
+        { n: secs(m.cost.scoreSeconds) },
+        { n: int(m.cost.callsPerSecond) },
+        { n: int(m.cost.profileBytes) },
+      ],
+    };
+  });
+  return [
+    "<h2>Summary</h2>",
+    tableHtml(header, rows, "summary"),
+    '<p class="note">AUC and the DR/FAR operating points are threshold-free (read off the full ROC curve of the test ' +
+      "traces); precision, recall and F1 are at the threshold calibrated on normal data only. DR = detection rate, " +
+      `FAR = false-alarm rate, ${DASH} = undefined (a zero denominator). Highlighted: the best AUC.</p>`,
+  ].join("\n");
+}
+
+function confusionHtml(models: readonly ModelResult[]): string {
+  const cards = models.map((m) => {
+    const c = m.confusion;
+    return (
+      `<figure class="confusion"><figcaption>${escapeHtml(m.name)}</figcaption>` +
+      `<table><thead><tr><th></th><th class="n">alarm</th><th class="n">no alarm</th></tr></thead><tbody>` +
+      `<tr><th>attack</th><td class="n tp">${int(c.tp)}</td><td class="n fn">${int(c.fn)}</td></tr>` +
+      `<tr><th>normal</th><td class="n fp">${int(c.fp)}</td><td class="n tn">${int(c.tn)}</td></tr></tbody></table>` +
+      `<p class="note">threshold ${escapeHtml(sig(m.threshold))} · DR ${pct(m.rates.recall)} · FAR ${pct(m.rates.falseAlarmRate)} · ` +
+      `precision ${pct(m.rates.precision)} · F1 ${fix(m.rates.f1)}</p></figure>`
+    );
+  });
+  return [
+    "<h2>At the calibrated threshold</h2>",
+    '<p class="note">Test traces (calibration traces excluded): TP = attacks alarmed, FN = attacks missed, FP = false alarms, TN = quiet normal traces.</p>',
+    `<div class="cards">${cards.join("\n")}</div>`,
+  ].join("\n");
+}
+
+function delayHtml(models: readonly ModelResult[]): string {
+  return [
+    "<h3>Detection delay</h3>",
+    '<p class="note">Calls from the start of each detected attack trace (or of the attack, where its time is known) to the first alarm.</p>',
     tableHtml(
-      ["model", "score", "AUC", "DR@FAR 1%", "DR@FAR 5%", "DR@FAR 10%", "FAR@DR 90%", "precision", "recall", "F1", "train s", "score s", "calls/s", "profile bytes"],
+      ["model", "#detections timed", "#mean", "#median", "#min", "#max"],
       models.map((m) => ({
-        cls: m.auc === bestAuc ? "best" : "",
-        cells: [
-          m.name,
-          m.score,
-          { n: fix(m.auc, 4) },
-          ...m.dr_at_far.map((o) => ({ n: pct(o.tpr) })),
-          { n: pct(m.far_at_dr90.fpr) },
-          { n: pct(m.rates.precision) },
-          { n: pct(m.rates.recall) },
-          { n: fix(m.rates.f1) },
-          { n: fix(m.cost.trainSeconds, 2) },
-          { n: fix(m.cost.scoreSeconds, 2) },
-          { n: int(m.cost.callsPerSecond) },
-          { n: int(m.cost.profileBytes) },
-        ],
+        cells: [m.name, { n: int(m.delay.count) }, { n: fix(m.delay.mean, 1) }, { n: fix(m.delay.median, 1) }, { n: fix(m.delay.min, 0) }, { n: fix(m.delay.max, 0) }],
       })),
     ),
-  );
+  ].join("\n");
+}
 
-  const charts = [rocChart(models), distributionChart(models), attackChart(models), timingChart(models)];
-  parts.push('<h2>ROC curves</h2><div class="chart" id="chart-roc"></div>');
-  parts.push('<h2>Score distributions</h2><div class="chart" id="chart-dist"></div>');
-  parts.push('<h2>Per attack type</h2><div class="chart" id="chart-attack"></div>');
-  parts.push(
-    tableHtml(
-      ["model", "attack type", "traces", "detected", "detection rate", "AUC vs normal"],
-      models.flatMap((m) =>
-        m.per_attack.map((a) => ({
-          cells: [m.name, a.type, { n: int(a.traces) }, { n: int(a.detected) }, { n: pct(a.detectionRate) }, { n: fix(a.auc) }],
-        })),
-      ),
-    ),
-  );
-
-  parts.push("<h2>At the calibrated threshold</h2>");
-  parts.push(
-    tableHtml(
-      ["model", "threshold", "TP", "FN", "FP", "TN", "false-alarm rate", "delay median (calls)", "delay mean", "detected with delay"],
-      models.map((m) => ({
-        cells: [
-          m.name,
-          { n: Number.isFinite(m.threshold) ? String(Number(m.threshold.toPrecision(4))) : "–" },
-          { n: int(m.confusion.tp) },
-          { n: int(m.confusion.fn) },
-          { n: int(m.confusion.fp) },
-          { n: int(m.confusion.tn) },
-          { n: pct(m.rates.falseAlarmRate) },
-          { n: fix(m.delay.median, 1) },
-          { n: fix(m.delay.mean, 1) },
-          { n: int(m.delay.count) },
-        ],
-      })),
-    ),
-  );
-
-  const callLevel = models.filter((m) => m.callLevel !== undefined);
-  if (callLevel.length > 0) {
-    parts.push("<h2>Call level (LID-DS)</h2>");
-    parts.push(
-      tableHtml(
-        ["model", "recordings", "detection rate", "false-alarm calls", "CFA", "precision (CFA)", "F1 (CFA)", "delay median (s)"],
-        callLevel.map((m) => {
-          const c = m.callLevel!;
+/** One row per attack type, one column per model: the detection rate, then detected / traces and the type's AUC. */
+function perAttackHtml(models: readonly ModelResult[]): string {
+  const types: string[] = [];
+  for (const m of models) for (const a of m.per_attack) if (!types.includes(a.type)) types.push(a.type);
+  const rows = types.map((type) => {
+    const traces = models.map((m) => m.per_attack.find((a) => a.type === type)?.traces).find((t) => t !== undefined);
+    return {
+      cells: [
+        type,
+        { n: int(traces ?? Number.NaN) },
+        ...models.map((m): Cell => {
+          const a = m.per_attack.find((x) => x.type === type);
+          if (a === undefined) return { n: DASH };
           return {
-            cells: [
-              m.name,
-              { n: int(c.recordings) },
-              { n: pct(c.detectionRate) },
-              { n: int(c.falseAlarmCalls) },
-              { n: int(c.cfa) },
-              { n: fix(c.precisionCfa) },
-              { n: fix(c.f1Cfa) },
-              { n: fix(c.delaySeconds.median, 3) },
-            ],
+            numeric: true,
+            html: `${escapeHtml(pct(a.detectionRate))}<span class="sub">${escapeHtml(int(a.detected))}/${escapeHtml(int(a.traces))} · AUC ${escapeHtml(fix(a.auc))}</span>`,
           };
         }),
-      ),
-    );
-  }
+      ],
+    };
+  });
+  return tableHtml(["attack type", "#traces", ...models.map((m) => `#${m.name}`)], rows);
+}
 
-  if (result.kfold !== undefined) {
-    parts.push(`<h2>Supervised ${result.kfold.k}-fold cross-validation</h2>`);
-    parts.push(
-      tableHtml(
-        ["fold", "n", "TP", "FN", "FP", "TN", "precision", "recall"],
-        [...result.kfold.rows, result.kfold.total].map((r) => ({
-          ...(r.fold === 0 ? { cls: "best" } : {}),
-          cells: [r.fold === 0 ? "total" : String(r.fold), { n: int(r.n) }, { n: int(r.tp) }, { n: int(r.fn) }, { n: int(r.fp) }, { n: int(r.tn) }, { n: pct(r.precision) }, { n: pct(r.recall) }],
-        })),
-      ),
-    );
+function callLevelHtml(models: readonly ModelResult[]): string {
+  const rows: Row[] = [];
+  for (const m of models) {
+    const c = m.callLevel;
+    if (c === undefined) continue;
+    rows.push({
+      cells: [
+        m.name,
+        { n: int(c.recordings) },
+        { n: `${int(c.detectedAttacks)} / ${int(c.attackRecordings)}` },
+        { n: pct(c.detectionRate) },
+        { n: int(c.falseAlarmCalls) },
+        { n: pct(c.falseAlarmCallRate) },
+        { n: `${int(c.cfa)} (${int(c.cfaNormal)} + ${int(c.cfaAttack)})` },
+        { n: fix(c.precisionCfa) },
+        { n: fix(c.precisionCalls) },
+        { n: fix(c.f1Cfa) },
+        { n: fix(c.delayCalls.median, 1) },
+        { n: fix(c.delaySeconds.median, 3) },
+      ],
+    });
   }
-
-  parts.push('<h2>Cost</h2><div class="chart" id="chart-timing"></div>');
-  parts.push("<h2>Data</h2>");
-  parts.push(
+  if (rows.length === 0) return "";
+  return [
+    "<h2>Call level (LID-DS)</h2>",
+    '<p class="note">As LID-DS counts them: every call from the attack start on is an attack call; false-alarm calls are alarmed ' +
+      "calls in normal recordings and before the attack; CFA = runs of consecutive false-alarm calls (normal recordings + " +
+      "attack recordings before the attack); precision (CFA) = detected / (detected + CFA), precision (calls) = detected / " +
+      "(detected + false-alarm calls); delays are medians over detected recordings.</p>",
     tableHtml(
-      ["split", "traces", "calls"],
-      result.dataset.splits.map((s) => ({ cells: [s.name, { n: int(s.traces) }, { n: int(s.calls) }] })),
+      [
+        "model",
+        "#recordings",
+        "#detected / attacks",
+        "#detection rate",
+        "#false-alarm calls",
+        "#false-alarm call rate",
+        "#CFA (normal + attack)",
+        "#precision (CFA)",
+        "#precision (calls)",
+        "#F1 (CFA)",
+        "#delay (calls)",
+        "#delay (s)",
+      ],
+      rows,
     ),
+  ].join("\n");
+}
+
+function kfoldHtml(kfold: NonNullable<EvalResult["kfold"]>): string {
+  const row = (label: string, r: (typeof kfold.rows)[number], cls?: string): Row => ({
+    ...(cls !== undefined ? { cls } : {}),
+    cells: [label, { n: int(r.n) }, { n: int(r.tp) }, { n: int(r.fn) }, { n: int(r.fp) }, { n: int(r.tn) }, { n: pct(r.precision) }, { n: pct(r.recall) }],
+  });
+  return [
+    `<h2>Supervised ${escapeHtml(String(kfold.k))}-fold cross-validation</h2>`,
+    tableHtml(
+      ["fold", "#n", "#TP", "#FN", "#FP", "#TN", "#precision", "#recall"],
+      [...kfold.rows.map((r) => row(String(r.fold), r)), row("total", kfold.total, "total")],
+    ),
+  ].join("\n");
+}
+
+function costHtml(models: readonly ModelResult[]): string {
+  return tableHtml(
+    ["model", "kind", "options", "#train\u00a0s", "#score\u00a0s", "#calls/s", "#profile bytes", "#memory bytes"],
+    models.map((m) => ({
+      cells: [
+        m.name,
+        m.kind,
+        {
+          html: Object.entries(m.options)
+            .map(([k, v]) => `<code>${escapeHtml(k)}=${escapeHtml(String(v))}</code>`)
+            .join(" "),
+        },
+        { n: secs(m.cost.trainSeconds) },
+        { n: secs(m.cost.scoreSeconds) },
+        { n: int(m.cost.callsPerSecond) },
+        { n: int(m.cost.profileBytes) },
+        { n: int(m.cost.memoryBytes) },
+      ],
+    })),
   );
-  if (result.dataset.attackTypes.length > 0) {
+}
+
+const REPORT_STYLE = `
+th, td { padding: 4px 7px; }
+th, th.n { white-space: normal; vertical-align: bottom; }
+td:first-child { overflow-wrap: anywhere; min-width: 8em; max-width: 18em; }
+table.summary { font-size: 0.82em; }
+table.summary td:nth-child(2) { min-width: 6em; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 12px 0; font-size: 0.92em; }
+dl.meta dt { color: #5b6575; } dl.meta dd { margin: 0; }
+.side { display: flex; flex-wrap: wrap; gap: 0 32px; align-items: flex-start; }
+td.best-auc { font-weight: 700; }
+.best-auc::after { content: " ★"; color: #2f8a2f; }
+.cards { display: flex; flex-wrap: wrap; gap: 12px 20px; }
+figure.confusion { margin: 0; padding: 8px 12px; border: 1px solid #e3e6ea; border-radius: 6px; width: 300px; }
+figure.confusion figcaption { font-weight: 600; overflow-wrap: anywhere; }
+figure.confusion table { margin: 6px 0; font-size: 0.95em; }
+figure.confusion td.n { min-width: 70px; font-size: 1.1em; }
+figure.confusion .tp, figure.confusion .tn { background: #eaf6ea; }
+figure.confusion .fp, figure.confusion .fn { background: #fcebea; }
+figure.confusion p.note { margin: 0; }
+td .sub { display: block; color: #5b6575; font-size: 0.85em; }
+`;
+
+/** The report page for one eval run: a complete HTML document that needs no network to be viewed. */
+export function renderHtmlReport(result: EvalResult): string {
+  const models = result.models;
+  const parts: string[] = [headerHtml(result)];
+  const charts: Chart[] = [];
+  if (models.length === 0) {
+    parts.push('<h2>Summary</h2><p class="note">No models were evaluated.</p>');
+  } else {
+    parts.push(summaryHtml(models));
+
+    parts.push("<h2>ROC curves</h2>");
     parts.push(
-      tableHtml(
-        ["attack type", "traces"],
-        result.dataset.attackTypes.map((a) => ({ cells: [a.type, { n: int(a.traces) }] })),
-      ),
+      '<p class="note">Each curve: every (false-alarm rate, detection rate) a threshold can give on the test traces; the dashed line is chance. ' +
+        "Diamonds: the calibrated threshold. Right: the same curves for false-alarm rates up to 10%.</p>",
     );
+    parts.push('<div class="side"><div class="chart" id="chart-roc"></div><div class="chart" id="chart-roc-low"></div></div>');
+    charts.push(rocChart("chart-roc", models, 1, "ROC: detection rate against false-alarm rate", true));
+    charts.push(rocChart("chart-roc-low", models, 0.1, "Zoom: false-alarm rates up to 10%", false));
+
+    parts.push('<h2>Score distributions</h2><div class="chart" id="chart-dist"></div>');
+    charts.push(distributionChart(models));
+
+    parts.push("<h2>Per attack type</h2>");
+    if (models.some((m) => m.per_attack.length > 0)) {
+      parts.push('<div class="chart" id="chart-attack"></div>');
+      charts.push(attackChart(models));
+      parts.push(perAttackHtml(models));
+    } else parts.push('<p class="note">The attack traces have no types.</p>');
+
+    parts.push(confusionHtml(models));
+    parts.push(delayHtml(models));
+    parts.push(callLevelHtml(models));
   }
-  parts.push(
-    `<p class="note">${int(result.dataset.syscalls)} distinct system calls. Inputs: ${result.dataset.paths.map((x) => `<code>${escapeHtml(x)}</code>`).join(", ")}</p>`,
-  );
-  return vegaPage(`homeostat eval: ${p.name}`, parts.join("\n"), charts);
+  if (result.kfold !== undefined) parts.push(kfoldHtml(result.kfold));
+  if (models.length > 0) {
+    parts.push('<h2>Cost</h2><div class="chart" id="chart-timing"></div>');
+    charts.push(timingChart(models));
+    parts.push(costHtml(models));
+  }
+  return vegaPage(`homeostat eval: ${result.protocol.name}`, parts.join("\n"), charts, { style: REPORT_STYLE });
 }
