@@ -48,6 +48,8 @@ export function renderDemoReport(r: DemoResult): string {
       ? ""
       : `<p>First alarm: ${escapeHtml(first.model)}, pid ${first.pid}, call ${first.position}: ` +
         `<code>... ${escapeHtml(first.window.join(", "))}</code></p>`,
+    `<p class="note">Timelines: held-out normal session pid ${r.timelinePids.normal ?? "–"}; under the exploit, pid ` +
+      `${r.timelinePids.exploit ?? "–"}, the process with the most alarms.</p>`,
     '<div class="chart" id="chart-timeline"></div>',
     "<h2>Models</h2><table><thead><tr><th>model</th><th>profile bytes</th><th>threshold (max normal LFC)</th><th>false alarms</th><th>exploit alarms</th></tr></thead><tbody>",
     ...r.models.map(

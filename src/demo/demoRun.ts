@@ -74,6 +74,8 @@ export interface DemoResult {
   alarms: DemoAlarm[];
   models: DemoModelResult[];
   timeline: TimelinePoint[];
+  /** The processes the timeline shows. */
+  timelinePids: { normal: number | null; exploit: number | null };
   seconds: number;
 }
 /** A free TCP port on 127.0.0.1 (the kernel's choice, released for the server to bind). */
@@ -229,7 +231,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     ? traces.find((t) => t.stream === pid)
     : traces.slice(1).reduce<Trace | undefined>((best, t) => (best === undefined || t.calls.length > best.calls.length ? t : best), undefined);
   const normalSession = sessionOf(held.traces, undefined);
-  const exploitSession = sessionOf(attacked.traces, firstAlarm?.pid);
+  // The exploit's timeline: the process with the most alarms (the hijacked session or the shell it spawned),
+  // which tells the story better than the first alarm (usually one of the exploit's short leak sessions).
+  const alarmsByPid = new Map<number, number>();
+  for (const a of attacked.alarms) alarmsByPid.set(a.pid, (alarmsByPid.get(a.pid) ?? 0) + 1);
+  let loudest = firstAlarm?.pid;
+  for (const [pid, n] of alarmsByPid) if (n >= (alarmsByPid.get(loudest!) ?? 0)) loudest = pid;
+  const exploitSession = sessionOf(attacked.traces, loudest);
   for (const [session, trace] of [
     ["normal", normalSession],
     ["exploit", exploitSession],
@@ -259,6 +267,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       exploitAlarms: attacked.alarms.filter((a) => a.model === d.kind).length,
     })),
     timeline,
+    timelinePids: { normal: normalSession?.stream ?? null, exploit: exploitSession?.stream ?? null },
     seconds: (performance.now() - started) / 1000,
   };
 }

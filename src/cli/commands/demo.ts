@@ -45,7 +45,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         writeFileSync(flags.report, renderDemoReport(r));
         const ok = r.exploitDetected && r.falseAlarms === 0;
         if (flags.json) {
-          const { timeline: _timeline, alarms, ...rest } = r;
+          const { timeline: _timeline, timelinePids: _pids, alarms, ...rest } = r;
           process.stdout.write(`${JSON.stringify({ ...rest, alarmCount: alarms.length, report: flags.report })}\n`);
         } else {
           say("");
