@@ -9,3 +9,5 @@ export * from "./models/index.js";
 export * from "./detect/index.js";
 export * from "./eval/index.js";
 export * from "./report/index.js";
+export * from "./monitor/index.js";
+export * from "./response/index.js";
