@@ -2,3 +2,4 @@
 // pH's graduated delays come with homeostat watch).
 
 export * from "./seccompPolicy.js";
+export * from "./graduatedDelay.js";
