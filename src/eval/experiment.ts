@@ -301,7 +301,8 @@ function mergeByTime(u: EvalUnit, flags: readonly Uint8Array[]): RecordingAlarms
   };
 }
 
-function point(p: OperatingPoint): OperatingPointJson {
+/** An operating point as results report it. */
+export function operatingPointJson(p: OperatingPoint): OperatingPointJson {
   return { target: p.target, threshold: p.threshold, fpr: p.fpr, tpr: p.tpr };
 }
 
@@ -348,8 +349,8 @@ function measure(
     });
   return {
     auc: curve.auc,
-    dr_at_far: STANDARD_FALSE_ALARM_RATES.map((f) => point(detectionAtFalseAlarm(counts, f))),
-    far_at_dr90: point(falseAlarmAtDetection(counts, STANDARD_DETECTION_RATE)),
+    dr_at_far: STANDARD_FALSE_ALARM_RATES.map((f) => operatingPointJson(detectionAtFalseAlarm(counts, f))),
+    far_at_dr90: operatingPointJson(falseAlarmAtDetection(counts, STANDARD_DETECTION_RATE)),
     roc: curve.points.map((p) => ({ fpr: p.fpr, tpr: p.tpr, threshold: p.threshold })),
     threshold,
     confusion,

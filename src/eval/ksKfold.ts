@@ -13,7 +13,7 @@ import type { AttackTypeResult, KfoldRow, ModelResult } from "./evalResult.js";
 import { stratifiedKFold } from "./kfold.js";
 import { detectionAtFalseAlarm, falseAlarmAtDetection, STANDARD_DETECTION_RATE, STANDARD_FALSE_ALARM_RATES } from "./operatingPoints.js";
 import { aucOfCounts, rocCounts, rocFromCounts } from "./roc.js";
-import { histogram } from "./experiment.js";
+import { histogram, operatingPointJson } from "./experiment.js";
 import { summarizeDelays } from "./detectionDelay.js";
 
 export interface KsKfoldOptions {
@@ -101,20 +101,14 @@ export function runKsKfold(units: readonly EvalUnit[], options: KsKfoldOptions):
       detectionRate: g.detected / g.scores.length,
       auc: aucOfCounts(rocCounts(neg, g.scores)),
     }));
-  const point = (p: { target: number; threshold: number; fpr: number; tpr: number }) => ({
-    target: p.target,
-    threshold: p.threshold,
-    fpr: p.fpr,
-    tpr: p.tpr,
-  });
   const model: ModelResult = {
     name: "ksbigram",
     kind: "ksbigram",
     options: { folds: options.k, ...(options.classifier ?? {}) } as Record<string, number | string | boolean>,
     score: "meanD(benign) - meanD(malicious)",
     auc: curve.auc,
-    dr_at_far: STANDARD_FALSE_ALARM_RATES.map((f) => point(detectionAtFalseAlarm(counts, f))),
-    far_at_dr90: point(falseAlarmAtDetection(counts, STANDARD_DETECTION_RATE)),
+    dr_at_far: STANDARD_FALSE_ALARM_RATES.map((f) => operatingPointJson(detectionAtFalseAlarm(counts, f))),
+    far_at_dr90: operatingPointJson(falseAlarmAtDetection(counts, STANDARD_DETECTION_RATE)),
     roc: curve.points.map((p) => ({ fpr: p.fpr, tpr: p.tpr, threshold: p.threshold })),
     threshold: 0,
     confusion,

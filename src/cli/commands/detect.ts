@@ -8,6 +8,7 @@ import type { AlarmMeasure } from "../../detect/alarm.js";
 import { HomeostatError } from "../../errors.js";
 import { formatModelSpec } from "../../models/registry.js";
 import { type MonitoredAlarm, monitorCommand } from "../../monitor/commandMonitor.js";
+import { onStopSignals, requireAfterDashes } from "../commandArgs.js";
 import { EXIT_ANOMALY } from "../errors.js";
 import { type CliContext, intOption } from "../main.js";
 import { num, paint } from "../terminal.js";
@@ -47,18 +48,8 @@ export function registerDetect(program: Command, ctx: CliContext): void {
     .option("--json", "one JSON object per alarm, then a summary object, on stdout")
     .allowUnknownOption()
     .action(async (command: string[], opts: DetectOptions) => {
-      const raw = (program as unknown as { rawArgs?: string[] }).rawArgs;
-      const dashes = raw?.indexOf("--") ?? -1;
       if (command.length === 0) throw new HomeostatError("E_USAGE", "nothing to run: give the command after `--`");
-      if (raw !== undefined) {
-        const after = dashes < 0 ? [] : raw.slice(dashes + 1);
-        if (dashes < 0 || after.length !== command.length || after.some((a, i) => a !== command[i])) {
-          throw new HomeostatError(
-            "E_USAGE",
-            "put the program after `--` (homeostat detect --profile P -- CMD [ARGS...]) so that its flags stay its own",
-          );
-        }
-      }
+      requireAfterDashes(program, command, "homeostat detect --profile P -- CMD [ARGS...]");
       if (!(MEASURES as readonly string[]).includes(opts.measure)) {
         throw new HomeostatError("E_USAGE", `unknown --measure "${opts.measure}" (${MEASURES.join(", ")})`);
       }
@@ -110,8 +101,7 @@ export function registerDetect(program: Command, ctx: CliContext): void {
         interrupted = true;
         monitor.stop();
       };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
+      const removeHandlers = onStopSignals(onSignal);
       try {
         const r = await monitor.done;
         const calls = r.streams.reduce((a, s) => a + s.summary.calls, 0);
@@ -139,8 +129,7 @@ export function registerDetect(program: Command, ctx: CliContext): void {
         }
         ctx.exitCode = r.alarms > 0 ? EXIT_ANOMALY : 0;
       } finally {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
+        removeHandlers();
       }
     });
 }

@@ -8,6 +8,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { processInfo, type StraceCapture, startStraceCapture } from "../../capture/straceCapture.js";
 import { HomeostatError } from "../../errors.js";
+import { onStopSignals, requireAfterDashes } from "../commandArgs.js";
 import { openBinaryTraceWriter } from "../../ingest/binaryTraceWriter.js";
 import { Vocabulary } from "../../syscalls/vocabulary.js";
 import type { CliContext } from "../main.js";
@@ -52,17 +53,7 @@ export function registerRecord(program: Command, ctx: CliContext): void {
     // explains the `--` rule instead of commander rejecting them one by one.
     .allowUnknownOption()
     .action(async (command: string[], opts: RecordOptions) => {
-      const raw = (program as unknown as { rawArgs?: string[] }).rawArgs;
-      if (command.length > 0 && raw !== undefined) {
-        const dashes = raw.indexOf("--");
-        const after = dashes < 0 ? [] : raw.slice(dashes + 1);
-        if (dashes < 0 || after.length !== command.length || after.some((a, i) => a !== command[i])) {
-          throw new HomeostatError(
-            "E_USAGE",
-            "put the program after `--` (homeostat record [--out FILE] -- CMD [ARGS...]) so that its flags stay its own",
-          );
-        }
-      }
+      requireAfterDashes(program, command, "homeostat record [--out FILE] -- CMD [ARGS...]");
       if (command.length > 0 && opts.pid !== undefined) {
         throw new HomeostatError("E_USAGE", "give either --pid or a command after `--`, not both");
       }
@@ -95,9 +86,7 @@ export function registerRecord(program: Command, ctx: CliContext): void {
         interrupted = true;
         capture.stop();
       };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-      process.on("SIGHUP", onSignal);
+      const removeHandlers = onStopSignals(onSignal);
       const flusher = setInterval(() => {
         try {
           writer.flush();
@@ -138,9 +127,7 @@ export function registerRecord(program: Command, ctx: CliContext): void {
         throw err;
       } finally {
         clearInterval(flusher);
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-        process.off("SIGHUP", onSignal);
+        removeHandlers();
       }
     });
 }
