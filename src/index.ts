@@ -11,3 +11,4 @@ export * from "./eval/index.js";
 export * from "./report/index.js";
 export * from "./monitor/index.js";
 export * from "./response/index.js";
+export * from "./store/index.js";

@@ -8,9 +8,11 @@ import { registerDemo } from "./commands/demo.js";
 import { registerDetect } from "./commands/detect.js";
 import { registerEval } from "./commands/eval.js";
 import { registerInspect } from "./commands/inspect.js";
+import { registerProfiles } from "./commands/profiles.js";
 import { registerRecord } from "./commands/record.js";
 import { registerScore } from "./commands/score.js";
 import { registerTrain } from "./commands/train.js";
+import { registerWatch } from "./commands/watch.js";
 import { EXIT_OK, EXIT_USAGE, reportError } from "./errors.js";
 import { VERSION } from "./version.js";
 
@@ -43,6 +45,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerDetect(program, ctx);
   registerDemo(program, ctx);
   registerRecord(program, ctx);
+  registerWatch(program, ctx);
+  registerProfiles(program, ctx);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -1,4 +1,7 @@
-// Public names of the monitoring stage: scoring live programs against their profiles.
+// Public names of the monitoring stage: scoring live programs against their profiles, and the host monitor
+// (pH's per-executable profiles that train themselves, `homeostat watch`).
 
 export * from "./commandMonitor.js";
 export * from "./phProfile.js";
+export * from "./hostMonitor.js";
+export * from "./hostWatch.js";

@@ -90,4 +90,65 @@ describe("PhProfile (pH lifecycle, worked by hand with L = 2: one pair per call,
     expect(() => new PhProfile(3, { lookahead: 10 })).toThrow(/lookahead/);
     expect(() => new PhProfile(0)).toThrow(/ids/);
   });
+
+  it("admin operations follow pH-admin/ebpH: tolerize stops normal monitoring, sensitize forgets training", () => {
+    const p = new PhProfile(4, { lookahead: 2, normalWait: 0 });
+    const s = p.newStream();
+    feed(p, alternating(13), undefined, s);
+    p.step(s, 1, 13);
+    expect(p.state).toBe("normal");
+    const pairs = p.pairCount();
+    p.tolerize();
+    expect(p.state).toBe("training");
+    expect(p.pairCount()).toBe(pairs); // training data kept
+    expect(p.step(s, 3, 14).anomaly).toBe(false); // no longer tested
+    p.sensitize();
+    expect(p.pairCount()).toBe(0);
+    expect(p.trainCount).toBe(0);
+    const q = new PhProfile(4, { lookahead: 2, normalWait: 0 });
+    feed(q, alternating(13));
+    q.normalize();
+    q.sensitize();
+    expect(q.state).toBe("normal"); // sensitize leaves the normal table alone
+    expect(q.step(q.newStream(), 0, 1).anomaly).toBe(false);
+  });
+
+  it("serializes and restores every table, counter and state, and behaves the same after", () => {
+    const p = new PhProfile(300, { lookahead: 9, normalWait: 5, normalFactor: 8, normalFactorDen: 2 });
+    const s = p.newStream();
+    const calls = Array.from({ length: 400 }, (_, i) => [0, 1, 2, 257, 3, 1, 2][i % 7]!);
+    feed(p, calls, 0, s);
+    p.normalize();
+    feed(p, [4, 5, 6], 1, s);
+    const bytes = p.serialize();
+    expect(bytes.length).toBeLessThan(2_000); // sparse rows deflate well
+    const q = PhProfile.deserialize(bytes);
+    expect(q.state).toBe(p.state);
+    expect(q.trainCount).toBe(p.trainCount);
+    expect(q.lastModCount).toBe(p.lastModCount);
+    expect(q.anomalies).toBe(p.anomalies);
+    expect(q.pairCount()).toBe(p.pairCount());
+    expect(q.normalPairCount()).toBe(p.normalPairCount());
+    expect(q.syscallsSeen()).toEqual(p.syscallsSeen());
+    expect(q.settings).toEqual(p.settings);
+    const a = p.newStream();
+    const b = q.newStream();
+    const probe = [0, 1, 2, 9, 257, 3, 4, 5, 0, 1];
+    expect(feed(q, probe, 2, b)).toEqual(feed(p, probe, 2, a));
+    expect(Buffer.from(q.serialize())).toEqual(Buffer.from(p.serialize()));
+  });
+
+  it("refuses damaged bytes with E_PARSE", () => {
+    const p = new PhProfile(8);
+    feed(p, [1, 2, 3, 1, 2, 3]);
+    const bytes = Buffer.from(p.serialize());
+    expect(() => PhProfile.deserialize(bytes.subarray(0, bytes.length - 3))).toThrow(/pH profile/);
+    expect(() => PhProfile.deserialize(Buffer.from("not a profile"))).toThrow(/pH profile/);
+  });
+
+  it("keeps one row per distinct current call, not symbols^2", () => {
+    const p = new PhProfile(512);
+    feed(p, Array.from({ length: 1000 }, (_, i) => i % 40));
+    expect(p.memoryBytes()).toBeLessThan(40 * 512 + 512 * 16 + 1);
+  });
 });

@@ -1,0 +1,52 @@
+// What /proc says about a running task, for attributing system calls to executables as pH does (one profile per
+// program): the executable's path, device and inode (stat of /proc/PID/exe follows the link to the file itself,
+// even when it was deleted or replaced since), and a thread's process (Tgid).
+
+import { readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import type { ExeIdentity } from "./hostEvents.js";
+
+/** The executable `pid` runs, or undefined (gone, a kernel thread, or not readable). */
+export function identifyProcess(pid: number): ExeIdentity | undefined {
+  try {
+    const st = statSync(`/proc/${pid}/exe`);
+    const path = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, "");
+    return { path, dev: st.dev, ino: st.ino };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The identity of an executable file by path (resolved as /proc/PID/exe would show it), or undefined. */
+export function identifyFile(path: string): ExeIdentity | undefined {
+  try {
+    const real = realpathSync(path);
+    const st = statSync(real);
+    return { path: real, dev: st.dev, ino: st.ino };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process (thread group) of task `tid`, or undefined when the task is gone. */
+export function threadGroupOf(tid: number): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${tid}/status`, "latin1");
+  } catch {
+    return undefined;
+  }
+  const at = text.indexOf("\nTgid:");
+  if (at < 0) return undefined;
+  const n = Number.parseInt(text.slice(at + 6, text.indexOf("\n", at + 6)).trim(), 10);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/** Whether task `tid` still exists. */
+export function taskAlive(tid: number): boolean {
+  try {
+    statSync(`/proc/${tid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}

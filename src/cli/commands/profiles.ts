@@ -1,0 +1,190 @@
+// `homeostat profiles list|show|normalize|tolerize|sensitize|reset|export`: the administration of watch's stored
+// profiles, as pH-admin and ebpH's admin tool do it. A profile is named by its key (path@dev:ino), its executable's
+// path, or the executable's base name. Changes are saved as a new version in the store; a running `watch` picks
+// them up within seconds instead of overwriting them. `export` turns a normal profile into a seccomp allow-list.
+
+import { writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { HomeostatError } from "../../errors.js";
+import { syscallName } from "../../monitor/hostMonitor.js";
+import { profileRecord } from "../../monitor/hostWatch.js";
+import { PhProfile } from "../../monitor/phProfile.js";
+import { seccompPolicy } from "../../response/seccompPolicy.js";
+import { defaultStateDir, type ProfileSummary, StateStore } from "../../store/stateStore.js";
+import type { CliContext } from "../main.js";
+import { num, table } from "../terminal.js";
+
+interface CommonFlags {
+  state?: string;
+  json?: boolean;
+}
+
+function openStore(flags: CommonFlags, readonly: boolean): StateStore {
+  return StateStore.open(flags.state ?? defaultStateDir(), { readonly });
+}
+
+/** Exactly one profile for `selector`, or a usage error that lists the candidates. */
+function resolveOne(store: StateStore, selector: string): ProfileSummary {
+  const found = store.findProfiles(selector);
+  if (found.length === 0) {
+    throw new HomeostatError("E_NOT_FOUND", `no profile matches "${selector}" in ${store.path} (see homeostat profiles list)`);
+  }
+  if (found.length > 1) {
+    throw new HomeostatError(
+      "E_USAGE",
+      `"${selector}" matches ${found.length} profiles (${found.map((f) => f.key).join(", ")}): give the full key`,
+    );
+  }
+  return found[0]!;
+}
+
+function loadPh(store: StateStore, key: string): PhProfile {
+  const stored = store.loadProfile(key);
+  if (stored === undefined) throw new HomeostatError("E_NOT_FOUND", `profile ${key} vanished from ${store.path}`);
+  return PhProfile.deserialize(stored.blob, `profile ${key} in ${store.path}`);
+}
+
+function when(epoch: number | null): string {
+  return epoch === null ? "-" : new Date(epoch * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+const ADMIN = {
+  normalize: { help: "start normal monitoring now: the training data becomes the normal profile", apply: (p: PhProfile) => p.normalize() },
+  tolerize: { help: "stop normal monitoring and keep training (accept what the program does now)", apply: (p: PhProfile) => p.tolerize() },
+  sensitize: { help: "forget the training data, so that recent behaviour is not learned", apply: (p: PhProfile) => p.sensitize() },
+  reset: { help: "forget everything: the profile starts training from nothing", apply: (p: PhProfile) => p.reset() },
+} as const;
+
+export function registerProfiles(program: Command, ctx: CliContext): void {
+  const profiles = program
+    .command("profiles")
+    .description("list, inspect, administer and export the profiles `homeostat watch` learned");
+  const common = (c: Command): Command =>
+    c
+      .option("--state <dir>", `state directory (default ${defaultStateDir()})`)
+      .option("--json", "machine-readable output on stdout");
+
+  common(profiles.command("list").description("every stored profile, one line each")).action((flags: CommonFlags) => {
+    const store = openStore(flags, true);
+    try {
+      const rows = store.listProfiles();
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(rows)}\n`);
+        return;
+      }
+      if (rows.length === 0) {
+        process.stdout.write(`no profiles in ${store.path}\n`);
+        return;
+      }
+      process.stdout.write(
+        `${table(
+          ["exe", "state", "train calls", "since change", "anomalies", "version", "updated", "key"],
+          rows.map((r) => [r.exe, r.state, r.trainCount, r.lastModCount, r.anomalies, r.version, when(r.updatedAt), r.key]),
+        )}\n`,
+      );
+    } finally {
+      store.close();
+    }
+  });
+
+  common(profiles.command("show").description("one profile in detail").argument("<profile>", "key, executable path or name"))
+    .action((selector: string, flags: CommonFlags) => {
+      const store = openStore(flags, true);
+      try {
+        const s = resolveOne(store, selector);
+        const p = loadPh(store, s.key);
+        const seen = p.syscallsSeen().map(syscallName);
+        const detail = {
+          ...s,
+          pairs: p.pairCount(),
+          normalPairs: p.normalPairCount(),
+          settings: p.settings,
+          syscalls: seen,
+          normalAt: s.normalTime,
+          memoryBytes: p.memoryBytes(),
+        };
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify(detail)}\n`);
+          return;
+        }
+        const lines = [
+          `profile   ${s.key}`,
+          `exe       ${s.exe} (device ${s.dev}, inode ${s.ino})`,
+          `model     ${s.model}`,
+          `state     ${s.state}${s.state === "frozen" && s.normalTime !== null ? ` (normal at ${when(s.normalTime)})` : ""}`,
+          `training  ${num(s.trainCount)} calls, ${num(s.lastModCount)} since the last new pair, ${num(detail.pairs)} lookahead pairs`,
+          `normal    ${s.state === "normal" ? `${num(detail.normalPairs)} pairs, ${num(s.anomalies)} anomalies (limit ${p.settings.anomalyLimit})` : "-"}`,
+          `version   ${s.version}, created ${when(s.createdAt)}, updated ${when(s.updatedAt)}, ${num(s.bytes)} bytes stored`,
+          `syscalls  ${seen.length}: ${seen.join(" ")}`,
+        ];
+        process.stdout.write(`${lines.join("\n")}\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  for (const [name, op] of Object.entries(ADMIN)) {
+    common(profiles.command(name).description(op.help).argument("<profile>", "key, executable path or name"))
+      .option("--all", "apply to every profile the name matches")
+      .action((selector: string, flags: CommonFlags & { all?: boolean }) => {
+        const store = openStore(flags, false);
+        try {
+          const targets = flags.all ? store.findProfiles(selector) : [resolveOne(store, selector)];
+          if (targets.length === 0) throw new HomeostatError("E_NOT_FOUND", `no profile matches "${selector}" in ${store.path}`);
+          const records = targets.map((t) => {
+            const p = loadPh(store, t.key);
+            op.apply(p);
+            return { before: t.state, record: profileRecord(t.key, { path: t.exe, dev: t.dev, ino: t.ino }, p) };
+          });
+          store.saveProfiles(records.map((r) => r.record));
+          const out = records.map((r) => ({ key: r.record.key, operation: name, before: r.before, after: r.record.state }));
+          if (flags.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+          else for (const o of out) process.stdout.write(`${name}: ${o.key}: ${o.before} -> ${o.after}\n`);
+        } finally {
+          store.close();
+        }
+      });
+  }
+
+  common(
+    profiles
+      .command("export")
+      .description("write a seccomp allow-list (OCI/Docker JSON) of the system calls a normal profile has seen")
+      .argument("<profile>", "key, executable path or name"),
+  )
+    .option("-o, --out <file>", "write the policy here (default stdout)")
+    .option("--mode <mode>", "enforce (refuse other calls with EPERM) or log (only log them, to try a policy first)", "enforce")
+    .option("--training", "export a profile that is not normal yet (what it has seen so far)")
+    .action((selector: string, flags: CommonFlags & { out?: string; mode: string; training?: boolean }) => {
+      if (flags.mode !== "enforce" && flags.mode !== "log") {
+        throw new HomeostatError("E_USAGE", `unknown --mode "${flags.mode}" (enforce, log)`);
+      }
+      const store = openStore(flags, true);
+      try {
+        const s = resolveOne(store, selector);
+        if (s.state !== "normal" && flags.training !== true) {
+          throw new HomeostatError(
+            "E_USAGE",
+            `profile ${s.key} is ${s.state}, not normal: its allow-list may miss calls the program makes (--training exports it anyway)`,
+          );
+        }
+        const p = loadPh(store, s.key);
+        const { profile, skipped } = seccompPolicy(p.syscallsSeen().map(syscallName), flags.mode);
+        const text = `${JSON.stringify(profile, null, 2)}\n`;
+        if (flags.out !== undefined) {
+          try {
+            writeFileSync(flags.out, text);
+          } catch (err) {
+            throw new HomeostatError("E_IO", `cannot write the policy: ${(err as Error).message}`, { file: flags.out });
+          }
+          process.stderr.write(
+            `homeostat: ${flags.out}: ${profile.syscalls[0]!.names.length} system calls allowed for ${s.exe}` +
+              `${skipped.length > 0 ? ` (${skipped.length} not x86_64 names left out: ${skipped.join(", ")})` : ""}\n`,
+          );
+        } else process.stdout.write(text);
+      } finally {
+        store.close();
+      }
+    });
+  void ctx;
+}

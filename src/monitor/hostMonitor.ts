@@ -1,0 +1,621 @@
+// The host monitor's engine: pH (Somayaji & Forrest 2000) in user space. Every task's system calls are scored
+// against the profile of the executable its process runs (one profile per executable, keyed by path, device and
+// inode), profiles train themselves and become normal (phProfile.ts), anomalies raise alerts, and anomalous tasks
+// produce response requests (graduated delay, kill at anomaly_limit, suspended execve) for a responder to carry out.
+//
+// Like Falco's engine, it does no I/O: events arrive through the HostEventSink interface from any backend
+// (bpftrace system-wide, strace per command), executables are identified, profiles loaded, alerts and responses
+// delivered through callbacks the caller supplies. Memory is bounded: at most `maxTasks` tasks and `maxProfiles`
+// profiles are tracked; past that, events are dropped, counted, and an alert says so, rather than growing.
+// The hot path (`syscall`) does one Map lookup per task switch, two table probes per lag, and no allocation unless
+// the call is anomalous.
+
+import { type ExeIdentity, exeKey, type HostEventSink, type LossSite } from "../capture/hostEvents.js";
+import { HomeostatError } from "../errors.js";
+import { X86_64_SYSCALLS } from "../syscalls/x86_64.js";
+import { PH_DEFAULTS, PhProfile, type PhSettings, type PhStep, PhStream } from "./phProfile.js";
+
+/** x86_64 syscall numbers fit below this; higher numbers (none today) are treated as never seen. */
+export const HOST_SYMBOLS = 512;
+
+const SYSCALL_NAMES: readonly string[] = (() => {
+  const names: string[] = [];
+  for (let i = 0; i < HOST_SYMBOLS; i++) names.push(`syscall_${i}`);
+  for (const [n, name] of X86_64_SYSCALLS) if (n < HOST_SYMBOLS) names[n] = name;
+  return names;
+})();
+
+/** The x86_64 name of a syscall number. */
+export function syscallName(nr: number): string {
+  return SYSCALL_NAMES[nr] ?? `syscall_${nr}`;
+}
+
+const NR_EXECVE = 59;
+const NR_EXECVEAT = 322;
+
+/** Falco's priorities, most severe first. */
+export type AlertPriority =
+  | "Emergency"
+  | "Alert"
+  | "Critical"
+  | "Error"
+  | "Warning"
+  | "Notice"
+  | "Informational"
+  | "Debug";
+
+/** An alert with Falco's output fields, so that Falco consumers (falcosidekick, SIEM rules) can read it. */
+export interface HostAlert {
+  time: string;
+  rule: string;
+  priority: AlertPriority;
+  source: "syscall";
+  hostname: string;
+  tags: string[];
+  output: string;
+  output_fields: Record<string, string | number | boolean | null | string[]>;
+}
+
+export type ResponseKind = "delay" | "kill" | "suspend-execve";
+
+/** What the engine asks a responder to do about a task; the responder applies policy and safety. */
+export interface ResponseRequest {
+  kind: ResponseKind;
+  pid: number;
+  tid: number;
+  exe: string;
+  /** The task's locality frame count after the call. */
+  lfc: number;
+  /** Anomalous calls the task has made since it began its program. */
+  anomalies: number;
+  syscall: string;
+  /** Epoch seconds of the event. */
+  time: number;
+  reason: string;
+}
+
+/** One executable's profile as the engine holds it. */
+export interface ProfileEntry {
+  readonly key: string;
+  readonly exe: ExeIdentity;
+  profile: PhProfile;
+  /** Changed since the caller last saved it. */
+  dirty: boolean;
+  /** Live tasks running it. */
+  tasks: number;
+  /** The store's version this entry was loaded from or last saved as (0: never stored); kept by the caller. */
+  storedVersion: number;
+}
+
+/** Calls kept for a task whose program is not known yet (a child seen before its parent's fork returned). */
+const PENDING_CALLS = 256;
+
+interface Task {
+  pid: number;
+  tid: number;
+  entry: ProfileEntry | null;
+  /** Calls of a task not yet attributed, replayed when its fork is seen; null when attributed or given up. */
+  pending: Uint16Array | null;
+  pendingCount: number;
+  stream: PhStream;
+  anomalies: number;
+  alertSecond: number;
+  alertsInSecond: number;
+  suppressed: number;
+  tolerizedAlerted: boolean;
+  killed: boolean;
+}
+
+export interface HostMonitorOptions {
+  /** pH settings for new profiles (and the lifecycle settings of loaded ones). */
+  settings?: Partial<PhSettings>;
+  /** Tasks tracked at most (default 65,536); events of tasks beyond are dropped and counted. */
+  maxTasks?: number;
+  /** Profiles held at most (default 4,096); events of executables beyond are dropped and counted. */
+  maxProfiles?: number;
+  /** Identifies the executable of a process seen for the first time (I/O: /proc), or undefined. */
+  identify?: (pid: number) => ExeIdentity | undefined;
+  /** A stored profile for `key`, or undefined to start a new one (I/O: the store). */
+  loadProfile?: (key: string, exe: ExeIdentity) => { profile: PhProfile; version: number } | undefined;
+  onAlert?: (alert: HostAlert) => void;
+  onResponse?: (request: ResponseRequest) => void;
+  /** LFC at or above which a task's execve is suspended (pH's suspend_execve; default tolerize_limit). */
+  execveLimit?: number;
+  /** Anomaly alerts per task per second at most (default 5); the rest are counted in the next alert. */
+  alertsPerSecond?: number;
+  /** Pids whose events are ignored (homeostat itself, its tracer). */
+  ignorePids?: Iterable<number>;
+  hostname?: string;
+  /** Clock in epoch seconds, for events without a time (default Date.now()/1000). */
+  clock?: () => number;
+}
+
+export interface HostMonitorStats {
+  /** Syscall events received from the capture. */
+  events: number;
+  /** Events scored against a profile. */
+  processed: number;
+  /** Events of ignored pids (homeostat, its tracer). */
+  ignored: number;
+  /** Events of processes whose executable could not be identified. */
+  unattributed: number;
+  /** Events dropped because a limit was reached (tasks or profiles). */
+  dropped: number;
+  /** Events the capture backend reported lost. */
+  lost: Record<LossSite, number>;
+  tasks: number;
+  profiles: number;
+  alerts: number;
+  suppressedAlerts: number;
+  responses: number;
+}
+
+const TAGS = ["homeostat", "pH", "host", "process"];
+
+export class HostMonitor implements HostEventSink {
+  readonly settings: PhSettings;
+  private readonly tasks = new Map<number, Task>();
+  private readonly entries = new Map<string, ProfileEntry>();
+  private readonly maxTasks: number;
+  private readonly maxProfiles: number;
+  private readonly ignore: Set<number>;
+  private readonly execveLimit: number;
+  private readonly alertsPerSecond: number;
+  private readonly hostname: string;
+  private readonly clock: () => number;
+  private lastTid = -1;
+  private lastTask: Task | undefined;
+  private dropAlertAt = Number.NEGATIVE_INFINITY;
+  private pendingLost = 0;
+  private lostAlertAt = Number.NEGATIVE_INFINITY;
+  private readonly counts = {
+    events: 0,
+    processed: 0,
+    ignored: 0,
+    unattributed: 0,
+    dropped: 0,
+    alerts: 0,
+    suppressedAlerts: 0,
+    responses: 0,
+  };
+  private readonly lostBy: Record<LossSite, number> = { kernel: 0, capture: 0, monitor: 0 };
+
+  constructor(private readonly options: HostMonitorOptions = {}) {
+    this.settings = { ...PH_DEFAULTS, ...options.settings };
+    // Validates the settings once, with the message a user would see.
+    new PhProfile(1, this.settings);
+    this.maxTasks = options.maxTasks ?? 65_536;
+    this.maxProfiles = options.maxProfiles ?? 4_096;
+    if (!(this.maxTasks >= 1 && this.maxProfiles >= 1)) {
+      throw new HomeostatError("E_USAGE", "maxTasks and maxProfiles must be at least 1");
+    }
+    this.ignore = new Set(options.ignorePids ?? []);
+    this.execveLimit = options.execveLimit ?? this.settings.tolerizeLimit;
+    this.alertsPerSecond = options.alertsPerSecond ?? 5;
+    this.hostname = options.hostname ?? "localhost";
+    this.clock = options.clock ?? (() => Date.now() / 1000);
+  }
+
+  // ------------------------------------------------------------------------------------------------ events
+
+  syscall(pid: number, tid: number, nr: number, time: number): void {
+    this.counts.events++;
+    let task = tid === this.lastTid ? this.lastTask : this.tasks.get(tid);
+    if (task === undefined) {
+      if (this.ignore.has(pid)) {
+        this.counts.ignored++;
+        return;
+      }
+      task = this.newTask(pid, tid, undefined, time);
+      if (task === undefined) return;
+    }
+    this.lastTid = tid;
+    this.lastTask = task;
+    const entry = task.entry;
+    if (entry === null) {
+      if (task.pending !== null && task.pendingCount < PENDING_CALLS) task.pending[task.pendingCount++] = nr;
+      else this.counts.unattributed++;
+      return;
+    }
+    this.score(task, entry, nr, time === time ? time : this.clock());
+  }
+
+  /** One call of a task against its program's profile: lifecycle, alerts, responses. */
+  private score(task: Task, entry: ProfileEntry, nr: number, now: number): void {
+    const step = entry.profile.step(task.stream, nr, now);
+    entry.dirty = true;
+    this.counts.processed++;
+    if (step.transition !== null) this.transition(task, entry, step, nr, now);
+    else if (task.tolerizedAlerted && step.lfc <= this.settings.tolerizeLimit) task.tolerizedAlerted = false;
+    if (step.anomaly) {
+      task.anomalies++;
+      this.anomaly(task, entry, step, nr, now);
+    }
+    if (step.lfc > 0 && this.options.onResponse !== undefined) this.respond(task, entry, step, nr, now);
+  }
+
+  exec(pid: number, tid: number, exe: ExeIdentity | undefined, time: number): void {
+    if (this.ignore.has(pid)) return;
+    const task = this.tasks.get(tid);
+    if (task === undefined) {
+      this.newTask(pid, tid, exe, time);
+      return;
+    }
+    // pH: a new program starts a new sequence against its own profile. Calls of the old program that could not be
+    // attributed are given up.
+    this.giveUp(task);
+    this.detach(task);
+    task.pid = pid;
+    task.entry = exe === undefined ? null : this.entryFor(exe, time);
+    if (task.entry !== null) task.entry.tasks++;
+    task.stream = this.streamFor(task.entry);
+    task.anomalies = 0;
+    task.killed = false;
+    task.tolerizedAlerted = false;
+  }
+
+  fork(parentPid: number, parentTid: number, childPid: number, childTid: number, time: number): void {
+    if (this.ignore.has(parentPid)) {
+      // Descendants of an ignored process (homeostat's own helpers) are not ignored: only the process itself.
+      return;
+    }
+    const parent = this.tasks.get(parentTid) ?? this.tasksOfPid(parentPid);
+    const early = this.tasks.get(childTid);
+    if (early !== undefined) {
+      // The child's calls arrived before its parent's fork returned (strace prints them in any order): it runs
+      // the parent's program, from the parent's sequence; replay what it did meanwhile.
+      if (early.entry === null && parent !== undefined && parent.entry !== null) this.adopt(early, parent, time);
+      return;
+    }
+    if (parent === undefined || this.tasks.size >= this.maxTasks) {
+      if (parent === undefined) this.newTask(childPid, childTid, undefined, time);
+      else this.dropped(time, "tasks");
+      return;
+    }
+    const child: Task = {
+      pid: childPid,
+      tid: childTid,
+      entry: parent.entry,
+      pending: null,
+      pendingCount: 0,
+      // pH keeps the sequence and locality frame in the task, and fork copies the task.
+      stream: parent.stream.clone(),
+      anomalies: parent.anomalies,
+      alertSecond: 0,
+      alertsInSecond: 0,
+      suppressed: 0,
+      tolerizedAlerted: false,
+      killed: false,
+    };
+    if (child.entry !== null) child.entry.tasks++;
+    this.tasks.set(childTid, child);
+  }
+
+  exit(_pid: number, tid: number, _time: number): void {
+    const task = this.tasks.get(tid);
+    if (task === undefined) return;
+    this.giveUp(task);
+    this.detach(task);
+    this.tasks.delete(tid);
+    if (this.lastTid === tid) {
+      this.lastTid = -1;
+      this.lastTask = undefined;
+    }
+  }
+
+  lost(count: number, site: LossSite, time: number): void {
+    if (!(count > 0)) return;
+    this.lostBy[site] += count;
+    this.pendingLost += count;
+    if (time - this.lostAlertAt >= 1) this.flushLost(time);
+  }
+
+  /** Periodic work (call about once a second): alerts for losses accumulated since the last one. */
+  tick(now: number = this.clock()): void {
+    if (this.pendingLost > 0 && now - this.lostAlertAt >= 1) this.flushLost(now);
+  }
+
+  /** Forgets tasks whose process is gone (an exit the capture missed); returns how many. */
+  sweep(isAlive: (pid: number, tid: number) => boolean): number {
+    let n = 0;
+    for (const [tid, task] of this.tasks) {
+      if (!isAlive(task.pid, tid)) {
+        this.exit(task.pid, tid, Number.NaN);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  // ------------------------------------------------------------------------------------------------ profiles
+
+  /** Every profile held, for saving and reports. */
+  profiles(): IterableIterator<ProfileEntry> {
+    return this.entries.values();
+  }
+
+  profile(key: string): ProfileEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  /** Replaces a held profile (an administrator changed it in the store); tasks keep their sequences. */
+  replaceProfile(key: string, profile: PhProfile, version: number): boolean {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return false;
+    this.applySettings(profile);
+    entry.profile = profile;
+    entry.storedVersion = version;
+    entry.dirty = false;
+    return true;
+  }
+
+  stats(): HostMonitorStats {
+    return { ...this.counts, lost: { ...this.lostBy }, tasks: this.tasks.size, profiles: this.entries.size };
+  }
+
+  /** Bytes held per tracked task (the sequence, the locality frame and the task record), for the memory bound. */
+  bytesPerTask(): number {
+    const lookahead = this.settings.lookahead;
+    return (lookahead - 1) * 4 + this.settings.frame + 64 + 160;
+  }
+
+  // ------------------------------------------------------------------------------------------------ internals
+
+  private adopt(task: Task, parent: Task, time: number): void {
+    const entry = parent.entry!;
+    task.entry = entry;
+    entry.tasks++;
+    task.stream = parent.stream.clone();
+    task.anomalies = parent.anomalies;
+    const pending = task.pending;
+    const n = task.pendingCount;
+    task.pending = null;
+    task.pendingCount = 0;
+    if (pending === null) return;
+    const now = time === time ? time : this.clock();
+    for (let i = 0; i < n; i++) this.score(task, entry, pending[i]!, now);
+  }
+
+  /** A task's unattributed calls will never be attributed: count them as such. */
+  private giveUp(task: Task): void {
+    if (task.pending !== null) {
+      this.counts.unattributed += task.pendingCount;
+      task.pending = null;
+      task.pendingCount = 0;
+    }
+  }
+
+  private tasksOfPid(pid: number): Task | undefined {
+    const leader = this.tasks.get(pid);
+    if (leader !== undefined) return leader;
+    return undefined;
+  }
+
+  private newTask(pid: number, tid: number, exe: ExeIdentity | undefined, time: number): Task | undefined {
+    if (this.tasks.size >= this.maxTasks) {
+      this.dropped(time, "tasks");
+      return undefined;
+    }
+    let entry: ProfileEntry | null = null;
+    // A thread of a known process runs the same program.
+    const sibling = tid !== pid ? this.tasks.get(pid) : undefined;
+    if (exe === undefined && sibling !== undefined) entry = sibling.entry;
+    else {
+      const id = exe ?? this.options.identify?.(pid);
+      if (id !== undefined) {
+        entry = this.entryFor(id, time);
+        if (entry === null) return undefined;
+      }
+    }
+    const task: Task = {
+      pid,
+      tid,
+      entry,
+      pending: entry === null ? new Uint16Array(PENDING_CALLS) : null,
+      pendingCount: 0,
+      stream: this.streamFor(entry),
+      anomalies: 0,
+      alertSecond: 0,
+      alertsInSecond: 0,
+      suppressed: 0,
+      tolerizedAlerted: false,
+      killed: false,
+    };
+    if (entry !== null) entry.tasks++;
+    this.tasks.set(tid, task);
+    return task;
+  }
+
+  private streamFor(entry: ProfileEntry | null): PhStream {
+    return entry !== null ? entry.profile.newStream() : new PhStream(this.settings.lookahead, this.settings.frame);
+  }
+
+  private detach(task: Task): void {
+    if (task.entry !== null) task.entry.tasks--;
+  }
+
+  /** The entry of an executable, loading or creating its profile; null (and counted) past maxProfiles. */
+  private entryFor(exe: ExeIdentity, time: number): ProfileEntry | null {
+    const key = exeKey(exe);
+    let entry = this.entries.get(key);
+    if (entry !== undefined) return entry;
+    if (this.entries.size >= this.maxProfiles) {
+      this.dropped(time, "profiles");
+      return null;
+    }
+    const stored = this.options.loadProfile?.(key, exe);
+    let profile: PhProfile;
+    if (stored !== undefined) {
+      profile = stored.profile;
+      this.applySettings(profile);
+    } else profile = new PhProfile(HOST_SYMBOLS, this.settings);
+    entry = { key, exe, profile, dirty: stored === undefined, tasks: 0, storedVersion: stored?.version ?? 0 };
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  /** The lifecycle settings of this run apply to loaded profiles too (the table layout stays the profile's own). */
+  private applySettings(profile: PhProfile): void {
+    const s = profile.settings;
+    s.normalFactor = this.settings.normalFactor;
+    s.normalFactorDen = this.settings.normalFactorDen;
+    s.normalWait = this.settings.normalWait;
+    s.anomalyLimit = this.settings.anomalyLimit;
+    s.tolerizeLimit = this.settings.tolerizeLimit;
+  }
+
+  private dropped(time: number, what: "tasks" | "profiles"): void {
+    this.counts.dropped++;
+    this.lostBy.monitor++;
+    const now = time === time ? time : this.clock();
+    if (now - this.dropAlertAt < 10) return;
+    this.dropAlertAt = now;
+    const limit = what === "tasks" ? this.maxTasks : this.maxProfiles;
+    this.emit(now, "homeostat overload: events dropped", "Error", `homeostat is tracking its limit of ${limit} ${what} and drops the events of new ones (${this.counts.dropped} dropped so far)`, {
+      "homeostat.limit": what,
+      "homeostat.limit_value": limit,
+      "homeostat.dropped": this.counts.dropped,
+    }, ["overload"]);
+  }
+
+  private flushLost(now: number): void {
+    const n = this.pendingLost;
+    this.pendingLost = 0;
+    this.lostAlertAt = now;
+    this.emit(now, "homeostat capture lost events", "Error", `the capture lost ${n} system-call events (kernel ${this.lostBy.kernel}, capture ${this.lostBy.capture}, monitor ${this.lostBy.monitor} in total); profiles and alerts miss them`, {
+      "homeostat.lost": n,
+      "homeostat.lost_kernel": this.lostBy.kernel,
+      "homeostat.lost_capture": this.lostBy.capture,
+      "homeostat.lost_monitor": this.lostBy.monitor,
+    }, ["overload"]);
+  }
+
+  private window(task: Task, nr: number): string[] {
+    const recent = task.stream.recent;
+    const out: string[] = [];
+    // `recent` already includes this call (step pushed it): most recent first.
+    for (let i = recent.length - 1; i >= 0; i--) if (recent[i]! >= 0) out.push(syscallName(recent[i]!));
+    if (out.length === 0) out.push(syscallName(nr));
+    return out;
+  }
+
+  private procFields(task: Task, entry: ProfileEntry): Record<string, string | number> {
+    const path = entry.exe.path;
+    return {
+      "proc.pid": task.pid,
+      "thread.tid": task.tid,
+      "proc.exepath": path,
+      "proc.name": path.slice(path.lastIndexOf("/") + 1),
+      "homeostat.profile": entry.key,
+      "homeostat.profile_state": entry.profile.state,
+    };
+  }
+
+  private anomaly(task: Task, entry: ProfileEntry, step: PhStep, nr: number, now: number): void {
+    const second = Math.floor(now);
+    if (second !== task.alertSecond) {
+      task.alertSecond = second;
+      task.alertsInSecond = 0;
+    }
+    if (task.alertsInSecond >= this.alertsPerSecond) {
+      task.suppressed++;
+      this.counts.suppressedAlerts++;
+      return;
+    }
+    task.alertsInSecond++;
+    const name = syscallName(nr);
+    const lfc = step.lfc;
+    const priority: AlertPriority =
+      lfc > this.settings.tolerizeLimit ? "Critical" : lfc > 1 ? "Error" : "Warning";
+    const suppressed = task.suppressed;
+    task.suppressed = 0;
+    this.emit(
+      now,
+      "Anomalous system calls",
+      priority,
+      `Anomalous ${name} in pid ${task.pid} (${entry.exe.path}): ${step.missing} unseen lookahead pair${step.missing === 1 ? "" : "s"}, LFC ${lfc}/${this.settings.frame}, ${task.anomalies} anomal${task.anomalies === 1 ? "y" : "ies"} in this process${suppressed > 0 ? `, ${suppressed} similar alerts suppressed` : ""}`,
+      {
+        ...this.procFields(task, entry),
+        "evt.type": name,
+        "homeostat.misses": step.missing,
+        "homeostat.lfc": lfc,
+        "homeostat.anomalies": task.anomalies,
+        "homeostat.profile_anomalies": entry.profile.anomalies,
+        "homeostat.window": this.window(task, nr),
+        "homeostat.suppressed": suppressed,
+      },
+      ["anomaly"],
+    );
+  }
+
+  private transition(task: Task, entry: ProfileEntry, step: PhStep, nr: number, now: number): void {
+    const p = entry.profile;
+    const path = entry.exe.path;
+    const fields = { ...this.procFields(task, entry), "homeostat.train_count": p.trainCount, "homeostat.pairs": p.pairCount() };
+    switch (step.transition) {
+      case "froze":
+        this.emit(now, "homeostat profile frozen", "Informational", `Profile of ${path} stopped changing after ${p.trainCount} training calls; normal in ${this.settings.normalWait} s unless it learns something new`, fields, ["lifecycle"]);
+        break;
+      case "normal":
+        this.emit(now, "homeostat profile normal", "Notice", `Profile of ${path} is now normal (${p.pairCount()} lookahead pairs): its anomalies will be reported`, fields, ["lifecycle"]);
+        break;
+      case "retrain":
+        this.emit(now, "homeostat profile back to training", "Warning", `Profile of ${path} exceeded anomaly_limit ${this.settings.anomalyLimit}: it stops normal monitoring and keeps training`, { ...fields, "evt.type": syscallName(nr) }, ["lifecycle"]);
+        break;
+      case "tolerized":
+        if (task.tolerizedAlerted) return;
+        task.tolerizedAlerted = true;
+        this.emit(now, "homeostat tolerize limit", "Warning", `pid ${task.pid} (${path}) has LFC ${step.lfc} > tolerize_limit ${this.settings.tolerizeLimit}: the profile's training data is reset so this behaviour is not learned`, { ...fields, "homeostat.lfc": step.lfc }, ["lifecycle"]);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private respond(task: Task, entry: ProfileEntry, step: PhStep, nr: number, now: number): void {
+    const onResponse = this.options.onResponse!;
+    const base = {
+      pid: task.pid,
+      tid: task.tid,
+      exe: entry.exe.path,
+      lfc: step.lfc,
+      anomalies: task.anomalies,
+      syscall: syscallName(nr),
+      time: now,
+    };
+    if (!task.killed && task.anomalies >= this.settings.anomalyLimit) {
+      task.killed = true;
+      this.counts.responses++;
+      onResponse({ ...base, kind: "kill", reason: `${task.anomalies} anomalies reached anomaly_limit ${this.settings.anomalyLimit}` });
+      return;
+    }
+    if ((nr === NR_EXECVE || nr === NR_EXECVEAT) && step.lfc >= this.execveLimit) {
+      this.counts.responses++;
+      onResponse({ ...base, kind: "suspend-execve", reason: `execve with LFC ${step.lfc} >= ${this.execveLimit}` });
+      return;
+    }
+    this.counts.responses++;
+    onResponse({ ...base, kind: "delay", reason: `LFC ${step.lfc}` });
+  }
+
+  private emit(
+    now: number,
+    rule: string,
+    priority: AlertPriority,
+    output: string,
+    fields: HostAlert["output_fields"],
+    tags: string[],
+  ): void {
+    this.counts.alerts++;
+    this.options.onAlert?.({
+      time: new Date(now * 1000).toISOString(),
+      rule,
+      priority,
+      source: "syscall",
+      hostname: this.hostname,
+      tags: [...TAGS, ...tags],
+      output,
+      output_fields: { "evt.time": now, ...fields },
+    });
+  }
+}

@@ -1,0 +1,236 @@
+// Carries out the host monitor's response requests under a policy, as pH does (Somayaji & Forrest 2000): `log`
+// only records; `delay` slows an anomalous process by delay_factor x 2^LFC (pausing it with SIGSTOP/SIGCONT, one
+// pause at a time per process, so that a process stays slow while its locality frame holds anomalies, like pH's
+// per-call delays); `kill` ends a process that reached anomaly_limit; `suspend-execve` stops a process whose LFC is
+// above the limit when it calls execve (pH's suspend_execve), for `suspendExecveMs`.
+// Safety first: refusalReason (graduatedDelay.ts) protects pid 1, kernel threads, homeostat, its parent and
+// allow-listed executables, plus the capture's own tracer; `dryRun` decides without acting; every action and
+// every refusal is reported with its reason. stop() resumes every process homeostat paused, so that ending the
+// monitor never leaves a process stopped.
+//
+// Limits of user space, stated: events reach homeostat after the kernel ran the call, so a suspended execve has
+// usually completed (the new program is stopped at its start, not refused), and a delay starts a few
+// milliseconds after the anomaly rather than before the next call.
+
+import type { ResponseKind, ResponseRequest } from "../monitor/hostMonitor.js";
+import { delayFor, refusalReason } from "./graduatedDelay.js";
+
+export type ResponsePolicy = "log" | ResponseKind;
+
+export const RESPONSE_POLICIES: readonly ResponsePolicy[] = ["log", "delay", "kill", "suspend-execve"];
+
+export interface ResponderOptions {
+  /** Which responses are enabled ("log" alone: none acts). */
+  policies: ReadonlySet<ResponsePolicy>;
+  /** pH's delay_factor in milliseconds (delay = factor x 2^LFC). */
+  delayFactorMs: number;
+  /** Cap of one pause. */
+  maxDelayMs: number;
+  /** How long a suspended execve keeps the process stopped (pH: two days). */
+  suspendExecveMs: number;
+  /** Executables never acted on. */
+  allow?: readonly string[];
+  /** Pids never acted on besides the built-in ones (the capture's tracer). */
+  protect?: Iterable<number>;
+  dryRun?: boolean;
+  /** Each action taken, refused or simulated. */
+  onAction?: (action: ResponseAction) => void;
+  /** Sends a signal (default process.kill); injectable for tests of policy without processes. */
+  kill?: (pid: number, signal: NodeJS.Signals) => void;
+}
+
+export interface ResponseAction {
+  time: number;
+  kind: ResponseKind;
+  pid: number;
+  tid: number;
+  exe: string;
+  lfc: number;
+  /** paused / resumed / killed / suspended / refused / dry-run / failed. */
+  outcome: "paused" | "killed" | "suspended" | "resumed" | "refused" | "dry-run" | "failed";
+  delayMs: number;
+  reason: string;
+}
+
+interface Paused {
+  timer: NodeJS.Timeout;
+  until: number;
+  kind: ResponseKind;
+}
+
+export interface ResponderStats {
+  paused: number;
+  pausedMs: number;
+  killed: number;
+  suspended: number;
+  refused: number;
+  dryRun: number;
+}
+
+export class Responder {
+  private readonly paused = new Map<number, Paused>();
+  /** Refusals are decided once per pid (a /proc read), not per call. */
+  private readonly refusals = new Map<number, string | null>();
+  /** pid x 4 + kind: refusals already reported. */
+  private readonly reported = new Set<number>();
+  private readonly protect: Set<number>;
+  private readonly kill: (pid: number, signal: NodeJS.Signals) => void;
+  private readonly counts: ResponderStats = { paused: 0, pausedMs: 0, killed: 0, suspended: 0, refused: 0, dryRun: 0 };
+  private stopped = false;
+
+  constructor(private readonly options: ResponderOptions) {
+    this.protect = new Set(options.protect ?? []);
+    this.kill = options.kill ?? ((pid, signal) => process.kill(pid, signal));
+  }
+
+  get stats(): Readonly<ResponderStats> {
+    return this.counts;
+  }
+
+  /** Never act on `pid` (a tracer started after the responder). */
+  protectPid(pid: number): void {
+    this.protect.add(pid);
+  }
+
+  /** Pids currently paused or suspended. */
+  pausedPids(): number[] {
+    return [...this.paused.keys()];
+  }
+
+  handle(req: ResponseRequest): void {
+    if (this.stopped || !this.options.policies.has(req.kind)) return;
+    if (req.kind === "delay" && this.paused.has(req.pid)) return; // one pause at a time, as the process is stopped
+    const refused = this.refusal(req.pid);
+    if (refused !== null) {
+      // Report a refusal once per pid and kind, not on every call of a protected process.
+      const key = req.pid * 4 + RESPONSE_POLICIES.indexOf(req.kind);
+      if (this.reported.has(key)) return;
+      this.reported.add(key);
+      this.counts.refused++;
+      this.report(req, "refused", 0, refused);
+      return;
+    }
+    switch (req.kind) {
+      case "delay":
+        this.pause(req, delayFor(req.lfc, this.options), "paused");
+        break;
+      case "suspend-execve":
+        this.pause(req, this.options.suspendExecveMs, "suspended");
+        break;
+      case "kill":
+        this.terminate(req);
+        break;
+    }
+  }
+
+  /** The process exited: forget what was decided about its pid (pids are reused). */
+  forget(pid: number): void {
+    this.refusals.delete(pid);
+    for (let k = 0; k < 4; k++) this.reported.delete(pid * 4 + k);
+    const p = this.paused.get(pid);
+    if (p !== undefined) {
+      clearTimeout(p.timer);
+      this.paused.delete(pid);
+    }
+  }
+
+  /** Resumes every paused process and acts no more. */
+  stop(): void {
+    this.stopped = true;
+    for (const [pid, p] of this.paused) {
+      clearTimeout(p.timer);
+      this.signal(pid, "SIGCONT");
+      this.options.onAction?.({
+        time: Date.now() / 1000,
+        kind: p.kind,
+        pid,
+        tid: pid,
+        exe: "",
+        lfc: 0,
+        outcome: "resumed",
+        delayMs: 0,
+        reason: "homeostat is stopping: every process it paused is resumed",
+      });
+    }
+    this.paused.clear();
+  }
+
+  private refusal(pid: number): string | null {
+    if (this.protect.has(pid)) return "the capture's own tracer";
+    let r = this.refusals.get(pid);
+    if (r === undefined) {
+      r = refusalReason(pid, this.options.allow ?? []);
+      this.refusals.set(pid, r);
+    }
+    return r;
+  }
+
+  private pause(req: ResponseRequest, ms: number, outcome: "paused" | "suspended"): void {
+    if (!(ms > 0)) return;
+    const why =
+      outcome === "paused"
+        ? `${req.reason}: delay ${ms} ms = ${this.options.delayFactorMs} ms x 2^${req.lfc}${ms === this.options.maxDelayMs ? " (capped)" : ""}`
+        : `${req.reason}: stopped for ${ms} ms (pH suspend_execve); resume early with kill -CONT ${req.pid}`;
+    if (this.options.dryRun === true) {
+      this.counts.dryRun++;
+      this.report(req, "dry-run", ms, why);
+      return;
+    }
+    if (!this.signal(req.pid, "SIGSTOP")) {
+      this.report(req, "failed", ms, `pid ${req.pid} exited before it could be paused`);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.paused.delete(req.pid);
+      this.signal(req.pid, "SIGCONT");
+    }, ms);
+    // A two-day suspension must not keep the event loop (and so homeostat) alive on its own.
+    timer.unref();
+    this.paused.set(req.pid, { timer, until: Date.now() + ms, kind: req.kind });
+    if (outcome === "paused") {
+      this.counts.paused++;
+      this.counts.pausedMs += ms;
+    } else this.counts.suspended++;
+    this.report(req, outcome, ms, why);
+  }
+
+  private terminate(req: ResponseRequest): void {
+    if (this.options.dryRun === true) {
+      this.counts.dryRun++;
+      this.report(req, "dry-run", 0, `${req.reason}: would kill`);
+      return;
+    }
+    const p = this.paused.get(req.pid);
+    if (p !== undefined) clearTimeout(p.timer);
+    this.paused.delete(req.pid);
+    if (!this.signal(req.pid, "SIGKILL")) {
+      this.report(req, "failed", 0, `pid ${req.pid} exited before it could be killed`);
+      return;
+    }
+    this.counts.killed++;
+    this.report(req, "killed", 0, `${req.reason}: killed (SIGKILL)`);
+  }
+
+  private signal(pid: number, signal: NodeJS.Signals): boolean {
+    try {
+      this.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private report(req: ResponseRequest, outcome: ResponseAction["outcome"], delayMs: number, reason: string): void {
+    this.options.onAction?.({
+      time: req.time,
+      kind: req.kind,
+      pid: req.pid,
+      tid: req.tid,
+      exe: req.exe,
+      lfc: req.lfc,
+      outcome,
+      delayMs,
+      reason,
+    });
+  }
+}

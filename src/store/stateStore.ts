@@ -1,0 +1,631 @@
+// The durable state of `homeostat watch`: per-executable pH profiles (their lifecycle counters and the serialized
+// model), the alerts raised and the responses taken, in one SQLite database, `<state dir>/homeostat.db`.
+//
+// Why it survives `kill -9` and power loss: the database runs in WAL mode with synchronous=FULL, and every batch
+// (a flush of many profiles, a burst of alerts) is ONE transaction. SQLite's atomic commit then guarantees that a
+// reader, or the next `watch` after a crash, sees every profile of a batch at its old version or every one at its
+// new version, never a mix and never a torn row: an interrupted transaction is simply absent from the WAL when it
+// is replayed. synchronous=FULL fsyncs the WAL at each commit, so a batch whose save returned also survives a power
+// cut, not just a killed process. On top of that each model blob carries a CRC-32, checked on every load, against
+// damage SQLite cannot see (a bad disk sector inside a blob, a hand-edited file).
+//
+// `homeostat profiles ...` opens the same file read-only while `watch` writes it: WAL lets readers run beside the
+// one writer, and a busy timeout makes either side wait for the other's short lock instead of failing.
+// Library code: every failure is a HomeostatError naming the database file or the state directory.
+
+import { accessSync, chmodSync, constants, existsSync, mkdirSync } from "node:fs";
+import { homedir } from "node:os";
+import path from "node:path";
+import { crc32 } from "node:zlib";
+import Database from "better-sqlite3";
+import { HomeostatError, type ErrorCode } from "../errors.js";
+
+/** The schema this build writes; a database from a newer build is refused rather than misread. */
+export const STATE_SCHEMA_VERSION = 1;
+export const STATE_DB_NAME = "homeostat.db";
+/** How long one side waits for the other's lock before giving up (watch writing, profiles reading). */
+export const STATE_BUSY_TIMEOUT_MS = 5000;
+
+export type ProfileState = "training" | "frozen" | "normal";
+const PROFILE_STATES: readonly ProfileState[] = ["training", "frozen", "normal"];
+
+export interface ProfileRecord {
+  /** "path@dev:ino", the executable's identity. */
+  key: string;
+  exe: string;
+  dev: number;
+  ino: number;
+  /** Model spec, e.g. "ph:L=9". */
+  model: string;
+  state: ProfileState;
+  trainCount: number;
+  lastModCount: number;
+  anomalies: number;
+  /** Epoch seconds at which a frozen profile becomes normal. */
+  normalTime: number | null;
+  /** The serialized model, opaque to the store. */
+  blob: Uint8Array;
+}
+
+export interface StoredProfile extends ProfileRecord {
+  /** 1 on first save, +1 on every save. */
+  version: number;
+  /** CRC-32 (node:zlib crc32) of blob, verified on every load. */
+  crc: number;
+  /** Epoch seconds. */
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type ProfileSummary = Omit<StoredProfile, "blob"> & { bytes: number };
+
+export interface AlertRecord {
+  time: number;
+  rule: string;
+  priority: string;
+  pid: number | null;
+  exe: string | null;
+  key: string | null;
+  output: string;
+  /** The full alert object, stored as JSON text. */
+  json: unknown;
+}
+
+export interface ActionRecord {
+  time: number;
+  pid: number;
+  exe: string | null;
+  action: string;
+  outcome: string;
+  reason: string;
+  json: unknown;
+}
+
+export interface StateStoreOptions {
+  /**
+   * Open an existing database for reading only: no directory or database is created (E_NOT_FOUND when there is
+   * none). Like any WAL reader, SQLite may leave empty -wal and -shm files beside an existing database.
+   */
+  readonly?: boolean;
+  /** The clock for createdAt/updatedAt, in epoch seconds; tests fix it. */
+  now?: () => number;
+}
+
+/** `$XDG_STATE_HOME/homeostat`, else `~/.local/state/homeostat` (the XDG base directory rules). */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_STATE_HOME;
+  // The XDG spec says relative paths in these variables are invalid and must be ignored.
+  if (xdg !== undefined && xdg !== "" && path.isAbsolute(xdg)) return path.join(xdg, "homeostat");
+  const home = env.HOME !== undefined && env.HOME !== "" ? env.HOME : homedir();
+  return path.join(home, ".local", "state", "homeostat");
+}
+
+export const DEFAULT_STATE_DIR: string = defaultStateDir();
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS profiles (
+  key            TEXT PRIMARY KEY,
+  exe            TEXT NOT NULL,
+  name           TEXT NOT NULL, -- basename of exe, so that a profile can be found by program name
+  dev            INTEGER NOT NULL,
+  ino            INTEGER NOT NULL,
+  model          TEXT NOT NULL,
+  state          TEXT NOT NULL CHECK (state IN ('training', 'frozen', 'normal')),
+  train_count    INTEGER NOT NULL,
+  last_mod_count INTEGER NOT NULL,
+  anomalies      INTEGER NOT NULL,
+  normal_time    REAL,
+  version        INTEGER NOT NULL,
+  crc            INTEGER NOT NULL,
+  created_at     REAL NOT NULL,
+  updated_at     REAL NOT NULL,
+  blob           BLOB NOT NULL -- last, so that listing the other columns never reads its overflow pages
+);
+CREATE INDEX IF NOT EXISTS profiles_exe ON profiles (exe);
+CREATE INDEX IF NOT EXISTS profiles_name ON profiles (name);
+CREATE TABLE IF NOT EXISTS alerts (
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  time     REAL NOT NULL,
+  rule     TEXT NOT NULL,
+  priority TEXT NOT NULL,
+  pid      INTEGER,
+  exe      TEXT,
+  key      TEXT,
+  output   TEXT NOT NULL,
+  json     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS actions (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  time    REAL NOT NULL,
+  pid     INTEGER NOT NULL,
+  exe     TEXT,
+  action  TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  reason  TEXT NOT NULL,
+  json    TEXT NOT NULL
+);
+`;
+
+const SUMMARY_COLUMNS = `key, exe, dev, ino, model, state, train_count, last_mod_count, anomalies, normal_time, version,
+  crc, created_at, updated_at, length(blob) AS bytes`;
+const PROFILE_COLUMNS = `key, exe, dev, ino, model, state, train_count, last_mod_count, anomalies, normal_time, version,
+  crc, created_at, updated_at, blob`;
+
+interface SummaryRow {
+  key: string;
+  exe: string;
+  dev: number;
+  ino: number;
+  model: string;
+  state: ProfileState;
+  train_count: number;
+  last_mod_count: number;
+  anomalies: number;
+  normal_time: number | null;
+  version: number;
+  crc: number;
+  created_at: number;
+  updated_at: number;
+}
+
+interface ProfileRow extends SummaryRow {
+  blob: Buffer;
+}
+
+interface AlertRow {
+  id: number;
+  time: number;
+  rule: string;
+  priority: string;
+  pid: number | null;
+  exe: string | null;
+  key: string | null;
+  output: string;
+  json: string;
+}
+
+interface ActionRow {
+  id: number;
+  time: number;
+  pid: number;
+  exe: string | null;
+  action: string;
+  outcome: string;
+  reason: string;
+  json: string;
+}
+
+export class StateStore {
+  /** The database file. */
+  readonly path: string;
+  readonly dir: string;
+  readonly readonly: boolean;
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private constructor(db: Database.Database, dir: string, file: string, readonly: boolean, now: () => number) {
+    this.db = db;
+    this.dir = dir;
+    this.path = file;
+    this.readonly = readonly;
+    this.now = now;
+  }
+
+  /**
+   * Opens (creating when needed, unless read-only) `dir/homeostat.db`. The directory is created with mode 0700
+   * and the database file with 0600: alerts carry command lines and paths of the watched host.
+   */
+  static open(dir: string, options: StateStoreOptions = {}): StateStore {
+    const readonly = options.readonly === true;
+    const now = options.now ?? (() => Date.now() / 1000);
+    const resolved = path.resolve(dir);
+    const file = path.join(resolved, STATE_DB_NAME);
+    if (readonly) {
+      // A read-only open must not create the directory or an empty database that a later `watch` would inherit.
+      if (!existsSync(file)) {
+        throw new HomeostatError("E_NOT_FOUND", `no state database (homeostat watch creates it)`, { file });
+      }
+    } else {
+      prepareStateDir(resolved);
+    }
+    const existed = existsSync(file);
+    let db: Database.Database;
+    try {
+      db = new Database(file, { readonly, fileMustExist: readonly, timeout: STATE_BUSY_TIMEOUT_MS });
+    } catch (err) {
+      throw storeError(err, file, "cannot open the state database");
+    }
+    try {
+      // Before SQLite writes a byte, so that the -wal and -shm files (created with the database's mode) are
+      // private too.
+      if (!existed) chmodSync(file, 0o600);
+      if (!readonly) {
+        // journal_mode is stored in the file, so read-only openers use WAL as well.
+        const mode = db.pragma("journal_mode = WAL", { simple: true });
+        if (mode !== "wal") {
+          throw new HomeostatError(
+            "E_IO",
+            `cannot use write-ahead logging (journal mode stays ${String(mode)}); ` +
+              `the state directory needs a local filesystem`,
+            { file },
+          );
+        }
+        db.pragma("synchronous = FULL");
+      }
+      migrate(db, file, readonly);
+    } catch (err) {
+      db.close();
+      throw storeError(err, file, "cannot open the state database");
+    }
+    return new StateStore(db, resolved, file, readonly, now);
+  }
+
+  /** Upserts every profile in ONE transaction: after a crash either all of them have their new version or none. */
+  saveProfiles(records: readonly ProfileRecord[]): void {
+    for (const r of records) validateRecord(r, this.path);
+    const upsert = this.statement(
+      `INSERT INTO profiles (key, exe, name, dev, ino, model, state, train_count, last_mod_count, anomalies,
+         normal_time, version, crc, created_at, updated_at, blob)
+       VALUES (@key, @exe, @name, @dev, @ino, @model, @state, @trainCount, @lastModCount, @anomalies,
+         @normalTime, 1, @crc, @time, @time, @blob)
+       ON CONFLICT (key) DO UPDATE SET
+         exe = excluded.exe, name = excluded.name, dev = excluded.dev, ino = excluded.ino, model = excluded.model,
+         state = excluded.state, train_count = excluded.train_count, last_mod_count = excluded.last_mod_count,
+         anomalies = excluded.anomalies, normal_time = excluded.normal_time, version = profiles.version + 1,
+         crc = excluded.crc, updated_at = excluded.updated_at, blob = excluded.blob`,
+    );
+    const time = this.now();
+    this.write("cannot save profiles", () => {
+      for (const r of records) {
+        upsert.run({
+          key: r.key,
+          exe: r.exe,
+          name: path.basename(r.exe),
+          dev: r.dev,
+          ino: r.ino,
+          model: r.model,
+          state: r.state,
+          trainCount: r.trainCount,
+          lastModCount: r.lastModCount,
+          anomalies: r.anomalies,
+          normalTime: r.normalTime,
+          crc: crc32(r.blob),
+          time,
+          blob: Buffer.from(r.blob.buffer, r.blob.byteOffset, r.blob.byteLength),
+        });
+      }
+    });
+  }
+
+  /** The profile with this key, its blob's CRC verified (E_CHECKSUM on mismatch); undefined when absent. */
+  loadProfile(key: string): StoredProfile | undefined {
+    const row = this.read("cannot load a profile", () =>
+      this.statement(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE key = ?`).get(key),
+    ) as ProfileRow | undefined;
+    return row === undefined ? undefined : this.verified(row);
+  }
+
+  /** Every profile, each blob's CRC verified; ordered by exe, then key. */
+  loadAllProfiles(): StoredProfile[] {
+    const rows = this.read("cannot load profiles", () =>
+      this.statement(`SELECT ${PROFILE_COLUMNS} FROM profiles ORDER BY exe, key`).all(),
+    ) as ProfileRow[];
+    return rows.map((row) => this.verified(row));
+  }
+
+  /** Every profile without its blob (so no CRC check), ordered by exe, then key. */
+  listProfiles(): ProfileSummary[] {
+    const rows = this.read("cannot list profiles", () =>
+      this.statement(`SELECT ${SUMMARY_COLUMNS} FROM profiles ORDER BY exe, key`).all(),
+    ) as (SummaryRow & { bytes: number })[];
+    return rows.map(summaryOf);
+  }
+
+  /**
+   * Profiles matching a selector, trying in turn: the exact key; the exact executable path (several when the
+   * binary was replaced, each version being its own dev:ino); the executable's basename. The first rule that
+   * matches anything wins, so a key never also returns its namesakes.
+   */
+  findProfiles(selector: string): ProfileSummary[] {
+    return this.read("cannot find profiles", () => {
+      for (const column of ["key", "exe", "name"]) {
+        const rows = this.statement(
+          `SELECT ${SUMMARY_COLUMNS} FROM profiles WHERE ${column} = ? ORDER BY exe, key`,
+        ).all(selector) as (SummaryRow & { bytes: number })[];
+        if (rows.length > 0) return rows.map(summaryOf);
+      }
+      return [];
+    });
+  }
+
+  /** Deletes one profile; false when there was none with this key. */
+  deleteProfile(key: string): boolean {
+    const stmt = this.statement(`DELETE FROM profiles WHERE key = ?`);
+    return this.write("cannot delete a profile", () => stmt.run(key).changes > 0);
+  }
+
+  /** Appends alerts in one transaction. */
+  addAlerts(alerts: readonly AlertRecord[]): void {
+    const insert = this.statement(
+      `INSERT INTO alerts (time, rule, priority, pid, exe, key, output, json)
+       VALUES (@time, @rule, @priority, @pid, @exe, @key, @output, @json)`,
+    );
+    this.write("cannot save alerts", () => {
+      for (const a of alerts) {
+        insert.run({
+          time: a.time,
+          rule: a.rule,
+          priority: a.priority,
+          pid: a.pid,
+          exe: a.exe,
+          key: a.key,
+          output: a.output,
+          json: jsonText(a.json),
+        });
+      }
+    });
+  }
+
+  /** Appends response actions in one transaction. */
+  addActions(actions: readonly ActionRecord[]): void {
+    const insert = this.statement(
+      `INSERT INTO actions (time, pid, exe, action, outcome, reason, json)
+       VALUES (@time, @pid, @exe, @action, @outcome, @reason, @json)`,
+    );
+    this.write("cannot save actions", () => {
+      for (const a of actions) {
+        insert.run({
+          time: a.time,
+          pid: a.pid,
+          exe: a.exe,
+          action: a.action,
+          outcome: a.outcome,
+          reason: a.reason,
+          json: jsonText(a.json),
+        });
+      }
+    });
+  }
+
+  /** The last `limit` alerts, newest (highest id) first. */
+  recentAlerts(limit: number): (AlertRecord & { id: number })[] {
+    const rows = this.read("cannot read alerts", () =>
+      this.statement(`SELECT * FROM alerts ORDER BY id DESC LIMIT ?`).all(checkLimit(limit)),
+    ) as AlertRow[];
+    return rows.map((r) => ({ ...r, json: JSON.parse(r.json) as unknown }));
+  }
+
+  /** The last `limit` actions, newest (highest id) first. */
+  recentActions(limit: number): (ActionRecord & { id: number })[] {
+    const rows = this.read("cannot read actions", () =>
+      this.statement(`SELECT * FROM actions ORDER BY id DESC LIMIT ?`).all(checkLimit(limit)),
+    ) as ActionRow[];
+    return rows.map((r) => ({ ...r, json: JSON.parse(r.json) as unknown }));
+  }
+
+  counts(): { profiles: number; alerts: number; actions: number } {
+    return this.read("cannot count rows", () => {
+      const count = (table: string) =>
+        (this.statement(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+      return { profiles: count("profiles"), alerts: count("alerts"), actions: count("actions") };
+    });
+  }
+
+  /** SQLite's own consistency check of every page and index: ["ok"] when the file is sound. */
+  integrityCheck(): string[] {
+    return this.read("cannot check the state database", () =>
+      (this.db.pragma("integrity_check") as { integrity_check: string }[]).map((r) => r.integrity_check),
+    );
+  }
+
+  /** Closes the database (a writer's close checkpoints the WAL into the main file). Idempotent. */
+  close(): void {
+    if (!this.db.open) return;
+    this.statements.clear();
+    try {
+      this.db.close();
+    } catch (err) {
+      throw storeError(err, this.path, "cannot close the state database");
+    }
+  }
+
+  private statement(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (stmt === undefined) {
+      try {
+        stmt = this.db.prepare(sql);
+      } catch (err) {
+        throw storeError(err, this.path, "cannot prepare a query");
+      }
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private read<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw storeError(err, this.path, what);
+    }
+  }
+
+  /** Runs fn in one IMMEDIATE transaction: the write lock is taken up front, so a busy database waits here. */
+  private write<T>(what: string, fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (err) {
+      throw storeError(err, this.path, what);
+    }
+  }
+
+  private verified(row: ProfileRow): StoredProfile {
+    const blob = new Uint8Array(row.blob.buffer, row.blob.byteOffset, row.blob.byteLength);
+    const actual = crc32(blob);
+    if (actual !== row.crc) {
+      throw new HomeostatError(
+        "E_CHECKSUM",
+        `profile ${row.key} (version ${row.version}) is damaged: its model's CRC-32 is ${hex(actual)}, ` +
+          `${hex(row.crc)} was stored; delete the profile to let it train again`,
+        { file: this.path },
+      );
+    }
+    const { bytes: _bytes, ...summary } = summaryOf({ ...row, bytes: blob.length });
+    return { ...summary, blob };
+  }
+}
+
+function prepareStateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOTDIR" || code === "EEXIST"
+        ? "a part of the path is a file, not a directory"
+        : code === "EROFS"
+          ? "the filesystem is read-only"
+          : code === "EACCES" || code === "EPERM"
+            ? "permission denied"
+            : (err as Error).message;
+    throw new HomeostatError("E_PERMISSION", `cannot create the state directory: ${why}`, { file: dir }, {
+      cause: err,
+    });
+  }
+  try {
+    // mkdir succeeds on an existing directory we cannot write; find out now, not at the first save.
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw new HomeostatError("E_PERMISSION", `cannot write in the state directory: permission denied`, { file: dir }, {
+      cause: err,
+    });
+  }
+}
+
+/** Creates the schema on a new database, and refuses one this build cannot read. */
+function migrate(db: Database.Database, file: string, readonly: boolean): void {
+  const check = () => {
+    const tables = new Set(
+      (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map(
+        (r) => r.name,
+      ),
+    );
+    if (!tables.has("meta")) {
+      if (tables.size === 0) return undefined;
+      throw new HomeostatError("E_FORMAT", `not a homeostat state database (it has tables but no meta table)`, {
+        file,
+      });
+    }
+    const row = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as
+      | { value: string }
+      | undefined;
+    const version = row === undefined ? NaN : Number(row.value);
+    if (!Number.isInteger(version) || version < 1) {
+      throw new HomeostatError("E_FORMAT", `not a homeostat state database (no valid schema_version in meta)`, {
+        file,
+      });
+    }
+    if (version > STATE_SCHEMA_VERSION) {
+      throw new HomeostatError(
+        "E_VERSION",
+        `state database schema version ${version} is newer than this build reads (${STATE_SCHEMA_VERSION}); ` +
+          `upgrade homeostat or use another state directory`,
+        { file },
+      );
+    }
+    return version;
+  };
+  if (readonly) {
+    if (check() === undefined) {
+      throw new HomeostatError("E_NOT_FOUND", `the state database is empty (homeostat watch has not set it up yet)`, {
+        file,
+      });
+    }
+    return;
+  }
+  // IMMEDIATE: two processes opening a new database at once serialise here instead of both creating the schema.
+  db.transaction(() => {
+    const version = check();
+    if (version === STATE_SCHEMA_VERSION) return;
+    // Version 1 is the first schema, so an older one cannot exist yet; later builds migrate from `version` here.
+    db.exec(SCHEMA);
+    db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(
+      String(STATE_SCHEMA_VERSION),
+    );
+  }).immediate();
+}
+
+function validateRecord(r: ProfileRecord, file: string): void {
+  const bad = (why: string) =>
+    new HomeostatError("E_USAGE", `invalid profile record ${JSON.stringify(r.key)}: ${why}`, { file });
+  if (typeof r.key !== "string" || r.key === "") throw bad("empty key");
+  if (!PROFILE_STATES.includes(r.state)) throw bad(`unknown state ${JSON.stringify(r.state)}`);
+  if (!(r.blob instanceof Uint8Array)) throw bad("blob is not a Uint8Array");
+}
+
+function summaryOf(row: SummaryRow & { bytes: number }): ProfileSummary {
+  return {
+    key: row.key,
+    exe: row.exe,
+    dev: row.dev,
+    ino: row.ino,
+    model: row.model,
+    state: row.state,
+    trainCount: row.train_count,
+    lastModCount: row.last_mod_count,
+    anomalies: row.anomalies,
+    normalTime: row.normal_time,
+    version: row.version,
+    crc: row.crc,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    bytes: row.bytes,
+  };
+}
+
+function jsonText(value: unknown): string {
+  // JSON.stringify(undefined) is undefined, which the NOT NULL column would refuse.
+  return JSON.stringify(value) ?? "null";
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw new HomeostatError("E_USAGE", `limit must be a non-negative integer, not ${limit}`);
+  }
+  return limit;
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, "0")}`;
+}
+
+/** One HomeostatError, naming the database file, for whatever SQLite or the filesystem threw. */
+function storeError(err: unknown, file: string, what: string): HomeostatError {
+  if (err instanceof HomeostatError) return err;
+  const code = typeof (err as { code?: unknown }).code === "string" ? (err as { code: string }).code : "";
+  const detail = err instanceof Error ? err.message : String(err);
+  let ours: ErrorCode = "E_IO";
+  let message = `${what}: ${detail}`;
+  if (code.startsWith("SQLITE_NOTADB") || code.startsWith("SQLITE_CORRUPT")) {
+    ours = "E_CHECKSUM";
+    message = `not a SQLite database, or a damaged one (${detail}); move it aside and homeostat watch starts afresh`;
+  } else if (code.startsWith("SQLITE_READONLY") || code === "SQLITE_PERM" || code === "SQLITE_AUTH") {
+    ours = "E_PERMISSION";
+    message = `${what}: the state database is read-only here (${detail})`;
+  } else if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+    message = `${what}: the state database stayed locked by another process for ${STATE_BUSY_TIMEOUT_MS} ms`;
+  } else if (code.startsWith("SQLITE_CONSTRAINT")) {
+    // A record the schema refuses (a missing field) is the caller's bug, not an I/O failure.
+    ours = "E_USAGE";
+  } else if (code === "SQLITE_FULL") {
+    message = `${what}: the disk is full`;
+  } else if (code === "EACCES" || code === "EPERM") {
+    ours = "E_PERMISSION";
+  }
+  return new HomeostatError(ours, message, { file }, { cause: err });
+}
