@@ -177,6 +177,8 @@ export class Responder {
       return;
     }
     if (!this.signal(req.pid, "SIGSTOP")) {
+      // Events reach user space after the fact: the process may be gone. Say so once, not on each late event.
+      this.refusals.set(req.pid, `pid ${req.pid} has exited`);
       this.report(req, "failed", ms, `pid ${req.pid} exited before it could be paused`);
       return;
     }
@@ -204,6 +206,7 @@ export class Responder {
     if (p !== undefined) clearTimeout(p.timer);
     this.paused.delete(req.pid);
     if (!this.signal(req.pid, "SIGKILL")) {
+      this.refusals.set(req.pid, `pid ${req.pid} has exited`);
       this.report(req, "failed", 0, `pid ${req.pid} exited before it could be killed`);
       return;
     }

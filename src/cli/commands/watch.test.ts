@@ -1,0 +1,234 @@
+// End to end, for real: `homeostat watch` with the strace backend on the demo target (demo/kvserver.c). The server
+// learns its normal sessions until its profile is normal (small pH settings); then, from copies of that state, a
+// watch with `--response log` alerts on the real exploit, and a watch with `--response delay` slows the exploited
+// processes (and only them) measurably.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runExploit } from "../../demo/exploitClient.js";
+import { runNormalWorkload } from "../../demo/normalClient.js";
+import { buildTarget } from "../../demo/target.js";
+import { straceUnavailableReason } from "../../ingest/testing/straceCapture.js";
+import type { HostAlert } from "../../monitor/hostMonitor.js";
+import { StateStore } from "../../store/stateStore.js";
+import { BIN } from "../../testing/paths.js";
+
+const ccMissing = spawnSync("cc", ["--version"]).status !== 0 ? "no C compiler (apt-get install gcc libc6-dev)" : undefined;
+const unavailable = straceUnavailableReason() ?? ccMissing;
+if (unavailable !== undefined) console.log(`skipping the watch end-to-end test: ${unavailable}`);
+
+/** Test settings: freeze when a quarter of the training calls added nothing new; normal one second later. */
+const SMALL = ["--normal-factor", "4", "--normal-factor-den", "3", "--normal-wait", "1", "--save-interval", "0.5"];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function listening(port: number): Promise<void> {
+  const needle = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 0A`;
+  for (let i = 0; i < 500; i++) {
+    if (readFileSync("/proc/net/tcp", "utf8").includes(needle)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim();
+      if (text !== "") out.push(...text.split(" ").map(Number));
+    }
+  } catch {
+    // gone
+  }
+  return out;
+}
+
+interface Watching {
+  child: ChildProcess;
+  alerts: HostAlert[];
+  stderr: () => string;
+  exit: Promise<number | null>;
+  /** The server process strace started (the listener). */
+  listener: () => number | undefined;
+  stop: () => Promise<number | null>;
+}
+
+function watch(state: string, port: number, data: string, binary: string, extra: string[] = []): Watching {
+  const child = spawn(
+    process.execPath,
+    [BIN, "watch", "--state", state, ...SMALL, "--json", ...extra, "--", binary, String(port), data],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
+  );
+  const alerts: HostAlert[] = [];
+  let carry = "";
+  let err = "";
+  child.stdout!.setEncoding("utf8");
+  child.stdout!.on("data", (s: string) => {
+    carry += s;
+    const lines = carry.split("\n");
+    carry = lines.pop()!;
+    for (const l of lines) if (l.startsWith("{")) alerts.push(JSON.parse(l) as HostAlert);
+  });
+  child.stderr!.on("data", (b: Buffer) => {
+    err += b.toString();
+  });
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    child,
+    alerts,
+    stderr: () => err,
+    exit,
+    listener: () => {
+      for (const tracer of childrenOf(child.pid!)) {
+        for (const p of childrenOf(tracer)) {
+          try {
+            if (readlinkSync(`/proc/${p}/exe`) === binary) return p;
+          } catch {
+            // gone
+          }
+        }
+      }
+      return undefined;
+    },
+    stop: async () => {
+      child.kill("SIGINT");
+      return exit;
+    },
+  };
+}
+
+const anomalies = (w: Watching, binary: string) =>
+  w.alerts.filter((a) => a.rule === "Anomalous system calls" && a.output_fields["proc.exepath"] === binary);
+
+function profilesJson(state: string): { exe: string; state: string }[] {
+  const r = spawnSync(process.execPath, [BIN, "profiles", "list", "--json", "--state", state], { encoding: "utf8" });
+  expect(r.status).toBe(0);
+  return JSON.parse(r.stdout) as { exe: string; state: string }[];
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; error?: unknown }> {
+  const t0 = performance.now();
+  try {
+    await fn();
+    return { ms: performance.now() - t0 };
+  } catch (error) {
+    return { ms: performance.now() - t0, error };
+  }
+}
+
+describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (strace backend)", () => {
+  let work = "";
+  let binary = "";
+  const exploitMs: Record<string, number> = {};
+  const normalMs: Record<string, number> = {};
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), "homeostat-watch-"));
+    binary = await buildTarget(join(work, "bin"));
+  }, 120_000);
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  /** Normal sessions against a fresh data folder (the workload's model of the server starts empty). */
+  const normal = async (port: number, data: string, sessions: number, seed: number) => {
+    rmSync(join(data, "store.db"), { force: true });
+    const r = await runNormalWorkload({ port, sessions, seed });
+    expect(r.mismatches).toEqual([]);
+  };
+
+  it("trains the server's profile until it is frozen and then normal, and stores it", async () => {
+    const state = join(work, "learned");
+    const data = join(work, "data-learn");
+    mkdirSync(data);
+    const port = await freePort();
+    const w = watch(state, port, data, binary);
+    await listening(port);
+    let states: string[] = [];
+    for (let batch = 0; batch < 40; batch++) {
+      await normal(port, data, 8, 100 + batch);
+      await new Promise((r) => setTimeout(r, 600)); // a save, and the normal wait
+      states = profilesJson(state).filter((p) => p.exe === binary).map((p) => p.state);
+      if (states[0] === "normal") break;
+    }
+    expect(states).toEqual(["normal"]);
+    const code = await w.stop();
+    expect([0, 1]).toContain(code); // stopping the server may itself be anomalous now that it is normal
+    const lifecycle = w.alerts.filter((a) => a.output_fields["proc.exepath"] === binary).map((a) => a.rule);
+    expect(lifecycle).toContain("homeostat profile frozen");
+    expect(lifecycle).toContain("homeostat profile normal");
+    expect(lifecycle.indexOf("homeostat profile frozen")).toBeLessThan(lifecycle.indexOf("homeostat profile normal"));
+    const summary = w.alerts.at(-1)!;
+    expect(summary.rule).toBe("homeostat watch summary");
+    expect(summary.output_fields.captured).toBe(summary.output_fields.processed);
+    expect(summary.output_fields.dropped).toBe(0);
+    cpSync(state, join(work, "log-state"), { recursive: true });
+    cpSync(state, join(work, "delay-state"), { recursive: true });
+  }, 120_000);
+
+  for (const mode of ["log", "delay"] as const) {
+    it(`with --response ${mode}: ${mode === "log" ? "the exploit raises alerts in the server's processes" : "the exploited processes alone are slowed"}`, async () => {
+      const data = join(work, `data-${mode}`);
+      mkdirSync(data);
+      const port = await freePort();
+      const extra = mode === "delay" ? ["--response", "delay", "--delay-factor", "20", "--max-delay", "1000"] : [];
+      const w = watch(join(work, `${mode}-state`), port, data, binary, extra);
+      await listening(port);
+      const listener = w.listener();
+      expect(listener).toBeDefined();
+      await normal(port, data, 10, 7);
+      const falseAlarms = anomalies(w, binary).length;
+      const proof = join(work, `pwned-${mode}`);
+      const exploit = await timed(() => runExploit({ port, binary, command: `id > ${proof}` }));
+      exploitMs[mode] = exploit.ms;
+      await new Promise((r) => setTimeout(r, 300));
+      const after = await timed(() => normal(port, data, 10, 8));
+      expect(after.error).toBeUndefined();
+      normalMs[mode] = after.ms;
+      const alerted = anomalies(w, binary).slice(falseAlarms);
+      const code = await w.stop();
+      console.log(
+        `watch --response ${mode}: ${falseAlarms} anomaly alerts on 10 normal sessions, ${alerted.length} from the exploit; ` +
+          `exploit ${Math.round(exploit.ms)} ms${exploit.error !== undefined ? " (the client gave up)" : ""}, ` +
+          `10 normal sessions after it ${Math.round(after.ms)} ms`,
+      );
+      expect(code).toBe(1);
+      expect(alerted.length).toBeGreaterThan(0);
+      const pids = new Set(alerted.map((a) => a.output_fields["proc.pid"]));
+      expect(pids.has(listener!)).toBe(false);
+      if (mode === "log") {
+        expect(exploit.error).toBeUndefined();
+        expect(existsSync(proof)).toBe(true);
+        return;
+      }
+      // The delay run: the exploit took at least a second longer, normal sessions did not slow down, and every
+      // pause was of a process that alerted, never the listener.
+      expect(exploitMs.delay! - exploitMs.log!).toBeGreaterThan(1000);
+      expect(normalMs.delay!).toBeLessThan(2 * normalMs.log! + 1000);
+      const store = StateStore.open(join(work, "delay-state"), { readonly: true });
+      const actions = store.recentActions(10_000);
+      store.close();
+      const paused = actions.filter((a) => a.outcome === "paused");
+      expect(paused.length).toBeGreaterThan(0);
+      const pausedMs = paused.reduce((n, a) => n + (a.json as { delayMs: number }).delayMs, 0);
+      expect(pausedMs).toBeGreaterThan(1000);
+      const allAlerted = new Set(anomalies(w, binary).map((a) => a.output_fields["proc.pid"]));
+      for (const a of paused) {
+        expect(allAlerted.has(a.pid)).toBe(true);
+        expect(a.pid).not.toBe(listener);
+      }
+      console.log(`watch --response delay: ${paused.length} pauses, ${pausedMs} ms in total, of pids ${[...new Set(paused.map((a) => a.pid))].join(", ")}`);
+    }, 90_000);
+  }
+});
