@@ -3,16 +3,31 @@
 // watch with `--response log` alerts on the real exploit, and a watch with `--response delay` slows the exploited
 // processes (and only them) measurably.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runExploit } from "../../demo/exploitClient.js";
 import { runNormalWorkload } from "../../demo/normalClient.js";
 import { buildTarget } from "../../demo/target.js";
 import { straceUnavailableReason } from "../../ingest/testing/straceCapture.js";
-import type { HostAlert } from "../../monitor/hostMonitor.js";
+import { type HostAlert, HOST_SYMBOLS } from "../../monitor/hostMonitor.js";
+import { profileRecord } from "../../monitor/hostWatch.js";
+import { PhProfile } from "../../monitor/phProfile.js";
 import { StateStore } from "../../store/stateStore.js";
 import { BIN } from "../../testing/paths.js";
 
@@ -231,4 +246,53 @@ describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (
       console.log(`watch --response delay: ${paused.length} pauses, ${pausedMs} ms in total, of pids ${[...new Set(paused.map((a) => a.pid))].join(", ")}`);
     }, 90_000);
   }
+});
+
+describe("homeostat watch: bad input", () => {
+  const dir = mkdtempSync(join(tmpdir(), "homeostat-watch-bad-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const run = (args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, "watch", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    return { code: r.status, stderr: r.stderr };
+  };
+
+  it("usage errors and an unusable state folder: one line, exit 2", () => {
+    const file = join(dir, "a-file");
+    writeFileSync(file, "x");
+    for (const [args, pattern] of [
+      [["--state", join(file, "state"), "--", "true"], /E_PERMISSION.*a-file/],
+      [["--response", "bogus", "--", "true"], /unknown --response "bogus"/],
+      [["--backend", "strace"], /give a command after `--`, or --pid/],
+      [["--backend", "bpftrace", "--", "true"], /needs --backend strace/],
+      [["--backend", "ebpf"], /unknown --backend "ebpf"/],
+    ] as const) {
+      const r = run([...args]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(pattern);
+    }
+  });
+
+  it.skipIf(unavailable !== undefined)("a corrupt stored profile: watch warns, goes on with a new one, and leaves the stored copy alone", () => {
+    const state = join(dir, "state");
+    const exe = realpathSync("/usr/bin/true");
+    const st = statSync(exe);
+    const key = `${exe}@${st.dev}:${st.ino}`;
+    const store = StateStore.open(state);
+    store.saveProfiles([profileRecord(key, { path: exe, dev: st.dev, ino: st.ino }, new PhProfile(HOST_SYMBOLS))]);
+    store.close();
+    const db = new Database(join(state, "homeostat.db"));
+    const row = db.prepare("SELECT blob FROM profiles WHERE key = ?").get(key) as { blob: Buffer };
+    row.blob[3] = row.blob[3]! ^ 0x55;
+    db.prepare("UPDATE profiles SET blob = ? WHERE key = ?").run(row.blob, key);
+    db.close();
+    const r = run(["--state", state, "--", "/usr/bin/true"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`warning: stored profile ${key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} cannot be read .*is damaged`));
+    const after = new Database(join(state, "homeostat.db"), { readonly: true });
+    const kept = after.prepare("SELECT blob, version FROM profiles WHERE key = ?").get(key) as { blob: Buffer; version: number };
+    after.close();
+    expect(kept.version).toBe(1);
+    expect(kept.blob.equals(row.blob)).toBe(true);
+  });
 });
