@@ -4,6 +4,7 @@ const all = {
   ingest: () => import("./ingest.js"),
   detectors: () => import("./detectors.js"),
   capture: () => import("./capture.js"),
+  monitor: () => import("./monitor.js"),
 };
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(all);
 let failed = 0;

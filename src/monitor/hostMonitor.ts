@@ -13,6 +13,7 @@
 import { type ExeIdentity, exeKey, type HostEventSink, type LossSite } from "../capture/hostEvents.js";
 import { HomeostatError } from "../errors.js";
 import { X86_64_SYSCALLS } from "../syscalls/x86_64.js";
+import type { LiveProfile, LiveStream } from "./liveProfile.js";
 import { PH_DEFAULTS, PhProfile, type PhSettings, type PhStep, PhStream } from "./phProfile.js";
 
 /** x86_64 syscall numbers fit below this; higher numbers (none today) are treated as never seen. */
@@ -78,7 +79,7 @@ export interface ResponseRequest {
 export interface ProfileEntry {
   readonly key: string;
   readonly exe: ExeIdentity;
-  profile: PhProfile;
+  profile: LiveProfile;
   /** Changed since the caller last saved it. */
   dirty: boolean;
   /** Live tasks running it. */
@@ -97,7 +98,7 @@ interface Task {
   /** Calls of a task not yet attributed, replayed when its fork is seen; null when attributed or given up. */
   pending: Uint16Array | null;
   pendingCount: number;
-  stream: PhStream;
+  stream: LiveStream;
   anomalies: number;
   alertSecond: number;
   alertsInSecond: number;
@@ -116,7 +117,9 @@ export interface HostMonitorOptions {
   /** Identifies the executable of a process seen for the first time (I/O: /proc), or undefined. */
   identify?: (pid: number) => ExeIdentity | undefined;
   /** A stored profile for `key`, or undefined to start a new one (I/O: the store). */
-  loadProfile?: (key: string, exe: ExeIdentity) => { profile: PhProfile; version: number } | undefined;
+  loadProfile?: (key: string, exe: ExeIdentity) => { profile: LiveProfile; version: number } | undefined;
+  /** A new profile (default: pH's lookahead pairs with this monitor's settings). */
+  createProfile?: (settings: PhSettings) => LiveProfile;
   onAlert?: (alert: HostAlert) => void;
   onResponse?: (request: ResponseRequest) => void;
   /** LFC at or above which a task's execve is suspended (pH's suspend_execve; default tolerize_limit). */
@@ -141,6 +144,8 @@ export interface HostMonitorStats {
   unattributed: number;
   /** Events dropped because a limit was reached (tasks or profiles). */
   dropped: number;
+  /** Events kept for tasks whose program is not known yet (attributed or given up later). */
+  pending: number;
   /** Events the capture backend reported lost. */
   lost: Record<LossSite, number>;
   tasks: number;
@@ -339,7 +344,7 @@ export class HostMonitor implements HostEventSink {
   }
 
   /** Replaces a held profile (an administrator changed it in the store); tasks keep their sequences. */
-  replaceProfile(key: string, profile: PhProfile, version: number): boolean {
+  replaceProfile(key: string, profile: LiveProfile, version: number): boolean {
     const entry = this.entries.get(key);
     if (entry === undefined) return false;
     this.applySettings(profile);
@@ -350,7 +355,9 @@ export class HostMonitor implements HostEventSink {
   }
 
   stats(): HostMonitorStats {
-    return { ...this.counts, lost: { ...this.lostBy }, tasks: this.tasks.size, profiles: this.entries.size };
+    let pending = 0;
+    for (const t of this.tasks.values()) pending += t.pendingCount;
+    return { ...this.counts, pending, lost: { ...this.lostBy }, tasks: this.tasks.size, profiles: this.entries.size };
   }
 
   /** Bytes held per tracked task (the sequence, the locality frame and the task record), for the memory bound. */
@@ -426,12 +433,16 @@ export class HostMonitor implements HostEventSink {
     return task;
   }
 
-  private streamFor(entry: ProfileEntry | null): PhStream {
+  private streamFor(entry: ProfileEntry | null): LiveStream {
     return entry !== null ? entry.profile.newStream() : new PhStream(this.settings.lookahead, this.settings.frame);
   }
 
   private detach(task: Task): void {
-    if (task.entry !== null) task.entry.tasks--;
+    if (task.entry === null) return;
+    task.entry.tasks--;
+    // What the task did is learned now (models that learn in chunks), and counted as a change to save.
+    task.entry.profile.endStream(task.stream);
+    task.entry.dirty = true;
   }
 
   /** The entry of an executable, loading or creating its profile; null (and counted) past maxProfiles. */
@@ -444,18 +455,18 @@ export class HostMonitor implements HostEventSink {
       return null;
     }
     const stored = this.options.loadProfile?.(key, exe);
-    let profile: PhProfile;
+    let profile: LiveProfile;
     if (stored !== undefined) {
       profile = stored.profile;
       this.applySettings(profile);
-    } else profile = new PhProfile(HOST_SYMBOLS, this.settings);
+    } else profile = this.options.createProfile?.({ ...this.settings }) ?? new PhProfile(HOST_SYMBOLS, this.settings);
     entry = { key, exe, profile, dirty: stored === undefined, tasks: 0, storedVersion: stored?.version ?? 0 };
     this.entries.set(key, entry);
     return entry;
   }
 
   /** The lifecycle settings of this run apply to loaded profiles too (the table layout stays the profile's own). */
-  private applySettings(profile: PhProfile): void {
+  private applySettings(profile: LiveProfile): void {
     const s = profile.settings;
     s.normalFactor = this.settings.normalFactor;
     s.normalFactorDen = this.settings.normalFactorDen;
@@ -533,7 +544,7 @@ export class HostMonitor implements HostEventSink {
       now,
       "Anomalous system calls",
       priority,
-      `Anomalous ${name} in pid ${task.pid} (${entry.exe.path}): ${step.missing} unseen lookahead pair${step.missing === 1 ? "" : "s"}, LFC ${lfc}/${this.settings.frame}, ${task.anomalies} anomal${task.anomalies === 1 ? "y" : "ies"} in this process${suppressed > 0 ? `, ${suppressed} similar alerts suppressed` : ""}`,
+      `Anomalous ${name} in pid ${task.pid} (${entry.exe.path}): ${entry.profile.model.startsWith("ph:") ? `${step.missing} unseen lookahead pair${step.missing === 1 ? "" : "s"}` : `anomalous for ${entry.profile.model}`}, LFC ${lfc}/${this.settings.frame}, ${task.anomalies} anomal${task.anomalies === 1 ? "y" : "ies"} in this process${suppressed > 0 ? `, ${suppressed} similar alerts suppressed` : ""}`,
       {
         ...this.procFields(task, entry),
         "evt.type": name,
@@ -541,6 +552,7 @@ export class HostMonitor implements HostEventSink {
         "homeostat.lfc": lfc,
         "homeostat.anomalies": task.anomalies,
         "homeostat.profile_anomalies": entry.profile.anomalies,
+        "homeostat.model": entry.profile.model,
         "homeostat.window": this.window(task, nr),
         "homeostat.suppressed": suppressed,
       },

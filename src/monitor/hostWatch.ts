@@ -15,23 +15,32 @@ import { HomeostatError, isHomeostatError } from "../errors.js";
 import { type ResponseAction, Responder, type ResponderOptions, type ResponderStats } from "../response/responder.js";
 import type { ActionRecord, AlertRecord, ProfileRecord, StateStore } from "../store/stateStore.js";
 import { type HostAlert, HostMonitor, type HostMonitorStats, type ProfileEntry } from "./hostMonitor.js";
+import { DetectorProfile } from "./detectorProfile.js";
+import type { LiveProfile } from "./liveProfile.js";
 import { PhProfile, type PhSettings } from "./phProfile.js";
 
 export type WatchBackend = "bpftrace" | "strace";
 
-/** The model spec stored with every profile (pH's lookahead pairs). */
-export function phModelSpec(settings: Pick<PhSettings, "lookahead">): string {
-  return `ph:L=${settings.lookahead}`;
+/** A stored profile's model from its blob, by the model spec stored beside it ("ph:..." or a detector's). */
+export function restoreProfile(model: string, blob: Uint8Array, what: string): LiveProfile {
+  return model.startsWith("ph:") ? PhProfile.deserialize(blob, what) : DetectorProfile.deserialize(blob, what);
 }
 
-/** The store's record of a pH profile. */
-export function profileRecord(key: string, exe: ExeIdentity, p: PhProfile): ProfileRecord {
+/** A new profile of `model` ("ph" or a detector spec such as "stide:k=6"), or pH's when undefined. */
+export function profileFactory(model: string | undefined): ((settings: PhSettings) => LiveProfile) | undefined {
+  if (model === undefined || model === "ph" || model.startsWith("ph:")) return undefined;
+  DetectorProfile.fromSpec(model); // validates the spec now, with the user's words, rather than at the first process
+  return (settings) => DetectorProfile.fromSpec(model, settings);
+}
+
+/** The store's record of a profile. */
+export function profileRecord(key: string, exe: ExeIdentity, p: LiveProfile): ProfileRecord {
   return {
     key,
     exe: exe.path,
     dev: exe.dev,
     ino: exe.ino,
-    model: phModelSpec(p.settings),
+    model: p.model,
     state: p.state,
     trainCount: p.trainCount,
     lastModCount: p.lastModCount,
@@ -48,6 +57,8 @@ export interface HostWatchOptions {
   pid?: number;
   store: StateStore;
   settings?: Partial<PhSettings>;
+  /** The model of new profiles: "ph" (pH's lookahead pairs, the default) or a detector spec, e.g. "stide:k=6". */
+  model?: string;
   /** Response policy; undefined = log only. */
   response?: Omit<ResponderOptions, "onAction" | "protect">;
   /** LFC at or above which execve is suspended (default tolerize_limit). */
@@ -100,6 +111,8 @@ export interface HostWatch {
   readonly backend: WatchBackend;
   /** The tracer's pid (strace or bpftrace). */
   readonly tracerPid: number | undefined;
+  /** Resolves when the capture is attached (bpftrace's probes; at once for strace); rejects when it failed. */
+  readonly ready: Promise<void>;
   readonly done: Promise<HostWatchSummary>;
   /** Ends the capture; `done` resolves once every profile, alert and action is stored. */
   stop(): void;
@@ -146,13 +159,14 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
     ...(options.maxProfiles !== undefined ? { maxProfiles: options.maxProfiles } : {}),
     ...(options.execveLimit !== undefined ? { execveLimit: options.execveLimit } : {}),
     ignorePids: [process.pid],
+    ...(options.model !== undefined ? { createProfile: profileFactory(options.model) } : {}),
     hostname: osHostname(),
     identify: identifyProcess,
     loadProfile: (key) => {
       try {
         const stored = store.loadProfile(key);
         if (stored === undefined) return undefined;
-        return { profile: PhProfile.deserialize(stored.blob, `profile ${key}`), version: stored.version };
+        return { profile: restoreProfile(stored.model, stored.blob, `profile ${key}`), version: stored.version };
       } catch (err) {
         if (!isHomeostatError(err)) throw err;
         unreadable.add(key);
@@ -196,6 +210,7 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
   let capture: HostCapture;
   let tracerPid: number | undefined;
   let commandResult: Promise<StraceCaptureResult> | undefined;
+  let ready: Promise<void> = Promise.resolve();
   if (options.backend === "strace") {
     const c: StraceHostCapture = startStraceHostCapture({
       ...(options.command !== undefined ? { command: options.command } : {}),
@@ -220,7 +235,10 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
       ...(options.onMessage !== undefined ? { onMessage: options.onMessage } : {}),
     });
     capture = c;
-    tracerPid = (c as { tracerPid?: number }).tracerPid;
+    tracerPid = c.tracerPid;
+    ready = c.ready;
+    // A failed start rejects `done` too, with the same reason; `ready` is only for waiting.
+    ready.catch(() => {});
   }
   // The tracer is never acted on (a paused strace would pause everything it traces).
   if (tracerPid !== undefined) responder?.protectPid(tracerPid);
@@ -249,7 +267,7 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
       try {
         const stored = store.loadProfile(s.key);
         if (stored === undefined) continue;
-        monitor.replaceProfile(s.key, PhProfile.deserialize(stored.blob, `profile ${s.key}`), stored.version);
+        monitor.replaceProfile(s.key, restoreProfile(stored.model, stored.blob, `profile ${s.key}`), stored.version);
         reloaded++;
         changed.add(s.key);
       } catch (err) {
@@ -334,5 +352,5 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
     return summary;
   })();
 
-  return { monitor, backend: options.backend, tracerPid, done, stop: () => capture.stop() };
+  return { monitor, backend: options.backend, tracerPid, ready, done, stop: () => capture.stop() };
 }

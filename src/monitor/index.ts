@@ -5,3 +5,5 @@ export * from "./commandMonitor.js";
 export * from "./phProfile.js";
 export * from "./hostMonitor.js";
 export * from "./hostWatch.js";
+export * from "./liveProfile.js";
+export * from "./detectorProfile.js";

@@ -21,6 +21,7 @@
 
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { HomeostatError } from "../errors.js";
+import type { LiveProfile, LiveStream } from "./liveProfile.js";
 
 export interface PhSettings {
   /** Lookahead window L (pairs at lags 1..L-1); at most 9, since lags are bits of a byte. */
@@ -48,7 +49,7 @@ export const PH_DEFAULTS: Readonly<PhSettings> = Object.freeze({
 export type PhState = "training" | "frozen" | "normal";
 
 /** One process's recent calls and its locality frame (anomalous calls among the last `frame`). */
-export class PhStream {
+export class PhStream implements LiveStream {
   readonly recent: Int32Array;
   private readonly frameBits: Uint8Array;
   private frameAt = 0;
@@ -115,7 +116,7 @@ function copyRows(rows: PairRows): PairRows {
 
 const BLOB_MAGIC = 0x48_50_48_31; // "HPH1"
 
-export class PhProfile {
+export class PhProfile implements LiveProfile {
   readonly settings: PhSettings;
   readonly symbols: number;
   /** pH's two tables: `train` keeps learning on every call; `test` is the frozen copy a normal profile tests. */
@@ -151,9 +152,16 @@ export class PhProfile {
     return this.test !== null ? "normal" : this.frozen ? "frozen" : "training";
   }
 
+  get model(): string {
+    return `ph:L=${this.settings.lookahead}`;
+  }
+
   newStream(): PhStream {
     return new PhStream(this.settings.lookahead, this.settings.frame);
   }
+
+  /** pH learns every call as it comes: nothing is buffered. */
+  endStream(_stream: LiveStream): void {}
 
   /** Unseen pairs (current call, call at lag) in `table`; ids out of range count as unseen. */
   private missing(table: PairRows, stream: PhStream, syscall: number): number {
@@ -183,6 +191,7 @@ export class PhProfile {
   }
 
   /** Processes one call of a stream at time `now` (seconds): test against the normal table, then train. */
+  // (PhStream, not LiveStream: a pH profile's streams are its own; method parameters are checked bivariantly.)
   step(stream: PhStream, syscall: number, now: number): PhStep {
     const s = this.settings;
     let transition: PhStep["transition"] = null;

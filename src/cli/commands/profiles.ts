@@ -7,8 +7,8 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { HomeostatError } from "../../errors.js";
 import { syscallName } from "../../monitor/hostMonitor.js";
-import { profileRecord } from "../../monitor/hostWatch.js";
-import { PhProfile } from "../../monitor/phProfile.js";
+import { profileRecord, restoreProfile } from "../../monitor/hostWatch.js";
+import type { LiveProfile } from "../../monitor/liveProfile.js";
 import { seccompPolicy } from "../../response/seccompPolicy.js";
 import { defaultStateDir, type ProfileSummary, StateStore } from "../../store/stateStore.js";
 import type { CliContext } from "../main.js";
@@ -38,10 +38,10 @@ function resolveOne(store: StateStore, selector: string): ProfileSummary {
   return found[0]!;
 }
 
-function loadPh(store: StateStore, key: string): PhProfile {
+function loadPh(store: StateStore, key: string): LiveProfile {
   const stored = store.loadProfile(key);
   if (stored === undefined) throw new HomeostatError("E_NOT_FOUND", `profile ${key} vanished from ${store.path}`);
-  return PhProfile.deserialize(stored.blob, `profile ${key} in ${store.path}`);
+  return restoreProfile(stored.model, stored.blob, `profile ${key} in ${store.path}`);
 }
 
 function when(epoch: number | null): string {
@@ -49,10 +49,10 @@ function when(epoch: number | null): string {
 }
 
 const ADMIN = {
-  normalize: { help: "start normal monitoring now: the training data becomes the normal profile", apply: (p: PhProfile) => p.normalize() },
-  tolerize: { help: "stop normal monitoring and keep training (accept what the program does now)", apply: (p: PhProfile) => p.tolerize() },
-  sensitize: { help: "forget the training data, so that recent behaviour is not learned", apply: (p: PhProfile) => p.sensitize() },
-  reset: { help: "forget everything: the profile starts training from nothing", apply: (p: PhProfile) => p.reset() },
+  normalize: { help: "start normal monitoring now: the training data becomes the normal profile", apply: (p: LiveProfile) => p.normalize() },
+  tolerize: { help: "stop normal monitoring and keep training (accept what the program does now)", apply: (p: LiveProfile) => p.tolerize() },
+  sensitize: { help: "forget the training data, so that recent behaviour is not learned", apply: (p: LiveProfile) => p.sensitize() },
+  reset: { help: "forget everything: the profile starts training from nothing", apply: (p: LiveProfile) => p.reset() },
 } as const;
 
 export function registerProfiles(program: Command, ctx: CliContext): void {
@@ -107,13 +107,14 @@ export function registerProfiles(program: Command, ctx: CliContext): void {
           process.stdout.write(`${JSON.stringify(detail)}\n`);
           return;
         }
+        const unit = s.model.startsWith("ph:") ? "lookahead pairs" : "calls learned";
         const lines = [
           `profile   ${s.key}`,
           `exe       ${s.exe} (device ${s.dev}, inode ${s.ino})`,
           `model     ${s.model}`,
           `state     ${s.state}${s.state === "frozen" && s.normalTime !== null ? ` (normal at ${when(s.normalTime)})` : ""}`,
-          `training  ${num(s.trainCount)} calls, ${num(s.lastModCount)} since the last new pair, ${num(detail.pairs)} lookahead pairs`,
-          `normal    ${s.state === "normal" ? `${num(detail.normalPairs)} pairs, ${num(s.anomalies)} anomalies (limit ${p.settings.anomalyLimit})` : "-"}`,
+          `training  ${num(s.trainCount)} calls, ${num(s.lastModCount)} since the last change, ${num(detail.pairs)} ${unit}`,
+          `normal    ${s.state === "normal" ? `${num(detail.normalPairs)} ${unit}, ${num(s.anomalies)} anomalies (limit ${p.settings.anomalyLimit})` : "-"}`,
           `version   ${s.version}, created ${when(s.createdAt)}, updated ${when(s.updatedAt)}, ${num(s.bytes)} bytes stored`,
           `syscalls  ${seen.length}: ${seen.join(" ")}`,
         ];

@@ -5,10 +5,9 @@
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { Command } from "commander";
-import { bpftraceUnavailableReason } from "../../capture/bpftraceCapture.js";
 import { HomeostatError } from "../../errors.js";
 import type { HostAlert } from "../../monitor/hostMonitor.js";
-import { type HostWatchSummary, startHostWatch, type WatchBackend } from "../../monitor/hostWatch.js";
+import { type HostWatch, type HostWatchSummary, startHostWatch, type WatchBackend } from "../../monitor/hostWatch.js";
 import { PH_DEFAULTS, type PhSettings } from "../../monitor/phProfile.js";
 import { RESPONSE_POLICIES, type ResponseAction, type ResponsePolicy } from "../../response/responder.js";
 import { defaultStateDir, StateStore } from "../../store/stateStore.js";
@@ -19,6 +18,7 @@ import { num, paint } from "../terminal.js";
 
 interface WatchFlags {
   backend?: string;
+  model?: string;
   pid?: number;
   state?: string;
   response: string;
@@ -80,6 +80,11 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .option("-p, --pid <pid>", "watch a running process and its descendants (strace backend)", intOption("pid", 1))
     .option("--state <dir>", `state directory with the profile database (default ${defaultStateDir()})`)
     .option(
+      "--model <spec>",
+      "model of new profiles: ph (pH's lookahead pairs, the default) or a detector that learns live: " +
+        "stide, tstide, lookahead, ngram, with options as in train (e.g. stide:k=6)",
+    )
+    .option(
       "--response <policies>",
       "log (default: alerts only), delay (pH: pause an anomalous process delay-factor x 2^LFC ms), kill (at " +
         "--anomaly-limit anomalies), suspend-execve (stop a process calling execve with LFC >= --execve-limit); " +
@@ -121,8 +126,6 @@ export function registerWatch(program: Command, ctx: CliContext): void {
       }
       if (backend === "bpftrace") {
         if (targeted) throw new HomeostatError("E_USAGE", "the bpftrace backend watches the whole host; a command or --pid needs --backend strace");
-        const why = bpftraceUnavailableReason();
-        if (why !== undefined) throw new HomeostatError("E_DEPENDENCY", why);
       }
       const policies = parsePolicies(opts.response);
       const settings: Partial<PhSettings> = {
@@ -166,12 +169,15 @@ export function registerWatch(program: Command, ctx: CliContext): void {
         err.write(`${paint("ACTION", a.outcome === "refused" ? "yellow" : "red", err)} ${a.kind} pid ${a.pid} ${a.exe}: ${a.outcome} (${a.reason})\n`);
       };
       const acting = [...policies].some((p) => p !== "log");
-      const watch = startHostWatch({
+      let watch: HostWatch;
+      try {
+        watch = startHostWatch({
         backend,
         ...(command.length > 0 ? { command } : {}),
         ...(opts.pid !== undefined ? { pid: opts.pid } : {}),
         store,
         settings,
+        ...(opts.model !== undefined ? { model: opts.model } : {}),
         ...(acting
           ? {
               response: {
@@ -196,11 +202,10 @@ export function registerWatch(program: Command, ctx: CliContext): void {
           if (!opts.quiet) err.write(`${line}\n`);
         },
       });
-      if (!opts.json && !opts.quiet) {
-        err.write(
-          `homeostat: watching ${backend === "bpftrace" ? "the host (eBPF)" : command.length > 0 ? command.join(" ") : `pid ${opts.pid}`}; ` +
-            `state in ${store.path}; response ${[...policies].join(",")}${opts.dryRun ? " (dry run)" : ""}; Ctrl-C to stop\n`,
-        );
+      } catch (e) {
+        store.close();
+        if (alertsFd !== undefined) closeSync(alertsFd);
+        throw e;
       }
       let interrupted = false;
       const removeHandlers = onStopSignals(() => {
@@ -208,6 +213,17 @@ export function registerWatch(program: Command, ctx: CliContext): void {
         watch.stop();
       });
       const timer = opts.duration !== undefined ? setTimeout(() => watch.stop(), opts.duration * 1000) : undefined;
+      try {
+        await watch.ready;
+      } catch {
+        // the capture failed to start: `done` rejects with the reason
+      }
+      if (!opts.json && !opts.quiet) {
+        err.write(
+          `homeostat: watching ${backend === "bpftrace" ? "the host (eBPF)" : command.length > 0 ? command.join(" ") : `pid ${opts.pid}`}; ` +
+            `state in ${store.path}; response ${[...policies].join(",")}${opts.dryRun ? " (dry run)" : ""}; Ctrl-C to stop\n`,
+        );
+      }
       let summary: HostWatchSummary;
       try {
         summary = await watch.done;
@@ -233,6 +249,7 @@ function report(s: HostWatchSummary, opts: WatchFlags, interrupted: boolean): vo
     processed: m.processed,
     ignored: m.ignored,
     unattributed: m.unattributed,
+    pending: m.pending,
     dropped: m.dropped,
     lost: m.lost,
     tasks: m.tasks,

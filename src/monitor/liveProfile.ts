@@ -1,0 +1,46 @@
+// What the host monitor needs of a per-executable profile that trains itself (pH's lifecycle: training -> frozen
+// -> normal, anomaly_limit, tolerize_limit; Somayaji & Forrest 2000), whatever model of normal it keeps: pH's own
+// lookahead pairs (phProfile.ts, the default) or any detector of src/models that learns incrementally
+// (detectorProfile.ts). One interface, so that the engine (hostMonitor.ts), the store and `homeostat profiles`
+// treat them alike.
+
+import type { PhSettings, PhState, PhStep } from "./phProfile.js";
+
+/** One task's place in its program's profile: its recent calls and its locality frame. */
+export interface LiveStream {
+  /** The last calls, most recent first (-1 = none yet), for the windows alerts show. */
+  readonly recent: Int32Array;
+  lfc: number;
+  maxLfc: number;
+  /** A copy for a forked child (pH keeps the sequence and locality frame in the task, which fork copies). */
+  clone(): LiveStream;
+}
+
+export interface LiveProfile {
+  /** The model spec stored with the profile, e.g. "ph:L=9" or "stide:k=6". */
+  readonly model: string;
+  /** pH's settings; the lifecycle ones may be changed by the caller between calls. */
+  readonly settings: PhSettings;
+  readonly state: PhState;
+  trainCount: number;
+  lastModCount: number;
+  anomalies: number;
+  normalTime: number;
+  newStream(): LiveStream;
+  /** One call of a stream at time `now` (seconds): test against the normal model, then train. */
+  step(stream: LiveStream, syscall: number, now: number): PhStep;
+  /** The task ended: learn what it did that is still buffered (models that train in chunks). */
+  endStream(stream: LiveStream): void;
+  normalize(): void;
+  tolerize(): void;
+  sensitize(): void;
+  reset(): void;
+  /** What the training model holds (pairs, windows or calls, per model), for reports. */
+  pairCount(): number;
+  /** The same of the normal model (0 when not normal). */
+  normalPairCount(): number;
+  /** System-call numbers the profile has seen (the normal model's when normal). */
+  syscallsSeen(): number[];
+  memoryBytes(): number;
+  serialize(): Uint8Array;
+}
