@@ -242,3 +242,15 @@ describe("HostMonitor: a child seen before its parent's fork returned", () => {
     expect(m2.stats().unattributed).toBe(3);
   });
 });
+
+describe("HostMonitor: a relative exec path", () => {
+  it("joins the profile of the same file (device and inode) known by its absolute path", () => {
+    const m = new HostMonitor({ settings: SMALL, clock: () => 0 });
+    m.exec(1, 1, { path: "/tmp/bin/prog", dev: 5, ino: 77 }, 0);
+    m.exec(2, 2, { path: "bin/prog", dev: 5, ino: 77 }, 0);
+    feed(m, 1, 1, [0, 1], 0);
+    feed(m, 2, 2, [0, 1], 0);
+    expect([...m.profiles()].map((e) => e.key)).toEqual(["/tmp/bin/prog@5:77"]);
+    expect(m.profile("/tmp/bin/prog@5:77")!.profile.trainCount).toBe(4);
+  });
+});

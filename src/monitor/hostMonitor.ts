@@ -161,6 +161,8 @@ export class HostMonitor implements HostEventSink {
   readonly settings: PhSettings;
   private readonly tasks = new Map<number, Task>();
   private readonly entries = new Map<string, ProfileEntry>();
+  /** The same entries by `dev:ino`, for an exec whose path is only known relative (the process ended first). */
+  private readonly byInode = new Map<string, ProfileEntry>();
   private readonly maxTasks: number;
   private readonly maxProfiles: number;
   private readonly ignore: Set<number>;
@@ -450,6 +452,12 @@ export class HostMonitor implements HostEventSink {
     const key = exeKey(exe);
     let entry = this.entries.get(key);
     if (entry !== undefined) return entry;
+    const inode = `${exe.dev}:${exe.ino}`;
+    if (exe.ino !== 0 && !exe.path.startsWith("/")) {
+      // `./prog` run by a process that was gone before its path could be read: the file is the one we know.
+      entry = this.byInode.get(inode);
+      if (entry !== undefined) return entry;
+    }
     if (this.entries.size >= this.maxProfiles) {
       this.dropped(time, "profiles");
       return null;
@@ -462,6 +470,7 @@ export class HostMonitor implements HostEventSink {
     } else profile = this.options.createProfile?.({ ...this.settings }) ?? new PhProfile(HOST_SYMBOLS, this.settings);
     entry = { key, exe, profile, dirty: stored === undefined, tasks: 0, storedVersion: stored?.version ?? 0 };
     this.entries.set(key, entry);
+    if (exe.ino !== 0 && (exe.path.startsWith("/") || !this.byInode.has(inode))) this.byInode.set(inode, entry);
     return entry;
   }
 

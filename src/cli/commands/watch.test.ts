@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bpftraceUnavailableReason } from "../../capture/bpftraceCapture.js";
 import { runExploit } from "../../demo/exploitClient.js";
 import { runNormalWorkload } from "../../demo/normalClient.js";
 import { buildTarget } from "../../demo/target.js";
@@ -299,4 +300,84 @@ describe("homeostat watch: bad input", () => {
     expect(kept.version).toBe(1);
     expect(kept.blob.equals(row.blob)).toBe(true);
   });
+});
+
+const noEbpf = bpftraceUnavailableReason();
+if (noEbpf !== undefined) console.log(`skipping the system-wide watch test: ${noEbpf}`);
+
+describe.skipIf(noEbpf !== undefined)("homeostat watch system-wide (bpftrace backend)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "homeostat-watch-ebpf-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("profiles a program by its file, sees it freeze and turn normal, then alerts on new behaviour; nothing lost", async () => {
+    // A copy of ls: a program no other process on the host runs, with its own inode.
+    const prog = join(dir, "lscopy");
+    cpSync("/usr/bin/ls", prog);
+    const st = statSync(prog);
+    const key = `${prog}@${st.dev}:${st.ino}`;
+    const state = join(dir, "state");
+    const child = spawn(process.execPath, [BIN, "watch", "--state", state, ...SMALL, "--json", "--duration", "30"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    let err = "";
+    let out = "";
+    child.stderr!.on("data", (b: Buffer) => {
+      err += b.toString();
+    });
+    child.stdout!.on("data", (b: Buffer) => {
+      out += b.toString();
+    });
+    const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    for (let i = 0; i < 200 && !err.includes("watching the host"); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(err).toContain("watching the host (eBPF)");
+    const runProg = (args: string[]) => spawnSync(prog, args, { stdio: "ignore" });
+    const alerts = (): HostAlert[] =>
+      out
+        .split("\n")
+        .filter((l) => l.startsWith("{") && l.endsWith("}"))
+        .map((l) => JSON.parse(l) as HostAlert);
+    const ours = () => alerts().filter((a) => a.output_fields["homeostat.profile"] === key);
+    for (let i = 0; i < 60 && !ours().some((a) => a.rule === "homeostat profile normal"); i++) {
+      runProg(["/"]);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(ours().map((a) => a.rule)).toContain("homeostat profile normal");
+    runProg(["-la", "/proc/self/"]);
+    runProg(["-R", "/usr/share/doc/bash"]);
+    for (let i = 0; i < 40 && !ours().some((a) => a.rule === "Anomalous system calls"); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill("SIGINT");
+    const code = await exit;
+    expect([0, 1]).toContain(code);
+    const anomalies = ours().filter((a) => a.rule === "Anomalous system calls");
+    expect(anomalies.length).toBeGreaterThan(0);
+    expect(anomalies[0]!.output_fields["proc.exepath"]).toBe(prog);
+    // One profile for the file, stored under its key.
+    const store = StateStore.open(state, { readonly: true });
+    const mine = store.listProfiles().filter((p) => p.ino === st.ino && p.dev === st.dev);
+    store.close();
+    expect(mine.map((p) => p.key)).toEqual([key]);
+    expect(mine[0]!.trainCount).toBeGreaterThanOrEqual(0);
+    // The summary accounts for every event delivered, and says what the kernel lost.
+    const summary = alerts().at(-1)!;
+    expect(summary.rule).toBe("homeostat watch summary");
+    const f = summary.output_fields as unknown as {
+      backend: string;
+      captured: number;
+      kernelCounted: number;
+      processed: number;
+      unattributed: number;
+      pending: number;
+      ignored: number;
+      dropped: number;
+      lost: { kernel: number };
+    };
+    expect(f.backend).toBe("bpftrace");
+    expect(f.captured).toBe(f.processed + f.unattributed + f.pending + f.ignored + f.dropped);
+    expect(f.captured).toBeGreaterThan(0);
+    expect(typeof f.lost.kernel).toBe("number");
+    expect(f.kernelCounted).toBeGreaterThanOrEqual(f.captured);
+  }, 60_000);
 });

@@ -218,7 +218,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
       } catch {
         // the capture failed to start: `done` rejects with the reason
       }
-      if (!opts.json && !opts.quiet) {
+      if (!opts.quiet) {
         err.write(
           `homeostat: watching ${backend === "bpftrace" ? "the host (eBPF)" : command.length > 0 ? command.join(" ") : `pid ${opts.pid}`}; ` +
             `state in ${store.path}; response ${[...policies].join(",")}${opts.dryRun ? " (dry run)" : ""}; Ctrl-C to stop\n`,
