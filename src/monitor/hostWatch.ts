@@ -284,13 +284,17 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
     const dirty: ProfileEntry[] = [];
     for (const e of monitor.profiles()) if (e.dirty && !unreadable.has(e.key)) dirty.push(e);
     if (dirty.length > 0) {
-      store.saveProfiles(dirty.map(record));
+      // Written only where the store still has the version we know: an administrator's change made since the
+      // check above wins, and is loaded at the next poll.
+      const conflicts = new Set(store.saveProfiles(dirty.map((e) => ({ ...record(e), expectVersion: e.storedVersion }))));
       for (const e of dirty) {
+        if (conflicts.has(e.key)) continue;
         e.dirty = false;
         e.storedVersion++;
       }
       saves++;
-      profilesSaved += dirty.length;
+      profilesSaved += dirty.length - conflicts.size;
+      if (conflicts.size > 0) pickUpAdminChanges();
     }
     flushQueues();
     options.onSave?.(dirty.length, performance.now() - t0);

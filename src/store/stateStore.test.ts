@@ -384,3 +384,33 @@ describe("defaultStateDir", () => {
     expect(path.isAbsolute(defaultStateDir({}))).toBe(true);
   });
 });
+
+describe("StateStore.saveProfiles with expected versions", () => {
+  it("skips, and names, a record whose stored version moved on; writes the others", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "homeostat-store-cas-"));
+    try {
+      const store = StateStore.open(dir);
+      const rec = (key: string) => ({
+        key,
+        exe: `/usr/bin/${key}`,
+        dev: 1,
+        ino: 2,
+        model: "ph:L=9",
+        state: "training" as const,
+        trainCount: 1,
+        lastModCount: 0,
+        anomalies: 0,
+        normalTime: null,
+        blob: new Uint8Array([1, 2, 3]),
+      });
+      expect(store.saveProfiles([{ ...rec("a"), expectVersion: 0 }, { ...rec("b"), expectVersion: 0 }])).toEqual([]);
+      store.saveProfiles([rec("a")]); // someone else: a is now at version 2
+      expect(store.saveProfiles([{ ...rec("a"), expectVersion: 1 }, { ...rec("b"), expectVersion: 1 }])).toEqual(["a"]);
+      expect(store.loadProfile("a")!.version).toBe(2);
+      expect(store.loadProfile("b")!.version).toBe(2);
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -265,8 +265,13 @@ export class StateStore {
     return new StateStore(db, resolved, file, readonly, now);
   }
 
-  /** Upserts every profile in ONE transaction: after a crash either all of them have their new version or none. */
-  saveProfiles(records: readonly ProfileRecord[]): void {
+  /**
+   * Upserts every profile in ONE transaction: after a crash either all of them have their new version or none.
+   * A record with `expectVersion` is written only if the stored version is still that one (0: not stored), checked
+   * inside the transaction, so that `watch` never overwrites a change `homeostat profiles` made meanwhile; the keys
+   * skipped for that reason are returned.
+   */
+  saveProfiles(records: readonly (ProfileRecord & { expectVersion?: number })[]): string[] {
     for (const r of records) validateRecord(r, this.path);
     const upsert = this.statement(
       `INSERT INTO profiles (key, exe, name, dev, ino, model, state, train_count, last_mod_count, anomalies,
@@ -279,9 +284,19 @@ export class StateStore {
          anomalies = excluded.anomalies, normal_time = excluded.normal_time, version = profiles.version + 1,
          crc = excluded.crc, updated_at = excluded.updated_at, blob = excluded.blob`,
     );
+    const current = this.statement("SELECT version FROM profiles WHERE key = ?");
+    const conflicts: string[] = [];
     const time = this.now();
     this.write("cannot save profiles", () => {
+      conflicts.length = 0;
       for (const r of records) {
+        if (r.expectVersion !== undefined) {
+          const row = current.get(r.key) as { version: number } | undefined;
+          if ((row?.version ?? 0) !== r.expectVersion) {
+            conflicts.push(r.key);
+            continue;
+          }
+        }
         upsert.run({
           key: r.key,
           exe: r.exe,
@@ -300,6 +315,7 @@ export class StateStore {
         });
       }
     });
+    return conflicts;
   }
 
   /** The profile with this key, its blob's CRC verified (E_CHECKSUM on mismatch); undefined when absent. */

@@ -270,12 +270,23 @@ describe("homeostat watch: bad input", () => {
       [["--backend", "strace"], /give a command after `--`, or --pid/],
       [["--backend", "bpftrace", "--", "true"], /needs --backend strace/],
       [["--backend", "ebpf"], /unknown --backend "ebpf"/],
+      [["--model", "hmm", "--", "true"], /refits in batch/],
     ] as const) {
       const r = run([...args]);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
       expect(r.stderr).toMatch(pattern);
     }
+  });
+
+  it("without eBPF (here: no bpftrace on PATH), one sentence that says why and offers the strace backend", () => {
+    const r = spawnSync(process.execPath, [BIN, "watch", "--state", join(dir, "no-ebpf")], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: "/nonexistent", NO_COLOR: "1" },
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/E_DEPENDENCY.*apt-get install bpftrace.*--backend strace/);
   });
 
   it.skipIf(unavailable !== undefined)("a corrupt stored profile: watch warns, goes on with a new one, and leaves the stored copy alone", () => {
