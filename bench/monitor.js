@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { BATCH, BpftraceOutputParser, bpftraceUnavailableReason, startBpftraceCapture } from "../dist/capture/bpftraceCapture.js";
+import { SeededRandom } from "../dist/models/random.js";
 import { HostMonitor } from "../dist/monitor/hostMonitor.js";
 import { profileRecord } from "../dist/monitor/hostWatch.js";
 import { StateStore } from "../dist/store/stateStore.js";
@@ -21,16 +22,10 @@ const PROGRAMS = 200;
 const PROCESSES = 2_000;
 const CALLS = 6_000_000;
 
-/** A deterministic PRNG (mulberry32). */
+/** A deterministic generator: the models' own seeded one. */
 function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new SeededRandom(seed);
+  return () => r.next();
 }
 
 /** Each program: 40 of the x86_64 calls, each followed by one of 3 successors (a sparse chain, as real programs). */
@@ -60,7 +55,7 @@ function render(random) {
     // A time slice: a few batches of this thread, as a scheduler would give it.
     const batches = 1 + Math.floor(random() * 4);
     for (let b = 0; b < batches; b++) {
-      const w = [0n, 0n, 0n, 0n];
+      const w = Array.from({ length: BATCH / 4 }, () => 0n);
       for (let i = 0; i < BATCH; i++) {
         w[i >> 2] |= BigInt(prog.calls[s.at]) << BigInt(16 * (i & 3));
         s.at = prog.next[s.at][Math.floor(random() * 3)];

@@ -79,7 +79,7 @@ export interface DemoResult {
   seconds: number;
 }
 /** A free TCP port on 127.0.0.1 (the kernel's choice, released for the server to bind). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once("error", reject);
@@ -90,7 +90,7 @@ function freePort(): Promise<number> {
   });
 }
 /** Waits until something listens on 127.0.0.1:port (read from /proc, so no probe session is opened). */
-async function listening(port: number, timeoutMs = 10_000): Promise<void> {
+export async function listening(port: number, timeoutMs = 10_000): Promise<void> {
   const needle = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 0A`;
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {

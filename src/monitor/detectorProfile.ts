@@ -11,12 +11,12 @@
 // changes each time they recur: the freeze test is a little slower to pass than pH's, never quicker.
 // The HMM refits in batch (tens of seconds) and is refused here.
 
-import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { HomeostatError } from "../errors.js";
 import type { Detector, DetectorState } from "../models/detector.js";
 import { detectorFactory, formatModelSpec, parseModelSpec } from "../models/registry.js";
-import type { LiveProfile, LiveStream } from "./liveProfile.js";
-import { PH_DEFAULTS, type PhSettings, type PhState, type PhStep } from "./phProfile.js";
+import { LifecycleProfile, type LifecycleState, type PhSettings } from "./lifecycleProfile.js";
+import { PhStream } from "./phProfile.js";
+import { decodeBlob, encodeBlob } from "./profileBlob.js";
 
 /** Calls a task buffers before they are learned. */
 const CHUNK = 2048;
@@ -29,10 +29,8 @@ const SEEN = 1024;
 /** Detector kinds a live profile can hold. */
 export const LIVE_DETECTORS: readonly string[] = ["stide", "tstide", "lookahead", "ngram"];
 
-export class DetectorStream implements LiveStream {
-  readonly recent = new Int32Array(8).fill(-1);
-  lfc = 0;
-  maxLfc = 0;
+/** A task's place in a detector profile: pH's sequence and frame, plus the detectors' states and its buffer. */
+export class DetectorStream extends PhStream {
   trainState: DetectorState;
   testState: DetectorState | null;
   /** Calls not learned yet; `buffer[0..OVERLAP)` may repeat the end of the last chunk learned. */
@@ -40,55 +38,28 @@ export class DetectorStream implements LiveStream {
   length = 0;
   /** The training generation the buffer belongs to (a sensitize or reset discards older buffers). */
   generation: number;
-  private readonly frameBits: Uint8Array;
-  private frameAt = 0;
 
   constructor(
     public profile: DetectorProfile,
     frame: number,
   ) {
-    this.frameBits = new Uint8Array(frame);
+    super(9, frame);
     this.trainState = profile.trainModel.newState();
     this.testState = profile.testModel?.newState() ?? null;
     this.generation = profile.generation;
   }
 
-  clone(): DetectorStream {
-    // A child continues its parent's sequence in the model's state only by replaying it; its frame is copied.
-    const c = new DetectorStream(this.profile, this.frameBits.length);
-    c.recent.set(this.recent);
-    c.frameBits.set(this.frameBits);
-    c.frameAt = this.frameAt;
-    c.lfc = this.lfc;
-    c.maxLfc = this.maxLfc;
-    return c;
-  }
-
-  frame(anomalous: boolean): number {
-    this.lfc += (anomalous ? 1 : 0) - this.frameBits[this.frameAt]!;
-    this.frameBits[this.frameAt] = anomalous ? 1 : 0;
-    this.frameAt = this.frameAt + 1 === this.frameBits.length ? 0 : this.frameAt + 1;
-    if (this.lfc > this.maxLfc) this.maxLfc = this.lfc;
-    return this.lfc;
-  }
-
-  push(syscall: number): void {
-    for (let i = this.recent.length - 1; i > 0; i--) this.recent[i] = this.recent[i - 1]!;
-    this.recent[0] = syscall;
+  /** A child keeps its parent's frame and recent calls; the models' states start anew (they cannot be copied). */
+  override clone(): DetectorStream {
+    return new DetectorStream(this.profile, this.frameBits.length).copyFrom(this);
   }
 }
 
-export class DetectorProfile implements LiveProfile {
-  readonly settings: PhSettings;
+export class DetectorProfile extends LifecycleProfile<DetectorStream> {
   trainModel: Detector;
   testModel: Detector | null = null;
-  trainCount = 0;
-  lastModCount = 0;
-  anomalies = 0;
-  normalTime = Number.NaN;
   /** Bumped when the training model is thrown away, so that buffers of the old one are not learned. */
   generation = 0;
-  private frozen = false;
   private trainSeen: Uint8Array = new Uint8Array(SEEN);
   private testSeen: Uint8Array | null = null;
 
@@ -97,13 +68,13 @@ export class DetectorProfile implements LiveProfile {
     options: Partial<Record<string, number | string | boolean>> = {},
     settings: Partial<PhSettings> = {},
   ) {
+    super(settings);
     if (!LIVE_DETECTORS.includes(kind)) {
       throw new HomeostatError(
         "E_USAGE",
         `watch cannot train a "${kind}" model live (${LIVE_DETECTORS.join(", ")} learn as they go; the HMM refits in batch)`,
       );
     }
-    this.settings = { ...PH_DEFAULTS, ...settings };
     this.trainModel = detectorFactory(kind).create(options);
   }
 
@@ -117,64 +88,48 @@ export class DetectorProfile implements LiveProfile {
     return formatModelSpec(this.kind, this.trainModel.options);
   }
 
-  get state(): PhState {
-    return this.testModel !== null ? "normal" : this.frozen ? "frozen" : "training";
-  }
-
   newStream(): DetectorStream {
     return new DetectorStream(this, this.settings.frame);
   }
 
-  step(stream: DetectorStream, syscall: number, now: number): PhStep {
-    const s = this.settings;
-    let transition: PhStep["transition"] = null;
-    if (this.frozen && now >= this.normalTime) {
-      this.normalize();
-      transition = "normal";
-    }
+  protected override prepare(stream: DetectorStream): void {
     if (stream.profile !== this || stream.generation !== this.generation) this.rebase(stream);
-    let missing = 0;
-    if (this.testModel !== null) {
-      if (stream.testState === null) stream.testState = this.testModel.newState();
-      const signal = this.testModel.step(stream.testState, syscall);
-      if (signal >= this.testModel.signal.anomalousAt) missing = 1;
-    }
-    const anomaly = missing > 0;
-    const lfc = stream.frame(anomaly);
-    if (anomaly) {
-      this.anomalies++;
-      if (this.anomalies > s.anomalyLimit) {
-        this.testModel = null;
-        this.testSeen = null;
-        transition = "retrain";
-      }
-    }
-    this.trainCount++;
+  }
+
+  protected hasNormal(): boolean {
+    return this.testModel !== null;
+  }
+
+  protected testCall(stream: DetectorStream, syscall: number): number {
+    const model = this.testModel!;
+    stream.testState ??= model.newState();
+    return model.step(stream.testState, syscall) >= model.signal.anomalousAt ? 1 : 0;
+  }
+
+  protected trainCall(stream: DetectorStream, syscall: number): boolean {
     const novel =
       this.trainModel.trainedCalls === 0 ||
       this.trainModel.step(stream.trainState, syscall) >= this.trainModel.signal.anomalousAt;
-    if (novel) {
-      this.frozen = false;
-      this.normalTime = Number.NaN;
-      this.lastModCount = 0;
-    } else {
-      this.lastModCount++;
-      const normalCount = this.trainCount - this.lastModCount;
-      if (!this.frozen && this.testModel === null && normalCount > 0 && this.trainCount * s.normalFactorDen > normalCount * s.normalFactor) {
-        this.frozen = true;
-        this.normalTime = now + s.normalWait;
-        transition = "froze";
-      }
-    }
     if (syscall >= 0 && syscall < SEEN) this.trainSeen[syscall] = 1;
     stream.buffer[stream.length++] = syscall;
     if (stream.length === CHUNK) this.learn(stream);
-    if (lfc > s.tolerizeLimit) {
-      this.resetTraining();
-      transition = "tolerized";
-    }
-    stream.push(syscall);
-    return { missing, lfc, state: this.state, anomaly, transition };
+    return novel;
+  }
+
+  protected snapshotNormal(): void {
+    this.testModel = copyOf(this.trainModel);
+    this.testSeen = this.trainSeen.slice();
+  }
+
+  protected dropNormal(): void {
+    this.testModel = null;
+    this.testSeen = null;
+  }
+
+  protected clearTraining(): void {
+    this.trainModel = detectorFactory(this.kind).create(this.trainModel.options);
+    this.trainSeen = new Uint8Array(SEEN);
+    this.generation++;
   }
 
   endStream(stream: DetectorStream): void {
@@ -189,7 +144,7 @@ export class DetectorProfile implements LiveProfile {
     stream.length = OVERLAP;
   }
 
-  /** The stream outlived a reset of the training model: its buffer is forgotten and it starts anew. */
+  /** The stream outlived a reset or a replacement of the model: its buffer is forgotten and it starts anew. */
   private rebase(stream: DetectorStream): void {
     if (stream.profile !== this) {
       // The profile was replaced (an administrator's change was loaded): the stream's states were the old one's.
@@ -199,43 +154,6 @@ export class DetectorProfile implements LiveProfile {
     stream.generation = this.generation;
     stream.length = 0;
     stream.trainState = this.trainModel.newState();
-  }
-
-  private resetTraining(): void {
-    this.trainModel = detectorFactory(this.kind).create(this.trainModel.options);
-    this.trainSeen = new Uint8Array(SEEN);
-    this.generation++;
-    this.trainCount = 0;
-    this.lastModCount = 0;
-    this.frozen = false;
-    this.normalTime = Number.NaN;
-  }
-
-  normalize(): void {
-    this.testModel = copyOf(this.trainModel);
-    this.testSeen = this.trainSeen.slice();
-    this.frozen = false;
-    this.anomalies = 0;
-    this.lastModCount = 0;
-    this.normalTime = Number.NaN;
-  }
-
-  tolerize(): void {
-    this.testModel = null;
-    this.testSeen = null;
-    this.frozen = false;
-    this.normalTime = Number.NaN;
-  }
-
-  sensitize(): void {
-    this.resetTraining();
-  }
-
-  reset(): void {
-    this.resetTraining();
-    this.testModel = null;
-    this.testSeen = null;
-    this.anomalies = 0;
   }
 
   /** Calls learned by the training model. */
@@ -248,113 +166,63 @@ export class DetectorProfile implements LiveProfile {
   }
 
   syscallsSeen(): number[] {
-    const seen = this.testSeen ?? this.trainSeen;
-    const out: number[] = [];
-    for (let i = 0; i < seen.length; i++) if (seen[i] === 1) out.push(i);
-    return out;
+    return seenList(this.testSeen ?? this.trainSeen);
   }
 
   memoryBytes(): number {
-    return this.trainModel.memoryBytes() + (this.testModel?.memoryBytes() ?? 0) + this.trainSeen.length * 2;
+    return this.trainModel.memoryBytes() + (this.testModel?.memoryBytes() ?? 0) + 2 * SEEN;
   }
 
   serialize(): Uint8Array {
-    const header = Buffer.from(
-      JSON.stringify({
+    return encodeBlob(
+      BLOB_MAGIC,
+      {
         kind: this.kind,
         options: this.trainModel.options,
         settings: this.settings,
-        trainCount: this.trainCount,
-        lastModCount: this.lastModCount,
-        anomalies: this.anomalies,
-        normalTime: Number.isNaN(this.normalTime) ? null : this.normalTime,
-        frozen: this.frozen,
+        ...this.lifecycleState(),
         normal: this.testModel !== null,
-        trainSeen: this.seenList(this.trainSeen),
-        testSeen: this.testSeen === null ? null : this.seenList(this.testSeen),
-      }),
+        trainSeen: seenList(this.trainSeen),
+        testSeen: this.testSeen === null ? null : seenList(this.testSeen),
+      },
+      [this.trainModel.serialize(), this.testModel?.serialize() ?? null],
     );
-    const parts: Buffer[] = [];
-    const head = Buffer.alloc(8);
-    head.writeUInt32LE(BLOB_MAGIC, 0);
-    head.writeUInt32LE(header.length, 4);
-    parts.push(head, header);
-    for (const m of [this.trainModel, this.testModel]) {
-      const bytes = m === null ? null : m.serialize();
-      const len = Buffer.alloc(4);
-      len.writeUInt32LE(bytes === null ? 0xffffffff : bytes.length, 0);
-      parts.push(len);
-      if (bytes !== null) parts.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
-    }
-    return deflateRawSync(Buffer.concat(parts));
-  }
-
-  private seenList(seen: Uint8Array): number[] {
-    const out: number[] = [];
-    for (let i = 0; i < seen.length; i++) if (seen[i] === 1) out.push(i);
-    return out;
   }
 
   /** Restores `serialize()` output; E_PARSE (or the detector's own error) on anything malformed. */
   static deserialize(bytes: Uint8Array, what = "profile"): DetectorProfile {
-    const bad = (why: string): HomeostatError => new HomeostatError("E_PARSE", `${what}: ${why}`);
-    let raw: Buffer;
-    try {
-      raw = inflateRawSync(bytes);
-    } catch {
-      throw bad("not a deflated detector profile");
-    }
-    if (raw.length < 8 || raw.readUInt32LE(0) !== BLOB_MAGIC) throw bad("bad magic");
-    const hlen = raw.readUInt32LE(4);
-    if (8 + hlen > raw.length) throw bad("truncated header");
-    let h: {
+    const { header, sections } = decodeBlob(bytes, BLOB_MAGIC, 2, what);
+    const h = header as LifecycleState & {
       kind: string;
       options: Record<string, number | string | boolean>;
       settings: PhSettings;
-      trainCount: number;
-      lastModCount: number;
-      anomalies: number;
-      normalTime: number | null;
-      frozen: boolean;
       normal: boolean;
       trainSeen: number[];
       testSeen: number[] | null;
     };
-    try {
-      h = JSON.parse(raw.subarray(8, 8 + hlen).toString("utf8")) as typeof h;
-    } catch {
-      throw bad("header is not JSON");
-    }
     const p = new DetectorProfile(h.kind, h.options, h.settings);
-    let at = 8 + hlen;
-    const model = (): Detector | null => {
-      if (at + 4 > raw.length) throw bad("truncated model");
-      const len = raw.readUInt32LE(at);
-      at += 4;
-      if (len === 0xffffffff) return null;
-      if (at + len > raw.length) throw bad("truncated model");
-      const d = detectorFactory(h.kind).deserialize(p.trainModel.options, raw.subarray(at, at + len));
-      at += len;
-      return d;
-    };
-    const train = model();
-    if (train === null) throw bad("no training model");
-    p.trainModel = train;
-    p.testModel = model();
-    const seen = (list: number[]): Uint8Array => {
-      const s = new Uint8Array(SEEN);
-      for (const n of list) if (n >= 0 && n < SEEN) s[n] = 1;
-      return s;
-    };
-    p.trainSeen = seen(h.trainSeen);
-    p.testSeen = h.testSeen === null ? null : seen(h.testSeen);
-    p.trainCount = h.trainCount;
-    p.lastModCount = h.lastModCount;
-    p.anomalies = h.anomalies;
-    p.normalTime = h.normalTime ?? Number.NaN;
-    p.frozen = h.frozen;
+    const factory = detectorFactory(h.kind);
+    if (sections[0] === null || sections[0] === undefined) throw new HomeostatError("E_PARSE", `${what}: no training model`);
+    p.trainModel = factory.deserialize(p.trainModel.options, sections[0]);
+    p.testModel = sections[1] === null || sections[1] === undefined ? null : factory.deserialize(p.trainModel.options, sections[1]);
+    if (p.testModel === null && h.normal) throw new HomeostatError("E_PARSE", `${what}: normal profile without its normal model`);
+    p.trainSeen = seenSet(h.trainSeen);
+    p.testSeen = h.testSeen === null ? null : seenSet(h.testSeen);
+    p.restoreLifecycle(h);
     return p;
   }
+}
+
+function seenList(seen: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < seen.length; i++) if (seen[i] === 1) out.push(i);
+  return out;
+}
+
+function seenSet(list: readonly number[]): Uint8Array {
+  const s = new Uint8Array(SEEN);
+  for (const n of list) if (Number.isInteger(n) && n >= 0 && n < SEEN) s[n] = 1;
+  return s;
 }
 
 function copyOf(d: Detector): Detector {

@@ -7,3 +7,4 @@ export * from "./hostMonitor.js";
 export * from "./hostWatch.js";
 export * from "./liveProfile.js";
 export * from "./detectorProfile.js";
+export { LifecycleProfile, type LifecycleState, validateSettings } from "./lifecycleProfile.js";

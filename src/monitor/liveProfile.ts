@@ -4,7 +4,7 @@
 // (detectorProfile.ts). One interface, so that the engine (hostMonitor.ts), the store and `homeostat profiles`
 // treat them alike.
 
-import type { PhSettings, PhState, PhStep } from "./phProfile.js";
+import type { PhSettings, PhState, PhStep } from "./lifecycleProfile.js";
 
 /** One task's place in its program's profile: its recent calls and its locality frame. */
 export interface LiveStream {
@@ -14,6 +14,10 @@ export interface LiveStream {
   maxLfc: number;
   /** A copy for a forked child (pH keeps the sequence and locality frame in the task, which fork copies). */
   clone(): LiveStream;
+  /** Enters the next call into the locality frame; returns the count. */
+  frame(anomalous: boolean): number;
+  /** Records the call as the most recent one. */
+  push(syscall: number): void;
 }
 
 export interface LiveProfile {

@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { SeededRandom } from "../models/random.js";
 import { REPO_ROOT } from "../testing/paths.js";
 import { StateStore } from "./stateStore.js";
 import { PROFILE_COUNT, keyOf, recordFor } from "./testing/crashWorkload.mjs";
@@ -24,16 +25,10 @@ const BUILT = path.join(REPO_ROOT, "dist/store/index.js");
 const work = mkdtempSync(path.join(tmpdir(), "homeostat-crash-test-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** mulberry32: small, seedable, good enough to spread kill times. */
+/** A seeded generator (the models' own), so a failing run can be replayed from its printed seed. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new SeededRandom(seed);
+  return () => r.next();
 }
 
 interface Run {

@@ -16,12 +16,12 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bpftraceUnavailableReason } from "../../capture/bpftraceCapture.js";
+import { freePort, listening } from "../../demo/demoRun.js";
 import { runExploit } from "../../demo/exploitClient.js";
 import { runNormalWorkload } from "../../demo/normalClient.js";
 import { buildTarget } from "../../demo/target.js";
@@ -38,26 +38,6 @@ if (unavailable !== undefined) console.log(`skipping the watch end-to-end test: 
 
 /** Test settings: freeze when a quarter of the training calls added nothing new; normal one second later. */
 const SMALL = ["--normal-factor", "4", "--normal-factor-den", "3", "--normal-wait", "1", "--save-interval", "0.5"];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function listening(port: number): Promise<void> {
-  const needle = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 0A`;
-  for (let i = 0; i < 500; i++) {
-    if (readFileSync("/proc/net/tcp", "utf8").includes(needle)) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 function childrenOf(pid: number): number[] {
   const out: number[] = [];

@@ -1,0 +1,224 @@
+// pH's profile lifecycle, once, for every model a live profile may keep (Somayaji & Forrest 2000, "Automated
+// response using system-call delays"; Somayaji's dissertation; the same rules as ebpH, Findlay & Somayaji).
+// A profile keeps two models: training never stops, and a normal profile tests against the copy of the training
+// model taken when it became normal. Per call:
+// - training: train_count++; a call new to the training model unfreezes the profile and sets last_mod_count = 0;
+//   otherwise last_mod_count++, and the profile FREEZES when normal_count = train_count - last_mod_count > 0 and
+//   train_count * normal_factor_den > normal_count * normal_factor (defaults 32 and 128); a frozen profile becomes
+//   NORMAL once normal_wait has passed without anything new (something new unfreezes it);
+// - normal: each call the normal model does not know is an anomaly and enters the task's locality frame; past
+//   anomaly_limit (30) anomalies the profile stops being normal; a task whose locality frame count exceeds
+//   tolerize_limit (12) empties the training model, so that its behaviour is not learned as normal.
+// Admin operations as pH-admin and ebpH name them: normalize (start normal monitoring now), tolerize (stop normal
+// monitoring, keep training: accept what the program now does), sensitize (forget the training data, so recent
+// behaviour is not learned), reset (forget everything).
+// Subclasses supply the model: pH's lookahead pairs (phProfile.ts) or a detector of src/models
+// (detectorProfile.ts). Pure logic: the caller supplies time (so tests can set normal_wait small).
+
+import { HomeostatError } from "../errors.js";
+import type { LiveProfile, LiveStream } from "./liveProfile.js";
+
+export interface PhSettings {
+  /** Lookahead window L (pairs at lags 1..L-1); at most 9, since lags are bits of a byte. */
+  lookahead: number;
+  normalFactor: number;
+  normalFactorDen: number;
+  /** Seconds a frozen profile waits before becoming normal (pH: one week). */
+  normalWait: number;
+  anomalyLimit: number;
+  tolerizeLimit: number;
+  /** Locality frame length (pH: 128). */
+  frame: number;
+}
+
+export const PH_DEFAULTS: Readonly<PhSettings> = Object.freeze({
+  lookahead: 9,
+  normalFactor: 128,
+  normalFactorDen: 32,
+  normalWait: 7 * 24 * 3600,
+  anomalyLimit: 30,
+  tolerizeLimit: 12,
+  frame: 128,
+});
+
+export type PhState = "training" | "frozen" | "normal";
+
+/** What one call did to the profile. */
+export interface PhStep {
+  /** How new the call was to the normal model (unseen pairs for pH; 1 for a detector's anomalous call). */
+  missing: number;
+  /** The task's locality frame count after the call. */
+  lfc: number;
+  /** The profile's state after the call. */
+  state: PhState;
+  /** The call counted as an anomaly of a normal profile. */
+  anomaly: boolean;
+  /** The call changed the profile's state or reset it ("froze", "normal", "retrain", "tolerized"), else null. */
+  transition: "froze" | "normal" | "retrain" | "tolerized" | null;
+}
+
+/** The lifecycle's counters, as stored in a profile's header. */
+export interface LifecycleState {
+  trainCount: number;
+  lastModCount: number;
+  anomalies: number;
+  normalTime: number | null;
+  frozen: boolean;
+}
+
+export function validateSettings(settings: Partial<PhSettings>): PhSettings {
+  const s = { ...PH_DEFAULTS, ...settings };
+  if (!(Number.isInteger(s.lookahead) && s.lookahead >= 2 && s.lookahead <= 9)) {
+    throw new HomeostatError("E_USAGE", `pH lookahead must be an integer in 2..9, got ${s.lookahead}`);
+  }
+  for (const k of ["normalFactor", "normalFactorDen", "anomalyLimit", "tolerizeLimit", "frame"] as const) {
+    if (!(Number.isInteger(s[k]) && s[k] >= 1)) {
+      throw new HomeostatError("E_USAGE", `pH ${k} must be a positive integer, got ${s[k]}`);
+    }
+  }
+  if (!(s.normalWait >= 0)) throw new HomeostatError("E_USAGE", `pH normalWait must be >= 0, got ${s.normalWait}`);
+  return s;
+}
+
+export abstract class LifecycleProfile<S extends LiveStream> implements LiveProfile {
+  readonly settings: PhSettings;
+  trainCount = 0;
+  lastModCount = 0;
+  anomalies = 0;
+  /** When a frozen profile may become normal (seconds, the caller's clock); NaN when not frozen. */
+  normalTime = Number.NaN;
+  protected frozen = false;
+
+  constructor(settings: Partial<PhSettings>) {
+    this.settings = validateSettings(settings);
+  }
+
+  abstract readonly model: string;
+  abstract newStream(): S;
+  abstract endStream(stream: S): void;
+  abstract pairCount(): number;
+  abstract normalPairCount(): number;
+  abstract syscallsSeen(): number[];
+  abstract memoryBytes(): number;
+  abstract serialize(): Uint8Array;
+
+  /** Whether a normal model exists. */
+  protected abstract hasNormal(): boolean;
+  /** How new the call is to the normal model (0: known). Called only when there is one. */
+  protected abstract testCall(stream: S, syscall: number): number;
+  /** Learns the call into the training model; true when it was new to it. */
+  protected abstract trainCall(stream: S, syscall: number): boolean;
+  /** The normal model becomes a copy of the training model. */
+  protected abstract snapshotNormal(): void;
+  protected abstract dropNormal(): void;
+  /** The training model forgets everything. */
+  protected abstract clearTraining(): void;
+  /** Before a call: a stream may need to follow a model that was replaced. */
+  protected prepare(_stream: S): void {}
+
+  get state(): PhState {
+    return this.hasNormal() ? "normal" : this.frozen ? "frozen" : "training";
+  }
+
+  step(stream: S, syscall: number, now: number): PhStep {
+    const s = this.settings;
+    let transition: PhStep["transition"] = null;
+    if (this.frozen && now >= this.normalTime) {
+      this.normalize();
+      transition = "normal";
+    }
+    this.prepare(stream);
+    // Detection: only a normal profile has anomalies (pH tests against the copy made when it became normal).
+    const missing = this.hasNormal() ? this.testCall(stream, syscall) : 0;
+    const anomaly = missing > 0;
+    const lfc = stream.frame(anomaly);
+    if (anomaly) {
+      this.anomalies++;
+      if (this.anomalies > s.anomalyLimit) {
+        this.dropNormal(); // too many anomalies: the profile was not normal after all; keep training
+        transition = "retrain";
+      }
+    }
+    // Training continues on every call, into the training model.
+    this.trainCount++;
+    if (this.trainCall(stream, syscall)) {
+      this.frozen = false;
+      this.normalTime = Number.NaN;
+      this.lastModCount = 0;
+    } else {
+      this.lastModCount++;
+      const normalCount = this.trainCount - this.lastModCount;
+      if (
+        !this.frozen &&
+        !this.hasNormal() &&
+        normalCount > 0 &&
+        this.trainCount * s.normalFactorDen > normalCount * s.normalFactor
+      ) {
+        this.frozen = true;
+        this.normalTime = now + s.normalWait;
+        transition = "froze";
+      }
+    }
+    // Tolerize limit: a task this anomalous must not be learned as normal: forget the training model.
+    if (lfc > s.tolerizeLimit) {
+      this.resetTraining();
+      transition = "tolerized";
+    }
+    stream.push(syscall);
+    return { missing, lfc, state: this.state, anomaly, transition };
+  }
+
+  protected resetTraining(): void {
+    this.clearTraining();
+    this.trainCount = 0;
+    this.lastModCount = 0;
+    this.frozen = false;
+    this.normalTime = Number.NaN;
+  }
+
+  /** pH's "normalize": the training model becomes the normal one now. */
+  normalize(): void {
+    this.snapshotNormal();
+    this.frozen = false;
+    this.anomalies = 0;
+    this.lastModCount = 0;
+    this.normalTime = Number.NaN;
+  }
+
+  /** pH's "tolerize": stop normal monitoring and keep training, so that what the program does now is accepted. */
+  tolerize(): void {
+    this.dropNormal();
+    this.frozen = false;
+    this.normalTime = Number.NaN;
+  }
+
+  /** pH's "sensitize": forget the training data, so that recent (possibly hostile) behaviour is not learned. */
+  sensitize(): void {
+    this.resetTraining();
+  }
+
+  /** Forgets everything (pH's reset). */
+  reset(): void {
+    this.resetTraining();
+    this.dropNormal();
+    this.anomalies = 0;
+  }
+
+  protected lifecycleState(): LifecycleState {
+    return {
+      trainCount: this.trainCount,
+      lastModCount: this.lastModCount,
+      anomalies: this.anomalies,
+      normalTime: Number.isNaN(this.normalTime) ? null : this.normalTime,
+      frozen: this.frozen,
+    };
+  }
+
+  protected restoreLifecycle(h: LifecycleState): void {
+    this.trainCount = h.trainCount;
+    this.lastModCount = h.lastModCount;
+    this.anomalies = h.anomalies;
+    this.normalTime = h.normalTime ?? Number.NaN;
+    this.frozen = h.frozen;
+  }
+}
