@@ -99,7 +99,8 @@ export class Responder {
 
   handle(req: ResponseRequest): void {
     if (this.stopped || !this.options.policies.has(req.kind)) return;
-    if (req.kind === "delay" && this.paused.has(req.pid)) return; // one pause at a time, as the process is stopped
+    // One pause at a time: the process is stopped already (a kill still goes through).
+    if (req.kind !== "kill" && this.paused.has(req.pid)) return;
     const refused = this.refusal(req.pid);
     if (refused !== null) {
       // Report a refusal once per pid and kind, not on every call of a protected process.
@@ -185,6 +186,8 @@ export class Responder {
     const timer = setTimeout(() => {
       this.paused.delete(req.pid);
       this.signal(req.pid, "SIGCONT");
+      // A suspension is rare and long: its end is worth a line; a delay's end is implied by its length.
+      if (outcome === "suspended") this.report(req, "resumed", ms, `the ${ms} ms suspension ended`);
     }, ms);
     // A two-day suspension must not keep the event loop (and so homeostat) alive on its own.
     timer.unref();
