@@ -3,6 +3,9 @@
 // its profile converges as a real one does) is rendered as bpftrace's own output format (batch lines, exec, fork
 // and exit lines) and fed through the bpftrace output parser into the pH engine, and every profile is then saved to
 // the SQLite store: events/s must be >= 500,000, with every captured event processed (none lost in between).
+// Lifecycle settings are small (normal_wait 0, freeze at a quarter), so that profiles turn normal, rare branches
+// of the chains become anomalies, tasks cross tolerize_limit and profiles cycle through pH's states: the run
+// measures the engine with detection, alerts and resets at work, not only training.
 // Then memory per tracked process with 10,000 processes, and the overload path: past --max-tasks, events are
 // dropped and counted and memory stays flat. Finally, where eBPF works here, a live capture of a syscall-bound
 // program: what bpftrace delivered, what the kernel counted, what was lost.
@@ -28,11 +31,15 @@ function rng(seed) {
   return () => r.next();
 }
 
-/** Each program: 40 of the x86_64 calls, each followed by one of 3 successors (a sparse chain, as real programs). */
+/**
+ * Each program: 24 of the x86_64 calls, each usually followed by the same one and now and then by one of two
+ * others (a sparse chain, as real programs are), so that profiles stop learning and turn normal, and the rare
+ * branches then and again produce anomalies.
+ */
 function programs(random) {
   return Array.from({ length: PROGRAMS }, () => {
-    const calls = Array.from({ length: 40 }, () => Math.floor(random() * 300));
-    const next = calls.map(() => [0, 1, 2].map(() => Math.floor(random() * 40)));
+    const calls = Array.from({ length: 24 }, () => Math.floor(random() * 300));
+    const next = calls.map(() => [0, 1, 2].map(() => Math.floor(random() * 24)));
     return { calls, next };
   });
 }
@@ -58,7 +65,7 @@ function render(random) {
       const w = Array.from({ length: BATCH / 4 }, () => 0n);
       for (let i = 0; i < BATCH; i++) {
         w[i >> 2] |= BigInt(prog.calls[s.at]) << BigInt(16 * (i & 3));
-        s.at = prog.next[s.at][Math.floor(random() * 3)];
+        s.at = prog.next[s.at][random() < 0.97 ? 0 : 1 + Math.floor(random() * 2)];
       }
       lines.push(`B ${s.pid} ${s.pid} ${BATCH} ${w.map((x) => x.toString(16)).join(" ")}`);
       calls += BATCH;
@@ -84,7 +91,16 @@ function throughput(input) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "homeostat-bench-monitor-"));
   const store = StateStore.open(dir);
   let alerts = 0;
-  const monitor = new HostMonitor({ settings: { normalWait: 0 }, onAlert: () => alerts++, clock: () => 0 });
+  const rules = {};
+  // Small lifecycle settings, so that most profiles become normal early and calls are tested as well as learned.
+  const monitor = new HostMonitor({
+    settings: { normalWait: 0, normalFactor: 4, normalFactorDen: 3 },
+    onAlert: (a) => {
+      alerts++;
+      rules[a.rule] = (rules[a.rule] ?? 0) + 1;
+    },
+    clock: () => 0,
+  });
   const parser = new BpftraceOutputParser({ sink: monitor, resolveExe });
   const t0 = process.hrtime.bigint();
   for (const c of input.chunks) parser.write(c, 0);
@@ -116,6 +132,7 @@ function throughput(input) {
     profilesStored: stored,
     profileStates: states,
     alerts,
+    alertsByRule: rules,
   };
 }
 

@@ -570,6 +570,8 @@ export class HostMonitor implements HostEventSink {
   }
 
   private transition(task: Task, entry: ProfileEntry, step: PhStep, nr: number, now: number): void {
+    // A task over tolerize_limit resets the training model on every call: say so once per excursion, and cheaply.
+    if (step.transition === "tolerized" && task.tolerizedAlerted) return;
     const p = entry.profile;
     const path = entry.exe.path;
     const fields = { ...this.procFields(task, entry), "homeostat.train_count": p.trainCount, "homeostat.pairs": p.pairCount() };
@@ -584,7 +586,6 @@ export class HostMonitor implements HostEventSink {
         this.emit(now, "homeostat profile back to training", "Warning", `Profile of ${path} exceeded anomaly_limit ${this.settings.anomalyLimit}: it stops normal monitoring and keeps training`, { ...fields, "evt.type": syscallName(nr) }, ["lifecycle"]);
         break;
       case "tolerized":
-        if (task.tolerizedAlerted) return;
         task.tolerizedAlerted = true;
         this.emit(now, "homeostat tolerize limit", "Warning", `pid ${task.pid} (${path}) has LFC ${step.lfc} > tolerize_limit ${this.settings.tolerizeLimit}: the profile's training data is reset so this behaviour is not learned`, { ...fields, "homeostat.lfc": step.lfc }, ["lifecycle"]);
         break;

@@ -139,6 +139,14 @@ export abstract class LifecycleProfile<S extends LiveStream> implements LiveProf
         transition = "retrain";
       }
     }
+    // Tolerize limit: a task this anomalous must not be learned as normal: the training model is emptied, and
+    // stays empty while the task stays over the limit (learning its calls only to forget them would cost the
+    // monitor the most exactly when a process misbehaves).
+    if (lfc > s.tolerizeLimit) {
+      if (this.trainCount > 0) this.resetTraining();
+      stream.push(syscall);
+      return { missing, lfc, state: this.state, anomaly, transition: "tolerized" };
+    }
     // Training continues on every call, into the training model.
     this.trainCount++;
     if (this.trainCall(stream, syscall)) {
@@ -158,11 +166,6 @@ export abstract class LifecycleProfile<S extends LiveStream> implements LiveProf
         this.normalTime = now + s.normalWait;
         transition = "froze";
       }
-    }
-    // Tolerize limit: a task this anomalous must not be learned as normal: forget the training model.
-    if (lfc > s.tolerizeLimit) {
-      this.resetTraining();
-      transition = "tolerized";
     }
     stream.push(syscall);
     return { missing, lfc, state: this.state, anomaly, transition };
