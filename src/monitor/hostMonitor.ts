@@ -620,6 +620,11 @@ export class HostMonitor implements HostEventSink {
     onResponse({ ...base, kind: "delay", reason: `LFC ${step.lfc}` });
   }
 
+  /** An alert of the caller's own (e.g. the watch loop's overload), in the engine's format and counts. */
+  raise(rule: string, priority: AlertPriority, output: string, fields: HostAlert["output_fields"], tags: string[]): void {
+    this.emit(this.clock(), rule, priority, output, fields, tags);
+  }
+
   private emit(
     now: number,
     rule: string,

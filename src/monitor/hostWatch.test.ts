@@ -51,4 +51,24 @@ describe.skipIf(unavailable !== undefined)("startHostWatch (strace backend, real
     expect(after.version).toBeGreaterThanOrEqual(adminVersion);
     expect(summary.command?.exitCode).toBe(0);
   });
+
+  it("drops alerts beyond its queue explicitly, counts them, and stores an alert that says so", async () => {
+    const store = StateStore.open(join(dir, "small-queue"));
+    const watch = startHostWatch({
+      backend: "strace",
+      command: ["/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do /bin/cat /etc/hostname; done"],
+      store,
+      settings: { normalWait: 0, normalFactor: 4, normalFactorDen: 3 },
+      maxQueued: 1,
+      saveIntervalMs: 60_000,
+      pollIntervalMs: 60_000,
+      programOutput: "ignore",
+    });
+    const summary = await watch.done;
+    const rules = store.recentAlerts(100).map((a) => a.rule);
+    store.close();
+    expect(summary.monitor.alerts).toBeGreaterThan(2);
+    expect(summary.queueDropped).toBe(summary.monitor.alerts - 1 - 1); // one queued, the overload alert itself stored
+    expect(rules).toContain("homeostat overload: alerts dropped");
+  });
 });

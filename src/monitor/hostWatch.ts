@@ -243,6 +243,7 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
   // The tracer is never acted on (a paused strace would pause everything it traces).
   if (tracerPid !== undefined) responder?.protectPid(tracerPid);
 
+  let reportedDropped = 0;
   const flushQueues = (): void => {
     if (alertQueue.length > 0) {
       const batch = alertQueue.splice(0);
@@ -253,6 +254,21 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
       const batch = actionQueue.splice(0);
       store.addActions(batch);
       actionsStored += batch.length;
+    }
+    if (queueDropped > reportedDropped) {
+      // The queues are empty now, so this alert itself reaches the store.
+      const n = queueDropped - reportedDropped;
+      reportedDropped = queueDropped;
+      monitor.raise(
+        "homeostat overload: alerts dropped",
+        "Error",
+        `${n} alerts or actions were dropped because the store could not keep up (${queueDropped} in total); they were shown but not stored`,
+        { "homeostat.dropped_records": n, "homeostat.dropped_records_total": queueDropped },
+        ["overload"],
+      );
+      const alert = alertQueue.splice(0);
+      store.addAlerts(alert);
+      alertsStored += alert.length;
     }
   };
 
