@@ -71,6 +71,8 @@ export interface HostWatchOptions {
   maxProfiles?: number;
   /** Alerts (and actions) waiting for the store at most; beyond, they are dropped and counted. */
   maxQueued?: number;
+  /** Newest alerts, and newest actions, kept in the store (default 1,000,000 each); older ones are pruned. */
+  keepRecords?: number;
   ringBufferPages?: number;
   programOutput?: "inherit" | "ignore";
   env?: NodeJS.ProcessEnv;
@@ -313,6 +315,7 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
       if (conflicts.size > 0) pickUpAdminChanges();
     }
     flushQueues();
+    store.prune(options.keepRecords ?? 1_000_000);
     options.onSave?.(dirty.length, performance.now() - t0);
   };
 

@@ -414,3 +414,22 @@ describe("StateStore.saveProfiles with expected versions", () => {
     }
   });
 });
+
+describe("StateStore.prune", () => {
+  it("keeps the newest alerts and actions and deletes the rest", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "homeostat-store-prune-"));
+    try {
+      const store = StateStore.open(dir);
+      const alert = (i: number) => ({ time: i, rule: `r${i}`, priority: "Warning", pid: i, exe: null, key: null, output: `a${i}`, json: {} });
+      store.addAlerts([1, 2, 3, 4, 5].map(alert));
+      store.addActions([1, 2, 3].map((i) => ({ time: i, pid: i, exe: null, action: "delay", outcome: "paused", reason: "r", json: {} })));
+      expect(store.prune(2)).toEqual({ alerts: 3, actions: 1 });
+      expect(store.recentAlerts(10).map((a) => a.rule)).toEqual(["r5", "r4"]);
+      expect(store.prune(2)).toEqual({ alerts: 0, actions: 0 });
+      expect(store.counts()).toEqual({ profiles: 0, alerts: 2, actions: 2 });
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

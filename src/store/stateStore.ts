@@ -424,6 +424,18 @@ export class StateStore {
     return rows.map((r) => ({ ...r, json: JSON.parse(r.json) as unknown }));
   }
 
+  /** Keeps the newest `keep` alerts and the newest `keep` actions, so that a long-running watch stays bounded on
+   * disk; returns how many rows were deleted. */
+  prune(keep: number): { alerts: number; actions: number } {
+    if (!(Number.isInteger(keep) && keep >= 0)) throw new HomeostatError("E_USAGE", `prune needs a count >= 0, got ${keep}`);
+    return this.write("cannot prune alerts and actions", () => {
+      const cut = (table: string): number =>
+        this.statement(`DELETE FROM ${table} WHERE id <= (SELECT id FROM ${table} ORDER BY id DESC LIMIT 1 OFFSET ?)`).run(keep)
+          .changes;
+      return { alerts: cut("alerts"), actions: cut("actions") };
+    });
+  }
+
   counts(): { profiles: number; alerts: number; actions: number } {
     return this.read("cannot count rows", () => {
       const count = (table: string) =>

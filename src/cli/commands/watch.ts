@@ -38,6 +38,7 @@ interface WatchFlags {
   maxTasks: number;
   maxProfiles: number;
   ringBufferPages?: number;
+  keepAlerts: number;
   json?: boolean;
   alerts?: string;
   quiet?: boolean;
@@ -106,6 +107,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .option("--duration <s>", "stop after this many seconds", numberOption("duration", 0.1))
     .option("--max-tasks <n>", "tasks tracked at most; events of more are dropped, counted and alerted", intOption("max-tasks", 1), 65_536)
     .option("--max-profiles <n>", "profiles held at most; events of more programs are dropped, counted and alerted", intOption("max-profiles", 1), 4_096)
+    .option("--keep-alerts <n>", "newest alerts (and actions) kept in the store; older ones are pruned at each save", intOption("keep-alerts", 0), 1_000_000)
     .option("--ring-buffer-pages <n>", "bpftrace's perf ring buffer per CPU, in pages", intOption("ring-buffer-pages", 1))
     .option("--json", "alerts as Falco-format JSON lines on stdout (and a final summary line)")
     .option("--alerts <file>", "also append alerts as Falco-format JSON lines to this file")
@@ -194,6 +196,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
         saveIntervalMs: opts.saveInterval * 1000,
         maxTasks: opts.maxTasks,
         maxProfiles: opts.maxProfiles,
+        keepRecords: opts.keepAlerts,
         ...(opts.ringBufferPages !== undefined ? { ringBufferPages: opts.ringBufferPages } : {}),
         onAlert,
         onAction,
