@@ -5,25 +5,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BATCH, BpftraceOutputParser, escapeName, kernelDevToUserDev, userDevToKernelDev } from "./bpftraceCapture.js";
-import type { ExeIdentity, HostEventSink, LossSite } from "./hostEvents.js";
+import type { ExeIdentity } from "./hostEvents.js";
+import { type HostEvent, HostEventRecorder } from "./testing/hostEventRecorder.js";
 
-type Ev =
-  | { kind: "syscall"; pid: number; tid: number; nr: number; time: number }
-  | { kind: "exec"; pid: number; tid: number; exe: ExeIdentity | undefined; time: number }
-  | { kind: "fork"; parentPid: number; parentTid: number; childPid: number; childTid: number; time: number }
-  | { kind: "exit"; pid: number; tid: number; time: number }
-  | { kind: "lost"; count: number; site: LossSite; time: number };
-
-function collector(out: Ev[]): HostEventSink {
-  return {
-    syscall: (pid, tid, nr, time) => out.push({ kind: "syscall", pid, tid, nr, time }),
-    exec: (pid, tid, exe, time) => out.push({ kind: "exec", pid, tid, exe, time }),
-    fork: (parentPid, parentTid, childPid, childTid, time) =>
-      out.push({ kind: "fork", parentPid, parentTid, childPid, childTid, time }),
-    exit: (pid, tid, time) => out.push({ kind: "exit", pid, tid, time }),
-    lost: (count, site, time) => out.push({ kind: "lost", count, site, time }),
-  };
-}
+type Ev = HostEvent;
 
 const plainName = (_pid: number, dev: number, ino: number, filename: string): ExeIdentity => ({
   path: filename,
@@ -154,7 +139,7 @@ function cuts(length: number, fractions: number[]): number[] {
 /** Feeds `text` cut at `at`, chunk i with time i; the events, the parser, and the time each line was completed. */
 function feed(text: Uint8Array, at: number[]): { events: Ev[]; parser: BpftraceOutputParser } {
   const events: Ev[] = [];
-  const parser = new BpftraceOutputParser({ sink: collector(events), resolveExe: plainName });
+  const parser = new BpftraceOutputParser({ sink: new HostEventRecorder(events), resolveExe: plainName });
   let from = 0;
   [...at, text.length].forEach((to, i) => {
     parser.write(text.subarray(from, to), i);

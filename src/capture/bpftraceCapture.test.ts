@@ -18,34 +18,12 @@ import {
   unescapeName,
   userDevToKernelDev,
 } from "./bpftraceCapture.js";
-import type { ExeIdentity, HostEventSink, LossSite } from "./hostEvents.js";
+import type { ExeIdentity, HostEventSink } from "./hostEvents.js";
 import { findExecutable } from "./straceCapture.js";
+import { type HostEvent, HostEventRecorder } from "./testing/hostEventRecorder.js";
 
-type Ev =
-  | { kind: "syscall"; pid: number; tid: number; nr: number; time: number }
-  | { kind: "exec"; pid: number; tid: number; exe: ExeIdentity | undefined; time: number }
-  | { kind: "fork"; parentPid: number; parentTid: number; childPid: number; childTid: number; time: number }
-  | { kind: "exit"; pid: number; tid: number; time: number }
-  | { kind: "lost"; count: number; site: LossSite; time: number };
+type Ev = HostEvent;
 
-class Collect implements HostEventSink {
-  events: Ev[] = [];
-  syscall(pid: number, tid: number, nr: number, time: number): void {
-    this.events.push({ kind: "syscall", pid, tid, nr, time });
-  }
-  exec(pid: number, tid: number, exe: ExeIdentity | undefined, time: number): void {
-    this.events.push({ kind: "exec", pid, tid, exe, time });
-  }
-  fork(parentPid: number, parentTid: number, childPid: number, childTid: number, time: number): void {
-    this.events.push({ kind: "fork", parentPid, parentTid, childPid, childTid, time });
-  }
-  exit(pid: number, tid: number, time: number): void {
-    this.events.push({ kind: "exit", pid, tid, time });
-  }
-  lost(count: number, site: LossSite, time: number): void {
-    this.events.push({ kind: "lost", count, site, time });
-  }
-}
 
 const plainName = (pid: number, dev: number, ino: number, filename: string): ExeIdentity => ({
   path: filename,
@@ -53,8 +31,8 @@ const plainName = (pid: number, dev: number, ino: number, filename: string): Exe
   ino,
 });
 
-function parse(text: string, chunk = 0): { sink: Collect; parser: BpftraceOutputParser } {
-  const sink = new Collect();
+function parse(text: string, chunk = 0): { sink: HostEventRecorder; parser: BpftraceOutputParser } {
+  const sink = new HostEventRecorder();
   const parser = new BpftraceOutputParser({ sink, resolveExe: plainName });
   const bytes = Buffer.from(text, "latin1");
   if (chunk <= 0) parser.write(bytes, 1);
@@ -132,7 +110,7 @@ describe("BpftraceOutputParser", () => {
   });
 
   it("gives every event the time of the chunk that completed its line", () => {
-    const sink = new Collect();
+    const sink = new HostEventRecorder();
     const parser = new BpftraceOutputParser({ sink, resolveExe: plainName });
     parser.write(Buffer.from(`B 1 1 1 3b 0 0 0${Z4}\nB 2 2 1 `), 10);
     parser.write(Buffer.from(`e7 0 0 0${Z4}\n`), 11);
@@ -142,7 +120,7 @@ describe("BpftraceOutputParser", () => {
   it("reads exec, fork, exit, losses, counts, the attach and ready lines", () => {
     const name = escapeName(Buffer.from("/usr/bin/new\nline é\0garbage\0\0", "utf8"));
     let readyCalls = 0;
-    const sink = new Collect();
+    const sink = new HostEventRecorder();
     const parser = new BpftraceOutputParser({ sink, resolveExe: plainName, onReady: () => readyCalls++ });
     const text = [
       "Attaching 8 probes...",
@@ -206,7 +184,7 @@ describe("BpftraceOutputParser", () => {
   });
 
   it("skips an overlong line, in one chunk or split, and resynchronises at its newline", () => {
-    const sink = new Collect();
+    const sink = new HostEventRecorder();
     const parser = new BpftraceOutputParser({ sink, resolveExe: plainName, maxLineBytes: 32 });
     parser.write(Buffer.from(`B 1 1 1 ${"1".repeat(40)} 0 0 0\nB 1 1 1 3 0 0 0${Z4}\nB 2 2 1 `), 1);
     parser.write(Buffer.from("0".repeat(40)), 1);
@@ -264,7 +242,7 @@ describe("availability", () => {
     expect(reason?.endsWith(STRACE_OFFER)).toBe(true);
     let err: unknown;
     try {
-      startBpftraceCapture({ sink: new Collect(), env: { PATH: "/nonexistent" } });
+      startBpftraceCapture({ sink: new HostEventRecorder(), env: { PATH: "/nonexistent" } });
     } catch (e) {
       err = e;
     }
@@ -272,7 +250,7 @@ describe("availability", () => {
   });
 
   it("refuses a ring buffer that is not a power of two of pages", () => {
-    expect(() => startBpftraceCapture({ sink: new Collect(), ringBufferPages: 100 })).toThrow(/power of two/);
+    expect(() => startBpftraceCapture({ sink: new HostEventRecorder(), ringBufferPages: 100 })).toThrow(/power of two/);
   });
 
   it("diagnoses bpftrace failing at start in one sentence", () => {
@@ -318,7 +296,7 @@ describe.skipIf(unavailable !== undefined)("startBpftraceCapture (system-wide, n
   it("captures programs it did not start: their exec (dev:inode), calls, forks, threads and exits", async () => {
     const ls = statSync("/bin/ls");
     const lsPath = realpathSync("/bin/ls");
-    const sink = new Collect();
+    const sink = new HostEventRecorder();
     // Only our children's events are kept (the rest of the host is counted), so memory stays small.
     const kept = new Set<number>();
     let ownCalls = 0;
@@ -477,12 +455,12 @@ describe.skipIf(unavailable !== undefined)("startBpftraceCapture (system-wide, n
       writeFileSync(fake, "#!/bin/sh\necho 'ERROR: tracepoint not found: raw_syscalls:sys_enter' >&2\nexit 1\n", {
         mode: 0o755,
       });
-      const failing = startBpftraceCapture({ sink: new Collect(), env });
+      const failing = startBpftraceCapture({ sink: new HostEventRecorder(), env });
       await expect(failing.ready).rejects.toMatchObject({ code: "E_DEPENDENCY" });
       await expect(failing.done).rejects.toThrow(/mount -t tracefs tracefs \/sys\/kernel\/tracing.*--backend strace/);
 
       writeFileSync(fake, "#!/bin/sh\necho 'Attaching 1 probe...'\necho R\nexit 0\n", { mode: 0o755 });
-      const quitting = startBpftraceCapture({ sink: new Collect(), env });
+      const quitting = startBpftraceCapture({ sink: new HostEventRecorder(), env });
       await expect(quitting.ready).resolves.toBeUndefined();
       await expect(quitting.done).rejects.toThrow(/bpftrace ended on its own \(exit status 0\)/);
     } finally {
@@ -491,7 +469,7 @@ describe.skipIf(unavailable !== undefined)("startBpftraceCapture (system-wide, n
   });
 
   it("stop() before the probes are attached ends quietly", async () => {
-    const capture = startBpftraceCapture({ sink: new Collect() });
+    const capture = startBpftraceCapture({ sink: new HostEventRecorder() });
     capture.stop();
     const stats = await capture.done;
     expect(stats.syscalls).toBeGreaterThanOrEqual(0);

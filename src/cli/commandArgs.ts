@@ -15,6 +15,13 @@ export function requireAfterDashes(program: Command, command: readonly string[],
   }
 }
 
+/** Throws E_USAGE when both a command (after `--`) and --pid were given. */
+export function refuseCommandAndPid(command: readonly string[], pid: number | undefined): void {
+  if (command.length > 0 && pid !== undefined) {
+    throw new HomeostatError("E_USAGE", "give either --pid or a command after `--`, not both");
+  }
+}
+
 /** Calls `stop` on SIGINT, SIGTERM and SIGHUP until the returned function removes the handlers. */
 export function onStopSignals(stop: () => void): () => void {
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;

@@ -78,3 +78,14 @@ export function intOption(name: string, min = 0): (value: string) => number {
     return n;
   };
 }
+
+/** Parses a number option (fractions allowed), as a usage error when it is not one or is below `min`. */
+export function numberOption(name: string, min = 0): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min) {
+      throw new HomeostatError("E_USAGE", `--${name} needs a number >= ${min}, got "${value}"`);
+    }
+    return n;
+  };
+}

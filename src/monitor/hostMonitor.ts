@@ -14,7 +14,8 @@ import { type ExeIdentity, exeKey, type HostEventSink, type LossSite } from "../
 import { HomeostatError } from "../errors.js";
 import { X86_64_SYSCALLS } from "../syscalls/x86_64.js";
 import type { LiveProfile, LiveStream } from "./liveProfile.js";
-import { PH_DEFAULTS, PhProfile, type PhSettings, type PhStep, PhStream } from "./phProfile.js";
+import { validateSettings } from "./lifecycleProfile.js";
+import { PhProfile, type PhSettings, type PhStep, PhStream } from "./phProfile.js";
 
 /** x86_64 syscall numbers fit below this; higher numbers (none today) are treated as never seen. */
 export const HOST_SYMBOLS = 512;
@@ -188,9 +189,7 @@ export class HostMonitor implements HostEventSink {
   private readonly lostBy: Record<LossSite, number> = { kernel: 0, capture: 0, monitor: 0 };
 
   constructor(private readonly options: HostMonitorOptions = {}) {
-    this.settings = { ...PH_DEFAULTS, ...options.settings };
-    // Validates the settings once, with the message a user would see.
-    new PhProfile(1, this.settings);
+    this.settings = validateSettings(options.settings ?? {});
     this.maxTasks = options.maxTasks ?? 65_536;
     this.maxProfiles = options.maxProfiles ?? 4_096;
     if (!(this.maxTasks >= 1 && this.maxProfiles >= 1)) {
@@ -266,7 +265,7 @@ export class HostMonitor implements HostEventSink {
       // Descendants of an ignored process (homeostat's own helpers) are not ignored: only the process itself.
       return;
     }
-    const parent = this.tasks.get(parentTid) ?? this.tasksOfPid(parentPid);
+    const parent = this.tasks.get(parentTid) ?? this.tasks.get(parentPid);
     const early = this.tasks.get(childTid);
     if (early !== undefined) {
       // The child's calls arrived before its parent's fork returned (strace prints them in any order): it runs
@@ -279,23 +278,9 @@ export class HostMonitor implements HostEventSink {
       else this.dropped(time, "tasks");
       return;
     }
-    const child: Task = {
-      pid: childPid,
-      tid: childTid,
-      entry: parent.entry,
-      pending: null,
-      pendingCount: 0,
-      // pH keeps the sequence and locality frame in the task, and fork copies the task.
-      stream: parent.stream.clone(),
-      anomalies: parent.anomalies,
-      alertSecond: 0,
-      alertsInSecond: 0,
-      suppressed: 0,
-      tolerizedAlerted: false,
-      killed: false,
-    };
-    if (child.entry !== null) child.entry.tasks++;
-    this.tasks.set(childTid, child);
+    // pH keeps the sequence and locality frame in the task, and fork copies the task.
+    const child = this.addTask(childPid, childTid, parent.entry, parent.stream.clone());
+    child.anomalies = parent.anomalies;
   }
 
   exit(_pid: number, tid: number, _time: number): void {
@@ -362,12 +347,6 @@ export class HostMonitor implements HostEventSink {
     return { ...this.counts, pending, lost: { ...this.lostBy }, tasks: this.tasks.size, profiles: this.entries.size };
   }
 
-  /** Bytes held per tracked task (the sequence, the locality frame and the task record), for the memory bound. */
-  bytesPerTask(): number {
-    const lookahead = this.settings.lookahead;
-    return (lookahead - 1) * 4 + this.settings.frame + 64 + 160;
-  }
-
   // ------------------------------------------------------------------------------------------------ internals
 
   private adopt(task: Task, parent: Task, time: number): void {
@@ -394,12 +373,6 @@ export class HostMonitor implements HostEventSink {
     }
   }
 
-  private tasksOfPid(pid: number): Task | undefined {
-    const leader = this.tasks.get(pid);
-    if (leader !== undefined) return leader;
-    return undefined;
-  }
-
   private newTask(pid: number, tid: number, exe: ExeIdentity | undefined, time: number): Task | undefined {
     if (this.tasks.size >= this.maxTasks) {
       this.dropped(time, "tasks");
@@ -416,13 +389,18 @@ export class HostMonitor implements HostEventSink {
         if (entry === null) return undefined;
       }
     }
+    return this.addTask(pid, tid, entry, this.streamFor(entry));
+  }
+
+  /** A new task running `entry`'s program (null: not known yet, its calls are kept until it is). */
+  private addTask(pid: number, tid: number, entry: ProfileEntry | null, stream: LiveStream): Task {
     const task: Task = {
       pid,
       tid,
       entry,
       pending: entry === null ? new Uint16Array(PENDING_CALLS) : null,
       pendingCount: 0,
-      stream: this.streamFor(entry),
+      stream,
       anomalies: 0,
       alertSecond: 0,
       alertsInSecond: 0,

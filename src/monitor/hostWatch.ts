@@ -199,7 +199,7 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
 
   // The sink the backend feeds: the engine, plus the responder's bookkeeping of exited pids.
   const sink = {
-    syscall: (pid: number, tid: number, nr: number, time: number) => monitor.syscall(pid, tid, nr, time),
+    syscall: monitor.syscall.bind(monitor),
     exec: monitor.exec.bind(monitor),
     fork: monitor.fork.bind(monitor),
     exit: (pid: number, tid: number, time: number) => {
@@ -246,19 +246,21 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
   if (tracerPid !== undefined) responder?.protectPid(tracerPid);
 
   let reportedDropped = 0;
+  const flushAlerts = (): void => {
+    if (alertQueue.length === 0) return;
+    const batch = alertQueue.splice(0);
+    store.addAlerts(batch);
+    alertsStored += batch.length;
+  };
   const flushQueues = (): void => {
-    if (alertQueue.length > 0) {
-      const batch = alertQueue.splice(0);
-      store.addAlerts(batch);
-      alertsStored += batch.length;
-    }
+    flushAlerts();
     if (actionQueue.length > 0) {
       const batch = actionQueue.splice(0);
       store.addActions(batch);
       actionsStored += batch.length;
     }
     if (queueDropped > reportedDropped) {
-      // The queues are empty now, so this alert itself reaches the store.
+      // Raised once the queues are empty, so that this alert itself reaches the store.
       const n = queueDropped - reportedDropped;
       reportedDropped = queueDropped;
       monitor.raise(
@@ -268,17 +270,12 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
         { "homeostat.dropped_records": n, "homeostat.dropped_records_total": queueDropped },
         ["overload"],
       );
-      const alert = alertQueue.splice(0);
-      store.addAlerts(alert);
-      alertsStored += alert.length;
+      flushAlerts();
     }
   };
 
-  const record = (entry: ProfileEntry): ProfileRecord => profileRecord(entry.key, entry.exe, entry.profile);
-
   /** Profiles an administrator changed in the store since we loaded or saved them: reload instead of overwriting. */
-  const pickUpAdminChanges = (): Set<string> => {
-    const changed = new Set<string>();
+  const pickUpAdminChanges = (): void => {
     for (const s of store.listProfiles()) {
       const entry = monitor.profile(s.key);
       if (entry === undefined || s.version <= entry.storedVersion || unreadable.has(s.key)) continue;
@@ -287,24 +284,25 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
         if (stored === undefined) continue;
         monitor.replaceProfile(s.key, restoreProfile(stored.model, stored.blob, `profile ${s.key}`), stored.version);
         reloaded++;
-        changed.add(s.key);
       } catch (err) {
         if (!isHomeostatError(err)) throw err;
         options.onWarning?.(`stored profile ${s.key} changed but cannot be read: ${err.oneLine()}`);
       }
     }
-    return changed;
   };
 
   const saveProfiles = (): void => {
     const t0 = performance.now();
-    pickUpAdminChanges();
     const dirty: ProfileEntry[] = [];
     for (const e of monitor.profiles()) if (e.dirty && !unreadable.has(e.key)) dirty.push(e);
     if (dirty.length > 0) {
-      // Written only where the store still has the version we know: an administrator's change made since the
-      // check above wins, and is loaded at the next poll.
-      const conflicts = new Set(store.saveProfiles(dirty.map((e) => ({ ...record(e), expectVersion: e.storedVersion }))));
+      // Written only where the store still has the version we know (checked inside the transaction): a change an
+      // administrator made meanwhile wins, and is loaded instead.
+      const conflicts = new Set(
+        store.saveProfiles(
+          dirty.map((e) => ({ ...profileRecord(e.key, e.exe, e.profile), expectVersion: e.storedVersion })),
+        ),
+      );
       for (const e of dirty) {
         if (conflicts.has(e.key)) continue;
         e.dirty = false;

@@ -19,7 +19,6 @@ export class PhStream implements LiveStream {
   protected frameAt = 0;
   lfc = 0;
   maxLfc = 0;
-  calls = 0;
 
   constructor(lookahead: number, frame: number) {
     this.recent = new Int32Array(lookahead - 1).fill(-1);
@@ -41,15 +40,9 @@ export class PhStream implements LiveStream {
     return this;
   }
 
-  /** Bytes this stream holds (for the monitor's per-process memory bound). */
-  memoryBytes(): number {
-    return this.recent.byteLength + this.frameBits.byteLength + 64;
-  }
-
   push(syscall: number): void {
     for (let i = this.recent.length - 1; i > 0; i--) this.recent[i] = this.recent[i - 1]!;
     if (this.recent.length > 0) this.recent[0] = syscall;
-    this.calls++;
   }
 
   frame(anomalous: boolean): number {

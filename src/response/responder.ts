@@ -54,8 +54,8 @@ export interface ResponseAction {
 
 interface Paused {
   timer: NodeJS.Timeout;
-  until: number;
-  kind: ResponseKind;
+  /** The request that paused the process, for the line that says it was resumed. */
+  req: ResponseRequest;
 }
 
 export interface ResponderStats {
@@ -141,17 +141,7 @@ export class Responder {
     for (const [pid, p] of this.paused) {
       clearTimeout(p.timer);
       this.signal(pid, "SIGCONT");
-      this.options.onAction?.({
-        time: Date.now() / 1000,
-        kind: p.kind,
-        pid,
-        tid: pid,
-        exe: "",
-        lfc: 0,
-        outcome: "resumed",
-        delayMs: 0,
-        reason: "homeostat is stopping: every process it paused is resumed",
-      });
+      this.report({ ...p.req, time: Date.now() / 1000 }, "resumed", 0, "homeostat is stopping: every process it paused is resumed");
     }
     this.paused.clear();
   }
@@ -191,7 +181,7 @@ export class Responder {
     }, ms);
     // A two-day suspension must not keep the event loop (and so homeostat) alive on its own.
     timer.unref();
-    this.paused.set(req.pid, { timer, until: Date.now() + ms, kind: req.kind });
+    this.paused.set(req.pid, { timer, req });
     if (outcome === "paused") {
       this.counts.paused++;
       this.counts.pausedMs += ms;

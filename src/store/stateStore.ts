@@ -150,10 +150,10 @@ CREATE TABLE IF NOT EXISTS actions (
 );
 `;
 
-const SUMMARY_COLUMNS = `key, exe, dev, ino, model, state, train_count, last_mod_count, anomalies, normal_time, version,
-  crc, created_at, updated_at, length(blob) AS bytes`;
-const PROFILE_COLUMNS = `key, exe, dev, ino, model, state, train_count, last_mod_count, anomalies, normal_time, version,
-  crc, created_at, updated_at, blob`;
+const RECORD_COLUMNS = `key, exe, dev, ino, model, state, train_count, last_mod_count, anomalies, normal_time, version,
+  crc, created_at, updated_at`;
+const SUMMARY_COLUMNS = `${RECORD_COLUMNS}, length(blob) AS bytes`;
+const PROFILE_COLUMNS = `${RECORD_COLUMNS}, blob`;
 
 interface SummaryRow {
   key: string;

@@ -8,7 +8,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { processInfo, type StraceCapture, startStraceCapture } from "../../capture/straceCapture.js";
 import { HomeostatError } from "../../errors.js";
-import { onStopSignals, requireAfterDashes } from "../commandArgs.js";
+import { onStopSignals, refuseCommandAndPid, requireAfterDashes } from "../commandArgs.js";
 import { openBinaryTraceWriter } from "../../ingest/binaryTraceWriter.js";
 import { Vocabulary } from "../../syscalls/vocabulary.js";
 import type { CliContext } from "../main.js";
@@ -54,9 +54,7 @@ export function registerRecord(program: Command, ctx: CliContext): void {
     .allowUnknownOption()
     .action(async (command: string[], opts: RecordOptions) => {
       requireAfterDashes(program, command, "homeostat record [--out FILE] -- CMD [ARGS...]");
-      if (command.length > 0 && opts.pid !== undefined) {
-        throw new HomeostatError("E_USAGE", "give either --pid or a command after `--`, not both");
-      }
+      refuseCommandAndPid(command, opts.pid);
       if (command.length === 0 && opts.pid === undefined) {
         throw new HomeostatError("E_USAGE", "nothing to record: give a command after `--`, or --pid PID");
       }

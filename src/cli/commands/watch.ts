@@ -11,9 +11,9 @@ import { type HostWatch, type HostWatchSummary, startHostWatch, type WatchBacken
 import { PH_DEFAULTS, type PhSettings } from "../../monitor/phProfile.js";
 import { RESPONSE_POLICIES, type ResponseAction, type ResponsePolicy } from "../../response/responder.js";
 import { defaultStateDir, StateStore } from "../../store/stateStore.js";
-import { onStopSignals, requireAfterDashes } from "../commandArgs.js";
+import { onStopSignals, refuseCommandAndPid, requireAfterDashes } from "../commandArgs.js";
 import { EXIT_ANOMALY } from "../errors.js";
-import { type CliContext, intOption } from "../main.js";
+import { type CliContext, intOption, numberOption } from "../main.js";
 import { num, paint } from "../terminal.js";
 
 interface WatchFlags {
@@ -42,14 +42,6 @@ interface WatchFlags {
   json?: boolean;
   alerts?: string;
   quiet?: boolean;
-}
-
-function numberOption(name: string, min = 0): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min) throw new HomeostatError("E_USAGE", `--${name} needs a number >= ${min}, got "${value}"`);
-    return n;
-  };
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -115,9 +107,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .allowUnknownOption()
     .action(async (command: string[], opts: WatchFlags) => {
       requireAfterDashes(program, command, "homeostat watch --backend strace [options] -- CMD [ARGS...]");
-      if (command.length > 0 && opts.pid !== undefined) {
-        throw new HomeostatError("E_USAGE", "give either --pid or a command after `--`, not both");
-      }
+      refuseCommandAndPid(command, opts.pid);
       const targeted = command.length > 0 || opts.pid !== undefined;
       const backend = (opts.backend ?? (targeted ? "strace" : "bpftrace")) as WatchBackend;
       if (backend !== "bpftrace" && backend !== "strace") {
