@@ -1,0 +1,205 @@
+// The intra-procedural control-flow graph of one function, on instruction indices local to the function. Control that
+// leaves the function (a jmp to another function, or falling into the next one) is a tail transfer, kept apart. An
+// indirect jmp through a register (a switch's jump table, or a tail call through a pointer) may reach every block
+// leader of its function: sound without decoding the table.
+
+import type { FunctionMap } from "./functionMap.js";
+import { tableShape, tableTargets } from "./jumpTable.js";
+import { registerValuesBefore } from "./registerValue.js";
+import { type DecodedCode, Flow } from "./x86Decoder.js";
+
+export interface FunctionCfg {
+  /** Global index of local instruction 0. */
+  base: number;
+  size: number;
+  /** Successors in CSR form: succ[succStart[i] .. succStart[i+1]). */
+  succStart: Int32Array;
+  succ: Int32Array;
+  predStart: Int32Array;
+  pred: Int32Array;
+  /** Local indices that leave the function, with the address they go to (NaN: through a register or memory). */
+  tails: { from: number; to: number }[];
+  /** Whether local instruction i is reachable from the function's entry. */
+  reachable: Uint8Array;
+}
+
+/** Edges known dead (an ld.so mode that cannot happen): from global index -> the successor address that is dead. */
+export type DeadEdges = ReadonlyMap<number, number>;
+
+type Read = (ip: number, length: number) => Uint8Array | undefined;
+
+export function buildCfg(code: DecodedCode, map: FunctionMap, f: number, read: Read, dead?: DeadEdges): FunctionCfg {
+  const base = map.firstIndex[f]!;
+  const size = map.lastIndex[f]! - base;
+  const start = map.start[f]!;
+  const end = map.end[f]!;
+  const local = (ip: number): number => localIndex(code, base, size, ip, start, end);
+  const lists: number[][] = Array.from({ length: size }, () => []);
+  const tails: { from: number; to: number }[] = [];
+  const leaders = new Set<number>([0]);
+  const switches: number[] = [];
+  const fallOut = (i: number): void => {
+    if (i + 1 < size) lists[i]!.push(i + 1);
+    else tails.push({ from: i, to: code.ip[base + i]! + code.length[base + i]! });
+  };
+  for (let i = 0; i < size; i++) {
+    const g = base + i;
+    const flow = code.flow[g]!;
+    if (flow === Flow.Jmp || flow === Flow.Jcc) {
+      const t = code.target[g]!;
+      const lt = local(t);
+      if (lt >= 0) {
+        lists[i]!.push(lt);
+        leaders.add(lt);
+      } else tails.push({ from: i, to: t });
+      if (flow === Flow.Jcc) fallOut(i);
+      if (i + 1 < size) leaders.add(i + 1);
+    } else if (flow === Flow.Ret || flow === Flow.Stop) {
+      if (i + 1 < size) leaders.add(i + 1);
+    } else if (flow === Flow.JmpIndirect) {
+      if (Number.isNaN(code.memory[g]!)) switches.push(i);
+      else tails.push({ from: i, to: Number.NaN });
+      if (i + 1 < size) leaders.add(i + 1);
+    } else if (flow === Flow.Call || flow === Flow.CallIndirect) {
+      // A call whose return lands outside the function is to a function that does not return: no tail transfer.
+      if (i + 1 < size) lists[i]!.push(i + 1);
+    } else {
+      fallOut(i);
+    }
+  }
+  if (dead !== undefined) prune(base, lists, dead, local);
+  if (switches.length === 0) return finish(base, size, lists, tails);
+  const targets = resolveSwitches(code, base, size, lists, switches, read, local);
+  for (const s of switches) {
+    const t = targets.get(s);
+    if (t === undefined) {
+      // An unrecognised indirect jump: any block of the function, or a tail call through a pointer.
+      lists[s] = [...leaders];
+      tails.push({ from: s, to: Number.NaN });
+    } else lists[s] = t;
+  }
+  return finish(base, size, lists, tails);
+}
+
+/**
+ * Reads each switch's jump table, with the table's address found by value analysis on a graph that includes the
+ * switches' targets found so far, until the targets stop changing (the fixpoint is sound: a path that reaches a
+ * load only through a switch is in the graph by then). A switch whose table is not understood gets undefined.
+ */
+function resolveSwitches(
+  code: DecodedCode,
+  base: number,
+  size: number,
+  lists: number[][],
+  switches: readonly number[],
+  read: Read,
+  local: (ip: number) => number,
+): Map<number, number[] | undefined> {
+  let current = new Map<number, number[] | undefined>(switches.map((s) => [s, []]));
+  for (let round = 0; round < 4; round++) {
+    const trial = lists.map((l, i) => (current.has(i) ? (current.get(i) ?? []) : l));
+    const cfg = finish(base, size, trial, []);
+    const next = new Map<number, number[] | undefined>();
+    for (const s of switches) next.set(s, switchTargets(code, cfg, s, read, local));
+    if (sameTargets(current, next)) return next;
+    current = next;
+  }
+  return new Map(switches.map((s) => [s, undefined]));
+}
+
+function sameTargets(a: Map<number, number[] | undefined>, b: Map<number, number[] | undefined>): boolean {
+  for (const [s, t] of a) {
+    const u = b.get(s);
+    if (t === undefined || u === undefined) {
+      if (t !== u) return false;
+      continue;
+    }
+    if (t.length !== u.length || t.some((x, i) => x !== u[i])) return false;
+  }
+  return true;
+}
+
+function switchTargets(
+  code: DecodedCode,
+  cfg: FunctionCfg,
+  s: number,
+  read: Read,
+  local: (ip: number) => number,
+): number[] | undefined {
+  const shape = tableShape(code, cfg.base, s, read);
+  if (shape === undefined) return undefined;
+  const v = registerValuesBefore(code, cfg, read, shape.loadAt, shape.baseRegister);
+  if (v.unknown || v.params.size > 0 || v.constants.size === 0) return undefined;
+  const out = new Set<number>();
+  for (const table of v.constants) {
+    const targets = tableTargets(table, read, (ip) => local(ip) >= 0, shape.entries);
+    if (targets === undefined) return undefined;
+    for (const t of targets) out.add(local(t));
+  }
+  return out.size > 0 ? [...out].sort((a, b) => a - b) : undefined;
+}
+
+function localIndex(code: DecodedCode, base: number, size: number, ip: number, start: number, end: number): number {
+  if (!(ip >= start && ip < end)) return -1;
+  let lo = 0;
+  let hi = size - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = code.ip[base + mid]!;
+    if (v === ip) return mid;
+    if (v < ip) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+function prune(
+  base: number,
+  lists: number[][],
+  dead: DeadEdges,
+  local: (ip: number) => number,
+): void {
+  for (let i = 0; i < lists.length; i++) {
+    const to = dead.get(base + i);
+    if (to === undefined) continue;
+    const lt = local(to);
+    lists[i] = lists[i]!.filter((s) => s !== lt);
+  }
+}
+
+function finish(base: number, size: number, lists: number[][], tails: { from: number; to: number }[]): FunctionCfg {
+  const succStart = new Int32Array(size + 1);
+  for (let i = 0; i < size; i++) succStart[i + 1] = succStart[i]! + lists[i]!.length;
+  const succ = new Int32Array(succStart[size]!);
+  const predCount = new Int32Array(size + 1);
+  for (let i = 0; i < size; i++) {
+    let k = succStart[i]!;
+    for (const s of lists[i]!) {
+      succ[k++] = s;
+      predCount[s + 1]!++;
+    }
+  }
+  const predStart = new Int32Array(size + 1);
+  for (let i = 0; i < size; i++) predStart[i + 1] = predStart[i]! + predCount[i + 1]!;
+  const pred = new Int32Array(predStart[size]!);
+  const fill = predStart.slice(0, size);
+  for (let i = 0; i < size; i++) {
+    for (let k = succStart[i]!; k < succStart[i + 1]!; k++) pred[fill[succ[k]!]!++] = i;
+  }
+  const reachable = new Uint8Array(size);
+  if (size > 0) {
+    const stack = [0];
+    reachable[0] = 1;
+    while (stack.length > 0) {
+      const i = stack.pop()!;
+      for (let k = succStart[i]!; k < succStart[i + 1]!; k++) {
+        const s = succ[k]!;
+        if (reachable[s] === 0) {
+          reachable[s] = 1;
+          stack.push(s);
+        }
+      }
+    }
+  }
+  return { base, size, succStart, succ, predStart, pred, tails: tails.filter((t) => reachable[t.from] === 1), reachable };
+}

@@ -1,0 +1,102 @@
+// A function's events in the order control can meet them: `syscall` sites, calls and tail transfers, each with the
+// events that may come next inside the function and whether the function may return after it. This is all the
+// digraph model (Wagner & Dean) needs of a function's control-flow graph, and it is small enough to cache.
+
+import type { FunctionCfg } from "./controlFlow.js";
+import { functionAt } from "./functionMap.js";
+import { memoryCallRefs, type ObjectCode } from "./objectAnalysis.js";
+import { EventKind, type FunctionEvent, type Ref } from "./objectSummary.js";
+import { Flow } from "./x86Decoder.js";
+
+export interface EventGraph {
+  events: FunctionEvent[];
+  entryNext: number[];
+  entryExit: boolean;
+}
+
+export function eventGraph(obj: ObjectCode, cfg: FunctionCfg): EventGraph {
+  const { code } = obj;
+  const events: FunctionEvent[] = [];
+  const eventAt = new Int32Array(cfg.size).fill(-1);
+  const tailsAt = new Map<number, number[]>();
+  let site = 0;
+  for (let i = 0; i < cfg.size; i++) {
+    if (cfg.reachable[i] === 0) continue;
+    const g = cfg.base + i;
+    const flow = code.flow[g]!;
+    if (flow === Flow.Syscall) {
+      eventAt[i] = events.push(event(EventKind.Syscall, site++, [], code.ip[g]!)) - 1;
+    } else if (flow === Flow.Call || flow === Flow.CallIndirect) {
+      const call = callee(obj, g, flow === Flow.Call ? code.target[g]! : Number.NaN);
+      const kind = call.indirect ? EventKind.CallIndirect : EventKind.Call;
+      eventAt[i] = events.push(event(kind, -1, call.refs, code.ip[g]!)) - 1;
+    }
+  }
+  for (const t of cfg.tails) {
+    const g = cfg.base + t.from;
+    const call = callee(obj, g, t.to);
+    const kind = call.indirect ? EventKind.TailIndirect : EventKind.Tail;
+    const e = events.push({ ...event(kind, -1, call.refs, code.ip[g]!), exit: true }) - 1;
+    const list = tailsAt.get(t.from);
+    if (list === undefined) tailsAt.set(t.from, [e]);
+    else list.push(e);
+  }
+  const walk = makeWalker(cfg, eventAt, tailsAt, code.flow);
+  for (let i = 0; i < cfg.size; i++) {
+    const e = eventAt[i]!;
+    if (e < 0) continue;
+    const r = walk(successors(cfg, i));
+    events[e]!.next = r.next;
+    events[e]!.exit = r.exit;
+  }
+  const entry = cfg.size > 0 ? walk([0]) : { next: [], exit: true };
+  return { events, entryNext: entry.next, entryExit: entry.exit };
+}
+
+function event(kind: EventKind, site: number, refs: Ref[], address: number): FunctionEvent {
+  return { kind, site, refs, address, next: [], exit: false };
+}
+
+/** Callees of the call or jump at global index g going to `to` (NaN: through a register or memory). */
+function callee(obj: ObjectCode, g: number, to: number): { refs: Ref[]; indirect: boolean } {
+  if (Number.isNaN(to)) return memoryCallRefs(obj, g);
+  const f = functionAt(obj.map, to);
+  return f >= 0 ? { refs: [f], indirect: false } : { refs: [], indirect: true };
+}
+
+function successors(cfg: FunctionCfg, i: number): number[] {
+  const out: number[] = [];
+  for (let k = cfg.succStart[i]!; k < cfg.succStart[i + 1]!; k++) out.push(cfg.succ[k]!);
+  return out;
+}
+
+/** Depth-first search from instructions to the first events met on each path, and whether a return is met. */
+function makeWalker(
+  cfg: FunctionCfg,
+  eventAt: Int32Array,
+  tailsAt: Map<number, number[]>,
+  flow: Uint8Array,
+): (from: number[]) => { next: number[]; exit: boolean } {
+  const stamp = new Int32Array(cfg.size);
+  let generation = 0;
+  return (from) => {
+    generation++;
+    const next = new Set<number>();
+    let exit = false;
+    const stack = [...from];
+    while (stack.length > 0) {
+      const i = stack.pop()!;
+      if (stamp[i] === generation) continue;
+      stamp[i] = generation;
+      const e = eventAt[i]!;
+      if (e >= 0) {
+        next.add(e);
+        continue;
+      }
+      for (const t of tailsAt.get(i) ?? []) next.add(t);
+      if (flow[cfg.base + i] === Flow.Ret) exit = true;
+      for (let k = cfg.succStart[i]!; k < cfg.succStart[i + 1]!; k++) stack.push(cfg.succ[k]!);
+    }
+    return { next: [...next], exit };
+  };
+}

@@ -1,0 +1,234 @@
+// Builds an object's summary (objectSummary.ts): decode its code, find its functions, build each function's
+// control-flow graph, resolve the number at every `syscall` site by backward value analysis, and collect calls,
+// address-taken functions and the order of events. Everything here reads one object only.
+
+import { buildCfg, type DeadEdges, type FunctionCfg } from "./controlFlow.js";
+import type { ElfFile } from "./elfFile.js";
+import { buildFunctionMap, functionAt, type FunctionMap } from "./functionMap.js";
+import { eventGraph } from "./eventGraph.js";
+import { type FunctionSummary, type ObjectSummary, type Ref, SUMMARY_VERSION, type SyscallSite } from "./objectSummary.js";
+import { RAX, registerValuesBefore } from "./registerValue.js";
+import { loaderModeEdges } from "./loaderMode.js";
+import { slotTargets, type SlotTarget } from "./relocationSlots.js";
+import { type DecodedCode, decodeRanges, Flow } from "./x86Decoder.js";
+
+const SHF_EXECINSTR = 4;
+const SHT_PROGBITS = 1;
+const STT_FUNC = 2;
+const STT_GNU_IFUNC = 10;
+
+/** An object's code, decoded, with its function map: what both the summary and later argument queries read. */
+export interface ObjectCode {
+  elf: ElfFile;
+  code: DecodedCode;
+  map: FunctionMap;
+  slots: Map<number, SlotTarget>;
+  dead: DeadEdges;
+}
+
+export function decodeObject(elf: ElfFile, isInterpreter: boolean): ObjectCode {
+  const code = decodeRanges(executableRanges(elf), elf.kind === "exec");
+  const slots = slotTargets(elf);
+  const map = buildFunctionMap(code, boundaryHints(elf, slots));
+  const dead = isInterpreter ? loaderModeEdges(elf, code) : new Map<number, number>();
+  return { elf, code, map, slots, dead };
+}
+
+function executableRanges(elf: ElfFile): { vaddr: number; bytes: Uint8Array }[] {
+  const sections = elf.sections.filter(
+    (s) => (s.flags & SHF_EXECINSTR) !== 0 && s.type === SHT_PROGBITS && s.size > 0 && s.addr > 0,
+  );
+  if (sections.length === 0) return elf.codeRanges();
+  const out: { vaddr: number; bytes: Uint8Array }[] = [];
+  for (const s of sections) {
+    const bytes = elf.read(s.addr, s.size);
+    if (bytes !== undefined) out.push({ vaddr: s.addr, bytes });
+  }
+  return out;
+}
+
+function boundaryHints(elf: ElfFile, slots: Map<number, SlotTarget>) {
+  const ranges: { start: number; end: number }[] = [...elf.functionRanges];
+  const starts: number[] = [elf.entry, ...elf.initArray, ...elf.finiArray, ...elf.preinitArray];
+  if (elf.init !== undefined) starts.push(elf.init);
+  if (elf.fini !== undefined) starts.push(elf.fini);
+  const names = new Map<number, string>();
+  for (const sym of [...elf.symbols, ...elf.dynamicSymbols]) {
+    if (!sym.defined || (sym.type !== STT_FUNC && sym.type !== STT_GNU_IFUNC) || !elf.isCode(sym.value)) continue;
+    if (sym.size > 0) ranges.push({ start: sym.value, end: sym.value + sym.size });
+    else starts.push(sym.value);
+    if (!names.has(sym.value) && sym.name !== "") names.set(sym.value, sym.name);
+  }
+  for (const t of slots.values()) if (t.local !== undefined && elf.isCode(t.local)) starts.push(t.local);
+  return { ranges, starts: starts.filter((s) => s !== 0 && elf.isCode(s)), names };
+}
+
+/** Summarises a decoded object. */
+export function summarizeObject(obj: ObjectCode): ObjectSummary {
+  const { elf, code, map } = obj;
+  const functions: FunctionSummary[] = [];
+  let syscallSites = 0;
+  for (let f = 0; f < map.count; f++) {
+    const summary = summarizeFunction(obj, f);
+    syscallSites += summary.sites.length;
+    functions.push(summary);
+  }
+  const fnAt = (ip: number): number => functionAt(map, ip);
+  const roots = [elf.entry, elf.init, elf.fini, ...elf.initArray, ...elf.finiArray, ...elf.preinitArray]
+    .filter((a): a is number => a !== undefined && a !== 0)
+    .map(fnAt)
+    .filter((f) => f >= 0);
+  const ifuncResolvers = new Set<number>();
+  const exports: Record<string, number> = {};
+  for (const sym of elf.dynamicSymbols) {
+    if (!sym.defined || sym.name === "" || (sym.type !== STT_FUNC && sym.type !== STT_GNU_IFUNC)) continue;
+    const f = fnAt(sym.value);
+    if (f < 0) continue;
+    if (!Object.hasOwn(exports, sym.name)) exports[sym.name] = f;
+    if (sym.type === STT_GNU_IFUNC) ifuncResolvers.add(f);
+  }
+  for (const t of obj.slots.values()) {
+    if (t.ifunc && t.local !== undefined) {
+      const f = fnAt(t.local);
+      if (f >= 0) {
+        ifuncResolvers.add(f);
+        roots.push(f);
+      }
+    }
+  }
+  return {
+    version: SUMMARY_VERSION,
+    ...(elf.buildId === undefined ? {} : { buildId: elf.buildId }),
+    functions,
+    roots: [...new Set(roots)],
+    dataTaken: dataTaken(obj, code),
+    exports,
+    ifuncResolvers: [...ifuncResolvers],
+    instructions: code.count,
+    syscallSites,
+  };
+}
+
+/** Where a slot-relocated pointer points: a symbol, or a local function. */
+function refOfSlot(map: FunctionMap, t: SlotTarget): Ref | undefined {
+  if (t.symbol !== undefined) return t.symbol;
+  if (t.local !== undefined) {
+    const f = functionAt(map, t.local);
+    return f >= 0 ? f : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Pointers to code that data holds: relocated slots that no instruction reads directly (a GOT slot read by code is
+ * that code's reference, and counts only when the code is reachable), and in a non-PIE program, aligned words of
+ * its data that hold a code address (such programs carry no relocation for them).
+ */
+function dataTaken(obj: ObjectCode, code: DecodedCode): Ref[] {
+  const readByCode = new Set<number>();
+  for (let i = 0; i < code.count; i++) {
+    const m = code.memory[i]!;
+    if (!Number.isNaN(m) && code.isLea[i] === 0) readByCode.add(m);
+  }
+  const out = new Set<Ref>();
+  for (const [slot, t] of obj.slots) {
+    if (readByCode.has(slot) && !t.writable) continue;
+    const r = refOfSlot(obj.map, t);
+    if (r !== undefined) out.add(r);
+  }
+  if (obj.elf.kind === "exec") for (const f of scanDataWords(obj)) out.add(f);
+  return [...out];
+}
+
+function scanDataWords(obj: ObjectCode): number[] {
+  const found = new Set<number>();
+  const PF_X = 1;
+  const PT_LOAD = 1;
+  for (const seg of obj.elf.segments) {
+    if (seg.type !== PT_LOAD || (seg.flags & PF_X) !== 0 || seg.filesz === 0) continue;
+    const bytes = obj.elf.read(seg.vaddr, seg.filesz);
+    if (bytes === undefined) continue;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const first = (8 - (seg.vaddr % 8)) % 8;
+    for (let off = first; off + 8 <= bytes.length; off += 8) {
+      const v = Number(view.getBigUint64(off, true));
+      if (!obj.elf.isCode(v)) continue;
+      const f = functionAt(obj.map, v);
+      if (f >= 0) found.add(f);
+    }
+  }
+  return [...found];
+}
+
+function summarizeFunction(obj: ObjectCode, f: number): FunctionSummary {
+  const { code, map } = obj;
+  const read = (ip: number, len: number): Uint8Array | undefined => obj.elf.read(ip, len);
+  const cfg = buildCfg(code, map, f, read, obj.dead);
+  const sites: SyscallSite[] = [];
+  const taken = new Set<Ref>();
+  for (let i = 0; i < cfg.size; i++) {
+    if (cfg.reachable[i] === 0) continue;
+    const g = cfg.base + i;
+    if (code.flow[g] === Flow.Syscall) {
+      const v = registerValuesBefore(code, cfg, read, i, RAX);
+      sites.push({
+        address: code.ip[g]!,
+        numbers: [...v.constants].filter((n) => n >= 0 && n < 1024).sort((a, b) => a - b),
+        param: v.params.size > 0 ? Math.min(...v.params) : -1,
+        unknown: v.unknown || [...v.constants].some((n) => n < 0 || n >= 1024),
+        fromMemory: v.fromMemory,
+      });
+    }
+    collectTaken(obj, g, taken);
+  }
+  const graph = eventGraph(obj, cfg);
+  const name = map.name[f];
+  return {
+    start: map.start[f]!,
+    end: map.end[f]!,
+    ...(name === undefined ? {} : { name }),
+    sites,
+    events: graph.events,
+    entryNext: graph.entryNext,
+    entryExit: graph.entryExit,
+    taken: [...taken],
+  };
+}
+
+/** Address-taking at instruction g: lea of code, a GOT slot read (not called), a code address as an immediate. */
+function collectTaken(obj: ObjectCode, g: number, taken: Set<Ref>): void {
+  const { code, map } = obj;
+  const flow = code.flow[g]!;
+  const m = code.memory[g]!;
+  if (!Number.isNaN(m)) {
+    if (code.isLea[g] === 1) {
+      if (obj.elf.isCode(m)) {
+        const f = functionAt(map, m);
+        if (f >= 0) taken.add(f);
+      }
+    } else if (flow !== Flow.CallIndirect && flow !== Flow.JmpIndirect) {
+      const t = obj.slots.get(m);
+      if (t !== undefined) {
+        const r = refOfSlot(map, t);
+        if (r !== undefined) taken.add(r);
+      }
+    }
+  }
+  const imm = code.immediate[g]!;
+  if (!Number.isNaN(imm) && obj.elf.isCode(imm)) {
+    const f = functionAt(map, imm);
+    if (f >= 0) taken.add(f);
+  }
+}
+
+/** Callees of a call or jmp through memory at global index g: the slot's relocation target, when fixed. */
+export function memoryCallRefs(obj: ObjectCode, g: number): { refs: Ref[]; indirect: boolean } {
+  const m = obj.code.memory[g]!;
+  if (Number.isNaN(m)) return { refs: [], indirect: true };
+  const t = obj.slots.get(m);
+  if (t === undefined) return { refs: [], indirect: true };
+  const r = refOfSlot(obj.map, t);
+  return { refs: r === undefined ? [] : [r], indirect: t.writable };
+}
+
+export type { FunctionCfg };

@@ -1,0 +1,148 @@
+// `analyzeProgram`: the whole static analysis of one program, in the order data flows. Load its objects as ld.so
+// would, summarise each (from the build-id cache when it can), link them and find what is reachable, resolve every
+// reachable syscall site, and build the set and, when asked, the digraph model (Wagner & Dean, IEEE S&P 2001).
+
+import { buildDigraph, bitMembers } from "./digraph.js";
+import { decodeObject, type ObjectCode, summarizeObject } from "./objectAnalysis.js";
+import { EventKind, type ObjectSummary } from "./objectSummary.js";
+import { type LoadOptions, loadProgram, type LoadedObject } from "./programLoader.js";
+import { type LinkedObject, linkProgram, type ProgramGraph } from "./programGraph.js";
+import { cacheKey, type SummaryCache } from "./summaryCache.js";
+import { syscallSet } from "./syscallSet.js";
+import type { AnalysedObject, CodeSite, StaticModel } from "./staticModel.js";
+import { X86_64_SYSCALLS } from "../syscalls/x86_64.js";
+
+export interface AnalyzeOptions {
+  /** Build the digraph model too. */
+  digraph?: boolean;
+  /** Directories or files of plugins the program may dlopen. */
+  plugins?: string[];
+  cache?: SummaryCache;
+  loader?: LoadOptions;
+}
+
+/** Calls allowed whatever the code says. */
+export const ALWAYS_ALLOWED: readonly { name: string; number: number; why: string }[] = [
+  { name: "restart_syscall", number: 219, why: "the kernel issues it to resume a call interrupted by a signal" },
+  { name: "rt_sigreturn", number: 15, why: "returns from every signal handler (through the restorer the C library installs)" },
+];
+
+const DLOPEN_NAMES = ["dlopen", "dlmopen"];
+const NAMES = new Map<number, string>(X86_64_SYSCALLS.map(([n, name]) => [n, name]));
+
+export function syscallName(n: number): string {
+  return NAMES.get(n) ?? `syscall_${n}`;
+}
+
+export function analyzeProgram(path: string, options: AnalyzeOptions = {}): StaticModel {
+  const started = performance.now();
+  const loaded = loadProgram(path, { ...options.loader, ...(options.plugins === undefined ? {} : { plugins: options.plugins }) });
+  const codes = new Map<number, ObjectCode>();
+  const analysed: AnalysedObject[] = [];
+  const linked: LinkedObject[] = loaded.objects.map((obj, i) => {
+    const { summary, code, cached } = summarize(obj, options.cache);
+    if (code !== undefined) codes.set(i, code);
+    analysed.push(describe(obj, summary, cached));
+    return { path: obj.path, role: obj.role, summary };
+  });
+  const graph = linkProgram(linked);
+  const codeOf = (o: number): ObjectCode => {
+    let c = codes.get(o);
+    if (c === undefined) {
+      const obj = loaded.objects[o]!;
+      c = decodeObject(obj.elf, obj.role === "interpreter");
+      codes.set(o, c);
+    }
+    return c;
+  };
+  const set = syscallSet(graph, codeOf);
+  for (const a of ALWAYS_ALLOWED) set.numbers.add(a.number);
+  const dlopen = (options.plugins?.length ?? 0) > 0 ? [] : dlopenSites(graph);
+  const syscalls = [...set.numbers].sort((a, b) => a - b);
+  const model: StaticModel = {
+    program: loaded.program,
+    ...(loaded.script === undefined ? {} : { script: loaded.script }),
+    objects: analysed,
+    syscalls,
+    names: syscalls.map(syscallName),
+    alwaysAllowed: ALWAYS_ALLOWED.map(({ name, why }) => ({ name, why })),
+    branchingFactor: syscalls.length,
+    complete: set.unresolved.length === 0 && dlopen.length === 0,
+    unresolved: set.unresolved,
+    dlopen,
+    stats: stats(graph, set.reachableSites, analysed, started),
+  };
+  if (options.digraph === true) {
+    const d = buildDigraph(graph, set);
+    const pairs: [number, number][] = [];
+    for (const a of syscalls) for (const b of bitMembers(d.follows[a]!)) pairs.push([a, b]);
+    model.pairs = pairs;
+    model.branchingFactor = syscalls.length === 0 ? 0 : pairs.length / syscalls.length;
+  }
+  model.stats.milliseconds = Math.round(performance.now() - started);
+  return model;
+}
+
+function summarize(
+  obj: LoadedObject,
+  cache: SummaryCache | undefined,
+): { summary: ObjectSummary; code?: ObjectCode; cached: boolean } {
+  const interp = obj.role === "interpreter";
+  const key = obj.elf.buildId === undefined ? undefined : cacheKey(obj.elf.buildId, interp);
+  const hit = key === undefined ? undefined : cache?.get(key);
+  if (hit !== undefined) return { summary: hit, cached: true };
+  const code = decodeObject(obj.elf, interp);
+  const summary = summarizeObject(code);
+  if (key !== undefined) cache?.put(key, summary);
+  return { summary, code, cached: false };
+}
+
+function describe(obj: LoadedObject, s: ObjectSummary, cached: boolean): AnalysedObject {
+  return {
+    path: obj.path,
+    role: obj.role,
+    ...(obj.elf.buildId === undefined ? {} : { buildId: obj.elf.buildId }),
+    functions: s.functions.length,
+    instructions: s.instructions,
+    syscallSites: s.syscallSites,
+    cached,
+  };
+}
+
+/** Reachable calls of dlopen-like functions: their plugins are code this analysis has not seen. */
+function dlopenSites(graph: ProgramGraph): CodeSite[] {
+  const loaders = new Set<number>();
+  graph.objects.forEach((_, i) => {
+    for (const name of DLOPEN_NAMES) for (const g of graph.resolve(i, name)) loaders.add(g);
+  });
+  const out: CodeSite[] = [];
+  for (let g = 0; g < graph.total; g++) {
+    if (graph.reachable[g] === 0 || loaders.has(g)) continue;
+    const o = graph.objectOf[g]!;
+    const fn = graph.objects[o]!.summary.functions[g - graph.offset[o]!]!;
+    for (const e of fn.events) {
+      if (e.kind !== EventKind.Call && e.kind !== EventKind.Tail) continue;
+      if (!e.refs.some((r) => graph.resolve(o, r).some((c) => loaders.has(c)))) continue;
+      out.push({ object: graph.objects[o]!.path, address: e.address, ...(fn.name === undefined ? {} : { function: fn.name }), reason: "calls dlopen" });
+    }
+  }
+  return out;
+}
+
+function stats(graph: ProgramGraph, reachableSites: number, objects: AnalysedObject[], started: number): StaticModel["stats"] {
+  let reachableFunctions = 0;
+  let addressTakenFunctions = 0;
+  for (let g = 0; g < graph.total; g++) {
+    reachableFunctions += graph.reachable[g]!;
+    addressTakenFunctions += graph.addressTaken[g]!;
+  }
+  return {
+    functions: graph.total,
+    reachableFunctions,
+    instructions: objects.reduce((n, o) => n + o.instructions, 0),
+    syscallSites: objects.reduce((n, o) => n + o.syscallSites, 0),
+    reachableSyscallSites: reachableSites,
+    addressTakenFunctions,
+    milliseconds: Math.round(performance.now() - started),
+  };
+}

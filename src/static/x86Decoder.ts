@@ -1,0 +1,225 @@
+// x86-64 decoding for static analysis, through iced-x86 (Rust compiled to WebAssembly). The decoder is loaded on
+// first use, so commands that never analyse a binary never pay for instantiating its WebAssembly module. Decoded
+// code is kept as typed arrays (one slot per instruction), the only form the rest of the analysis reads.
+
+import { createRequire } from "node:module";
+import type * as Iced from "iced-x86";
+
+let iced: typeof Iced | undefined;
+
+/** The iced-x86 module, instantiated once. */
+export function icedX86(): typeof Iced {
+  if (iced === undefined) iced = createRequire(import.meta.url)("iced-x86") as typeof Iced;
+  return iced;
+}
+
+/** What an instruction does to control flow, as the analysis needs it. */
+export const enum Flow {
+  Next = 0,
+  Jmp = 1,
+  Jcc = 2,
+  Call = 3,
+  Ret = 4,
+  JmpIndirect = 5,
+  CallIndirect = 6,
+  Syscall = 7,
+  /** hlt, ud2, int3, undecodable bytes: execution does not continue past it. */
+  Stop = 8,
+}
+
+/** Decoded instructions of one or more code ranges, in address order. NaN marks "none" in the Float64Arrays. */
+export interface DecodedCode {
+  count: number;
+  ip: Float64Array;
+  length: Uint8Array;
+  flow: Uint8Array;
+  /** Target of a direct jmp, jcc or call. */
+  target: Float64Array;
+  /** Address of a rip-relative or absolute memory operand (a GOT slot, a table, a code address for lea). */
+  memory: Float64Array;
+  /** An immediate operand large enough to be an address (non-PIE code loads code pointers this way). */
+  immediate: Float64Array;
+  /** 1 when the memory operand is read by `lea` (an address computed, not loaded). */
+  isLea: Uint8Array;
+}
+
+/** Decodes code ranges linearly (compiler output keeps data out of executable sections). */
+export function decodeRanges(
+  ranges: readonly { vaddr: number; bytes: Uint8Array }[],
+  absolute: boolean,
+): DecodedCode {
+  const x = icedX86();
+  const total = ranges.reduce((n, r) => n + r.bytes.length, 0);
+  // Upper bound: no instruction is shorter than one byte; arrays are trimmed at the end.
+  const cap = Math.max(16, Math.ceil(total / 2));
+  let out = allocate(cap);
+  let n = 0;
+  const ins = new x.Instruction();
+  const sorted = [...ranges].sort((a, b) => a.vaddr - b.vaddr);
+  try {
+    for (const range of sorted) {
+      const decoder = new x.Decoder(64, range.bytes, x.DecoderOptions.None);
+      decoder.ip = BigInt(range.vaddr);
+      try {
+        while (decoder.canDecode) {
+          decoder.decodeOut(ins);
+          if (n === out.ip.length) out = grow(out, n * 2);
+          record(x, ins, out, n, range.vaddr + (decoder.position - ins.length), absolute);
+          n++;
+        }
+      } finally {
+        decoder.free();
+      }
+    }
+  } finally {
+    ins.free();
+  }
+  return trim(out, n);
+}
+
+/**
+ * `absolute` also records absolute memory operands and address-sized immediates: position-dependent (ET_EXEC)
+ * code takes code addresses that way, with no relocation to show it.
+ */
+function record(
+  x: typeof Iced,
+  ins: Iced.Instruction,
+  out: DecodedCode,
+  n: number,
+  ip: number,
+  absolute: boolean,
+): void {
+  out.ip[n] = ip;
+  out.length[n] = ins.length;
+  out.target[n] = Number.NaN;
+  out.memory[n] = Number.NaN;
+  out.immediate[n] = Number.NaN;
+  out.isLea[n] = 0;
+  const code = ins.code;
+  if (code === x.Code.Syscall) {
+    out.flow[n] = Flow.Syscall;
+    return;
+  }
+  if (code === x.Code.INVALID || code === x.Code.Ud2 || code === x.Code.Hlt || code === x.Code.Int3) {
+    out.flow[n] = Flow.Stop;
+    return;
+  }
+  const fc = ins.flowControl;
+  out.flow[n] = flowOf(x, fc);
+  if (fc === x.FlowControl.UnconditionalBranch || fc === x.FlowControl.ConditionalBranch || fc === x.FlowControl.Call) {
+    const kind = ins.op0Kind;
+    if (kind === x.OpKind.NearBranch64 || kind === x.OpKind.NearBranch32 || kind === x.OpKind.NearBranch16) {
+      out.target[n] = Number(ins.nearBranchTarget);
+    } else {
+      // A far or unusual branch: treat as leaving to an unknown place.
+      out.flow[n] = fc === x.FlowControl.Call ? Flow.CallIndirect : Flow.JmpIndirect;
+    }
+    return;
+  }
+  if (ins.isIpRelMemoryOperand) {
+    out.memory[n] = Number(ins.ipRelMemoryAddress);
+    if (ins.mnemonic === x.Mnemonic.Lea) out.isLea[n] = 1;
+  } else if (absolute) {
+    operands(x, ins, out, n);
+  }
+}
+
+function flowOf(x: typeof Iced, fc: Iced.FlowControl): Flow {
+  switch (fc) {
+    case x.FlowControl.UnconditionalBranch:
+      return Flow.Jmp;
+    case x.FlowControl.ConditionalBranch:
+      return Flow.Jcc;
+    case x.FlowControl.Call:
+      return Flow.Call;
+    case x.FlowControl.Return:
+      return Flow.Ret;
+    case x.FlowControl.IndirectBranch:
+      return Flow.JmpIndirect;
+    case x.FlowControl.IndirectCall:
+      return Flow.CallIndirect;
+    default:
+      return Flow.Next;
+  }
+}
+
+/** Records absolute memory operands and address-sized immediates. */
+function operands(x: typeof Iced, ins: Iced.Instruction, out: DecodedCode, n: number): void {
+  const count = ins.opCount;
+  for (let op = 0; op < count; op++) {
+    const kind = ins.opKind(op);
+    if (kind === x.OpKind.Memory) {
+      if (ins.memoryBase === x.Register.None && ins.memoryIndex === x.Register.None) {
+        out.memory[n] = Number(ins.memoryDisplacementU64);
+        if (ins.mnemonic === x.Mnemonic.Lea) out.isLea[n] = 1;
+      }
+    } else if (kind === x.OpKind.Immediate32 || kind === x.OpKind.Immediate64 || kind === x.OpKind.Immediate32to64) {
+      const v = Number(ins.immediate(op));
+      if (v >= 0x1000) out.immediate[n] = v;
+    }
+  }
+}
+
+function allocate(cap: number): DecodedCode {
+  return {
+    count: 0,
+    ip: new Float64Array(cap),
+    length: new Uint8Array(cap),
+    flow: new Uint8Array(cap),
+    target: new Float64Array(cap),
+    memory: new Float64Array(cap),
+    immediate: new Float64Array(cap),
+    isLea: new Uint8Array(cap),
+  };
+}
+
+function grow(c: DecodedCode, cap: number): DecodedCode {
+  const g = allocate(cap);
+  g.ip.set(c.ip);
+  g.length.set(c.length);
+  g.flow.set(c.flow);
+  g.target.set(c.target);
+  g.memory.set(c.memory);
+  g.immediate.set(c.immediate);
+  g.isLea.set(c.isLea);
+  return g;
+}
+
+function trim(c: DecodedCode, n: number): DecodedCode {
+  return {
+    count: n,
+    ip: c.ip.slice(0, n),
+    length: c.length.slice(0, n),
+    flow: c.flow.slice(0, n),
+    target: c.target.slice(0, n),
+    memory: c.memory.slice(0, n),
+    immediate: c.immediate.slice(0, n),
+    isLea: c.isLea.slice(0, n),
+  };
+}
+
+/** Index of the instruction at `ip`, or -1 (binary search over the sorted addresses). */
+export function indexOfIp(code: DecodedCode, ip: number): number {
+  let lo = 0;
+  let hi = code.count - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = code.ip[mid]!;
+    if (v === ip) return mid;
+    if (v < ip) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** Index of the first instruction at or after `ip`. */
+export function lowerBound(code: DecodedCode, ip: number): number {
+  let lo = 0;
+  let hi = code.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (code.ip[mid]! < ip) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
