@@ -1,5 +1,6 @@
 // homeostat as a library: the pipeline stages in the order data flows through them (syscalls -> ingest -> models ->
-// detect -> eval -> report), plus capture. The CLI (src/cli) is built on exactly these names.
+// detect -> eval -> report), plus capture, monitoring, responses, the store and static analysis. The CLI (src/cli)
+// is built on exactly these names.
 
 export * from "./errors.js";
 export * from "./syscalls/index.js";
@@ -12,3 +13,17 @@ export * from "./report/index.js";
 export * from "./monitor/index.js";
 export * from "./response/index.js";
 export * from "./store/index.js";
+// syscallName is the monitor's (the same x86_64 names): the static stage's copy stays under src/static.
+export {
+  ALWAYS_ALLOWED,
+  analyzeProgram,
+  type AnalysedObject,
+  type AnalyzeOptions,
+  type CodeSite,
+  defaultCacheDir,
+  directoryCache,
+  memoryCache,
+  type ObjectRole,
+  type StaticModel,
+  type SummaryCache,
+} from "./static/index.js";

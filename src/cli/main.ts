@@ -11,6 +11,7 @@ import { registerInspect } from "./commands/inspect.js";
 import { registerProfiles } from "./commands/profiles.js";
 import { registerRecord } from "./commands/record.js";
 import { registerScore } from "./commands/score.js";
+import { registerStatic } from "./commands/static.js";
 import { registerTrain } from "./commands/train.js";
 import { registerWatch } from "./commands/watch.js";
 import { EXIT_OK, EXIT_USAGE, reportError } from "./errors.js";
@@ -47,6 +48,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRecord(program, ctx);
   registerWatch(program, ctx);
   registerProfiles(program, ctx);
+  registerStatic(program, ctx);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -65,6 +65,8 @@ export interface Detector<S extends DetectorState = DetectorState> {
   serialize(): Uint8Array;
   /** Bytes of memory the trained model holds (typed arrays and tables), for reports. */
   memoryBytes(): number;
+  /** One line on what the model is of, when its options do not say it (the static model's program), for reports. */
+  describe?(): string;
 }
 
 /** Constructs and restores detectors of one kind. */

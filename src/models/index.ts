@@ -1,5 +1,6 @@
 // Public names of the models stage: the detector interface, the detectors of normal (stide, t-stide, lookahead
-// pairs, n-gram, HMM), the KS bigram classifier, the registry of kinds and model specs, and the profile file format.
+// pairs, n-gram, HMM), the static model of a binary (Wagner & Dean), the KS bigram classifier, the registry of
+// kinds and model specs, and the profile file format.
 
 export * from "./detector.js";
 export * from "./detectorOptions.js";
@@ -12,6 +13,8 @@ export * from "./ngram.js";
 export * from "./profile.js";
 export * from "./random.js";
 export * from "./registry.js";
+export * from "./staticCalls.js";
+export * from "./staticProfile.js";
 export * from "./stide.js";
 export * from "./tStide.js";
 export { MAX_WINDOW, MIN_WINDOW, WindowState, WindowTable, type WindowList } from "./windowTable.js";

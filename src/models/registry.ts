@@ -8,6 +8,7 @@ import { resolveOptions } from "./detectorOptions.js";
 import { hmmFactory } from "./hmm.js";
 import { lookaheadPairsFactory } from "./lookaheadPairs.js";
 import { ngramFactory } from "./ngram.js";
+import { staticCallsFactory } from "./staticCalls.js";
 import { stideFactory } from "./stide.js";
 import { tStideFactory } from "./tStide.js";
 
@@ -18,6 +19,7 @@ export const DETECTORS: Readonly<Record<string, DetectorFactory>> = Object.freez
   lookahead: lookaheadPairsFactory,
   ngram: ngramFactory,
   hmm: hmmFactory,
+  static: staticCallsFactory,
 });
 
 /** A kind and its options, as parsed from a model spec. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { loadTraces } from "../ingest/loadTraces.js";
 import { captureStrace, straceUnavailableReason } from "../ingest/testing/straceCapture.js";
 import { Vocabulary } from "../syscalls/vocabulary.js";
-import { seccompPolicy } from "./seccompPolicy.js";
+import { RUNTIME_CALLS, seccompPolicy } from "./seccompPolicy.js";
 
 describe("seccompPolicy", () => {
   it("allows exactly the x86_64 syscalls seen, sorted; refuses the rest with EPERM", () => {
@@ -16,6 +16,22 @@ describe("seccompPolicy", () => {
     expect(r.profile.syscalls[0]!.names).toEqual(["openat", "read", "write"]);
     expect(r.skipped).toEqual(["?3", "syscall_1000"]);
     expect(seccompPolicy(["read"], "log").profile.defaultAction).toBe("SCMP_ACT_LOG");
+  });
+
+  it("takes a comment, and adds what the container runtime calls after installing the filter, each with why", () => {
+    const plain = seccompPolicy(["read", "execve"], "enforce", { comment: "from static analysis" });
+    expect(plain.profile.syscalls).toEqual([{ names: ["execve", "read"], action: "SCMP_ACT_ALLOW", comment: "from static analysis" }]);
+    const r = seccompPolicy(["read", "execve", "futex"], "enforce", { comment: "from static analysis", runtimeCalls: true });
+    expect(r.profile.syscalls.length).toBe(2);
+    const runtime = r.profile.syscalls[1]!;
+    expect(runtime.action).toBe("SCMP_ACT_ALLOW");
+    // Only what the program's own entry lacks, sorted, each explained in the comment.
+    const expected = RUNTIME_CALLS.map((c) => c.name).filter((n) => !["read", "execve", "futex"].includes(n)).sort();
+    expect(runtime.names).toEqual(expected);
+    expect(runtime.names).toContain("execveat");
+    for (const c of RUNTIME_CALLS.filter((c) => expected.includes(c.name))) expect(runtime.comment).toContain(`${c.name}: ${c.why}`);
+    expect(runtime.comment).toMatch(/runc.*no_new_privs/);
+    for (const c of RUNTIME_CALLS) expect(seccompPolicy([c.name]).skipped).toEqual([]);
   });
 
   const unavailable = straceUnavailableReason();

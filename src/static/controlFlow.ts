@@ -26,9 +26,23 @@ export interface FunctionCfg {
 /** Edges known dead (an ld.so mode that cannot happen): from global index -> the successor address that is dead. */
 export type DeadEdges = ReadonlyMap<number, number>;
 
+/** Which calls do not return: by direct target, or by the memory slot of a call through the GOT. */
+export interface NoReturn {
+  call(target: number): boolean;
+  slot(slot: number): boolean;
+}
+
 type Read = (ip: number, length: number) => Uint8Array | undefined;
 
-export function buildCfg(code: DecodedCode, map: FunctionMap, f: number, read: Read, dead?: DeadEdges): FunctionCfg {
+export function buildCfg(
+  code: DecodedCode,
+  map: FunctionMap,
+  f: number,
+  read: Read,
+  dead?: DeadEdges,
+  noReturn?: NoReturn,
+  readTables = true,
+): FunctionCfg {
   const base = map.firstIndex[f]!;
   const size = map.lastIndex[f]! - base;
   const start = map.start[f]!;
@@ -62,14 +76,19 @@ export function buildCfg(code: DecodedCode, map: FunctionMap, f: number, read: R
       if (i + 1 < size) leaders.add(i + 1);
     } else if (flow === Flow.Call || flow === Flow.CallIndirect) {
       // A call whose return lands outside the function is to a function that does not return: no tail transfer.
-      if (i + 1 < size) lists[i]!.push(i + 1);
+      const returns =
+        noReturn === undefined ||
+        (flow === Flow.Call ? !noReturn.call(code.target[g]!) : !noReturn.slot(code.memory[g]!));
+      if (i + 1 < size && returns) lists[i]!.push(i + 1);
     } else {
       fallOut(i);
     }
   }
   if (dead !== undefined) prune(base, lists, dead, local);
   if (switches.length === 0) return finish(base, size, lists, tails);
-  const targets = resolveSwitches(code, base, size, lists, switches, read, local);
+  const targets = readTables
+    ? resolveSwitches(code, base, size, lists, switches, read, local)
+    : new Map<number, number[] | undefined>();
   for (const s of switches) {
     const t = targets.get(s);
     if (t === undefined) {

@@ -2,7 +2,8 @@
 // control-flow graph, resolve the number at every `syscall` site by backward value analysis, and collect calls,
 // address-taken functions and the order of events. Everything here reads one object only.
 
-import { buildCfg, type DeadEdges, type FunctionCfg } from "./controlFlow.js";
+import { buildCfg, type DeadEdges, type FunctionCfg, type NoReturn } from "./controlFlow.js";
+import { noReturnFunctions, NORETURN_IMPORTS } from "./noReturn.js";
 import type { ElfFile } from "./elfFile.js";
 import { buildFunctionMap, functionAt, type FunctionMap } from "./functionMap.js";
 import { eventGraph } from "./eventGraph.js";
@@ -24,6 +25,7 @@ export interface ObjectCode {
   map: FunctionMap;
   slots: Map<number, SlotTarget>;
   dead: DeadEdges;
+  noReturn: NoReturn;
 }
 
 export function decodeObject(elf: ElfFile, isInterpreter: boolean): ObjectCode {
@@ -31,7 +33,19 @@ export function decodeObject(elf: ElfFile, isInterpreter: boolean): ObjectCode {
   const slots = slotTargets(elf);
   const map = buildFunctionMap(code, boundaryHints(elf, slots));
   const dead = isInterpreter ? loaderModeEdges(elf, code) : new Map<number, number>();
-  return { elf, code, map, slots, dead };
+  const read = (ip: number, len: number): Uint8Array | undefined => elf.read(ip, len);
+  const never = noReturnFunctions(code, map, slots, read, dead);
+  const noReturn: NoReturn = {
+    call: (target) => {
+      const f = functionAt(map, target);
+      return f >= 0 && never[f] === 1;
+    },
+    slot: (slot) => {
+      const t = slots.get(slot);
+      return t?.symbol !== undefined && NORETURN_IMPORTS.has(t.symbol);
+    },
+  };
+  return { elf, code, map, slots, dead, noReturn };
 }
 
 function executableRanges(elf: ElfFile): { vaddr: number; bytes: Uint8Array }[] {
@@ -163,7 +177,7 @@ function scanDataWords(obj: ObjectCode): number[] {
 function summarizeFunction(obj: ObjectCode, f: number): FunctionSummary {
   const { code, map } = obj;
   const read = (ip: number, len: number): Uint8Array | undefined => obj.elf.read(ip, len);
-  const cfg = buildCfg(code, map, f, read, obj.dead);
+  const cfg = buildCfg(code, map, f, read, obj.dead, obj.noReturn);
   const sites: SyscallSite[] = [];
   const taken = new Set<Ref>();
   for (let i = 0; i < cfg.size; i++) {

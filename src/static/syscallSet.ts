@@ -38,6 +38,7 @@ export function syscallSet(graph: ProgramGraph, codeOf: CodeSource): SyscallSetR
   let reachableSites = 0;
   forEachReachable(graph, (g, o, fn) => {
     fn.sites.forEach((site) => {
+      if (isStaticReexec(graph, o, site)) return;
       reachableSites++;
       for (const n of site.numbers) numbers.add(n);
       if (site.param >= 0) addWrapper(wrappers, g, site.param);
@@ -50,6 +51,18 @@ export function syscallSet(graph: ProgramGraph, codeOf: CodeSource): SyscallSetR
   const setxidNumbers = memorySites.length > 0 ? SETXID_FAMILY.filter((n) => numbers.has(n)) : [];
   return { numbers, unresolved, reachableSites, wrapperNumbers, setxidNumbers };
 }
+
+/**
+ * glibc's ld.so makes one execve: run as a program (`ld.so ./prog`) on a statically linked program, it re-executes
+ * the program directly (rtld.c, glibc >= 2.33). When the kernel starts ld.so as the interpreter a program names in
+ * its PT_INTERP, that program is dynamic, so the site is dead. The analysis is path-insensitive and cannot see the
+ * condition (a field of the main link map), so this is a stated rule: the interpreter's constant-execve sites.
+ */
+function isStaticReexec(graph: ProgramGraph, o: number, site: { numbers: number[]; param: number; unknown: boolean }): boolean {
+  return graph.objects[o]!.role === "interpreter" && !site.unknown && site.param < 0 && site.numbers.length === 1 && site.numbers[0] === EXECVE;
+}
+
+const EXECVE = 59;
 
 function isLibc(path: string): boolean {
   return /(^|\/)libc\.so\.6$/.test(path) || /(^|\/)libc-2\.\d+\.so$/.test(path);
@@ -113,7 +126,7 @@ function argumentAt(graph: ProgramGraph, codeOf: CodeSource, o: number, g: numbe
   const obj = codeOf(o);
   const f = g - graph.offset[o]!;
   const read = (ip: number, len: number): Uint8Array | undefined => obj.elf.read(ip, len);
-  const cfg = buildCfg(obj.code, obj.map, f, read, obj.dead);
+  const cfg = buildCfg(obj.code, obj.map, f, read, obj.dead, obj.noReturn);
   const local = indexOfIp(obj.code, address) - cfg.base;
   return registerValuesBefore(obj.code, cfg, read, local, ARGUMENT_REGISTERS[k]!);
 }

@@ -3,7 +3,6 @@
 // Prints a compact table; --json FILE (or -) writes every figure (docs/eval-json.md); --report FILE.html writes a
 // self-contained page with the plots. Library work lives in src/eval; this file only wires inputs and outputs.
 
-import { renameSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { EnsembleMethod } from "../../detect/ensemble.js";
 import { ENSEMBLE_METHODS } from "../../detect/ensemble.js";
@@ -29,6 +28,7 @@ import { CATEGORY_COUNT, categoryLookup } from "../../syscalls/categories.js";
 import { Vocabulary } from "../../syscalls/vocabulary.js";
 import { addInputOptions, type InputFlags, inputReadOptions } from "../inputOptions.js";
 import { type CliContext, intOption } from "../main.js";
+import { writeAtomically } from "../partialOutput.js";
 import { num, paint, progress, table } from "../terminal.js";
 import { VERSION } from "../version.js";
 
@@ -323,17 +323,4 @@ export function registerEval(program: Command, ctx: CliContext): void {
     say("\n");
     ctx.exitCode = 0;
   });
-}
-
-function writeAtomically(path: string, text: string): void {
-  const partial = `${path}.partial-${process.pid}`;
-  try {
-    writeFileSync(partial, text);
-    renameSync(partial, path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new HomeostatError(code === "ENOENT" ? "E_NOT_FOUND" : "E_IO", `cannot write ${path}: ${String(code ?? err)}`, {
-      file: path,
-    });
-  }
 }

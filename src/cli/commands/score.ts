@@ -106,9 +106,10 @@ export function registerScore(program: Command, ctx: CliContext): void {
     });
     await readTraces(paths, { vocab: vocabulary, sink: collector, ...inputReadOptions(flags) });
     if (!flags.json) {
+      const about = detector.describe?.();
       process.stdout.write(
         `${paint(formatModelSpec(detector.kind, detector.options), "bold")} (profile ${flags.profile}), ` +
-          `score = ${scoreName}, frame = ${frame}\n`,
+          `score = ${scoreName}, frame = ${frame}\n${about !== undefined ? `${about}\n` : ""}`,
       );
       process.stdout.write(
         `${table(

@@ -1,7 +1,6 @@
 // `homeostat train --model SPEC --out PROFILE INPUT...`: learns a model of normal from traces and writes a
 // versioned, checksummed profile (the model plus the vocabulary its ids refer to).
 
-import { renameSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { HomeostatError } from "../../errors.js";
 import { loadTraces } from "../../ingest/loadTraces.js";
@@ -10,6 +9,7 @@ import { createDetector, DETECTORS, formatModelSpec, parseModelSpec } from "../.
 import { Vocabulary } from "../../syscalls/vocabulary.js";
 import { addInputOptions, type InputFlags, inputReadOptions } from "../inputOptions.js";
 import type { CliContext } from "../main.js";
+import { writeAtomically } from "../partialOutput.js";
 import { num, progress } from "../terminal.js";
 
 interface TrainFlags extends InputFlags {
@@ -71,9 +71,7 @@ export function registerTrain(program: Command, ctx: CliContext): void {
     detector.train(kept.map((t) => t.calls));
     const seconds = (performance.now() - t0) / 1000;
     const bytes = encodeProfile({ detector, vocabulary: vocab });
-    const tmp = `${flags.out}.partial-${process.pid}`;
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, flags.out);
+    writeAtomically(flags.out, bytes);
     const summary = {
       profile: flags.out,
       model: formatModelSpec(detector.kind, detector.options),

@@ -2,7 +2,9 @@
 // serialise round trip, merge == training on the union, incremental training, streaming step == scoreTrace,
 // short and empty traces, per-stream isolation and state reset, and ids beyond the training vocabulary. It runs on
 // synthetic Markov-chain traces and, when the dataset is present, on real ADFA-LD traces. Used only by tests:
-// `detectorConformance(factory, { options })` registers vitest blocks inside the calling test file.
+// `detectorConformance(factory, { options })` registers vitest blocks inside the calling test file. A kind that is
+// derived rather than trained (the static model) gives `derive`; the checks of training are then replaced by one
+// that train() refuses, and every other check runs on derived detectors.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -25,6 +27,11 @@ export interface ConformanceOptions {
   mergeable?: boolean;
   /** Runs the checks on ADFA-LD traces too, when present (default true). */
   adfa?: boolean;
+  /**
+   * For kinds that do not learn from traces: builds the detector that stands for "trained on these traces" (e.g. a
+   * static model allowing exactly their calls). Merge must then equal deriving from the union.
+   */
+  derive?: (traces: readonly Uint16Array[], options: Partial<Record<string, number | string | boolean>>) => Detector;
 }
 
 interface TraceSets {
@@ -99,7 +106,9 @@ export function detectorConformance(factory: DetectorFactory, conf: ConformanceO
   const opts = conf.options ?? {};
   const label = `${factory.kind}${Object.keys(opts).length > 0 ? ` ${JSON.stringify(opts)}` : ""}`;
   const make = (): Detector => factory.create(opts);
+  const derive = conf.derive;
   const trained = (traces: readonly Uint16Array[]): Detector => {
+    if (derive !== undefined) return derive(traces, opts);
     const d = make();
     d.train(traces);
     return d;
@@ -136,17 +145,17 @@ export function detectorConformance(factory: DetectorFactory, conf: ConformanceO
     }
 
     it("handles empty training, empty traces and traces shorter than any window", () => {
-      const empty = make();
-      empty.train([]);
+      const empty = trained([]);
       expect(empty.trainedTraces).toBe(0);
       empty.scoreTrace(new Uint16Array(0), new Float64Array(0));
       const shorts: Uint16Array[] = [];
       for (let n = 0; n <= 40; n++) shorts.push(Uint16Array.from({ length: n }, (_, i) => (i * 7) % 5));
       // Untrained, trained only on short traces, and trained on real traces: step == scoreTrace on every short trace.
-      const onlyShort = make();
-      onlyShort.train(shorts.slice(0, 3));
-      expect(onlyShort.trainedTraces).toBe(3);
-      expect(onlyShort.trainedCalls).toBe(0 + 1 + 2);
+      const onlyShort = trained(shorts.slice(0, 3));
+      if (derive === undefined) {
+        expect(onlyShort.trainedTraces).toBe(3);
+        expect(onlyShort.trainedCalls).toBe(0 + 1 + 2);
+      }
       for (const d of [empty, onlyShort, trained(syntheticSets().x)]) {
         const batch = scoreAll(d, shorts);
         expectSame(
@@ -180,24 +189,44 @@ export function detectorConformance(factory: DetectorFactory, conf: ConformanceO
           expect(Buffer.from(a.serialize()).equals(Buffer.from(b.serialize()))).toBe(true);
         });
 
-        it("counts trained calls and traces and reports its memory", () => {
-          const { x, y } = getSets();
-          const d = trained(x);
-          d.train(y);
-          expect(d.trainedTraces).toBe(x.length + y.length);
-          expect(d.trainedCalls).toBe([...x, ...y].reduce((s, t) => s + t.length, 0));
-          const mem = d.memoryBytes();
-          expect(Number.isFinite(mem) && mem > 0).toBe(true);
-        });
+        if (derive === undefined) {
+          it("counts trained calls and traces and reports its memory", () => {
+            const { x, y } = getSets();
+            const d = trained(x);
+            d.train(y);
+            expect(d.trainedTraces).toBe(x.length + y.length);
+            expect(d.trainedCalls).toBe([...x, ...y].reduce((s, t) => s + t.length, 0));
+            const mem = d.memoryBytes();
+            expect(Number.isFinite(mem) && mem > 0).toBe(true);
+          });
+        } else {
+          it("refuses to train with a typed error, leaving the model as it was, and reports its memory", () => {
+            const { x, y, tests } = getSets();
+            const d = trained(x);
+            const before = scoreAll(d, tests);
+            expectCode(() => d.train(y), ["E_MODEL"]);
+            expectCode(() => make().train(x), ["E_MODEL"]);
+            expect(d.trainedCalls).toBe(0);
+            expect(d.trainedTraces).toBe(0);
+            expectSame(scoreAll(d, tests), before, "after a refused train");
+            const mem = d.memoryBytes();
+            expect(Number.isFinite(mem) && mem > 0).toBe(true);
+          });
+        }
 
         it("scores a trace by step exactly as by scoreTrace", () => {
           const { x, tests } = getSets();
           const d = trained(x);
+          const batch = scoreAll(d, tests);
           expectSame(
             tests.map((t) => stepAll(d, t)),
-            scoreAll(d, tests),
+            batch,
             "step vs scoreTrace",
           );
+          // A mismatch is yes or no: NaN (no signal yet), 0 or 1, nothing in between.
+          if (d.signal.kind === "mismatch") {
+            for (const out of batch) for (const v of out) expect(Number.isNaN(v) || v === 0 || v === 1).toBe(true);
+          }
         });
 
         it("round-trips through serialize/deserialize with identical scores and bytes", () => {
@@ -312,7 +341,7 @@ export function detectorConformance(factory: DetectorFactory, conf: ConformanceO
             expectSame(scoreAll(b, tests), scoreAll(trained(y), tests), "merge source unchanged");
           });
 
-          it("trains incrementally: train(X); train(Y) equals train(X and Y)", () => {
+          it.skipIf(derive !== undefined)("trains incrementally: train(X); train(Y) equals train(X and Y)", () => {
             const { x, y, tests } = getSets();
             const d = trained(x);
             const st = d.newState();
