@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { ExeIdentity } from "../capture/hostEvents.js";
-import { type HostAlert, HostMonitor, type HostMonitorOptions, type ResponseRequest, syscallName } from "./hostMonitor.js";
+import {
+  type HostAlert,
+  HostMonitor,
+  type HostMonitorOptions,
+  IMPOSSIBLE_RULE,
+  type ResponseRequest,
+  syscallName,
+} from "./hostMonitor.js";
 import { PhProfile } from "./phProfile.js";
 
 const LS: ExeIdentity = { path: "/usr/bin/ls", dev: 2049, ino: 11 };
@@ -252,5 +259,277 @@ describe("HostMonitor: a relative exec path", () => {
     feed(m, 2, 2, [0, 1], 0);
     expect([...m.profiles()].map((e) => e.key)).toEqual(["/tmp/bin/prog@5:77"]);
     expect(m.profile("/tmp/bin/prog@5:77")!.profile.trainCount).toBe(4);
+  });
+});
+
+describe("HostMonitor: static models (a sense of self from the binary)", () => {
+  // x86_64 numbers: read 0, write 1, open 2, getpid 39, execve 59, exit 60, ptrace 101, exit_group 231.
+  const LS_CODE = [0, 1, 2, 60, 231];
+  const ls = "/usr/bin/ls@2049:11";
+
+  function staticSetup(mode: "alert" | "kill" = "alert", extra: Partial<HostMonitorOptions> = {}) {
+    return setup({ staticModels: mode, ...extra });
+  }
+  const impossible = (alerts: HostAlert[]) => alerts.filter((a) => a.rule === IMPOSSIBLE_RULE);
+
+  it("alerts a call outside a complete model as Critical, in Falco's format, while the profile is training", () => {
+    const { m, alerts } = staticSetup();
+    m.exec(10, 10, LS, 0);
+    expect(m.attachStaticModel(ls, { syscalls: LS_CODE, complete: true })).toBe(true);
+    feed(m, 10, 10, [0, 1, 2, 101, 0], 1);
+    const [a, ...rest] = impossible(alerts);
+    expect(rest).toEqual([]);
+    expect(m.profile(ls)!.profile.state).toBe("training");
+    expect(a!.priority).toBe("Critical");
+    expect(Object.keys(a!).sort()).toEqual(["hostname", "output", "output_fields", "priority", "rule", "source", "tags", "time"]);
+    expect(a!.output).toBe(
+      "Impossible system call ptrace in pid 10 (/usr/bin/ls): outside the static model derived from the binary (5 calls its code can make)",
+    );
+    expect(a!.output_fields).toMatchObject({
+      "proc.pid": 10,
+      "thread.tid": 10,
+      "proc.exepath": "/usr/bin/ls",
+      "proc.name": "ls",
+      "evt.type": "ptrace",
+      "homeostat.syscall_nr": 101,
+      "homeostat.profile": ls,
+      "homeostat.profile_state": "training",
+      "homeostat.static_complete": true,
+      "homeostat.static_checked": "live",
+    });
+    expect(a!.output_fields["homeostat.window"]).toEqual(["ptrace"]); // L - 1 = 1 call back, as anomaly alerts show
+    expect(a!.tags).toContain("static");
+    expect(m.stats()).toMatchObject({ impossibleCalls: 1, impossibleUncertain: 0, staticModels: 1, staticPending: 0 });
+  });
+
+  it("checks a normal profile's calls too, beside pH's anomaly detection", () => {
+    const ctx = staticSetup("alert", { settings: { ...SMALL } });
+    ctx.m.exec(10, 10, LS, 0);
+    ctx.m.attachStaticModel(ls, { syscalls: [0, 1, 2, 7], complete: true });
+    let t = feed(ctx.m, 10, 10, loop(30), 1);
+    t = feed(ctx.m, 10, 10, [0], t + 20);
+    expect(ctx.m.profile(ls)!.profile.state).toBe("normal");
+    expect(impossible(ctx.alerts)).toEqual([]);
+    ctx.m.syscall(10, 10, 7, t); // new to the profile, but the binary can make it: an anomaly only
+    ctx.m.syscall(10, 10, 59, t + 1); // new, and impossible
+    const rules = ctx.alerts.slice(-3).map((a) => [a.rule, a.output_fields["evt.type"]]);
+    expect(rules).toEqual([
+      ["Anomalous system calls", "poll"],
+      ["Anomalous system calls", "execve"],
+      [IMPOSSIBLE_RULE, "execve"],
+    ]);
+    expect(impossible(ctx.alerts)[0]!.output_fields["homeostat.profile_state"]).toBe("normal");
+  });
+
+  it("keeps the calls made before the analysis finished and checks them when the model is attached", () => {
+    const { m, alerts } = staticSetup();
+    m.exec(10, 10, LS, 0);
+    m.exec(11, 11, LS, 0);
+    feed(m, 10, 10, [0, 1, 101], 1);
+    feed(m, 11, 11, [101, 39, 39], 1);
+    expect(alerts).toEqual([]);
+    expect(m.stats()).toMatchObject({ staticModels: 0, staticPending: 1 });
+    m.attachStaticModel(ls, { syscalls: LS_CODE, complete: true });
+    const found = impossible(alerts);
+    expect(found.map((a) => [a.output_fields["evt.type"], a.output_fields["proc.pid"], a.output_fields["homeostat.static_checked"]])).toEqual([
+      ["getpid", 11, "after analysis"],
+      ["ptrace", 10, "after analysis"],
+    ]);
+    expect(found[1]!.output).toMatch(/ptrace in pid 10 \(\/usr\/bin\/ls\).*\(made before the analysis finished\)$/);
+    // From now on, calls are checked as they come; one alert per executable and call.
+    m.syscall(10, 10, 101, 5);
+    m.syscall(11, 11, 62, 5);
+    expect(impossible(alerts).map((a) => a.output_fields["evt.type"])).toEqual(["getpid", "ptrace", "kill"]);
+  });
+
+  it("raises one alert per executable and call, however many processes and times it is made", () => {
+    const { m, alerts } = staticSetup();
+    m.exec(10, 10, LS, 0);
+    m.attachStaticModel(ls, { syscalls: LS_CODE, complete: true });
+    for (let pid = 10; pid < 14; pid++) {
+      if (pid > 10) m.exec(pid, pid, LS, 0);
+      for (let i = 0; i < 50; i++) m.syscall(pid, pid, 101, 1 + i);
+    }
+    m.exec(20, 20, CAT, 0);
+    m.attachStaticModel("/usr/bin/cat@2049:12", { syscalls: LS_CODE, complete: true });
+    m.syscall(20, 20, 101, 2); // another executable: its own alert
+    expect(impossible(alerts).map((a) => a.output_fields["proc.exepath"])).toEqual(["/usr/bin/ls", "/usr/bin/cat"]);
+    expect(m.stats().impossibleCalls).toBe(201);
+  });
+
+  it("an incomplete model alerts as a Warning that says so, and never asks for a kill", () => {
+    const { m, alerts, responses } = staticSetup("kill");
+    m.exec(10, 10, LS, 0);
+    m.attachStaticModel(ls, { syscalls: LS_CODE, complete: false, incomplete: "1 syscall site not resolved" });
+    m.syscall(10, 10, 101, 1);
+    const [a] = impossible(alerts);
+    expect(a!.priority).toBe("Warning");
+    expect(a!.output).toBe(
+      "System call ptrace in pid 10 (/usr/bin/ls) is outside the incomplete static model derived from the binary " +
+        "(5 calls its code can make; 1 syscall site not resolved): likely impossible, not certain",
+    );
+    expect(a!.output_fields["homeostat.static_complete"]).toBe(false);
+    expect(responses).toEqual([]);
+    expect(m.stats()).toMatchObject({ impossibleCalls: 1, impossibleUncertain: 1 });
+  });
+
+  it("with kill, asks once per process to kill one that made a call outside a complete model", () => {
+    const { m, responses } = staticSetup("kill");
+    m.exec(10, 10, LS, 0);
+    m.exec(11, 11, LS, 0);
+    feed(m, 11, 11, [0, 101], 1); // before the analysis: killed when the model arrives, if still running it
+    m.attachStaticModel(ls, { syscalls: LS_CODE, complete: true });
+    feed(m, 10, 10, [0, 101, 101, 59], 3);
+    expect(responses.map((r) => [r.kind, r.static, r.pid, r.syscall])).toEqual([
+      ["kill", true, 11, "ptrace"],
+      ["kill", true, 10, "ptrace"],
+    ]);
+    expect(responses[1]!.reason).toBe("ptrace is outside the static model of /usr/bin/ls");
+    // With alert only, no response is asked for.
+    const quiet = staticSetup("alert");
+    quiet.m.exec(10, 10, LS, 0);
+    quiet.m.attachStaticModel(ls, { syscalls: LS_CODE, complete: true });
+    quiet.m.syscall(10, 10, 101, 1);
+    expect(quiet.responses).toEqual([]);
+  });
+
+  it("holds the calls of a process known only from /proc until it has run without an exec: not learned, not checked before", () => {
+    // pid 30 is first seen through identify(): /proc may already show the program it exec'd into, while the calls
+    // being delivered are from before that exec. They are held until the exec arrives (and then given up), or until
+    // the grace time has passed in event time, or it exits; then they are scored and checked.
+    const { m, alerts, exes } = staticSetup();
+    exes.set(30, LS);
+    exes.set(31, LS);
+    exes.set(32, LS);
+    m.exec(1, 1, LS, 0);
+    m.attachStaticModel(ls, { syscalls: LS_CODE, complete: true });
+    const trained = () => m.profile(ls)!.profile.trainCount;
+    m.syscall(30, 30, 33, 10); // the shell's dup2 and execve, charged to ls by /proc
+    m.syscall(30, 30, 59, 10.1);
+    expect(m.stats()).toMatchObject({ pending: 2, processed: 0 });
+    m.exec(30, 30, LS, 10.2);
+    m.syscall(30, 30, 0, 10.3);
+    m.syscall(30, 30, 1, 12);
+    expect(impossible(alerts)).toEqual([]);
+    expect(m.stats()).toMatchObject({ pending: 0, unattributed: 2, processed: 2 });
+    expect(trained()).toBe(2); // read and write; not the shell's calls
+    expect(m.profile(ls)!.profile.syscallsSeen()).not.toContain(59);
+    m.syscall(31, 31, 0, 20); // no exec follows: scored and checked once an event 1 s later arrives
+    m.syscall(31, 31, 101, 20.1);
+    expect(impossible(alerts)).toEqual([]);
+    expect(trained()).toBe(2);
+    m.syscall(31, 31, 0, 21.5);
+    expect(trained()).toBe(5);
+    expect(impossible(alerts).map((a) => [a.output_fields["proc.pid"], a.output_fields["evt.type"], a.output_fields["homeostat.static_checked"]])).toEqual([
+      [31, "ptrace", "live"],
+    ]);
+    m.syscall(32, 32, 39, 30);
+    m.exit(32, 32, 30.1); // ended without an exec: its calls were ls's
+    expect(impossible(alerts).map((a) => a.output_fields["evt.type"])).toEqual(["ptrace", "getpid"]);
+    expect(m.stats()).toMatchObject({ impossibleCalls: 2, pending: 0, unattributed: 2, processed: 6 });
+    // /proc read before the exec (it named ls, the exec is of cat): the calls held were ls's, scored as such.
+    exes.set(33, LS);
+    m.syscall(33, 33, 62, 40);
+    m.exec(33, 33, CAT, 40.1);
+    expect(impossible(alerts).map((a) => [a.output_fields["proc.pid"], a.output_fields["evt.type"]]).at(-1)).toEqual([33, "kill"]);
+    expect(m.stats()).toMatchObject({ pending: 0, unattributed: 2, processed: 7 });
+  });
+
+  it("scores held calls at a tick when no event came since the last one, at a fork, a full buffer, or the end", () => {
+    const { m, alerts, exes } = staticSetup("alert", { confirmGrace: 100 });
+    for (const pid of [40, 41, 42, 43]) exes.set(pid, LS);
+    m.exec(1, 1, LS, 0);
+    m.attachStaticModel(ls, { syscalls: LS_CODE, complete: true });
+    m.syscall(40, 40, 101, 1);
+    m.tick(2); // events arrived since the last tick: an exec may still be on its way
+    expect(impossible(alerts)).toEqual([]);
+    m.tick(3); // nothing since: whatever exec there was has been delivered
+    expect(impossible(alerts)).toHaveLength(1);
+    m.syscall(41, 41, 39, 4);
+    m.fork(41, 41, 50, 50, 4); // a held process that forks is running its program
+    expect(impossible(alerts)).toHaveLength(2);
+    for (let i = 0; i < 257; i++) m.syscall(42, 42, 0, 5); // 256 held at most
+    expect(m.stats().pending).toBe(0);
+    m.syscall(43, 43, 62, 6);
+    m.tick(Number.POSITIVE_INFINITY);
+    expect(impossible(alerts).map((a) => a.output_fields["evt.type"])).toEqual(["ptrace", "getpid", "kill"]);
+  });
+
+  it("with static models off, a task known from /proc is scored at once, as before", () => {
+    const { m, exes } = setup();
+    exes.set(30, LS);
+    m.syscall(30, 30, 33, 10);
+    m.exec(30, 30, LS, 10.2);
+    expect(m.stats()).toMatchObject({ pending: 0, processed: 1, unattributed: 0 });
+  });
+
+  it("a child seen before its parent's fork is as certain as its parent", () => {
+    const exes = new Map<number, ExeIdentity>([[50, CAT]]);
+    const alerts: HostAlert[] = [];
+    const m = new HostMonitor({ settings: SMALL, identify: (pid) => exes.get(pid), onAlert: (a) => alerts.push(a), clock: () => 0, staticModels: "alert" });
+    m.exec(50, 50, CAT, 0);
+    m.attachStaticModel("/usr/bin/cat@2049:12", { syscalls: LS_CODE, complete: true });
+    feed(m, 51, 51, [0, 101], 1); // unknown to /proc (gone): kept until the fork names its program
+    m.fork(50, 50, 51, 51, 2);
+    expect(impossible(alerts).map((a) => a.output_fields["proc.pid"])).toEqual([51]);
+  });
+
+  it("a profile added calls onProfileAdded once, which may attach a stored model at once", () => {
+    const added: string[] = [];
+    const holder: { m?: HostMonitor } = {};
+    const ctx = staticSetup("alert", {
+      onProfileAdded: (entry) => {
+        added.push(entry.key);
+        holder.m!.attachStaticModel(entry.key, { syscalls: LS_CODE, complete: true });
+      },
+    });
+    const m = (holder.m = ctx.m);
+    ctx.exes.set(10, LS);
+    feed(m, 10, 10, [0, 1], 0);
+    m.exec(11, 11, LS, 1);
+    m.syscall(11, 11, 101, 2);
+    expect(added).toEqual([ls]);
+    expect(impossible(ctx.alerts)).toHaveLength(1);
+  });
+
+  it("without a model (analysis failed, queue full), the program is monitored as before, and that is said once", () => {
+    const { m, alerts } = staticSetup();
+    m.exec(10, 10, LS, 0);
+    m.exec(11, 11, CAT, 0);
+    m.syscall(10, 10, 101, 1);
+    expect(m.staticModelUnavailable(ls, "static analysis failed: not an ELF file", "E_FORMAT")).toBe(true);
+    m.staticModelUnavailable(ls, "again", "E_FORMAT");
+    m.staticAnalysisDropped("/usr/bin/cat@2049:12");
+    feed(m, 10, 10, [101, 102], 2);
+    expect(alerts.map((a) => [a.rule, a.priority])).toEqual([
+      ["homeostat static analysis unavailable", "Informational"],
+      ["homeostat overload: static analyses dropped", "Error"],
+    ]);
+    expect(alerts[0]!.output).toBe("No static model of /usr/bin/ls: static analysis failed: not an ELF file; it is monitored by its learned profile only");
+    expect(alerts[0]!.output_fields["homeostat.static_error"]).toBe("E_FORMAT");
+    expect(alerts[1]!.output_fields["homeostat.dropped_analyses"]).toBe(1);
+    expect(m.stats()).toMatchObject({ staticModels: 0, staticPending: 0, staticUnavailable: 2, impossibleCalls: 0 });
+    expect(m.profile(ls)!.profile.trainCount).toBe(3);
+  });
+
+  it("a model detached (its files changed) keeps calls again until the new one is attached", () => {
+    const { m, alerts } = staticSetup();
+    m.exec(10, 10, LS, 0);
+    m.attachStaticModel(ls, { syscalls: LS_CODE, complete: true });
+    m.syscall(10, 10, 101, 1);
+    m.detachStaticModel(ls);
+    feed(m, 10, 10, [101, 318], 2);
+    expect(impossible(alerts)).toHaveLength(1);
+    m.attachStaticModel(ls, { syscalls: [...LS_CODE, 318], complete: true });
+    expect(impossible(alerts)).toHaveLength(1); // ptrace was alerted already; getrandom is in the new model
+  });
+
+  it("with static models off, nothing is kept or checked", () => {
+    const { m, alerts } = setup();
+    m.exec(10, 10, LS, 0);
+    expect(m.attachStaticModel(ls, { syscalls: [0], complete: true })).toBe(false);
+    m.syscall(10, 10, 101, 1);
+    expect(alerts).toEqual([]);
+    expect(m.profile(ls)!.static).toBeNull();
   });
 });

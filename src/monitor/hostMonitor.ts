@@ -9,6 +9,23 @@
 // profiles are tracked; past that, events are dropped, counted, and an alert says so, rather than growing.
 // The hot path (`syscall`) does one Map lookup per task switch, two table probes per lag, and no allocation unless
 // the call is anomalous.
+//
+// A sense of self from the binary (Wagner & Dean, IEEE S&P 2001): when static models are on (`staticModels`), the
+// caller analyses each new executable's code (src/static, in a worker) and hands the engine the set of system calls
+// that code can make (`attachStaticModel`). Every call of that executable is checked against the set, in every
+// lifecycle state and from its first run: a call outside it is one the binary cannot make, so something else is
+// running in the process (injected code, a hijacked interpreter). Until the analysis is back, the distinct calls each
+// executable made (a bitset, with the first task that made each) are kept and checked when it arrives. One alert per
+// executable and call. A model the analysis marks incomplete (a `syscall` site whose number it could not resolve, a
+// dlopen of plugins it did not see) may miss calls the binary can make: its alerts are Warnings that say so, and
+// never ask for a kill.
+//
+// With static models on, a task whose program only /proc names (a process first seen mid-life, or a child whose
+// calls arrive before its parent's fork) is held: its calls (up to 256) wait until it has run `confirmGrace` seconds
+// of event time without an exec, or ends, and are then scored and checked; if an exec of the program /proc named
+// comes first, they were made by the program before it (the shell's dup2 and execve, charged to the new program
+// because /proc already showed it) and are counted unattributed. Neither the profile nor the static check is
+// charged with another program's calls.
 
 import { type ExeIdentity, exeKey, type HostEventSink, type LossSite } from "../capture/hostEvents.js";
 import { HomeostatError } from "../errors.js";
@@ -34,6 +51,9 @@ export function syscallName(nr: number): string {
 
 const NR_EXECVE = 59;
 const NR_EXECVEAT = 322;
+
+/** The rule of alerts on calls outside an executable's static model. */
+export const IMPOSSIBLE_RULE = "Impossible system call for this binary";
 
 /** Falco's priorities, most severe first. */
 export type AlertPriority =
@@ -74,6 +94,33 @@ export interface ResponseRequest {
   /** Epoch seconds of the event. */
   time: number;
   reason: string;
+  /** Asked for a call outside the binary's static model (watch --static kill), not by pH's anomaly counts. */
+  static?: boolean;
+}
+
+/**
+ * What static analysis says an executable can call (Wagner & Dean's set model), as the engine uses it: the I/O
+ * (reading the binary and its libraries) is the caller's.
+ */
+export interface StaticSyscallSet {
+  /** x86_64 system-call numbers the binary's code (with its libraries) can make. */
+  syscalls: readonly number[];
+  /** False when the analysis may have missed calls (unresolved syscall sites, plugins not analysed). */
+  complete: boolean;
+  /** Why the model is incomplete, in a few words (for the alert), e.g. "1 syscall site not resolved". */
+  incomplete?: string;
+}
+
+/** An executable's static check: the set (null while its analysis runs) and the alerts already raised. */
+export interface StaticCheck {
+  /** Bitset of the calls the binary can make (bit n of byte n >> 3); null until the model is attached. */
+  set: Uint8Array | null;
+  model: StaticSyscallSet | null;
+  /** While set is null: the distinct calls made so far (bitset), and the pid and tid that made each first. */
+  seen: Uint8Array | null;
+  callers: Int32Array | null;
+  /** Calls already alerted: one alert per executable and call. */
+  alerted: Uint8Array;
 }
 
 /** One executable's profile as the engine holds it. */
@@ -87,7 +134,14 @@ export interface ProfileEntry {
   tasks: number;
   /** The store's version this entry was loaded from or last saved as (0: never stored); kept by the caller. */
   storedVersion: number;
+  /** The static check of this executable; null when static models are off or none could be had. */
+  static: StaticCheck | null;
+  /** Why there is no static model (analysis failed, queue full), once said; null otherwise. */
+  staticError: string | null;
 }
+
+/** Bytes of a bitset over the syscall numbers the engine knows. */
+const BITSET_BYTES = 512 / 8;
 
 /** Calls kept for a task whose program is not known yet (a child seen before its parent's fork returned). */
 const PENDING_CALLS = 256;
@@ -96,7 +150,10 @@ interface Task {
   pid: number;
   tid: number;
   entry: ProfileEntry | null;
-  /** Calls of a task not yet attributed, replayed when its fork is seen; null when attributed or given up. */
+  /**
+   * Calls of a task not yet attributed (entry null), replayed when its fork is seen; or of a held task (entry set),
+   * replayed when its program is certain; null otherwise.
+   */
   pending: Uint16Array | null;
   pendingCount: number;
   stream: LiveStream;
@@ -106,7 +163,15 @@ interface Task {
   suppressed: number;
   tolerizedAlerted: boolean;
   killed: boolean;
+  /**
+   * A held task (entry set, `pending` kept): its program is only known from /proc, its calls wait in `pending` until
+   * `confirmAt` (event time), its exit, or a full buffer; an exec first gives them up.
+   */
+  confirmAt: number;
 }
+
+/** Static models: "alert" on calls outside them; "kill" also asks the responder to kill the process. */
+export type StaticCheckMode = "alert" | "kill";
 
 export interface HostMonitorOptions {
   /** pH settings for new profiles (and the lifecycle settings of loaded ones). */
@@ -132,6 +197,21 @@ export interface HostMonitorOptions {
   hostname?: string;
   /** Clock in epoch seconds, for events without a time (default Date.now()/1000). */
   clock?: () => number;
+  /**
+   * Check every call against its executable's static model (attachStaticModel); undefined: off. "kill" asks for a
+   * kill (a ResponseRequest with `static: true`) of a process that makes a call outside a complete model.
+   */
+  staticModels?: StaticCheckMode;
+  /**
+   * A new profile entry is held (loaded or created): the caller may attach a stored static model at once, or start
+   * an analysis and attach its model later. Called once per entry, after it is in place.
+   */
+  onProfileAdded?: (entry: ProfileEntry) => void;
+  /**
+   * Seconds of event time the calls of a task whose program only /proc names are held before they are scored (an
+   * exec meanwhile shows they were another program's). Default 1 with static models on, 0 (at once) otherwise.
+   */
+  confirmGrace?: number;
 }
 
 export interface HostMonitorStats {
@@ -154,6 +234,14 @@ export interface HostMonitorStats {
   alerts: number;
   suppressedAlerts: number;
   responses: number;
+  /** Static models: attached now, waiting for their analysis, and executables without one (failed, dropped). */
+  staticModels: number;
+  staticPending: number;
+  staticUnavailable: number;
+  /** Calls outside their executable's static model (each one, also those whose alert was deduplicated). */
+  impossibleCalls: number;
+  /** Of those, calls outside an incomplete model (alerted as Warnings). */
+  impossibleUncertain: number;
 }
 
 const TAGS = ["homeostat", "pH", "host", "process"];
@@ -174,6 +262,15 @@ export class HostMonitor implements HostEventSink {
   private lastTid = -1;
   private lastTask: Task | undefined;
   private dropAlertAt = Number.NEGATIVE_INFINITY;
+  private readonly staticMode: StaticCheckMode | undefined;
+  private readonly confirmGrace: number;
+  /** Held tasks (Task.confirmAt). */
+  private readonly unconfirmed = new Set<Task>();
+  /** The latest event time seen, and the event count at the last tick: when to score held calls. */
+  private latestTime = Number.NEGATIVE_INFINITY;
+  private eventsAtTick = -1;
+  private staticDroppedAlertAt = Number.NEGATIVE_INFINITY;
+  private staticDroppedPending = 0;
   private pendingLost = 0;
   private lostAlertAt = Number.NEGATIVE_INFINITY;
   private readonly counts = {
@@ -185,6 +282,8 @@ export class HostMonitor implements HostEventSink {
     alerts: 0,
     suppressedAlerts: 0,
     responses: 0,
+    impossibleCalls: 0,
+    impossibleUncertain: 0,
   };
   private readonly lostBy: Record<LossSite, number> = { kernel: 0, capture: 0, monitor: 0 };
 
@@ -200,12 +299,16 @@ export class HostMonitor implements HostEventSink {
     this.alertsPerSecond = options.alertsPerSecond ?? 5;
     this.hostname = options.hostname ?? "localhost";
     this.clock = options.clock ?? (() => Date.now() / 1000);
+    this.staticMode = options.staticModels;
+    this.confirmGrace = options.confirmGrace ?? (this.staticMode !== undefined ? 1 : 0);
+    if (!(this.confirmGrace >= 0)) throw new HomeostatError("E_USAGE", `confirmGrace must be >= 0, got ${this.confirmGrace}`);
   }
 
   // ------------------------------------------------------------------------------------------------ events
 
   syscall(pid: number, tid: number, nr: number, time: number): void {
     this.counts.events++;
+    if (time > this.latestTime) this.latestTime = time;
     let task = tid === this.lastTid ? this.lastTask : this.tasks.get(tid);
     if (task === undefined) {
       if (this.ignore.has(pid)) {
@@ -223,7 +326,16 @@ export class HostMonitor implements HostEventSink {
       else this.counts.unattributed++;
       return;
     }
-    this.score(task, entry, nr, time === time ? time : this.clock());
+    const now = time === time ? time : this.clock();
+    if (task.pending !== null) {
+      // Held: its program is not certain yet.
+      if (now < task.confirmAt && task.pendingCount < PENDING_CALLS) {
+        task.pending[task.pendingCount++] = nr;
+        return;
+      }
+      this.confirm(task, now);
+    }
+    this.score(task, entry, nr, now);
   }
 
   /** One call of a task against its program's profile: lifecycle, alerts, responses. */
@@ -238,6 +350,8 @@ export class HostMonitor implements HostEventSink {
       this.anomaly(task, entry, step, nr, now);
     }
     if (step.lfc > 0 && this.options.onResponse !== undefined) this.respond(task, entry, step, nr, now);
+    const check = entry.static;
+    if (check !== null && nr >= 0 && nr < HOST_SYMBOLS) this.checkCall(task, entry, check, nr, now, true);
   }
 
   exec(pid: number, tid: number, exe: ExeIdentity | undefined, time: number): void {
@@ -249,10 +363,16 @@ export class HostMonitor implements HostEventSink {
     }
     // pH: a new program starts a new sequence against its own profile. Calls of the old program that could not be
     // attributed are given up.
+    const next = exe === undefined ? null : this.entryFor(exe, time);
+    if (task.entry !== null && task.pending !== null) {
+      // Held: when /proc named another program than this exec's, it was read before the exec, and the calls held
+      // were that program's: scored now. When it named this one, they were made by whatever ran before: given up.
+      if (next !== task.entry) this.confirm(task, time === time ? time : this.clock());
+    }
     this.giveUp(task);
     this.detach(task);
     task.pid = pid;
-    task.entry = exe === undefined ? null : this.entryFor(exe, time);
+    task.entry = next;
     if (task.entry !== null) task.entry.tasks++;
     task.stream = this.streamFor(task.entry);
     task.anomalies = 0;
@@ -266,11 +386,20 @@ export class HostMonitor implements HostEventSink {
       return;
     }
     const parent = this.tasks.get(parentTid) ?? this.tasks.get(parentPid);
+    // A held parent that forks runs its program (it is not between a fork and an exec): certain now.
+    if (parent !== undefined && parent.entry !== null && parent.pending !== null) this.confirm(parent, time === time ? time : this.clock());
     const early = this.tasks.get(childTid);
     if (early !== undefined) {
       // The child's calls arrived before its parent's fork returned (strace prints them in any order): it runs
       // the parent's program, from the parent's sequence; replay what it did meanwhile.
       if (early.entry === null && parent !== undefined && parent.entry !== null) this.adopt(early, parent, time);
+      // Held because /proc named its program: the parent's program, so no exec came between (else /proc would show
+      // another): certain, and (its calls not scored yet) it continues the parent's sequence, as adopt does.
+      else if (early.entry !== null && early.pending !== null && parent !== undefined && early.entry === parent.entry) {
+        early.stream = parent.stream.clone();
+        early.anomalies = parent.anomalies;
+        this.confirm(early, time === time ? time : this.clock());
+      }
       return;
     }
     if (parent === undefined || this.tasks.size >= this.maxTasks) {
@@ -283,9 +412,11 @@ export class HostMonitor implements HostEventSink {
     child.anomalies = parent.anomalies;
   }
 
-  exit(_pid: number, tid: number, _time: number): void {
+  exit(_pid: number, tid: number, time: number): void {
     const task = this.tasks.get(tid);
     if (task === undefined) return;
+    // Held, and ended without an exec: the program /proc showed was the one it ran.
+    if (task.entry !== null && task.pending !== null) this.confirm(task, time === time ? time : this.clock());
     this.giveUp(task);
     this.detach(task);
     this.tasks.delete(tid);
@@ -302,9 +433,22 @@ export class HostMonitor implements HostEventSink {
     if (time - this.lostAlertAt >= 1) this.flushLost(time);
   }
 
-  /** Periodic work (call about once a second): alerts for losses accumulated since the last one. */
+  /**
+   * Periodic work (call about once a second): alerts for losses accumulated since the last one; the calls of held
+   * tasks are scored once the events have reached their grace time, or at once when no event arrived since the last
+   * tick (an exec that /proc already showed would have been delivered by then). tick(Infinity) at the end scores
+   * every held call.
+   */
   tick(now: number = this.clock()): void {
     if (this.pendingLost > 0 && now - this.lostAlertAt >= 1) this.flushLost(now);
+    if (this.staticDroppedPending > 0 && now - this.staticDroppedAlertAt >= 10) this.flushStaticDropped(now);
+    const idle = this.counts.events === this.eventsAtTick;
+    this.eventsAtTick = this.counts.events;
+    if (this.unconfirmed.size > 0) {
+      const limit = idle || now === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : this.latestTime;
+      const at = Number.isFinite(now) ? now : this.clock();
+      for (const task of [...this.unconfirmed]) if (task.confirmAt <= limit) this.confirm(task, at);
+    }
   }
 
   /** Forgets tasks whose process is gone (an exit the capture missed); returns how many. */
@@ -344,7 +488,107 @@ export class HostMonitor implements HostEventSink {
   stats(): HostMonitorStats {
     let pending = 0;
     for (const t of this.tasks.values()) pending += t.pendingCount;
-    return { ...this.counts, pending, lost: { ...this.lostBy }, tasks: this.tasks.size, profiles: this.entries.size };
+    let staticModels = 0;
+    let staticPending = 0;
+    let staticUnavailable = 0;
+    for (const e of this.entries.values()) {
+      if (e.static !== null) {
+        if (e.static.set !== null) staticModels++;
+        else staticPending++;
+      } else if (e.staticError !== null) staticUnavailable++;
+    }
+    return {
+      ...this.counts,
+      pending,
+      lost: { ...this.lostBy },
+      tasks: this.tasks.size,
+      profiles: this.entries.size,
+      staticModels,
+      staticPending,
+      staticUnavailable,
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------------ static models
+
+  /**
+   * The static model of an executable's binary (its analysis is done): from now on every call of it is checked
+   * against the set, and the calls it made while the analysis ran are checked now. Replaces an earlier model (a
+   * re-analysis). False when no such profile is held, or static models are off.
+   */
+  attachStaticModel(key: string, model: StaticSyscallSet): boolean {
+    const entry = this.entries.get(key);
+    if (entry === undefined || this.staticMode === undefined) return false;
+    const set = new Uint8Array(BITSET_BYTES);
+    for (const n of model.syscalls) if (Number.isInteger(n) && n >= 0 && n < HOST_SYMBOLS) set[n >> 3]! |= 1 << (n & 7);
+    const before = entry.static;
+    const check: StaticCheck = {
+      set,
+      model: { syscalls: [...model.syscalls], complete: model.complete, ...(model.incomplete !== undefined ? { incomplete: model.incomplete } : {}) },
+      seen: null,
+      callers: null,
+      alerted: before?.alerted ?? new Uint8Array(BITSET_BYTES),
+    };
+    entry.static = check;
+    entry.staticError = null;
+    const seen = before?.seen;
+    const callers = before?.callers;
+    if (seen === null || seen === undefined || callers === null || callers === undefined) return true;
+    const now = this.clock();
+    for (let nr = 0; nr < HOST_SYMBOLS; nr++) {
+      if ((seen[nr >> 3]! & (1 << (nr & 7))) === 0 || (set[nr >> 3]! & (1 << (nr & 7))) !== 0) continue;
+      const pid = callers[2 * nr]!;
+      const tid = callers[2 * nr + 1]!;
+      // The task that made it, if it still runs this program (for a kill); the alert names it either way.
+      const task = this.tasks.get(tid);
+      const live = task !== undefined && task.pid === pid && task.entry === entry ? task : undefined;
+      this.impossible(entry, check, nr, now, pid, tid, live, false);
+    }
+    return true;
+  }
+
+  /**
+   * The executable's static model is out of date (its binary or a library changed on disk): its calls are kept
+   * again until the new analysis is attached. False when no such profile is held, or static models are off.
+   */
+  detachStaticModel(key: string): boolean {
+    const entry = this.entries.get(key);
+    if (entry === undefined || this.staticMode === undefined) return false;
+    entry.static = this.pendingCheck(entry.static?.alerted);
+    return true;
+  }
+
+  /**
+   * No static model can be had for this executable (not ELF, a library missing, the analysis failed): it is
+   * monitored by its learned profile only, and an informational alert says why, once.
+   */
+  staticModelUnavailable(key: string, reason: string, code = "E_STATIC"): boolean {
+    const entry = this.entries.get(key);
+    if (entry === undefined || this.staticMode === undefined) return false;
+    entry.static = null;
+    if (entry.staticError !== null) return true;
+    entry.staticError = reason;
+    this.emit(this.clock(), "homeostat static analysis unavailable", "Informational", `No static model of ${entry.exe.path}: ${reason}; it is monitored by its learned profile only`, {
+      ...this.exeFields(entry),
+      "homeostat.static_error": code,
+      "homeostat.static_reason": reason,
+    }, ["static"]);
+    return true;
+  }
+
+  /**
+   * The executable's analysis could not even be queued (the analysis queue is full): counted, and reported in an
+   * overload alert at most every 10 s, like other drops; it is monitored by its learned profile only.
+   */
+  staticAnalysisDropped(key: string): boolean {
+    const entry = this.entries.get(key);
+    if (entry === undefined || this.staticMode === undefined) return false;
+    entry.static = null;
+    entry.staticError = "the static analysis queue was full";
+    this.staticDroppedPending++;
+    const now = this.clock();
+    if (now - this.staticDroppedAlertAt >= 10) this.flushStaticDropped(now);
+    return true;
   }
 
   // ------------------------------------------------------------------------------------------------ internals
@@ -370,6 +614,7 @@ export class HostMonitor implements HostEventSink {
       this.counts.unattributed += task.pendingCount;
       task.pending = null;
       task.pendingCount = 0;
+      this.unconfirmed.delete(task);
     }
   }
 
@@ -379,26 +624,34 @@ export class HostMonitor implements HostEventSink {
       return undefined;
     }
     let entry: ProfileEntry | null = null;
+    // A task whose program only /proc names is held (confirmGrace); an exec names it for certain.
+    let confirmAt: number | undefined;
     // A thread of a known process runs the same program.
     const sibling = tid !== pid ? this.tasks.get(pid) : undefined;
-    if (exe === undefined && sibling !== undefined) entry = sibling.entry;
-    else {
+    if (exe === undefined && sibling !== undefined) {
+      entry = sibling.entry;
+      if (entry !== null && sibling.pending !== null) confirmAt = sibling.confirmAt;
+    } else {
       const id = exe ?? this.options.identify?.(pid);
       if (id !== undefined) {
         entry = this.entryFor(id, time);
         if (entry === null) return undefined;
+        if (exe === undefined && this.confirmGrace > 0) confirmAt = (time === time ? time : this.clock()) + this.confirmGrace;
       }
     }
-    return this.addTask(pid, tid, entry, this.streamFor(entry));
+    return this.addTask(pid, tid, entry, this.streamFor(entry), confirmAt);
   }
 
-  /** A new task running `entry`'s program (null: not known yet, its calls are kept until it is). */
-  private addTask(pid: number, tid: number, entry: ProfileEntry | null, stream: LiveStream): Task {
+  /**
+   * A new task running `entry`'s program (null: not known yet, its calls are kept until it is); with `confirmAt`,
+   * held until then.
+   */
+  private addTask(pid: number, tid: number, entry: ProfileEntry | null, stream: LiveStream, confirmAt?: number): Task {
     const task: Task = {
       pid,
       tid,
       entry,
-      pending: entry === null ? new Uint16Array(PENDING_CALLS) : null,
+      pending: entry === null || confirmAt !== undefined ? new Uint16Array(PENDING_CALLS) : null,
       pendingCount: 0,
       stream,
       anomalies: 0,
@@ -407,8 +660,10 @@ export class HostMonitor implements HostEventSink {
       suppressed: 0,
       tolerizedAlerted: false,
       killed: false,
+      confirmAt: confirmAt ?? 0,
     };
     if (entry !== null) entry.tasks++;
+    if (entry !== null && confirmAt !== undefined) this.unconfirmed.add(task);
     this.tasks.set(tid, task);
     return task;
   }
@@ -446,9 +701,19 @@ export class HostMonitor implements HostEventSink {
       profile = stored.profile;
       this.applySettings(profile);
     } else profile = this.options.createProfile?.({ ...this.settings }) ?? new PhProfile(HOST_SYMBOLS, this.settings);
-    entry = { key, exe, profile, dirty: stored === undefined, tasks: 0, storedVersion: stored?.version ?? 0 };
+    entry = {
+      key,
+      exe,
+      profile,
+      dirty: stored === undefined,
+      tasks: 0,
+      storedVersion: stored?.version ?? 0,
+      static: this.staticMode !== undefined ? this.pendingCheck(undefined) : null,
+      staticError: null,
+    };
     this.entries.set(key, entry);
     if (exe.ino !== 0 && (exe.path.startsWith("/") || !this.byInode.has(inode))) this.byInode.set(inode, entry);
+    this.options.onProfileAdded?.(entry);
     return entry;
   }
 
@@ -460,6 +725,106 @@ export class HostMonitor implements HostEventSink {
     s.normalWait = this.settings.normalWait;
     s.anomalyLimit = this.settings.anomalyLimit;
     s.tolerizeLimit = this.settings.tolerizeLimit;
+  }
+
+  private pendingCheck(alerted: Uint8Array | undefined): StaticCheck {
+    return {
+      set: null,
+      model: null,
+      seen: new Uint8Array(BITSET_BYTES),
+      callers: new Int32Array(2 * HOST_SYMBOLS),
+      alerted: alerted ?? new Uint8Array(BITSET_BYTES),
+    };
+  }
+
+  /** A held task's program is certain now: its calls are scored (and checked), in order. */
+  private confirm(task: Task, now: number): void {
+    const calls = task.pending;
+    const n = task.pendingCount;
+    const entry = task.entry;
+    task.pending = null;
+    task.pendingCount = 0;
+    this.unconfirmed.delete(task);
+    if (calls === null || entry === null) return;
+    for (let i = 0; i < n; i++) this.score(task, entry, calls[i]!, now);
+  }
+
+  private checkCall(task: Task, entry: ProfileEntry, check: StaticCheck, nr: number, now: number, live: boolean): void {
+    const i = nr >> 3;
+    const bit = 1 << (nr & 7);
+    const set = check.set;
+    if (set === null) {
+      // The analysis is still running: remember the call, and who made it first, to check it when it is back.
+      const seen = check.seen!;
+      if ((seen[i]! & bit) === 0) {
+        seen[i]! |= bit;
+        check.callers![2 * nr] = task.pid;
+        check.callers![2 * nr + 1] = task.tid;
+      }
+      return;
+    }
+    if ((set[i]! & bit) !== 0) return;
+    this.impossible(entry, check, nr, now, task.pid, task.tid, task, live);
+  }
+
+  /**
+   * A call the executable's binary cannot make (by its static model): one alert per executable and call; with
+   * "kill", a kill request for the task when the model is complete.
+   */
+  private impossible(entry: ProfileEntry, check: StaticCheck, nr: number, now: number, pid: number, tid: number, task: Task | undefined, live: boolean): void {
+    const model = check.model!;
+    this.counts.impossibleCalls++;
+    if (!model.complete) this.counts.impossibleUncertain++;
+    const name = syscallName(nr);
+    const i = nr >> 3;
+    const bit = 1 << (nr & 7);
+    if ((check.alerted[i]! & bit) === 0) {
+      check.alerted[i]! |= bit;
+      const path = entry.exe.path;
+      const size = model.syscalls.length;
+      const when = live ? "" : " (made before the analysis finished)";
+      const output = model.complete
+        ? `Impossible system call ${name} in pid ${pid} (${path}): outside the static model derived from the binary (${size} calls its code can make)${when}`
+        : `System call ${name} in pid ${pid} (${path}) is outside the incomplete static model derived from the binary (${size} calls its code can make; ${model.incomplete ?? "the analysis may have missed some"}): likely impossible, not certain${when}`;
+      this.emit(now, IMPOSSIBLE_RULE, model.complete ? "Critical" : "Warning", output, {
+        "proc.pid": pid,
+        "thread.tid": tid,
+        ...this.exeFields(entry),
+        "homeostat.profile_state": entry.profile.state,
+        "evt.type": name,
+        "homeostat.syscall_nr": nr,
+        "homeostat.static_complete": model.complete,
+        "homeostat.static_calls": size,
+        "homeostat.static_checked": live ? "live" : "after analysis",
+        ...(live && task !== undefined ? { "homeostat.window": this.window(task, nr) } : {}),
+      }, ["static", "impossible"]);
+    }
+    if (this.staticMode !== "kill" || !model.complete || task === undefined || task.killed) return;
+    const onResponse = this.options.onResponse;
+    if (onResponse === undefined) return;
+    task.killed = true;
+    this.counts.responses++;
+    onResponse({
+      kind: "kill",
+      static: true,
+      pid,
+      tid,
+      exe: entry.exe.path,
+      lfc: task.stream.lfc,
+      anomalies: task.anomalies,
+      syscall: name,
+      time: now,
+      reason: `${name} is outside the static model of ${entry.exe.path}`,
+    });
+  }
+
+  private flushStaticDropped(now: number): void {
+    const n = this.staticDroppedPending;
+    this.staticDroppedPending = 0;
+    this.staticDroppedAlertAt = now;
+    this.emit(now, "homeostat overload: static analyses dropped", "Error", `the static analysis queue was full: ${n} executable${n === 1 ? " is" : "s are"} monitored without a static model`, {
+      "homeostat.dropped_analyses": n,
+    }, ["overload", "static"]);
   }
 
   private dropped(time: number, what: "tasks" | "profiles"): void {
@@ -495,6 +860,11 @@ export class HostMonitor implements HostEventSink {
     for (let i = recent.length - 1; i >= 0; i--) if (recent[i]! >= 0) out.push(syscallName(recent[i]!));
     if (out.length === 0) out.push(syscallName(nr));
     return out;
+  }
+
+  private exeFields(entry: ProfileEntry): Record<string, string> {
+    const path = entry.exe.path;
+    return { "proc.exepath": path, "proc.name": path.slice(path.lastIndexOf("/") + 1), "homeostat.profile": entry.key };
   }
 
   private procFields(task: Task, entry: ProfileEntry): Record<string, string | number> {

@@ -4,8 +4,18 @@
 // administrator made to stored profiles (`homeostat profiles normalize ...`) picked up while running. This is pH's
 // daemon loop (Somayaji & Forrest 2000; ebpH's daemon) in user space.
 // It prints nothing: alerts and actions go to callbacks; the CLI decides what the terminal sees.
+//
+// Static models (`staticModels`): each new executable is analysed (src/static, Wagner & Dean's set model) in one
+// worker thread with a bounded queue, using a summary cache in the state directory, and the engine checks every call
+// of the executable against the set from then on (and the calls it made meanwhile). Models are stored beside the
+// profiles with a stamp of every file they were derived from: a stored model is used again while its files are
+// unchanged, and re-derived when one changed (checked again every minute while watch runs); a library replaced under
+// running processes makes the model the union of the old and new analyses, since both versions may be mapped. A
+// model whose executable's path now names another file (upgraded: the old inode still runs) stays as it is.
 
+import { statSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
+import { join } from "node:path";
 import { startBpftraceCapture } from "../capture/bpftraceCapture.js";
 import type { ExeIdentity, HostCapture, HostCaptureStats } from "../capture/hostEvents.js";
 import { identifyProcess, taskAlive } from "../capture/procIdentity.js";
@@ -13,13 +23,24 @@ import { type StraceHostCapture, startStraceHostCapture } from "../capture/strac
 import type { StraceCaptureResult } from "../capture/straceCapture.js";
 import { HomeostatError, isHomeostatError } from "../errors.js";
 import { type ResponseAction, Responder, type ResponderOptions, type ResponderStats } from "../response/responder.js";
-import type { ActionRecord, AlertRecord, ProfileRecord, StateStore } from "../store/stateStore.js";
-import { type HostAlert, HostMonitor, type HostMonitorStats, type ProfileEntry } from "./hostMonitor.js";
+import { type FileStamp, sameFile, StaticAnalysisWorker, type StaticSummary } from "../static/analysisWorker.js";
+import type { ActionRecord, AlertRecord, ProfileRecord, StateStore, StaticModelRecord } from "../store/stateStore.js";
+import {
+  type HostAlert,
+  HostMonitor,
+  type HostMonitorStats,
+  type ProfileEntry,
+  type StaticSyscallSet,
+} from "./hostMonitor.js";
 import { DetectorProfile } from "./detectorProfile.js";
 import type { LiveProfile } from "./liveProfile.js";
 import { PhProfile, type PhSettings } from "./phProfile.js";
 
 export type WatchBackend = "bpftrace" | "strace";
+
+/** Static models: off, alert on calls outside them, or also kill the process (complete models only). */
+export type StaticPolicy = "off" | "alert" | "kill";
+export const STATIC_POLICIES: readonly StaticPolicy[] = ["off", "alert", "kill"];
 
 /** A stored profile's model from its blob, by the model spec stored beside it ("ph:..." or a detector's). */
 export function restoreProfile(model: string, blob: Uint8Array, what: string): LiveProfile {
@@ -59,8 +80,16 @@ export interface HostWatchOptions {
   settings?: Partial<PhSettings>;
   /** The model of new profiles: "ph" (pH's lookahead pairs, the default) or a detector spec, e.g. "stide:k=6". */
   model?: string;
-  /** Response policy; undefined = log only. */
-  response?: Omit<ResponderOptions, "onAction" | "protect">;
+  /** Response policy; undefined = log only (a responder is still made for `staticModels: "kill"`). */
+  response?: Omit<ResponderOptions, "onAction" | "protect" | "staticKill">;
+  /** Static models of each executable's binary: "off" (the default here; the CLI's is "alert"), "alert", "kill". */
+  staticModels?: StaticPolicy;
+  /** The static analysis' summary cache (default `<state dir>/static-cache`). */
+  staticCacheDir?: string;
+  /** Analyses waiting at most (default 64); beyond, executables are monitored without a model, counted and alerted. */
+  staticQueue?: number;
+  /** Milliseconds watch waits at its end for analyses still queued or running (default 10 s). */
+  staticDrainMs?: number;
   /** LFC at or above which execve is suspended (default tolerize_limit). */
   execveLimit?: number;
   /** Milliseconds between profile saves (default 30 s); profiles are also saved when watch ends. */
@@ -102,10 +131,29 @@ export interface HostWatchSummary {
   reloaded: number;
   /** Stored profiles that could not be read, left untouched in the store. */
   unreadable: string[];
+  /** Static models (all zero when off). */
+  static: StaticWatchStats;
   /** The watched command's exit status (strace backend with a command). */
   command?: StraceCaptureResult;
   startedAt: number;
   endedAt: number;
+}
+
+export interface StaticWatchStats {
+  policy: StaticPolicy;
+  /** Models taken from the store (their files unchanged), and analyses run in this watch. */
+  fromStore: number;
+  analysed: number;
+  /** Analyses that failed (not ELF, a library missing, a timeout...), and executables left out of a full queue. */
+  failed: number;
+  dropped: number;
+  /** Models re-derived because a file they came from changed. */
+  reanalysed: number;
+  /** Analyses still queued or running when watch ended (their executables were not checked). */
+  unfinished: number;
+  /** Calls made outside their executable's static model, and of those, outside an incomplete one. */
+  impossibleCalls: number;
+  impossibleUncertain: number;
 }
 
 export interface HostWatch {
@@ -134,10 +182,12 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
   let profilesSaved = 0;
   let reloaded = 0;
 
+  const staticPolicy = options.staticModels ?? "off";
   const responder =
-    options.response !== undefined
+    options.response !== undefined || staticPolicy === "kill"
       ? new Responder({
-          ...options.response,
+          ...(options.response ?? { policies: new Set(["log"]), delayFactorMs: 0, maxDelayMs: 0, suspendExecveMs: 0 }),
+          staticKill: staticPolicy === "kill",
           onAction: (action) => {
             if (actionQueue.length < maxQueued) {
               actionQueue.push({
@@ -154,6 +204,89 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
           },
         })
       : undefined;
+
+  // ---- static models: the worker is started at the first executable to analyse
+  const staticCounts = { fromStore: 0, analysed: 0, failed: 0, dropped: 0, reanalysed: 0, unfinished: 0 };
+  /** The summary behind each attached model (its stamps, for staleness; its set, for a union after a change). */
+  const staticSummaries = new Map<string, StaticSummary>();
+  const staticQueue: StaticModelRecord[] = [];
+  let analyzer: StaticAnalysisWorker | undefined;
+  let failure: unknown;
+
+  const attachStatic = (key: string, exe: string, summary: StaticSummary, save: boolean): void => {
+    staticSummaries.set(key, summary);
+    monitor.attachStaticModel(key, staticSet(summary));
+    if (save) staticQueue.push({ key, exe, complete: summary.complete, syscalls: summary.syscalls, detail: summary });
+  };
+
+  /** Analyses the executable of `key`; `previous` (a model whose files changed) is merged into the new one. */
+  const analyse = (entry: ProfileEntry, previous: StaticSummary | undefined): void => {
+    const { key, exe } = entry;
+    analyzer ??= new StaticAnalysisWorker({
+      cacheDir: options.staticCacheDir ?? join(store.dir, "static-cache"),
+      ...(options.staticQueue !== undefined ? { maxPending: options.staticQueue } : {}),
+    });
+    const queued = analyzer.submit({ path: exe.path, dev: exe.dev, ino: exe.ino }, (outcome) => {
+      try {
+        if (monitor.profile(key) === undefined) return;
+        if (outcome.ok) {
+          staticCounts.analysed++;
+          attachStatic(key, exe.path, previous !== undefined ? unionOf(previous, outcome.model) : outcome.model, true);
+        } else {
+          staticCounts.failed++;
+          staticSummaries.delete(key);
+          monitor.staticModelUnavailable(key, `static analysis failed: ${outcome.message}`, outcome.code);
+        }
+      } catch (err) {
+        failure ??= err;
+        capture.stop();
+      }
+    });
+    if (!queued) {
+      staticCounts.dropped++;
+      staticSummaries.delete(key);
+      monitor.staticAnalysisDropped(key);
+    }
+  };
+
+  /** A new profile entry: its stored model when its files are unchanged, else an analysis. */
+  const onProfileAdded = (entry: ProfileEntry): void => {
+    const { key, exe } = entry;
+    if (!exe.path.startsWith("/") || exe.ino === 0) {
+      monitor.staticModelUnavailable(key, "the executable's file is not known (no absolute path, device and inode)", "E_NOT_FOUND");
+      return;
+    }
+    let stored: StaticSummary | undefined;
+    try {
+      const row = store.loadStaticModel(key);
+      if (row !== undefined) stored = storedSummary(row.syscalls, row.complete, row.detail);
+    } catch (err) {
+      if (!isHomeostatError(err)) throw err;
+      options.onWarning?.(`stored static model of ${key} cannot be read (${err.oneLine()}); analysing the binary again`);
+    }
+    if (stored !== undefined) {
+      const state = staleness(exe, stored.files);
+      if (state !== "stale") {
+        staticCounts.fromStore++;
+        attachStatic(key, exe.path, stored, false);
+        return;
+      }
+      staticCounts.reanalysed++;
+    }
+    analyse(entry, stored !== undefined ? mappedStill(stored) : undefined);
+  };
+
+  /** Models whose files changed since they were derived (a library upgraded): re-derived, merged with the old. */
+  const revalidateStatic = (): void => {
+    for (const [key, summary] of staticSummaries) {
+      const entry = monitor.profile(key);
+      if (entry === undefined || staleness(entry.exe, summary.files) !== "stale") continue;
+      staticSummaries.delete(key);
+      staticCounts.reanalysed++;
+      monitor.detachStaticModel(key);
+      analyse(entry, mappedStill(summary));
+    }
+  };
 
   const monitor = new HostMonitor({
     ...(options.settings !== undefined ? { settings: options.settings } : {}),
@@ -195,6 +328,7 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
       options.onAlert?.(alert);
     },
     ...(responder !== undefined ? { onResponse: (req) => responder.handle(req) } : {}),
+    ...(staticPolicy !== "off" ? { staticModels: staticPolicy, onProfileAdded } : {}),
   });
 
   // The sink the backend feeds: the engine, plus the responder's bookkeeping of exited pids.
@@ -253,6 +387,7 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
     alertsStored += batch.length;
   };
   const flushQueues = (): void => {
+    if (staticQueue.length > 0) store.saveStaticModels(staticQueue.splice(0));
     flushAlerts();
     if (actionQueue.length > 0) {
       const batch = actionQueue.splice(0);
@@ -317,7 +452,6 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
     options.onSave?.(dirty.length, performance.now() - t0);
   };
 
-  let failure: unknown;
   const guard = (fn: () => void) => () => {
     try {
       fn();
@@ -337,7 +471,10 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
       options.pollIntervalMs ?? 2_000,
     ),
     setInterval(
-      guard(() => monitor.sweep((_pid, tid) => taskAlive(tid))),
+      guard(() => {
+        monitor.sweep((_pid, tid) => taskAlive(tid));
+        revalidateStatic();
+      }),
       60_000,
     ),
   ];
@@ -345,10 +482,16 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
   const done = (async (): Promise<HostWatchSummary> => {
     let stats: HostCaptureStats;
     try {
-      stats = await capture.done;
+      try {
+        stats = await capture.done;
+      } finally {
+        for (const t of timers) clearInterval(t);
+        responder?.stop();
+      }
+      // Analyses still running are waited for (bounded): the calls their executables made are checked when they land.
+      if (analyzer !== undefined) await analyzer.drain(options.staticDrainMs ?? 10_000);
     } finally {
-      for (const t of timers) clearInterval(t);
-      responder?.stop();
+      if (analyzer !== undefined) staticCounts.unfinished = await analyzer.close();
     }
     monitor.tick(Number.POSITIVE_INFINITY);
     // Everything learned and every alert is stored before watch reports the end, even after a failure elsewhere.
@@ -366,6 +509,12 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
       queueDropped,
       reloaded,
       unreadable: [...unreadable],
+      static: {
+        policy: staticPolicy,
+        ...staticCounts,
+        impossibleCalls: monitor.stats().impossibleCalls,
+        impossibleUncertain: monitor.stats().impossibleUncertain,
+      },
       startedAt,
       endedAt: Date.now() / 1000,
     };
@@ -374,4 +523,58 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
   })();
 
   return { monitor, backend: options.backend, tracerPid, ready, done, stop: () => capture.stop() };
+}
+
+// ------------------------------------------------------------------------------------------------ static models
+
+/** The engine's view of an analysis. */
+function staticSet(s: StaticSummary): StaticSyscallSet {
+  if (s.complete) return { syscalls: s.syscalls, complete: true };
+  const why: string[] = [];
+  if (s.unresolved > 0) why.push(`${s.unresolved} syscall site${s.unresolved === 1 ? "" : "s"} not resolved`);
+  if (s.dlopen > 0) why.push(`${s.dlopen} dlopen call${s.dlopen === 1 ? "" : "s"} of plugins not analysed`);
+  return { syscalls: s.syscalls, complete: false, incomplete: why.length > 0 ? why.join(", ") : "the analysis may have missed calls" };
+}
+
+/**
+ * The old model when running processes may still map the code it came from: a library replaced under them (a new
+ * file at the path; the old one stays mapped). Not when the executable itself was rewritten in place, which Linux
+ * refuses while it runs (ETXTBSY): its old code runs nowhere.
+ */
+function mappedStill(old: StaticSummary): StaticSummary | undefined {
+  const exe = old.files[0];
+  return exe !== undefined && sameFile(exe) ? old : undefined;
+}
+
+/** A model for code that may be either of two analyses (old and new libraries mapped at once): the union. */
+function unionOf(old: StaticSummary, fresh: StaticSummary): StaticSummary {
+  const all = new Set([...old.syscalls, ...fresh.syscalls]);
+  if (all.size === fresh.syscalls.length) return fresh;
+  const names = new Map<number, string>();
+  old.syscalls.forEach((n, i) => names.set(n, old.names[i] ?? `syscall_${n}`));
+  fresh.syscalls.forEach((n, i) => names.set(n, fresh.names[i] ?? `syscall_${n}`));
+  const syscalls = [...all].sort((a, b) => a - b);
+  return { ...fresh, syscalls, names: syscalls.map((n) => names.get(n)!), complete: old.complete && fresh.complete };
+}
+
+/** A stored model's summary, or undefined when its detail is not one this build wrote (it is analysed anew). */
+function storedSummary(syscalls: number[], complete: boolean, detail: unknown): StaticSummary | undefined {
+  const d = detail as Partial<StaticSummary> | null;
+  if (d === null || typeof d !== "object" || !Array.isArray(d.files) || !Array.isArray(d.names)) return undefined;
+  return { ...(d as StaticSummary), syscalls, complete };
+}
+
+/**
+ * Whether a model still describes its executable: "valid" while every file it came from is unchanged; "stale" when
+ * one changed and the executable at its path is still the file that ran (it can be analysed again); "orphan" when
+ * the path now names another file: the one that ran cannot be analysed by its path any more, the model stays.
+ */
+export function staleness(exe: ExeIdentity, files: readonly FileStamp[]): "valid" | "stale" | "orphan" {
+  try {
+    const st = statSync(exe.path);
+    if (st.dev !== exe.dev || st.ino !== exe.ino) return "orphan";
+  } catch {
+    return "orphan";
+  }
+  return files.every(sameFile) ? "valid" : "stale";
 }

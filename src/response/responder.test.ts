@@ -25,7 +25,7 @@ function request(pid: number, kind: ResponseRequest["kind"], lfc: number): Respo
   return { kind, pid, tid: pid, exe: "/usr/bin/sleep", lfc, anomalies: lfc, syscall: "poll", time: 1, reason: `LFC ${lfc}` };
 }
 
-function responder(policies: ResponsePolicy[], extra: { dryRun?: boolean; allow?: string[]; protect?: number[] } = {}) {
+function responder(policies: ResponsePolicy[], extra: { dryRun?: boolean; allow?: string[]; protect?: number[]; staticKill?: boolean } = {}) {
   const actions: ResponseAction[] = [];
   const r = new Responder({
     policies: new Set(policies),
@@ -83,6 +83,32 @@ describe("Responder (pH's responses, carried out with signals on real processes)
     await wait(30);
     expect(state(b.pid!)).toBe("S");
     expect(dry.actions.map((x) => x.outcome)).toEqual(["dry-run", "dry-run"]);
+  });
+
+  it("a static kill (a call outside the binary's static model) needs staticKill, not the kill policy; safety and dry-run apply", async () => {
+    const a = sleeper();
+    const b = sleeper();
+    const staticKill = (pid: number): ResponseRequest => ({ ...request(pid, "kill", 0), static: true, reason: "ptrace is outside the static model of /usr/bin/sleep" });
+    // Without staticKill, a static request is ignored even with the kill policy; with it, pH's kills stay off.
+    const off = responder(["kill"]);
+    off.r.handle(staticKill(a.pid!));
+    const only = responder(["log"], { staticKill: true });
+    only.r.handle(request(a.pid!, "kill", 30));
+    expect([...off.actions, ...only.actions]).toEqual([]);
+    expect(["R", "S"]).toContain(state(a.pid!)); // running (or still starting), neither stopped nor killed
+    const exited = new Promise((resolve) => a.on("exit", (_c, sig) => resolve(sig)));
+    only.r.handle(staticKill(a.pid!));
+    expect(await exited).toBe("SIGKILL");
+    expect(only.actions.map((x) => [x.kind, x.outcome, x.reason])).toEqual([
+      ["kill", "killed", "ptrace is outside the static model of /usr/bin/sleep: killed (SIGKILL)"],
+    ]);
+    only.r.handle(staticKill(1));
+    only.r.handle(staticKill(process.pid));
+    expect(only.actions.slice(1).map((x) => x.outcome)).toEqual(["refused", "refused"]);
+    const dry = responder(["log"], { staticKill: true, dryRun: true });
+    dry.r.handle(staticKill(b.pid!));
+    expect(dry.actions.map((x) => x.outcome)).toEqual(["dry-run"]);
+    expect(["R", "S"]).toContain(state(b.pid!));
   });
 
   it("refuses init, itself, protected pids and allow-listed executables, reporting each once", async () => {

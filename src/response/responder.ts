@@ -2,7 +2,8 @@
 // only records; `delay` slows an anomalous process by delay_factor x 2^LFC (pausing it with SIGSTOP/SIGCONT, one
 // pause at a time per process, so that a process stays slow while its locality frame holds anomalies, like pH's
 // per-call delays); `kill` ends a process that reached anomaly_limit; `suspend-execve` stops a process whose LFC is
-// above the limit when it calls execve (pH's suspend_execve), for `suspendExecveMs`.
+// above the limit when it calls execve (pH's suspend_execve), for `suspendExecveMs`. `staticKill` ends a process that
+// made a call its binary cannot make (outside its static model, watch --static kill).
 // Safety first: refusalReason (graduatedDelay.ts) protects pid 1, kernel threads, homeostat, its parent and
 // allow-listed executables, plus the capture's own tracer; `dryRun` decides without acting; every action and
 // every refusal is reported with its reason. stop() resumes every process homeostat paused, so that ending the
@@ -30,6 +31,11 @@ export interface ResponderOptions {
   suspendExecveMs: number;
   /** Executables never acted on. */
   allow?: readonly string[];
+  /**
+   * Carry out kills asked for a call outside the binary's static model (requests with `static: true`, watch
+   * --static kill), whatever `policies` says about pH's anomaly kills. The same safety refusals apply.
+   */
+  staticKill?: boolean;
   /** Pids never acted on besides the built-in ones (the capture's tracer). */
   protect?: Iterable<number>;
   dryRun?: boolean;
@@ -98,7 +104,9 @@ export class Responder {
   }
 
   handle(req: ResponseRequest): void {
-    if (this.stopped || !this.options.policies.has(req.kind)) return;
+    if (this.stopped) return;
+    const enabled = req.static === true ? req.kind === "kill" && this.options.staticKill === true : this.options.policies.has(req.kind);
+    if (!enabled) return;
     // One pause at a time: the process is stopped already (a kill still goes through).
     if (req.kind !== "kill" && this.paused.has(req.pid)) return;
     const refused = this.refusal(req.pid);

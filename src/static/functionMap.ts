@@ -75,8 +75,10 @@ function partition(code: DecodedCode, hints: BoundaryHints, more: readonly numbe
   for (let f = 0; f < n; f++) {
     const s = sorted[f]!;
     const next = f + 1 < n ? sorted[f + 1]! : Number.POSITIVE_INFINITY;
-    const own = ownEnd.get(s);
-    const end = own === undefined ? next : Math.min(own, next);
+    // An FDE or a symbol's size can end before code that belongs to the function (hand-written assembly such as
+    // glibc's clone3 closes its CFI before the `syscall`), so a function runs to the next start; what lies between
+    // is reached only if control flows there from the function's entry.
+    const end = next;
     map.end[f] = end === Number.POSITIVE_INFINITY ? codeEnd(code) : end;
     map.firstIndex[f] = lowerBound(code, s);
     map.lastIndex[f] = lowerBound(code, map.end[f]!);

@@ -120,7 +120,7 @@ describe("StateStore", () => {
     // The state outlives the process's handle.
     const reopened = StateStore.open(dir);
     expect(reopened.loadProfile(a.key)!.version).toBe(3);
-    expect(reopened.counts()).toEqual({ profiles: 2, alerts: 0, actions: 0 });
+    expect(reopened.counts()).toEqual({ profiles: 2, alerts: 0, actions: 0, staticModels: 0 });
     expect(reopened.integrityCheck()).toEqual(["ok"]);
     reopened.close();
   });
@@ -206,7 +206,7 @@ describe("StateStore", () => {
     expect(actions[1]).toMatchObject({
       time: 20, exe: "/usr/bin/ls", action: "delay", outcome: "done", reason: "LFC 3", json: { ms: 80 },
     });
-    expect(store.counts()).toEqual({ profiles: 0, alerts: 3, actions: 2 });
+    expect(store.counts()).toEqual({ profiles: 0, alerts: 3, actions: 2, staticModels: 0 });
     store.close();
   });
 
@@ -260,7 +260,9 @@ describe("StateStore", () => {
     for (const readonly of [false, true]) {
       const err = thrown(() => StateStore.open(dir, { readonly }));
       expect(err.code).toBe("E_VERSION");
-      expect(err.message).toMatch(/schema version 2 is newer than this build reads \(1\)/);
+      expect(err.message).toContain(
+        `schema version ${STATE_SCHEMA_VERSION + 1} is newer than this build reads (${STATE_SCHEMA_VERSION})`,
+      );
       expect(err.location.file).toBe(path.join(dir, STATE_DB_NAME));
     }
   });
@@ -374,6 +376,89 @@ describe("StateStore", () => {
   });
 });
 
+describe("StateStore: static models", () => {
+  const model = (key: string, syscalls: number[], complete = true) => ({
+    key,
+    exe: key.slice(0, key.indexOf("@")),
+    complete,
+    syscalls,
+    detail: { names: syscalls.map((n) => `call${n}`), files: [{ path: "/usr/bin/true", ino: 3 }] },
+  });
+
+  it("round-trips, replaces a newer analysis, and goes with the profile when it is deleted", () => {
+    const dir = freshDir();
+    let clock = 1_700_000_000;
+    const store = StateStore.open(dir, { now: () => clock });
+    const p = record("/usr/bin/true", 3);
+    store.saveProfiles([p]);
+    store.saveStaticModels([model(p.key, [0, 1, 231], false), model("/usr/bin/other@1:2", [60])]);
+    expect(store.loadStaticModel(p.key)).toMatchObject({ key: p.key, exe: "/usr/bin/true", complete: false, syscalls: [0, 1, 231], analysedAt: clock });
+    expect((store.loadStaticModel(p.key)!.detail as { names: string[] }).names).toEqual(["call0", "call1", "call231"]);
+    clock += 10;
+    store.saveStaticModels([model(p.key, [0, 231])]);
+    expect(store.loadStaticModel(p.key)).toMatchObject({ complete: true, syscalls: [0, 231], analysedAt: clock });
+    expect(store.counts().staticModels).toBe(2);
+    // Administering the profile leaves the model alone; deleting the profile deletes it.
+    store.saveProfiles([{ ...p, state: "normal" }]);
+    expect(store.loadStaticModel(p.key)).toBeDefined();
+    expect(store.deleteProfile(p.key)).toBe(true);
+    expect(store.loadStaticModel(p.key)).toBeUndefined();
+    expect(store.loadStaticModel("/usr/bin/other@1:2")?.syscalls).toEqual([60]);
+    expect(thrown(() => store.saveStaticModels([model("", [1])])).code).toBe("E_USAGE");
+    expect(thrown(() => store.saveStaticModels([model("/x@1:1", [-1])])).code).toBe("E_USAGE");
+    store.close();
+  });
+
+  it("refuses a damaged static model row (E_CHECKSUM naming the key), other rows unaffected", () => {
+    const dir = freshDir();
+    const store = StateStore.open(dir);
+    store.saveStaticModels([model("/usr/bin/a@1:1", [0, 1]), model("/usr/bin/b@1:2", [2])]);
+    store.close();
+    const raw = new Database(path.join(dir, STATE_DB_NAME));
+    raw.prepare("UPDATE static_models SET syscalls = '[0,1,59]' WHERE key = ?").run("/usr/bin/a@1:1");
+    raw.close();
+    const again = StateStore.open(dir, { readonly: true });
+    const err = thrown(() => again.loadStaticModel("/usr/bin/a@1:1"));
+    expect(err.code).toBe("E_CHECKSUM");
+    expect(err.message).toContain("/usr/bin/a@1:1");
+    expect(again.loadStaticModel("/usr/bin/b@1:2")?.syscalls).toEqual([2]);
+    again.close();
+  });
+
+  it("migrates a version 1 database when opened for writing, keeping its rows; read-only, it reads it as it is", () => {
+    const dir = freshDir();
+    const store = StateStore.open(dir);
+    const p = record("/usr/bin/true", 3);
+    store.saveProfiles([p]);
+    store.addAlerts([{ time: 1, rule: "r", priority: "Warning", pid: 1, exe: null, key: null, output: "o", json: {} }]);
+    store.close();
+    // Back to schema 1, as a build before static models left it.
+    const raw = new Database(path.join(dir, STATE_DB_NAME));
+    raw.exec("DROP TABLE static_models; UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+    raw.close();
+
+    const reader = StateStore.open(dir, { readonly: true });
+    expect(reader.schemaVersion).toBe(1);
+    expect(reader.loadStaticModel(p.key)).toBeUndefined();
+    expect(reader.counts()).toEqual({ profiles: 1, alerts: 1, actions: 0, staticModels: 0 });
+    reader.close();
+
+    const writer = StateStore.open(dir);
+    expect(writer.schemaVersion).toBe(STATE_SCHEMA_VERSION);
+    expect(writer.loadProfile(p.key)?.version).toBe(1);
+    expect(writer.recentAlerts(10)).toHaveLength(1);
+    writer.saveStaticModels([model(p.key, [231])]);
+    expect(writer.loadStaticModel(p.key)?.syscalls).toEqual([231]);
+    expect(writer.integrityCheck()).toEqual(["ok"]);
+    writer.close();
+    const check = new Database(path.join(dir, STATE_DB_NAME), { readonly: true });
+    expect((check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value).toBe(
+      String(STATE_SCHEMA_VERSION),
+    );
+    check.close();
+  });
+});
+
 describe("defaultStateDir", () => {
   it("uses $XDG_STATE_HOME when it is an absolute path, else ~/.local/state", () => {
     expect(defaultStateDir({ XDG_STATE_HOME: "/var/lib/x", HOME: "/home/ann" })).toBe("/var/lib/x/homeostat");
@@ -426,7 +511,7 @@ describe("StateStore.prune", () => {
       expect(store.prune(2)).toEqual({ alerts: 3, actions: 1 });
       expect(store.recentAlerts(10).map((a) => a.rule)).toEqual(["r5", "r4"]);
       expect(store.prune(2)).toEqual({ alerts: 0, actions: 0 });
-      expect(store.counts()).toEqual({ profiles: 0, alerts: 2, actions: 2 });
+      expect(store.counts()).toEqual({ profiles: 0, alerts: 2, actions: 2, staticModels: 0 });
       store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

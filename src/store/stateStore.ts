@@ -9,6 +9,11 @@
 // cut, not just a killed process. On top of that each model blob carries a CRC-32, checked on every load, against
 // damage SQLite cannot see (a bad disk sector inside a blob, a hand-edited file).
 //
+// The static model of each executable (the system calls its binary can make, from src/static's analysis) is kept in
+// its own table beside the profiles, keyed like them (path@dev:ino), each row written in one transaction with a
+// CRC-32 over its content: it belongs to the file, not to what was learned, so administering a profile (reset,
+// sensitize...) leaves it alone, and deleting the profile deletes it.
+//
 // `homeostat profiles ...` opens the same file read-only while `watch` writes it: WAL lets readers run beside the
 // one writer, and a busy timeout makes either side wait for the other's short lock instead of failing.
 // Library code: every failure is a HomeostatError naming the database file or the state directory.
@@ -20,8 +25,11 @@ import { crc32 } from "node:zlib";
 import Database from "better-sqlite3";
 import { HomeostatError, type ErrorCode } from "../errors.js";
 
-/** The schema this build writes; a database from a newer build is refused rather than misread. */
-export const STATE_SCHEMA_VERSION = 1;
+/**
+ * The schema this build writes; a database from a newer build is refused rather than misread. 1: profiles, alerts,
+ * actions; 2: static_models (a version 1 database is migrated when opened for writing, in one transaction).
+ */
+export const STATE_SCHEMA_VERSION = 2;
 export const STATE_DB_NAME = "homeostat.db";
 /** How long one side waits for the other's lock before giving up (watch writing, profiles reading). */
 export const STATE_BUSY_TIMEOUT_MS = 5000;
@@ -58,6 +66,26 @@ export interface StoredProfile extends ProfileRecord {
 }
 
 export type ProfileSummary = Omit<StoredProfile, "blob"> & { bytes: number };
+
+/** The static model of an executable, as the store keeps it. */
+export interface StaticModelRecord {
+  /** The profile key of the analysed executable, "path@dev:ino". */
+  key: string;
+  exe: string;
+  /** Whether the analysis says the set misses nothing (no unresolved site, no unanalysed dlopen). */
+  complete: boolean;
+  /** x86_64 system-call numbers the binary can make, sorted. */
+  syscalls: number[];
+  /** Everything else the analysis said (names, unresolved sites, objects, file stamps), opaque to the store. */
+  detail: unknown;
+}
+
+export interface StoredStaticModel extends StaticModelRecord {
+  /** Epoch seconds of the save. */
+  analysedAt: number;
+  /** CRC-32 of the row's content, verified on every load. */
+  crc: number;
+}
 
 export interface AlertRecord {
   time: number;
@@ -138,6 +166,15 @@ CREATE TABLE IF NOT EXISTS alerts (
   output   TEXT NOT NULL,
   json     TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS static_models (
+  key         TEXT PRIMARY KEY, -- the profile key (path@dev:ino) of the analysed executable
+  exe         TEXT NOT NULL,
+  complete    INTEGER NOT NULL CHECK (complete IN (0, 1)),
+  syscalls    TEXT NOT NULL, -- JSON array of x86_64 numbers
+  analysed_at REAL NOT NULL,
+  crc         INTEGER NOT NULL, -- CRC-32 of complete, syscalls and detail (staticCrc)
+  detail      TEXT NOT NULL -- JSON
+);
 CREATE TABLE IF NOT EXISTS actions (
   id      INTEGER PRIMARY KEY AUTOINCREMENT,
   time    REAL NOT NULL,
@@ -176,6 +213,16 @@ interface ProfileRow extends SummaryRow {
   blob: Buffer;
 }
 
+interface StaticRow {
+  key: string;
+  exe: string;
+  complete: number;
+  syscalls: string;
+  analysed_at: number;
+  crc: number;
+  detail: string;
+}
+
 interface AlertRow {
   id: number;
   time: number;
@@ -204,12 +251,15 @@ export class StateStore {
   readonly path: string;
   readonly dir: string;
   readonly readonly: boolean;
+  /** The schema version of the file (older than STATE_SCHEMA_VERSION only when opened read-only). */
+  readonly schemaVersion: number;
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly statements = new Map<string, Database.Statement>();
 
-  private constructor(db: Database.Database, dir: string, file: string, readonly: boolean, now: () => number) {
+  private constructor(db: Database.Database, dir: string, file: string, readonly: boolean, now: () => number, version: number) {
     this.db = db;
+    this.schemaVersion = version;
     this.dir = dir;
     this.path = file;
     this.readonly = readonly;
@@ -235,6 +285,7 @@ export class StateStore {
     }
     const existed = existsSync(file);
     let db: Database.Database;
+    let version: number;
     try {
       db = new Database(file, { readonly, fileMustExist: readonly, timeout: STATE_BUSY_TIMEOUT_MS });
     } catch (err) {
@@ -257,12 +308,12 @@ export class StateStore {
         }
         db.pragma("synchronous = FULL");
       }
-      migrate(db, file, readonly);
+      version = migrate(db, file, readonly);
     } catch (err) {
       db.close();
       throw storeError(err, file, "cannot open the state database");
     }
-    return new StateStore(db, resolved, file, readonly, now);
+    return new StateStore(db, resolved, file, readonly, now, version);
   }
 
   /**
@@ -359,10 +410,82 @@ export class StateStore {
     });
   }
 
-  /** Deletes one profile; false when there was none with this key. */
+  /** Deletes one profile, and the static model of its executable; false when there was no profile with this key. */
   deleteProfile(key: string): boolean {
     const stmt = this.statement(`DELETE FROM profiles WHERE key = ?`);
-    return this.write("cannot delete a profile", () => stmt.run(key).changes > 0);
+    const statics = this.statement(`DELETE FROM static_models WHERE key = ?`);
+    return this.write("cannot delete a profile", () => {
+      statics.run(key);
+      return stmt.run(key).changes > 0;
+    });
+  }
+
+  /** Upserts static models in ONE transaction (a row is its executable's newest analysis). */
+  saveStaticModels(records: readonly StaticModelRecord[]): void {
+    const rows = records.map((r) => {
+      if (typeof r.key !== "string" || r.key === "") {
+        throw new HomeostatError("E_USAGE", `invalid static model record: empty key`, { file: this.path });
+      }
+      if (!Array.isArray(r.syscalls) || !r.syscalls.every((n) => Number.isInteger(n) && n >= 0)) {
+        throw new HomeostatError("E_USAGE", `invalid static model record ${JSON.stringify(r.key)}: syscalls must be numbers`, { file: this.path });
+      }
+      const syscalls = JSON.stringify(r.syscalls);
+      const detail = jsonText(r.detail);
+      const complete = r.complete ? 1 : 0;
+      return { key: r.key, exe: r.exe, complete, syscalls, detail, crc: staticCrc(complete, syscalls, detail) };
+    });
+    const upsert = this.statement(
+      `INSERT INTO static_models (key, exe, complete, syscalls, analysed_at, crc, detail)
+       VALUES (@key, @exe, @complete, @syscalls, @time, @crc, @detail)
+       ON CONFLICT (key) DO UPDATE SET
+         exe = excluded.exe, complete = excluded.complete, syscalls = excluded.syscalls,
+         analysed_at = excluded.analysed_at, crc = excluded.crc, detail = excluded.detail`,
+    );
+    const time = this.now();
+    this.write("cannot save static models", () => {
+      for (const r of rows) upsert.run({ ...r, time });
+    });
+  }
+
+  /**
+   * The static model of the executable with this profile key, its CRC verified (E_CHECKSUM on mismatch); undefined
+   * when there is none (or the database predates static models).
+   */
+  loadStaticModel(key: string): StoredStaticModel | undefined {
+    if (this.schemaVersion < 2) return undefined;
+    const row = this.read("cannot load a static model", () =>
+      this.statement(`SELECT * FROM static_models WHERE key = ?`).get(key),
+    ) as StaticRow | undefined;
+    if (row === undefined) return undefined;
+    const actual = staticCrc(row.complete, row.syscalls, row.detail);
+    if (actual !== row.crc) {
+      throw new HomeostatError(
+        "E_CHECKSUM",
+        `the static model of ${row.key} is damaged: its CRC-32 is ${hex(actual)}, ${hex(row.crc)} was stored; ` +
+          `homeostat watch analyses the binary again`,
+        { file: this.path },
+      );
+    }
+    let syscalls: unknown;
+    let detail: unknown;
+    try {
+      syscalls = JSON.parse(row.syscalls);
+      detail = JSON.parse(row.detail);
+    } catch {
+      syscalls = undefined;
+    }
+    if (!Array.isArray(syscalls) || !syscalls.every((n) => Number.isInteger(n))) {
+      throw new HomeostatError("E_FORMAT", `the static model of ${row.key} is not readable`, { file: this.path });
+    }
+    return {
+      key: row.key,
+      exe: row.exe,
+      complete: row.complete === 1,
+      syscalls: syscalls as number[],
+      detail,
+      analysedAt: row.analysed_at,
+      crc: row.crc,
+    };
   }
 
   /** Appends alerts in one transaction. */
@@ -436,11 +559,16 @@ export class StateStore {
     });
   }
 
-  counts(): { profiles: number; alerts: number; actions: number } {
+  counts(): { profiles: number; alerts: number; actions: number; staticModels: number } {
     return this.read("cannot count rows", () => {
       const count = (table: string) =>
         (this.statement(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-      return { profiles: count("profiles"), alerts: count("alerts"), actions: count("actions") };
+      return {
+        profiles: count("profiles"),
+        alerts: count("alerts"),
+        actions: count("actions"),
+        staticModels: this.schemaVersion >= 2 ? count("static_models") : 0,
+      };
     });
   }
 
@@ -535,8 +663,11 @@ function prepareStateDir(dir: string): void {
   }
 }
 
-/** Creates the schema on a new database, and refuses one this build cannot read. */
-function migrate(db: Database.Database, file: string, readonly: boolean): void {
+/**
+ * Creates the schema on a new database, migrates an older one (writable only), and refuses one this build cannot
+ * read; returns the schema version the file now has.
+ */
+function migrate(db: Database.Database, file: string, readonly: boolean): number {
   const check = () => {
     const tables = new Set(
       (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map(
@@ -569,23 +700,32 @@ function migrate(db: Database.Database, file: string, readonly: boolean): void {
     return version;
   };
   if (readonly) {
-    if (check() === undefined) {
+    const version = check();
+    if (version === undefined) {
       throw new HomeostatError("E_NOT_FOUND", `the state database is empty (homeostat watch has not set it up yet)`, {
         file,
       });
     }
-    return;
+    return version;
   }
-  // IMMEDIATE: two processes opening a new database at once serialise here instead of both creating the schema.
+  // IMMEDIATE: two processes opening a new database at once serialise here instead of both creating the schema, and
+  // a migration is one transaction: a crash leaves the old schema whole, or the new one.
   db.transaction(() => {
     const version = check();
     if (version === STATE_SCHEMA_VERSION) return;
-    // Version 1 is the first schema, so an older one cannot exist yet; later builds migrate from `version` here.
+    // New, or version 1 (2 added static_models): every table is CREATE ... IF NOT EXISTS, so SCHEMA creates what is
+    // missing and leaves existing rows alone.
     db.exec(SCHEMA);
     db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(
       String(STATE_SCHEMA_VERSION),
     );
   }).immediate();
+  return STATE_SCHEMA_VERSION;
+}
+
+/** The CRC-32 of a static model row's content. */
+function staticCrc(complete: number, syscalls: string, detail: string): number {
+  return crc32(`${complete}\n${syscalls}\n${detail}`);
 }
 
 function validateRecord(r: ProfileRecord, file: string): void {

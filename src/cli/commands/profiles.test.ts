@@ -126,6 +126,39 @@ describe("homeostat profiles", () => {
     expect(run(["profiles", "list", "--state", copy]).code).toBe(0);
   });
 
+  it("show puts the binary's static model beside what was learned: the calls it can make but was never seen making", () => {
+    const withStatic = join(dir, "static");
+    makeState(withStatic);
+    const store = StateStore.open(withStatic);
+    // /usr/bin/true learned openat read write close exit_group; its binary can make these, and more.
+    const can = ["read", "write", "close", "mmap", "openat", "exit_group", "getrandom"].map(nr).sort((a, b) => a - b);
+    store.saveStaticModels([
+      { key: "/usr/bin/true@1:2", exe: "/usr/bin/true", complete: false, syscalls: can, detail: { unresolved: 1, dlopen: 0, sites: ["libc+0x10: number not constant"], objects: [{ path: "/usr/bin/true", role: "main", cached: false }], files: [] } },
+    ]);
+    store.close();
+    const show = JSON.parse(run(["profiles", "show", "true", "--json", "--state", withStatic]).stdout) as {
+      syscalls: string[];
+      static: { complete: boolean; syscalls: string[]; unseen: string[]; outside: string[]; unresolved: number; sites: string[] };
+    };
+    expect(show.static).toMatchObject({ complete: false, unresolved: 1, sites: ["libc+0x10: number not constant"] });
+    expect(show.static.syscalls).toEqual(["read", "write", "close", "mmap", "exit_group", "openat", "getrandom"]); // by number
+    expect(show.static.unseen).toEqual(["mmap", "getrandom"]);
+    expect(show.static.outside).toEqual([]);
+    const text = run(["profiles", "show", "true", "--state", withStatic]).stdout;
+    expect(text).toMatch(/^static {4}7 its binary can make, incomplete \(1 syscall site not resolved\), analysed .*: read write close mmap exit_group openat getrandom$/m);
+    expect(text).toMatch(/^not seen {2}2 it can make but never made while learning: mmap getrandom$/m);
+    // A profile without a model says how to get one; a learned call outside the model is listed.
+    const other = JSON.parse(run(["profiles", "show", "false", "--json", "--state", withStatic]).stdout) as { static: unknown };
+    expect(other.static).toBeNull();
+    expect(run(["profiles", "show", "false", "--state", withStatic]).stdout).toMatch(/^static {4}none \(homeostat watch --static derives it from the binary\)$/m);
+    const narrow = StateStore.open(withStatic);
+    narrow.saveStaticModels([{ key: "/usr/bin/true@1:2", exe: "/usr/bin/true", complete: true, syscalls: [nr("read"), nr("exit_group")], detail: {} }]);
+    narrow.close();
+    const outside = JSON.parse(run(["profiles", "show", "true", "--json", "--state", withStatic]).stdout) as { static: { outside: string[] } };
+    expect(outside.static.outside).toEqual(["write", "close", "openat"]);
+    expect(run(["profiles", "show", "true", "--state", withStatic]).stdout).toMatch(/^outside {3}3 learned but outside the static model: write close openat$/m);
+  });
+
   it("usage errors: ambiguous names, unknown modes", () => {
     const amb = join(dir, "amb");
     const store = StateStore.open(amb);

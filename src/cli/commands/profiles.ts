@@ -2,13 +2,16 @@
 // profiles, as pH-admin and ebpH's admin tool do it. A profile is named by its key (path@dev:ino), its executable's
 // path, or the executable's base name. Changes are saved as a new version in the store; a running `watch` picks
 // them up within seconds instead of overwriting them. `export` turns a normal profile into a seccomp allow-list.
+// `show` puts the static model of the binary (what its code can call, derived by watch --static) beside what the
+// profile learned, and lists what the program can call but was never seen calling: what training has not covered.
 
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { HomeostatError } from "../../errors.js";
+import { HomeostatError, isHomeostatError } from "../../errors.js";
 import { syscallName } from "../../monitor/hostMonitor.js";
 import { profileRecord, restoreProfile } from "../../monitor/hostWatch.js";
 import type { LiveProfile } from "../../monitor/liveProfile.js";
+import type { StaticSummary } from "../../static/analysisWorker.js";
 import { seccompPolicy } from "../../response/seccompPolicy.js";
 import { defaultStateDir, type ProfileSummary, StateStore } from "../../store/stateStore.js";
 import type { CliContext } from "../main.js";
@@ -42,6 +45,47 @@ function loadPh(store: StateStore, key: string): LiveProfile {
   const stored = store.loadProfile(key);
   if (stored === undefined) throw new HomeostatError("E_NOT_FOUND", `profile ${key} vanished from ${store.path}`);
   return restoreProfile(stored.model, stored.blob, `profile ${key} in ${store.path}`);
+}
+
+/** What `show` says of a profile's static model: null when there is none, with why when it cannot be read. */
+interface StaticView {
+  complete: boolean;
+  syscalls: string[];
+  analysedAt: string;
+  unresolved: number;
+  dlopen: number;
+  sites: string[];
+  objects: { path: string; role: string; buildId?: string }[];
+  /** Calls the binary can make that the profile never learned, and learned calls outside the model. */
+  unseen: string[];
+  outside: string[];
+}
+
+function staticView(store: StateStore, key: string, learned: readonly number[]): { view: StaticView | null; error?: string } {
+  let row;
+  try {
+    row = store.loadStaticModel(key);
+  } catch (err) {
+    if (!isHomeostatError(err)) throw err;
+    return { view: null, error: err.oneLine() };
+  }
+  if (row === undefined) return { view: null };
+  const d = (row.detail ?? {}) as Partial<StaticSummary>;
+  const set = new Set(row.syscalls);
+  const seen = new Set(learned);
+  return {
+    view: {
+      complete: row.complete,
+      syscalls: row.syscalls.map(syscallName),
+      analysedAt: when(row.analysedAt),
+      unresolved: typeof d.unresolved === "number" ? d.unresolved : 0,
+      dlopen: typeof d.dlopen === "number" ? d.dlopen : 0,
+      sites: Array.isArray(d.sites) ? d.sites : [],
+      objects: Array.isArray(d.objects) ? d.objects.map((o) => ({ path: o.path, role: o.role, ...(o.buildId !== undefined ? { buildId: o.buildId } : {}) })) : [],
+      unseen: row.syscalls.filter((n) => !seen.has(n)).map(syscallName),
+      outside: learned.filter((n) => !set.has(n)).map(syscallName),
+    },
+  };
 }
 
 function when(epoch: number | null): string {
@@ -93,7 +137,9 @@ export function registerProfiles(program: Command, ctx: CliContext): void {
       try {
         const s = resolveOne(store, selector);
         const p = loadPh(store, s.key);
-        const seen = p.syscallsSeen().map(syscallName);
+        const learned = p.syscallsSeen();
+        const seen = learned.map(syscallName);
+        const { view, error } = staticView(store, s.key, learned);
         const detail = {
           ...s,
           pairs: p.pairCount(),
@@ -102,6 +148,8 @@ export function registerProfiles(program: Command, ctx: CliContext): void {
           syscalls: seen,
           normalAt: s.normalTime,
           memoryBytes: p.memoryBytes(),
+          static: view,
+          ...(error !== undefined ? { staticError: error } : {}),
         };
         if (flags.json) {
           process.stdout.write(`${JSON.stringify(detail)}\n`);
@@ -116,8 +164,21 @@ export function registerProfiles(program: Command, ctx: CliContext): void {
           `training  ${num(s.trainCount)} calls, ${num(s.lastModCount)} since the last change, ${num(detail.pairs)} ${unit}`,
           `normal    ${s.state === "normal" ? `${num(detail.normalPairs)} ${unit}, ${num(s.anomalies)} anomalies (limit ${p.settings.anomalyLimit})` : "-"}`,
           `version   ${s.version}, created ${when(s.createdAt)}, updated ${when(s.updatedAt)}, ${num(s.bytes)} bytes stored`,
-          `syscalls  ${seen.length}: ${seen.join(" ")}`,
+          `syscalls  ${seen.length} learned: ${seen.join(" ")}`,
         ];
+        if (view === null) {
+          lines.push(`static    ${error !== undefined ? `unreadable: ${error}` : "none (homeostat watch --static derives it from the binary)"}`);
+        } else {
+          const why = [
+            ...(view.unresolved > 0 ? [`${view.unresolved} syscall site${view.unresolved === 1 ? "" : "s"} not resolved`] : []),
+            ...(view.dlopen > 0 ? [`${view.dlopen} dlopen call${view.dlopen === 1 ? "" : "s"} of plugins not analysed`] : []),
+          ];
+          lines.push(
+            `static    ${view.syscalls.length} its binary can make, ${view.complete ? "complete" : `incomplete (${why.join(", ") || "the analysis may have missed calls"})`}, analysed ${view.analysedAt}: ${view.syscalls.join(" ")}`,
+            `not seen  ${view.unseen.length} it can make but never made while learning: ${view.unseen.join(" ") || "-"}`,
+          );
+          if (view.outside.length > 0) lines.push(`outside   ${view.outside.length} learned but outside the static model: ${view.outside.join(" ")}`);
+        }
         process.stdout.write(`${lines.join("\n")}\n`);
       } finally {
         store.close();

@@ -1,13 +1,22 @@
 // `homeostat watch`: the host monitor (pH in user space). System-wide with eBPF (bpftrace), or one command / pid
 // with strace; per-executable profiles that train themselves and become normal, kept in the state store; alerts on
-// stderr (or as Falco-format JSON lines with --json / --alerts FILE); graduated responses with --response.
-// Exit 0 when no anomaly was alerted, 1 when one was, 2 on usage or input errors.
+// stderr (or as Falco-format JSON lines with --json / --alerts FILE); graduated responses with --response. With
+// --static (alert by default) each executable's binary is analysed and a call its code cannot make is alerted
+// (or, with --static kill, the process killed) from its first run, before any training.
+// Exit 0 when no anomaly (nor call outside a static model) was alerted, 1 when one was, 2 on usage or input errors.
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { Command } from "commander";
 import { HomeostatError } from "../../errors.js";
-import type { HostAlert } from "../../monitor/hostMonitor.js";
-import { type HostWatch, type HostWatchSummary, startHostWatch, type WatchBackend } from "../../monitor/hostWatch.js";
+import { type HostAlert, IMPOSSIBLE_RULE } from "../../monitor/hostMonitor.js";
+import {
+  type HostWatch,
+  type HostWatchSummary,
+  STATIC_POLICIES,
+  type StaticPolicy,
+  startHostWatch,
+  type WatchBackend,
+} from "../../monitor/hostWatch.js";
 import { PH_DEFAULTS, type PhSettings } from "../../monitor/phProfile.js";
 import { RESPONSE_POLICIES, type ResponseAction, type ResponsePolicy } from "../../response/responder.js";
 import { defaultStateDir, StateStore } from "../../store/stateStore.js";
@@ -22,6 +31,7 @@ interface WatchFlags {
   pid?: number;
   state?: string;
   response: string;
+  static: string;
   dryRun?: boolean;
   allow: string[];
   delayFactor: number;
@@ -84,6 +94,13 @@ export function registerWatch(program: Command, ctx: CliContext): void {
         "join several with commas, e.g. delay,kill",
       "log",
     )
+    .option(
+      "--static <mode>",
+      "static models of each program's binary (the system calls its code can make): off, alert (the default: a " +
+        "call outside the model is alerted, from the program's first run), kill (also kill the process, when the " +
+        "model is complete)",
+      "alert",
+    )
     .option("--dry-run", "decide responses and log them, but signal nothing")
     .option("--allow <exe>", "an executable (absolute path) never acted on; repeatable", collect, [])
     .option("--delay-factor <ms>", "pH's delay_factor: milliseconds per 2^LFC", numberOption("delay-factor"), 10)
@@ -120,6 +137,10 @@ export function registerWatch(program: Command, ctx: CliContext): void {
         if (targeted) throw new HomeostatError("E_USAGE", "the bpftrace backend watches the whole host; a command or --pid needs --backend strace");
       }
       const policies = parsePolicies(opts.response);
+      if (!(STATIC_POLICIES as readonly string[]).includes(opts.static)) {
+        throw new HomeostatError("E_USAGE", `unknown --static "${opts.static}" (${STATIC_POLICIES.join(", ")})`);
+      }
+      const staticPolicy = opts.static as StaticPolicy;
       const settings: Partial<PhSettings> = {
         normalFactor: opts.normalFactor,
         normalFactorDen: opts.normalFactorDen,
@@ -144,7 +165,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
       const onAlert = (a: HostAlert): void => {
         const line = `${JSON.stringify(a)}\n`;
         if (alertsFd !== undefined) writeSync(alertsFd, line);
-        if (a.rule === "Anomalous system calls") anomalies++;
+        if (a.rule === "Anomalous system calls" || a.rule === IMPOSSIBLE_RULE) anomalies++;
         if (opts.json) {
           process.stdout.write(line);
           return;
@@ -160,7 +181,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
         if (opts.json) return; // actions are in the store; the JSON stream stays Falco alerts only
         err.write(`${paint("ACTION", a.outcome === "refused" ? "yellow" : "red", err)} ${a.kind} pid ${a.pid} ${a.exe}: ${a.outcome} (${a.reason})\n`);
       };
-      const acting = [...policies].some((p) => p !== "log");
+      const acting = [...policies].some((p) => p !== "log") || staticPolicy === "kill";
       let watch: HostWatch;
       try {
         watch = startHostWatch({
@@ -183,6 +204,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
             }
           : {}),
         ...(opts.execveLimit !== undefined ? { execveLimit: opts.execveLimit } : {}),
+        staticModels: staticPolicy,
         saveIntervalMs: opts.saveInterval * 1000,
         maxTasks: opts.maxTasks,
         maxProfiles: opts.maxProfiles,
@@ -214,7 +236,8 @@ export function registerWatch(program: Command, ctx: CliContext): void {
       if (!opts.quiet) {
         err.write(
           `homeostat: watching ${backend === "bpftrace" ? "the host (eBPF)" : command.length > 0 ? command.join(" ") : `pid ${opts.pid}`}; ` +
-            `state in ${store.path}; response ${[...policies].join(",")}${opts.dryRun ? " (dry run)" : ""}; Ctrl-C to stop\n`,
+            `state in ${store.path}; response ${[...policies].join(",")}${opts.dryRun ? " (dry run)" : ""}; ` +
+            `static models ${staticPolicy}; Ctrl-C to stop\n`,
         );
       }
       let summary: HostWatchSummary;
@@ -256,6 +279,7 @@ function report(s: HostWatchSummary, opts: WatchFlags, interrupted: boolean): vo
     queueDropped: s.queueDropped,
     reloaded: s.reloaded,
     unreadable: s.unreadable,
+    static: s.static,
     responder: s.responder,
     interrupted,
     ...(s.command !== undefined
@@ -287,4 +311,12 @@ function report(s: HostWatchSummary, opts: WatchFlags, interrupted: boolean): vo
       `${num(s.responder.paused)} pauses (${num(s.responder.pausedMs)} ms), ${num(s.responder.killed)} kills, ` +
       `${num(s.responder.suspended)} suspended execve, ${num(s.responder.refused)} refused\n`,
   );
+  const st = s.static;
+  if (st.policy !== "off") {
+    const outside = st.impossibleCalls === 0 ? "no call outside them" : paint(`${num(st.impossibleCalls)} calls outside them${st.impossibleUncertain > 0 ? ` (${num(st.impossibleUncertain)} outside incomplete models)` : ""}`, "red", err);
+    err.write(
+      `homeostat: static models: ${num(st.analysed)} analysed, ${num(st.fromStore)} from the store, ${num(st.reanalysed)} re-derived, ` +
+        `${num(st.failed)} failed, ${num(st.dropped)} dropped (queue full), ${num(st.unfinished)} unfinished; ${outside}\n`,
+    );
+  }
 }

@@ -1,0 +1,388 @@
+// Static analysis off the main thread, for `homeostat watch`: one worker thread (node:worker_threads) runs
+// `analyzeProgram` (staticAnalysis.ts, synchronous, ~1 s cold for a libc program, 0.1-0.3 s once libc's summary is
+// in the cache) on each new executable, so that the capture's events keep flowing while it works. Bounded: one
+// worker, one analysis at a time, at most `maxPending` waiting (64 by default); a job beyond is refused and counted
+// (`submit` returns false), never queued without limit. An analysis over `timeoutMs`, or one that crashes the worker
+// (out of its memory limit, an exception), fails that job alone: the worker is replaced for the next.
+//
+// The worker checks that the file it analyses is the one that ran (device and inode, before and after), and returns
+// the set with what is needed to notice later that it went stale: a stamp (device, inode, size, mtime, ctime) of the
+// executable and of every library it was analysed with. The digraph is not built (its cost is far beyond the set's).
+//
+// This module is both the worker's body and its client. The worker runs the compiled JavaScript (dist/static/
+// analysisWorker.js): under vitest, where this file is TypeScript, the client finds the build beside src/ (`npm run
+// build` first); no TypeScript loader is needed in the worker.
+
+import { existsSync, statSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { HomeostatError } from "../errors.js";
+
+/** A file as it was when analysed: a different stamp means the file changed (a new inode, or rewritten in place). */
+export interface FileStamp {
+  path: string;
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+/** What watch keeps of a StaticModel (staticModel.ts): the set, whether it is complete and why not, and stamps. */
+export interface StaticSummary {
+  /** The analysed executable. */
+  program: string;
+  /** x86_64 system-call numbers the code can make (with the always-allowed ones), sorted; and their names. */
+  syscalls: number[];
+  names: string[];
+  complete: boolean;
+  /** Reachable syscall sites whose number was not resolved, and reachable dlopen calls (plugins not analysed). */
+  unresolved: number;
+  dlopen: number;
+  /** A few of those sites, described ("object+0xaddr (function): reason"). */
+  sites: string[];
+  objects: { path: string; role: string; buildId?: string; cached: boolean }[];
+  /** The executable and every library analysed, as they were on disk (the vDSO has no file). */
+  files: FileStamp[];
+  milliseconds: number;
+}
+
+export interface AnalysisJob {
+  /** The executable's absolute path, and the device and inode of the file that ran. */
+  path: string;
+  dev: number;
+  ino: number;
+}
+
+export type AnalysisOutcome =
+  | { ok: true; model: StaticSummary }
+  | { ok: false; code: string; message: string };
+
+interface WorkerRequest {
+  id: number;
+  job: AnalysisJob;
+}
+
+interface WorkerReply {
+  id: number;
+  outcome: AnalysisOutcome;
+}
+
+interface WorkerConfig {
+  homeostatStaticAnalysis: true;
+  cacheDir?: string;
+}
+
+const SITES_SHOWN = 5;
+
+// ------------------------------------------------------------------------------------------------ the worker
+
+export function stampOf(path: string): FileStamp {
+  const st = statSync(path);
+  return { path, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+}
+
+/** Whether the file at `stamp.path` is still the one stamped. */
+export function sameFile(stamp: FileStamp): boolean {
+  try {
+    const now = stampOf(stamp.path);
+    return (
+      now.dev === stamp.dev &&
+      now.ino === stamp.ino &&
+      now.size === stamp.size &&
+      now.mtimeMs === stamp.mtimeMs &&
+      now.ctimeMs === stamp.ctimeMs
+    );
+  } catch {
+    return false;
+  }
+}
+
+type Analyze = typeof import("./staticAnalysis.js").analyzeProgram;
+type Cache = import("./summaryCache.js").SummaryCache;
+
+const FS_CODES: Record<string, string> = { ENOENT: "E_NOT_FOUND", ENOTDIR: "E_NOT_FOUND", EACCES: "E_PERMISSION", EPERM: "E_PERMISSION" };
+
+function failure(err: unknown): AnalysisOutcome {
+  if (err instanceof HomeostatError) return { ok: false, code: err.code, message: err.oneLine() };
+  const e = err as { code?: unknown; message?: unknown; syscall?: unknown };
+  const code = typeof e?.code === "string" ? e.code : "";
+  return {
+    ok: false,
+    code: code.startsWith("E_") ? code : (FS_CODES[code] ?? (typeof e?.syscall === "string" ? "E_IO" : "E_INTERNAL")),
+    message: typeof e?.message === "string" ? e.message : String(err),
+  };
+}
+
+/** One analysis, as the worker runs it (exported for the worker's own use; the main thread uses the client). */
+export function analyseJob(job: AnalysisJob, analyze: Analyze, cache: Cache | undefined): AnalysisOutcome {
+  const changed = (what: string): AnalysisOutcome => ({
+    ok: false,
+    code: "E_NOT_FOUND",
+    message: `${job.path}: the file there ${what} is not the one that ran (device ${job.dev}, inode ${job.ino})`,
+  });
+  try {
+    const before = stampOf(job.path);
+    if (before.dev !== job.dev || before.ino !== job.ino) return changed("now");
+    const model = analyze(job.path, { ...(cache !== undefined ? { cache } : {}) });
+    const exe = stampOf(job.path);
+    if (exe.dev !== before.dev || exe.ino !== before.ino || exe.ctimeMs !== before.ctimeMs) return changed("changed during the analysis and");
+    const files = [exe];
+    const seen = new Set([job.path]);
+    for (const o of model.objects) {
+      if (o.role === "vdso" || seen.has(o.path)) continue;
+      seen.add(o.path);
+      files.push(stampOf(o.path));
+    }
+    const sites = [...model.unresolved, ...model.dlopen].slice(0, SITES_SHOWN).map(
+      (s) => `${s.object}+0x${s.address.toString(16)}${s.function !== undefined ? ` (${s.function})` : ""}: ${s.reason}`,
+    );
+    return {
+      ok: true,
+      model: {
+        program: model.program,
+        syscalls: model.syscalls,
+        names: model.names,
+        complete: model.complete,
+        unresolved: model.unresolved.length,
+        dlopen: model.dlopen.length,
+        sites,
+        objects: model.objects.map((o) => ({
+          path: o.path,
+          role: o.role,
+          ...(o.buildId !== undefined ? { buildId: o.buildId } : {}),
+          cached: o.cached,
+        })),
+        files,
+        milliseconds: model.stats.milliseconds,
+      },
+    };
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+async function serve(config: WorkerConfig): Promise<void> {
+  const port = parentPort!;
+  const { analyzeProgram } = await import("./staticAnalysis.js");
+  const { directoryCache } = await import("./summaryCache.js");
+  const cache = config.cacheDir !== undefined ? directoryCache(config.cacheDir) : undefined;
+  port.on("message", (req: WorkerRequest) => {
+    const reply: WorkerReply = { id: req.id, outcome: analyseJob(req.job, analyzeProgram, cache) };
+    port.postMessage(reply);
+  });
+}
+
+if (!isMainThread && (workerData as WorkerConfig | undefined)?.homeostatStaticAnalysis === true) {
+  await serve(workerData as WorkerConfig);
+}
+
+// ------------------------------------------------------------------------------------------------ the client
+
+/**
+ * The worker's script: this module's compiled JavaScript. From dist/ that is this very file; under vitest (this
+ * file is src/static/analysisWorker.ts) it is dist/static/analysisWorker.js beside src/, built by `npm run build`.
+ */
+export function analysisWorkerScript(): URL {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith(".js")) return new URL(import.meta.url);
+  const m = /^(.*)[\\/]src([\\/]static[\\/]analysisWorker)\.ts$/.exec(here);
+  if (m === null) throw new HomeostatError("E_DEPENDENCY", `cannot tell where the built static-analysis worker is (this module is ${here})`);
+  return pathToFileURL(`${m[1]}/dist${m[2]!.replaceAll("\\", "/")}.js`);
+}
+
+export interface AnalysisWorkerOptions {
+  /** Directory of the summary cache (directoryCache); none: every analysis starts cold. */
+  cacheDir?: string;
+  /** Jobs waiting at most besides the one running (default 64); submit refuses beyond. */
+  maxPending?: number;
+  /** Milliseconds one analysis may take before the worker is replaced and the job fails (default 120 s). */
+  timeoutMs?: number;
+  /** The worker's heap limit in MiB (default 2048): a binary too big to analyse fails alone. */
+  maxHeapMb?: number;
+  /** The worker script (default analysisWorkerScript()). */
+  script?: URL;
+}
+
+export interface AnalysisWorkerStats {
+  submitted: number;
+  /** Jobs refused because maxPending were waiting. */
+  overflow: number;
+  analysed: number;
+  failed: number;
+  /** Of the failures: timeouts and worker crashes (the worker was replaced). */
+  crashed: number;
+}
+
+interface Job {
+  id: number;
+  job: AnalysisJob;
+  done: (outcome: AnalysisOutcome) => void;
+}
+
+/** One worker thread analysing executables one at a time, with a bounded queue. */
+export class StaticAnalysisWorker {
+  private readonly maxPending: number;
+  private readonly timeoutMs: number;
+  private readonly queue: Job[] = [];
+  private running: { job: Job; timer: NodeJS.Timeout } | undefined;
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  /** Jobs finished whose `done` has not run yet. */
+  private delivering = 0;
+  readonly stats: AnalysisWorkerStats = { submitted: 0, overflow: 0, analysed: 0, failed: 0, crashed: 0 };
+
+  constructor(private readonly options: AnalysisWorkerOptions = {}) {
+    this.maxPending = options.maxPending ?? 64;
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+    if (!(Number.isInteger(this.maxPending) && this.maxPending >= 0)) {
+      throw new HomeostatError("E_USAGE", `maxPending must be an integer >= 0, got ${this.maxPending}`);
+    }
+  }
+
+  /** Jobs waiting, running, or finished with their outcome not delivered yet. */
+  get pending(): number {
+    return this.queue.length + (this.running !== undefined ? 1 : 0) + this.delivering;
+  }
+
+  /**
+   * Queues an analysis; `done` is called with its outcome (asynchronously, always once, unless the worker is closed
+   * first). False, and nothing queued, when maxPending jobs are waiting already (counted in stats.overflow).
+   */
+  submit(job: AnalysisJob, done: (outcome: AnalysisOutcome) => void): boolean {
+    if (this.closed) throw new HomeostatError("E_USAGE", "the static analysis worker is closed");
+    if (this.running !== undefined && this.queue.length >= this.maxPending) {
+      this.stats.overflow++;
+      return false;
+    }
+    this.stats.submitted++;
+    this.queue.push({ id: this.nextId++, job, done });
+    this.dispatch();
+    return true;
+  }
+
+  /** One analysis as a promise (tests, one-off use); rejects when the queue is full. */
+  analyse(job: AnalysisJob): Promise<AnalysisOutcome> {
+    return new Promise((resolve, reject) => {
+      if (!this.submit(job, resolve)) reject(new HomeostatError("E_LIMIT", "the static analysis queue is full"));
+    });
+  }
+
+  /** Resolves true once nothing is waiting or running, or false after `timeoutMs` with work left. */
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.pending === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      this.idleWaiters.push(waiter);
+    });
+  }
+
+  /** Stops the worker; jobs still waiting or running are abandoned (their `done` is not called). Returns how many. */
+  async close(): Promise<number> {
+    this.closed = true;
+    const abandoned = this.pending;
+    this.queue.length = 0;
+    if (this.running !== undefined) clearTimeout(this.running.timer);
+    this.running = undefined;
+    const w = this.worker;
+    this.worker = undefined;
+    if (w !== undefined) await w.terminate();
+    for (const waiter of this.idleWaiters.splice(0)) waiter();
+    return abandoned;
+  }
+
+  private dispatch(): void {
+    if (this.running !== undefined || this.closed) return;
+    const next = this.queue.shift();
+    if (next === undefined) {
+      this.worker?.unref();
+      if (this.delivering === 0) for (const waiter of this.idleWaiters.splice(0)) waiter();
+      return;
+    }
+    let worker: Worker;
+    try {
+      worker = this.worker ?? this.spawn();
+    } catch (err) {
+      this.finish(next, failure(err), false);
+      return;
+    }
+    worker.ref();
+    const timer = setTimeout(() => {
+      this.replaceWorker();
+      this.finish(next, { ok: false, code: "E_LIMIT", message: `${next.job.path}: the analysis took longer than ${this.timeoutMs / 1000} s` }, true);
+    }, this.timeoutMs);
+    this.running = { job: next, timer };
+    worker.postMessage({ id: next.id, job: next.job } satisfies WorkerRequest);
+  }
+
+  private spawn(): Worker {
+    const script = this.options.script ?? analysisWorkerScript();
+    if (script.protocol === "file:" && !existsSync(fileURLToPath(script))) {
+      throw new HomeostatError(
+        "E_DEPENDENCY",
+        `the static analysis worker ${fileURLToPath(script)} is missing (npm run build makes it)`,
+      );
+    }
+    const config: WorkerConfig = {
+      homeostatStaticAnalysis: true,
+      ...(this.options.cacheDir !== undefined ? { cacheDir: this.options.cacheDir } : {}),
+    };
+    const worker = new Worker(script, {
+      workerData: config,
+      resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb ?? 2048 },
+      stdout: false,
+      stderr: false,
+    });
+    worker.on("message", (reply: WorkerReply) => {
+      if (worker !== this.worker) return;
+      const r = this.running;
+      if (r === undefined || r.job.id !== reply.id) return;
+      clearTimeout(r.timer);
+      this.finish(r.job, reply.outcome, false);
+    });
+    const crashed = (why: string) => {
+      if (worker !== this.worker) return;
+      this.worker = undefined;
+      const r = this.running;
+      if (r !== undefined) {
+        clearTimeout(r.timer);
+        this.finish(r.job, { ok: false, code: "E_INTERNAL", message: `${r.job.job.path}: the analysis stopped its worker (${why})` }, true);
+      } else this.dispatch();
+    };
+    worker.on("error", (err) => crashed(err.message));
+    worker.on("exit", (code) => crashed(`exit code ${code}`));
+    this.worker = worker;
+    return worker;
+  }
+
+  private replaceWorker(): void {
+    const w = this.worker;
+    this.worker = undefined;
+    void w?.terminate();
+  }
+
+  private finish(job: Job, outcome: AnalysisOutcome, crashed: boolean): void {
+    this.running = undefined;
+    if (outcome.ok) this.stats.analysed++;
+    else this.stats.failed++;
+    if (crashed) this.stats.crashed++;
+    // Asynchronously, also for a failure found at once, so that `done` never runs inside `submit`; the next job
+    // (or the news that the queue is empty, for `drain`) after it.
+    this.delivering++;
+    setImmediate(() => {
+      this.delivering--;
+      if (this.closed) return;
+      job.done(outcome);
+      this.dispatch();
+    });
+  }
+}
