@@ -10,6 +10,7 @@ import { eventGraph } from "./eventGraph.js";
 import { type FunctionSummary, type ObjectSummary, type Ref, SUMMARY_VERSION, type SyscallSite } from "./objectSummary.js";
 import { RAX, registerValuesBefore } from "./registerValue.js";
 import { loaderModeEdges } from "./loaderMode.js";
+import { buildRegions, type RegionMap } from "./dataRegions.js";
 import { slotTargets, type SlotTarget } from "./relocationSlots.js";
 import { type DecodedCode, decodeRanges, Flow } from "./x86Decoder.js";
 
@@ -26,6 +27,7 @@ export interface ObjectCode {
   slots: Map<number, SlotTarget>;
   dead: DeadEdges;
   noReturn: NoReturn;
+  regions: RegionMap;
 }
 
 export function decodeObject(elf: ElfFile, isInterpreter: boolean): ObjectCode {
@@ -45,7 +47,8 @@ export function decodeObject(elf: ElfFile, isInterpreter: boolean): ObjectCode {
       return t?.symbol !== undefined && NORETURN_IMPORTS.has(t.symbol);
     },
   };
-  return { elf, code, map, slots, dead, noReturn };
+  const regions = buildRegions(elf, code, map, slots, codeHeldSlots(code, slots));
+  return { elf, code, map, slots, dead, noReturn, regions };
 }
 
 function executableRanges(elf: ElfFile): { vaddr: number; bytes: Uint8Array }[] {
@@ -115,7 +118,8 @@ export function summarizeObject(obj: ObjectCode): ObjectSummary {
     ...(elf.buildId === undefined ? {} : { buildId: elf.buildId }),
     functions,
     roots: [...new Set(roots)],
-    dataTaken: dataTaken(obj, code),
+    regions: obj.regions.regions,
+    dataExports: obj.regions.exports,
     exports,
     ifuncResolvers: [...ifuncResolvers],
     instructions: code.count,
@@ -133,45 +137,14 @@ function refOfSlot(map: FunctionMap, t: SlotTarget): Ref | undefined {
   return undefined;
 }
 
-/**
- * Pointers to code that data holds: relocated slots that no instruction reads directly (a GOT slot read by code is
- * that code's reference, and counts only when the code is reachable), and in a non-PIE program, aligned words of
- * its data that hold a code address (such programs carry no relocation for them).
- */
-function dataTaken(obj: ObjectCode, code: DecodedCode): Ref[] {
-  const readByCode = new Set<number>();
+/** Fixed slots (GOT entries, RELRO pointers) that instructions read directly: that code's reference, not data's. */
+function codeHeldSlots(code: DecodedCode, slots: ReadonlyMap<number, SlotTarget>): Set<number> {
+  const held = new Set<number>();
   for (let i = 0; i < code.count; i++) {
     const m = code.memory[i]!;
-    if (!Number.isNaN(m) && code.isLea[i] === 0) readByCode.add(m);
+    if (!Number.isNaN(m) && code.isLea[i] === 0 && slots.get(m)?.writable === false) held.add(m);
   }
-  const out = new Set<Ref>();
-  for (const [slot, t] of obj.slots) {
-    if (readByCode.has(slot) && !t.writable) continue;
-    const r = refOfSlot(obj.map, t);
-    if (r !== undefined) out.add(r);
-  }
-  if (obj.elf.kind === "exec") for (const f of scanDataWords(obj)) out.add(f);
-  return [...out];
-}
-
-function scanDataWords(obj: ObjectCode): number[] {
-  const found = new Set<number>();
-  const PF_X = 1;
-  const PT_LOAD = 1;
-  for (const seg of obj.elf.segments) {
-    if (seg.type !== PT_LOAD || (seg.flags & PF_X) !== 0 || seg.filesz === 0) continue;
-    const bytes = obj.elf.read(seg.vaddr, seg.filesz);
-    if (bytes === undefined) continue;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const first = (8 - (seg.vaddr % 8)) % 8;
-    for (let off = first; off + 8 <= bytes.length; off += 8) {
-      const v = Number(view.getBigUint64(off, true));
-      if (!obj.elf.isCode(v)) continue;
-      const f = functionAt(obj.map, v);
-      if (f >= 0) found.add(f);
-    }
-  }
-  return [...found];
+  return held;
 }
 
 function summarizeFunction(obj: ObjectCode, f: number): FunctionSummary {
@@ -180,6 +153,8 @@ function summarizeFunction(obj: ObjectCode, f: number): FunctionSummary {
   const cfg = buildCfg(code, map, f, read, obj.dead, obj.noReturn);
   const sites: SyscallSite[] = [];
   const taken = new Set<Ref>();
+  const data = new Set<number>();
+  const dataSymbols = new Set<string>();
   for (let i = 0; i < cfg.size; i++) {
     if (cfg.reachable[i] === 0) continue;
     const g = cfg.base + i;
@@ -194,6 +169,7 @@ function summarizeFunction(obj: ObjectCode, f: number): FunctionSummary {
       });
     }
     collectTaken(obj, g, taken);
+    collectData(obj, g, data, dataSymbols);
   }
   const graph = eventGraph(obj, cfg);
   const name = map.name[f];
@@ -206,7 +182,21 @@ function summarizeFunction(obj: ObjectCode, f: number): FunctionSummary {
     entryNext: graph.entryNext,
     entryExit: graph.entryExit,
     taken: [...taken],
+    data: [...data],
+    dataSymbols: [...dataSymbols],
   };
+}
+
+/** Data the instruction at g refers to: a region of this object, or a data symbol through the GOT. */
+function collectData(obj: ObjectCode, g: number, data: Set<number>, symbols: Set<string>): void {
+  for (const a of [obj.code.memory[g]!, obj.code.immediate[g]!]) {
+    if (Number.isNaN(a)) continue;
+    const sym = obj.regions.dataSymbolOfSlot(a);
+    if (sym !== undefined) symbols.add(sym);
+    // Loading a pointer from a relocated slot is that code taking the pointer (collectTaken); an address computed
+    // into data (a table's start may itself be a slot) makes the region reachable.
+    else if (obj.code.isLea[g] === 1 || !obj.slots.has(a)) for (const r of obj.regions.regionsOf(a)) data.add(r);
+  }
 }
 
 /** Address-taking at instruction g: lea of code, a GOT slot read (not called), a code address as an immediate. */

@@ -54,6 +54,19 @@ export interface FunctionSummary {
   entryExit: boolean;
   /** Functions whose address this function's code takes (lea, GOT loads, immediates). */
   taken: Ref[];
+  /** Data regions of this object its code refers to. */
+  data: number[];
+  /** Data symbols whose address its code loads from the GOT (they may live in another object). */
+  dataSymbols: string[];
+}
+
+/** A region of an object's data (dataRegions.ts): the code pointers it holds and where its data pointers lead. */
+export interface DataRegion {
+  taken: Ref[];
+  /** Regions of the same object it points into. */
+  data: number[];
+  /** Data symbols it points to (looked up across the program). */
+  symbols: string[];
 }
 
 export interface ObjectSummary {
@@ -63,8 +76,10 @@ export interface ObjectSummary {
   functions: FunctionSummary[];
   /** Functions the loader or the kernel calls: entry, init, fini, init/fini/preinit arrays, IFUNC resolvers. */
   roots: number[];
-  /** Functions whose address is held in data (relocated pointers, or words in a non-PIE program's data). */
-  dataTaken: Ref[];
+  /** The object's data regions; their code pointers count once reachable code can get at them. */
+  regions: DataRegion[];
+  /** Exported data symbols -> the regions they cover. */
+  dataExports: Record<string, number[]>;
   /** Defined, exported functions by symbol name. */
   exports: Record<string, number>;
   /** IFUNC resolvers: calling one of these calls what it may return (the addresses its code takes). */
@@ -73,4 +88,4 @@ export interface ObjectSummary {
   syscallSites: number;
 }
 
-export const SUMMARY_VERSION = 1;
+export const SUMMARY_VERSION = 2;

@@ -81,6 +81,22 @@ function symbolTable(objects: readonly LinkedObject[], offset: Int32Array): Map<
   return table;
 }
 
+/**
+ * Every definition of each exported data symbol, not only the first: a program's copy relocation (`stdout`) starts
+ * from the library's own definition, whose pointers are what the copy holds.
+ */
+function dataSymbolTable(objects: readonly LinkedObject[]): Map<string, [number, number][]> {
+  const table = new Map<string, [number, number][]>();
+  objects.forEach((o, i) => {
+    for (const [name, regions] of Object.entries(o.summary.dataExports)) {
+      const list = table.get(name) ?? [];
+      for (const r of regions) list.push([i, r]);
+      table.set(name, list);
+    }
+  });
+  return table;
+}
+
 function propagate(graph: ProgramGraph): void {
   const { objects, offset, objectOf, reachable, addressTaken } = graph;
   const work: number[] = [];
@@ -103,13 +119,28 @@ function propagate(graph: ProgramGraph): void {
     for (const f of o.summary.roots) reach(offset[i]! + f, -1);
     // The vDSO's functions are called through pointers libc looks up at start-up; a plugin's through dlsym.
     if (o.role === "vdso" || o.role === "plugin") for (const f of Object.values(o.summary.exports)) reach(offset[i]! + f, -1);
-    for (const r of o.summary.dataTaken) for (const g of graph.resolve(i, r)) take(g, -1);
   });
+  const live = objects.map((o) => new Uint8Array(o.summary.regions.length));
+  const dataOwners = dataSymbolTable(objects);
+  const liveRegion = (o: number, r: number): void => {
+    const stack = [[o, r] as const];
+    while (stack.length > 0) {
+      const [oi, ri] = stack.pop()!;
+      if (live[oi]![ri] === 1) continue;
+      live[oi]![ri] = 1;
+      const region = objects[oi]!.summary.regions[ri]!;
+      for (const t of region.taken) for (const g of graph.resolve(oi, t)) take(g, -1);
+      for (const d of region.data) stack.push([oi, d]);
+      for (const name of region.symbols) for (const [po, pr] of dataOwners.get(name) ?? []) stack.push([po, pr]);
+    }
+  };
   while (work.length > 0) {
     const g = work.pop()!;
     const o = objectOf[g]!;
     const fn = objects[o]!.summary.functions[g - offset[o]!]!;
     for (const t of fn.taken) for (const c of graph.resolve(o, t)) take(c, g);
+    for (const r of fn.data) liveRegion(o, r);
+    for (const name of fn.dataSymbols) for (const [po, pr] of dataOwners.get(name) ?? []) liveRegion(po, pr);
     for (const e of fn.events) {
       if (e.kind === EventKind.CallIndirect || e.kind === EventKind.TailIndirect) {
         if (!graph.anyIndirect) {
