@@ -48,12 +48,12 @@ export function buildCfg(
   const start = map.start[f]!;
   const end = map.end[f]!;
   const local = (ip: number): number => localIndex(code, base, size, ip, start, end);
-  const lists: number[][] = Array.from({ length: size }, () => []);
+  const lists = newEdges(size);
   const tails: { from: number; to: number }[] = [];
   const leaders = new Set<number>([0]);
   const switches: number[] = [];
   const fallOut = (i: number): void => {
-    if (i + 1 < size) lists[i]!.push(i + 1);
+    if (i + 1 < size) addEdge(lists, i, i + 1);
     else tails.push({ from: i, to: code.ip[base + i]! + code.length[base + i]! });
   };
   for (let i = 0; i < size; i++) {
@@ -63,7 +63,7 @@ export function buildCfg(
       const t = code.target[g]!;
       const lt = local(t);
       if (lt >= 0) {
-        lists[i]!.push(lt);
+        addEdge(lists, i, lt);
         leaders.add(lt);
       } else tails.push({ from: i, to: t });
       if (flow === Flow.Jcc) fallOut(i);
@@ -79,7 +79,7 @@ export function buildCfg(
       const returns =
         noReturn === undefined ||
         (flow === Flow.Call ? !noReturn.call(code.target[g]!) : !noReturn.slot(code.memory[g]!));
-      if (i + 1 < size && returns) lists[i]!.push(i + 1);
+      if (i + 1 < size && returns) addEdge(lists, i, i + 1);
     } else {
       fallOut(i);
     }
@@ -93,9 +93,9 @@ export function buildCfg(
     const t = targets.get(s);
     if (t === undefined) {
       // An unrecognised indirect jump: any block of the function, or a tail call through a pointer.
-      lists[s] = [...leaders];
+      setEdges(lists, s, [...leaders]);
       tails.push({ from: s, to: Number.NaN });
-    } else lists[s] = t;
+    } else setEdges(lists, s, t);
   }
   return finish(base, size, lists, tails);
 }
@@ -109,14 +109,15 @@ function resolveSwitches(
   code: DecodedCode,
   base: number,
   size: number,
-  lists: number[][],
+  lists: Edges,
   switches: readonly number[],
   read: Read,
   local: (ip: number) => number,
 ): Map<number, number[] | undefined> {
   let current = new Map<number, number[] | undefined>(switches.map((s) => [s, []]));
   for (let round = 0; round < 4; round++) {
-    const trial = lists.map((l, i) => (current.has(i) ? (current.get(i) ?? []) : l));
+    const trial = copyEdges(lists);
+    for (const [sw, t] of current) setEdges(trial, sw, t ?? []);
     const cfg = finish(base, size, trial, []);
     const next = new Map<number, number[] | undefined>();
     for (const s of switches) next.set(s, switchTargets(code, cfg, s, read, local));
@@ -172,31 +173,72 @@ function localIndex(code: DecodedCode, base: number, size: number, ip: number, s
   return -1;
 }
 
-function prune(
-  base: number,
-  lists: number[][],
-  dead: DeadEdges,
-  local: (ip: number) => number,
-): void {
-  for (let i = 0; i < lists.length; i++) {
-    const to = dead.get(base + i);
-    if (to === undefined) continue;
+function prune(base: number, lists: Edges, dead: DeadEdges, local: (ip: number) => number): void {
+  for (const [g, to] of dead) {
+    const i = g - base;
+    if (i < 0 || i >= lists.a.length) continue;
     const lt = local(to);
-    lists[i] = lists[i]!.filter((s) => s !== lt);
+    setEdges(lists, i, successorsOf(lists, i).filter((s) => s !== lt));
   }
 }
 
-function finish(base: number, size: number, lists: number[][], tails: { from: number; to: number }[]): FunctionCfg {
+/** Successor lists: most instructions have one or two, kept in typed arrays; switches keep theirs in `more`. */
+interface Edges {
+  a: Int32Array;
+  b: Int32Array;
+  more: Map<number, number[]>;
+}
+
+function newEdges(size: number): Edges {
+  return { a: new Int32Array(size).fill(-1), b: new Int32Array(size).fill(-1), more: new Map() };
+}
+
+function copyEdges(e: Edges): Edges {
+  return { a: e.a.slice(), b: e.b.slice(), more: new Map(e.more) };
+}
+
+function addEdge(e: Edges, i: number, to: number): void {
+  if (e.a[i] === -1) e.a[i] = to;
+  else if (e.b[i] === -1) e.b[i] = to;
+  else {
+    const more = e.more.get(i);
+    if (more === undefined) e.more.set(i, [to]);
+    else more.push(to);
+  }
+}
+
+function setEdges(e: Edges, i: number, to: readonly number[]): void {
+  e.a[i] = to.length > 0 ? to[0]! : -1;
+  e.b[i] = to.length > 1 ? to[1]! : -1;
+  if (to.length > 2) e.more.set(i, to.slice(2));
+  else e.more.delete(i);
+}
+
+function successorsOf(e: Edges, i: number): number[] {
+  const out: number[] = [];
+  if (e.a[i] !== -1) out.push(e.a[i]!);
+  if (e.b[i] !== -1) out.push(e.b[i]!);
+  for (const t of e.more.get(i) ?? []) out.push(t);
+  return out;
+}
+
+function finish(base: number, size: number, lists: Edges, tails: { from: number; to: number }[]): FunctionCfg {
   const succStart = new Int32Array(size + 1);
-  for (let i = 0; i < size; i++) succStart[i + 1] = succStart[i]! + lists[i]!.length;
+  for (let i = 0; i < size; i++) {
+    const n = (lists.a[i] !== -1 ? 1 : 0) + (lists.b[i] !== -1 ? 1 : 0) + (lists.more.get(i)?.length ?? 0);
+    succStart[i + 1] = succStart[i]! + n;
+  }
   const succ = new Int32Array(succStart[size]!);
   const predCount = new Int32Array(size + 1);
+  const put = (k: number, s: number): void => {
+    succ[k] = s;
+    predCount[s + 1]!++;
+  };
   for (let i = 0; i < size; i++) {
     let k = succStart[i]!;
-    for (const s of lists[i]!) {
-      succ[k++] = s;
-      predCount[s + 1]!++;
-    }
+    if (lists.a[i] !== -1) put(k++, lists.a[i]!);
+    if (lists.b[i] !== -1) put(k++, lists.b[i]!);
+    for (const s of lists.more.get(i) ?? []) put(k++, s);
   }
   const predStart = new Int32Array(size + 1);
   for (let i = 0; i < size; i++) predStart[i + 1] = predStart[i]! + predCount[i + 1]!;

@@ -203,8 +203,12 @@ function worklist(graph: ProgramGraph, s: Summaries, callers: Map<number, number
     }
   };
   for (const g of s.events.keys()) push(g);
-  while (queue.length > 0) {
-    const g = queue.shift()!;
+  for (let head = 0; head < queue.length; head++) {
+    if (head > 65536 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+    const g = queue[head]!;
     queued[g] = 0;
     if (!evaluate(s, g, functionOf(graph, g))) continue;
     for (const c of callers.get(g) ?? []) push(c);

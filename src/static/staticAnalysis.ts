@@ -115,6 +115,24 @@ function dlopenSites(graph: ProgramGraph): CodeSite[] {
   graph.objects.forEach((_, i) => {
     for (const name of DLOPEN_NAMES) for (const g of graph.resolve(i, name)) loaders.add(g);
   });
+  // A PLT stub that only jumps to dlopen is dlopen for this purpose: report the code that calls it.
+  const callsLoader = (g: number, kinds: readonly EventKind[]): boolean => {
+    const o = graph.objectOf[g]!;
+    const fn = graph.objects[o]!.summary.functions[g - graph.offset[o]!]!;
+    return fn.events.some((e) => kinds.includes(e.kind) && e.refs.some((r) => graph.resolve(o, r).some((c) => loaders.has(c))));
+  };
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let g = 0; g < graph.total; g++) {
+      if (graph.reachable[g] === 0 || loaders.has(g)) continue;
+      const o = graph.objectOf[g]!;
+      const fn = graph.objects[o]!.summary.functions[g - graph.offset[o]!]!;
+      if (fn.events.length > 0 && fn.events.every((e) => e.kind === EventKind.Tail) && callsLoader(g, [EventKind.Tail])) {
+        loaders.add(g);
+        changed = true;
+      }
+    }
+  }
   const out: CodeSite[] = [];
   for (let g = 0; g < graph.total; g++) {
     if (graph.reachable[g] === 0 || loaders.has(g)) continue;

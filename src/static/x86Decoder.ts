@@ -143,11 +143,12 @@ function flowOf(x: typeof Iced, fc: Iced.FlowControl): Flow {
   }
 }
 
-/** Records absolute memory operands and address-sized immediates. */
+/** Records absolute memory operands and address-sized immediates (compiled code puts them in operand 0 or 1). */
 function operands(x: typeof Iced, ins: Iced.Instruction, out: DecodedCode, n: number): void {
-  const count = ins.opCount;
+  const count = Math.min(2, ins.opCount);
   for (let op = 0; op < count; op++) {
-    const kind = ins.opKind(op);
+    const kind = op === 0 ? ins.op0Kind : ins.op1Kind;
+    if (kind === x.OpKind.Register) continue;
     if (kind === x.OpKind.Memory) {
       if (ins.memoryBase === x.Register.None && ins.memoryIndex === x.Register.None) {
         out.memory[n] = Number(ins.memoryDisplacementU64);
