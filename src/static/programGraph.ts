@@ -30,7 +30,7 @@ export interface ProgramGraph {
    */
   reachedFrom: Int32Array;
   takenBy: Int32Array;
-  /** Resolves a callee reference made by object o into global ids (IFUNCs expand to their implementations). */
+  /** Resolves a callee reference made by object o into global ids (IFUNCs expand to their implementations); shared, not to be changed. */
   resolve(o: number, ref: Ref): number[];
 }
 
@@ -45,7 +45,15 @@ export function linkProgram(objects: readonly LinkedObject[]): ProgramGraph {
   objects.forEach((o, i) => o.summary.ifuncResolvers.forEach((f) => (ifunc[offset[i]! + f] = 1)));
   const direct = (o: number, ref: Ref): number | undefined =>
     typeof ref === "number" ? offset[o]! + ref : symbols.get(ref);
+  const memo = objects.map(() => new Map<Ref, number[]>());
   const resolve = (o: number, ref: Ref): number[] => {
+    const known = memo[o]!.get(ref);
+    if (known !== undefined) return known;
+    const found = resolveOnce(o, ref);
+    memo[o]!.set(ref, found);
+    return found;
+  };
+  const resolveOnce = (o: number, ref: Ref): number[] => {
     const g = direct(o, ref);
     if (g === undefined) return [];
     if (ifunc[g] === 0) return [g];
