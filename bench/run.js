@@ -5,6 +5,7 @@ const all = {
   detectors: () => import("./detectors.js"),
   capture: () => import("./capture.js"),
   monitor: () => import("./monitor.js"),
+  static: () => import("./static.js"),
 };
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(all);
 let failed = 0;

@@ -16,9 +16,11 @@ import { type EventSink, TeeSink } from "../ingest/event.js";
 import { type Trace, TraceCollector } from "../ingest/traceCollector.js";
 import type { Detector } from "../models/detector.js";
 import { createDetector } from "../models/registry.js";
+import { analyzeProgram, defaultCacheDir, directoryCache, type StaticModel } from "../static/index.js";
 import { Vocabulary } from "../syscalls/vocabulary.js";
 import { runExploit } from "./exploitClient.js";
 import { runNormalWorkload } from "./normalClient.js";
+import { checkAgainstStatic, type DemoStatic, describeStaticModel, ImageTracker } from "./staticCheck.js";
 import { buildTarget } from "./target.js";
 export const DEMO_MODELS = ["stide", "lookahead", "ngram"] as const;
 
@@ -33,6 +35,8 @@ export interface DemoOptions {
   heldOutSessions?: number;
   seed?: number;
   compiler?: string;
+  /** Build-id cache of the static analysis' per-object summaries (default: `homeostat static`'s, ~/.cache). */
+  staticCacheDir?: string;
   onStep?: (message: string) => void;
 }
 export interface DemoAlarm {
@@ -76,6 +80,12 @@ export interface DemoResult {
   timeline: TimelinePoint[];
   /** The processes the timeline shows. */
   timelinePids: { normal: number | null; exploit: number | null };
+  /**
+   * Zero training: the static set model of the server binary, and the calls its code made in the held-out and
+   * the exploit runs that lie outside it. Null when the binary could not be analysed (`staticError` says why).
+   */
+  staticModel: DemoStatic | null;
+  staticError?: string;
   seconds: number;
 }
 /** A free TCP port on 127.0.0.1 (the kernel's choice, released for the server to bind). */
@@ -145,6 +155,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const work = options.workDir;
   say("building the intentionally vulnerable target (demo/kvserver.c)");
   const binary = await buildTarget(path.join(work, "bin"), options.compiler);
+  say("analysing the server binary with its libraries: the static model, no training (Wagner & Dean)");
+  let model: StaticModel | undefined;
+  let staticError: string | undefined;
+  try {
+    model = analyzeProgram(binary, { cache: directoryCache(options.staticCacheDir ?? defaultCacheDir()) });
+    const m = describeStaticModel(model);
+    say(`static model: ${m.syscalls} system calls, ${m.complete ? "complete" : "INCOMPLETE"}, ` +
+      `${(m.analysisMilliseconds / 1000).toFixed(1)} s (${m.cachedObjects} of ${m.objects} objects from the cache)`);
+  }
+  catch (err) {
+    staticError = err instanceof Error ? err.message : String(err);
+    say(`static model: not available (${staticError})`);
+  }
   const vocab = new Vocabulary();
   const record = async (sessions: number, workloadSeed: number, dir: string): Promise<Trace[]> => {
     const collector = new TraceCollector();
@@ -189,6 +212,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const live = async (dir: string, job: (port: number) => Promise<void>) => {
     const alarms: DemoAlarm[] = [];
     const collector = new TraceCollector();
+    const images = new ImageTracker(vocab);
     const scorers = detectors.map((d) => new StreamScorer(d.detector, {
       alarm: { measure: "lfc", threshold: d.threshold },
       context: 12,
@@ -210,8 +234,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       note() { },
       endSource() { },
     };
-    await underCapture(binary, path.join(work, dir), vocab, new TeeSink([scoring, collector]), job);
-    return { alarms, traces: collector.traces };
+    await underCapture(binary, path.join(work, dir), vocab, new TeeSink([scoring, collector, images]), job);
+    return { alarms, traces: collector.traces, images };
   };
   say(`watching ${nHeld} held-out normal sessions live`);
   const held = await live("data-held", async (port) => {
@@ -248,6 +272,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       lfcSeries(d.detector, trace.calls).forEach((lfc, call) => timeline.push({ session, model: d.kind, call, lfc, syscall: vocab.token(trace.calls[call]!) }));
     }
   }
+  const staticModel: DemoStatic | null = model === undefined
+    ? null
+    : {
+      ...describeStaticModel(model),
+      normal: checkAgainstStatic(model, binary, held.traces, held.images, vocab),
+      exploit: checkAgainstStatic(model, binary, attacked.traces, attacked.images, vocab),
+    };
   return {
     exploitDetected: attacked.alarms.length > 0,
     exploitSucceeded,
@@ -268,6 +299,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     })),
     timeline,
     timelinePids: { normal: normalSession?.stream ?? null, exploit: exploitSession?.stream ?? null },
+    staticModel,
+    ...(staticError === undefined ? {} : { staticError }),
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -7,3 +7,4 @@ export * from "./normalClient.js";
 export * from "./target.js";
 export * from "./demoRun.js";
 export * from "./demoReport.js";
+export * from "./staticCheck.js";

@@ -115,7 +115,8 @@ function dlopenSites(graph: ProgramGraph): CodeSite[] {
   graph.objects.forEach((_, i) => {
     for (const name of DLOPEN_NAMES) for (const g of graph.resolve(i, name)) loaders.add(g);
   });
-  // A PLT stub that only jumps to dlopen is dlopen for this purpose: report the code that calls it.
+  // A stub that only jumps to dlopen is dlopen for this purpose: report the code that calls it, or the stub itself
+  // when it is address-taken (sqlite's unixDlOpen is reached through a method table, so only it names the call).
   const callsLoader = (g: number, kinds: readonly EventKind[]): boolean => {
     const o = graph.objectOf[g]!;
     const fn = graph.objects[o]!.summary.functions[g - graph.offset[o]!]!;
@@ -127,7 +128,8 @@ function dlopenSites(graph: ProgramGraph): CodeSite[] {
       if (graph.reachable[g] === 0 || loaders.has(g)) continue;
       const o = graph.objectOf[g]!;
       const fn = graph.objects[o]!.summary.functions[g - graph.offset[o]!]!;
-      if (fn.events.length > 0 && fn.events.every((e) => e.kind === EventKind.Tail) && callsLoader(g, [EventKind.Tail])) {
+      const stub = fn.events.length > 0 && fn.events.every((e) => e.kind === EventKind.Tail);
+      if (stub && graph.addressTaken[g] === 0 && callsLoader(g, [EventKind.Tail])) {
         loaders.add(g);
         changed = true;
       }

@@ -1,7 +1,8 @@
 // `homeostat demo` (what `npm start` runs): the main job end to end on the intentionally vulnerable demo server.
 // Prints a short story; --json prints one JSON object as the last line of stdout; --report writes the timeline
 // page. Exit 0 when the exploit was caught with no false alarm on held-out normal sessions, 1 otherwise, 2 when
-// strace or a C compiler is missing.
+// strace or a C compiler is missing. One line says what the static model of the server binary (no training) says
+// about the exploit: the calls its code cannot make that the exploited processes made.
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import type { Command } from "commander";
 import { requireStrace } from "../../capture/straceCapture.js";
 import { renderDemoReport } from "../../demo/demoReport.js";
 import { runDemo } from "../../demo/demoRun.js";
+import { staticStoryLine } from "../../demo/staticCheck.js";
 import { EXIT_ANOMALY } from "../errors.js";
 import { type CliContext, intOption } from "../main.js";
 import { paint } from "../terminal.js";
@@ -66,6 +68,11 @@ export function registerDemo(program: Command, ctx: CliContext): void {
             say(`  first alarm: ${a.model}, pid ${a.pid}, call ${a.position}, LFC ${a.lfc} > ${a.threshold}`);
             say(`  the calls that led to it: ... ${a.window.join(", ")}`);
           }
+          say(
+            r.staticModel !== null
+              ? staticStoryLine(r.staticModel, r.heldOutSessions)
+              : `static model (no training): not available (${r.staticError ?? "unknown reason"})`,
+          );
           say(`\n${r.seconds.toFixed(1)} s; timeline report: ${flags.report}`);
         }
         ctx.exitCode = ok ? 0 : EXIT_ANOMALY;
