@@ -131,15 +131,17 @@ function propagate(graph: ProgramGraph): void {
   const live = objects.map((o) => new Uint8Array(o.summary.regions.length));
   const dataOwners = dataSymbolTable(objects);
   const liveRegion = (o: number, r: number): void => {
-    const stack = [[o, r] as const];
+    if (live[o]![r] === 1) return;
+    const stack = [o, r];
     while (stack.length > 0) {
-      const [oi, ri] = stack.pop()!;
+      const ri = stack.pop()!;
+      const oi = stack.pop()!;
       if (live[oi]![ri] === 1) continue;
       live[oi]![ri] = 1;
       const region = objects[oi]!.summary.regions[ri]!;
       for (const t of region.taken) for (const g of graph.resolve(oi, t)) take(g, -1);
-      for (const d of region.data) stack.push([oi, d]);
-      for (const name of region.symbols) for (const [po, pr] of dataOwners.get(name) ?? []) stack.push([po, pr]);
+      for (const d of region.data) stack.push(oi, d);
+      for (const name of region.symbols) for (const [po, pr] of dataOwners.get(name) ?? []) stack.push(po, pr);
     }
   };
   while (work.length > 0) {
