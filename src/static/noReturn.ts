@@ -5,10 +5,10 @@
 // functions not yet known to return do not fall through; that set only grows, so the iteration ends. Imports are
 // assumed to return unless the C standard or glibc declares them noreturn.
 
-import { buildCfg, type DeadEdges, type NoReturn } from "./controlFlow.js";
+import type { DeadEdges, NoReturn } from "./controlFlow.js";
 import { functionAt, type FunctionMap } from "./functionMap.js";
 import type { SlotTarget } from "./relocationSlots.js";
-import { type DecodedCode, Flow } from "./x86Decoder.js";
+import { type DecodedCode, Flow, indexOfIp } from "./x86Decoder.js";
 
 /** Functions declared noreturn by ISO C, POSIX or glibc, reached through the PLT by name. */
 export const NORETURN_IMPORTS: ReadonlySet<string> = new Set([
@@ -18,13 +18,10 @@ export const NORETURN_IMPORTS: ReadonlySet<string> = new Set([
   "__cxa_bad_cast", "__cxa_bad_typeid", "__cxa_call_unexpected",
 ]);
 
-type Read = (ip: number, length: number) => Uint8Array | undefined;
-
 export function noReturnFunctions(
   code: DecodedCode,
   map: FunctionMap,
   slots: ReadonlyMap<number, SlotTarget>,
-  read: Read,
   dead: DeadEdges,
 ): Uint8Array {
   const returns = new Uint8Array(map.count);
@@ -38,12 +35,14 @@ export function noReturnFunctions(
       return t?.symbol !== undefined && NORETURN_IMPORTS.has(t.symbol);
     },
   };
+  const seen = new Int32Array(code.count);
+  let stamp = 0;
   let changed = true;
   while (changed) {
     changed = false;
     for (let f = 0; f < map.count; f++) {
       if (returns[f] === 1) continue;
-      if (mayReturn(code, map, f, read, dead, noReturn, returns)) {
+      if (mayReturn(code, map, f, dead, noReturn, returns, seen, ++stamp)) {
         returns[f] = 1;
         changed = true;
       }
@@ -52,26 +51,66 @@ export function noReturnFunctions(
   return returns.map((r) => 1 - r);
 }
 
+/**
+ * Whether a `ret`, or a transfer to a function that may return, is reachable from f's entry: a depth-first walk on
+ * the decoded arrays (no graph is built; this runs for every function until nothing changes). An indirect jump
+ * through a register counts as returning, which can only make fewer functions noreturn (sound).
+ */
 function mayReturn(
   code: DecodedCode,
   map: FunctionMap,
   f: number,
-  read: Read,
   dead: DeadEdges,
   noReturn: NoReturn,
   returns: Uint8Array,
+  seen: Int32Array,
+  stamp: number,
 ): boolean {
-  // Without reading jump tables a switch reaches more of its function: more returns found, never fewer (sound).
-  const cfg = buildCfg(code, map, f, read, dead, noReturn, false);
-  for (let i = 0; i < cfg.size; i++) if (cfg.reachable[i] === 1 && code.flow[cfg.base + i] === Flow.Ret) return true;
-  for (const t of cfg.tails) {
-    if (Number.isNaN(t.to)) {
-      const g = cfg.base + t.from;
-      if (!noReturn.slot(code.memory[g]!)) return true;
+  const first = map.firstIndex[f]!;
+  const last = map.lastIndex[f]!;
+  const start = map.start[f]!;
+  const end = map.end[f]!;
+  const leaves = (to: number): boolean => {
+    const callee = functionAt(map, to);
+    return callee < 0 || returns[callee] === 1;
+  };
+  const stack = [first];
+  while (stack.length > 0) {
+    const g = stack.pop()!;
+    if (g >= last || seen[g] === stamp) continue;
+    seen[g] = stamp;
+    const flow = code.flow[g]!;
+    const next = code.ip[g]! + code.length[g]!;
+    const deadTo = dead.get(g);
+    const go = (to: number): boolean => {
+      if (to === deadTo) return false;
+      if (to >= start && to < end) {
+        const i = indexOfIp(code, to);
+        if (i < 0) return leaves(to);
+        stack.push(i);
+        return false;
+      }
+      return leaves(to);
+    };
+    if (flow === Flow.Ret) return true;
+    if (flow === Flow.Stop) continue;
+    if (flow === Flow.JmpIndirect) {
+      if (Number.isNaN(code.memory[g]!) || !noReturn.slot(code.memory[g]!)) return true;
       continue;
     }
-    const callee = functionAt(map, t.to);
-    if (callee < 0 || returns[callee] === 1) return true;
+    if (flow === Flow.Jmp) {
+      if (go(code.target[g]!)) return true;
+      continue;
+    }
+    if (flow === Flow.Jcc && go(code.target[g]!)) return true;
+    if (flow === Flow.Call && noReturn.call(code.target[g]!)) continue;
+    if (flow === Flow.CallIndirect && noReturn.slot(code.memory[g]!)) continue;
+    if (flow === Flow.Call || flow === Flow.CallIndirect) {
+      // A call's return that lands outside the function means the callee does not return.
+      if (next < end && go(next)) return true;
+      continue;
+    }
+    if (go(next)) return true;
   }
   return false;
 }

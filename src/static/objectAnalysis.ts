@@ -35,8 +35,7 @@ export function decodeObject(elf: ElfFile, isInterpreter: boolean): ObjectCode {
   const slots = slotTargets(elf);
   const map = buildFunctionMap(code, boundaryHints(elf, slots));
   const dead = isInterpreter ? loaderModeEdges(elf, code) : new Map<number, number>();
-  const read = (ip: number, len: number): Uint8Array | undefined => elf.read(ip, len);
-  const never = noReturnFunctions(code, map, slots, read, dead);
+  const never = noReturnFunctions(code, map, slots, dead);
   const noReturn: NoReturn = {
     call: (target) => {
       const f = functionAt(map, target);

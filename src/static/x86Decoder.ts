@@ -154,7 +154,11 @@ function operands(x: typeof Iced, ins: Iced.Instruction, out: DecodedCode, n: nu
         out.memory[n] = Number(ins.memoryDisplacementU64);
         if (ins.mnemonic === x.Mnemonic.Lea) out.isLea[n] = 1;
       }
-    } else if (kind === x.OpKind.Immediate32 || kind === x.OpKind.Immediate64 || kind === x.OpKind.Immediate32to64) {
+    } else if (kind === x.OpKind.Immediate32 || kind === x.OpKind.Immediate32to64) {
+      // The 32-bit field as a number (no BigInt); sign-extended negatives are never addresses.
+      const v = ins.immediate32 >>> 0;
+      if (v >= 0x1000 && (kind === x.OpKind.Immediate32 || v < 0x80000000)) out.immediate[n] = v;
+    } else if (kind === x.OpKind.Immediate64) {
       const v = Number(ins.immediate(op));
       if (v >= 0x1000) out.immediate[n] = v;
     }
