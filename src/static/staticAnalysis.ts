@@ -7,7 +7,8 @@ import { decodeObject, type ObjectCode, summarizeObject } from "./objectAnalysis
 import { EventKind, type ObjectSummary } from "./objectSummary.js";
 import { type LoadOptions, loadProgram, type LoadedObject } from "./programLoader.js";
 import { type LinkedObject, linkProgram, type ProgramGraph } from "./programGraph.js";
-import { cacheKey, type SummaryCache } from "./summaryCache.js";
+import { cacheKey, memoryCache, type SummaryCache } from "./summaryCache.js";
+import { libcPlugins } from "./libcPlugins.js";
 import { syscallSet } from "./syscallSet.js";
 import type { AnalysedObject, CodeSite, StaticModel } from "./staticModel.js";
 import { X86_64_SYSCALLS } from "../syscalls/x86_64.js";
@@ -19,6 +20,8 @@ export interface AnalyzeOptions {
   plugins?: string[];
   cache?: SummaryCache;
   loader?: LoadOptions;
+  /** Analyse the modules glibc itself would dlopen on this host (NSS, libgcc_s) when they are reachable (default). */
+  libcPlugins?: boolean;
 }
 
 /** Calls allowed whatever the code says. */
@@ -36,16 +39,11 @@ export function syscallName(n: number): string {
 
 export function analyzeProgram(path: string, options: AnalyzeOptions = {}): StaticModel {
   const started = performance.now();
-  const loaded = loadProgram(path, { ...options.loader, ...(options.plugins === undefined ? {} : { plugins: options.plugins }) });
-  const codes = new Map<number, ObjectCode>();
-  const analysed: AnalysedObject[] = [];
-  const linked: LinkedObject[] = loaded.objects.map((obj, i) => {
-    const { summary, code, cached } = summarize(obj, options.cache);
-    if (code !== undefined) codes.set(i, code);
-    analysed.push(describe(obj, summary, cached));
-    return { path: obj.path, role: obj.role, summary };
-  });
-  const graph = linkProgram(linked);
+  const cache = options.cache ?? memoryCache();
+  let round = link(path, options, options.plugins ?? [], cache);
+  const extra = options.libcPlugins === false ? [] : libcPlugins(round.graph);
+  if (extra.length > 0) round = link(path, options, [...(options.plugins ?? []), ...extra], cache);
+  const { loaded, codes, analysed, graph } = round;
   const codeOf = (o: number): ObjectCode => {
     let c = codes.get(o);
     if (c === undefined) {
@@ -81,6 +79,20 @@ export function analyzeProgram(path: string, options: AnalyzeOptions = {}): Stat
   }
   model.stats.milliseconds = Math.round(performance.now() - started);
   return model;
+}
+
+/** Loads the program with these plugins, summarises every object (through the cache) and links them. */
+function link(path: string, options: AnalyzeOptions, plugins: string[], cache: SummaryCache) {
+  const loaded = loadProgram(path, { ...options.loader, ...(plugins.length === 0 ? {} : { plugins }) });
+  const codes = new Map<number, ObjectCode>();
+  const analysed: AnalysedObject[] = [];
+  const linked: LinkedObject[] = loaded.objects.map((obj, i) => {
+    const { summary, code, cached } = summarize(obj, cache);
+    if (code !== undefined) codes.set(i, code);
+    analysed.push(describe(obj, summary, cached));
+    return { path: obj.path, role: obj.role, summary };
+  });
+  return { loaded, codes, analysed, graph: linkProgram(linked) };
 }
 
 function summarize(
