@@ -39,10 +39,11 @@ export function syscallName(n: number): string {
 
 export function analyzeProgram(path: string, options: AnalyzeOptions = {}): StaticModel {
   const started = performance.now();
-  const cache = options.cache ?? memoryCache();
-  let round = link(path, options, options.plugins ?? [], cache);
+  // Summaries stay in memory for the second round (glibc's own plugins) in front of any cache on disk.
+  const cache = inFront(options.cache);
+  let round = link(path, options, options.plugins ?? [], cache, new Map());
   const extra = options.libcPlugins === false ? [] : libcPlugins(round.graph);
-  if (extra.length > 0) round = link(path, options, [...(options.plugins ?? []), ...extra], cache);
+  if (extra.length > 0) round = link(path, options, [...(options.plugins ?? []), ...extra], cache, round.decoded);
   const { loaded, codes, analysed, graph } = round;
   const codeOf = (o: number): ObjectCode => {
     let c = codes.get(o);
@@ -81,18 +82,42 @@ export function analyzeProgram(path: string, options: AnalyzeOptions = {}): Stat
   return model;
 }
 
+function inFront(behind: SummaryCache | undefined): SummaryCache {
+  const front = memoryCache();
+  return {
+    get: (key) => front.get(key) ?? behind?.get(key),
+    put: (key, summary) => {
+      front.put(key, summary);
+      behind?.put(key, summary);
+    },
+  };
+}
+
 /** Loads the program with these plugins, summarises every object (through the cache) and links them. */
-function link(path: string, options: AnalyzeOptions, plugins: string[], cache: SummaryCache) {
+function link(
+  path: string,
+  options: AnalyzeOptions,
+  plugins: string[],
+  cache: SummaryCache,
+  decoded: Map<string, ObjectCode>,
+) {
   const loaded = loadProgram(path, { ...options.loader, ...(plugins.length === 0 ? {} : { plugins }) });
   const codes = new Map<number, ObjectCode>();
   const analysed: AnalysedObject[] = [];
   const linked: LinkedObject[] = loaded.objects.map((obj, i) => {
-    const { summary, code, cached } = summarize(obj, cache);
-    if (code !== undefined) codes.set(i, code);
+    const { summary, code, cached: hit } = summarize(obj, cache);
+    const key = `${obj.role}:${obj.path}`;
+    // A summary made by the first round is not a cache hit for the user.
+    const cached = hit && !decoded.has(key);
+    const known = code ?? decoded.get(key);
+    if (known !== undefined) {
+      codes.set(i, known);
+      decoded.set(key, known);
+    }
     analysed.push(describe(obj, summary, cached));
     return { path: obj.path, role: obj.role, summary };
   });
-  return { loaded, codes, analysed, graph: linkProgram(linked) };
+  return { loaded, codes, analysed, decoded, graph: linkProgram(linked) };
 }
 
 function summarize(
