@@ -53,6 +53,17 @@ export interface LoadOptions {
   ldCachePath?: string;
   /** Directories searched for a bare program name and for `#!/usr/bin/env NAME` (default: $PATH). */
   searchPath?: string[];
+  /** Objects already parsed, by path (a second load of the same program with more plugins). */
+  elfCache?: Map<string, ElfFile>;
+}
+
+/** Parses the ELF file at path, once per cache. */
+function cachedElf(options: LoadOptions, path: string): ElfFile {
+  const known = options.elfCache?.get(path);
+  if (known !== undefined) return known;
+  const elf = readElfFile(path);
+  options.elfCache?.set(path, elf);
+  return elf;
 }
 
 const DEFAULT_DIRS = ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"];
@@ -295,7 +306,7 @@ class Loader {
   setInterpreter(path: string): void {
     let elf: ElfFile;
     try {
-      elf = readElfFile(path);
+      elf = cachedElf(this.options, path);
     } catch (err) {
       if (err instanceof HomeostatError && err.code === "E_NOT_FOUND") {
         throw notFound(this.program, `interpreter ${path} (PT_INTERP of ${this.main.path}) not found`);
@@ -390,14 +401,14 @@ class Loader {
   private candidate(path: string): { path: string; elf: ElfFile } | undefined {
     if (statOrUndefined(path)?.isFile() !== true || !isElf64X86(path)) return undefined;
     const same = this.byFile.get(this.fileId(path) ?? "");
-    return { path, elf: same?.elf ?? readElfFile(path) };
+    return { path, elf: same?.elf ?? cachedElf(this.options, path) };
   }
 
   /** Adds a plugin (unless already loaded) and its dependencies. */
   addPlugin(path: string, explicit: boolean): void {
     if (!explicit && !isElf64X86(path)) return;
     if (this.byFile.has(this.fileId(path) ?? "")) return;
-    const elf = readElfFile(path);
+    const elf = cachedElf(this.options, path);
     if (elf.kind !== "dyn") {
       if (!explicit) return;
       throw new HomeostatError("E_FORMAT", "plugin is not a shared object (ET_DYN)", { file: path });
@@ -419,7 +430,7 @@ class Loader {
 export function loadProgram(path: string, options: LoadOptions = {}): LoadedProgram {
   const searchPath = options.searchPath ?? (process.env.PATH ?? "").split(delimiter);
   const { program, script } = resolveProgram(path, searchPath);
-  const main: LoadedObject = { path: program, role: "main", elf: readElfFile(program) };
+  const main: LoadedObject = { path: program, role: "main", elf: cachedElf(options, program) };
   const loader = new Loader(program, main, options);
   if (main.elf.interp !== undefined) {
     loader.setInterpreter(main.elf.interp);

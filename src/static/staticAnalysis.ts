@@ -9,6 +9,7 @@ import { type LoadOptions, loadProgram, type LoadedObject } from "./programLoade
 import { type LinkedObject, linkProgram, type ProgramGraph } from "./programGraph.js";
 import { cacheKey, memoryCache, type SummaryCache } from "./summaryCache.js";
 import { libcPlugins } from "./libcPlugins.js";
+import type { ElfFile } from "./elfFile.js";
 import { syscallSet } from "./syscallSet.js";
 import type { AnalysedObject, CodeSite, StaticModel } from "./staticModel.js";
 import { X86_64_SYSCALLS } from "../syscalls/x86_64.js";
@@ -41,9 +42,10 @@ export function analyzeProgram(path: string, options: AnalyzeOptions = {}): Stat
   const started = performance.now();
   // Summaries stay in memory for the second round (glibc's own plugins) in front of any cache on disk.
   const cache = inFront(options.cache);
-  let round = link(path, options, options.plugins ?? [], cache, new Map());
+  const elves = new Map<string, ElfFile>();
+  let round = link(path, options, options.plugins ?? [], cache, new Map(), elves);
   const extra = options.libcPlugins === false ? [] : libcPlugins(round.graph);
-  if (extra.length > 0) round = link(path, options, [...(options.plugins ?? []), ...extra], cache, round.decoded);
+  if (extra.length > 0) round = link(path, options, [...(options.plugins ?? []), ...extra], cache, round.decoded, elves);
   const { loaded, codes, analysed, graph } = round;
   const codeOf = (o: number): ObjectCode => {
     let c = codes.get(o);
@@ -100,8 +102,9 @@ function link(
   plugins: string[],
   cache: SummaryCache,
   decoded: Map<string, ObjectCode>,
+  elfCache: Map<string, ElfFile>,
 ) {
-  const loaded = loadProgram(path, { ...options.loader, ...(plugins.length === 0 ? {} : { plugins }) });
+  const loaded = loadProgram(path, { elfCache, ...options.loader, ...(plugins.length === 0 ? {} : { plugins }) });
   const codes = new Map<number, ObjectCode>();
   const analysed: AnalysedObject[] = [];
   const linked: LinkedObject[] = loaded.objects.map((obj, i) => {
