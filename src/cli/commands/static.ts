@@ -22,6 +22,7 @@ interface StaticFlags {
   digraph?: boolean;
   cache: boolean;
   cacheDir?: string;
+  libcPlugins: boolean;
 }
 
 /** The build-id cache the flags ask for: the default directory, another one, or none. */
@@ -43,6 +44,11 @@ export function registerStatic(program: Command, ctx: CliContext): void {
     .option("--plugins <path...>", "plugins the program may dlopen: .so files or folders searched for them")
     .option("--digraph", "also find which call may follow which (Wagner & Dean's digraph model; --out writes it)")
     .option("--no-cache", "analyse every object afresh, without the build-id cache")
+    .option(
+      "--no-libc-plugins",
+      "leave out the modules glibc itself would load on this host when reachable (NSS modules named in " +
+        "/etc/nsswitch.conf, libgcc_s); the model is then only for hosts whose configuration loads none",
+    )
     .option("--cache-dir <dir>", `build-id cache of per-object summaries (default ${defaultCacheDir()})`)
     .addHelpText(
       "after",
@@ -57,6 +63,7 @@ export function registerStatic(program: Command, ctx: CliContext): void {
       const models = binaries.map((b) =>
         analyzeProgram(b, {
           digraph: flags.digraph === true,
+          libcPlugins: flags.libcPlugins,
           ...(flags.plugins !== undefined ? { plugins: flags.plugins } : {}),
           ...(cache !== undefined ? { cache } : {}),
         }),
