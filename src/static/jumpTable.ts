@@ -5,7 +5,7 @@
 // table that is followed by another (sound: extra targets only add paths).
 
 import type * as Iced from "iced-x86";
-import { type DecodedCode, Flow, icedX86 } from "./x86Decoder.js";
+import { type DecodedCode, Flow, withInstruction } from "./x86Decoder.js";
 import { gpr } from "./registerValue.js";
 
 const MAX_ENTRIES = 4096;
@@ -24,12 +24,12 @@ type Read = (ip: number, length: number) => Uint8Array | undefined;
 
 /** Recognises the load-add-jump pattern ending at local index `jmp` (base = the function's first global index). */
 export function tableShape(code: DecodedCode, base: number, jmp: number, read: Read): TableShape | undefined {
-  const jumpReg = decode(code, base + jmp, read, (x, ins) => (ins.op0Kind === x.OpKind.Register ? gpr(x, ins.op0Register) : -1));
+  const jumpReg = withInstruction(code, base + jmp, read, (x, ins) => (ins.op0Kind === x.OpKind.Register ? gpr(x, ins.op0Register) : -1));
   if (jumpReg === undefined || jumpReg < 0) return undefined;
   let addBase = -1;
   for (let i = jmp - 1; i >= Math.max(0, jmp - LOOKBACK); i--) {
     if (code.flow[base + i] !== Flow.Next) return undefined;
-    const shape = decode(code, base + i, read, (x, ins) => classify(x, ins, jumpReg));
+    const shape = withInstruction(code, base + i, read, (x, ins) => classify(x, ins, jumpReg));
     if (shape === undefined) continue;
     if (shape.kind === "add") addBase = shape.other;
     else if (shape.kind === "load" && addBase >= 0 && shape.base === addBase) {
@@ -44,7 +44,7 @@ export function tableShape(code: DecodedCode, base: number, jmp: number, read: R
 function boundOf(code: DecodedCode, base: number, load: number, index: number, read: Read): number | undefined {
   let sawJa = false;
   for (let i = load - 1; i >= Math.max(0, load - LOOKBACK - 2); i--) {
-    const r = decode(code, base + i, read, (x, ins) => {
+    const r = withInstruction(code, base + i, read, (x, ins) => {
       if (ins.mnemonic === x.Mnemonic.Ja) return "ja";
       const isCmp = ins.mnemonic === x.Mnemonic.Cmp && ins.op0Kind === x.OpKind.Register && gpr(x, ins.op0Register) === index;
       if (isCmp && ins.op1Kind !== x.OpKind.Register && ins.op1Kind !== x.OpKind.Memory) return Number(ins.immediate(1));
@@ -90,19 +90,4 @@ export function tableTargets(
     out.push(target);
   }
   return out;
-}
-
-function decode<T>(code: DecodedCode, g: number, read: Read, use: (x: typeof Iced, ins: Iced.Instruction) => T): T | undefined {
-  const bytes = read(code.ip[g]!, code.length[g]!);
-  if (bytes === undefined) return undefined;
-  const x = icedX86();
-  const decoder = new x.Decoder(64, bytes, x.DecoderOptions.None);
-  decoder.ip = BigInt(code.ip[g]!);
-  const ins = decoder.decode();
-  try {
-    return use(x, ins);
-  } finally {
-    ins.free();
-    decoder.free();
-  }
 }

@@ -5,21 +5,21 @@
 // that names ld.so as its interpreter that comparison is false, so the branch taken on equality is dead: this module
 // finds those branches (a `lea` of ld.so's own entry address, compared, then je/jne) and names their dead edge.
 
-import type * as Iced from "iced-x86";
 import type { ElfFile } from "./elfFile.js";
-import { type DecodedCode, Flow, icedX86 } from "./x86Decoder.js";
+import { type DecodedCode, Flow, withInstruction } from "./x86Decoder.js";
 import { gpr } from "./registerValue.js";
 
 const WINDOW = 12;
 
 /** Map from a conditional branch's index in `code` to the address of its successor that is dead. */
 export function loaderModeEdges(elf: ElfFile, code: DecodedCode): Map<number, number> {
+  const read = (ip: number, n: number): Uint8Array | undefined => elf.read(ip, n);
   const dead = new Map<number, number>();
   const entry = elf.entry;
   for (let i = 0; i < code.count; i++) {
     if (code.isLea[i] !== 1 || code.memory[i] !== entry) continue;
-    const reg = decodeAt(elf, code, i, (x, ins) => (ins.op0Kind === x.OpKind.Register ? gpr(x, ins.op0Register) : -1));
-    if (reg < 0) continue;
+    const reg = withInstruction(code, i, read, (x, ins) => (ins.op0Kind === x.OpKind.Register ? gpr(x, ins.op0Register) : -1));
+    if (reg === undefined || reg < 0) continue;
     const branch = comparedBranch(elf, code, i, reg);
     if (branch !== undefined) dead.set(branch.index, branch.deadIp);
   }
@@ -33,11 +33,12 @@ function comparedBranch(
   lea: number,
   reg: number,
 ): { index: number; deadIp: number } | undefined {
+  const read = (ip: number, n: number): Uint8Array | undefined => elf.read(ip, n);
   let compared = false;
   for (let j = lea + 1; j < Math.min(code.count, lea + WINDOW); j++) {
     const flow = code.flow[j]!;
     if (flow === Flow.Jcc && compared) {
-      const kind = decodeAt(elf, code, j, (x, ins) =>
+      const kind = withInstruction(code, j, read, (x, ins) =>
         ins.mnemonic === x.Mnemonic.Je ? "je" : ins.mnemonic === x.Mnemonic.Jne ? "jne" : "other",
       );
       if (kind === "je") return { index: j, deadIp: code.target[j]! };
@@ -45,7 +46,7 @@ function comparedBranch(
       return undefined;
     }
     if (flow !== Flow.Next) return undefined;
-    const effect = decodeAt(elf, code, j, (x, ins) => {
+    const effect = withInstruction(code, j, read, (x, ins) => {
       const usesReg = [0, 1].some((op) => ins.opKind(op) === x.OpKind.Register && gpr(x, ins.opRegister(op)) === reg);
       if (ins.mnemonic === x.Mnemonic.Cmp && usesReg) return "cmp";
       if (ins.opCount > 0 && ins.op0Kind === x.OpKind.Register && gpr(x, ins.op0Register) === reg) return "clobber";
@@ -58,20 +59,6 @@ function comparedBranch(
 }
 
 function writesFlags(elf: ElfFile, code: DecodedCode, j: number): boolean {
-  return decodeAt(elf, code, j, (x, ins) => ins.rflagsModified !== x.RflagsBits.None);
+  const read = (ip: number, n: number): Uint8Array | undefined => elf.read(ip, n);
+  return withInstruction(code, j, read, (x, ins) => ins.rflagsModified !== x.RflagsBits.None) !== false;
 }
-
-function decodeAt<T>(elf: ElfFile, code: DecodedCode, i: number, use: (x: typeof Iced, ins: Iced.Instruction) => T): T {
-  const x = icedX86();
-  const bytes = elf.read(code.ip[i]!, code.length[i]!) ?? new Uint8Array(0);
-  const decoder = new x.Decoder(64, bytes, x.DecoderOptions.None);
-  decoder.ip = BigInt(code.ip[i]!);
-  const ins = decoder.decode();
-  try {
-    return use(x, ins);
-  } finally {
-    ins.free();
-    decoder.free();
-  }
-}
-

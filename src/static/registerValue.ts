@@ -8,7 +8,7 @@
 
 import type * as Iced from "iced-x86";
 import type { FunctionCfg } from "./controlFlow.js";
-import { type DecodedCode, Flow, icedX86 } from "./x86Decoder.js";
+import { type DecodedCode, Flow, withInstruction } from "./x86Decoder.js";
 
 export interface RegisterValues {
   constants: Set<number>;
@@ -92,25 +92,11 @@ function effectOn(code: DecodedCode, g: number, read: CodeReader, reg: number): 
   if (flow === Flow.Call || flow === Flow.CallIndirect) return CALLER_SAVED.has(reg) ? UNKNOWN : NONE;
   if (flow === Flow.Syscall) return SYSCALL_CLOBBERS.has(reg) ? UNKNOWN : NONE;
   if (flow !== Flow.Next) return NONE;
-  const bytes = read(code.ip[g]!, code.length[g]!);
-  if (bytes === undefined) return UNKNOWN;
-  return withInstruction(bytes, code.ip[g]!, (x, ins) => classify(x, ins, reg));
+  return withInstruction(code, g, read, (x, ins) => classify(x, ins, reg)) ?? UNKNOWN;
 }
 
 let infoFactory: Iced.InstructionInfoFactory | undefined;
 
-function withInstruction<T>(bytes: Uint8Array, ip: number, use: (x: typeof Iced, ins: Iced.Instruction) => T): T {
-  const x = icedX86();
-  const decoder = new x.Decoder(64, bytes, x.DecoderOptions.None);
-  decoder.ip = BigInt(ip);
-  const ins = decoder.decode();
-  try {
-    return use(x, ins);
-  } finally {
-    ins.free();
-    decoder.free();
-  }
-}
 
 function classify(x: typeof Iced, ins: Iced.Instruction, reg: number): Effect {
   const m = ins.mnemonic;

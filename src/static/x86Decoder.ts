@@ -228,3 +228,28 @@ export function lowerBound(code: DecodedCode, ip: number): number {
   }
   return lo;
 }
+
+/**
+ * Decodes the one instruction at index i again, in full, for the few questions the typed arrays do not answer
+ * (which register it writes, its mnemonic); the WebAssembly objects are freed before returning. Undefined when
+ * its bytes cannot be read.
+ */
+export function withInstruction<T>(
+  code: DecodedCode,
+  i: number,
+  read: (ip: number, length: number) => Uint8Array | undefined,
+  use: (x: typeof Iced, ins: Iced.Instruction) => T,
+): T | undefined {
+  const bytes = read(code.ip[i]!, code.length[i]!);
+  if (bytes === undefined) return undefined;
+  const x = icedX86();
+  const decoder = new x.Decoder(64, bytes, x.DecoderOptions.None);
+  decoder.ip = BigInt(code.ip[i]!);
+  const ins = decoder.decode();
+  try {
+    return use(x, ins);
+  } finally {
+    ins.free();
+    decoder.free();
+  }
+}
