@@ -106,21 +106,17 @@ function functionOf(graph: ProgramGraph, g: number): FunctionOf {
   return graph.objects[o]!.summary.functions[g - graph.offset[o]!]!;
 }
 
-function firstOf(s: Summaries, e: LinkedEvent): Bits {
+/** The calls an event can make first (or last): its site's numbers, or the union over what it may call. */
+function endOf(s: Summaries, e: LinkedEvent, end: "first" | "last"): Bits {
   if (e.site !== undefined) return e.site;
   const b = new Uint32Array(WORDS);
-  for (const c of e.callees) add(b, s.first[c]!);
-  if (e.indirect) add(b, s.taken.first);
+  for (const c of e.callees) add(b, s[end][c]!);
+  if (e.indirect) add(b, s.taken[end]);
   return b;
 }
 
-function lastOf(s: Summaries, e: LinkedEvent): Bits {
-  if (e.site !== undefined) return e.site;
-  const b = new Uint32Array(WORDS);
-  for (const c of e.callees) add(b, s.last[c]!);
-  if (e.indirect) add(b, s.taken.last);
-  return b;
-}
+const firstOf = (s: Summaries, e: LinkedEvent): Bits => endOf(s, e, "first");
+const lastOf = (s: Summaries, e: LinkedEvent): Bits => endOf(s, e, "last");
 
 /** Whether the event may make no system call (a call to a function that may make none, or to nothing known). */
 function emptyOf(s: Summaries, e: LinkedEvent): boolean {
