@@ -1,6 +1,6 @@
 // A classification report of binary predictions against binary labels: n, TP, FN, FP, TN, precision and recall,
 // laid out like the table of Bushouse, "Characterization of System Calls" (Sandia Center for Cyber Defenders;
-// "Characterization of system calls", Bushouse), plus F1, accuracy and the false-alarm rate.
+// the seed document in shared/seeds), plus F1, accuracy and the false-alarm rate.
 // Undefined rates are NaN, as in confusion.ts.
 //
 // n here is always TP + FN + FP + TN. (The seed's table prints n = 574 over cells that sum to 576.)

@@ -1,5 +1,5 @@
 // The supervised KS bigram classifier of Bushouse ("Characterization of System Calls", Center for Cyber Defenders,
-// Sandia; "Characterization of system calls", Bushouse). Calls are binned into categories by
+// Sandia). Calls are binned into categories by
 // operating-system primitive (src/syscalls/categories.ts); a trace becomes a histogram of category bigrams; each label
 // (benign, malicious) gets `models` (40) models cut from its labelled data; a sample is compared with every model by a
 // two-sample Kolmogorov-Smirnov test and the mean distance of the `k` (3) closest models of each label decides.

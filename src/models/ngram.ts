@@ -1,4 +1,4 @@
-// The n-gram probabilistic model of normal (the "probabilistic model over system-call patterns" of Jalaly,
+// The n-gram probabilistic model of normal (the "probabilistic model over system-call patterns" of
 // Jalaly, "Anomalous System Call Detection via Static Analysis": learn the likelihood of observed call sequences, score
 // a trace against that baseline). It estimates P(call | previous n-1 calls) and its per-call signal is the
 // surprisal -log2 P in bits, i.e. the code length an adaptive compressor would spend on the call.
