@@ -533,3 +533,96 @@ describe("HostMonitor: static models (a sense of self from the binary)", () => {
     expect(m.profile(ls)!.static).toBeNull();
   });
 });
+
+describe("HostMonitor: static digraph (which call may follow which)", () => {
+  // read 0, write 1, open 2, close 3, getpid 39; the code opens, reads, writes, closes, in that order only.
+  const CODE = [0, 1, 2, 3];
+  const PAIRS = [2, 0, 0, 0, 0, 1, 1, 0, 1, 3, 3, 2];
+  const ls = "/usr/bin/ls@2049:11";
+  const impossible = (alerts: HostAlert[]) => alerts.filter((a) => a.rule === IMPOSSIBLE_RULE);
+  const model = { syscalls: CODE, pairs: PAIRS, complete: true };
+
+  it("alerts a pair the code cannot make, once per pair, and checks the next call by the set only", () => {
+    const { m, alerts } = setup({ staticModels: "alert" });
+    m.exec(10, 10, LS, 0);
+    m.attachStaticModel(ls, model);
+    let t = feed(m, 10, 10, [2, 0, 0, 1, 3], 1);
+    expect(impossible(alerts)).toEqual([]);
+    t = feed(m, 10, 10, [2, 0, 1, 2], t); // open right after write: not a path of the code
+    t = feed(m, 10, 10, [0, 1, 3], t);
+    t = feed(m, 10, 10, [2, 1], t); // write right after open: another impossible pair
+    feed(m, 10, 10, [0, 1, 2], t); // open after write again: already said
+    const found = impossible(alerts);
+    expect(found.map((a) => [a.output_fields["homeostat.static_previous"], a.output_fields["evt.type"]])).toEqual([
+      ["write", "open"],
+      ["open", "write"],
+    ]);
+    expect(found[0]!.priority).toBe("Critical");
+    expect(found[0]!.output).toBe(
+      "Impossible system call open right after write in pid 10 (/usr/bin/ls): the static digraph derived from the binary (6 ordered pairs its code can make) has no path from write to open",
+    );
+    expect(found[0]!.output_fields).toMatchObject({ "homeostat.static_violation": "pair", "homeostat.static_pairs": 6 });
+    expect(m.stats().impossibleCalls).toBe(3);
+  });
+
+  it("an outside call is one alert, not also a pair; the call after it starts afresh", () => {
+    const { m, alerts } = setup({ staticModels: "alert" });
+    m.exec(10, 10, LS, 0);
+    m.attachStaticModel(ls, model);
+    feed(m, 10, 10, [2, 0, 39, 3, 2], 1); // getpid is outside; close after it is not checked as a pair
+    expect(impossible(alerts).map((a) => [a.output_fields["homeostat.static_violation"], a.output_fields["evt.type"]])).toEqual([["call", "getpid"]]);
+  });
+
+  it("does not check a pair across an exec, a fork or a loss of events", () => {
+    const { m, alerts } = setup({ staticModels: "alert" });
+    m.exec(10, 10, LS, 0);
+    m.attachStaticModel(ls, model);
+    feed(m, 10, 10, [2, 0, 1], 1);
+    m.fork(10, 10, 11, 11, 4);
+    feed(m, 11, 11, [2], 5); // the child's first call: its predecessor is not known
+    feed(m, 10, 10, [1], 6); // write after write is a self pair absent from this model: the parent goes on checked
+    m.lost(1, "kernel", 7);
+    feed(m, 10, 10, [2], 8); // open after write, but events were lost in between
+    m.exec(10, 10, LS, 9);
+    feed(m, 10, 10, [1], 10);
+    expect(impossible(alerts).map((a) => [a.output_fields["proc.pid"], a.output_fields["homeostat.static_previous"], a.output_fields["evt.type"]])).toEqual([
+      [10, "write", "write"],
+    ]);
+  });
+
+  it("checks the pairs made before the analysis finished when the model is attached", () => {
+    const { m, alerts } = setup({ staticModels: "alert" });
+    m.exec(10, 10, LS, 0);
+    feed(m, 10, 10, [2, 0, 1, 2, 39, 3], 1);
+    expect(alerts).toEqual([]);
+    m.attachStaticModel(ls, model);
+    expect(impossible(alerts).map((a) => [a.output_fields["homeostat.static_violation"], a.output_fields["homeostat.static_previous"] ?? null, a.output_fields["evt.type"], a.output_fields["homeostat.static_checked"]])).toEqual([
+      ["call", null, "getpid", "after analysis"],
+      ["pair", "write", "open", "after analysis"],
+    ]);
+  });
+
+  it("asks for a kill on an impossible pair of a complete model, not of an incomplete one", () => {
+    const complete = setup({ staticModels: "kill" });
+    complete.m.exec(10, 10, LS, 0);
+    complete.m.attachStaticModel(ls, model);
+    feed(complete.m, 10, 10, [2, 1], 1);
+    expect(complete.responses.map((r) => [r.kind, r.static, r.pid, r.reason])).toEqual([
+      ["kill", true, 10, "write right after open is outside the static model of /usr/bin/ls"],
+    ]);
+    const partial = setup({ staticModels: "kill" });
+    partial.m.exec(10, 10, LS, 0);
+    partial.m.attachStaticModel(ls, { ...model, complete: false, incomplete: "1 syscall site not resolved" });
+    feed(partial.m, 10, 10, [2, 1], 1);
+    expect(partial.responses).toEqual([]);
+    expect(impossible(partial.alerts).map((a) => a.priority)).toEqual(["Warning"]);
+  });
+
+  it("a set-only model checks no pair", () => {
+    const { m, alerts } = setup({ staticModels: "alert" });
+    m.exec(10, 10, LS, 0);
+    m.attachStaticModel(ls, { syscalls: CODE, complete: true });
+    feed(m, 10, 10, [1, 2, 1, 3, 3], 1);
+    expect(impossible(alerts)).toEqual([]);
+  });
+});

@@ -33,9 +33,10 @@ import { X86_64_SYSCALLS } from "../syscalls/x86_64.js";
 import type { LiveProfile, LiveStream } from "./liveProfile.js";
 import { validateSettings } from "./lifecycleProfile.js";
 import { PhProfile, type PhSettings, type PhStep, PhStream } from "./phProfile.js";
+import { HOST_SYMBOLS, StaticCheck, type StaticSyscallSet, Verdict } from "./staticCheck.js";
 
-/** x86_64 syscall numbers fit below this; higher numbers (none today) are treated as never seen. */
-export const HOST_SYMBOLS = 512;
+export { HOST_SYMBOLS, type StaticSyscallSet } from "./staticCheck.js";
+
 
 const SYSCALL_NAMES: readonly string[] = (() => {
   const names: string[] = [];
@@ -98,31 +99,6 @@ export interface ResponseRequest {
   static?: boolean;
 }
 
-/**
- * What static analysis says an executable can call (Wagner & Dean's set model), as the engine uses it: the I/O
- * (reading the binary and its libraries) is the caller's.
- */
-export interface StaticSyscallSet {
-  /** x86_64 system-call numbers the binary's code (with its libraries) can make. */
-  syscalls: readonly number[];
-  /** False when the analysis may have missed calls (unresolved syscall sites, plugins not analysed). */
-  complete: boolean;
-  /** Why the model is incomplete, in a few words (for the alert), e.g. "1 syscall site not resolved". */
-  incomplete?: string;
-}
-
-/** An executable's static check: the set (null while its analysis runs) and the alerts already raised. */
-export interface StaticCheck {
-  /** Bitset of the calls the binary can make (bit n of byte n >> 3); null until the model is attached. */
-  set: Uint8Array | null;
-  model: StaticSyscallSet | null;
-  /** While set is null: the distinct calls made so far (bitset), and the pid and tid that made each first. */
-  seen: Uint8Array | null;
-  callers: Int32Array | null;
-  /** Calls already alerted: one alert per executable and call. */
-  alerted: Uint8Array;
-}
-
 /** One executable's profile as the engine holds it. */
 export interface ProfileEntry {
   readonly key: string;
@@ -139,9 +115,6 @@ export interface ProfileEntry {
   /** Why there is no static model (analysis failed, queue full), once said; null otherwise. */
   staticError: string | null;
 }
-
-/** Bytes of a bitset over the syscall numbers the engine knows. */
-const BITSET_BYTES = 512 / 8;
 
 /** Calls kept for a task whose program is not known yet (a child seen before its parent's fork returned). */
 const PENDING_CALLS = 256;
@@ -163,6 +136,11 @@ interface Task {
   suppressed: number;
   tolerizedAlerted: boolean;
   killed: boolean;
+  /**
+   * The call before, for the static digraph; -1 when unknown: a task's first call, after an exec, a fork (the
+   * child's and the parent's calls may arrive in either order), calls given up or lost, or a call outside the model.
+   */
+  staticPrev: number;
   /**
    * A held task (entry set, `pending` kept): its program is only known from /proc, its calls wait in `pending` until
    * `confirmAt` (event time), its exit, or a full buffer; an exec first gives them up.
@@ -351,7 +329,7 @@ export class HostMonitor implements HostEventSink {
     }
     if (step.lfc > 0 && this.options.onResponse !== undefined) this.respond(task, entry, step, nr, now);
     const check = entry.static;
-    if (check !== null && nr >= 0 && nr < HOST_SYMBOLS) this.checkCall(task, entry, check, nr, now, true);
+    if (check !== null && nr >= 0 && nr < HOST_SYMBOLS) this.checkCall(task, entry, check, nr, now);
   }
 
   exec(pid: number, tid: number, exe: ExeIdentity | undefined, time: number): void {
@@ -377,6 +355,7 @@ export class HostMonitor implements HostEventSink {
     task.stream = this.streamFor(task.entry);
     task.anomalies = 0;
     task.killed = false;
+    task.staticPrev = -1;
     task.tolerizedAlerted = false;
   }
 
@@ -430,6 +409,8 @@ export class HostMonitor implements HostEventSink {
     if (!(count > 0)) return;
     this.lostBy[site] += count;
     this.pendingLost += count;
+    // Whose calls were lost is unknown: no task's next call can be checked as a pair.
+    if (this.staticMode !== undefined) for (const t of this.tasks.values()) t.staticPrev = -1;
     if (time - this.lostAlertAt >= 1) this.flushLost(time);
   }
 
@@ -493,7 +474,7 @@ export class HostMonitor implements HostEventSink {
     let staticUnavailable = 0;
     for (const e of this.entries.values()) {
       if (e.static !== null) {
-        if (e.static.set !== null) staticModels++;
+        if (e.static.attached) staticModels++;
         else staticPending++;
       } else if (e.staticError !== null) staticUnavailable++;
     }
@@ -519,30 +500,17 @@ export class HostMonitor implements HostEventSink {
   attachStaticModel(key: string, model: StaticSyscallSet): boolean {
     const entry = this.entries.get(key);
     if (entry === undefined || this.staticMode === undefined) return false;
-    const set = new Uint8Array(BITSET_BYTES);
-    for (const n of model.syscalls) if (Number.isInteger(n) && n >= 0 && n < HOST_SYMBOLS) set[n >> 3]! |= 1 << (n & 7);
     const before = entry.static;
-    const check: StaticCheck = {
-      set,
-      model: { syscalls: [...model.syscalls], complete: model.complete, ...(model.incomplete !== undefined ? { incomplete: model.incomplete } : {}) },
-      seen: null,
-      callers: null,
-      alerted: before?.alerted ?? new Uint8Array(BITSET_BYTES),
-    };
+    const check = before !== null && !before.attached ? before : new StaticCheck(before ?? undefined);
     entry.static = check;
     entry.staticError = null;
-    const seen = before?.seen;
-    const callers = before?.callers;
-    if (seen === null || seen === undefined || callers === null || callers === undefined) return true;
+    const late = check.attach(model);
     const now = this.clock();
-    for (let nr = 0; nr < HOST_SYMBOLS; nr++) {
-      if ((seen[nr >> 3]! & (1 << (nr & 7))) === 0 || (set[nr >> 3]! & (1 << (nr & 7))) !== 0) continue;
-      const pid = callers[2 * nr]!;
-      const tid = callers[2 * nr + 1]!;
+    for (const v of late) {
       // The task that made it, if it still runs this program (for a kill); the alert names it either way.
-      const task = this.tasks.get(tid);
-      const live = task !== undefined && task.pid === pid && task.entry === entry ? task : undefined;
-      this.impossible(entry, check, nr, now, pid, tid, live, false);
+      const task = this.tasks.get(v.tid);
+      const live = task !== undefined && task.pid === v.pid && task.entry === entry ? task : undefined;
+      this.impossible(entry, check, v.verdict, v.prev, v.nr, now, v.pid, v.tid, live, false);
     }
     return true;
   }
@@ -554,7 +522,7 @@ export class HostMonitor implements HostEventSink {
   detachStaticModel(key: string): boolean {
     const entry = this.entries.get(key);
     if (entry === undefined || this.staticMode === undefined) return false;
-    entry.static = this.pendingCheck(entry.static?.alerted);
+    entry.static = new StaticCheck(entry.static ?? undefined);
     return true;
   }
 
@@ -611,6 +579,7 @@ export class HostMonitor implements HostEventSink {
   /** A task's unattributed calls will never be attributed: count them as such. */
   private giveUp(task: Task): void {
     if (task.pending !== null) {
+      if (task.pendingCount > 0) task.staticPrev = -1;
       this.counts.unattributed += task.pendingCount;
       task.pending = null;
       task.pendingCount = 0;
@@ -660,6 +629,7 @@ export class HostMonitor implements HostEventSink {
       suppressed: 0,
       tolerizedAlerted: false,
       killed: false,
+      staticPrev: -1,
       confirmAt: confirmAt ?? 0,
     };
     if (entry !== null) entry.tasks++;
@@ -708,7 +678,7 @@ export class HostMonitor implements HostEventSink {
       dirty: stored === undefined,
       tasks: 0,
       storedVersion: stored?.version ?? 0,
-      static: this.staticMode !== undefined ? this.pendingCheck(undefined) : null,
+      static: this.staticMode !== undefined ? new StaticCheck() : null,
       staticError: null,
     };
     this.entries.set(key, entry);
@@ -727,16 +697,6 @@ export class HostMonitor implements HostEventSink {
     s.tolerizeLimit = this.settings.tolerizeLimit;
   }
 
-  private pendingCheck(alerted: Uint8Array | undefined): StaticCheck {
-    return {
-      set: null,
-      model: null,
-      seen: new Uint8Array(BITSET_BYTES),
-      callers: new Int32Array(2 * HOST_SYMBOLS),
-      alerted: alerted ?? new Uint8Array(BITSET_BYTES),
-    };
-  }
-
   /** A held task's program is certain now: its calls are scored (and checked), in order. */
   private confirm(task: Task, now: number): void {
     const calls = task.pending;
@@ -749,61 +709,30 @@ export class HostMonitor implements HostEventSink {
     for (let i = 0; i < n; i++) this.score(task, entry, calls[i]!, now);
   }
 
-  private checkCall(task: Task, entry: ProfileEntry, check: StaticCheck, nr: number, now: number, live: boolean): void {
-    const i = nr >> 3;
-    const bit = 1 << (nr & 7);
-    const set = check.set;
-    if (set === null) {
-      // The analysis is still running: remember the call, and who made it first, to check it when it is back.
-      const seen = check.seen!;
-      if ((seen[i]! & bit) === 0) {
-        seen[i]! |= bit;
-        check.callers![2 * nr] = task.pid;
-        check.callers![2 * nr + 1] = task.tid;
-      }
-      return;
-    }
-    if ((set[i]! & bit) !== 0) return;
-    this.impossible(entry, check, nr, now, task.pid, task.tid, task, live);
+  private checkCall(task: Task, entry: ProfileEntry, check: StaticCheck, nr: number, now: number): void {
+    const prev = task.staticPrev;
+    const verdict = check.check(prev, nr, task.pid, task.tid);
+    // After an outside call nothing is known of where the code is: the next call is checked against the set only.
+    task.staticPrev = verdict === Verdict.Allowed ? nr : -1;
+    if (verdict !== Verdict.Allowed) this.impossible(entry, check, verdict, prev, nr, now, task.pid, task.tid, task, true);
   }
 
   /**
-   * A call the executable's binary cannot make (by its static model): one alert per executable and call; with
-   * "kill", a kill request for the task when the model is complete.
+   * A call (or a pair) the executable's binary cannot make, by its static model: one alert per executable and call
+   * or pair; with "kill", a kill request for the task when the model is complete.
    */
-  private impossible(entry: ProfileEntry, check: StaticCheck, nr: number, now: number, pid: number, tid: number, task: Task | undefined, live: boolean): void {
+  private impossible(entry: ProfileEntry, check: StaticCheck, verdict: Verdict, prev: number, nr: number, now: number, pid: number, tid: number, task: Task | undefined, live: boolean): void {
     const model = check.model!;
     this.counts.impossibleCalls++;
     if (!model.complete) this.counts.impossibleUncertain++;
     const name = syscallName(nr);
-    const i = nr >> 3;
-    const bit = 1 << (nr & 7);
-    if ((check.alerted[i]! & bit) === 0) {
-      check.alerted[i]! |= bit;
-      const path = entry.exe.path;
-      const size = model.syscalls.length;
-      const when = live ? "" : " (made before the analysis finished)";
-      const output = model.complete
-        ? `Impossible system call ${name} in pid ${pid} (${path}): outside the static model derived from the binary (${size} calls its code can make)${when}`
-        : `System call ${name} in pid ${pid} (${path}) is outside the incomplete static model derived from the binary (${size} calls its code can make; ${model.incomplete ?? "the analysis may have missed some"}): likely impossible, not certain${when}`;
-      this.emit(now, IMPOSSIBLE_RULE, model.complete ? "Critical" : "Warning", output, {
-        "proc.pid": pid,
-        "thread.tid": tid,
-        ...this.exeFields(entry),
-        "homeostat.profile_state": entry.profile.state,
-        "evt.type": name,
-        "homeostat.syscall_nr": nr,
-        "homeostat.static_complete": model.complete,
-        "homeostat.static_calls": size,
-        "homeostat.static_checked": live ? "live" : "after analysis",
-        ...(live && task !== undefined ? { "homeostat.window": this.window(task, nr) } : {}),
-      }, ["static", "impossible"]);
-    }
+    if (check.firstAlert(verdict, prev, nr)) this.impossibleAlert(entry, model, verdict, prev, nr, now, pid, tid, live ? task : undefined);
     if (this.staticMode !== "kill" || !model.complete || task === undefined || task.killed) return;
     const onResponse = this.options.onResponse;
     if (onResponse === undefined) return;
     task.killed = true;
     this.counts.responses++;
+    const what = verdict === Verdict.Pair ? `${name} right after ${syscallName(prev)}` : name;
     onResponse({
       kind: "kill",
       static: true,
@@ -814,8 +743,37 @@ export class HostMonitor implements HostEventSink {
       anomalies: task.anomalies,
       syscall: name,
       time: now,
-      reason: `${name} is outside the static model of ${entry.exe.path}`,
+      reason: `${what} is outside the static model of ${entry.exe.path}`,
     });
+  }
+
+  private impossibleAlert(entry: ProfileEntry, model: StaticSyscallSet, verdict: Verdict, prev: number, nr: number, now: number, pid: number, tid: number, task: Task | undefined): void {
+    const name = syscallName(nr);
+    const path = entry.exe.path;
+    const size = model.syscalls.length;
+    const pairs = (model.pairs?.length ?? 0) / 2;
+    const when = task !== undefined ? "" : " (made before the analysis finished)";
+    const what = verdict === Verdict.Pair ? `system call ${name} right after ${syscallName(prev)}` : `system call ${name}`;
+    const outside = verdict === Verdict.Pair
+      ? `the static digraph derived from the binary (${pairs} ordered pairs its code can make) has no path from ${syscallName(prev)} to ${name}`
+      : `outside the static model derived from the binary (${size} calls its code can make)`;
+    const output = model.complete
+      ? `Impossible ${what} in pid ${pid} (${path}): ${outside}${when}`
+      : `${what[0]!.toUpperCase()}${what.slice(1)} in pid ${pid} (${path}) is outside the incomplete static model derived from the binary (${verdict === Verdict.Pair ? `${pairs} ordered pairs` : `${size} calls`} its code can make; ${model.incomplete ?? "the analysis may have missed some"}): likely impossible, not certain${when}`;
+    this.emit(now, IMPOSSIBLE_RULE, model.complete ? "Critical" : "Warning", output, {
+      "proc.pid": pid,
+      "thread.tid": tid,
+      ...this.exeFields(entry),
+      "homeostat.profile_state": entry.profile.state,
+      "evt.type": name,
+      "homeostat.syscall_nr": nr,
+      ...(verdict === Verdict.Pair ? { "homeostat.static_previous": syscallName(prev), "homeostat.static_pairs": pairs } : {}),
+      "homeostat.static_violation": verdict === Verdict.Pair ? "pair" : "call",
+      "homeostat.static_complete": model.complete,
+      "homeostat.static_calls": size,
+      "homeostat.static_checked": task !== undefined ? "live" : "after analysis",
+      ...(task !== undefined ? { "homeostat.window": this.window(task, nr) } : {}),
+    }, ["static", "impossible"]);
   }
 
   private flushStaticDropped(now: number): void {

@@ -109,9 +109,9 @@ describe.skipIf(unavailable !== undefined)("startHostWatch with static models (s
   it("stores each executable's model with stamps of its files, reuses it while they are unchanged, re-derives it when one changed", async () => {
     const prog = join(dir, "prog");
     copyFileSync("/bin/true", prog);
-    const run = async () => {
+    const run = async (staticDigraph = true) => {
       const store = StateStore.open(join(dir, "state"));
-      const watch = startHostWatch({ backend: "strace", command: [prog], store, staticModels: "alert", programOutput: "ignore" });
+      const watch = startHostWatch({ backend: "strace", command: [prog], store, staticModels: "alert", staticDigraph, programOutput: "ignore" });
       const summary = await watch.done;
       const st = statSync(prog);
       const stored = store.loadStaticModel(`${prog}@${st.dev}:${st.ino}`);
@@ -121,8 +121,12 @@ describe.skipIf(unavailable !== undefined)("startHostWatch with static models (s
     const first = await run();
     expect(first.summary.static).toMatchObject({ policy: "alert", analysed: 1, fromStore: 0, failed: 0, unfinished: 0, impossibleCalls: 0 });
     expect(first.stored?.syscalls).toContain(231); // exit_group
-    const detail = first.stored!.detail as { files: { path: string }[] };
+    const detail = first.stored!.detail as { files: { path: string }[]; pairs?: number[] };
     expect(detail.files[0]!.path).toBe(prog);
+    // The digraph: ordered pairs of the set's calls, flattened (more pairs than calls: each call may follow itself).
+    expect(detail.pairs!.length % 2).toBe(0);
+    expect(detail.pairs!.every((n) => first.stored!.syscalls.includes(n))).toBe(true);
+    expect(detail.pairs!.length / 2).toBeGreaterThan(first.stored!.syscalls.length);
     expect(detail.files.length).toBeGreaterThan(1); // and its libraries
     const second = await run();
     expect(second.summary.static).toMatchObject({ analysed: 0, fromStore: 1, reanalysed: 0 });
@@ -133,6 +137,13 @@ describe.skipIf(unavailable !== undefined)("startHostWatch with static models (s
     const third = await run();
     expect(third.summary.static).toMatchObject({ analysed: 1, fromStore: 0, reanalysed: 1, impossibleCalls: 0 });
     expect(third.stored!.analysedAt).toBeGreaterThanOrEqual(first.stored!.analysedAt);
+    // A model stored by a set-only watch has no digraph: a watch that checks pairs derives it again.
+    rmSync(join(dir, "state"), { recursive: true });
+    const setOnly = await run(false);
+    expect((setOnly.stored!.detail as { pairs?: number[] }).pairs).toBeUndefined();
+    const withPairs = await run();
+    expect(withPairs.summary.static).toMatchObject({ analysed: 1, fromStore: 0, reanalysed: 1, impossibleCalls: 0 });
+    expect((withPairs.stored!.detail as { pairs?: number[] }).pairs!.length).toBeGreaterThan(0);
   });
 
   it.skipIf(spawnSync("cc", ["--version"]).status !== 0)(

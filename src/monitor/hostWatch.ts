@@ -84,6 +84,8 @@ export interface HostWatchOptions {
   response?: Omit<ResponderOptions, "onAction" | "protect" | "staticKill">;
   /** Static models of each executable's binary: "off" (the default here; the CLI's is "alert"), "alert", "kill". */
   staticModels?: StaticPolicy;
+  /** Check pairs of consecutive calls against the static digraph too, not only calls against the set (default true). */
+  staticDigraph?: boolean;
   /** The static analysis' summary cache (default `<state dir>/static-cache`). */
   staticCacheDir?: string;
   /** Analyses waiting at most (default 64); beyond, executables are monitored without a model, counted and alerted. */
@@ -210,6 +212,7 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
   /** The summary behind each attached model (its stamps, for staleness; its set, for a union after a change). */
   const staticSummaries = new Map<string, StaticSummary>();
   const staticQueue: StaticModelRecord[] = [];
+  const digraph = options.staticDigraph ?? true;
   let analyzer: StaticAnalysisWorker | undefined;
   let failure: unknown;
 
@@ -224,6 +227,7 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
     const { key, exe } = entry;
     analyzer ??= new StaticAnalysisWorker({
       cacheDir: options.staticCacheDir ?? join(store.dir, "static-cache"),
+      digraph,
       ...(options.staticQueue !== undefined ? { maxPending: options.staticQueue } : {}),
     });
     const queued = analyzer.submit({ path: exe.path, dev: exe.dev, ino: exe.ino }, (outcome) => {
@@ -263,6 +267,12 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
     } catch (err) {
       if (!isHomeostatError(err)) throw err;
       options.onWarning?.(`stored static model of ${key} cannot be read (${err.oneLine()}); analysing the binary again`);
+    }
+    if (stored !== undefined && digraph && stored.pairs === undefined) {
+      // Derived without its digraph (by a set-only watch): derived again, with it.
+      staticCounts.reanalysed++;
+      analyse(entry, undefined);
+      return;
     }
     if (stored !== undefined) {
       const state = staleness(exe, stored.files);
@@ -529,11 +539,12 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
 
 /** The engine's view of an analysis. */
 function staticSet(s: StaticSummary): StaticSyscallSet {
-  if (s.complete) return { syscalls: s.syscalls, complete: true };
+  const pairs = s.pairs !== undefined ? { pairs: s.pairs } : {};
+  if (s.complete) return { syscalls: s.syscalls, ...pairs, complete: true };
   const why: string[] = [];
   if (s.unresolved > 0) why.push(`${s.unresolved} syscall site${s.unresolved === 1 ? "" : "s"} not resolved`);
   if (s.dlopen > 0) why.push(`${s.dlopen} dlopen call${s.dlopen === 1 ? "" : "s"} of plugins not analysed`);
-  return { syscalls: s.syscalls, complete: false, incomplete: why.length > 0 ? why.join(", ") : "the analysis may have missed calls" };
+  return { syscalls: s.syscalls, ...pairs, complete: false, incomplete: why.length > 0 ? why.join(", ") : "the analysis may have missed calls" };
 }
 
 /**
@@ -549,12 +560,25 @@ function mappedStill(old: StaticSummary): StaticSummary | undefined {
 /** A model for code that may be either of two analyses (old and new libraries mapped at once): the union. */
 function unionOf(old: StaticSummary, fresh: StaticSummary): StaticSummary {
   const all = new Set([...old.syscalls, ...fresh.syscalls]);
-  if (all.size === fresh.syscalls.length) return fresh;
+  const pairs = unionPairs(old.pairs, fresh.pairs);
+  if (all.size === fresh.syscalls.length && pairs === fresh.pairs) return fresh;
   const names = new Map<number, string>();
   old.syscalls.forEach((n, i) => names.set(n, old.names[i] ?? `syscall_${n}`));
   fresh.syscalls.forEach((n, i) => names.set(n, fresh.names[i] ?? `syscall_${n}`));
   const syscalls = [...all].sort((a, b) => a - b);
-  return { ...fresh, syscalls, names: syscalls.map((n) => names.get(n)!), complete: old.complete && fresh.complete };
+  const { pairs: _dropped, ...rest } = fresh;
+  return { ...rest, syscalls, names: syscalls.map((n) => names.get(n)!), ...(pairs !== undefined ? { pairs } : {}), complete: old.complete && fresh.complete };
+}
+
+/** The union of two flattened digraphs (`fresh` itself when it holds them all); none when either has none. */
+function unionPairs(old: number[] | undefined, fresh: number[] | undefined): number[] | undefined {
+  if (old === undefined || fresh === undefined) return undefined;
+  const keys = new Set<number>();
+  for (let i = 0; i + 1 < fresh.length; i += 2) keys.add(fresh[i]! * 65_536 + fresh[i + 1]!);
+  const size = keys.size;
+  for (let i = 0; i + 1 < old.length; i += 2) keys.add(old[i]! * 65_536 + old[i + 1]!);
+  if (keys.size === size) return fresh;
+  return [...keys].sort((a, b) => a - b).flatMap((k) => [Math.floor(k / 65_536), k % 65_536]);
 }
 
 /** A stored model's summary, or undefined when its detail is not one this build wrote (it is analysed anew). */

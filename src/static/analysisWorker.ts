@@ -7,7 +7,7 @@
 //
 // The worker checks that the file it analyses is the one that ran (device and inode, before and after), and returns
 // the set with what is needed to notice later that it went stale: a stamp (device, inode, size, mtime, ctime) of the
-// executable and of every library it was analysed with. The digraph is not built (its cost is far beyond the set's).
+// executable and of every library it was analysed with. With `digraph`, the pairs too (Wagner & Dean's digraph).
 //
 // This module is both the worker's body and its client. The worker runs the compiled JavaScript (dist/static/
 // analysisWorker.js): under vitest, where this file is TypeScript, the client finds the build beside src/ (`npm run
@@ -35,6 +35,8 @@ export interface StaticSummary {
   /** x86_64 system-call numbers the code can make (with the always-allowed ones), sorted; and their names. */
   syscalls: number[];
   names: string[];
+  /** The digraph, flattened (a0, b0, a1, b1, ...: b may follow a), when it was built. */
+  pairs?: number[];
   complete: boolean;
   /** Reachable syscall sites whose number was not resolved, and reachable dlopen calls (plugins not analysed). */
   unresolved: number;
@@ -71,6 +73,7 @@ interface WorkerReply {
 interface WorkerConfig {
   homeostatStaticAnalysis: true;
   cacheDir?: string;
+  digraph?: boolean;
 }
 
 const SITES_SHOWN = 5;
@@ -115,7 +118,7 @@ function failure(err: unknown): AnalysisOutcome {
 }
 
 /** One analysis, as the worker runs it (exported for the worker's own use; the main thread uses the client). */
-export function analyseJob(job: AnalysisJob, analyze: Analyze, cache: Cache | undefined): AnalysisOutcome {
+export function analyseJob(job: AnalysisJob, analyze: Analyze, cache: Cache | undefined, digraph = false): AnalysisOutcome {
   const changed = (what: string): AnalysisOutcome => ({
     ok: false,
     code: "E_NOT_FOUND",
@@ -124,7 +127,7 @@ export function analyseJob(job: AnalysisJob, analyze: Analyze, cache: Cache | un
   try {
     const before = stampOf(job.path);
     if (before.dev !== job.dev || before.ino !== job.ino) return changed("now");
-    const model = analyze(job.path, { ...(cache !== undefined ? { cache } : {}) });
+    const model = analyze(job.path, { digraph, ...(cache !== undefined ? { cache } : {}) });
     const exe = stampOf(job.path);
     if (exe.dev !== before.dev || exe.ino !== before.ino || exe.ctimeMs !== before.ctimeMs) return changed("changed during the analysis and");
     const files = [exe];
@@ -143,6 +146,7 @@ export function analyseJob(job: AnalysisJob, analyze: Analyze, cache: Cache | un
         program: model.program,
         syscalls: model.syscalls,
         names: model.names,
+        ...(model.pairs !== undefined ? { pairs: model.pairs.flat() } : {}),
         complete: model.complete,
         unresolved: model.unresolved.length,
         dlopen: model.dlopen.length,
@@ -168,7 +172,7 @@ async function serve(config: WorkerConfig): Promise<void> {
   const { directoryCache } = await import("./summaryCache.js");
   const cache = config.cacheDir !== undefined ? directoryCache(config.cacheDir) : undefined;
   port.on("message", (req: WorkerRequest) => {
-    const reply: WorkerReply = { id: req.id, outcome: analyseJob(req.job, analyzeProgram, cache) };
+    const reply: WorkerReply = { id: req.id, outcome: analyseJob(req.job, analyzeProgram, cache, config.digraph === true) };
     port.postMessage(reply);
   });
 }
@@ -194,6 +198,8 @@ export function analysisWorkerScript(): URL {
 export interface AnalysisWorkerOptions {
   /** Directory of the summary cache (directoryCache); none: every analysis starts cold. */
   cacheDir?: string;
+  /** Build the digraph too (each summary then carries its pairs). */
+  digraph?: boolean;
   /** Jobs waiting at most besides the one running (default 64); submit refuses beyond. */
   maxPending?: number;
   /** Milliseconds one analysis may take before the worker is replaced and the job fails (default 120 s). */
@@ -335,6 +341,7 @@ export class StaticAnalysisWorker {
     const config: WorkerConfig = {
       homeostatStaticAnalysis: true,
       ...(this.options.cacheDir !== undefined ? { cacheDir: this.options.cacheDir } : {}),
+      ...(this.options.digraph === true ? { digraph: true } : {}),
     };
     const worker = new Worker(script, {
       workerData: config,

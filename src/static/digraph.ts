@@ -4,8 +4,8 @@
 // (a function is re-evaluated when a callee's summary grows); pairs come from walking each function's events with
 // those summaries. Context-insensitive, so sound but not exact. What the code alone cannot order is allowed
 // explicitly: a signal handler or a new thread (any address-taken function) can run after any call, rt_sigreturn
-// and restart_syscall can precede anything, execve's successor belongs to the next program, and a longjmp lands
-// after any setjmp.
+// and restart_syscall can precede anything, execve's successor belongs to the next program, a longjmp lands
+// after any setjmp, and a call interrupted and restarted by the kernel follows itself.
 
 import { EventKind, type FunctionEvent, type SyscallSite } from "./objectSummary.js";
 import type { ProgramGraph } from "./programGraph.js";
@@ -63,9 +63,18 @@ interface Summaries {
   first: Bits[];
   last: Bits[];
   empty: Uint8Array;
-  events: Map<number, LinkedEvent[]>;
+  events: Map<number, FunctionFlow>;
   /** Union of the address-taken functions' summaries (what an indirect call may do). */
   taken: { first: Bits; last: Bits };
+}
+
+/** A function's events with their predecessors, and flags recomputed at each evaluation (kept to avoid allocation). */
+interface FunctionFlow {
+  events: LinkedEvent[];
+  preds: number[][];
+  /** empty[e] = 1 when event e may make no system call; mark is a work-stack flag. */
+  empty: Uint8Array;
+  mark: Uint8Array;
 }
 
 export function buildDigraph(graph: ProgramGraph, set: SyscallSetResult): Digraph {
@@ -75,15 +84,26 @@ export function buildDigraph(graph: ProgramGraph, set: SyscallSetResult): Digrap
   const pair = (a: Bits, b: Bits): void => {
     for (const n of bitMembers(a)) add(follows[n]!, b);
   };
-  for (const [g, events] of sums.events) {
-    const fn = functionOf(graph, g);
-    events.forEach((e, ei) => pair(lastOf(sums, e), firstAfter(sums, events, fn.events[ei]!.next)));
+  const last = new Uint32Array(WORDS);
+  const after = new Uint32Array(WORDS);
+  for (const flow of sums.events.values()) {
+    const ff = firstFrom(sums, flow);
+    for (const e of flow.events) {
+      last.fill(0);
+      orEnd(sums, e, "last", last, 0);
+      after.fill(0);
+      orNext(after, ff, e.event.next);
+      pair(last, after);
+    }
   }
   const roots = rootSummary(graph, sums);
   pair(roots.last, roots.first);
   pair(all, sums.taken.first);
   pair(all, setOf([RT_SIGRETURN, RESTART_SYSCALL]));
   pair(setOf([RT_SIGRETURN, RESTART_SYSCALL, ...EXEC_FAMILY]), all);
+  // The kernel restarts an interrupted call (ERESTARTSYS, ERESTARTNOINTR) by running the same `syscall` again: a
+  // tracer sees it twice in a row, whatever order the code has.
+  for (const n of set.numbers) if (n < WORDS * 32) follows[n]![n >>> 5]! |= 1 << (n & 31);
   const afterSetjmp = setjmpSuccessors(graph, sums);
   if (afterSetjmp !== undefined) pair(all, afterSetjmp);
   let pairCount = 0;
@@ -106,17 +126,35 @@ function functionOf(graph: ProgramGraph, g: number): FunctionOf {
   return graph.objects[o]!.summary.functions[g - graph.offset[o]!]!;
 }
 
-/** The calls an event can make first (or last): its site's numbers, or the union over what it may call. */
-function endOf(s: Summaries, e: LinkedEvent, end: "first" | "last"): Bits {
-  if (e.site !== undefined) return e.site;
-  const b = new Uint32Array(WORDS);
-  for (const c of e.callees) add(b, s[end][c]!);
-  if (e.indirect) add(b, s.taken[end]);
-  return b;
+/** ORs row `from` into row `at` of `out`; true when it grew. */
+function orRow(out: Uint32Array, at: number, from: Uint32Array, fromAt = 0): boolean {
+  let changed = false;
+  for (let w = 0; w < WORDS; w++) {
+    const v = (out[at + w]! | from[fromAt + w]!) >>> 0;
+    if (v !== out[at + w]) {
+      out[at + w] = v;
+      changed = true;
+    }
+  }
+  return changed;
 }
 
-const firstOf = (s: Summaries, e: LinkedEvent): Bits => endOf(s, e, "first");
-const lastOf = (s: Summaries, e: LinkedEvent): Bits => endOf(s, e, "last");
+/** ORs into row `at` of `out` the calls an event can make first (or last): its site's, or its callees'. */
+function orEnd(s: Summaries, e: LinkedEvent, end: "first" | "last", out: Uint32Array, at: number): void {
+  if (e.site !== undefined) {
+    orRow(out, at, e.site);
+    return;
+  }
+  for (const c of e.callees) orRow(out, at, s[end][c]!);
+  if (e.indirect) orRow(out, at, s.taken[end]);
+}
+
+/** ORs into `out` the rows of `rows` of the given events. */
+function orNext(out: Bits, rows: Uint32Array, next: readonly number[]): boolean {
+  let changed = false;
+  for (const n of next) if (orRow(out, 0, rows, n * WORDS)) changed = true;
+  return changed;
+}
 
 /** Whether the event may make no system call (a call to a function that may make none, or to nothing known). */
 function emptyOf(s: Summaries, e: LinkedEvent): boolean {
@@ -126,31 +164,90 @@ function emptyOf(s: Summaries, e: LinkedEvent): boolean {
   return false;
 }
 
-/** The first calls reachable from `next` events, passing through events that may make no call. */
-function firstAfter(s: Summaries, events: readonly LinkedEvent[], next: readonly number[]): Bits {
-  const out = new Uint32Array(WORDS);
-  const seen = new Set<number>();
-  const stack = [...next];
-  while (stack.length > 0) {
-    const e = stack.pop()!;
-    if (seen.has(e)) continue;
-    seen.add(e);
-    const ev = events[e]!;
-    add(out, firstOf(s, ev));
-    if (emptyOf(s, ev)) for (const n of ev.event.next) stack.push(n);
-  }
-  return out;
+// One scratch row per event of the function at hand, and a work stack: reused, since a function is evaluated many
+// times and large programs have hundreds of thousands of events.
+let scratchRows = new Uint32Array(WORDS * 1024);
+let scratchStack = new Int32Array(1024);
+
+function rowsFor(n: number): Uint32Array {
+  if (scratchRows.length < n * WORDS) scratchRows = new Uint32Array(Math.max(n * WORDS, scratchRows.length * 2));
+  else scratchRows.fill(0, 0, n * WORDS);
+  return scratchRows;
 }
 
-function linkEvents(graph: ProgramGraph, g: number, fn: FunctionOf, siteBits: (s: SyscallSite) => Bits): LinkedEvent[] {
+function stackFor(n: number): Int32Array {
+  if (scratchStack.length < n) scratchStack = new Int32Array(Math.max(n, scratchStack.length * 2));
+  return scratchStack;
+}
+
+/** Recomputes which events may make no call. */
+function markEmpty(s: Summaries, flow: FunctionFlow): void {
+  flow.events.forEach((e, i) => (flow.empty[i] = emptyOf(s, e) ? 1 : 0));
+}
+
+/**
+ * Row e = the calls that can come first from event e on, passing through events that may make none: its own first
+ * calls, and those of its successors when it may make none (propagated backwards to a fixpoint).
+ */
+function firstFrom(s: Summaries, flow: FunctionFlow): Uint32Array {
+  const { events, preds, empty, mark } = flow;
+  const n = events.length;
+  markEmpty(s, flow);
+  const ff = rowsFor(n);
+  const stack = stackFor(n);
+  let top = 0;
+  for (let e = 0; e < n; e++) {
+    orEnd(s, events[e]!, "first", ff, e * WORDS);
+    stack[top++] = e;
+    mark[e] = 1;
+  }
+  while (top > 0) {
+    const e = stack[--top]!;
+    mark[e] = 0;
+    for (const p of preds[e]!) {
+      if (empty[p] === 1 && orRow(ff, p * WORDS, ff, e * WORDS) && mark[p] === 0) {
+        mark[p] = 1;
+        stack[top++] = p;
+      }
+    }
+  }
+  return ff;
+}
+
+/** Marks (in `mark`) the events after which the function can return with no further call, from its exits back. */
+function markExits(flow: FunctionFlow, emptyOnly: boolean): Uint8Array {
+  const { events, preds, empty, mark } = flow;
+  const stack = stackFor(events.length);
+  let top = 0;
+  for (let e = 0; e < events.length; e++) {
+    mark[e] = events[e]!.event.exit && (!emptyOnly || empty[e] === 1) ? 1 : 0;
+    if (mark[e] === 1) stack[top++] = e;
+  }
+  while (top > 0) {
+    const e = stack[--top]!;
+    if (empty[e] === 0) continue;
+    for (const p of preds[e]!) {
+      if (mark[p] === 0 && (!emptyOnly || empty[p] === 1)) {
+        mark[p] = 1;
+        stack[top++] = p;
+      }
+    }
+  }
+  return mark;
+}
+
+function linkEvents(graph: ProgramGraph, g: number, fn: FunctionOf, siteBits: (s: SyscallSite) => Bits): FunctionFlow {
   const o = graph.objectOf[g]!;
-  return fn.events.map((event) => {
+  const events = fn.events.map((event): LinkedEvent => {
     if (event.kind === EventKind.Syscall) return { event, callees: new Int32Array(0), indirect: false, site: siteBits(fn.sites[event.site]!) };
     const ids = new Set<number>();
     for (const r of event.refs) for (const c of graph.resolve(o, r)) if (graph.reachable[c] === 1) ids.add(c);
     const indirect = event.kind === EventKind.CallIndirect || event.kind === EventKind.TailIndirect;
     return { event, callees: Int32Array.from(ids), indirect };
   });
+  const preds: number[][] = events.map(() => []);
+  events.forEach((e, i) => e.event.next.forEach((n) => preds[n]!.push(i)));
+  return { events, preds, empty: new Uint8Array(events.length), mark: new Uint8Array(events.length) };
 }
 
 function functionSummaries(graph: ProgramGraph, set: SyscallSetResult): Summaries {
@@ -171,10 +268,10 @@ function functionSummaries(graph: ProgramGraph, set: SyscallSetResult): Summarie
   const indirectCallers: number[] = [];
   for (let g = 0; g < graph.total; g++) {
     if (graph.reachable[g] === 0) continue;
-    const events = linkEvents(graph, g, functionOf(graph, g), siteBits);
-    s.events.set(g, events);
+    const flow = linkEvents(graph, g, functionOf(graph, g), siteBits);
+    s.events.set(g, flow);
     let indirect = false;
-    for (const e of events) {
+    for (const e of flow.events) {
       indirect ||= e.indirect;
       for (const c of e.callees) {
         const list = callers.get(c);
@@ -188,7 +285,11 @@ function functionSummaries(graph: ProgramGraph, set: SyscallSetResult): Summarie
   return s;
 }
 
-/** Evaluates functions until no summary grows; a change re-queues the callers (and indirect callers when taken). */
+/**
+ * Evaluates functions until no summary grows, callees first (a depth-first postorder of the call graph); a change
+ * re-queues the callers. Growth of the address-taken union re-queues every indirect caller, but only once the queue
+ * is empty: re-queueing them at each of its many small growths cost most of the time on large programs.
+ */
 function worklist(graph: ProgramGraph, s: Summaries, callers: Map<number, number[]>, indirectCallers: number[]): void {
   const queued = new Uint8Array(graph.total);
   const queue: number[] = [];
@@ -198,8 +299,14 @@ function worklist(graph: ProgramGraph, s: Summaries, callers: Map<number, number
       queue.push(g);
     }
   };
-  for (const g of s.events.keys()) push(g);
-  for (let head = 0; head < queue.length; head++) {
+  for (const g of calleesFirst(s)) push(g);
+  let takenGrew = false;
+  for (let head = 0; head < queue.length || takenGrew; head++) {
+    if (head === queue.length) {
+      takenGrew = false;
+      for (const c of indirectCallers) push(c);
+      if (head === queue.length) break;
+    }
     if (head > 65536 && head * 2 > queue.length) {
       queue.splice(0, head);
       head = 0;
@@ -209,67 +316,79 @@ function worklist(graph: ProgramGraph, s: Summaries, callers: Map<number, number
     if (!evaluate(s, g, functionOf(graph, g))) continue;
     for (const c of callers.get(g) ?? []) push(c);
     if (graph.addressTaken[g] === 1) {
-      const grew = add(s.taken.first, s.first[g]!) || add(s.taken.last, s.last[g]!);
+      const grewFirst = add(s.taken.first, s.first[g]!);
       const grewLast = add(s.taken.last, s.last[g]!);
-      if (grew || grewLast) for (const c of indirectCallers) push(c);
+      takenGrew ||= grewFirst || grewLast;
     }
   }
+}
+
+/** The functions in a depth-first postorder of the call graph: callees before their callers, where there is no cycle. */
+function calleesFirst(s: Summaries): number[] {
+  const order: number[] = [];
+  const state = new Map<number, number>(); // 1: on the stack, 2: done
+  for (const root of s.events.keys()) {
+    if (state.has(root)) continue;
+    const stack: [number, number][] = [[root, 0]];
+    state.set(root, 1);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const callees = calleesOf(s, top[0]);
+      if (top[1] < callees.length) {
+        const c = callees[top[1]++]!;
+        if (!state.has(c) && s.events.has(c)) {
+          state.set(c, 1);
+          stack.push([c, 0]);
+        }
+        continue;
+      }
+      state.set(top[0], 2);
+      order.push(top[0]);
+      stack.pop();
+    }
+  }
+  return order;
+}
+
+const calleeLists = new WeakMap<FunctionFlow, number[]>();
+
+function calleesOf(s: Summaries, g: number): number[] {
+  const flow = s.events.get(g)!;
+  let list = calleeLists.get(flow);
+  if (list === undefined) {
+    list = [];
+    for (const e of flow.events) for (const c of e.callees) list.push(c);
+    calleeLists.set(flow, list);
+  }
+  return list;
 }
 
 /** Recomputes g's first/last/empty; true when any grew. */
 function evaluate(s: Summaries, g: number, fn: FunctionOf): boolean {
-  const events = s.events.get(g)!;
-  let changed = add(s.first[g]!, firstAfter(s, events, fn.entryNext));
-  if (s.empty[g] === 0 && (fn.entryExit || exitsEmpty(s, events, fn.entryNext))) {
-    s.empty[g] = 1;
-    changed = true;
+  const flow = s.events.get(g)!;
+  let changed = orNext(s.first[g]!, firstFrom(s, flow), fn.entryNext);
+  if (s.empty[g] === 0) {
+    const exits = fn.entryExit ? undefined : markExits(flow, true);
+    const emptyExit = exits === undefined || fn.entryNext.some((n) => exits[n] === 1);
+    if (emptyExit) {
+      s.empty[g] = 1;
+      changed = true;
+    }
   }
-  const canExit = exitAfter(s, events);
-  events.forEach((e, ei) => {
-    if (canExit[ei] === 1 && add(s.last[g]!, lastOf(s, e))) changed = true;
-  });
+  const canExit = markExits(flow, false);
+  const last = s.last[g]!;
+  for (let e = 0; e < flow.events.length; e++) {
+    if (canExit[e] === 1) changed = orLast(s, flow.events[e]!, last) || changed;
+  }
   return changed;
 }
 
-/** Whether the function can return from `next` through events that may make no call. */
-function exitsEmpty(s: Summaries, events: readonly LinkedEvent[], next: readonly number[]): boolean {
-  const seen = new Set<number>();
-  const stack = [...next];
-  while (stack.length > 0) {
-    const e = stack.pop()!;
-    if (seen.has(e)) continue;
-    seen.add(e);
-    const ev = events[e]!;
-    if (!emptyOf(s, ev)) continue;
-    if (ev.event.exit) return true;
-    for (const n of ev.event.next) stack.push(n);
-  }
-  return false;
-}
-
-/** canExit[e] = 1 when the function can return after event e with no further call (reverse search from exits). */
-function exitAfter(s: Summaries, events: readonly LinkedEvent[]): Uint8Array {
-  const preds: number[][] = events.map(() => []);
-  events.forEach((e, i) => e.event.next.forEach((n) => preds[n]!.push(i)));
-  const out = new Uint8Array(events.length);
-  const stack: number[] = [];
-  events.forEach((e, i) => {
-    if (e.event.exit) {
-      out[i] = 1;
-      stack.push(i);
-    }
-  });
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (!emptyOf(s, events[n]!)) continue;
-    for (const p of preds[n]!) {
-      if (out[p] === 0) {
-        out[p] = 1;
-        stack.push(p);
-      }
-    }
-  }
-  return out;
+function orLast(s: Summaries, e: LinkedEvent, into: Bits): boolean {
+  let changed = false;
+  if (e.site !== undefined) return orRow(into, 0, e.site);
+  for (const c of e.callees) if (orRow(into, 0, s.last[c]!)) changed = true;
+  if (e.indirect && orRow(into, 0, s.taken.last)) changed = true;
+  return changed;
 }
 
 /** The loader and kernel call the roots in an order the code does not show: any root may follow any other. */
@@ -299,13 +418,11 @@ function setjmpSuccessors(graph: ProgramGraph, s: Summaries): Bits | undefined {
   if (![...named(LONGJMP)].some((g) => graph.reachable[g] === 1)) return undefined;
   const setjmps = named(SETJMP);
   const out = new Uint32Array(WORDS);
-  for (const [g, events] of s.events) {
-    const fn = functionOf(graph, g);
-    events.forEach((e, ei) => {
-      if (e.event.kind === EventKind.Call && e.callees.some((c) => setjmps.has(c))) {
-        add(out, firstAfter(s, events, fn.events[ei]!.next));
-      }
-    });
+  for (const flow of s.events.values()) {
+    const calls = flow.events.filter((e) => e.event.kind === EventKind.Call && e.callees.some((c) => setjmps.has(c)));
+    if (calls.length === 0) continue;
+    const ff = firstFrom(s, flow);
+    for (const e of calls) orNext(out, ff, e.event.next);
   }
   return out;
 }

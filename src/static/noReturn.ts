@@ -2,7 +2,8 @@
 // places unrelated code right after a call to such a function, so treating the call as falling through invents
 // paths (in ld.so, from a failed execve's error exit into the environment-parsing loop). A function returns when a
 // `ret`, or a tail transfer to a function that may return, is reachable from its entry in a graph where calls to
-// functions not yet known to return do not fall through; that set only grows, so the iteration ends. Imports are
+// functions not yet known to return do not fall through; that set only grows, so the iteration ends; a function is walked again only when a function it
+// stopped at is found to return. Imports are
 // assumed to return unless the C standard or glibc declares them noreturn.
 
 import type { DeadEdges, NoReturn } from "./controlFlow.js";
@@ -25,10 +26,19 @@ export function noReturnFunctions(
   dead: DeadEdges,
 ): Uint8Array {
   const returns = new Uint8Array(map.count);
+  // waiting[c]: the functions whose walk stopped at a call to c, not yet known to return; walked again when c is.
+  const waiting: (number[] | undefined)[] = new Array(map.count);
+  let current = -1;
+  const blockedBy = (callee: number): void => {
+    const list = (waiting[callee] ??= []);
+    if (list[list.length - 1] !== current) list.push(current);
+  };
   const noReturn: NoReturn = {
     call: (target) => {
       const f = functionAt(map, target);
-      return f >= 0 && returns[f] === 0;
+      if (f < 0 || returns[f] === 1) return false;
+      blockedBy(f);
+      return true;
     },
     slot: (slot) => {
       const t = slots.get(slot);
@@ -36,17 +46,16 @@ export function noReturnFunctions(
     },
   };
   const seen = new Int32Array(code.count);
-  let stamp = 0;
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (let f = 0; f < map.count; f++) {
-      if (returns[f] === 1) continue;
-      if (mayReturn(code, map, f, dead, noReturn, returns, seen, ++stamp)) {
-        returns[f] = 1;
-        changed = true;
-      }
-    }
+  const queue: number[] = [];
+  for (let f = map.count - 1; f >= 0; f--) queue.push(f);
+  for (let stamp = 1; queue.length > 0; stamp++) {
+    const f = queue.pop()!;
+    if (returns[f] === 1) continue;
+    current = f;
+    if (!mayReturn(code, map, f, dead, noReturn, returns, seen, stamp, blockedBy)) continue;
+    returns[f] = 1;
+    for (const w of waiting[f] ?? []) queue.push(w);
+    waiting[f] = undefined;
   }
   return returns.map((r) => 1 - r);
 }
@@ -65,6 +74,7 @@ function mayReturn(
   returns: Uint8Array,
   seen: Int32Array,
   stamp: number,
+  blockedBy: (callee: number) => void,
 ): boolean {
   const first = map.firstIndex[f]!;
   const last = map.lastIndex[f]!;
@@ -72,7 +82,9 @@ function mayReturn(
   const end = map.end[f]!;
   const leaves = (to: number): boolean => {
     const callee = functionAt(map, to);
-    return callee < 0 || returns[callee] === 1;
+    if (callee < 0 || returns[callee] === 1) return true;
+    blockedBy(callee);
+    return false;
   };
   const stack = [first];
   while (stack.length > 0) {
