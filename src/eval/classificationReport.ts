@@ -1,9 +1,9 @@
 // A classification report of binary predictions against binary labels: n, TP, FN, FP, TN, precision and recall,
-// laid out like the table of Bushouse, "Characterization of System Calls" (Sandia Center for Cyber Defenders;
-// the seed document in shared/seeds), plus F1, accuracy and the false-alarm rate.
-// Undefined rates are NaN, as in confusion.ts.
+// laid out like the table of Bushouse, "Characterization of System Calls" (Sandia Center for Cyber Defenders),
+// plus F1, accuracy and the false-alarm rate. Undefined rates are NaN, as in confusion.ts.
 //
-// n here is always TP + FN + FP + TN. (The seed's table prints n = 574 over cells that sum to 576.)
+// n is always computed as TP + FN + FP + TN, never taken as given: the paper's own table prints n = 574 over cells
+// that sum to 576.
 
 import type { Confusion, ConfusionRates } from "./confusion.js";
 import { confusionOfPredictions, confusionRates } from "./confusion.js";

@@ -76,6 +76,10 @@ export interface DetectorFactory<D extends Detector = Detector> {
   /** Defaults of every option, with a one-line help each. */
   readonly optionHelp: Readonly<Record<string, { default: number | string | boolean; help: string }>>;
   create(options?: Partial<Record<string, number | string | boolean>>): D;
-  /** Restores a detector from `serialize()` output and its options. Throws E_MODEL/E_PARSE on bad bytes. */
+  /**
+   * Restores a detector from `serialize()` output and its options. Throws E_PARSE on bytes that are not a payload
+   * of this kind and these options (truncated, extended, inconsistent). The n-gram and HMM payloads report a layout
+   * version this build cannot read as E_VERSION.
+   */
   deserialize(options: DetectorOptions, bytes: Uint8Array): D;
 }

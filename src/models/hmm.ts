@@ -1,56 +1,16 @@
 // The hidden Markov model of normal of Warrender, Forrest & Pearlmutter ("Detecting intrusions using system calls:
-// alternative data models", IEEE S&P 1999): a discrete HMM with `states` hidden states whose outputs are system
-// calls, fitted to normal traces with Baum-Welch, with Rabiner's scaling ("A tutorial on hidden Markov models",
-// Proc. IEEE 1989, sections V.A and V.B: scaled forward/backward variables, several observation sequences).
-//
-// Per-call signal. Warrender et al. follow the model through a trace and count a call as a mismatch when the state
-// transition or the output it requires has probability below a threshold. This module uses the filtered version
-// of that rule: the signal is the surprisal -log2 P(call_t | calls_<t), where the predictive probability
-//     P(call_t = k | calls_<t) = sum_j [sum_i P(state_{t-1} = i | calls_<t) A(i, j)] B(j, k)
-// is the normaliser of the scaled forward variables (1 / c_t in Rabiner's notation). When the state is nearly certain
-// (as it is for most calls of a well-fitted model), this is the probability of the transition-and-output that
-// Warrender thresholds, except that it sums over every route instead of requiring one likely route; a call is
-// anomalous when P < `threshold`, i.e. anomalousAt = -log2(threshold) bits. The default threshold 0.001 (9.97
-// bits) is a "one call in a thousand" event; the scoring layer calibrates thresholds on normal data anyway. Cost:
-// O(states^2) per call; the per-stream state is the filtered state distribution (Float64Array of `states`).
-//
-// Alphabet. The emission alphabet is the D distinct call ids seen in training (in id order) plus one "unseen"
-// symbol for every other id. Baum-Welch estimates emissions by maximum likelihood, so a call never emitted by the
-// states the filter believes in would get probability 0 (infinite surprisal) and collapse the filter. For scoring,
-// every state's emission distribution is therefore interpolated with the uniform distribution over the D + 1
-// symbols, with weight eps = D / (N + D) (N = training calls): the order-0 Witten-Bell escape probability, the same
-// one the n-gram model uses for a never-seen call. An unseen call thus scores about -log2(1 / (N + D)) bits, and
-// any seen call at most -log2(eps / (D + 1)). Training itself is plain maximum likelihood.
-//
-// Training. Identical training traces are merged with weights (ADFA-LD's 833 training traces hold 780 distinct
-// ones). Initial parameters are drawn from a seeded generator (random.ts): transition rows and the initial
-// distribution flat Dirichlet draws, emissions the training call frequencies times Exp(1) factors, normalised
-// (spread-out draws break the symmetry between states within a few iterations). Each of `restarts` random starts
-// runs Baum-Welch for at most `iterations` iterations, stopping early when the mean log-likelihood per training
-// call improves by less than `tolerance` bits; the start with the best final training log-likelihood is kept.
-// Defaults: 40 iterations and a tolerance of 0.001 bits per call, with one start: on ADFA-LD's training set a
-// 40-state fit is then within about 0.02 bits per call of where 80 iterations get, and takes about half a minute
-// on one core; every restart costs as much again. Memory: 16 * states bytes per call of the longest distinct
-// training trace (forward and backward variables), refused over 2 GiB (E_LIMIT).
-//
-// Numerics (baumWelch.ts): Float64Array matrices laid out for contiguous inner loops, products by A in a
-// WebAssembly SIMD kernel when available (bit-identical to the JS fallback), values below 1e-100 flushed to zero so
-// that no arithmetic runs on denormals. The scoring filter uses the same kernel and flush.
-//
-// Before any training a detector has no distribution: its signal is NaN ("no signal") for every call.
-//
-// Retraining. `train` keeps every (deduplicated) trace it has been given, and a later `train` refits on all of
-// them, warm-started from the current parameters (mixed 0.1% with uniform so that no transition or newly seen call
-// has probability 0) for at most `iterations` iterations, without random restarts: deterministic in the data and
-// the seed. The retained traces are part of the serialised model so that a restored model retrains the same way.
-// An HMM is not mergeable: two fitted HMMs have unrelated state numberings.
+// alternative data models", IEEE S&P 1999), fitted by Baum-Welch with Rabiner's scaling (baumWelch.ts); signal the
+// surprisal -log2 P(call | previous calls) of the forward filter. Why the filtered signal, the smoothed emissions,
+// the defaults and warm-started retraining: docs/detectors.md, "The hidden Markov model".
 
 import { HomeostatError } from "../errors.js";
 import { PayloadReader, PayloadWriter } from "./payload.js";
 import type { Detector, DetectorFactory, DetectorOptions, DetectorState, SignalInfo } from "./detector.js";
-import { BaumWelch, FLUSH, HmmParameters, HmmTrainingSet, vecMat } from "./baumWelch.js";
+import { BaumWelch, FLUSH, HmmTrainingSet, vecMat } from "./baumWelch.js";
+import { HmmParameters } from "./hmmParameters.js";
 import { SeededRandom } from "./random.js";
 import { createVecMatKernel, paddedStride, type VecMatKernel } from "./simdKernel.js";
+import { TraceMultiset } from "./traceMultiset.js";
 
 export interface HmmOptions {
   readonly states: number;
@@ -146,25 +106,6 @@ export class HmmState implements DetectorState {
   }
 }
 
-/** 53-bit content hash of a trace, for deduplication. */
-function traceHash(t: Uint16Array): number {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x9747b28c ^ t.length;
-  for (let i = 0; i < t.length; i++) {
-    const v = t[i]!;
-    h1 = Math.imul(h1 ^ v, 0x01000193);
-    h2 = Math.imul(h2 ^ v, 0x5bd1e995);
-    h2 ^= h2 >>> 13;
-  }
-  return (h1 >>> 0) * 2_097_152 + (h2 & 0x1fffff);
-}
-
-function sameTrace(x: Uint16Array, y: Uint16Array): boolean {
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
-}
-
 export class HmmDetector implements Detector<HmmState> {
   readonly kind = "hmm";
   readonly options: DetectorOptions;
@@ -175,9 +116,7 @@ export class HmmDetector implements Detector<HmmState> {
   private traces = 0;
 
   // Retained training traces, deduplicated.
-  private readonly unique: Uint16Array[] = [];
-  private readonly weights: number[] = [];
-  private readonly byHash = new Map<number, number[]>();
+  private readonly retained = new TraceMultiset();
 
   // Alphabet: seen ids ascending; symbolOf[id] = symbol index, -1 = unseen.
   private seen: Uint16Array = new Uint16Array(0);
@@ -242,7 +181,7 @@ export class HmmDetector implements Detector<HmmState> {
 
   /** Distinct training traces retained for refitting. */
   get distinctTraces(): number {
-    return this.unique.length;
+    return this.retained.size;
   }
 
   /** The symbol index of a call id (the unseen symbol for ids not seen in training). */
@@ -254,30 +193,10 @@ export class HmmDetector implements Detector<HmmState> {
   train(traces: readonly Uint16Array[]): void {
     for (const t of traces) {
       this.calls += t.length;
-      if (t.length === 0) continue;
-      const h = traceHash(t);
-      const list = this.byHash.get(h);
-      let found = -1;
-      if (list !== undefined) {
-        for (const i of list) {
-          if (sameTrace(this.unique[i]!, t)) {
-            found = i;
-            break;
-          }
-        }
-      }
-      if (found >= 0) {
-        this.weights[found]!++;
-      } else {
-        const i = this.unique.length;
-        this.unique.push(t.slice());
-        this.weights.push(1);
-        if (list === undefined) this.byHash.set(h, [i]);
-        else list.push(i);
-      }
+      if (t.length > 0) this.retained.add(t);
     }
     this.traces += traces.length;
-    if (this.unique.length > 0) this.fit();
+    if (this.retained.size > 0) this.fit();
   }
 
   newState(): HmmState {
@@ -355,10 +274,11 @@ export class HmmDetector implements Detector<HmmState> {
       w.f64s(p.a);
       w.f64s(p.b);
     }
-    w.u32(this.unique.length);
-    for (let i = 0; i < this.unique.length; i++) {
-      const t = this.unique[i]!;
-      w.f64(this.weights[i]!);
+    const { traces, weights } = this.retained;
+    w.u32(traces.length);
+    for (let i = 0; i < traces.length; i++) {
+      const t = traces[i]!;
+      w.f64(weights[i]!);
       w.u32(t.length);
       w.u16s(t);
       if (t.length % 2 === 1) w.u16(0);
@@ -368,7 +288,7 @@ export class HmmDetector implements Detector<HmmState> {
 
   /** Restores a model written by `serialize`. Throws E_PARSE / E_VERSION on malformed bytes. */
   static fromBytes(options: HmmOptions, bytes: Uint8Array): HmmDetector {
-    const r = new PayloadReader(bytes, "hmm", "E_PARSE");
+    const r = new PayloadReader(bytes, "hmm");
     const version = r.u32();
     if (version !== FORMAT_VERSION) {
       throw new HomeostatError(
@@ -389,53 +309,24 @@ export class HmmDetector implements Detector<HmmState> {
     if (nSeen % 2 === 1) r.u16();
     for (let i = 1; i < nSeen; i++)
       if (seen[i]! <= seen[i - 1]!) throw r.fail("seen ids are not strictly increasing");
-    const hasParams = r.u32();
-    if (hasParams > 1) throw r.fail("bad parameter flag");
-    let params: HmmParameters | null = null;
-    let ll = Number.NaN;
-    if (hasParams === 1) {
-      if (nSeen === 0) throw r.fail("parameters without an alphabet");
-      ll = r.f64();
-      const m = nSeen + 1;
-      if ((n + n * n + m * n) * 8 > r.remaining) throw r.fail("parameter arrays exceed the data");
-      params = new HmmParameters(n, m, r.f64s(n), r.f64s(n * n), r.f64s(m * n));
-      checkStochastic(r, "initial distribution", params.pi, 1, n, 0);
-      for (let i = 0; i < n; i++) checkStochastic(r, `transition row ${i}`, params.a, 1, n, i * n);
-      for (let i = 0; i < n; i++) checkStochastic(r, `emission row ${i}`, params.b, n, m, i);
-    } else if (nSeen !== 0) {
-      throw r.fail("an alphabet without parameters");
-    }
-    const nUnique = r.u32();
-    if (nUnique * 12 > r.remaining) throw r.fail("trace count exceeds the data");
-    let retainedCalls = 0;
-    let retainedTraces = 0;
-    for (let i = 0; i < nUnique; i++) {
-      const weight = r.f64();
-      if (!(Number.isInteger(weight) && weight >= 1)) throw r.fail(`retained trace ${i} has weight ${weight}`);
-      const len = r.u32();
-      if (len === 0) throw r.fail(`retained trace ${i} is empty`);
-      const t = r.u16s(len);
-      if (len % 2 === 1) r.u16();
-      d.addUnique(t, weight);
-      retainedCalls += weight * len;
-      retainedTraces += weight;
-    }
+    const fitted = readParameters(r, n, nSeen);
+    const retained = readRetained(r, d.retained);
     r.end();
     // A model made from given parameters may have been trained on calls it does not retain, never the reverse.
-    if (retainedCalls > calls || retainedTraces > traces)
+    if (retained.calls > calls || retained.traces > traces)
       throw r.fail("retained traces exceed the training totals");
-    if (params === null && nUnique > 0) throw r.fail("retained traces without parameters");
+    if (fitted === null && d.retained.size > 0) throw r.fail("retained traces without parameters");
     d.calls = calls;
     d.traces = traces;
-    if (params !== null) {
+    if (fitted !== null) {
       d.setAlphabet(seen);
-      for (const t of d.unique) {
+      for (const t of d.retained.traces) {
         for (let i = 0; i < t.length; i++) {
           if (d.symbolOf[t[i]!]! < 0) throw r.fail("a retained trace holds an id outside the alphabet");
         }
       }
-      d.params = params;
-      d.ll = ll;
+      d.params = fitted.params;
+      d.ll = fitted.ll;
       d.prepareScoring();
     }
     return d;
@@ -472,18 +363,8 @@ export class HmmDetector implements Detector<HmmState> {
     if (this.kernel !== null) bytes += this.kernel.f64.byteLength;
     const p = this.params;
     if (p !== null) bytes += p.pi.byteLength + p.a.byteLength + p.b.byteLength;
-    for (const t of this.unique) bytes += t.byteLength;
+    for (const t of this.retained.traces) bytes += t.byteLength;
     return bytes;
-  }
-
-  private addUnique(t: Uint16Array, weight: number): void {
-    const h = traceHash(t);
-    const i = this.unique.length;
-    this.unique.push(t);
-    this.weights.push(weight);
-    const list = this.byHash.get(h);
-    if (list === undefined) this.byHash.set(h, [i]);
-    else list.push(i);
   }
 
   private setAlphabet(seen: Uint16Array): void {
@@ -500,9 +381,10 @@ export class HmmDetector implements Detector<HmmState> {
     // Alphabet of everything retained.
     const present = new Uint8Array(65_536);
     const freq = new Float64Array(65_536);
-    for (let u = 0; u < this.unique.length; u++) {
-      const t = this.unique[u]!;
-      const w = this.weights[u]!;
+    const { traces, weights } = this.retained;
+    for (let u = 0; u < traces.length; u++) {
+      const t = traces[u]!;
+      const w = weights[u]!;
       for (let i = 0; i < t.length; i++) {
         present[t[i]!] = 1;
         freq[t[i]!]! += w;
@@ -518,23 +400,23 @@ export class HmmDetector implements Detector<HmmState> {
     const m = seen.length + 1;
 
     const sequences: Uint16Array[] = [];
-    for (const t of this.unique) {
+    for (const t of traces) {
       const s = new Uint16Array(t.length);
       for (let i = 0; i < t.length; i++) s[i] = this.symbolOf[t[i]!]!;
       sequences.push(s);
     }
-    const data = HmmTrainingSet.of(sequences, this.weights);
+    const data = HmmTrainingSet.of(sequences, weights);
     const bw = new BaumWelch(n, m, data);
 
     if (old !== null) {
       this.runFit(bw, data, warmStart(old, oldSeen, seen));
     } else {
       const rng = new SeededRandom(this.opts.seed);
-      const weights = new Float64Array(m);
-      for (let k = 0; k < seen.length; k++) weights[k] = freq[seen[k]!]!;
+      const symbolWeights = new Float64Array(m);
+      for (let k = 0; k < seen.length; k++) symbolWeights[k] = freq[seen[k]!]!;
       let best: { params: HmmParameters; ll: number; history: number[] } | null = null;
       for (let r = 0; r < this.opts.restarts; r++) {
-        const start = HmmParameters.random(n, m, rng, weights);
+        const start = HmmParameters.random(n, m, rng, symbolWeights);
         const result = this.runFit(bw, data, start);
         if (best === null || result.ll > best.ll) best = result;
       }
@@ -588,6 +470,45 @@ export class HmmDetector implements Detector<HmmState> {
       this.kernelY = new Float64Array(f64.buffer, this.kernelYByte, n);
     }
   }
+}
+
+/** Reads the fitted parameters and their log-likelihood, or null for an untrained model. */
+function readParameters(r: PayloadReader, n: number, nSeen: number): { params: HmmParameters; ll: number } | null {
+  const hasParams = r.u32();
+  if (hasParams > 1) throw r.fail("bad parameter flag");
+  if (hasParams === 0) {
+    if (nSeen !== 0) throw r.fail("an alphabet without parameters");
+    return null;
+  }
+  if (nSeen === 0) throw r.fail("parameters without an alphabet");
+  const ll = r.f64();
+  const m = nSeen + 1;
+  if ((n + n * n + m * n) * 8 > r.remaining) throw r.fail("parameter arrays exceed the data");
+  const params = new HmmParameters(n, m, r.f64s(n), r.f64s(n * n), r.f64s(m * n));
+  checkStochastic(r, "initial distribution", params.pi, 1, n, 0);
+  for (let i = 0; i < n; i++) checkStochastic(r, `transition row ${i}`, params.a, 1, n, i * n);
+  for (let i = 0; i < n; i++) checkStochastic(r, `emission row ${i}`, params.b, n, m, i);
+  return { params, ll };
+}
+
+/** Reads the retained traces into `into`; returns the calls and traces they stand for (weights counted). */
+function readRetained(r: PayloadReader, into: TraceMultiset): { calls: number; traces: number } {
+  const nUnique = r.u32();
+  if (nUnique * 12 > r.remaining) throw r.fail("trace count exceeds the data");
+  let calls = 0;
+  let traces = 0;
+  for (let i = 0; i < nUnique; i++) {
+    const weight = r.f64();
+    if (!(Number.isInteger(weight) && weight >= 1)) throw r.fail(`retained trace ${i} has weight ${weight}`);
+    const len = r.u32();
+    if (len === 0) throw r.fail(`retained trace ${i} is empty`);
+    const t = r.u16s(len);
+    if (len % 2 === 1) r.u16();
+    into.append(t, weight);
+    calls += weight * len;
+    traces += weight;
+  }
+  return { calls, traces };
 }
 
 /** Checks `count` entries at stride `stride` from `offset` are probabilities summing to 1. */

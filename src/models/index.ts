@@ -5,7 +5,7 @@
 export * from "./detector.js";
 export * from "./detectorOptions.js";
 export * from "./hmm.js";
-export { HmmParameters } from "./baumWelch.js";
+export { HmmParameters } from "./hmmParameters.js";
 export * from "./ksBigram.js";
 export * from "./ksTest.js";
 export * from "./lookaheadPairs.js";

@@ -7,6 +7,7 @@ import { HomeostatError } from "../errors.js";
 import { AbiMapper, syscallTable } from "../syscalls/abi.js";
 import { CATEGORY_COUNT, categoryLookup } from "../syscalls/categories.js";
 import { Vocabulary } from "../syscalls/vocabulary.js";
+import { fnv1a } from "./hash.js";
 import { KsBigramClassifier, ksBigramFactory, type TraceLabel } from "./ksBigram.js";
 import { ksPValue } from "./ksTest.js";
 
@@ -371,6 +372,21 @@ describe("KS bigram determinism, serialisation and errors", () => {
     expect(codeOf(() => KsBigramClassifier.deserialize(version))).toBe("E_VERSION");
     expect(codeOf(() => KsBigramClassifier.deserialize(bytes.subarray(0, 40)))).toBe("E_FORMAT");
     expect(codeOf(() => KsBigramClassifier.deserialize(bytes.subarray(0, bytes.length - 9)))).toBeDefined();
+    // Damage that the checksum does not catch (a well-checksummed, malformed body) is malformed input.
+    const withChecksum = (body: Uint8Array): Uint8Array => {
+      const out = new Uint8Array(body.length + 4);
+      out.set(body);
+      new DataView(out.buffer).setUint32(body.length, fnv1a(body), true);
+      return out;
+    };
+    const body = bytes.subarray(0, bytes.length - 4);
+    expect(codeOf(() => KsBigramClassifier.deserialize(withChecksum(Uint8Array.of(...body, 0))))).toBe("E_PARSE");
+    expect(codeOf(() => KsBigramClassifier.deserialize(withChecksum(body.subarray(0, body.length - 1))))).toBe(
+      "E_PARSE",
+    );
+    const badOptions = body.slice();
+    new DataView(badOptions.buffer).setUint32(20, 0, true); // k = 0
+    expect(codeOf(() => KsBigramClassifier.deserialize(withChecksum(badOptions)))).toBe("E_PARSE");
   });
 
   it("rebuilding with new options equals training with them", () => {
@@ -421,6 +437,76 @@ describe("KS bigram determinism, serialisation and errors", () => {
       "seed",
       "shuffle",
     ]);
+  });
+});
+
+describe("KS bigram stored format", () => {
+  // Bytes written by the build before the codec and generator were shared (payload.ts, random.ts, hash.ts): saved
+  // models must keep loading, and a seeded shuffle must keep cutting the same segments.
+  const traces = [
+    Uint16Array.from([0, 1, 2, 0, 1, 2, 2, 1]),
+    Uint16Array.from([2, 2, 0, 1]),
+    Uint16Array.from([1, 0, 1, 0, 2]),
+    Uint16Array.from([0, 0, 0, 1, 1]),
+    Uint16Array.from([2, 1, 0, 2, 1, 0]),
+    Uint16Array.from([1, 2, 1, 2, 0, 0, 5]),
+  ];
+  const labels = labelsOf(3, 3);
+  const v1Narrow =
+    "4b5342470100010101000400030000000200000001000000070000000000000000408f40000000000000f03f03000000" +
+    "03000000030000000001020000000000001c400500000001000000000000000000004002000000000000000000f03f04" +
+    "000000000000000000004008000000000000000000f03f0a000000000000000000f03f0000000000001c400500000001" +
+    "000000000000000000004006000000000000000000004008000000000000000000f03f09000000000000000000f03f0a" +
+    "000000000000000000f03f0000000000001c400600000000000000000000000000004001000000000000000000f03f02" +
+    "000000000000000000f03f04000000000000000000f03f05000000000000000000f03f09000000000000000000f03f00" +
+    "000000000020400600000000000000000000000000f03f03000000000000000000f03f04000000000000000000f03f06" +
+    "000000000000000000004008000000000000000000f03f09000000000000000000004048480500";
+  const v1Wide =
+    "4b5342470100020000000300020000000100000001000000010000000000000000408f40000000000000f03f03000000" +
+    "03000000030000000000010002000000000000002c400700000001000000000000000000104002000000000000000000" +
+    "f03f03000000000000000000004005000000000000000000004006000000000000000000004007000000000000000000" +
+    "f03f0800000000000000000000400000000000002e400800000000000000000000000000084001000000000000000000" +
+    "f03f02000000000000000000004003000000000000000000004004000000000000000000f03f05000000000000000000" +
+    "004006000000000000000000f03f070000000000000000000840b9cec6ab";
+
+  it("reads version-1 bytes and writes them back unchanged", () => {
+    const narrow = new KsBigramClassifier(Uint8Array.from([0, 1, 2]), 4, {
+      models: 2,
+      k: 1,
+      shuffle: true,
+      seed: 7,
+      order: "balanced",
+    });
+    narrow.train(traces, labels);
+    const wide = new KsBigramClassifier(Uint16Array.from([0, 1, 2]), 3, { models: 1, k: 1 });
+    wide.train(traces, labels);
+    for (const [cls, hex] of [
+      [narrow, v1Narrow],
+      [wide, v1Wide],
+    ] as const) {
+      const stored = Uint8Array.from(Buffer.from(hex, "hex"));
+      expect(Buffer.from(cls.serialize()).toString("hex")).toBe(hex);
+      const back = KsBigramClassifier.deserialize(stored);
+      expect(back.options).toEqual(cls.options);
+      for (const t of traces) expect(back.classify(t)).toEqual(cls.classify(t));
+    }
+    expect(narrow.segmentSizes("normal")).toEqual([7,  7]);
+    expect(narrow.segmentSizes("attack")).toEqual([7,  8]);
+  });
+
+  it("shuffles with the same stream for a seed as earlier builds", () => {
+    const expected: [number, number[], number[]][] = [
+      [1, [0, 3, 0, 2, 0, 0, 2, 0, 2], [2, 1, 2, 2, 1, 0, 0, 2, 0]],
+      [2, [0, 3, 0, 1, 0, 2, 1, 1, 1], [3, 1, 1, 0, 1, 2, 1, 1, 0]],
+      [3, [0, 3, 1, 2, 0, 2, 1, 0, 0], [2, 0, 2, 0, 0, 3, 2, 1, 0]],
+      [4294967295, [0, 3, 0, 0, 0, 1, 3, 0, 2], [3, 1, 1, 0, 1, 2, 1, 1, 0]],
+    ];
+    for (const [seed, normal0, attack2] of expected) {
+      const cls = new KsBigramClassifier(identity(3), 3, { models: 3, k: 1, shuffle: true, seed });
+      cls.train([...traces, ...traces], labelsOf(3, 3).concat(labelsOf(3, 3)));
+      expect(Array.from(cls.rawSegment("normal", 0))).toEqual(normal0);
+      expect(Array.from(cls.rawSegment("attack", 2))).toEqual(attack2);
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 // The two-sample Kolmogorov-Smirnov test over a finite, ordered set of cells, the distance of Bushouse's KS bigram
-// classifier ("Characterization of System Calls", Center for Cyber Defenders; see ksBigram.ts for how the cells are
-// ordered). Two histograms over the same cells, taken in one fixed order, define two step CDFs; the statistic is
+// classifier ("Characterization of System Calls", Center for Cyber Defenders; docs/ks-bigram.md says how the cells
+// are ordered). Two histograms over the same cells, taken in one fixed order, define two step CDFs; the statistic is
 // D = max_j |F_a(j) - F_b(j)|, i.e. the largest difference in the mass the two put on a prefix of the order.
 //
 // The p-value uses the asymptotic Kolmogorov distribution with the two-sample effective size n*m/(n+m) and Stephens'

@@ -1,52 +1,7 @@
-// The n-gram probabilistic model of normal (the "probabilistic model over system-call patterns" of
-// Jalaly, "Anomalous System Call Detection via Static Analysis": learn the likelihood of observed call sequences, score
-// a trace against that baseline). It estimates P(call | previous n-1 calls) and its per-call signal is the
-// surprisal -log2 P in bits, i.e. the code length an adaptive compressor would spend on the call.
-//
-// Smoothing: interpolated Witten-Bell, which is PPM's escape method C used by blending (Witten & Bell 1991; Moffat
-// 1990; Chen & Goodman 1998 "An empirical study of smoothing techniques"). For a context h with c(h) occurrences
-// and T(h) distinct followers, and h' = h without its oldest call:
-//     P(w | h) = (c(h, w) + T(h) * P(w | h')) / (c(h) + T(h)),
-// down to the empty context, which interpolates with the uniform distribution over the alphabet. Why this one:
-// - it has no parameters to fit: Kneser-Ney's discounts are estimated from counts-of-counts, which are unstable on
-//   the small per-program training sets and ~100-symbol alphabets of syscall data, and a badly chosen discount
-//   distorts exactly the rare events an anomaly detector cares about;
-// - T(h) / (c(h) + T(h)) is PPM-C's escape probability, so -log2 P is a compression code length and the model is
-//   the blended form of the PPM coders used for compression-based anomaly detection; interpolation (blending)
-//   rather than PPM's exclusion keeps every context's distribution a fixed mixture of its suffix's, which gives the
-//   one-probe scoring below (Chen & Goodman found interpolated models better than backed-off ones anyway);
-// - it is built from raw counts only, so two models merge exactly by adding count tables.
-//
-// Open vocabulary. The alphabet is the D distinct ids seen in training plus one "unseen" symbol standing for every
-// other id; the empty context interpolates with the uniform distribution over those D + 1 symbols, so an id never
-// seen in training gets P = (T(root) / (N + T(root))) / (D + 1) after escaping through every context (N = training
-// calls, T(root) = D). The probabilities over the D + 1 symbols sum to 1 in every context. All unseen ids share the
-// unseen symbol's probability, since the set of ids that could occur is not known.
-//
-// Order. `n` is the n-gram length: contexts hold up to n - 1 calls. The default n = 6 uses the same 6-call windows
-// as stide's classic k = 6 (Forrest et al. 1996; Hofmeyr et al. 1998), so the two models see the same span of
-// behaviour; interpolation makes longer orders safe because sparse long contexts defer to their suffixes. At the
-// start of a stream the context is simply shorter (no start-of-stream marker): the first call is scored by the
-// order-0 distribution.
-//
-// Threshold. anomalousAt = `threshold` bits (default 10: a call the model gives probability below 2^-10 ~ 1/1000
-// in its context, the same scale as the HMM's default probability threshold of 0.001); the scoring layer and the
-// evaluation calibrate thresholds on normal data anyway.
-//
-// Data structures. Contexts are nodes of a suffix trie keyed by (node of the context without its oldest call,
-// oldest call) in an exact-key typed-array hash table (pairTable.ts): no strings, no Maps. Counts are keyed by
-// (context node, call). At the first scoring after training ("freeze") every (context, call) pair seen in training
-// gets its interpolated probability as bits and the node of the next context, in one flat hash table; a context's
-// probability for a call it was never followed by is gamma(h) * P(w | h') with gamma(h) = T(h)/(c(h)+T(h)), so
-// scoring walks suffix links adding -log2 gamma until a stored pair (or the root) is found. The per-stream state is
-// the node of the longest suffix of the stream's history that is a training context; the next state comes with the
-// stored pair. A call seen in its context therefore costs one hash probe. The table stores bits as float32 (16-byte
-// slots, one cache line per probe); that rounds a surprisal by a relative 6e-8, far below anything a threshold
-// can resolve, and batch and streaming scoring read the same values. A stream state also keeps its last n - 1
-// calls, so that a stream open while the model is retrained or merged continues in the right (possibly longer)
-// context.
-//
-// Before any training the model has no distribution: the signal is NaN ("no signal") for every call.
+// The n-gram probabilistic model of normal (Jalaly, "Anomalous System Call Detection via Static Analysis": the
+// likelihood of observed call sequences as the baseline): P(call | previous n-1 calls) with interpolated
+// Witten-Bell (PPM-C) smoothing, signal the surprisal -log2 P in bits. Why this smoothing, the open vocabulary and
+// the frozen one-probe scoring table: docs/detectors.md, "The n-gram model".
 
 import { HomeostatError } from "../errors.js";
 import { PayloadReader, PayloadWriter } from "./payload.js";
@@ -323,7 +278,7 @@ export class NgramDetector implements Detector<NgramState> {
 
   /** Restores the counts written by `serialize`. Throws E_PARSE on malformed bytes. */
   static fromBytes(options: NgramOptions, bytes: Uint8Array): NgramDetector {
-    const r = new PayloadReader(bytes, "ngram", "E_PARSE");
+    const r = new PayloadReader(bytes, "ngram");
     const version = r.u32();
     if (version !== FORMAT_VERSION) {
       throw new HomeostatError(

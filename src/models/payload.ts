@@ -1,9 +1,9 @@
-// Little-endian byte writer and reader for every detector payload (the bytes `Detector.serialize` returns and
-// `DetectorFactory.deserialize` reads); the one codec of src/models. The reader never reads past the end: a short or
-// malformed payload is a typed error naming the model kind (E_MODEL, or E_PARSE for the n-gram and HMM models,
-// whose callers have always seen that code), not a RangeError.
+// Little-endian byte writer and reader for every stored model (the bytes `Detector.serialize` returns and
+// `DetectorFactory.deserialize` reads, and the KS bigram format); the one codec of src/models. The reader never
+// reads past the end: a short or malformed payload is E_PARSE naming the model kind, never a RangeError, so that
+// every model reports damaged bytes the same way, as malformed input (profile.ts adds the file's name).
 
-import { HomeostatError, type ErrorCode } from "../errors.js";
+import { HomeostatError } from "../errors.js";
 
 export class PayloadWriter {
   private bytes = new Uint8Array(256);
@@ -81,6 +81,11 @@ export class PayloadWriter {
     return this;
   }
 
+  /** The bytes written so far, as a view that the next write may invalidate (to checksum them). */
+  written(): Uint8Array {
+    return this.bytes.subarray(0, this.used);
+  }
+
   finish(): Uint8Array {
     return this.bytes.slice(0, this.used);
   }
@@ -93,14 +98,13 @@ export class PayloadReader {
   constructor(
     private readonly bytes: Uint8Array,
     private readonly kind: string,
-    private readonly code: Extract<ErrorCode, "E_MODEL" | "E_PARSE"> = "E_MODEL",
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  /** A typed error about this payload. */
+  /** The error for a payload that is not what this model writes (E_PARSE). */
   fail(message: string): HomeostatError {
-    return new HomeostatError(this.code, `corrupt ${this.kind} model payload: ${message}`);
+    return new HomeostatError("E_PARSE", `corrupt ${this.kind} model payload: ${message}`);
   }
 
   private need(n: number): number {

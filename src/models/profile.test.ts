@@ -144,7 +144,7 @@ describe("profile corruption", () => {
     expect(err.location.file).toBe("m.prof");
   });
 
-  it("reports a well-checksummed but inconsistent payload as E_MODEL, naming the file", () => {
+  it("reports a well-checksummed but inconsistent payload as E_PARSE, naming the file", () => {
     const header = {
       format: "homeostat-profile",
       kind: "stide",
@@ -157,7 +157,7 @@ describe("profile corruption", () => {
     };
     // A k=3 payload under k=4 options.
     const err = errorOf(() => decodeProfile(assemble(PROFILE_VERSION, header, d.serialize()), "k.prof"));
-    expect(err.code).toBe("E_MODEL");
+    expect(err.code).toBe("E_PARSE");
     expect(err.location.file).toBe("k.prof");
     // A header that is not the profile header.
     const err2 = errorOf(() =>

@@ -163,7 +163,7 @@ describe("static model: merge, payload, options", () => {
     }
   });
 
-  it("rejects corrupt payloads with E_MODEL", () => {
+  it("rejects corrupt payloads with E_PARSE", () => {
     const good = staticCallsFactory.fromCalls(INPUT, { mode: "digraph" }).serialize();
     const patched = (at: number, value: number): Uint8Array => {
       const b = good.slice();
@@ -180,9 +180,9 @@ describe("static model: merge, payload, options", () => {
       good.subarray(0, good.length - 1),
       Uint8Array.from([...good, 0]),
     ];
-    for (const bytes of bad) expect(codeOf(() => staticCallsFactory.deserialize({ mode: "digraph" }, bytes))).toBe("E_MODEL");
+    for (const bytes of bad) expect(codeOf(() => staticCallsFactory.deserialize({ mode: "digraph" }, bytes))).toBe("E_PARSE");
     // A set model's payload holds no pairs.
-    expect(codeOf(() => staticCallsFactory.deserialize({ mode: "set" }, good))).toBe("E_MODEL");
+    expect(codeOf(() => staticCallsFactory.deserialize({ mode: "set" }, good))).toBe("E_PARSE");
   });
 
   it("takes mode set or digraph only, through specs too", () => {
