@@ -9,8 +9,9 @@
 //     18 + H   P bytes  the detector's serialize() output
 // 18 + H + P   u32 LE   CRC-32 (node:zlib crc32) of every byte before it
 //
-// The version is read before the checksum, so a newer file is reported as a version problem, not as corruption;
-// any other damage fails the CRC. Every error names the file.
+// Every version keeps the CRC-32 trailer over all bytes before it, so the checksum is checked first: a damaged
+// version field (a bit flip) is corruption, and only an intact file of another version is a version problem.
+// Every error names the file.
 
 import { readFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
@@ -104,27 +105,26 @@ export function decodeProfile(bytes: Uint8Array, file = "<profile>"): DecodedPro
       throw new HomeostatError("E_FORMAT", "not a homeostat profile (bad magic bytes)", where);
     }
   }
-  if (bytes.length < 10)
-    throw new HomeostatError("E_CHECKSUM", `profile truncated at ${bytes.length} bytes`, where);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint16(8, true);
-  if (version !== PROFILE_VERSION) {
-    throw new HomeostatError(
-      "E_VERSION",
-      `profile format version ${version} is not supported (this build reads version ${PROFILE_VERSION})`,
-      where,
-    );
-  }
   if (bytes.length < FIXED_BYTES) {
     throw new HomeostatError("E_CHECKSUM", `profile truncated at ${bytes.length} bytes`, where);
   }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint16(8, true);
   const end = bytes.length - 4;
   const stored = view.getUint32(end, true);
   const actual = crc32(bytes.subarray(0, end));
   if (stored !== actual) {
+    const field = version !== PROFILE_VERSION ? ` (its version field reads ${version})` : "";
     throw new HomeostatError(
       "E_CHECKSUM",
-      `profile checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is corrupt or truncated`,
+      `profile checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is corrupt or truncated${field}`,
+      where,
+    );
+  }
+  if (version !== PROFILE_VERSION) {
+    throw new HomeostatError(
+      "E_VERSION",
+      `profile format version ${version} is not supported (this build reads version ${PROFILE_VERSION})`,
       where,
     );
   }
