@@ -518,3 +518,34 @@ describe("StateStore.prune", () => {
     }
   });
 });
+
+describe.skipIf(process.getuid?.() !== 0 || spawnSync("setpriv", ["--version"]).status !== 0)("a reader who may read the database but not write its directory", () => {
+  const built = path.join(REPO_ROOT, "dist", "store", "stateStore.js");
+  /** Lists the profiles as user nobody (uid 65534), in a child: what `homeostat profiles list` does. */
+  const listAsNobody = (dir: string) => {
+    const script = `import(${JSON.stringify(built)}).then(({ StateStore }) => {
+      try { const s = StateStore.open(process.argv[1], { readonly: true }); console.log(JSON.stringify(s.listProfiles().map((p) => p.exe))); s.close(); }
+      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); } });`;
+    const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script, dir], { encoding: "utf8" });
+    return JSON.parse(r.stdout) as unknown;
+  };
+
+  it.skipIf(!existsSync(built))("reads the database whether a writer runs or not, creating nothing", () => {
+    const dir = freshDir();
+    const store = StateStore.open(dir);
+    store.saveProfiles([record("/usr/bin/ls", 11)]);
+    store.close();
+    chmodSync(work, 0o711); // mkdtemp's 0700 would keep nobody out of every path below it
+    chmodSync(dir, 0o755);
+    chmodSync(path.join(dir, STATE_DB_NAME), 0o644);
+    expect(listAsNobody(dir)).toEqual(["/usr/bin/ls"]);
+    expect(readdirSync(dir).sort()).toEqual([STATE_DB_NAME]); // nothing created beside it
+    // While a writer runs, its -wal and -shm files exist (with the database's mode): the reader reads in place and
+    // sees the pages the writer has not checkpointed yet.
+    const writer = StateStore.open(dir);
+    writer.saveProfiles([record("/usr/bin/cat", 12)]);
+    const during = listAsNobody(dir);
+    writer.close();
+    expect(during).toEqual(["/usr/bin/cat", "/usr/bin/ls"]);
+  });
+});

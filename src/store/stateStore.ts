@@ -18,7 +18,7 @@
 // one writer, and a busy timeout makes either side wait for the other's short lock instead of failing.
 // Library code: every failure is a HomeostatError naming the database file or the state directory.
 
-import { accessSync, chmodSync, constants, existsSync, mkdirSync } from "node:fs";
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { crc32 } from "node:zlib";
@@ -311,7 +311,10 @@ export class StateStore {
       version = migrate(db, file, readonly);
     } catch (err) {
       db.close();
-      throw storeError(err, file, "cannot open the state database");
+      const snapshot = readonly && isReadOnlyFailure(err) ? readableSnapshot(file) : undefined;
+      if (snapshot === undefined) throw storeError(err, file, "cannot open the state database");
+      db = snapshot;
+      version = migrate(db, file, readonly);
     }
     return new StateStore(db, resolved, file, readonly, now, version);
   }
@@ -773,6 +776,36 @@ function hex(n: number): string {
 }
 
 /** One HomeostatError, naming the database file, for whatever SQLite or the filesystem threw. */
+/** SQLite could not set up a WAL reader (it must create or write the -shm file beside the database). */
+function isReadOnlyFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && (code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_CANTOPEN"));
+}
+
+/** Largest database a reader without write access copies into memory. */
+const SNAPSHOT_MAX_BYTES = 1 << 30;
+
+/**
+ * A reader who may read the database but not write its directory (an operator's group, say) cannot open a WAL
+ * database in place: SQLite needs to create its -shm file. When no -wal file holds pending pages (no watch is
+ * writing, or it checkpointed), the database file alone is the whole state: read into memory, marked as a rollback-
+ * journal file (header bytes 18-19) since an in-memory copy has no WAL. Otherwise undefined (the caller's error).
+ */
+function readableSnapshot(file: string): Database.Database | undefined {
+  try {
+    if (existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0) return undefined;
+    if (statSync(file).size > SNAPSHOT_MAX_BYTES) return undefined;
+    const bytes = readFileSync(file);
+    if (bytes.length >= 100 && bytes[18] === 2 && bytes[19] === 2) {
+      bytes[18] = 1;
+      bytes[19] = 1;
+    }
+    return new Database(bytes, { readonly: true });
+  } catch {
+    return undefined;
+  }
+}
+
 function storeError(err: unknown, file: string, what: string): HomeostatError {
   if (err instanceof HomeostatError) return err;
   const code = typeof (err as { code?: unknown }).code === "string" ? (err as { code: string }).code : "";
