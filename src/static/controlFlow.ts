@@ -6,31 +6,10 @@
 import type { FunctionMap } from "./functionMap.js";
 import { tableShape, tableTargets } from "./jumpTable.js";
 import { registerValuesBefore } from "./registerValue.js";
+import type { DeadEdges, FunctionCfg, NoReturn } from "./functionCfg.js";
 import { type DecodedCode, Flow } from "./x86Decoder.js";
 
-export interface FunctionCfg {
-  /** Global index of local instruction 0. */
-  base: number;
-  size: number;
-  /** Successors in CSR form: succ[succStart[i] .. succStart[i+1]). */
-  succStart: Int32Array;
-  succ: Int32Array;
-  predStart: Int32Array;
-  pred: Int32Array;
-  /** Local indices that leave the function, with the address they go to (NaN: through a register or memory). */
-  tails: { from: number; to: number }[];
-  /** Whether local instruction i is reachable from the function's entry. */
-  reachable: Uint8Array;
-}
-
-/** Edges known dead (an ld.so mode that cannot happen): from global index -> the successor address that is dead. */
-export type DeadEdges = ReadonlyMap<number, number>;
-
-/** Which calls do not return: by direct target, or by the memory slot of a call through the GOT. */
-export interface NoReturn {
-  call(target: number): boolean;
-  slot(slot: number): boolean;
-}
+export type { DeadEdges, FunctionCfg, NoReturn } from "./functionCfg.js";
 
 type Read = (ip: number, length: number) => Uint8Array | undefined;
 

@@ -2,9 +2,9 @@
 // events that may come next inside the function and whether the function may return after it. This is all the
 // digraph model (Wagner & Dean) needs of a function's control-flow graph, and it is small enough to cache.
 
-import type { FunctionCfg } from "./controlFlow.js";
+import type { FunctionCfg } from "./functionCfg.js";
 import { functionAt } from "./functionMap.js";
-import { memoryCallRefs, type ObjectCode } from "./objectAnalysis.js";
+import { memoryCallRefs, type ObjectCode } from "./objectCode.js";
 import { EventKind, type FunctionEvent, type Ref } from "./objectSummary.js";
 import { Flow } from "./x86Decoder.js";
 

@@ -2,17 +2,20 @@
 // control-flow graph, resolve the number at every `syscall` site by backward value analysis, and collect calls,
 // address-taken functions and the order of events. Everything here reads one object only.
 
-import { buildCfg, type DeadEdges, type FunctionCfg, type NoReturn } from "./controlFlow.js";
+import { buildCfg, type FunctionCfg, type NoReturn } from "./controlFlow.js";
 import { noReturnFunctions, NORETURN_IMPORTS } from "./noReturn.js";
 import type { ElfFile } from "./elfFile.js";
-import { buildFunctionMap, functionAt, type FunctionMap } from "./functionMap.js";
+import { buildFunctionMap, functionAt } from "./functionMap.js";
 import { eventGraph } from "./eventGraph.js";
 import { type FunctionSummary, type ObjectSummary, type Ref, SUMMARY_VERSION, type SyscallSite } from "./objectSummary.js";
 import { RAX, registerValuesBefore } from "./registerValue.js";
 import { loaderModeEdges } from "./loaderMode.js";
-import { buildRegions, type RegionMap } from "./dataRegions.js";
+import { buildRegions } from "./dataRegions.js";
 import { slotTargets, type SlotTarget } from "./relocationSlots.js";
+import { type ObjectCode, refOfSlot } from "./objectCode.js";
 import { type DecodedCode, decodeRanges, Flow } from "./x86Decoder.js";
+
+export { memoryCallRefs, type ObjectCode } from "./objectCode.js";
 
 const SHF_EXECINSTR = 4;
 const SHT_PROGBITS = 1;
@@ -20,16 +23,6 @@ const STT_FUNC = 2;
 const STT_GNU_IFUNC = 10;
 
 /** An object's code, decoded, with its function map: what both the summary and later argument queries read. */
-export interface ObjectCode {
-  elf: ElfFile;
-  code: DecodedCode;
-  map: FunctionMap;
-  slots: Map<number, SlotTarget>;
-  dead: DeadEdges;
-  noReturn: NoReturn;
-  regions: RegionMap;
-}
-
 export function decodeObject(elf: ElfFile, isInterpreter: boolean): ObjectCode {
   const code = decodeRanges(executableRanges(elf), elf.kind === "exec");
   const slots = slotTargets(elf);
@@ -126,16 +119,6 @@ export function summarizeObject(obj: ObjectCode): ObjectSummary {
   };
 }
 
-/** Where a slot-relocated pointer points: a symbol, or a local function. */
-function refOfSlot(map: FunctionMap, t: SlotTarget): Ref | undefined {
-  if (t.symbol !== undefined) return t.symbol;
-  if (t.local !== undefined) {
-    const f = functionAt(map, t.local);
-    return f >= 0 ? f : undefined;
-  }
-  return undefined;
-}
-
 /** Fixed slots (GOT entries, RELRO pointers) that instructions read directly: that code's reference, not data's. */
 function codeHeldSlots(code: DecodedCode, slots: ReadonlyMap<number, SlotTarget>): Set<number> {
   const held = new Set<number>();
@@ -222,16 +205,6 @@ function collectTaken(obj: ObjectCode, g: number, taken: Set<Ref>): void {
     const f = functionAt(map, imm);
     if (f >= 0) taken.add(f);
   }
-}
-
-/** Callees of a call or jmp through memory at global index g: the slot's relocation target, when fixed. */
-export function memoryCallRefs(obj: ObjectCode, g: number): { refs: Ref[]; indirect: boolean } {
-  const m = obj.code.memory[g]!;
-  if (Number.isNaN(m)) return { refs: [], indirect: true };
-  const t = obj.slots.get(m);
-  if (t === undefined) return { refs: [], indirect: true };
-  const r = refOfSlot(obj.map, t);
-  return { refs: r === undefined ? [] : [r], indirect: t.writable };
 }
 
 export type { FunctionCfg };

@@ -7,7 +7,7 @@
 // misses numbers that flow through a jump.
 
 import type * as Iced from "iced-x86";
-import type { FunctionCfg } from "./controlFlow.js";
+import type { FunctionCfg } from "./functionCfg.js";
 import { type DecodedCode, Flow, withInstruction } from "./x86Decoder.js";
 
 export interface RegisterValues {
