@@ -1,5 +1,7 @@
-// Lint: ESLint's recommended rules and typescript-eslint's (syntax-only, fast on two cores). Library code never
-// prints: `no-console` is an error outside the CLI, tests, benchmarks and test helpers.
+// Lint: ESLint's recommended rules and typescript-eslint's, plus two rules that need the types (a promise nobody
+// awaits loses its error; a switch over a union must handle every member). Library code never prints: `no-console`
+// is an error outside the CLI, tests, benchmarks and test helpers. The layer rule is dependency-cruiser's
+// (.dependency-cruiser.cjs).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
@@ -13,6 +15,14 @@ export default tseslint.config(
       "no-console": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "no-constant-condition": ["error", { checkLoops: false }],
+    },
+  },
+  {
+    files: ["src/**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/switch-exhaustiveness-check": ["error", { considerDefaultExhaustiveForUnions: true }],
     },
   },
   {

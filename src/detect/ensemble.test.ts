@@ -114,7 +114,7 @@ describe("Ensemble", () => {
     expect(() => ens.combineMany([[1, 2], [1]])).toThrow(/same traces/);
     expect(() => fitEnsemble([], "rank")).toThrow(/at least one/);
     expect(() => fitEnsemble([f64([])], "rank")).toThrow(/no normal scores/);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a caller outside TypeScript may pass any string
-    expect(() => fitEnsemble([f64([1])], "vote" as any)).toThrow(/unknown ensemble method/);
+    // A caller outside TypeScript may pass any string.
+    expect(() => fitEnsemble([f64([1])], "vote" as never)).toThrow(/unknown ensemble method/);
   });
 });
