@@ -6,6 +6,8 @@
 // allow-listed executable; every decision carries its reason, and a dry run decides without acting.
 
 import { readFileSync, readlinkSync } from "node:fs";
+import { type Clock, systemClock } from "./clock.js";
+import { processKill, type SignalSender, trySignal } from "./signals.js";
 
 export interface DelayPolicy {
   /** Milliseconds per unit of 2^LFC (pH's delay_factor); 0 disables delays. */
@@ -57,32 +59,44 @@ export interface DelayAction {
   pid: number;
   lfc: number;
   delayMs: number;
-  /** What was done: "paused", "none" (no delay due), "refused" or "dry-run". */
-  outcome: "paused" | "none" | "refused" | "dry-run";
+  /**
+   * What was done: "paused", "none" (no delay due), "refused" (protected, or gone before it could be paused),
+   * "dry-run", or "failed" (a signal homeostat may not send, EPERM; its errno name in `error`).
+   */
+  outcome: "paused" | "none" | "refused" | "dry-run" | "failed";
   reason: string;
+  error?: string;
+}
+
+/** What delayProcess uses of the outside world; the real ones by default, injectable for tests. */
+export interface DelayDeps {
+  kill?: SignalSender;
+  clock?: Clock;
 }
 
 /**
  * Applies the policy to a process whose locality frame count is `lfc`: pauses it for delayFor(lfc) milliseconds
  * (resolving when it has been resumed) unless it is protected or the policy is a dry run.
  */
-export async function delayProcess(pid: number, lfc: number, policy: DelayPolicy): Promise<DelayAction> {
+export async function delayProcess(pid: number, lfc: number, policy: DelayPolicy, deps: DelayDeps = {}): Promise<DelayAction> {
+  const kill = deps.kill ?? processKill;
+  const clock = deps.clock ?? systemClock;
   const delayMs = delayFor(lfc, policy);
   if (delayMs === 0) return { pid, lfc, delayMs, outcome: "none", reason: "LFC 0 or delays disabled" };
   const refused = refusalReason(pid, policy.allow);
   if (refused !== null) return { pid, lfc, delayMs, outcome: "refused", reason: refused };
   const reason = `LFC ${lfc}: delay ${delayMs} ms = ${policy.delayFactorMs} ms x 2^${lfc}${delayMs === policy.maxDelayMs ? " (capped)" : ""}`;
   if (policy.dryRun === true) return { pid, lfc, delayMs, outcome: "dry-run", reason };
-  try {
-    process.kill(pid, "SIGSTOP");
-  } catch {
-    return { pid, lfc, delayMs, outcome: "refused", reason: `pid ${pid} exited before it could be paused` };
+  const failed = trySignal(kill, pid, "SIGSTOP");
+  if (failed?.gone === true) return { pid, lfc, delayMs, outcome: "refused", reason: `pid ${pid} exited before it could be paused` };
+  if (failed !== undefined) {
+    return { pid, lfc, delayMs, outcome: "failed", reason: `pid ${pid} could not be paused: SIGSTOP failed with ${failed.text}`, error: failed.code };
   }
-  await new Promise((resolve) => setTimeout(resolve, delayMs));
-  try {
-    process.kill(pid, "SIGCONT");
-  } catch {
-    // it was killed while paused: nothing to resume
+  await new Promise<void>((resolve) => clock.setTimer(resolve, delayMs));
+  const lost = trySignal(kill, pid, "SIGCONT");
+  // Killed while paused: nothing to resume. Not permitted: the process stays stopped, which must be said.
+  if (lost !== undefined && !lost.gone) {
+    return { pid, lfc, delayMs, outcome: "failed", reason: `pid ${pid} could not be resumed: SIGCONT failed with ${lost.text}`, error: lost.code };
   }
   return { pid, lfc, delayMs, outcome: "paused", reason };
 }

@@ -4,3 +4,5 @@
 export * from "./seccompPolicy.js";
 export * from "./graduatedDelay.js";
 export * from "./responder.js";
+export * from "./clock.js";
+export * from "./signals.js";

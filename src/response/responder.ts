@@ -7,14 +7,17 @@
 // Safety first: refusalReason (graduatedDelay.ts) protects pid 1, kernel threads, homeostat, its parent and
 // allow-listed executables, plus the capture's own tracer; `dryRun` decides without acting; every action and
 // every refusal is reported with its reason. stop() resumes every process homeostat paused, so that ending the
-// monitor never leaves a process stopped.
+// monitor never leaves a process stopped. A signal that cannot be sent is a failure with its errno: a process gone
+// (ESRCH) is not one homeostat may not signal (EPERM). Time, timers and signals are injectable (clock.ts, signals.ts).
 //
 // Limits of user space, stated: events reach homeostat after the kernel ran the call, so a suspended execve has
 // usually completed (the new program is stopped at its start, not refused), and a delay starts a few
 // milliseconds after the anomaly rather than before the next call.
 
 import type { ResponseKind, ResponseRequest } from "../monitor/hostMonitor.js";
+import { type Clock, systemClock, type TimerHandle, unrefTimer } from "./clock.js";
 import { delayFor, refusalReason } from "./graduatedDelay.js";
+import { processKill, type SignalFailure, type SignalSender, trySignal } from "./signals.js";
 
 export type ResponsePolicy = "log" | ResponseKind;
 
@@ -41,8 +44,10 @@ export interface ResponderOptions {
   dryRun?: boolean;
   /** Each action taken, refused or simulated. */
   onAction?: (action: ResponseAction) => void;
-  /** Sends a signal (default process.kill); injectable for tests of policy without processes. */
-  kill?: (pid: number, signal: NodeJS.Signals) => void;
+  /** Sends a signal (default process.kill); injectable for tests of policy without processes, or of failures. */
+  kill?: SignalSender;
+  /** Time and timers (default the real ones): when a pause ends, and the time of actions homeostat itself starts. */
+  clock?: Clock;
 }
 
 export interface ResponseAction {
@@ -56,10 +61,12 @@ export interface ResponseAction {
   outcome: "paused" | "killed" | "suspended" | "resumed" | "refused" | "dry-run" | "failed";
   delayMs: number;
   reason: string;
+  /** outcome "failed": the errno name of the signal that could not be sent ("ESRCH": gone; "EPERM": not permitted). */
+  error?: string;
 }
 
 interface Paused {
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
   /** The request that paused the process, for the line that says it was resumed. */
   req: ResponseRequest;
 }
@@ -80,13 +87,15 @@ export class Responder {
   /** pid x 4 + kind: refusals already reported. */
   private readonly reported = new Set<number>();
   private readonly protect: Set<number>;
-  private readonly kill: (pid: number, signal: NodeJS.Signals) => void;
+  private readonly kill: SignalSender;
+  private readonly clock: Clock;
   private readonly counts: ResponderStats = { paused: 0, pausedMs: 0, killed: 0, suspended: 0, refused: 0, dryRun: 0 };
   private stopped = false;
 
   constructor(private readonly options: ResponderOptions) {
     this.protect = new Set(options.protect ?? []);
-    this.kill = options.kill ?? ((pid, signal) => process.kill(pid, signal));
+    this.kill = options.kill ?? processKill;
+    this.clock = options.clock ?? systemClock;
   }
 
   get stats(): Readonly<ResponderStats> {
@@ -136,20 +145,19 @@ export class Responder {
   forget(pid: number): void {
     this.refusals.delete(pid);
     for (let k = 0; k < 4; k++) this.reported.delete(pid * 4 + k);
-    const p = this.paused.get(pid);
-    if (p !== undefined) {
-      clearTimeout(p.timer);
-      this.paused.delete(pid);
-    }
+    this.unpause(pid);
   }
 
   /** Resumes every paused process and acts no more. */
   stop(): void {
     this.stopped = true;
     for (const [pid, p] of this.paused) {
-      clearTimeout(p.timer);
-      this.signal(pid, "SIGCONT");
-      this.report({ ...p.req, time: Date.now() / 1000 }, "resumed", 0, "homeostat is stopping: every process it paused is resumed");
+      this.clock.clearTimer(p.timer);
+      const failed = trySignal(this.kill, pid, "SIGCONT");
+      const req = { ...p.req, time: this.clock.now() / 1000 };
+      if (failed !== undefined && !failed.gone) {
+        this.report(req, "failed", 0, `homeostat is stopping, but pid ${pid} could not be resumed: SIGCONT failed with ${failed.text}`, failed);
+      } else this.report(req, "resumed", 0, "homeostat is stopping: every process it paused is resumed");
     }
     this.paused.clear();
   }
@@ -175,20 +183,24 @@ export class Responder {
       this.report(req, "dry-run", ms, why);
       return;
     }
-    if (!this.signal(req.pid, "SIGSTOP")) {
-      // Events reach user space after the fact: the process may be gone. Say so once, not on each late event.
-      this.refusals.set(req.pid, `pid ${req.pid} has exited`);
-      this.report(req, "failed", ms, `pid ${req.pid} exited before it could be paused`);
+    const failed = trySignal(this.kill, req.pid, "SIGSTOP");
+    if (failed !== undefined) {
+      this.signalFailed(req, ms, "paused", failed);
       return;
     }
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimer(() => {
       this.paused.delete(req.pid);
-      this.signal(req.pid, "SIGCONT");
+      const lost = trySignal(this.kill, req.pid, "SIGCONT");
+      // Gone meanwhile: nothing to resume. Not permitted: the process stays stopped, which must be said.
+      if (lost !== undefined && !lost.gone) {
+        this.report(req, "failed", ms, `pid ${req.pid} could not be resumed: SIGCONT failed with ${lost.text}`, lost);
+        return;
+      }
       // A suspension is rare and long: its end is worth a line; a delay's end is implied by its length.
       if (outcome === "suspended") this.report(req, "resumed", ms, `the ${ms} ms suspension ended`);
     }, ms);
     // A two-day suspension must not keep the event loop (and so homeostat) alive on its own.
-    timer.unref();
+    unrefTimer(timer);
     this.paused.set(req.pid, { timer, req });
     if (outcome === "paused") {
       this.counts.paused++;
@@ -203,28 +215,47 @@ export class Responder {
       this.report(req, "dry-run", 0, `${req.reason}: would kill`);
       return;
     }
-    const p = this.paused.get(req.pid);
-    if (p !== undefined) clearTimeout(p.timer);
-    this.paused.delete(req.pid);
-    if (!this.signal(req.pid, "SIGKILL")) {
-      this.refusals.set(req.pid, `pid ${req.pid} has exited`);
-      this.report(req, "failed", 0, `pid ${req.pid} exited before it could be killed`);
+    const failed = trySignal(this.kill, req.pid, "SIGKILL");
+    // Killed or gone, a paused process has nothing left to resume; one that may not be signalled keeps its pause.
+    if (failed === undefined || failed.gone) this.unpause(req.pid);
+    if (failed !== undefined) {
+      this.signalFailed(req, 0, "killed", failed);
       return;
     }
     this.counts.killed++;
     this.report(req, "killed", 0, `${req.reason}: killed (SIGKILL)`);
   }
 
-  private signal(pid: number, signal: NodeJS.Signals): boolean {
-    try {
-      this.kill(pid, signal);
-      return true;
-    } catch {
-      return false;
+  private unpause(pid: number): void {
+    const p = this.paused.get(pid);
+    if (p === undefined) return;
+    this.clock.clearTimer(p.timer);
+    this.paused.delete(pid);
+  }
+
+  /**
+   * A pause or kill whose signal could not be sent. Events reach user space after the fact: the process may be gone
+   * (ESRCH); or homeostat may not signal it (EPERM: another user's process, without CAP_KILL). Either way the pid is
+   * refused from now on, so that it is said once, not on each later event.
+   */
+  private signalFailed(req: ResponseRequest, delayMs: number, meant: "paused" | "killed", failed: SignalFailure): void {
+    const signal = meant === "paused" ? "SIGSTOP" : "SIGKILL";
+    if (failed.gone) {
+      this.refusals.set(req.pid, `pid ${req.pid} has exited`);
+      this.report(req, "failed", delayMs, `pid ${req.pid} exited before it could be ${meant}`, failed);
+    } else {
+      this.refusals.set(req.pid, `pid ${req.pid} may not be signalled: ${signal} failed with ${failed.text}`);
+      this.report(req, "failed", delayMs, `pid ${req.pid} could not be ${meant}: ${signal} failed with ${failed.text}`, failed);
     }
   }
 
-  private report(req: ResponseRequest, outcome: ResponseAction["outcome"], delayMs: number, reason: string): void {
+  private report(
+    req: ResponseRequest,
+    outcome: ResponseAction["outcome"],
+    delayMs: number,
+    reason: string,
+    failed?: SignalFailure,
+  ): void {
     this.options.onAction?.({
       time: req.time,
       kind: req.kind,
@@ -235,6 +266,7 @@ export class Responder {
       outcome,
       delayMs,
       reason,
+      ...(failed !== undefined ? { error: failed.code } : {}),
     });
   }
 }
