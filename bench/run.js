@@ -6,6 +6,7 @@ const all = {
   capture: () => import("./capture.js"),
   monitor: () => import("./monitor.js"),
   static: () => import("./static.js"),
+  startup: () => import("./startup.js"),
 };
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(all);
 let failed = 0;

@@ -1,12 +1,13 @@
 // Typed errors with stable codes. Library code throws these; only the CLI turns them into one line on stderr
-// and an exit code (2 for usage or input errors), so that a user sees where the problem is, never a stack.
+// and an exit code by the code's class (src/cli/errors.ts: 2 usage or input, 3 environment), so that a user sees
+// where the problem is, never a stack.
 
 /** Stable error codes: scripts may match on them, so never rename one. */
 export type ErrorCode =
   | "E_USAGE" // bad command-line usage
   | "E_PARSE" // malformed input data at a known file/line/column
   | "E_FORMAT" // input whose format cannot be recognised or is not the one forced
-  | "E_IO" // a file could not be read or written
+  | "E_IO" // a file could not be read or written (input when it names the file), or a pipe or socket failed
   | "E_NOT_FOUND" // a path, profile or entry that does not exist
   | "E_LIMIT" // an input over a safety limit (line length, decompressed size, entry count)
   | "E_ARCHIVE" // a corrupt or truncated archive (gzip, tar, zip)
@@ -14,8 +15,9 @@ export type ErrorCode =
   | "E_VERSION" // a stored format version this build cannot read
   | "E_VOCAB" // vocabulary overflow or a token that cannot be mapped
   | "E_MODEL" // a model used wrongly (scoring before training, mismatched merge)
-  | "E_DEPENDENCY" // a required system tool (strace, cc, bpftrace) is missing
-  | "E_PERMISSION"; // the operation is not permitted (ptrace, eBPF, state directory)
+  | "E_DEPENDENCY" // a required system tool (strace, cc, bpftrace) or kernel feature (BTF, tracefs) is missing
+  | "E_PERMISSION" // the operation is not permitted (ptrace, eBPF, state directory)
+  | "E_LOCKED"; // a resource another process holds (the state directory of a running watch)
 
 export interface ErrorLocation {
   file?: string;

@@ -21,9 +21,11 @@ export {
   type AnalyzeOptions,
   type CodeSite,
   defaultCacheDir,
+  ENTRY_CALLS,
   directoryCache,
   memoryCache,
   type ObjectRole,
   type StaticModel,
+  staticProfile,
   type SummaryCache,
 } from "./static/index.js";

@@ -1,28 +1,62 @@
-// The homeostat command line. Only the CLI talks to the terminal and decides exit codes: 0 success, 1 anomalies
-// found (where that is the question), 2 usage or input error (one line, no stack unless --debug).
+// The homeostat command line. Only the CLI talks to the terminal and decides exit codes (src/cli/errors.ts): 0
+// success, 1 anomalies found (where that is the question), 2 usage or input error, 3 environment, 70 internal.
+//
+// Start-up stays cheap: this file loads no command. Each command's module registers its options and help and loads
+// its implementation only when it runs; and only the modules the command line needs are loaded at all: none for
+// --version, the named one for `homeostat CMD ...` and `homeostat help CMD`, every one for the top-level help and
+// for an unknown command (whose error suggests the nearest name).
 
 import { Command, CommanderError } from "commander";
-import { HomeostatError } from "../errors.js";
-import { registerConvert } from "./commands/convert.js";
-import { registerDemo } from "./commands/demo.js";
-import { registerDetect } from "./commands/detect.js";
-import { registerEval } from "./commands/eval.js";
-import { registerInspect } from "./commands/inspect.js";
-import { registerProfiles } from "./commands/profiles.js";
-import { registerRecord } from "./commands/record.js";
-import { registerScore } from "./commands/score.js";
-import { registerStatic } from "./commands/static.js";
-import { registerTrain } from "./commands/train.js";
-import { registerWatch } from "./commands/watch.js";
-import { EXIT_OK, EXIT_USAGE, reportError } from "./errors.js";
+import type { CliContext } from "./context.js";
+import { EXIT_OK, EXIT_USAGE, exitCodesHelp, reportError } from "./errors.js";
 import { VERSION } from "./version.js";
 
-/** What a command's action reports back to main. */
-export interface CliContext {
-  exitCode: number;
+export type { CliContext } from "./context.js";
+
+type Register = (program: Command, ctx: CliContext) => void;
+
+/** Every command in the order of the help, each with how to load its registration. */
+const COMMANDS: readonly { name: string; load: () => Promise<Register> }[] = [
+  { name: "inspect", load: async () => (await import("./commands/inspect.js")).registerInspect },
+  { name: "convert", load: async () => (await import("./commands/convert.js")).registerConvert },
+  { name: "train", load: async () => (await import("./commands/train.js")).registerTrain },
+  { name: "score", load: async () => (await import("./commands/score.js")).registerScore },
+  { name: "eval", load: async () => (await import("./commands/eval.js")).registerEval },
+  { name: "detect", load: async () => (await import("./commands/detect.js")).registerDetect },
+  { name: "demo", load: async () => (await import("./commands/demo.js")).registerDemo },
+  { name: "record", load: async () => (await import("./commands/record.js")).registerRecord },
+  // watch registers and runs in one module, with all its dependencies: loaded for `watch` and the top-level help only.
+  { name: "watch", load: async () => (await import("./commands/watch.js")).registerWatch },
+  { name: "profiles", load: async () => (await import("./commands/profiles.js")).registerProfiles },
+  { name: "static", load: async () => (await import("./commands/static.js")).registerStatic },
+];
+
+export const COMMAND_NAMES: readonly string[] = COMMANDS.map((c) => c.name);
+
+/**
+ * The commands whose modules parsing `argv` needs. Commander honours --version anywhere before `--`, before any
+ * command runs. Otherwise the program's operands are what precedes the first option it does not know (its only
+ * other option, --debug, takes no value): the first names the command, the second the subject of `help`.
+ */
+export function commandsNeeded(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf("--");
+  const head = end < 0 ? argv : argv.slice(0, end);
+  if (head.includes("-V") || head.includes("--version")) return [];
+  const operands: string[] = [];
+  for (const a of head) {
+    if (a === "--debug") continue;
+    if (a.length > 1 && a.startsWith("-")) break;
+    operands.push(a);
+  }
+  const known = (name: string | undefined): name is string => name !== undefined && COMMAND_NAMES.includes(name);
+  const [first, second] = operands;
+  if (known(first)) return [first];
+  if (first === "help" && known(second)) return [second];
+  return COMMAND_NAMES;
 }
 
-export function buildProgram(ctx: CliContext): Command {
+/** The program with the commands `argv` needs (all of them without `argv`). */
+export async function buildProgram(ctx: CliContext, argv?: readonly string[]): Promise<Command> {
   const program = new Command();
   program
     .name("homeostat")
@@ -37,27 +71,21 @@ export function buildProgram(ctx: CliContext): Command {
       writeOut: (s) => process.stdout.write(s),
       writeErr: (s) => process.stderr.write(s),
       outputError: (s, write) => write(`homeostat: ${s.replace(/^error: /, "usage error: ")}`),
-    });
-  registerInspect(program, ctx);
-  registerConvert(program, ctx);
-  registerTrain(program, ctx);
-  registerScore(program, ctx);
-  registerEval(program, ctx);
-  registerDetect(program, ctx);
-  registerDemo(program, ctx);
-  registerRecord(program, ctx);
-  registerWatch(program, ctx);
-  registerProfiles(program, ctx);
-  registerStatic(program, ctx);
+    })
+    .addHelpText("after", exitCodesHelp);
+  const wanted = new Set(argv === undefined ? COMMAND_NAMES : commandsNeeded(argv));
+  const chosen = COMMANDS.filter((c) => wanted.has(c.name));
+  const registers = await Promise.all(chosen.map((c) => c.load()));
+  for (const register of registers) register(program, ctx);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
   const ctx: CliContext = { exitCode: EXIT_OK };
-  const program = buildProgram(ctx);
   const debug = argv.includes("--debug");
   try {
+    const program = await buildProgram(ctx, argv);
     await program.parseAsync(argv, { from: "user" });
     return ctx.exitCode;
   } catch (err) {
@@ -68,26 +96,4 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     return reportError(err, debug);
   }
-}
-
-/** Parses a positive integer option, as a usage error when it is not one. */
-export function intOption(name: string, min = 0): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) {
-      throw new HomeostatError("E_USAGE", `--${name} needs an integer >= ${min}, got "${value}"`);
-    }
-    return n;
-  };
-}
-
-/** Parses a number option (fractions allowed), as a usage error when it is not one or is below `min`. */
-export function numberOption(name: string, min = 0): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min) {
-      throw new HomeostatError("E_USAGE", `--${name} needs a number >= ${min}, got "${value}"`);
-    }
-    return n;
-  };
 }

@@ -1,7 +1,10 @@
 // Terminal conventions shared by every command: colour only when stderr/stdout is a terminal and NO_COLOR is unset,
-// progress bars only when stderr is a terminal, numbers with thousands separators, aligned tables.
+// progress bars only when stderr is a terminal, numbers with thousands separators, aligned tables. The progress
+// bar library is loaded when a bar is drawn, not at start-up.
 
-import { SingleBar } from "cli-progress";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
 
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "") return false;
@@ -20,6 +23,13 @@ export function paint(text: string, style: Style, stream: NodeJS.WriteStream = p
 
 export function num(n: number, digits = 0): string {
   if (!Number.isFinite(n)) return String(n);
+  // Whole numbers are grouped here: toLocaleString's first call loads ICU's number formatting (tens of ms), which
+  // a command that prints a few counts should not pay. The result is the same ("1,234,567", "-1,234").
+  if (digits === 0 && Number.isSafeInteger(n) && !Object.is(n, -0)) {
+    const digitsOf = String(Math.abs(n));
+    const grouped = digitsOf.replace(/\B(?=(\d{3})+$)/g, ",");
+    return n < 0 ? `-${grouped}` : grouped;
+  }
   return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
@@ -50,6 +60,7 @@ export interface Progress {
 /** A progress bar on stderr when it is a terminal; a no-op otherwise (pipes, CI, --json). */
 export function progress(title: string, total: number, enabled = true): Progress {
   if (!enabled || process.stderr.isTTY !== true) return { update() {}, stop() {} };
+  const { SingleBar } = require("cli-progress") as typeof import("cli-progress");
   const bar = new SingleBar({
     format: `${title} [{bar}] {percentage}% {value}/{total} {label}`,
     stream: process.stderr,

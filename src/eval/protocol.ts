@@ -19,6 +19,9 @@ import type { EvalUnit, ExperimentData } from "./experiment.js";
 /** Default share of normal test units held out to calibrate thresholds when there is no validation split. */
 export const DEFAULT_CALIBRATION_SHARE = 0.2;
 
+/** The one-class detectors `eval` runs by default, each with its defaults. */
+export const DEFAULT_EVAL_MODELS = ["stide", "tstide", "lookahead", "ngram", "hmm"] as const;
+
 /** One unit per source, its streams in order of appearance. */
 export function unitsOfTraces(
   traces: readonly Trace[],

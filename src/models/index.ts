@@ -14,7 +14,6 @@ export * from "./profile.js";
 export * from "./random.js";
 export * from "./registry.js";
 export * from "./staticCalls.js";
-export * from "./staticProfile.js";
 export * from "./stide.js";
 export * from "./tStide.js";
 export { MAX_WINDOW, MIN_WINDOW, WindowState, WindowTable, type WindowList } from "./windowTable.js";

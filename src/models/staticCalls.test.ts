@@ -4,7 +4,7 @@ import type { StaticModel } from "../static/staticModel.js";
 import { decodeProfile, encodeProfile } from "./profile.js";
 import { createDetector, formatModelSpec, parseModelSpec } from "./registry.js";
 import { type StaticCalls, type StaticCallsInput, staticCallsFactory } from "./staticCalls.js";
-import { staticProfile } from "./staticProfile.js";
+import { staticProfile } from "../static/staticProfile.js";
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

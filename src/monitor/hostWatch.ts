@@ -23,6 +23,7 @@ import { type StraceHostCapture, startStraceHostCapture } from "../capture/strac
 import type { StraceCaptureResult } from "../capture/straceCapture.js";
 import { HomeostatError, isHomeostatError } from "../errors.js";
 import { type ResponseAction, Responder, type ResponderOptions, type ResponderStats } from "../response/responder.js";
+import { WriterLock } from "../store/writerLock.js";
 import { type FileStamp, sameFile, StaticAnalysisWorker, type StaticSummary } from "../static/analysisWorker.js";
 import type { ActionRecord, AlertRecord, ProfileRecord, StateStore, StaticModelRecord } from "../store/stateStore.js";
 import {
@@ -170,7 +171,23 @@ export interface HostWatch {
   stop(): void;
 }
 
+/**
+ * Starts watching, holding the state directory's writer lock until `done` settles: a second watch on the same
+ * directory is refused (E_LOCKED, naming the first's pid) instead of losing one's training to the other's saves.
+ */
 export function startHostWatch(options: HostWatchOptions): HostWatch {
+  const lock = WriterLock.acquire(options.store.dir);
+  let watch: HostWatch;
+  try {
+    watch = startLockedWatch(options);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  return { ...watch, done: watch.done.finally(() => lock.release()) };
+}
+
+function startLockedWatch(options: HostWatchOptions): HostWatch {
   const store = options.store;
   const startedAt = Date.now() / 1000;
   const unreadable = new Set<string>();
@@ -462,6 +479,32 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
     options.onSave?.(dirty.length, performance.now() - t0);
   };
 
+  // A save the disk has no room for: watching goes on (the host stays protected), what changed stays in memory and
+  // the next save tries again; one alert says so, another when saves resume. Nothing saved before is touched: the
+  // failed transaction is rolled back whole.
+  let diskFull = false;
+  const periodicSave = (): void => {
+    try {
+      saveProfiles();
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      if (diskFull) return;
+      diskFull = true;
+      const unsaved = [...monitor.profiles()].filter((e) => e.dirty).length;
+      monitor.raise(
+        "homeostat store full: profiles not saved",
+        "Error",
+        `the state database's disk is full (${store.path}): ${unsaved} profile${unsaved === 1 ? "" : "s"} changed since the last save ${unsaved === 1 ? "is" : "are"} kept in memory and saved when there is room; nothing saved before is lost`,
+        { "homeostat.unsaved_profiles": unsaved, "homeostat.state": store.path },
+        ["store"],
+      );
+      return;
+    }
+    if (!diskFull) return;
+    diskFull = false;
+    monitor.raise("homeostat store saves resumed", "Informational", `the state database has room again: every profile is saved (${store.path})`, { "homeostat.state": store.path }, ["store"]);
+  };
+
   const guard = (fn: () => void) => () => {
     try {
       fn();
@@ -471,7 +514,7 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
     }
   };
   const timers = [
-    setInterval(guard(saveProfiles), options.saveIntervalMs ?? 30_000),
+    setInterval(guard(periodicSave), options.saveIntervalMs ?? 30_000),
     setInterval(
       guard(() => {
         monitor.tick();
@@ -505,7 +548,18 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
     }
     monitor.tick(Number.POSITIVE_INFINITY);
     // Everything learned and every alert is stored before watch reports the end, even after a failure elsewhere.
-    saveProfiles();
+    try {
+      saveProfiles();
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      const unsaved = [...monitor.profiles()].filter((e) => e.dirty).length;
+      throw new HomeostatError(
+        "E_IO",
+        `the disk is full: ${unsaved} profile${unsaved === 1 ? "" : "s"} changed since the last save could not be saved; everything saved before is intact`,
+        { file: store.path },
+        { cause: err },
+      );
+    }
     if (failure !== undefined) throw failure;
     const summary: HostWatchSummary = {
       backend: options.backend,
@@ -536,6 +590,12 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
 }
 
 // ------------------------------------------------------------------------------------------------ static models
+
+/** The store's "disk is full" (SQLITE_FULL under it). */
+function isDiskFull(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown } } | null)?.cause;
+  return isHomeostatError(err) && cause?.code === "SQLITE_FULL";
+}
 
 /** The engine's view of an analysis. */
 function staticSet(s: StaticSummary): StaticSyscallSet {

@@ -5,3 +5,4 @@
 export { ALWAYS_ALLOWED, analyzeProgram, type AnalyzeOptions, syscallName } from "./staticAnalysis.js";
 export type { AnalysedObject, CodeSite, ObjectRole, StaticModel } from "./staticModel.js";
 export { defaultCacheDir, directoryCache, memoryCache, type SummaryCache } from "./summaryCache.js";
+export { ENTRY_CALLS, staticProfile } from "./staticProfile.js";

@@ -42,9 +42,9 @@ describe("homeostat demo (the CLI)", () => {
     expect(line).toMatch(/\(first \w+ at call \d+ of pid \d+\)$/);
   });
 
-  it("without strace on PATH: one line naming the package to install, exit 2", () => {
+  it("without strace on PATH: one line naming the package to install, exit 3 (environment)", () => {
     const r = spawnSync(process.execPath, [BIN, "demo"], { encoding: "utf8", cwd: dir, env: { PATH: dir, NO_COLOR: "1" } });
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(3);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("apt-get install strace");
   });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildLidds2021Scenario, liddsSampleMissingReason, loadRealLiddsRecording } from "../../ingest/testing/liddsFixtures.js";
 import { ADFA_DIR, BIN, skipWithout } from "../../testing/paths.js";
-import { parseAttackArg, parseThreshold, splitModelList } from "./eval.js";
+import { parseAttackArg, parseThreshold, splitModelList } from "../actions/eval.js";
 
 function run(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });

@@ -92,7 +92,7 @@ describe("homeostat profiles", () => {
     expect(run(["profiles", "export", "false", "--training", "--state", state]).code).toBe(0);
   });
 
-  it("bad input: one line, exit 2, nothing lost", () => {
+  it("bad input: one line, exit 2 (an unusable state folder: 3), nothing lost", () => {
     const before = readFileSync(join(state, "homeostat.db"));
     const unknown = run(["profiles", "show", "nosuch", "--state", state]);
     expect(unknown.code).toBe(2);
@@ -104,7 +104,7 @@ describe("homeostat profiles", () => {
     const notDir = join(dir, "a-file");
     writeFileSync(notDir, "x");
     const unwritable = run(["profiles", "normalize", "true", "--state", join(notDir, "state")]);
-    expect(unwritable.code).toBe(2);
+    expect(unwritable.code).toBe(3);
     expect(unwritable.stderr).toMatch(/E_PERMISSION/);
     expect(readFileSync(join(state, "homeostat.db")).equals(before)).toBe(true);
   });

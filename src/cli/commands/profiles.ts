@@ -4,100 +4,22 @@
 // them up within seconds instead of overwriting them. `export` turns a normal profile into a seccomp allow-list.
 // `show` puts the static model of the binary (what its code can call, derived by watch --static) beside what the
 // profile learned, and lists what the program can call but was never seen calling: what training has not covered.
+// The work is in ../actions/profilesList.ts (list: the store only) and ../actions/profiles.ts (the rest, with the
+// profile models), each loaded when its command runs.
 
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { HomeostatError, isHomeostatError } from "../../errors.js";
-import { syscallName } from "../../monitor/hostMonitor.js";
-import { profileRecord, restoreProfile } from "../../monitor/hostWatch.js";
-import type { LiveProfile } from "../../monitor/liveProfile.js";
-import type { StaticSummary } from "../../static/analysisWorker.js";
-import { seccompPolicy } from "../../response/seccompPolicy.js";
-import { defaultStateDir, type ProfileSummary, StateStore } from "../../store/stateStore.js";
-import type { CliContext } from "../main.js";
-import { num, table } from "../terminal.js";
+import { defaultStateDir } from "../../store/stateStore.js";
+import type { AdminOperation, ExportFlags } from "../actions/profiles.js";
+import type { CommonFlags } from "../actions/profilesList.js";
+import type { CliContext } from "../context.js";
 
-interface CommonFlags {
-  state?: string;
-  json?: boolean;
-}
-
-function openStore(flags: CommonFlags, readonly: boolean): StateStore {
-  return StateStore.open(flags.state ?? defaultStateDir(), { readonly });
-}
-
-/** Exactly one profile for `selector`, or a usage error that lists the candidates. */
-function resolveOne(store: StateStore, selector: string): ProfileSummary {
-  const found = store.findProfiles(selector);
-  if (found.length === 0) {
-    throw new HomeostatError("E_NOT_FOUND", `no profile matches "${selector}" in ${store.path} (see homeostat profiles list)`);
-  }
-  if (found.length > 1) {
-    throw new HomeostatError(
-      "E_USAGE",
-      `"${selector}" matches ${found.length} profiles (${found.map((f) => f.key).join(", ")}): give the full key`,
-    );
-  }
-  return found[0]!;
-}
-
-function loadPh(store: StateStore, key: string): LiveProfile {
-  const stored = store.loadProfile(key);
-  if (stored === undefined) throw new HomeostatError("E_NOT_FOUND", `profile ${key} vanished from ${store.path}`);
-  return restoreProfile(stored.model, stored.blob, `profile ${key} in ${store.path}`);
-}
-
-/** What `show` says of a profile's static model: null when there is none, with why when it cannot be read. */
-interface StaticView {
-  complete: boolean;
-  syscalls: string[];
-  analysedAt: string;
-  unresolved: number;
-  dlopen: number;
-  sites: string[];
-  objects: { path: string; role: string; buildId?: string }[];
-  /** Calls the binary can make that the profile never learned, and learned calls outside the model. */
-  unseen: string[];
-  outside: string[];
-}
-
-function staticView(store: StateStore, key: string, learned: readonly number[]): { view: StaticView | null; error?: string } {
-  let row;
-  try {
-    row = store.loadStaticModel(key);
-  } catch (err) {
-    if (!isHomeostatError(err)) throw err;
-    return { view: null, error: err.oneLine() };
-  }
-  if (row === undefined) return { view: null };
-  const d = (row.detail ?? {}) as Partial<StaticSummary>;
-  const set = new Set(row.syscalls);
-  const seen = new Set(learned);
-  return {
-    view: {
-      complete: row.complete,
-      syscalls: row.syscalls.map(syscallName),
-      analysedAt: when(row.analysedAt),
-      unresolved: typeof d.unresolved === "number" ? d.unresolved : 0,
-      dlopen: typeof d.dlopen === "number" ? d.dlopen : 0,
-      sites: Array.isArray(d.sites) ? d.sites : [],
-      objects: Array.isArray(d.objects) ? d.objects.map((o) => ({ path: o.path, role: o.role, ...(o.buildId !== undefined ? { buildId: o.buildId } : {}) })) : [],
-      unseen: row.syscalls.filter((n) => !seen.has(n)).map(syscallName),
-      outside: learned.filter((n) => !set.has(n)).map(syscallName),
-    },
-  };
-}
-
-function when(epoch: number | null): string {
-  return epoch === null ? "-" : new Date(epoch * 1000).toISOString().replace(/\.\d+Z$/, "Z");
-}
-
-const ADMIN = {
-  normalize: { help: "start normal monitoring now: the training data becomes the normal profile", apply: (p: LiveProfile) => p.normalize() },
-  tolerize: { help: "stop normal monitoring and keep training (accept what the program does now)", apply: (p: LiveProfile) => p.tolerize() },
-  sensitize: { help: "forget the training data, so that recent behaviour is not learned", apply: (p: LiveProfile) => p.sensitize() },
-  reset: { help: "forget everything: the profile starts training from nothing", apply: (p: LiveProfile) => p.reset() },
-} as const;
+/** pH-admin's operations on a profile, with their help. */
+export const ADMIN_HELP = {
+  normalize: "start normal monitoring now: the training data becomes the normal profile",
+  tolerize: "stop normal monitoring and keep training (accept what the program does now)",
+  sensitize: "forget the training data, so that recent behaviour is not learned",
+  reset: "forget everything: the profile starts training from nothing",
+} as const satisfies Record<AdminOperation, string>;
 
 export function registerProfiles(program: Command, ctx: CliContext): void {
   const profiles = program
@@ -107,105 +29,21 @@ export function registerProfiles(program: Command, ctx: CliContext): void {
     c
       .option("--state <dir>", `state directory (default ${defaultStateDir()})`)
       .option("--json", "machine-readable output on stdout");
+  const admin = async () => import("../actions/profiles.js");
 
-  common(profiles.command("list").description("every stored profile, one line each")).action((flags: CommonFlags) => {
-    const store = openStore(flags, true);
-    try {
-      const rows = store.listProfiles();
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify(rows)}\n`);
-        return;
-      }
-      if (rows.length === 0) {
-        process.stdout.write(`no profiles in ${store.path}\n`);
-        return;
-      }
-      process.stdout.write(
-        `${table(
-          ["exe", "state", "train calls", "since change", "anomalies", "version", "updated", "key"],
-          rows.map((r) => [r.exe, r.state, r.trainCount, r.lastModCount, r.anomalies, r.version, when(r.updatedAt), r.key]),
-        )}\n`,
-      );
-    } finally {
-      store.close();
-    }
-  });
+  common(profiles.command("list").description("every stored profile, one line each")).action(async (flags: CommonFlags) =>
+    (await import("../actions/profilesList.js")).runList(flags),
+  );
 
   common(profiles.command("show").description("one profile in detail").argument("<profile>", "key, executable path or name"))
-    .action((selector: string, flags: CommonFlags) => {
-      const store = openStore(flags, true);
-      try {
-        const s = resolveOne(store, selector);
-        const p = loadPh(store, s.key);
-        const learned = p.syscallsSeen();
-        const seen = learned.map(syscallName);
-        const { view, error } = staticView(store, s.key, learned);
-        const detail = {
-          ...s,
-          pairs: p.pairCount(),
-          normalPairs: p.normalPairCount(),
-          settings: p.settings,
-          syscalls: seen,
-          normalAt: s.normalTime,
-          memoryBytes: p.memoryBytes(),
-          static: view,
-          ...(error !== undefined ? { staticError: error } : {}),
-        };
-        if (flags.json) {
-          process.stdout.write(`${JSON.stringify(detail)}\n`);
-          return;
-        }
-        const unit = s.model.startsWith("ph:") ? "lookahead pairs" : "calls learned";
-        const lines = [
-          `profile   ${s.key}`,
-          `exe       ${s.exe} (device ${s.dev}, inode ${s.ino})`,
-          `model     ${s.model}`,
-          `state     ${s.state}${s.state === "frozen" && s.normalTime !== null ? ` (normal at ${when(s.normalTime)})` : ""}`,
-          `training  ${num(s.trainCount)} calls, ${num(s.lastModCount)} since the last change, ${num(detail.pairs)} ${unit}`,
-          `normal    ${s.state === "normal" ? `${num(detail.normalPairs)} ${unit}, ${num(s.anomalies)} anomalies (limit ${p.settings.anomalyLimit})` : "-"}`,
-          `version   ${s.version}, created ${when(s.createdAt)}, updated ${when(s.updatedAt)}, ${num(s.bytes)} bytes stored`,
-          `syscalls  ${seen.length} learned: ${seen.join(" ")}`,
-        ];
-        if (view === null) {
-          lines.push(`static    ${error !== undefined ? `unreadable: ${error}` : "none (homeostat watch --static derives it from the binary)"}`);
-        } else {
-          const why = [
-            ...(view.unresolved > 0 ? [`${view.unresolved} syscall site${view.unresolved === 1 ? "" : "s"} not resolved`] : []),
-            ...(view.dlopen > 0 ? [`${view.dlopen} dlopen call${view.dlopen === 1 ? "" : "s"} of plugins not analysed`] : []),
-          ];
-          lines.push(
-            `static    ${view.syscalls.length} its binary can make, ${view.complete ? "complete" : `incomplete (${why.join(", ") || "the analysis may have missed calls"})`}, analysed ${view.analysedAt}: ${view.syscalls.join(" ")}`,
-            `not seen  ${view.unseen.length} it can make but never made while learning: ${view.unseen.join(" ") || "-"}`,
-          );
-          if (view.outside.length > 0) lines.push(`outside   ${view.outside.length} learned but outside the static model: ${view.outside.join(" ")}`);
-        }
-        process.stdout.write(`${lines.join("\n")}\n`);
-      } finally {
-        store.close();
-      }
-    });
+    .action(async (selector: string, flags: CommonFlags) => (await admin()).runShow(selector, flags));
 
-  for (const [name, op] of Object.entries(ADMIN)) {
-    common(profiles.command(name).description(op.help).argument("<profile>", "key, executable path or name"))
+  for (const [name, help] of Object.entries(ADMIN_HELP) as [AdminOperation, string][]) {
+    common(profiles.command(name).description(help).argument("<profile>", "key, executable path or name"))
       .option("--all", "apply to every profile the name matches")
-      .action((selector: string, flags: CommonFlags & { all?: boolean }) => {
-        const store = openStore(flags, false);
-        try {
-          const targets = flags.all ? store.findProfiles(selector) : [resolveOne(store, selector)];
-          if (targets.length === 0) throw new HomeostatError("E_NOT_FOUND", `no profile matches "${selector}" in ${store.path}`);
-          const records = targets.map((t) => {
-            const p = loadPh(store, t.key);
-            op.apply(p);
-            return { before: t.state, record: profileRecord(t.key, { path: t.exe, dev: t.dev, ino: t.ino }, p) };
-          });
-          store.saveProfiles(records.map((r) => r.record));
-          const out = records.map((r) => ({ key: r.record.key, operation: name, before: r.before, after: r.record.state }));
-          if (flags.json) process.stdout.write(`${JSON.stringify(out)}\n`);
-          else for (const o of out) process.stdout.write(`${name}: ${o.key}: ${o.before} -> ${o.after}\n`);
-        } finally {
-          store.close();
-        }
-      });
+      .action(async (selector: string, flags: CommonFlags & { all?: boolean }) =>
+        (await admin()).runAdmin(name, selector, flags),
+      );
   }
 
   common(
@@ -217,36 +55,6 @@ export function registerProfiles(program: Command, ctx: CliContext): void {
     .option("-o, --out <file>", "write the policy here (default stdout)")
     .option("--mode <mode>", "enforce (refuse other calls with EPERM) or log (only log them, to try a policy first)", "enforce")
     .option("--training", "export a profile that is not normal yet (what it has seen so far)")
-    .action((selector: string, flags: CommonFlags & { out?: string; mode: string; training?: boolean }) => {
-      if (flags.mode !== "enforce" && flags.mode !== "log") {
-        throw new HomeostatError("E_USAGE", `unknown --mode "${flags.mode}" (enforce, log)`);
-      }
-      const store = openStore(flags, true);
-      try {
-        const s = resolveOne(store, selector);
-        if (s.state !== "normal" && flags.training !== true) {
-          throw new HomeostatError(
-            "E_USAGE",
-            `profile ${s.key} is ${s.state}, not normal: its allow-list may miss calls the program makes (--training exports it anyway)`,
-          );
-        }
-        const p = loadPh(store, s.key);
-        const { profile, skipped } = seccompPolicy(p.syscallsSeen().map(syscallName), flags.mode);
-        const text = `${JSON.stringify(profile, null, 2)}\n`;
-        if (flags.out !== undefined) {
-          try {
-            writeFileSync(flags.out, text);
-          } catch (err) {
-            throw new HomeostatError("E_IO", `cannot write the policy: ${(err as Error).message}`, { file: flags.out });
-          }
-          process.stderr.write(
-            `homeostat: ${flags.out}: ${profile.syscalls[0]!.names.length} system calls allowed for ${s.exe}` +
-              `${skipped.length > 0 ? ` (${skipped.length} not x86_64 names left out: ${skipped.join(", ")})` : ""}\n`,
-          );
-        } else process.stdout.write(text);
-      } finally {
-        store.close();
-      }
-    });
+    .action(async (selector: string, flags: ExportFlags) => (await admin()).runExport(selector, flags));
   void ctx;
 }

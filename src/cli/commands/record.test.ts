@@ -9,7 +9,7 @@ import type { EventSink, SourceInfo, StreamNote } from "../../ingest/event.js";
 import { straceUnavailableReason } from "../../ingest/testing/straceCapture.js";
 import { Vocabulary } from "../../syscalls/vocabulary.js";
 import { BIN } from "../../testing/paths.js";
-import { defaultOutName } from "./record.js";
+import { defaultOutName } from "../actions/record.js";
 
 const unavailable = straceUnavailableReason();
 if (unavailable !== undefined) console.log(`skipped: ${unavailable}`);
@@ -176,11 +176,11 @@ describe.skipIf(unavailable !== undefined)("homeostat record", () => {
     }
   }, 60_000);
 
-  it("names strace when it is missing (one line, exit 2, no file)", () => {
+  it("names strace when it is missing (one line, exit 3: environment, no file)", () => {
     const empty = mkdtempSync(path.join(work, "empty-path-"));
     const dir = mkdtempSync(path.join(work, "nostrace-"));
     const r = run(["record", "--", "/bin/true"], { cwd: dir, env: { PATH: empty } });
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(3);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/E_DEPENDENCY.*strace is not installed/);
     expect(readdirSync(dir)).toEqual([]);
@@ -209,7 +209,7 @@ describe.skipIf(unavailable !== undefined)("homeostat record", () => {
         ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, BIN, "record", "--pid", "1"],
         { cwd: dir, encoding: "utf8", timeout: 60_000 },
       );
-      expect(r.status).toBe(2);
+      expect(r.status).toBe(3);
       const last = r.stderr.trim().split("\n").pop() ?? "";
       expect(last).toMatch(/E_PERMISSION.*ptrace is not permitted.*pid 1/);
       expect(readdirSync(dir)).toEqual([]);

@@ -275,11 +275,14 @@ describe("homeostat watch: bad input", () => {
     return { code: r.status, stderr: r.stderr };
   };
 
-  it("usage errors and an unusable state folder: one line, exit 2", () => {
+  it("usage errors: one line, exit 2; an unusable state folder: one line, exit 3", () => {
     const file = join(dir, "a-file");
     writeFileSync(file, "x");
+    const unusable = run(["--state", join(file, "state"), "--", "true"]);
+    expect(unusable.code, unusable.stderr).toBe(3);
+    expect(unusable.stderr.trim().split("\n")).toHaveLength(1);
+    expect(unusable.stderr).toMatch(/E_PERMISSION.*a-file/);
     for (const [args, pattern] of [
-      [["--state", join(file, "state"), "--", "true"], /E_PERMISSION.*a-file/],
       [["--response", "bogus", "--", "true"], /unknown --response "bogus"/],
       [["--static", "bogus", "--", "true"], /unknown --static "bogus" \(off, alert, kill\)/],
       [["--backend", "strace"], /give a command after `--`, or --pid/],
@@ -299,7 +302,7 @@ describe("homeostat watch: bad input", () => {
       encoding: "utf8",
       env: { ...process.env, PATH: "/nonexistent", NO_COLOR: "1" },
     });
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(3);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/E_DEPENDENCY.*apt-get install bpftrace.*--backend strace/);
   });

@@ -22,7 +22,18 @@ import { RESPONSE_POLICIES, type ResponseAction, type ResponsePolicy } from "../
 import { defaultStateDir, StateStore } from "../../store/stateStore.js";
 import { onStopSignals, refuseCommandAndPid, requireAfterDashes } from "../commandArgs.js";
 import { EXIT_ANOMALY } from "../errors.js";
-import { type CliContext, intOption, numberOption } from "../main.js";
+import type { CliContext } from "../context.js";
+import {
+  COUNT_MAX,
+  intOption,
+  KEEP_ALERTS_MAX,
+  NORMAL_WAIT_MAX_S,
+  numberOption,
+  PID_MAX,
+  RING_BUFFER_PAGES_MAX,
+  TIMER_MAX_MS,
+  TIMER_MAX_S,
+} from "../numberOptions.js";
 import { num, paint } from "../terminal.js";
 
 interface WatchFlags {
@@ -80,7 +91,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .usage("[options]  |  watch --backend strace [options] -- CMD [ARGS...]  |  watch --pid PID [options]")
     .argument("[command...]", "with --backend strace: the program to run and watch, after `--`")
     .option("--backend <name>", "bpftrace (system-wide eBPF; the default without a command) or strace (a command or --pid)")
-    .option("-p, --pid <pid>", "watch a running process and its descendants (strace backend)", intOption("pid", 1))
+    .option("-p, --pid <pid>", "watch a running process and its descendants (strace backend)", intOption("pid", 1, PID_MAX))
     .option("--state <dir>", `state directory with the profile database (default ${defaultStateDir()})`)
     .option(
       "--model <spec>",
@@ -103,21 +114,21 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     )
     .option("--dry-run", "decide responses and log them, but signal nothing")
     .option("--allow <exe>", "an executable (absolute path) never acted on; repeatable", collect, [])
-    .option("--delay-factor <ms>", "pH's delay_factor: milliseconds per 2^LFC", numberOption("delay-factor"), 10)
-    .option("--max-delay <ms>", "cap of one pause", numberOption("max-delay", 1), 5000)
-    .option("--suspend-execve-time <s>", "how long a suspended execve stops the process (pH: 2 days)", numberOption("suspend-execve-time", 0), 172_800)
-    .option("--execve-limit <lfc>", "LFC at or above which execve is suspended (default --tolerize-limit)", intOption("execve-limit", 1))
-    .option("--normal-factor <n>", "pH normal_factor", intOption("normal-factor", 1), PH_DEFAULTS.normalFactor)
-    .option("--normal-factor-den <n>", "pH normal_factor_den: a profile freezes when train_count x den > (train_count - last_mod_count) x factor", intOption("normal-factor-den", 1), PH_DEFAULTS.normalFactorDen)
-    .option("--normal-wait <s>", "seconds a frozen profile waits before becoming normal (pH: one week)", numberOption("normal-wait"), PH_DEFAULTS.normalWait)
-    .option("--anomaly-limit <n>", "pH anomaly_limit: a profile with more anomalies stops being normal; kill threshold", intOption("anomaly-limit", 1), PH_DEFAULTS.anomalyLimit)
-    .option("--tolerize-limit <n>", "pH tolerize_limit: a process with a higher LFC resets its profile's training", intOption("tolerize-limit", 1), PH_DEFAULTS.tolerizeLimit)
-    .option("--save-interval <s>", "seconds between profile saves (also saved at the end)", numberOption("save-interval", 0.1), 30)
-    .option("--duration <s>", "stop after this many seconds", numberOption("duration", 0.1))
-    .option("--max-tasks <n>", "tasks tracked at most; events of more are dropped, counted and alerted", intOption("max-tasks", 1), 65_536)
-    .option("--max-profiles <n>", "profiles held at most; events of more programs are dropped, counted and alerted", intOption("max-profiles", 1), 4_096)
-    .option("--keep-alerts <n>", "newest alerts (and actions) kept in the store; older ones are pruned at each save", intOption("keep-alerts", 0), 1_000_000)
-    .option("--ring-buffer-pages <n>", "bpftrace's perf ring buffer per CPU, in pages", intOption("ring-buffer-pages", 1))
+    .option("--delay-factor <ms>", "pH's delay_factor: milliseconds per 2^LFC", numberOption("delay-factor", 0, TIMER_MAX_MS), 10)
+    .option("--max-delay <ms>", "cap of one pause", numberOption("max-delay", 1, TIMER_MAX_MS), 5000)
+    .option("--suspend-execve-time <s>", "how long a suspended execve stops the process (pH: 2 days)", numberOption("suspend-execve-time", 0, TIMER_MAX_S), 172_800)
+    .option("--execve-limit <lfc>", "LFC at or above which execve is suspended (default --tolerize-limit)", intOption("execve-limit", 1, COUNT_MAX))
+    .option("--normal-factor <n>", "pH normal_factor", intOption("normal-factor", 1, COUNT_MAX), PH_DEFAULTS.normalFactor)
+    .option("--normal-factor-den <n>", "pH normal_factor_den: a profile freezes when train_count x den > (train_count - last_mod_count) x factor", intOption("normal-factor-den", 1, COUNT_MAX), PH_DEFAULTS.normalFactorDen)
+    .option("--normal-wait <s>", "seconds a frozen profile waits before becoming normal (pH: one week)", numberOption("normal-wait", 0, NORMAL_WAIT_MAX_S), PH_DEFAULTS.normalWait)
+    .option("--anomaly-limit <n>", "pH anomaly_limit: a profile with more anomalies stops being normal; kill threshold", intOption("anomaly-limit", 1, COUNT_MAX), PH_DEFAULTS.anomalyLimit)
+    .option("--tolerize-limit <n>", "pH tolerize_limit: a process with a higher LFC resets its profile's training", intOption("tolerize-limit", 1, COUNT_MAX), PH_DEFAULTS.tolerizeLimit)
+    .option("--save-interval <s>", "seconds between profile saves (also saved at the end)", numberOption("save-interval", 0.1, TIMER_MAX_S), 30)
+    .option("--duration <s>", "stop after this many seconds", numberOption("duration", 0.1, TIMER_MAX_S))
+    .option("--max-tasks <n>", "tasks tracked at most; events of more are dropped, counted and alerted", intOption("max-tasks", 1, PID_MAX), 65_536)
+    .option("--max-profiles <n>", "profiles held at most; events of more programs are dropped, counted and alerted", intOption("max-profiles", 1, COUNT_MAX), 4_096)
+    .option("--keep-alerts <n>", "newest alerts (and actions) kept in the store; older ones are pruned at each save", intOption("keep-alerts", 0, KEEP_ALERTS_MAX), 1_000_000)
+    .option("--ring-buffer-pages <n>", "bpftrace's perf ring buffer per CPU, in pages", intOption("ring-buffer-pages", 1, RING_BUFFER_PAGES_MAX))
     .option("--json", "alerts as Falco-format JSON lines on stdout (and a final summary line)")
     .option("--alerts <file>", "also append alerts as Falco-format JSON lines to this file")
     .option("-q, --quiet", "no lifecycle lines on stderr, only anomalies and actions")

@@ -3,10 +3,10 @@
 // exec that starts the program is made by the image before it), so `score -p` and `detect -p` use it unchanged.
 
 import { HomeostatError } from "../errors.js";
-import type { StaticModel } from "../static/staticModel.js";
+import type { Profile } from "../models/profile.js";
+import { type StaticCalls, type StaticMode, staticCallsFactory } from "../models/staticCalls.js";
 import { Vocabulary } from "../syscalls/vocabulary.js";
-import type { Profile } from "./profile.js";
-import { type StaticCalls, type StaticMode, staticCallsFactory } from "./staticCalls.js";
+import type { StaticModel } from "./staticModel.js";
 
 /** The calls that may start a stream: the exec of the program itself. */
 export const ENTRY_CALLS: readonly string[] = ["execve", "execveat"];

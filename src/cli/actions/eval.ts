@@ -1,0 +1,302 @@
+// The work of `homeostat eval` (registered, with its argument parsers, in ../commands/eval.ts).
+
+import type { EnsembleMethod } from "../../detect/ensemble.js";
+import { ENSEMBLE_METHODS } from "../../detect/ensemble.js";
+import { isTraceScoreName, TRACE_SCORE_NAMES, type TraceScoreName } from "../../detect/traceScore.js";
+import type { ThresholdSpec } from "../../detect/threshold.js";
+import { HomeostatError } from "../../errors.js";
+import { type EvalResult, EVAL_SCHEMA, type ModelResult, type SplitSummary } from "../../eval/evalResult.js";
+import { type ExperimentData, runExperiment } from "../../eval/experiment.js";
+import { runKsKfold } from "../../eval/ksKfold.js";
+import { toJsonSafe } from "../../eval/metricJson.js";
+import {
+  adfaExperiment,
+  DEFAULT_CALIBRATION_SHARE,
+  genericExperiment,
+  liddsExperiment,
+  unitsOfTraces,
+  DEFAULT_EVAL_MODELS,
+} from "../../eval/protocol.js";
+import { loadTraces } from "../../ingest/loadTraces.js";
+import type { Trace } from "../../ingest/traceCollector.js";
+import { DETECTORS } from "../../models/registry.js";
+import { renderHtmlReport } from "../../report/htmlReport.js";
+import { CATEGORY_COUNT, categoryLookup } from "../../syscalls/categories.js";
+import { Vocabulary } from "../../syscalls/vocabulary.js";
+import type { CliContext } from "../context.js";
+import { type InputFlags, inputReadOptions } from "../inputOptions.js";
+import { parseNumber } from "../numberOptions.js";
+import { writeAtomically } from "../partialOutput.js";
+import { num, paint, progress, table } from "../terminal.js";
+import { VERSION } from "../version.js";
+
+export interface EvalFlags extends InputFlags {
+  dataset?: string;
+  data?: string;
+  train?: string[];
+  normal?: string[];
+  attack?: string[];
+  models?: string;
+  score?: string;
+  seed: number;
+  threshold?: string;
+  calibrationShare?: number;
+  ensemble: string;
+  kfold?: number;
+  frame?: number;
+  json?: string;
+  report?: string;
+}
+
+/**
+ * Splits `--models` into specs. Commas separate specs and also a spec's options, so a piece with `=` and no `:`
+ * continues the spec before it: `tstide:k=6,threshold=0.0001,ngram:n=5` is two specs.
+ */
+export function splitModelList(text: string): string[] {
+  const specs: string[] = [];
+  for (const raw of text.split(",")) {
+    const piece = raw.trim();
+    if (piece === "") continue;
+    if (piece.includes("=") && !piece.includes(":") && specs.length > 0) specs[specs.length - 1] += `,${piece}`;
+    else specs.push(piece);
+  }
+  if (specs.length === 0) throw new HomeostatError("E_USAGE", "--models lists no model");
+  return specs;
+}
+
+/** `max` or `far:RATE` (e.g. `far:0.05`), RATE in [0, 1) by the strict number parser. */
+export function parseThreshold(text: string): ThresholdSpec {
+  if (text === "max") return { method: "max" };
+  const m = /^far:(.*)$/s.exec(text);
+  if (m === null) {
+    throw new HomeostatError("E_USAGE", `--threshold must be "max" or "far:RATE" with RATE in [0, 1), got "${text}"`);
+  }
+  const far = parseNumber(m[1]!, {
+    name: "threshold",
+    label: "the RATE of --threshold far:RATE",
+    min: 0,
+    max: 1,
+    maxExclusive: true,
+    fraction: true,
+  });
+  return { method: "far", far };
+}
+
+/** `TYPE=PATH` or a bare PATH (type "attack"). */
+export function parseAttackArg(text: string): { type: string; path: string } {
+  const eq = text.indexOf("=");
+  if (eq > 0 && !text.slice(0, eq).includes("/")) return { type: text.slice(0, eq), path: text.slice(eq + 1) };
+  return { type: "attack", path: text };
+}
+
+function summarise(name: string, traces: readonly Trace[]): SplitSummary {
+  return { name, traces: traces.length, calls: traces.reduce((a, t) => a + t.calls.length, 0) };
+}
+
+export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const jsonToStdout = flags.json === "-";
+  const say = (s: string): void => {
+    if (!jsonToStdout) process.stdout.write(s);
+  };
+  const read = inputReadOptions(flags);
+
+  if (flags.score !== undefined && !isTraceScoreName(flags.score)) {
+    throw new HomeostatError("E_USAGE", `unknown --score "${flags.score}" (one of ${TRACE_SCORE_NAMES.join(", ")})`);
+  }
+  const ensemble = flags.ensemble === "none" ? undefined : (flags.ensemble as EnsembleMethod);
+  if (ensemble !== undefined && !(ENSEMBLE_METHODS as readonly string[]).includes(ensemble)) {
+    throw new HomeostatError("E_USAGE", `unknown --ensemble "${flags.ensemble}" (${ENSEMBLE_METHODS.join(", ")} or none)`);
+  }
+  const share = flags.calibrationShare ?? DEFAULT_CALIBRATION_SHARE;
+  const generic = flags.train !== undefined || flags.normal !== undefined || flags.attack !== undefined;
+  const dataset = flags.dataset;
+  if (dataset !== undefined && dataset !== "adfa-ld" && dataset !== "lid-ds") {
+    throw new HomeostatError("E_USAGE", `unknown --dataset "${dataset}" (adfa-ld or lid-ds)`);
+  }
+  if (dataset !== undefined && generic) {
+    throw new HomeostatError("E_USAGE", "give either --dataset with --data, or --train/--normal/--attack, not both");
+  }
+  if (dataset !== undefined && flags.data === undefined) throw new HomeostatError("E_USAGE", "--dataset needs --data DIR");
+  if (dataset === undefined && !generic) {
+    throw new HomeostatError("E_USAGE", "nothing to evaluate: give --dataset NAME --data DIR, or --train/--normal/--attack");
+  }
+  if (dataset === undefined && flags.kfold === undefined && (flags.train === undefined || flags.normal === undefined || flags.attack === undefined)) {
+    throw new HomeostatError("E_USAGE", "the generic protocol needs --train, --normal and --attack");
+  }
+  const threshold = parseThreshold(flags.threshold ?? (dataset === "lid-ds" ? "max" : "far:0.05"));
+  const models = flags.models === undefined ? [...DEFAULT_EVAL_MODELS] : splitModelList(flags.models);
+  for (const spec of models) {
+    const kind = spec.split(":")[0]!.trim();
+    if (!Object.hasOwn(DETECTORS, kind)) {
+      throw new HomeostatError("E_USAGE", `unknown model "${kind}" (one-class models: ${Object.keys(DETECTORS).join(", ")})`);
+    }
+  }
+
+  // ---- load
+  const vocab = new Vocabulary();
+  const bar = progress("loading", 1, !jsonToStdout);
+  const load = async (paths: readonly string[], times = false): Promise<Trace[]> =>
+    (await loadTraces(paths, vocab, { ...read, times })).traces;
+  let data: ExperimentData;
+  let all: Trace[] = [];
+  const splits: SplitSummary[] = [];
+  let protocolName: string;
+  let description: string;
+  const paths: string[] = [];
+  if (dataset === "adfa-ld") {
+    paths.push(flags.data!);
+    all = await load(paths);
+    protocolName = "adfa-ld";
+    description =
+      "ADFA-LD standard protocol (Creech & Hu 2013): train on Training_Data_Master only; test on " +
+      "Validation_Data_Master (normal) and Attack_Data_Master (attacks).";
+    for (const s of ["training", "validation", "attack"]) splits.push(summarise(s, all.filter((t) => t.source.split === s)));
+    data = flags.kfold === undefined ? adfaExperiment(all, flags.seed, share) : { train: [], calibration: [], test: [] };
+  } else if (dataset === "lid-ds") {
+    paths.push(flags.data!);
+    all = await load(paths, true);
+    protocolName = "lid-ds";
+    description =
+      "LID-DS protocol (Grimmer et al. 2019/2021): train on the training recordings, set the threshold on the " +
+      "validation recordings, test on the test recordings; a recording is one unit (all its threads).";
+    for (const s of ["training", "validation", "test"]) splits.push(summarise(s, all.filter((t) => t.source.split === s)));
+    data = flags.kfold === undefined ? liddsExperiment(all) : { train: [], calibration: [], test: [] };
+  } else {
+    const train = flags.train === undefined ? [] : await load(flags.train);
+    const normal = flags.normal === undefined ? [] : await load(flags.normal);
+    const attacks: { type: string; traces: Trace[] }[] = [];
+    for (const a of (flags.attack ?? []).map(parseAttackArg)) {
+      const traces = await load([a.path]);
+      for (const t of traces) {
+        t.source.label = "attack";
+        t.source.attackType = a.type;
+      }
+      attacks.push({ type: a.type, traces });
+    }
+    paths.push(...(flags.train ?? []), ...(flags.normal ?? []), ...(flags.attack ?? []));
+    all = [...train, ...normal, ...attacks.flatMap((a) => a.traces)];
+    protocolName = "generic";
+    description = "Train on --train traces; test on --normal (normal) and --attack traces.";
+    splits.push(summarise("train", train), summarise("normal", normal), summarise("attack", attacks.flatMap((a) => a.traces)));
+    data = flags.kfold === undefined ? genericExperiment(train, normal, attacks, flags.seed, share) : { train: [], calibration: [], test: [] };
+  }
+  bar.stop();
+  const loadSeconds = (performance.now() - started) / 1000;
+
+  // ---- run
+  let results: ModelResult[];
+  let kfold: EvalResult["kfold"];
+  const rules = [
+    "Every model runs with the same defaults on every dataset; no hyperparameter was chosen by looking at attack labels.",
+  ];
+  if (flags.kfold !== undefined) {
+    protocolName = "ks-kfold";
+    description =
+      `Supervised KS bigram classifier (Bushouse): stratified ${flags.kfold}-fold cross-validation over every labelled ` +
+      "trace (normal and attack); each fold's classifier never sees its own fold.";
+    rules.push("Each trace is classified by a classifier trained without it (k-fold); the seed fixes the folds.");
+    const labelled = all.filter((t) => t.source.label === "normal" || t.source.label === "attack" || t.source.split === "training");
+    const units = unitsOfTraces(labelled, "from-source");
+    const r = runKsKfold(units, { k: flags.kfold, seed: flags.seed, lookup: categoryLookup(vocab), symbols: CATEGORY_COUNT });
+    results = [r.model];
+    kfold = { k: flags.kfold, rows: r.rows, total: r.total };
+  } else {
+    rules.push(
+      "Thresholds and ensemble normalisation come from normal data only: " +
+        (protocolName === "lid-ds"
+          ? "the validation recordings."
+          : `a seeded ${Math.round(share * 100)}% of the normal test traces, which are then left out of every figure taken at the threshold (ROC and AUC, which need no threshold, use all normal test traces).`),
+      "ROC/AUC and operating points are computed on exact score counts; ties are handled exactly.",
+    );
+    const runBar = progress("evaluating", models.length * 3, !jsonToStdout);
+    let step = 0;
+    results = runExperiment(data, {
+      models,
+      ...(flags.score !== undefined ? { score: flags.score as TraceScoreName } : {}),
+      threshold,
+      seed: flags.seed,
+      ...(ensemble !== undefined ? { ensemble } : {}),
+      scoring: { frame: flags.frame ?? 20 },
+      onPhase: (model, phase) => runBar.update(step++, undefined, `${model} ${phase}`),
+    });
+    runBar.stop();
+  }
+
+  const attackTypes = new Map<string, number>();
+  for (const t of all) {
+    if (t.source.label === "attack") attackTypes.set(t.source.attackType ?? "attack", (attackTypes.get(t.source.attackType ?? "attack") ?? 0) + 1);
+  }
+  const result: EvalResult = {
+    schema: EVAL_SCHEMA,
+    homeostat: VERSION,
+    startedAt,
+    protocol: {
+      name: protocolName,
+      description,
+      rules,
+      seed: flags.seed,
+      threshold: {
+        method: threshold.method,
+        ...(threshold.far !== undefined ? { far: threshold.far } : {}),
+        calibration: protocolName === "lid-ds" ? "validation recordings" : protocolName === "ks-kfold" ? "classifier decision (score > 0)" : `held-out ${share} of normal test traces`,
+      },
+    },
+    dataset: {
+      paths,
+      splits,
+      attackTypes: [...attackTypes.entries()].sort().map(([type, traces]) => ({ type, traces })),
+      syscalls: vocab.size,
+    },
+    models: results,
+    ...(kfold !== undefined ? { kfold } : {}),
+    totalSeconds: (performance.now() - started) / 1000,
+    loadSeconds,
+  };
+
+  // ---- outputs
+  if (flags.json !== undefined) {
+    const text = `${JSON.stringify(toJsonSafe(result), null, 2)}\n`;
+    if (jsonToStdout) process.stdout.write(text);
+    else writeAtomically(flags.json, text);
+  }
+  if (flags.report !== undefined) writeAtomically(flags.report, renderHtmlReport(result));
+  say(`${paint(description, "bold")}\n`);
+  say(
+    `${splits.map((s) => `${s.name} ${num(s.traces)} traces / ${num(s.calls)} calls`).join(", ")}; ` +
+      `threshold ${threshold.method === "max" ? "max" : `far ${threshold.far}`} on normal data\n\n`,
+  );
+  const pct = (x: number): string => (Number.isNaN(x) ? "-" : `${(x * 100).toFixed(1)}%`);
+  say(
+    `${table(
+      ["model", "score", "AUC", "DR@1%", "DR@5%", "DR@10%", "FAR@90%", "precision", "recall", "train s", "score s"],
+      results.map((r) => [
+        r.name,
+        r.score,
+        Number(r.auc.toFixed(4)),
+        pct(r.dr_at_far[0]!.tpr),
+        pct(r.dr_at_far[1]!.tpr),
+        pct(r.dr_at_far[2]!.tpr),
+        pct(r.far_at_dr90.fpr),
+        pct(r.rates.precision),
+        pct(r.rates.recall),
+        Number(r.cost.trainSeconds.toFixed(2)),
+        Number(r.cost.scoreSeconds.toFixed(2)),
+      ]),
+    )}\n`,
+  );
+  if (kfold !== undefined) {
+    say(
+      `\n${table(
+        ["fold", "n", "TP", "FN", "FP", "TN", "precision", "recall"],
+        [...kfold.rows, kfold.total].map((r) => [r.fold === 0 ? "total" : String(r.fold), r.n, r.tp, r.fn, r.fp, r.tn, pct(r.precision), pct(r.recall)]),
+      )}\n`,
+    );
+  }
+  say(`\n${num(result.totalSeconds, 1)} s in all (loading ${num(loadSeconds, 1)} s)`);
+  if (flags.json !== undefined && !jsonToStdout) say(`; JSON: ${flags.json}`);
+  if (flags.report !== undefined) say(`; report: ${flags.report}`);
+  say("\n");
+  ctx.exitCode = 0;
+}

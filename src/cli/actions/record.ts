@@ -1,0 +1,114 @@
+// The work of `homeostat record` (registered in ../commands/record.ts).
+
+import { renameSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { processInfo, type StraceCapture, startStraceCapture } from "../../capture/straceCapture.js";
+import { HomeostatError } from "../../errors.js";
+import { openBinaryTraceWriter } from "../../ingest/binaryTraceWriter.js";
+import { Vocabulary } from "../../syscalls/vocabulary.js";
+import { onStopSignals, refuseCommandAndPid, requireAfterDashes } from "../commandArgs.js";
+import type { CliContext } from "../context.js";
+import { abandonPartial } from "../partialOutput.js";
+import { num } from "../terminal.js";
+
+/** `homeostat-<argv0>-<UTC timestamp>.hstr`, with argv0's base name reduced to safe characters. */
+export function defaultOutName(argv0: string, when = new Date()): string {
+  const base =
+    path
+      .basename(argv0)
+      .replace(/[^A-Za-z0-9._-]+/g, "_")
+      .replace(/^\.+/, "") || "program";
+  const stamp = when
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replace(/[-:]/g, "");
+  return `homeostat-${base}-${stamp}.hstr`;
+}
+
+export interface RecordOptions {
+  out?: string;
+  pid?: number;
+  json?: boolean;
+  args?: boolean;
+}
+
+/** How often buffered events are written out, so that even a hard kill leaves a readable (incomplete) file. */
+const FLUSH_MS = 1000;
+
+export async function runRecord(program: Command, command: string[], opts: RecordOptions, ctx: CliContext): Promise<void> {
+  requireAfterDashes(program, command, "homeostat record [--out FILE] -- CMD [ARGS...]");
+  refuseCommandAndPid(command, opts.pid);
+  if (command.length === 0 && opts.pid === undefined) {
+    throw new HomeostatError("E_USAGE", "nothing to record: give a command after `--`, or --pid PID");
+  }
+  const argv0 = command[0] ?? processInfo(opts.pid!).argv[0] ?? `pid${opts.pid}`;
+  const out = opts.out ?? defaultOutName(argv0);
+  const tmp = `${out}.partial-${process.pid}`;
+  const vocab = new Vocabulary();
+  const writer = openBinaryTraceWriter(tmp, vocab);
+
+  let capture: StraceCapture;
+  try {
+    capture = startStraceCapture({
+      command: command.length > 0 ? command : undefined,
+      pid: opts.pid,
+      sink: writer,
+      vocab,
+      onMessage: (line) => process.stderr.write(`${line}\n`),
+    });
+  } catch (err) {
+    writer.close();
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+    capture.stop();
+  };
+  const removeHandlers = onStopSignals(onSignal);
+  const flusher = setInterval(() => {
+    try {
+      writer.flush();
+    } catch {
+      // a write error resurfaces at close()
+    }
+  }, FLUSH_MS);
+  try {
+    const result = await capture.done;
+    writer.close();
+    renameSync(tmp, out);
+    const summary = {
+      out,
+      command: capture.source.meta?.argv,
+      pid: result.rootPid,
+      exitCode: result.exitCode,
+      ...(result.signal !== undefined ? { signal: result.signal } : {}),
+      calls: result.calls,
+      processes: result.streams,
+      execs: result.execs,
+      seconds: Number((result.endedAt - result.startedAt).toFixed(3)),
+      bytesWritten: statSync(out).size,
+      interrupted,
+      skippedLines: result.skippedLines,
+    };
+    if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else {
+      const fate =
+        result.signal !== undefined ? `killed by ${result.signal}` : `exit status ${result.exitCode}`;
+      process.stderr.write(
+        `homeostat: recorded ${num(summary.calls)} calls from ${num(summary.processes)} processes/threads ` +
+          `(${fate}${interrupted ? ", interrupted" : ""}) in ${summary.seconds}s to ${out}\n`,
+      );
+    }
+    ctx.exitCode = result.exitCode;
+  } catch (err) {
+    abandonPartial(writer, tmp);
+    throw err;
+  } finally {
+    clearInterval(flusher);
+    removeHandlers();
+  }
+}

@@ -1,0 +1,86 @@
+// One writer per state directory: `watch` holds an advisory lock on `<state dir>/watch.lock` for as long as it runs,
+// so that a second `watch` on the same directory refuses to start instead of silently overwriting the first's
+// training. The lock is SQLite's own (an EXCLUSIVE transaction held open on a small database file): POSIX record
+// locks underneath, which the kernel releases when the process ends, however it ends, so a crash never leaves a
+// stale lock. The holder's pid is written beside it (`watch.pid`) only to name it in the refusal. Readers
+// (`profiles list`, the console) do not take it.
+
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { HomeostatError } from "../errors.js";
+
+const LOCK_FILE = "watch.lock";
+const PID_FILE = "watch.pid";
+
+export class WriterLock {
+  private db: Database.Database | null;
+  readonly file: string;
+
+  private constructor(db: Database.Database, file: string) {
+    this.db = db;
+    this.file = file;
+  }
+
+  /**
+   * Takes the writer lock of `dir` (which must exist), or throws E_LOCKED naming the pid that holds it. Never
+   * waits: a second writer is a mistake to report, not a queue to join.
+   */
+  static acquire(dir: string): WriterLock {
+    const file = path.join(dir, LOCK_FILE);
+    let db: Database.Database;
+    try {
+      db = new Database(file, { timeout: 0 });
+    } catch (err) {
+      throw new HomeostatError("E_PERMISSION", `cannot open the writer lock: ${(err as Error).message}`, { file }, { cause: err });
+    }
+    try {
+      // No journal file: nothing is ever written here, and a full disk must not keep watch from starting.
+      db.pragma("journal_mode = MEMORY");
+      db.exec("BEGIN EXCLUSIVE");
+    } catch (err) {
+      db.close();
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))) {
+        const holder = holderPid(dir);
+        const who = holder !== undefined ? `homeostat watch (pid ${holder})` : "another homeostat watch";
+        throw new HomeostatError("E_LOCKED", `the state directory is in use by ${who}; one watch per state directory (--state picks another)`, { file: dir });
+      }
+      throw new HomeostatError("E_IO", `cannot take the writer lock: ${(err as Error).message}`, { file }, { cause: err });
+    }
+    writePid(dir);
+    return new WriterLock(db, file);
+  }
+
+  /** Releases the lock (idempotent). The pid file stays: it names no one once the lock is free. */
+  release(): void {
+    const db = this.db;
+    this.db = null;
+    if (db === null) return;
+    try {
+      db.exec("ROLLBACK");
+    } finally {
+      db.close();
+    }
+  }
+}
+
+function writePid(dir: string): void {
+  const file = path.join(dir, PID_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, `${process.pid}\n`, { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    // Only the refusal message of a second writer uses it.
+  }
+}
+
+function holderPid(dir: string): number | undefined {
+  try {
+    const text = readFileSync(path.join(dir, PID_FILE), "utf8").trim();
+    return /^[1-9][0-9]{0,9}$/.test(text) ? Number(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
