@@ -16,8 +16,8 @@ import os from "node:os";
 import path from "node:path";
 import { BATCH, BpftraceOutputParser, bpftraceUnavailableReason, startBpftraceCapture } from "../dist/capture/bpftraceCapture.js";
 import { SeededRandom } from "../dist/models/random.js";
-import { HostMonitor } from "../dist/monitor/hostMonitor.js";
-import { profileRecord } from "../dist/monitor/hostWatch.js";
+import { HostMonitor } from "../dist/engine/hostMonitor.js";
+import { profileRecord } from "../dist/watch/hostWatch.js";
 import { StateStore } from "../dist/store/stateStore.js";
 import { check, save } from "./lib.js";
 

@@ -10,7 +10,9 @@ export * from "./models/index.js";
 export * from "./detect/index.js";
 export * from "./eval/index.js";
 export * from "./report/index.js";
-export * from "./monitor/index.js";
+export * from "./lifecycle/index.js";
+export * from "./engine/index.js";
+export * from "./watch/index.js";
 export * from "./response/index.js";
 export * from "./store/index.js";
 // syscallName is the monitor's (the same x86_64 names): the static stage's copy stays under src/static.

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { realpathSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ResponseRequest } from "../monitor/hostMonitor.js";
+import type { ResponseRequest } from "../engine/hostMonitor.js";
 import { type ResponseAction, Responder, type ResponsePolicy } from "./responder.js";
 import type { SignalSender } from "./signals.js";
 import { ManualClock } from "./testing/manualClock.js";

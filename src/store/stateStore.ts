@@ -24,6 +24,9 @@ import path from "node:path";
 import { crc32 } from "node:zlib";
 import Database from "better-sqlite3";
 import { HomeostatError, type ErrorCode } from "../errors.js";
+import type { ProfileState } from "../lifecycle/lifecycleSettings.js";
+
+export type { ProfileState } from "../lifecycle/lifecycleSettings.js";
 
 /**
  * The schema this build writes; a database from a newer build is refused rather than misread. 1: profiles, alerts,
@@ -34,7 +37,6 @@ export const STATE_DB_NAME = "homeostat.db";
 /** How long one side waits for the other's lock before giving up (watch writing, profiles reading). */
 export const STATE_BUSY_TIMEOUT_MS = 5000;
 
-export type ProfileState = "training" | "frozen" | "normal";
 const PROFILE_STATES: readonly ProfileState[] = ["training", "frozen", "normal"];
 
 export interface ProfileRecord {

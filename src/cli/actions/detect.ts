@@ -7,7 +7,7 @@ import { HomeostatError } from "../../errors.js";
 import type { Profile } from "../../models/profile.js";
 import { formatModelSpec } from "../../models/registry.js";
 import { staticProfile } from "../../static/staticProfile.js";
-import { type MonitoredAlarm, monitorCommand } from "../../monitor/commandMonitor.js";
+import { type MonitoredAlarm, monitorCommand } from "../../watch/commandMonitor.js";
 import { analyzeProgram } from "../../static/index.js";
 import { onStopSignals, requireAfterDashes } from "../commandArgs.js";
 import type { CliContext } from "../context.js";

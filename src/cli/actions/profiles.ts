@@ -3,9 +3,9 @@
 
 import { writeFileSync } from "node:fs";
 import { HomeostatError, isHomeostatError } from "../../errors.js";
-import { syscallName } from "../../monitor/hostMonitor.js";
-import { profileRecord, restoreProfile } from "../../monitor/hostWatch.js";
-import type { LiveProfile } from "../../monitor/liveProfile.js";
+import { syscallName } from "../../engine/hostMonitor.js";
+import { profileRecord, restoreProfile } from "../../watch/hostWatch.js";
+import type { LiveProfile } from "../../lifecycle/liveProfile.js";
 import type { StaticSummary } from "../../static/analysisWorker.js";
 import { seccompPolicy } from "../../response/seccompPolicy.js";
 import type { ProfileSummary, StateStore } from "../../store/stateStore.js";
@@ -100,8 +100,9 @@ export function runShow(selector: string, flags: CommonFlags): void {
     const { view, error } = staticView(store, s.key, learned);
     const detail = {
       ...s,
-      pairs: p.pairCount(),
-      normalPairs: p.normalPairCount(),
+      modelSize: p.modelSize(),
+      normalModelSize: p.normalModelSize(),
+      modelUnit: p.modelUnit,
       settings: p.settings,
       syscalls: seen,
       normalAt: s.normalTime,
@@ -113,14 +114,14 @@ export function runShow(selector: string, flags: CommonFlags): void {
       process.stdout.write(`${JSON.stringify(detail)}\n`);
       return;
     }
-    const unit = s.model.startsWith("ph:") ? "lookahead pairs" : "calls learned";
+    const unit = p.modelUnit;
     const lines = [
       `profile   ${s.key}`,
       `exe       ${s.exe} (device ${s.dev}, inode ${s.ino})`,
       `model     ${s.model}`,
       `state     ${s.state}${s.state === "frozen" && s.normalTime !== null ? ` (normal at ${when(s.normalTime)})` : ""}`,
-      `training  ${num(s.trainCount)} calls, ${num(s.lastModCount)} since the last change, ${num(detail.pairs)} ${unit}`,
-      `normal    ${s.state === "normal" ? `${num(detail.normalPairs)} ${unit}, ${num(s.anomalies)} anomalies (limit ${p.settings.anomalyLimit})` : "-"}`,
+      `training  ${num(s.trainCount)} calls, ${num(s.lastModCount)} since the last change, ${num(detail.modelSize)} ${unit}`,
+      `normal    ${s.state === "normal" ? `${num(detail.normalModelSize)} ${unit}, ${num(s.anomalies)} anomalies (limit ${p.settings.anomalyLimit})` : "-"}`,
       `version   ${s.version}, created ${when(s.createdAt)}, updated ${when(s.updatedAt)}, ${num(s.bytes)} bytes stored`,
       `syscalls  ${seen.length} learned: ${seen.join(" ")}`,
     ];

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { HOST_SYMBOLS } from "../../monitor/hostMonitor.js";
-import { profileRecord } from "../../monitor/hostWatch.js";
-import { PhProfile } from "../../monitor/phProfile.js";
+import { HOST_SYMBOLS } from "../../engine/hostMonitor.js";
+import { profileRecord } from "../../watch/hostWatch.js";
+import { PhProfile } from "../../lifecycle/phProfile.js";
 import { syscallTable } from "../../syscalls/abi.js";
 import { StateStore } from "../../store/stateStore.js";
 import { BIN } from "../../testing/paths.js";
@@ -53,10 +53,12 @@ describe("homeostat profiles", () => {
     ]);
     const show = JSON.parse(run(["profiles", "show", "true", "--json", "--state", state]).stdout) as {
       syscalls: string[];
-      normalPairs: number;
+      normalModelSize: number;
+      modelUnit: string;
     };
     expect(show.syscalls).toEqual(["read", "write", "close", "exit_group", "openat"]); // by number
-    expect(show.normalPairs).toBeGreaterThan(0);
+    expect(show.normalModelSize).toBeGreaterThan(0);
+    expect(show.modelUnit).toBe("lookahead pairs");
     expect(run(["profiles", "show", "/usr/bin/true", "--state", state]).stdout).toMatch(/state\s+normal/);
   });
 

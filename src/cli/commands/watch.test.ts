@@ -26,9 +26,9 @@ import { runExploit } from "../../demo/exploitClient.js";
 import { runNormalWorkload } from "../../demo/normalClient.js";
 import { buildTarget } from "../../demo/target.js";
 import { straceUnavailableReason } from "../../ingest/testing/straceCapture.js";
-import { type HostAlert, HOST_SYMBOLS, IMPOSSIBLE_RULE } from "../../monitor/hostMonitor.js";
-import { profileRecord } from "../../monitor/hostWatch.js";
-import { PhProfile } from "../../monitor/phProfile.js";
+import { type HostAlert, HOST_SYMBOLS, IMPOSSIBLE_RULE } from "../../engine/hostMonitor.js";
+import { profileRecord } from "../../watch/hostWatch.js";
+import { PhProfile } from "../../lifecycle/phProfile.js";
 import { StateStore } from "../../store/stateStore.js";
 import { BIN } from "../../testing/paths.js";
 

@@ -8,7 +8,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { Command } from "commander";
 import { HomeostatError } from "../../errors.js";
-import { type HostAlert, IMPOSSIBLE_RULE } from "../../monitor/hostMonitor.js";
+import { type HostAlert, IMPOSSIBLE_RULE } from "../../engine/hostMonitor.js";
 import {
   type HostWatch,
   type HostWatchSummary,
@@ -16,8 +16,8 @@ import {
   type StaticPolicy,
   startHostWatch,
   type WatchBackend,
-} from "../../monitor/hostWatch.js";
-import { PH_DEFAULTS, type PhSettings } from "../../monitor/phProfile.js";
+} from "../../watch/hostWatch.js";
+import { LIFECYCLE_DEFAULTS, type LifecycleSettings } from "../../lifecycle/phProfile.js";
 import { RESPONSE_POLICIES, type ResponseAction, type ResponsePolicy } from "../../response/responder.js";
 import { defaultStateDir, StateStore } from "../../store/stateStore.js";
 import { onStopSignals, refuseCommandAndPid, requireAfterDashes } from "../commandArgs.js";
@@ -118,11 +118,11 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .option("--max-delay <ms>", "cap of one pause", numberOption("max-delay", 1, TIMER_MAX_MS), 5000)
     .option("--suspend-execve-time <s>", "how long a suspended execve stops the process (pH: 2 days)", numberOption("suspend-execve-time", 0, TIMER_MAX_S), 172_800)
     .option("--execve-limit <lfc>", "LFC at or above which execve is suspended (default --tolerize-limit)", intOption("execve-limit", 1, COUNT_MAX))
-    .option("--normal-factor <n>", "pH normal_factor", intOption("normal-factor", 1, COUNT_MAX), PH_DEFAULTS.normalFactor)
-    .option("--normal-factor-den <n>", "pH normal_factor_den: a profile freezes when train_count x den > (train_count - last_mod_count) x factor", intOption("normal-factor-den", 1, COUNT_MAX), PH_DEFAULTS.normalFactorDen)
-    .option("--normal-wait <s>", "seconds a frozen profile waits before becoming normal (pH: one week)", numberOption("normal-wait", 0, NORMAL_WAIT_MAX_S), PH_DEFAULTS.normalWait)
-    .option("--anomaly-limit <n>", "pH anomaly_limit: a profile with more anomalies stops being normal; kill threshold", intOption("anomaly-limit", 1, COUNT_MAX), PH_DEFAULTS.anomalyLimit)
-    .option("--tolerize-limit <n>", "pH tolerize_limit: a process with a higher LFC resets its profile's training", intOption("tolerize-limit", 1, COUNT_MAX), PH_DEFAULTS.tolerizeLimit)
+    .option("--normal-factor <n>", "pH normal_factor", intOption("normal-factor", 1, COUNT_MAX), LIFECYCLE_DEFAULTS.normalFactor)
+    .option("--normal-factor-den <n>", "pH normal_factor_den: a profile freezes when train_count x den > (train_count - last_mod_count) x factor", intOption("normal-factor-den", 1, COUNT_MAX), LIFECYCLE_DEFAULTS.normalFactorDen)
+    .option("--normal-wait <s>", "seconds a frozen profile waits before becoming normal (pH: one week)", numberOption("normal-wait", 0, NORMAL_WAIT_MAX_S), LIFECYCLE_DEFAULTS.normalWait)
+    .option("--anomaly-limit <n>", "pH anomaly_limit: a profile with more anomalies stops being normal; kill threshold", intOption("anomaly-limit", 1, COUNT_MAX), LIFECYCLE_DEFAULTS.anomalyLimit)
+    .option("--tolerize-limit <n>", "pH tolerize_limit: a process with a higher LFC resets its profile's training", intOption("tolerize-limit", 1, COUNT_MAX), LIFECYCLE_DEFAULTS.tolerizeLimit)
     .option("--save-interval <s>", "seconds between profile saves (also saved at the end)", numberOption("save-interval", 0.1, TIMER_MAX_S), 30)
     .option("--duration <s>", "stop after this many seconds", numberOption("duration", 0.1, TIMER_MAX_S))
     .option("--max-tasks <n>", "tasks tracked at most; events of more are dropped, counted and alerted", intOption("max-tasks", 1, PID_MAX), 65_536)
@@ -152,7 +152,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
         throw new HomeostatError("E_USAGE", `unknown --static "${opts.static}" (${STATIC_POLICIES.join(", ")})`);
       }
       const staticPolicy = opts.static as StaticPolicy;
-      const settings: Partial<PhSettings> = {
+      const settings: Partial<LifecycleSettings> = {
         normalFactor: opts.normalFactor,
         normalFactorDen: opts.normalFactorDen,
         normalWait: opts.normalWait,

@@ -4,7 +4,7 @@
 // (detectorProfile.ts). One interface, so that the engine (hostMonitor.ts), the store and `homeostat profiles`
 // treat them alike.
 
-import type { PhSettings, PhState, PhStep } from "./lifecycleProfile.js";
+import type { LifecycleSettings, LifecycleStep, ProfileState } from "./lifecycleSettings.js";
 
 /** One task's place in its program's profile: its recent calls and its locality frame. */
 export interface LiveStream {
@@ -23,28 +23,38 @@ export interface LiveStream {
 export interface LiveProfile {
   /** The model spec stored with the profile, e.g. "ph:L=9" or "stide:k=6". */
   readonly model: string;
+  /** The model's kind: "ph" (pH's lookahead pairs) or a detector's ("stide", "ngram", ...). */
+  readonly kind: string;
+  /** What modelSize counts, for people: "lookahead pairs" (pH), "calls learned" (a detector). */
+  readonly modelUnit: string;
   /** pH's settings; the lifecycle ones may be changed by the caller between calls. */
-  readonly settings: PhSettings;
-  readonly state: PhState;
+  readonly settings: LifecycleSettings;
+  readonly state: ProfileState;
   trainCount: number;
   lastModCount: number;
   anomalies: number;
   normalTime: number;
   newStream(): LiveStream;
   /** One call of a stream at time `now` (seconds): test against the normal model, then train. */
-  step(stream: LiveStream, syscall: number, now: number): PhStep;
+  step(stream: LiveStream, syscall: number, now: number): LifecycleStep;
   /** The task ended: learn what it did that is still buffered (models that train in chunks). */
   endStream(stream: LiveStream): void;
   normalize(): void;
   tolerize(): void;
   sensitize(): void;
   reset(): void;
-  /** What the training model holds (pairs, windows or calls, per model), for reports. */
-  pairCount(): number;
+  /** What the training model holds, in modelUnit, for reports. */
+  modelSize(): number;
   /** The same of the normal model (0 when not normal). */
-  normalPairCount(): number;
+  normalModelSize(): number;
   /** System-call numbers the profile has seen (the normal model's when normal). */
   syscallsSeen(): number[];
   memoryBytes(): number;
   serialize(): Uint8Array;
+}
+
+/** The kind of a model spec: "ph" for "ph:L=9" (or "ph"), "stide" for "stide:k=6". */
+export function modelKind(spec: string): string {
+  const colon = spec.indexOf(":");
+  return colon < 0 ? spec : spec.slice(0, colon);
 }

@@ -30,9 +30,9 @@
 import { type ExeIdentity, exeKey, type HostEventSink, type LossSite } from "../capture/hostEvents.js";
 import { HomeostatError } from "../errors.js";
 import { X86_64_SYSCALLS } from "../syscalls/x86_64.js";
-import type { LiveProfile, LiveStream } from "./liveProfile.js";
-import { validateSettings } from "./lifecycleProfile.js";
-import { PhProfile, type PhSettings, type PhStep, PhStream } from "./phProfile.js";
+import type { LiveProfile, LiveStream } from "../lifecycle/liveProfile.js";
+import { validateSettings } from "../lifecycle/lifecycleSettings.js";
+import { PhProfile, type LifecycleSettings, type LifecycleStep, PhStream } from "../lifecycle/phProfile.js";
 import { HOST_SYMBOLS, StaticCheck, type StaticSyscallSet, Verdict } from "./staticCheck.js";
 
 export { HOST_SYMBOLS, type StaticSyscallSet } from "./staticCheck.js";
@@ -153,7 +153,7 @@ export type StaticCheckMode = "alert" | "kill";
 
 export interface HostMonitorOptions {
   /** pH settings for new profiles (and the lifecycle settings of loaded ones). */
-  settings?: Partial<PhSettings>;
+  settings?: Partial<LifecycleSettings>;
   /** Tasks tracked at most (default 65,536); events of tasks beyond are dropped and counted. */
   maxTasks?: number;
   /** Profiles held at most (default 4,096); events of executables beyond are dropped and counted. */
@@ -163,7 +163,7 @@ export interface HostMonitorOptions {
   /** A stored profile for `key`, or undefined to start a new one (I/O: the store). */
   loadProfile?: (key: string, exe: ExeIdentity) => { profile: LiveProfile; version: number } | undefined;
   /** A new profile (default: pH's lookahead pairs with this monitor's settings). */
-  createProfile?: (settings: PhSettings) => LiveProfile;
+  createProfile?: (settings: LifecycleSettings) => LiveProfile;
   onAlert?: (alert: HostAlert) => void;
   onResponse?: (request: ResponseRequest) => void;
   /** LFC at or above which a task's execve is suspended (pH's suspend_execve; default tolerize_limit). */
@@ -225,7 +225,7 @@ export interface HostMonitorStats {
 const TAGS = ["homeostat", "pH", "host", "process"];
 
 export class HostMonitor implements HostEventSink {
-  readonly settings: PhSettings;
+  readonly settings: LifecycleSettings;
   private readonly tasks = new Map<number, Task>();
   private readonly entries = new Map<string, ProfileEntry>();
   /** The same entries by `dev:ino`, for an exec whose path is only known relative (the process ended first). */
@@ -837,7 +837,7 @@ export class HostMonitor implements HostEventSink {
     };
   }
 
-  private anomaly(task: Task, entry: ProfileEntry, step: PhStep, nr: number, now: number): void {
+  private anomaly(task: Task, entry: ProfileEntry, step: LifecycleStep, nr: number, now: number): void {
     const second = Math.floor(now);
     if (second !== task.alertSecond) {
       task.alertSecond = second;
@@ -859,7 +859,7 @@ export class HostMonitor implements HostEventSink {
       now,
       "Anomalous system calls",
       priority,
-      `Anomalous ${name} in pid ${task.pid} (${entry.exe.path}): ${entry.profile.model.startsWith("ph:") ? `${step.missing} unseen lookahead pair${step.missing === 1 ? "" : "s"}` : `anomalous for ${entry.profile.model}`}, LFC ${lfc}/${this.settings.frame}, ${task.anomalies} anomal${task.anomalies === 1 ? "y" : "ies"} in this process${suppressed > 0 ? `, ${suppressed} similar alerts suppressed` : ""}`,
+      `Anomalous ${name} in pid ${task.pid} (${entry.exe.path}): ${entry.profile.kind === "ph" ? `${step.missing} unseen lookahead pair${step.missing === 1 ? "" : "s"}` : `anomalous for ${entry.profile.model}`}, LFC ${lfc}/${this.settings.frame}, ${task.anomalies} anomal${task.anomalies === 1 ? "y" : "ies"} in this process${suppressed > 0 ? `, ${suppressed} similar alerts suppressed` : ""}`,
       {
         ...this.procFields(task, entry),
         "evt.type": name,
@@ -875,18 +875,18 @@ export class HostMonitor implements HostEventSink {
     );
   }
 
-  private transition(task: Task, entry: ProfileEntry, step: PhStep, nr: number, now: number): void {
+  private transition(task: Task, entry: ProfileEntry, step: LifecycleStep, nr: number, now: number): void {
     // A task over tolerize_limit resets the training model on every call: say so once per excursion, and cheaply.
     if (step.transition === "tolerized" && task.tolerizedAlerted) return;
     const p = entry.profile;
     const path = entry.exe.path;
-    const fields = { ...this.procFields(task, entry), "homeostat.train_count": p.trainCount, "homeostat.pairs": p.pairCount() };
+    const fields = { ...this.procFields(task, entry), "homeostat.train_count": p.trainCount, "homeostat.model_size": p.modelSize(), "homeostat.model_unit": p.modelUnit };
     switch (step.transition) {
       case "froze":
         this.emit(now, "homeostat profile frozen", "Informational", `Profile of ${path} stopped changing after ${p.trainCount} training calls; normal in ${this.settings.normalWait} s unless it learns something new`, fields, ["lifecycle"]);
         break;
       case "normal":
-        this.emit(now, "homeostat profile normal", "Notice", `Profile of ${path} is now normal (${p.pairCount()} lookahead pairs): its anomalies will be reported`, fields, ["lifecycle"]);
+        this.emit(now, "homeostat profile normal", "Notice", `Profile of ${path} is now normal (${p.modelSize()} ${p.modelUnit}): its anomalies will be reported`, fields, ["lifecycle"]);
         break;
       case "retrain":
         this.emit(now, "homeostat profile back to training", "Warning", `Profile of ${path} exceeded anomaly_limit ${this.settings.anomalyLimit}: it stops normal monitoring and keeps training`, { ...fields, "evt.type": syscallName(nr) }, ["lifecycle"]);
@@ -900,7 +900,7 @@ export class HostMonitor implements HostEventSink {
     }
   }
 
-  private respond(task: Task, entry: ProfileEntry, step: PhStep, nr: number, now: number): void {
+  private respond(task: Task, entry: ProfileEntry, step: LifecycleStep, nr: number, now: number): void {
     const onResponse = this.options.onResponse!;
     const base = {
       pid: task.pid,

@@ -6,11 +6,12 @@
 // dozen distinct calls, so a profile costs tens of kilobytes, not symbols^2.
 
 import { HomeostatError } from "../errors.js";
-import { LifecycleProfile, type PhSettings } from "./lifecycleProfile.js";
+import { LifecycleProfile } from "./lifecycleProfile.js";
+import type { LifecycleSettings } from "./lifecycleSettings.js";
 import type { LiveStream } from "./liveProfile.js";
 import { decodeBlob, encodeBlob } from "./profileBlob.js";
 
-export { PH_DEFAULTS, type PhSettings, type PhState, type PhStep } from "./lifecycleProfile.js";
+export { LIFECYCLE_DEFAULTS, type LifecycleSettings, type LifecycleStep, type ProfileState } from "./lifecycleSettings.js";
 
 /** One process's recent calls and its locality frame (anomalous calls among the last `frame`). */
 export class PhStream implements LiveStream {
@@ -69,7 +70,7 @@ export class PhProfile extends LifecycleProfile<PhStream> {
   private train: PairRows;
   private test: PairRows | null = null;
 
-  constructor(symbols: number, settings: Partial<PhSettings> = {}) {
+  constructor(symbols: number, settings: Partial<LifecycleSettings> = {}) {
     super(settings);
     if (!(Number.isInteger(symbols) && symbols >= 1 && symbols <= 4096)) {
       throw new HomeostatError("E_USAGE", `pH profiles hold 1..4096 syscall ids, got ${symbols}`);
@@ -81,6 +82,9 @@ export class PhProfile extends LifecycleProfile<PhStream> {
   get model(): string {
     return `ph:L=${this.settings.lookahead}`;
   }
+
+  readonly kind = "ph";
+  readonly modelUnit = "lookahead pairs";
 
   newStream(): PhStream {
     return new PhStream(this.settings.lookahead, this.settings.frame);
@@ -143,12 +147,12 @@ export class PhProfile extends LifecycleProfile<PhStream> {
   }
 
   /** Pairs in the training table, for reports. */
-  pairCount(): number {
+  modelSize(): number {
     return countPairs(this.train);
   }
 
   /** Pairs in the normal table (0 when not normal). */
-  normalPairCount(): number {
+  normalModelSize(): number {
     return this.test === null ? 0 : countPairs(this.test);
   }
 
@@ -180,7 +184,7 @@ export class PhProfile extends LifecycleProfile<PhStream> {
   static deserialize(bytes: Uint8Array, what = "pH profile"): PhProfile {
     const { header, sections } = decodeBlob(bytes, BLOB_MAGIC, 2, what);
     const bad = (why: string): HomeostatError => new HomeostatError("E_PARSE", `${what}: ${why}`);
-    const h = header as Parameters<PhProfile["restoreLifecycle"]>[0] & { symbols: number; settings: PhSettings; normal: boolean };
+    const h = header as Parameters<PhProfile["restoreLifecycle"]>[0] & { symbols: number; settings: LifecycleSettings; normal: boolean };
     const p = new PhProfile(h.symbols, h.settings);
     if (sections[0] === null || sections[0] === undefined) throw bad("no training table");
     p.train = decodeRows(sections[0], h.symbols, bad);

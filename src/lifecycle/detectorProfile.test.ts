@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { createDetector } from "../models/registry.js";
 import { DetectorProfile, type DetectorStream } from "./detectorProfile.js";
-import { HostMonitor } from "./hostMonitor.js";
-import type { PhStep } from "./phProfile.js";
+import { HostMonitor } from "../engine/hostMonitor.js";
+import type { LifecycleStep } from "./phProfile.js";
 
 const SMALL = { normalWait: 5, normalFactor: 4, normalFactorDen: 3, anomalyLimit: 30, tolerizeLimit: 100 };
 
-function feed(p: DetectorProfile, s: DetectorStream, calls: number[], t0: number): PhStep[] {
+function feed(p: DetectorProfile, s: DetectorStream, calls: number[], t0: number): LifecycleStep[] {
   return calls.map((c, i) => p.step(s, c, t0 + i));
 }
 
@@ -21,7 +21,7 @@ describe("DetectorProfile (pH's lifecycle around a detector of src/models)", () 
     const first = feed(p, s, loop(40), 0);
     expect(first.every((x) => x.transition === null)).toBe(true);
     p.endStream(s);
-    expect(p.pairCount()).toBe(40);
+    expect(p.modelSize()).toBe(40);
     const t = p.newStream();
     const steps = feed(p, t, loop(100), 40);
     const froze = steps.findIndex((x) => x.transition === "froze");
@@ -80,7 +80,7 @@ describe("DetectorProfile (pH's lifecycle around a detector of src/models)", () 
     feed(p, s, loop(50), 0);
     p.sensitize();
     p.endStream(s); // the buffer belonged to the forgotten model
-    expect(p.pairCount()).toBe(0);
+    expect(p.modelSize()).toBe(0);
     expect(p.trainCount).toBe(0);
   });
 

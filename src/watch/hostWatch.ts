@@ -32,10 +32,10 @@ import {
   type HostMonitorStats,
   type ProfileEntry,
   type StaticSyscallSet,
-} from "./hostMonitor.js";
-import { DetectorProfile } from "./detectorProfile.js";
-import type { LiveProfile } from "./liveProfile.js";
-import { PhProfile, type PhSettings } from "./phProfile.js";
+} from "../engine/hostMonitor.js";
+import { DetectorProfile } from "../lifecycle/detectorProfile.js";
+import { type LiveProfile, modelKind } from "../lifecycle/liveProfile.js";
+import { PhProfile, type LifecycleSettings } from "../lifecycle/phProfile.js";
 
 export type WatchBackend = "bpftrace" | "strace";
 
@@ -45,12 +45,12 @@ export const STATIC_POLICIES: readonly StaticPolicy[] = ["off", "alert", "kill"]
 
 /** A stored profile's model from its blob, by the model spec stored beside it ("ph:..." or a detector's). */
 export function restoreProfile(model: string, blob: Uint8Array, what: string): LiveProfile {
-  return model.startsWith("ph:") ? PhProfile.deserialize(blob, what) : DetectorProfile.deserialize(blob, what);
+  return modelKind(model) === "ph" ? PhProfile.deserialize(blob, what) : DetectorProfile.deserialize(blob, what);
 }
 
 /** A new profile of `model` ("ph" or a detector spec such as "stide:k=6"), or pH's when undefined. */
-export function profileFactory(model: string | undefined): ((settings: PhSettings) => LiveProfile) | undefined {
-  if (model === undefined || model === "ph" || model.startsWith("ph:")) return undefined;
+export function profileFactory(model: string | undefined): ((settings: LifecycleSettings) => LiveProfile) | undefined {
+  if (model === undefined || modelKind(model) === "ph") return undefined;
   DetectorProfile.fromSpec(model); // validates the spec now, with the user's words, rather than at the first process
   return (settings) => DetectorProfile.fromSpec(model, settings);
 }
@@ -78,7 +78,7 @@ export interface HostWatchOptions {
   command?: readonly string[];
   pid?: number;
   store: StateStore;
-  settings?: Partial<PhSettings>;
+  settings?: Partial<LifecycleSettings>;
   /** The model of new profiles: "ph" (pH's lookahead pairs, the default) or a detector spec, e.g. "stide:k=6". */
   model?: string;
   /** Response policy; undefined = log only (a responder is still made for `staticModels: "kill"`). */

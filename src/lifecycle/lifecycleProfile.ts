@@ -15,73 +15,11 @@
 // Subclasses supply the model: pH's lookahead pairs (phProfile.ts) or a detector of src/models
 // (detectorProfile.ts). Pure logic: the caller supplies time (so tests can set normal_wait small).
 
-import { HomeostatError } from "../errors.js";
 import type { LiveProfile, LiveStream } from "./liveProfile.js";
-
-export interface PhSettings {
-  /** Lookahead window L (pairs at lags 1..L-1); at most 9, since lags are bits of a byte. */
-  lookahead: number;
-  normalFactor: number;
-  normalFactorDen: number;
-  /** Seconds a frozen profile waits before becoming normal (pH: one week). */
-  normalWait: number;
-  anomalyLimit: number;
-  tolerizeLimit: number;
-  /** Locality frame length (pH: 128). */
-  frame: number;
-}
-
-export const PH_DEFAULTS: Readonly<PhSettings> = Object.freeze({
-  lookahead: 9,
-  normalFactor: 128,
-  normalFactorDen: 32,
-  normalWait: 7 * 24 * 3600,
-  anomalyLimit: 30,
-  tolerizeLimit: 12,
-  frame: 128,
-});
-
-export type PhState = "training" | "frozen" | "normal";
-
-/** What one call did to the profile. */
-export interface PhStep {
-  /** How new the call was to the normal model (unseen pairs for pH; 1 for a detector's anomalous call). */
-  missing: number;
-  /** The task's locality frame count after the call. */
-  lfc: number;
-  /** The profile's state after the call. */
-  state: PhState;
-  /** The call counted as an anomaly of a normal profile. */
-  anomaly: boolean;
-  /** The call changed the profile's state or reset it ("froze", "normal", "retrain", "tolerized"), else null. */
-  transition: "froze" | "normal" | "retrain" | "tolerized" | null;
-}
-
-/** The lifecycle's counters, as stored in a profile's header. */
-export interface LifecycleState {
-  trainCount: number;
-  lastModCount: number;
-  anomalies: number;
-  normalTime: number | null;
-  frozen: boolean;
-}
-
-export function validateSettings(settings: Partial<PhSettings>): PhSettings {
-  const s = { ...PH_DEFAULTS, ...settings };
-  if (!(Number.isInteger(s.lookahead) && s.lookahead >= 2 && s.lookahead <= 9)) {
-    throw new HomeostatError("E_USAGE", `pH lookahead must be an integer in 2..9, got ${s.lookahead}`);
-  }
-  for (const k of ["normalFactor", "normalFactorDen", "anomalyLimit", "tolerizeLimit", "frame"] as const) {
-    if (!(Number.isInteger(s[k]) && s[k] >= 1)) {
-      throw new HomeostatError("E_USAGE", `pH ${k} must be a positive integer, got ${s[k]}`);
-    }
-  }
-  if (!(s.normalWait >= 0)) throw new HomeostatError("E_USAGE", `pH normalWait must be >= 0, got ${s.normalWait}`);
-  return s;
-}
+import { type LifecycleSettings, type LifecycleState, type LifecycleStep, type ProfileState, validateSettings } from "./lifecycleSettings.js";
 
 export abstract class LifecycleProfile<S extends LiveStream> implements LiveProfile {
-  readonly settings: PhSettings;
+  readonly settings: LifecycleSettings;
   trainCount = 0;
   lastModCount = 0;
   anomalies = 0;
@@ -89,15 +27,17 @@ export abstract class LifecycleProfile<S extends LiveStream> implements LiveProf
   normalTime = Number.NaN;
   protected frozen = false;
 
-  constructor(settings: Partial<PhSettings>) {
+  constructor(settings: Partial<LifecycleSettings>) {
     this.settings = validateSettings(settings);
   }
 
   abstract readonly model: string;
+  abstract readonly kind: string;
+  abstract readonly modelUnit: string;
   abstract newStream(): S;
   abstract endStream(stream: S): void;
-  abstract pairCount(): number;
-  abstract normalPairCount(): number;
+  abstract modelSize(): number;
+  abstract normalModelSize(): number;
   abstract syscallsSeen(): number[];
   abstract memoryBytes(): number;
   abstract serialize(): Uint8Array;
@@ -116,13 +56,13 @@ export abstract class LifecycleProfile<S extends LiveStream> implements LiveProf
   /** Before a call: a stream may need to follow a model that was replaced. */
   protected prepare(_stream: S): void {}
 
-  get state(): PhState {
+  get state(): ProfileState {
     return this.hasNormal() ? "normal" : this.frozen ? "frozen" : "training";
   }
 
-  step(stream: S, syscall: number, now: number): PhStep {
+  step(stream: S, syscall: number, now: number): LifecycleStep {
     const s = this.settings;
-    let transition: PhStep["transition"] = null;
+    let transition: LifecycleStep["transition"] = null;
     if (this.frozen && now >= this.normalTime) {
       this.normalize();
       transition = "normal";

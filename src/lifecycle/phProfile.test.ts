@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { PhProfile, type PhStep } from "./phProfile.js";
+import { PhProfile, type LifecycleStep } from "./phProfile.js";
 
 /** Feeds calls at times 0, 1, 2, ... (or all at `now`) and returns every step. */
-function feed(p: PhProfile, calls: number[], now?: number, stream = p.newStream()): PhStep[] {
+function feed(p: PhProfile, calls: number[], now?: number, stream = p.newStream()): LifecycleStep[] {
   return calls.map((c, i) => p.step(stream, c, now ?? i));
 }
 
@@ -20,7 +20,7 @@ describe("PhProfile (pH lifecycle, worked by hand with L = 2: one pair per call,
     expect(steps[11]!.state).toBe("training");
     expect(steps[12]!.state).toBe("frozen");
     expect(p.normalTime).toBe(12 + 100);
-    expect(p.pairCount()).toBe(2);
+    expect(p.modelSize()).toBe(2);
   });
 
   it("a frozen profile becomes normal after normal_wait, and a new pair unfreezes it before", () => {
@@ -66,7 +66,7 @@ describe("PhProfile (pH lifecycle, worked by hand with L = 2: one pair per call,
     expect(a[1]!.lfc).toBe(2);
     expect(a[1]!.transition).toBe("tolerized");
     expect(p.trainCount).toBe(0);
-    expect(p.pairCount()).toBe(0);
+    expect(p.modelSize()).toBe(0);
     expect(p.state).toBe("normal");
     // The normal table is untouched: the old behaviour is still normal.
     expect(p.step(p.newStream(), 0, 20).anomaly).toBe(false);
@@ -78,7 +78,7 @@ describe("PhProfile (pH lifecycle, worked by hand with L = 2: one pair per call,
     const calls = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
     feed(p, calls, 0, s);
     // Call k completes min(k, 8) pairs.
-    expect(p.pairCount()).toBe(calls.reduce((n, _c, k) => n + Math.min(k, 8), 0));
+    expect(p.modelSize()).toBe(calls.reduce((n, _c, k) => n + Math.min(k, 8), 0));
     p.normalize();
     const t = p.newStream();
     feed(p, [0, 1, 2], 1, t);
@@ -97,13 +97,13 @@ describe("PhProfile (pH lifecycle, worked by hand with L = 2: one pair per call,
     feed(p, alternating(13), undefined, s);
     p.step(s, 1, 13);
     expect(p.state).toBe("normal");
-    const pairs = p.pairCount();
+    const pairs = p.modelSize();
     p.tolerize();
     expect(p.state).toBe("training");
-    expect(p.pairCount()).toBe(pairs); // training data kept
+    expect(p.modelSize()).toBe(pairs); // training data kept
     expect(p.step(s, 3, 14).anomaly).toBe(false); // no longer tested
     p.sensitize();
-    expect(p.pairCount()).toBe(0);
+    expect(p.modelSize()).toBe(0);
     expect(p.trainCount).toBe(0);
     const q = new PhProfile(4, { lookahead: 2, normalWait: 0 });
     feed(q, alternating(13));
@@ -127,8 +127,8 @@ describe("PhProfile (pH lifecycle, worked by hand with L = 2: one pair per call,
     expect(q.trainCount).toBe(p.trainCount);
     expect(q.lastModCount).toBe(p.lastModCount);
     expect(q.anomalies).toBe(p.anomalies);
-    expect(q.pairCount()).toBe(p.pairCount());
-    expect(q.normalPairCount()).toBe(p.normalPairCount());
+    expect(q.modelSize()).toBe(p.modelSize());
+    expect(q.normalModelSize()).toBe(p.normalModelSize());
     expect(q.syscallsSeen()).toEqual(p.syscallsSeen());
     expect(q.settings).toEqual(p.settings);
     const a = p.newStream();

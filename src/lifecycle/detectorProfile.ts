@@ -14,7 +14,8 @@
 import { HomeostatError } from "../errors.js";
 import type { Detector, DetectorState } from "../models/detector.js";
 import { detectorFactory, formatModelSpec, parseModelSpec } from "../models/registry.js";
-import { LifecycleProfile, type LifecycleState, type PhSettings } from "./lifecycleProfile.js";
+import { LifecycleProfile } from "./lifecycleProfile.js";
+import type { LifecycleSettings, LifecycleState } from "./lifecycleSettings.js";
 import { PhStream } from "./phProfile.js";
 import { decodeBlob, encodeBlob } from "./profileBlob.js";
 
@@ -66,7 +67,7 @@ export class DetectorProfile extends LifecycleProfile<DetectorStream> {
   constructor(
     readonly kind: string,
     options: Partial<Record<string, number | string | boolean>> = {},
-    settings: Partial<PhSettings> = {},
+    settings: Partial<LifecycleSettings> = {},
   ) {
     super(settings);
     if (!LIVE_DETECTORS.includes(kind)) {
@@ -79,7 +80,7 @@ export class DetectorProfile extends LifecycleProfile<DetectorStream> {
   }
 
   /** A profile for a model spec such as "stide:k=6" (E_USAGE for a bad spec or a kind that cannot learn live). */
-  static fromSpec(spec: string, settings: Partial<PhSettings> = {}): DetectorProfile {
+  static fromSpec(spec: string, settings: Partial<LifecycleSettings> = {}): DetectorProfile {
     const { kind, options } = parseModelSpec(spec);
     return new DetectorProfile(kind, options, settings);
   }
@@ -157,11 +158,13 @@ export class DetectorProfile extends LifecycleProfile<DetectorStream> {
   }
 
   /** Calls learned by the training model. */
-  pairCount(): number {
+  readonly modelUnit = "calls learned";
+
+  modelSize(): number {
     return this.trainModel.trainedCalls;
   }
 
-  normalPairCount(): number {
+  normalModelSize(): number {
     return this.testModel?.trainedCalls ?? 0;
   }
 
@@ -195,7 +198,7 @@ export class DetectorProfile extends LifecycleProfile<DetectorStream> {
     const h = header as LifecycleState & {
       kind: string;
       options: Record<string, number | string | boolean>;
-      settings: PhSettings;
+      settings: LifecycleSettings;
       normal: boolean;
       trainSeen: number[];
       testSeen: number[] | null;

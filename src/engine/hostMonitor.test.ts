@@ -8,7 +8,7 @@ import {
   type ResponseRequest,
   syscallName,
 } from "./hostMonitor.js";
-import { PhProfile } from "./phProfile.js";
+import { PhProfile } from "../lifecycle/phProfile.js";
 
 const LS: ExeIdentity = { path: "/usr/bin/ls", dev: 2049, ino: 11 };
 const CAT: ExeIdentity = { path: "/usr/bin/cat", dev: 2049, ino: 12 };
@@ -66,7 +66,7 @@ describe("HostMonitor: one profile per executable (path, device, inode)", () => 
     feed(m, 20, 20, [4], 6);
     const ls = m.profile("/usr/bin/ls@2049:11")!;
     expect(ls.profile.trainCount).toBe(1);
-    expect(ls.profile.pairCount()).toBe(0); // a fresh sequence: no pair with the old program's calls
+    expect(ls.profile.modelSize()).toBe(0); // a fresh sequence: no pair with the old program's calls
     expect(m.profile("/usr/bin/cat@2049:12")!.tasks).toBe(1);
     m.exit(20, 21, 7);
     expect(m.profile("/usr/bin/cat@2049:12")!.tasks).toBe(0);
@@ -80,7 +80,7 @@ describe("HostMonitor: one profile per executable (path, device, inode)", () => 
     m.fork(30, 30, 31, 31, 2);
     m.syscall(31, 31, 2, 3); // pair (2 after 1): the child continues the parent's sequence
     const p = m.profile("/usr/bin/cat@2049:12")!.profile;
-    expect(p.pairCount()).toBe(2); // (1,0) and (2,1)
+    expect(p.modelSize()).toBe(2); // (1,0) and (2,1)
   });
 
   it("ignores homeostat's own pid and counts unidentifiable processes", () => {
@@ -241,7 +241,7 @@ describe("HostMonitor: a child seen before its parent's fork returned", () => {
     expect(m2.stats().processed).toBe(2);
     m2.fork(50, 50, 51, 51, 4);
     expect(m2.stats().processed).toBe(4);
-    expect(m2.profile("/usr/bin/cat@2049:12")!.profile.pairCount()).toBe(3); // (1,0), (2,1) and (0,2)
+    expect(m2.profile("/usr/bin/cat@2049:12")!.profile.modelSize()).toBe(3); // (1,0), (2,1) and (0,2)
     // A task that is never attributed counts its calls as unattributed when it ends.
     feed(m2, 60, 60, [1, 2, 3], 5);
     expect(m2.stats().unattributed).toBe(0);
