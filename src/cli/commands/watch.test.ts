@@ -285,6 +285,7 @@ describe("homeostat watch: bad input", () => {
     for (const [args, pattern] of [
       [["--response", "bogus", "--", "true"], /unknown --response "bogus"/],
       [["--static", "bogus", "--", "true"], /unknown --static "bogus" \(off, alert, kill\)/],
+      [["--static-model", "pairs", "--", "true"], /unknown --static-model "pairs" \(digraph, set\)/],
       [["--backend", "strace"], /give a command after `--`, or --pid/],
       [["--backend", "bpftrace", "--", "true"], /needs --backend strace/],
       [["--backend", "ebpf"], /unknown --backend "ebpf"/],

@@ -2,8 +2,10 @@
 // with strace; per-executable profiles that train themselves and become normal, kept in the state store; alerts on
 // stderr (or as Falco-format JSON lines with --json / --alerts FILE); graduated responses with --response. With
 // --static (alert by default) each executable's binary is analysed and a call its code cannot make is alerted
-// (or, with --static kill, the process killed) from its first run, before any training.
-// Exit 0 when no anomaly (nor call outside a static model) was alerted, 1 when one was, 2 on usage or input errors.
+// (or, with --static kill, the process killed) from its first run, before any training; so is a pair of consecutive
+// calls its code cannot make in that order (the digraph; --static-model set checks calls only).
+// Exit 0 when no anomaly (nor call outside a static model) was alerted, 1 when one was, 2 on usage or input errors,
+// 3 when this machine lacks what watch needs (a tool, a permission, a kernel feature) or the state is in use.
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { Command } from "commander";
@@ -43,6 +45,7 @@ interface WatchFlags {
   state?: string;
   response: string;
   static: string;
+  staticModel: string;
   dryRun?: boolean;
   allow: string[];
   delayFactor: number;
@@ -112,6 +115,12 @@ export function registerWatch(program: Command, ctx: CliContext): void {
         "model is complete)",
       "alert",
     )
+    .option(
+      "--static-model <model>",
+      "what the static check holds a program to: digraph (the default: its calls, and which call may follow which, " +
+        "Wagner & Dean) or set (its calls only: a cheaper analysis)",
+      "digraph",
+    )
     .option("--dry-run", "decide responses and log them, but signal nothing")
     .option("--allow <exe>", "an executable (absolute path) never acted on; repeatable", collect, [])
     .option("--delay-factor <ms>", "pH's delay_factor: milliseconds per 2^LFC", numberOption("delay-factor", 0, TIMER_MAX_MS), 10)
@@ -152,6 +161,9 @@ export function registerWatch(program: Command, ctx: CliContext): void {
         throw new HomeostatError("E_USAGE", `unknown --static "${opts.static}" (${STATIC_POLICIES.join(", ")})`);
       }
       const staticPolicy = opts.static as StaticPolicy;
+      if (opts.staticModel !== "digraph" && opts.staticModel !== "set") {
+        throw new HomeostatError("E_USAGE", `unknown --static-model "${opts.staticModel}" (digraph, set)`);
+      }
       const settings: Partial<LifecycleSettings> = {
         normalFactor: opts.normalFactor,
         normalFactorDen: opts.normalFactorDen,
@@ -216,6 +228,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
           : {}),
         ...(opts.execveLimit !== undefined ? { execveLimit: opts.execveLimit } : {}),
         staticModels: staticPolicy,
+        staticDigraph: opts.staticModel === "digraph",
         saveIntervalMs: opts.saveInterval * 1000,
         maxTasks: opts.maxTasks,
         maxProfiles: opts.maxProfiles,
@@ -248,7 +261,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
         err.write(
           `homeostat: watching ${backend === "bpftrace" ? "the host (eBPF)" : command.length > 0 ? command.join(" ") : `pid ${opts.pid}`}; ` +
             `state in ${store.path}; response ${[...policies].join(",")}${opts.dryRun ? " (dry run)" : ""}; ` +
-            `static models ${staticPolicy}; Ctrl-C to stop\n`,
+            `static models ${staticPolicy}${staticPolicy === "off" ? "" : ` (${opts.staticModel})`}; Ctrl-C to stop\n`,
         );
       }
       let summary: HostWatchSummary;
