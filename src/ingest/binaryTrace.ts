@@ -28,8 +28,6 @@ import type { ParserOptions, TraceFormat, TraceParser } from "./format.js";
 
 /** The format version this build writes and reads. */
 export const BINARY_TRACE_VERSION = 1;
-/** Alias of BINARY_TRACE_VERSION. */
-export const version = BINARY_TRACE_VERSION;
 
 /** "HOMEOSTT": the first 8 bytes of every file. */
 export const BINARY_TRACE_MAGIC: Uint8Array = new Uint8Array([

@@ -52,7 +52,7 @@ export function integerOption(
 }
 
 /** A real-number option within [min, max]. */
-export function numberOption(
+export function realOption(
   kind: string,
   options: DetectorOptions,
   key: string,

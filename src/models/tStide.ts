@@ -8,7 +8,7 @@
 // integer compare, and that count is exactly the smallest c with c / total >= threshold.
 
 import type { DetectorFactory, DetectorOptions } from "./detector.js";
-import { numberOption, resolveOptions } from "./detectorOptions.js";
+import { realOption, resolveOptions } from "./detectorOptions.js";
 import { STIDE_OPTIONS, Stide } from "./stide.js";
 import type { WindowTableTuning } from "./windowTable.js";
 
@@ -35,7 +35,7 @@ export class TStide extends Stide {
 
   constructor(options: DetectorOptions, tuning?: WindowTableTuning) {
     super(options, true, tuning);
-    this.threshold = numberOption("tstide", options, "threshold", 0, 1);
+    this.threshold = realOption("tstide", options, "threshold", 0, 1);
   }
 
   protected override kindName(): string {
