@@ -128,8 +128,6 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; error?: unk
 describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (strace backend)", () => {
   let work = "";
   let binary = "";
-  const exploitMs: Record<string, number> = {};
-  const normalMs: Record<string, number> = {};
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), "homeostat-watch-"));
@@ -144,22 +142,33 @@ describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (
     expect(r.mismatches).toEqual([]);
   };
 
+  /**
+   * Trains the server's profile under watch until it is normal, once, for whichever test needs it first (so that
+   * every test here also runs alone); returns the state folder and what the training run showed.
+   */
+  let training: Promise<{ state: string; w: Watching; states: string[]; code: number | null }> | undefined;
+  const trained = () =>
+    (training ??= (async () => {
+      const state = join(work, "learned");
+      const data = join(work, "data-learn");
+      mkdirSync(data);
+      const port = await freePort();
+      const w = watch(state, port, data, binary);
+      await listening(port);
+      let states: string[] = [];
+      for (let batch = 0; batch < 40; batch++) {
+        await normal(port, data, 8, 100 + batch);
+        await new Promise((r) => setTimeout(r, 600)); // a save, and the normal wait
+        states = profilesJson(state).filter((p) => p.exe === binary).map((p) => p.state);
+        if (states[0] === "normal") break;
+      }
+      const code = await w.stop();
+      return { state, w, states, code };
+    })());
+
   it("trains the server's profile until it is frozen and then normal, and stores it", async () => {
-    const state = join(work, "learned");
-    const data = join(work, "data-learn");
-    mkdirSync(data);
-    const port = await freePort();
-    const w = watch(state, port, data, binary);
-    await listening(port);
-    let states: string[] = [];
-    for (let batch = 0; batch < 40; batch++) {
-      await normal(port, data, 8, 100 + batch);
-      await new Promise((r) => setTimeout(r, 600)); // a save, and the normal wait
-      states = profilesJson(state).filter((p) => p.exe === binary).map((p) => p.state);
-      if (states[0] === "normal") break;
-    }
+    const { w, states, code } = await trained();
     expect(states, `after 40 batches: ${w.stderr().slice(-2000)}`).toEqual(["normal"]);
-    const code = await w.stop();
     expect([0, 1]).toContain(code); // stopping the server may itself be anomalous now that it is normal
     // The server's binary was analysed (watch --static alert, the default): its normal sessions make no call outside
     // what its code can make.
@@ -176,7 +185,6 @@ describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (
     expect(f.captured).toBe(f.processed! + f.unattributed! + f.pending! + f.ignored! + f.dropped!);
     expect(f.processed).toBeGreaterThan(0.99 * f.captured!);
     expect(summary.output_fields.dropped).toBe(0);
-    for (const mode of ["log", "delay", "suspend-execve"]) cpSync(state, join(work, `${mode}-state`), { recursive: true });
   }, 120_000);
 
   const purpose = {
@@ -186,6 +194,8 @@ describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (
   } as const;
   for (const mode of ["log", "delay", "suspend-execve"] as const) {
     it(`with --response ${mode}: ${purpose[mode]}`, async () => {
+      const { state: learned } = await trained();
+      cpSync(learned, join(work, `${mode}-state`), { recursive: true });
       const data = join(work, `data-${mode}`);
       mkdirSync(data);
       const port = await freePort();
@@ -198,15 +208,14 @@ describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (
       await listening(port);
       const listener = w.listener();
       expect(listener).toBeDefined();
-      await normal(port, data, 10, 7);
+      const before = await timed(() => normal(port, data, 10, 7));
+      expect(before.error).toBeUndefined();
       const falseAlarms = anomalies(w, binary).length;
       const proof = join(work, `pwned-${mode}`);
       const exploit = await timed(() => runExploit({ port, binary, command: `id > ${proof}` }));
-      exploitMs[mode] = exploit.ms;
       await new Promise((r) => setTimeout(r, 300));
       const after = await timed(() => normal(port, data, 10, 8));
       expect(after.error).toBeUndefined();
-      normalMs[mode] = after.ms;
       const alerted = anomalies(w, binary).slice(falseAlarms);
       const code = await w.stop();
       const impossible = w.alerts.filter((a) => a.rule === IMPOSSIBLE_RULE);
@@ -246,10 +255,9 @@ describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (
         console.log(`watch --response suspend-execve: ${suspended.length} execve suspended; the exploit's command ran anyway: ${existsSync(proof)}`);
         return;
       }
-      // The delay run: the exploit took at least a second longer, normal sessions did not slow down, and every
-      // pause was of a process that alerted, never the listener.
-      expect(exploitMs.delay! - exploitMs.log!, context).toBeGreaterThan(1000);
-      expect(normalMs.delay!, context).toBeLessThan(2 * normalMs.log! + 1000);
+      // The delay run: the processes that alerted were paused for more than a second in all, never the listener, and
+      // normal sessions after the exploit were not slowed (measured against the same run's sessions before it).
+      expect(after.ms, context).toBeLessThan(2 * before.ms + 1000);
       const store = StateStore.open(join(work, "delay-state"), { readonly: true });
       const actions = store.recentActions(10_000);
       store.close();
@@ -572,7 +580,7 @@ describe.skipIf(noEbpf !== undefined)("homeostat watch system-wide (bpftrace bac
     const mine = store.listProfiles().filter((p) => p.ino === st.ino && p.dev === st.dev);
     store.close();
     expect(mine.map((p) => p.key)).toEqual([key]);
-    expect(mine[0]!.trainCount).toBeGreaterThanOrEqual(0);
+    expect(mine[0]!.trainCount).toBeGreaterThan(0); // it trained until normal
     // The summary accounts for every event delivered, and says what the kernel lost.
     const summary = alerts().at(-1)!;
     expect(summary.rule).toBe("homeostat watch summary");
@@ -590,7 +598,8 @@ describe.skipIf(noEbpf !== undefined)("homeostat watch system-wide (bpftrace bac
     expect(f.backend).toBe("bpftrace");
     expect(f.captured).toBe(f.processed + f.unattributed + f.pending + f.ignored + f.dropped);
     expect(f.captured).toBeGreaterThan(0);
-    expect(typeof f.lost.kernel).toBe("number");
     expect(f.kernelCounted).toBeGreaterThanOrEqual(f.captured);
+    // What the kernel reports lost cannot exceed what it counted and did not deliver.
+    expect(f.lost.kernel).toBeLessThanOrEqual(f.kernelCounted - f.captured);
   }, 60_000);
 });
