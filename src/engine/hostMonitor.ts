@@ -33,6 +33,18 @@ import { X86_64_SYSCALLS } from "../syscalls/x86_64.js";
 import type { LiveProfile, LiveStream } from "../lifecycle/liveProfile.js";
 import { validateSettings } from "../lifecycle/lifecycleSettings.js";
 import { PhProfile, type LifecycleSettings, type LifecycleStep, PhStream } from "../lifecycle/phProfile.js";
+import {
+  anomalyText,
+  droppedText,
+  frozenText,
+  impossibleText,
+  lostText,
+  normalText,
+  retrainText,
+  staticDroppedText,
+  staticUnavailableText,
+  tolerizeText,
+} from "./alertText.js";
 import { HOST_SYMBOLS, StaticCheck, type StaticSyscallSet, Verdict } from "./staticCheck.js";
 
 export { HOST_SYMBOLS, type StaticSyscallSet } from "./staticCheck.js";
@@ -536,7 +548,7 @@ export class HostMonitor implements HostEventSink {
     entry.static = null;
     if (entry.staticError !== null) return true;
     entry.staticError = reason;
-    this.emit(this.clock(), "homeostat static analysis unavailable", "Informational", `No static model of ${entry.exe.path}: ${reason}; it is monitored by its learned profile only`, {
+    this.emit(this.clock(), "homeostat static analysis unavailable", "Informational", staticUnavailableText(entry.exe.path, reason), {
       ...this.exeFields(entry),
       "homeostat.static_error": code,
       "homeostat.static_reason": reason,
@@ -749,17 +761,19 @@ export class HostMonitor implements HostEventSink {
 
   private impossibleAlert(entry: ProfileEntry, model: StaticSyscallSet, verdict: Verdict, prev: number, nr: number, now: number, pid: number, tid: number, task: Task | undefined): void {
     const name = syscallName(nr);
-    const path = entry.exe.path;
     const size = model.syscalls.length;
     const pairs = (model.pairs?.length ?? 0) / 2;
-    const when = task !== undefined ? "" : " (made before the analysis finished)";
-    const what = verdict === Verdict.Pair ? `system call ${name} right after ${syscallName(prev)}` : `system call ${name}`;
-    const outside = verdict === Verdict.Pair
-      ? `the static digraph derived from the binary (${pairs} ordered pairs its code can make) has no path from ${syscallName(prev)} to ${name}`
-      : `outside the static model derived from the binary (${size} calls its code can make)`;
-    const output = model.complete
-      ? `Impossible ${what} in pid ${pid} (${path}): ${outside}${when}`
-      : `${what[0]!.toUpperCase()}${what.slice(1)} in pid ${pid} (${path}) is outside the incomplete static model derived from the binary (${verdict === Verdict.Pair ? `${pairs} ordered pairs` : `${size} calls`} its code can make; ${model.incomplete ?? "the analysis may have missed some"}): likely impossible, not certain${when}`;
+    const output = impossibleText({
+      call: name,
+      previous: verdict === Verdict.Pair ? syscallName(prev) : null,
+      pid,
+      path: entry.exe.path,
+      calls: size,
+      pairs,
+      complete: model.complete,
+      ...(model.incomplete !== undefined ? { incomplete: model.incomplete } : {}),
+      late: task === undefined,
+    });
     this.emit(now, IMPOSSIBLE_RULE, model.complete ? "Critical" : "Warning", output, {
       "proc.pid": pid,
       "thread.tid": tid,
@@ -780,7 +794,7 @@ export class HostMonitor implements HostEventSink {
     const n = this.staticDroppedPending;
     this.staticDroppedPending = 0;
     this.staticDroppedAlertAt = now;
-    this.emit(now, "homeostat overload: static analyses dropped", "Error", `the static analysis queue was full: ${n} executable${n === 1 ? " is" : "s are"} monitored without a static model`, {
+    this.emit(now, "homeostat overload: static analyses dropped", "Error", staticDroppedText(n), {
       "homeostat.dropped_analyses": n,
     }, ["overload", "static"]);
   }
@@ -792,7 +806,7 @@ export class HostMonitor implements HostEventSink {
     if (now - this.dropAlertAt < 10) return;
     this.dropAlertAt = now;
     const limit = what === "tasks" ? this.maxTasks : this.maxProfiles;
-    this.emit(now, "homeostat overload: events dropped", "Error", `homeostat is tracking its limit of ${limit} ${what} and drops the events of new ones (${this.counts.dropped} dropped so far)`, {
+    this.emit(now, "homeostat overload: events dropped", "Error", droppedText(limit, what, this.counts.dropped), {
       "homeostat.limit": what,
       "homeostat.limit_value": limit,
       "homeostat.dropped": this.counts.dropped,
@@ -803,7 +817,7 @@ export class HostMonitor implements HostEventSink {
     const n = this.pendingLost;
     this.pendingLost = 0;
     this.lostAlertAt = now;
-    this.emit(now, "homeostat capture lost events", "Error", `the capture lost ${n} system-call events (kernel ${this.lostBy.kernel}, capture ${this.lostBy.capture}, monitor ${this.lostBy.monitor} in total); profiles and alerts miss them`, {
+    this.emit(now, "homeostat capture lost events", "Error", lostText(n, this.lostBy), {
       "homeostat.lost": n,
       "homeostat.lost_kernel": this.lostBy.kernel,
       "homeostat.lost_capture": this.lostBy.capture,
@@ -859,7 +873,17 @@ export class HostMonitor implements HostEventSink {
       now,
       "Anomalous system calls",
       priority,
-      `Anomalous ${name} in pid ${task.pid} (${entry.exe.path}): ${entry.profile.kind === "ph" ? `${step.missing} unseen lookahead pair${step.missing === 1 ? "" : "s"}` : `anomalous for ${entry.profile.model}`}, LFC ${lfc}/${this.settings.frame}, ${task.anomalies} anomal${task.anomalies === 1 ? "y" : "ies"} in this process${suppressed > 0 ? `, ${suppressed} similar alerts suppressed` : ""}`,
+      anomalyText({
+        call: name,
+        pid: task.pid,
+        path: entry.exe.path,
+        missing: entry.profile.kind === "ph" ? step.missing : null,
+        model: entry.profile.model,
+        lfc,
+        frame: this.settings.frame,
+        anomalies: task.anomalies,
+        suppressed,
+      }),
       {
         ...this.procFields(task, entry),
         "evt.type": name,
@@ -883,17 +907,17 @@ export class HostMonitor implements HostEventSink {
     const fields = { ...this.procFields(task, entry), "homeostat.train_count": p.trainCount, "homeostat.model_size": p.modelSize(), "homeostat.model_unit": p.modelUnit };
     switch (step.transition) {
       case "froze":
-        this.emit(now, "homeostat profile frozen", "Informational", `Profile of ${path} stopped changing after ${p.trainCount} training calls; normal in ${this.settings.normalWait} s unless it learns something new`, fields, ["lifecycle"]);
+        this.emit(now, "homeostat profile frozen", "Informational", frozenText(path, p.trainCount, this.settings.normalWait), fields, ["lifecycle"]);
         break;
       case "normal":
-        this.emit(now, "homeostat profile normal", "Notice", `Profile of ${path} is now normal (${p.modelSize()} ${p.modelUnit}): its anomalies will be reported`, fields, ["lifecycle"]);
+        this.emit(now, "homeostat profile normal", "Notice", normalText(path, p.modelSize(), p.modelUnit), fields, ["lifecycle"]);
         break;
       case "retrain":
-        this.emit(now, "homeostat profile back to training", "Warning", `Profile of ${path} exceeded anomaly_limit ${this.settings.anomalyLimit}: it stops normal monitoring and keeps training`, { ...fields, "evt.type": syscallName(nr) }, ["lifecycle"]);
+        this.emit(now, "homeostat profile back to training", "Warning", retrainText(path, this.settings.anomalyLimit), { ...fields, "evt.type": syscallName(nr) }, ["lifecycle"]);
         break;
       case "tolerized":
         task.tolerizedAlerted = true;
-        this.emit(now, "homeostat tolerize limit", "Warning", `pid ${task.pid} (${path}) has LFC ${step.lfc} > tolerize_limit ${this.settings.tolerizeLimit}: the profile's training data is reset so this behaviour is not learned`, { ...fields, "homeostat.lfc": step.lfc }, ["lifecycle"]);
+        this.emit(now, "homeostat tolerize limit", "Warning", tolerizeText(task.pid, path, step.lfc, this.settings.tolerizeLimit), { ...fields, "homeostat.lfc": step.lfc }, ["lifecycle"]);
         break;
       default:
         break;
