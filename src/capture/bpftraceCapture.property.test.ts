@@ -4,7 +4,9 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BATCH, BpftraceOutputParser, escapeName, kernelDevToUserDev, userDevToKernelDev } from "./bpftraceCapture.js";
+import { BpftraceOutputParser, escapeName } from "./bpftraceOutput.js";
+import { BATCH } from "./bpftraceScript.js";
+import { kernelDevToUserDev, userDevToKernelDev } from "./execIdentity.js";
 import type { ExeIdentity } from "./hostEvents.js";
 import { type HostEvent, HostEventRecorder } from "./testing/hostEventRecorder.js";
 

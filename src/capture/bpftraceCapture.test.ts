@@ -4,22 +4,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { isHomeostatError } from "../errors.js";
-import {
-  BATCH,
-  BpftraceOutputParser,
-  bpftraceScript,
-  bpftraceUnavailableReason,
-  diagnoseBpftraceStart,
-  escapeName,
-  kernelDevToUserDev,
-  procExeIdentity,
-  STRACE_OFFER,
-  startBpftraceCapture,
-  unescapeName,
-  userDevToKernelDev,
-} from "./bpftraceCapture.js";
+import { bpftraceUnavailableReason, diagnoseBpftraceStart, STRACE_OFFER } from "./bpftraceAvailability.js";
+import { startBpftraceCapture } from "./bpftraceCapture.js";
+import { BpftraceOutputParser, escapeName, unescapeName } from "./bpftraceOutput.js";
+import { BATCH, bpftraceScript } from "./bpftraceScript.js";
+import { kernelDevToUserDev, procExeIdentity, userDevToKernelDev } from "./execIdentity.js";
 import type { ExeIdentity, HostEventSink } from "./hostEvents.js";
-import { findExecutable } from "./straceCapture.js";
+import { findExecutable } from "./executables.js";
 import { type HostEvent, HostEventRecorder } from "./testing/hostEventRecorder.js";
 
 type Ev = HostEvent;
@@ -383,7 +374,8 @@ describe.skipIf(unavailable !== undefined)("startBpftraceCapture (system-wide, n
         expect(calls, `syscall ${nr} of ls ${pid}`).toContain(nr);
       }
       // Batches are flushed before the exec and exit lines, so execve comes just before the exec and exit_group
-      // last; unless the process moved to another CPU and bpftrace drained that CPU first (see the module header).
+      // last; unless the process moved to another CPU and bpftrace drained that CPU first (docs/ebpf-capture.md,
+      // "Order").
       const beforeExec = nrs(mine.slice(0, mine.indexOf(exec!)));
       if (beforeExec[beforeExec.length - 1] === X64.execve && calls[calls.length - 1] === X64.exit_group) inOrder++;
       else console.log(`ls ${pid}: its calls were reordered across CPUs`);

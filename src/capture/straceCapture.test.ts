@@ -4,7 +4,8 @@ import type { EventSink, SourceInfo, StreamNote } from "../ingest/event.js";
 import { StraceParser } from "../ingest/straceParser.js";
 import { captureStrace, straceUnavailableReason } from "../ingest/testing/straceCapture.js";
 import { Vocabulary } from "../syscalls/vocabulary.js";
-import { findExecutable, processInfo, startStraceCapture } from "./straceCapture.js";
+import { findExecutable } from "./executables.js";
+import { processInfo, startStraceCapture } from "./straceCapture.js";
 
 const unavailable = straceUnavailableReason();
 if (unavailable !== undefined) console.log(`skipped: ${unavailable}`);

@@ -1,44 +1,22 @@
 // Live capture with strace(1): runs a command under `strace -f -ttt -q -o FIFO -- CMD ARGS...` (or attaches with
-// `-p PID`) and streams strace's text through the strace parser into an EventSink while the program runs, so a
-// capture never needs a temporary text file. This is the data-collection step of Forrest et al. (1996): one
-// system-call stream per process (stream = pid/tid), with exec notes naming the program each stream runs.
-// -q, not -qq: -qq would also drop the `+++ exited with N +++` lines that become exit notes; -q drops only the
-// `Process N attached` messages, which strace writes to its stderr (the program's, with a command).
-//
-// Why a FIFO in a private directory: the program's stdio must stay homeostat's own (a terminal stays a terminal),
-// so the trace cannot share strace's stdout/stderr, and an inherited pipe fd would leak into the program (strace
-// opens its -o file close-on-exec, so a FIFO path does not). We hold a write end of the FIFO ourselves until
-// strace has exited: the read end then never sees a spurious EOF before strace opens it, and sees the real EOF
-// only after everything strace wrote has been read.
-//
-// Stopping: strace started with a command blocks fatal signals (-I3 is its default with -o), so SIGINT to strace
-// does nothing; a terminal's Ctrl-C reaches the program through the process group instead. stop() does what the
-// terminal would: SIGINT to every traced process, then SIGKILL after a grace period, then SIGKILL to strace
-// (which started the command with PTRACE_O_EXITKILL, so nothing it traces survives it). In --pid mode stop()
-// sends SIGINT to strace, which detaches and leaves the process running. Library code installs no signal
-// handlers: the CLI wires SIGINT/SIGTERM to stop().
+// `-p PID`) and streams strace's text through the strace parser into an EventSink while the program runs. This is
+// the data-collection step of Forrest et al. (1996): one system-call stream per process (stream = pid/tid), with
+// exec notes naming the program each stream runs. Why the options, the FIFO and the stop sequence are what they
+// are: docs/strace-capture.md.
 
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import {
-  accessSync,
-  closeSync,
-  constants as fsConstants,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import net from "node:net";
-import { constants as osConstants, tmpdir } from "node:os";
+import { constants as osConstants } from "node:os";
 import path from "node:path";
 import { HomeostatError } from "../errors.js";
 import type { EventSink, SourceInfo, StreamNote } from "../ingest/event.js";
 import { StraceParser } from "../ingest/straceParser.js";
 import type { Vocabulary } from "../syscalls/vocabulary.js";
+import { CaptureSink } from "./captureSink.js";
+import { findExecutable } from "./executables.js";
+import { diagnoseStraceFailure } from "./straceDiagnosis.js";
+import { createTraceFifo, removeTraceFifo, type TraceFifo } from "./traceFifo.js";
 
 export interface StraceCaptureOptions {
   /** The command and its arguments (an argument vector: never interpreted by a shell). */
@@ -91,30 +69,11 @@ export interface StraceCapture {
   readonly source: SourceInfo;
   /** Resolves when strace has exited and all its output is in the sink (sink.endSource called). */
   readonly done: Promise<StraceCaptureResult>;
-  /** Ends the capture (see the module header). A second call escalates at once to SIGKILL. */
+  /** Ends the capture (docs/strace-capture.md, "Stopping"). A second call escalates at once to SIGKILL. */
   stop(): void;
 }
 
 export const STRACE_MISSING = "strace is not installed: apt-get install strace";
-
-/** The absolute path of an executable named `name` on PATH (or `name` itself when it has a slash). */
-export function findExecutable(name: string, pathVar: string | undefined): string | undefined {
-  const usable = (p: string): boolean => {
-    try {
-      accessSync(p, fsConstants.X_OK);
-      return statSync(p).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (name.includes("/")) return usable(name) ? path.resolve(name) : undefined;
-  for (const dir of (pathVar ?? "").split(":")) {
-    if (dir === "") continue;
-    const p = path.join(dir, name);
-    if (usable(p)) return p;
-  }
-  return undefined;
-}
 
 /** The strace binary to use, or E_DEPENDENCY. */
 export function requireStrace(env: NodeJS.ProcessEnv = process.env): string {
@@ -155,38 +114,394 @@ export function processInfo(pid: number): ProcessInfo {
   return { pid, argv, exe, comm: read("comm")?.trim() };
 }
 
-/** kernel.yama.ptrace_scope, or undefined when Yama is absent. */
-function ptraceScope(): number | undefined {
-  try {
-    const n = Number(readFileSync("/proc/sys/kernel/yama/ptrace_scope", "utf8").trim());
-    return Number.isInteger(n) ? n : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * Starts tracing. Throws at once (before anything runs) for a missing strace (E_DEPENDENCY), a command that is not
+ * found (E_NOT_FOUND), or a pid that does not exist; failures of strace itself reject `done` (E_PERMISSION when
+ * ptrace is refused).
+ */
+export function startStraceCapture(options: StraceCaptureOptions): StraceCapture {
+  const target = captureTarget(options);
+  const fifo = createTraceFifo(target.env);
+  const straceArgs = ["-f", "-ttt", "-q", "-o", fifo.path];
+  if (target.command !== undefined) straceArgs.push("--", ...target.command);
+  else straceArgs.push("-p", String(target.attachPid));
+  const startedAt = nowSeconds();
+  const source = sourceRecord(target, straceArgs, startedAt);
+  const session = new StraceSession(options, target, fifo, straceArgs, source, startedAt);
+  return { tracerPid: session.tracerPid, source, done: session.done, stop: () => session.stop() };
 }
 
-/** One sentence on how to allow ptrace here. */
-export function ptraceAdvice(attaching: boolean): string {
-  const scope = ptraceScope();
-  const root = process.getuid?.() === 0;
-  if (attaching && scope === 1 && !root) {
-    return "kernel.yama.ptrace_scope is 1 (a process may only trace its own children): run homeostat as root, or allow it with `sysctl kernel.yama.ptrace_scope=0`";
+/** Checks what to trace: exactly one of a command found on PATH or a live pid other than ours, and strace. */
+function captureTarget(options: StraceCaptureOptions): CaptureTarget {
+  const env = options.env ?? process.env;
+  const command =
+    options.command !== undefined && options.command.length > 0 ? [...options.command] : undefined;
+  const attachPid = options.pid;
+  if ((command === undefined) === (attachPid === undefined)) {
+    throw new HomeostatError("E_USAGE", "give either a command to run or a pid to attach to (not both)");
   }
-  if (attaching && scope === 2) {
-    return "kernel.yama.ptrace_scope is 2 (only CAP_SYS_PTRACE may attach): run homeostat as root";
+  const strace = requireStrace(env);
+  if (command !== undefined) {
+    const argv0 = command[0]!;
+    if (findExecutable(argv0, env.PATH) === undefined) {
+      throw new HomeostatError("E_NOT_FOUND", `command not found or not executable: ${argv0}`);
+    }
+    return { strace, env, command, attachPid, attached: undefined };
   }
-  if (scope === 3) {
-    return "kernel.yama.ptrace_scope is 3 (ptrace is disabled until reboot): set it lower at boot (sysctl kernel.yama.ptrace_scope=1)";
-  }
-  if (attaching) {
-    return "attach as the process's owner or as root (CAP_SYS_PTRACE); in a container, grant it (docker run --cap-add=SYS_PTRACE)";
-  }
-  return "ptrace is blocked here (a container's seccomp or capability policy?): allow it, e.g. docker run --cap-add=SYS_PTRACE --security-opt seccomp=unconfined";
+  const pid = attachPid!;
+  if (pid === process.pid) throw new HomeostatError("E_USAGE", "homeostat cannot trace itself");
+  return { strace, env, command, attachPid, attached: processInfo(pid) };
+}
+
+/** The source record of a capture: what runs, under which strace options, since when. */
+function sourceRecord(target: CaptureTarget, straceArgs: string[], startedAt: number): SourceInfo {
+  const { command, attachPid, attached } = target;
+  const argv = command ?? attached!.argv;
+  const argv0 = command !== undefined ? command[0]! : (attached!.argv[0] ?? attached!.comm ?? `pid${attachPid}`);
+  return {
+    path: `record:${argv0}`,
+    format: "strace",
+    meta: {
+      argv,
+      ...(attachPid !== undefined ? { pid: attachPid, attached: true } : {}),
+      startedAt: new Date(startedAt * 1000).toISOString(),
+      tracer: `strace ${straceArgs.slice(0, 4).join(" ")}`,
+    },
+  };
+}
+
+/** What a capture traces, checked before anything runs. */
+interface CaptureTarget {
+  /** The strace binary. */
+  strace: string;
+  env: NodeJS.ProcessEnv;
+  /** The command to run, or undefined when attaching. */
+  command: string[] | undefined;
+  /** The pid to attach to, or undefined when running a command. */
+  attachPid: number | undefined;
+  /** What /proc said about the attached process. */
+  attached: ProcessInfo | undefined;
+}
+
+interface StraceExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  error: Error | undefined;
 }
 
 /** Epoch seconds. */
 function nowSeconds(): number {
   return Date.now() / 1000;
+}
+
+/** A running capture: strace's trace parsed into the sink as it arrives, stopped on request, then its result. */
+class StraceSession {
+  readonly tracerPid: number;
+  readonly done: Promise<StraceCaptureResult>;
+  private readonly counted: CaptureSink;
+  private readonly parser: StraceParser;
+  private readonly child: ChildProcess;
+  private readonly reader: net.Socket;
+  private readonly grace: number;
+  private readonly timers: NodeJS.Timeout[] = [];
+  /** strace's stderr lines in attach mode, for diagnosing a refusal. */
+  private readonly messages: string[] = [];
+  private began = false;
+  private failure: unknown;
+  private stopped = false;
+  private stopStage = 0;
+  private anyData = false;
+  private exited = false;
+
+  constructor(
+    private readonly options: StraceCaptureOptions,
+    private readonly target: CaptureTarget,
+    private readonly fifo: TraceFifo,
+    straceArgs: string[],
+    private readonly source: SourceInfo,
+    private readonly startedAt: number,
+  ) {
+    this.counted = new CaptureSink(options.sink);
+    this.parser = new StraceParser({
+      file: source.path,
+      vocab: options.vocab,
+      sink: this.counted,
+      // A live capture must not die on one odd line (a new strace's new decoration): skip and count it.
+      lenient: true,
+    });
+    this.child = spawnStrace(target, straceArgs, options, fifo);
+    this.tracerPid = this.child.pid ?? -1;
+    this.reader = new net.Socket({ fd: fifo.readFd, readable: true, writable: false });
+    this.reader.on("data", (chunk: Buffer) => this.onData(chunk));
+    if (this.child.stderr) this.readMessages(this.child.stderr);
+    this.grace = options.graceMs ?? 3000;
+    const straceDone = this.straceExit();
+    const readerDone = this.readerEnd();
+    if (target.attachPid !== undefined) {
+      try {
+        this.begin(target.attachPid);
+      } catch (err) {
+        this.fail(err);
+      }
+    }
+    this.done = this.finish(straceDone, readerDone);
+  }
+
+  /** Ends the capture; a second call skips the grace period. */
+  stop(): void {
+    if (this.exited) return;
+    if (this.stopped) {
+      for (const t of this.timers.splice(0)) clearTimeout(t);
+      this.escalate();
+      return;
+    }
+    this.stopNow();
+  }
+
+  /** Writes the source record once the root pid is known (the first line's, or the attached pid). */
+  private begin(rootPid: number | undefined): void {
+    if (this.began) return;
+    this.began = true;
+    this.counted.rootPid = rootPid;
+    const meta = this.source.meta;
+    if (this.target.command !== undefined && rootPid !== undefined && meta !== undefined) meta.pid = rootPid;
+    this.counted.beginSource(this.source);
+    if (this.target.attached !== undefined) this.announceAttached(this.target.attached);
+  }
+
+  /** The attached process began its program before the trace did: say what it runs, for every thread. */
+  private announceAttached(attached: ProcessInfo): void {
+    let tids: number[] = [attached.pid];
+    try {
+      tids = readdirSync(`/proc/${attached.pid}/task`)
+        .map(Number)
+        .filter((t) => Number.isInteger(t) && t > 0)
+        .sort((a, b) => (a === attached.pid ? -1 : b === attached.pid ? 1 : a - b));
+    } catch {
+      // the process may have gone already; the leader alone is named
+    }
+    for (const tid of tids) {
+      const note: StreamNote = { kind: "exec", time: this.startedAt };
+      const exe = attached.exe ?? attached.argv[0];
+      if (exe !== undefined) note.detail = exe;
+      this.counted.note(tid, note);
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.failure !== undefined) return;
+    this.anyData = true;
+    try {
+      if (!this.began) this.begin(leadingPid(chunk));
+      this.options.onRawChunk?.(chunk);
+      this.parser.write(chunk);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /**
+   * After a failure (a sink that cannot write), strace's output is still read and dropped, so that strace never
+   * blocks on a full FIFO while stop() ends it.
+   */
+  private fail(err: unknown): void {
+    if (this.failure === undefined) this.failure = err;
+    this.stopNow();
+  }
+
+  /** strace's stderr in attach mode: whole lines, to the caller, and kept for diagnosing a refusal. */
+  private readMessages(stderr: NodeJS.ReadableStream): void {
+    let carry = "";
+    stderr.setEncoding("utf8");
+    stderr.on("data", (s: string) => {
+      carry += s;
+      let nl = carry.indexOf("\n");
+      while (nl >= 0) {
+        const line = carry.slice(0, nl);
+        carry = carry.slice(nl + 1);
+        if (this.messages.length < 100) this.messages.push(line);
+        this.options.onMessage?.(line);
+        nl = carry.indexOf("\n");
+      }
+    });
+    stderr.on("end", () => {
+      if (carry !== "") {
+        this.messages.push(carry);
+        this.options.onMessage?.(carry);
+      }
+    });
+  }
+
+  private stopNow(): void {
+    if (this.exited) return;
+    this.stopped = true;
+    for (const t of this.timers.splice(0)) clearTimeout(t);
+    this.escalate();
+  }
+
+  /**
+   * The next stop step. A command: SIGINT to every traced process, SIGKILL to them after the grace period, then
+   * SIGKILL to strace. Attached: SIGINT, SIGTERM, then SIGKILL to strace, which detaches (the process runs on).
+   */
+  private escalate(): void {
+    if (this.exited) return;
+    this.stopStage++;
+    const stage = this.stopStage;
+    if (this.target.attachPid !== undefined) {
+      kill(this.tracerPid, stage === 1 ? "SIGINT" : stage === 2 ? "SIGTERM" : "SIGKILL");
+    } else if (stage === 1) {
+      for (const pid of this.tracees()) kill(pid, "SIGINT");
+    } else if (stage === 2) {
+      for (const pid of this.tracees()) kill(pid, "SIGKILL");
+    } else {
+      kill(this.tracerPid, "SIGKILL");
+    }
+    if (stage < 3) this.timers.push(setTimeout(() => this.escalate(), stage === 1 ? this.grace : 2000));
+  }
+
+  /** Traced processes to signal: those the trace shows alive, and strace's live descendants. */
+  private tracees(): Set<number> {
+    const set = new Set<number>(this.counted.live);
+    if (this.tracerPid > 0) descendants(this.tracerPid, set);
+    set.delete(process.pid);
+    set.delete(this.tracerPid);
+    return set;
+  }
+
+  private straceExit(): Promise<StraceExit> {
+    return new Promise<StraceExit>((resolve) => {
+      this.child.on("error", (err) => {
+        this.exited = true;
+        resolve({ code: null, signal: null, error: err });
+      });
+      this.child.on("close", (code, signal) => {
+        this.exited = true;
+        resolve({ code, signal, error: undefined });
+      });
+    });
+  }
+
+  private readerEnd(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.reader.on("end", () => resolve());
+      this.reader.on("close", () => resolve());
+      this.reader.on("error", (err) => {
+        if (this.failure === undefined) {
+          this.failure = new HomeostatError("E_IO", `reading strace output: ${err.message}`);
+        }
+        resolve();
+      });
+    });
+  }
+
+  private async finish(straceDone: Promise<StraceExit>, readerDone: Promise<void>): Promise<StraceCaptureResult> {
+    const exit = await straceDone;
+    for (const t of this.timers.splice(0)) clearTimeout(t);
+    // strace is gone; with our write end closed too, the reader sees EOF once the FIFO is drained.
+    closeSync(this.fifo.holdFd);
+    if (this.failure !== undefined) this.reader.destroy();
+    await readerDone;
+    this.reader.destroy();
+    removeTraceFifo(this.fifo);
+    const endedAt = nowSeconds();
+    this.endTrace(exit);
+    if (this.failure !== undefined) throw this.failure;
+    const result = this.result(exit, endedAt);
+    this.options.onExit?.(result);
+    return result;
+  }
+
+  /** Finds why the trace failed, if it did, and ends the source (the sink's last word, even after a failure). */
+  private endTrace(exit: StraceExit): void {
+    if (this.failure === undefined && exit.error !== undefined) {
+      this.failure = new HomeostatError(
+        "E_DEPENDENCY",
+        `cannot run strace: ${exit.error.message}`,
+        {},
+        { cause: exit.error },
+      );
+    }
+    if (this.failure === undefined && !this.anyData) {
+      this.failure = diagnoseStraceFailure(this.target.strace, exit.code, this.messages, this.target.attachPid);
+    }
+    if (this.failure === undefined) {
+      try {
+        if (!this.began) this.begin(undefined);
+        this.parser.end();
+      } catch (err) {
+        this.failure = err;
+      }
+    }
+    if (this.began) {
+      try {
+        this.counted.endSource();
+      } catch (err) {
+        this.failure ??= err;
+      }
+    }
+  }
+
+  private result(exit: StraceExit, endedAt: number): StraceCaptureResult {
+    const { exitCode, signal } = this.exitStatus(exit);
+    const counted = this.counted;
+    const result: StraceCaptureResult = {
+      exitCode,
+      calls: counted.calls,
+      streams: counted.seen.size,
+      execs: counted.execs,
+      skippedLines: this.parser.skipped,
+      rootPid: counted.rootPid,
+      stopped: this.stopped,
+      startedAt: this.startedAt,
+      endedAt,
+    };
+    if (signal !== undefined) result.signal = signal;
+    return result;
+  }
+
+  /** The traced command's exit status, 128+n for signal n (attached: 0 when homeostat detached first). */
+  private exitStatus(exit: StraceExit): { exitCode: number; signal: string | undefined } {
+    const counted = this.counted;
+    if (this.target.attachPid === undefined) {
+      // strace exits with the command's code, or kills itself with the signal that killed the command.
+      if (exit.signal !== null) return { exitCode: 128 + (signalNumber(exit.signal) ?? 0), signal: exit.signal };
+      return { exitCode: exit.code ?? 1, signal: counted.rootSignal };
+    }
+    if (counted.rootSignal !== undefined) {
+      return { exitCode: 128 + (signalNumber(counted.rootSignal) ?? 0), signal: counted.rootSignal };
+    }
+    return { exitCode: counted.rootExit ?? 0, signal: undefined };
+  }
+}
+
+/** Starts strace; E_DEPENDENCY (after removing the FIFO) when it cannot be run at all. */
+function spawnStrace(
+  target: CaptureTarget,
+  straceArgs: string[],
+  options: StraceCaptureOptions,
+  fifo: TraceFifo,
+): ChildProcess {
+  try {
+    return spawn(target.strace, straceArgs, {
+      env: target.env,
+      // With a command, strace's stdio is the program's: inherit homeostat's. Attaching, strace's stderr is only
+      // its own messages, read to recognise refusals.
+      stdio: target.command !== undefined ? (options.programOutput ?? "inherit") : ["ignore", "ignore", "pipe"],
+    });
+  } catch (err) {
+    closeSync(fifo.readFd);
+    closeSync(fifo.holdFd);
+    removeTraceFifo(fifo);
+    throw new HomeostatError("E_DEPENDENCY", `cannot run strace: ${(err as Error).message}`, {}, { cause: err });
+  }
+}
+
+function kill(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
 }
 
 /** Pids of the live descendants of `pid`, from /proc/PID/task/TID/children (empty where the kernel lacks it). */
@@ -223,60 +538,6 @@ function signalNumber(name: string): number | undefined {
   return n;
 }
 
-/**
- * Forwards events to the caller's sink while keeping the capture's own tallies: calls, distinct streams, the
- * streams believed alive (for stop()), and the root process's fate. Per call it only compares with the last
- * stream, so the hot path stays a counter increment.
- */
-class CaptureSink implements EventSink {
-  calls = 0;
-  execs = 0;
-  readonly seen = new Set<number>();
-  readonly live = new Set<number>();
-  rootPid: number | undefined;
-  rootExit: number | undefined;
-  rootSignal: string | undefined;
-  private last = Number.NaN;
-
-  constructor(private readonly sink: EventSink) {}
-
-  beginSource(source: SourceInfo): void {
-    this.sink.beginSource(source);
-  }
-
-  call(stream: number, syscall: number, time: number, ret: number, args: string | undefined): void {
-    this.calls++;
-    if (stream !== this.last) this.stream(stream);
-    this.sink.call(stream, syscall, time, ret, args);
-  }
-
-  note(stream: number, note: StreamNote): void {
-    this.stream(stream);
-    if (note.kind === "exec") this.execs++;
-    else if (note.kind === "exit" || note.kind === "killed") {
-      this.live.delete(stream);
-      this.last = Number.NaN;
-      if (stream === this.rootPid) {
-        if (note.kind === "exit") this.rootExit = note.code;
-        else this.rootSignal = note.detail;
-      }
-    }
-    this.sink.note(stream, note);
-  }
-
-  endSource(): void {
-    this.sink.endSource();
-  }
-
-  private stream(stream: number): void {
-    this.last = stream;
-    if (!this.seen.has(stream)) {
-      this.seen.add(stream);
-      this.live.add(stream);
-    }
-  }
-}
-
 /** The pid at the start of an `strace -f -o` line (`1234  1700000000.123456 ...`), or undefined. */
 function leadingPid(chunk: Uint8Array): number | undefined {
   let v = 0;
@@ -284,379 +545,4 @@ function leadingPid(chunk: Uint8Array): number | undefined {
   while (i < chunk.length && i < 10 && chunk[i]! >= 0x30 && chunk[i]! <= 0x39)
     v = v * 10 + (chunk[i++]! - 0x30);
   return i > 0 && chunk[i] === 0x20 ? v : undefined;
-}
-
-/**
- * Starts tracing. Throws at once (before anything runs) for a missing strace (E_DEPENDENCY), a command that is not
- * found (E_NOT_FOUND), or a pid that does not exist; failures of strace itself reject `done` (E_PERMISSION when
- * ptrace is refused).
- */
-export function startStraceCapture(options: StraceCaptureOptions): StraceCapture {
-  const env = options.env ?? process.env;
-  const command =
-    options.command !== undefined && options.command.length > 0 ? [...options.command] : undefined;
-  const attachPid = options.pid;
-  if ((command === undefined) === (attachPid === undefined)) {
-    throw new HomeostatError("E_USAGE", "give either a command to run or a pid to attach to (not both)");
-  }
-  const strace = requireStrace(env);
-  let argv: string[];
-  let sourceArgv0: string;
-  let attached: ProcessInfo | undefined;
-  if (command !== undefined) {
-    const argv0 = command[0]!;
-    if (findExecutable(argv0, env.PATH) === undefined) {
-      throw new HomeostatError("E_NOT_FOUND", `command not found or not executable: ${argv0}`);
-    }
-    argv = command;
-    sourceArgv0 = argv0;
-  } else {
-    const pid = attachPid!;
-    if (pid === process.pid) throw new HomeostatError("E_USAGE", "homeostat cannot trace itself");
-    attached = processInfo(pid);
-    argv = attached.argv;
-    sourceArgv0 = attached.argv[0] ?? attached.comm ?? `pid${pid}`;
-  }
-
-  const dir = mkdtempSync(path.join(tmpdir(), "homeostat-record-"));
-  const fifo = path.join(dir, "strace.fifo");
-  let readFd = -1;
-  let holdFd = -1;
-  try {
-    const mkfifo = findExecutable("mkfifo", env.PATH) ?? findExecutable("mkfifo", "/usr/bin:/bin");
-    if (mkfifo === undefined) throw new HomeostatError("E_DEPENDENCY", "mkfifo (coreutils) is not installed");
-    execFileSync(mkfifo, ["-m", "600", fifo], { stdio: "ignore" });
-    readFd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-    holdFd = openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
-  } catch (err) {
-    if (readFd >= 0) closeSync(readFd);
-    rmSync(dir, { recursive: true, force: true });
-    if (err instanceof HomeostatError) throw err;
-    throw new HomeostatError(
-      "E_IO",
-      `cannot create the trace FIFO: ${(err as Error).message}`,
-      {},
-      { cause: err },
-    );
-  }
-
-  const straceArgs = ["-f", "-ttt", "-q", "-o", fifo];
-  if (command !== undefined) straceArgs.push("--", ...command);
-  else straceArgs.push("-p", String(attachPid));
-
-  const startedAt = nowSeconds();
-  const source: SourceInfo = {
-    path: `record:${sourceArgv0}`,
-    format: "strace",
-    meta: {
-      argv,
-      ...(attachPid !== undefined ? { pid: attachPid, attached: true } : {}),
-      startedAt: new Date(startedAt * 1000).toISOString(),
-      tracer: `strace ${straceArgs.slice(0, 4).join(" ")}`,
-    },
-  };
-
-  const counted = new CaptureSink(options.sink);
-  const parser = new StraceParser({
-    file: source.path,
-    vocab: options.vocab,
-    sink: counted,
-    // A live capture must not die on one odd line (a new strace's new decoration): skip and count it.
-    lenient: true,
-  });
-
-  let child: ChildProcess;
-  try {
-    child = spawn(strace, straceArgs, {
-      env,
-      // With a command, strace's stdio is the program's: inherit homeostat's. Attaching, strace's stderr is only
-      // its own messages, read to recognise refusals.
-      stdio: command !== undefined ? (options.programOutput ?? "inherit") : ["ignore", "ignore", "pipe"],
-    });
-  } catch (err) {
-    closeSync(readFd);
-    closeSync(holdFd);
-    rmSync(dir, { recursive: true, force: true });
-    throw new HomeostatError(
-      "E_DEPENDENCY",
-      `cannot run strace: ${(err as Error).message}`,
-      {},
-      { cause: err },
-    );
-  }
-  const tracerPid = child.pid ?? -1;
-
-  let began = false;
-  let failure: unknown;
-  let stopped = false;
-  let stopStage = 0;
-  let anyData = false;
-  let exited = false;
-  const timers: NodeJS.Timeout[] = [];
-  const messages: string[] = [];
-
-  const begin = (rootPid: number | undefined): void => {
-    if (began) return;
-    began = true;
-    counted.rootPid = rootPid;
-    if (command !== undefined && rootPid !== undefined && source.meta !== undefined)
-      source.meta.pid = rootPid;
-    counted.beginSource(source);
-    if (attached !== undefined) {
-      // The attached process began its program before the trace did: say what it runs, for every thread.
-      let tids: number[] = [attached.pid];
-      try {
-        tids = readdirSync(`/proc/${attached.pid}/task`)
-          .map(Number)
-          .filter((t) => Number.isInteger(t) && t > 0)
-          .sort((a, b) => (a === attached!.pid ? -1 : b === attached!.pid ? 1 : a - b));
-      } catch {
-        // the process may have gone already; the leader alone is named
-      }
-      for (const tid of tids) {
-        const note: StreamNote = { kind: "exec", time: startedAt };
-        const exe = attached.exe ?? attached.argv[0];
-        if (exe !== undefined) note.detail = exe;
-        counted.note(tid, note);
-      }
-    }
-  };
-  const reader = new net.Socket({ fd: readFd, readable: true, writable: false });
-
-  // After a failure (a sink that cannot write), strace's output is still read and dropped, so that strace never
-  // blocks on a full FIFO while stop() ends it.
-  const fail = (err: unknown): void => {
-    if (failure === undefined) failure = err;
-    stopNow();
-  };
-
-  reader.on("data", (chunk: Buffer) => {
-    if (failure !== undefined) return;
-    anyData = true;
-    try {
-      if (!began) begin(leadingPid(chunk));
-      options.onRawChunk?.(chunk);
-      parser.write(chunk);
-    } catch (err) {
-      fail(err);
-    }
-  });
-
-  // stderr of strace in attach mode: whole lines, to the caller, and kept for diagnosing a refusal.
-  if (child.stderr) {
-    let carry = "";
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (s: string) => {
-      carry += s;
-      let nl = carry.indexOf("\n");
-      while (nl >= 0) {
-        const line = carry.slice(0, nl);
-        carry = carry.slice(nl + 1);
-        if (messages.length < 100) messages.push(line);
-        options.onMessage?.(line);
-        nl = carry.indexOf("\n");
-      }
-    });
-    child.stderr.on("end", () => {
-      if (carry !== "") {
-        messages.push(carry);
-        options.onMessage?.(carry);
-      }
-    });
-  }
-
-  const kill = (pid: number, signal: NodeJS.Signals): void => {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  };
-
-  /** Traced processes to signal: those the trace shows alive, and strace's live descendants. */
-  const tracees = (): Set<number> => {
-    const set = new Set<number>(counted.live);
-    if (tracerPid > 0) descendants(tracerPid, set);
-    set.delete(process.pid);
-    set.delete(tracerPid);
-    return set;
-  };
-
-  const grace = options.graceMs ?? 3000;
-  const escalate = (): void => {
-    if (exited) return;
-    stopStage++;
-    if (attachPid !== undefined) {
-      // strace detaches on SIGINT/SIGTERM; SIGKILL leaves the kernel to detach (the process keeps running).
-      kill(tracerPid, stopStage === 1 ? "SIGINT" : stopStage === 2 ? "SIGTERM" : "SIGKILL");
-    } else if (stopStage === 1) {
-      for (const pid of tracees()) kill(pid, "SIGINT");
-    } else if (stopStage === 2) {
-      for (const pid of tracees()) kill(pid, "SIGKILL");
-    } else {
-      kill(tracerPid, "SIGKILL");
-    }
-    if (stopStage < 3) timers.push(setTimeout(escalate, stopStage === 1 ? grace : 2000));
-  };
-  const stopNow = (): void => {
-    if (exited) return;
-    stopped = true;
-    for (const t of timers.splice(0)) clearTimeout(t);
-    escalate();
-  };
-
-  let straceCode: number | null = null;
-  let straceSignal: NodeJS.Signals | null = null;
-  let spawnError: Error | undefined;
-  const straceDone = new Promise<void>((resolve) => {
-    child.on("error", (err) => {
-      spawnError = err;
-      exited = true;
-      resolve();
-    });
-    child.on("close", (code, signal) => {
-      exited = true;
-      straceCode = code;
-      straceSignal = signal;
-      resolve();
-    });
-  });
-
-  const readerDone = new Promise<void>((resolve) => {
-    reader.on("end", () => resolve());
-    reader.on("close", () => resolve());
-    reader.on("error", (err) => {
-      if (failure === undefined)
-        failure = new HomeostatError("E_IO", `reading strace output: ${err.message}`);
-      resolve();
-    });
-  });
-
-  if (attachPid !== undefined) {
-    try {
-      begin(attachPid);
-    } catch (err) {
-      fail(err);
-    }
-  }
-
-  const done = (async (): Promise<StraceCaptureResult> => {
-    await straceDone;
-    for (const t of timers.splice(0)) clearTimeout(t);
-    // strace is gone; with our write end closed too, the reader sees EOF once the FIFO is drained.
-    closeSync(holdFd);
-    if (failure !== undefined) reader.destroy();
-    await readerDone;
-    reader.destroy();
-    rmSync(dir, { recursive: true, force: true });
-    const endedAt = nowSeconds();
-
-    if (failure === undefined && spawnError !== undefined) {
-      failure = new HomeostatError(
-        "E_DEPENDENCY",
-        `cannot run strace: ${spawnError.message}`,
-        {},
-        { cause: spawnError },
-      );
-    }
-    if (failure === undefined && !anyData) failure = diagnose(strace, straceCode, messages, attachPid);
-    if (failure === undefined) {
-      try {
-        if (!began) begin(undefined);
-        parser.end();
-      } catch (err) {
-        failure = err;
-      }
-    }
-    if (began) {
-      try {
-        counted.endSource();
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-    if (failure !== undefined) throw failure;
-
-    let exitCode: number;
-    let signal: string | undefined;
-    if (attachPid === undefined) {
-      // strace exits with the command's code, or kills itself with the signal that killed the command.
-      if (straceSignal !== null) {
-        signal = straceSignal;
-        exitCode = 128 + (signalNumber(straceSignal) ?? 0);
-      } else exitCode = straceCode ?? 1;
-      if (signal === undefined && counted.rootSignal !== undefined) signal = counted.rootSignal;
-    } else if (counted.rootSignal !== undefined) {
-      signal = counted.rootSignal;
-      exitCode = 128 + (signalNumber(signal) ?? 0);
-    } else exitCode = counted.rootExit ?? 0;
-
-    const result: StraceCaptureResult = {
-      exitCode,
-      calls: counted.calls,
-      streams: counted.seen.size,
-      execs: counted.execs,
-      skippedLines: parser.skipped,
-      rootPid: counted.rootPid,
-      stopped,
-      startedAt,
-      endedAt,
-    };
-    if (signal !== undefined) result.signal = signal;
-    options.onExit?.(result);
-    return result;
-  })();
-
-  return {
-    tracerPid,
-    source,
-    done,
-    stop: () => {
-      if (exited) return;
-      if (stopped) {
-        // A second request: skip the grace period.
-        for (const t of timers.splice(0)) clearTimeout(t);
-        escalate();
-        return;
-      }
-      stopNow();
-    },
-  };
-}
-
-/** Why strace wrote nothing: ptrace refused, the process vanished, or strace failed otherwise. */
-function diagnose(
-  strace: string,
-  code: number | null,
-  messages: string[],
-  attachPid: number | undefined,
-): HomeostatError {
-  let text = messages.join("\n");
-  if (attachPid === undefined) {
-    // strace's message went to the inherited stderr; ask it again on a harmless probe to learn the reason.
-    const probe = spawnSync(strace, ["-qq", "-o", "/dev/null", "--", strace, "-V"], {
-      encoding: "utf8",
-      stdio: ["ignore", "ignore", "pipe"],
-      timeout: 10_000,
-    });
-    text = probe.stderr ?? "";
-  }
-  if (/Operation not permitted|EPERM/.test(text)) {
-    const what = attachPid !== undefined ? `attach to pid ${attachPid}` : "trace the command";
-    return new HomeostatError(
-      "E_PERMISSION",
-      `ptrace is not permitted, cannot ${what}: ${ptraceAdvice(attachPid !== undefined)}`,
-    );
-  }
-  if (attachPid !== undefined && /No such process/.test(text)) {
-    return new HomeostatError("E_NOT_FOUND", `no process with pid ${attachPid}`);
-  }
-  const first = text
-    .split("\n")
-    .find((l) => l.trim() !== "")
-    ?.trim();
-  return new HomeostatError(
-    "E_DEPENDENCY",
-    `strace failed (exit status ${code ?? "?"})${first !== undefined ? `: ${first}` : ""}`,
-  );
 }

@@ -11,6 +11,7 @@
 // recording began), so LID-DS 2019 attack times compare directly. A time of day more than 12 hours below the
 // previous one is taken as a wrap past midnight.
 
+import * as byteScan from "./byteScan.js";
 import {
   badLine,
   LineSplitter,
@@ -21,6 +22,9 @@ import {
 } from "./format.js";
 import { parseTid, sniffLines } from "./liddsParser.js";
 import { isEventName, SysdigCallAssembler, type SysdigCallOptions } from "./sysdigCalls.js";
+
+// Bound to module constants rather than used as imported names (see byteScan.ts).
+const { skipSpaces, tokenEnd, twoDigits } = byteScan;
 
 const SP = 32;
 const DAY = 86_400;
@@ -138,9 +142,9 @@ export function createLidds2019Parser(options: ParserOptions, calls: SysdigCallO
 function timeOfDay(bytes: Uint8Array, start: number, end: number): number {
   const len = end - start;
   if (len < 8 || len > 18 || bytes[start + 2] !== 58 || bytes[start + 5] !== 58) return Number.NaN;
-  const h = twoDigits(bytes, start);
-  const m = twoDigits(bytes, start + 3);
-  const s = twoDigits(bytes, start + 6);
+  const h = twoDigits(bytes, start, end);
+  const m = twoDigits(bytes, start + 3, end);
+  const s = twoDigits(bytes, start + 6, end);
   if (h < 0 || m < 0 || s < 0 || h > 23 || m > 59 || s > 60) return Number.NaN;
   let frac = 0;
   if (len > 8) {
@@ -155,23 +159,6 @@ function timeOfDay(bytes: Uint8Array, start: number, end: number): number {
     frac /= scale;
   }
   return h * 3600 + m * 60 + s + frac;
-}
-
-function twoDigits(bytes: Uint8Array, at: number): number {
-  const a = bytes[at]! - 48;
-  const b = bytes[at + 1]! - 48;
-  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
-  return a * 10 + b;
-}
-
-function skipSpaces(bytes: Uint8Array, i: number, end: number): number {
-  while (i < end && bytes[i] === SP) i++;
-  return i;
-}
-
-function tokenEnd(bytes: Uint8Array, i: number, end: number): number {
-  while (i < end && bytes[i] !== SP) i++;
-  return i;
 }
 
 const LINE_2019 =

@@ -12,6 +12,7 @@
 // A process name may contain spaces (Linux comm allows them), so fields after the pid are found from the
 // direction token back: `<tid> <syscall> <dir>` are the three tokens ending at the first lone `>`/`<` token.
 
+import * as byteScan from "./byteScan.js";
 import {
   badLine,
   LineSplitter,
@@ -21,6 +22,9 @@ import {
   type TraceParser,
 } from "./format.js";
 import { isEventName, SysdigCallAssembler, type SysdigCallOptions } from "./sysdigCalls.js";
+
+// Bound to module constants rather than used as imported names (see byteScan.ts).
+const { skipSpaces, tokenEnd } = byteScan;
 
 const SP = 32;
 const MAX_FIELDS_SCANNED = 64;
@@ -125,16 +129,6 @@ export function createLidds2021Parser(options: ParserOptions, calls: SysdigCallO
       assembler.finish();
     },
   };
-}
-
-function skipSpaces(bytes: Uint8Array, i: number, end: number): number {
-  while (i < end && bytes[i] === SP) i++;
-  return i;
-}
-
-function tokenEnd(bytes: Uint8Array, i: number, end: number): number {
-  while (i < end && bytes[i] !== SP) i++;
-  return i;
 }
 
 /** A thread id: decimal digits below 2^31, or -1. */
