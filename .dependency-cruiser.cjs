@@ -32,7 +32,6 @@ const layerRules = LAYERS.map((layer, i) => ({
 }));
 
 module.exports = {
-
   forbidden: [
     {
       name: "no-circular",

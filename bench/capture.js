@@ -99,9 +99,7 @@ export async function run() {
         recordedCallsPerSecond: calls / h.seconds,
       };
       checks.push(check(`record overhead, ${w.label}`, h.seconds / p.seconds, "<=", w.bound, "x plain"));
-      checks.push(
-        check(`record vs bare strace, ${w.label}`, h.seconds / s.seconds, "<=", 3, "x strace -o /dev/null"),
-      );
+      checks.push(check(`record vs bare strace, ${w.label}`, h.seconds / s.seconds, "<=", 3, "x strace -o /dev/null"));
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

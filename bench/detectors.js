@@ -102,9 +102,10 @@ export async function run() {
     const ks = new KsBigramClassifier(categoryLookup(vocab), CATEGORY_COUNT, {});
     const [buildSeconds] = time(() => ks.train(traces, labels));
     const sample = attack[0];
-    const classify = best(() => {
-      for (let i = 0; i < 100; i++) ks.classify(sample);
-    }, 3) / 100;
+    const classify =
+      best(() => {
+        for (let i = 0; i < 100; i++) ks.classify(sample);
+      }, 3) / 100;
     figures.ksbigram = { bigrams, buildSeconds, classifySeconds: classify, sampleCalls: sample.length };
     checks.push(check("KS bigram: 80 models from 100 M bigrams", buildSeconds, "<=", 10, "s"));
     checks.push(check("KS bigram: classify one sample", classify * 1000, "<=", 10, "ms"));

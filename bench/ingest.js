@@ -84,15 +84,28 @@ export async function run() {
 
     // strace text: a real capture of a syscall-heavy program, repeated to a large in-memory log.
     const cap = path.join(tmp, "cap.strace");
-    execFileSync("strace", ["-f", "-tt", "-T", "-o", cap, "sh", "-c", "for i in 1 2 3 4 5 6 7 8; do ls -la /usr/lib >/dev/null; cat /etc/os-release >/dev/null; done"]);
+    execFileSync("strace", [
+      "-f",
+      "-tt",
+      "-T",
+      "-o",
+      cap,
+      "sh",
+      "-c",
+      "for i in 1 2 3 4 5 6 7 8; do ls -la /usr/lib >/dev/null; cat /etc/os-release >/dev/null; done",
+    ]);
     const one = readFileSync(cap);
-    const lineCount = one.toString("latin1").split("\n").filter((l) => l.length > 0).length;
+    const lineCount = one
+      .toString("latin1")
+      .split("\n")
+      .filter((l) => l.length > 0).length;
     const reps = Math.max(1, Math.ceil(2_000_000 / lineCount));
     const big = Buffer.concat(Array.from({ length: reps }, () => one));
     const totalLines = lineCount * reps;
     const ts = best(() => {
       const p = straceFormat.createParser({ file: "bench", vocab: new Vocabulary(), sink: new NullSink() });
-      for (let off = 0; off < big.length; off += 1 << 20) p.write(big.subarray(off, Math.min(big.length, off + (1 << 20))));
+      for (let off = 0; off < big.length; off += 1 << 20)
+        p.write(big.subarray(off, Math.min(big.length, off + (1 << 20))));
       p.end();
     }, 3);
     figures.straceInMemory = { lines: totalLines, bytes: big.length, seconds: ts, linesPerSecond: totalLines / ts };
@@ -108,14 +121,24 @@ export async function run() {
     }
     closeSync(out);
     const t0 = process.hrtime.bigint();
-    const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, path.join(ROOT, "bin/homeostat"), "inspect", "--json", gb], {
-      encoding: "utf8",
-      maxBuffer: 1 << 26,
-    });
+    const r = spawnSync(
+      "/usr/bin/time",
+      ["-f", "%M", process.execPath, path.join(ROOT, "bin/homeostat"), "inspect", "--json", gb],
+      {
+        encoding: "utf8",
+        maxBuffer: 1 << 26,
+      },
+    );
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
     const rssKb = Number(r.stderr.trim().split("\n").pop());
     const parsed = JSON.parse(r.stdout);
-    figures.strace1GB = { bytes: written, seconds: secs, maxRssMB: rssKb / 1024, calls: parsed.syscalls, traces: parsed.traces };
+    figures.strace1GB = {
+      bytes: written,
+      seconds: secs,
+      maxRssMB: rssKb / 1024,
+      calls: parsed.syscalls,
+      traces: parsed.traces,
+    };
     checks.push(check("1 GB strace log: peak resident memory", rssKb / 1024, "<=", 300, "MB"));
     rmSync(gb, { force: true });
   } finally {

@@ -40,7 +40,12 @@ export async function bestAsync(fn, runs = 3) {
 }
 
 export function machine() {
-  return { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? "unknown", date: new Date().toISOString() };
+  return {
+    node: process.version,
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    date: new Date().toISOString(),
+  };
 }
 
 /** Writes a result file and returns it; `checks` are {name, value, target, unit, pass}. */

@@ -14,7 +14,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BATCH, BpftraceOutputParser, bpftraceUnavailableReason, startBpftraceCapture } from "../dist/capture/bpftraceCapture.js";
+import {
+  BATCH,
+  BpftraceOutputParser,
+  bpftraceUnavailableReason,
+  startBpftraceCapture,
+} from "../dist/capture/bpftraceCapture.js";
 import { SeededRandom } from "../dist/models/random.js";
 import { HostMonitor } from "../dist/engine/hostMonitor.js";
 import { profileRecord } from "../dist/watch/hostWatch.js";
@@ -157,7 +162,13 @@ function perProcess(maxTasks) {
   }
   const after = heap();
   const stats = monitor.stats();
-  return { processes, tasks: stats.tasks, dropped: stats.dropped, bytes: after - before, bytesPerTracked: (after - before) / stats.tasks };
+  return {
+    processes,
+    tasks: stats.tasks,
+    dropped: stats.dropped,
+    bytes: after - before,
+    bytesPerTracked: (after - before) / stats.tasks,
+  };
 }
 
 async function live() {
@@ -169,7 +180,9 @@ async function live() {
   const count = 400_000;
   const t0 = process.hrtime.bigint();
   await new Promise((resolve, reject) => {
-    const dd = spawn("dd", ["if=/dev/zero", "of=/dev/null", "bs=1", `count=${count}`, "status=none"], { stdio: "ignore" });
+    const dd = spawn("dd", ["if=/dev/zero", "of=/dev/null", "bs=1", `count=${count}`, "status=none"], {
+      stdio: "ignore",
+    });
     dd.on("error", reject);
     dd.on("exit", resolve);
   });
@@ -199,8 +212,20 @@ export async function run() {
   const overload = perProcess(1_000);
   const eBPF = await live();
   const checks = [
-    check("events/s from bpftrace output through the engine to the store (one core)", t.eventsPerSecond, ">=", 500_000, "events/s"),
-    check("captured events not processed (lost between capture and store)", t.captured - t.processed - t.unattributed - t.pending - t.ignored - t.dropped, "<=", 0, "events"),
+    check(
+      "events/s from bpftrace output through the engine to the store (one core)",
+      t.eventsPerSecond,
+      ">=",
+      500_000,
+      "events/s",
+    ),
+    check(
+      "captured events not processed (lost between capture and store)",
+      t.captured - t.processed - t.unattributed - t.pending - t.ignored - t.dropped,
+      "<=",
+      0,
+      "events",
+    ),
     check("memory per tracked process (10,000 processes)", memory.bytesPerTracked, "<=", 2048, "bytes"),
     check("tasks held under overload (max-tasks 1,000, 10,000 processes)", overload.tasks, "<=", 1_000, "tasks"),
     check("memory under overload (10,000 processes, 1,000 tracked)", overload.bytes, "<=", 1_000 * 2048, "bytes"),

@@ -170,7 +170,15 @@ function stide(tmp, figures, checks) {
     agreement,
   };
   checks.push(check("stide on ADFA-LD: homeostat train + score vs C", h.median / c.median, "<=", 2.5, "x"));
-  checks.push(check("stide on ADFA-LD: traces whose results differ from C", agreement.traces - agreement.agree, "<=", 0, "traces"));
+  checks.push(
+    check(
+      "stide on ADFA-LD: traces whose results differ from C",
+      agreement.traces - agreement.agree,
+      "<=",
+      0,
+      "traces",
+    ),
+  );
 }
 
 export async function run() {

@@ -72,7 +72,9 @@ function inChild(job) {
   const processSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) {
     const why = r.error?.message ?? r.signal ?? `exit ${r.status}`;
-    throw new Error(`analysing ${job.program ?? "nothing"} failed (${why}): ${(r.stderr ?? "").trim().split("\n").slice(-3).join(" | ")}`);
+    throw new Error(
+      `analysing ${job.program ?? "nothing"} failed (${why}): ${(r.stderr ?? "").trim().split("\n").slice(-3).join(" | ")}`,
+    );
   }
   const last = r.stdout.trim().split("\n").pop();
   const out = JSON.parse(last);
@@ -123,7 +125,9 @@ function once(program, extra = {}) {
 
 /** python3's lib-dynload directory, from the interpreter itself (Debian: /usr/lib/python3.X/lib-dynload). */
 function pythonDynload(python) {
-  const r = spawnSync(python, ["-c", "import sysconfig; print(sysconfig.get_config_var('DESTSHARED') or '')"], { encoding: "utf8" });
+  const r = spawnSync(python, ["-c", "import sysconfig; print(sysconfig.get_config_var('DESTSHARED') or '')"], {
+    encoding: "utf8",
+  });
   const dir = r.status === 0 ? r.stdout.trim() : "";
   return dir !== "" && existsSync(dir) ? dir : undefined;
 }
@@ -162,7 +166,10 @@ export async function run() {
   const figures = { revision: revision(), skipped: {} };
   const checks = [];
   const baseline = inChild({ baseline: true });
-  figures.nodeBaseline = { peakMB: baseline.peakMB, note: "a child that loads the analysis module and analyses nothing" };
+  figures.nodeBaseline = {
+    peakMB: baseline.peakMB,
+    note: "a child that loads the analysis module and analyses nothing",
+  };
   const table = {};
 
   const libcPrograms = [
@@ -189,8 +196,19 @@ export async function run() {
     try {
       inChild({ program: "/usr/bin/cat", cacheDir });
       const d = inChild({ program: "/usr/bin/cat", cacheDir, digraph: true });
-      figures.catDigraph = { program: "/usr/bin/cat", seconds: d.seconds, peakMB: d.peakMB, syscalls: d.syscalls, pairs: d.pairs, branchingFactor: d.branchingFactor };
-      Object.assign(table.cat, { digraphPairs: d.pairs, digraphBranchingFactor: d.branchingFactor, digraphSeconds: d.seconds });
+      figures.catDigraph = {
+        program: "/usr/bin/cat",
+        seconds: d.seconds,
+        peakMB: d.peakMB,
+        syscalls: d.syscalls,
+        pairs: d.pairs,
+        branchingFactor: d.branchingFactor,
+      };
+      Object.assign(table.cat, {
+        digraphPairs: d.pairs,
+        digraphBranchingFactor: d.branchingFactor,
+        digraphSeconds: d.seconds,
+      });
     } finally {
       rmSync(cacheDir, { recursive: true, force: true });
     }

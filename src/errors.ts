@@ -75,5 +75,8 @@ export function excerptOf(text: string, max = 60): string {
 /** Builds an excerpt from raw bytes without decoding more than needed. */
 export function excerptOfBytes(bytes: Uint8Array, start: number, end: number, max = 60): string {
   const stop = Math.min(end, start + max * 4);
-  return excerptOf(Buffer.from(bytes.buffer, bytes.byteOffset + start, Math.max(0, stop - start)).toString("latin1"), max);
+  return excerptOf(
+    Buffer.from(bytes.buffer, bytes.byteOffset + start, Math.max(0, stop - start)).toString("latin1"),
+    max,
+  );
 }

@@ -65,9 +65,7 @@ export function checkBpftrace(env: NodeJS.ProcessEnv): Unavailable | { bpftrace:
   const caps = effectiveCaps();
   const root = process.getuid?.() === 0;
   const capable =
-    caps !== undefined
-      ? hasCap(caps, CAP_SYS_ADMIN) || (hasCap(caps, CAP_BPF) && hasCap(caps, CAP_PERFMON))
-      : root;
+    caps !== undefined ? hasCap(caps, CAP_SYS_ADMIN) || (hasCap(caps, CAP_BPF) && hasCap(caps, CAP_PERFMON)) : root;
   if (!capable) return { code: "E_PERMISSION", reason: PERMISSION_REASON };
   // Integrity lockdown leaves eBPF reads and tracefs alone; confidentiality forbids both.
   if (lockdownMode() === "confidentiality") {

@@ -54,7 +54,10 @@ const batchArb: fc.Arbitrary<Line> = fc
 
 /** File-name bytes: anything but NUL (a path cannot hold one) and backslash (which %r leaves ambiguous). */
 const nameBytesArb = fc
-  .array(fc.integer({ min: 1, max: 255 }).filter((b) => b !== 0x5c), { maxLength: 230 })
+  .array(
+    fc.integer({ min: 1, max: 255 }).filter((b) => b !== 0x5c),
+    { maxLength: 230 },
+  )
   .map((a) => Uint8Array.from(a));
 
 const execArb: fc.Arbitrary<Line> = fc
@@ -203,7 +206,13 @@ describe("BpftraceOutputParser properties", () => {
   it("never throws on arbitrary bytes, and skips at most one line per newline (plus a cut last line)", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.uint8Array({ maxLength: 300 }), lineArb.map((l) => l.text)), { maxLength: 30 }),
+        fc.array(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 300 }),
+            lineArb.map((l) => l.text),
+          ),
+          { maxLength: 30 },
+        ),
         fractionsArb,
         (parts, fractions) => {
           const text = concat(parts);

@@ -15,7 +15,6 @@ import { type HostEvent, HostEventRecorder } from "./testing/hostEventRecorder.j
 
 type Ev = HostEvent;
 
-
 const plainName = (pid: number, dev: number, ino: number, filename: string): ExeIdentity => ({
   path: filename,
   dev,
@@ -324,7 +323,10 @@ describe.skipIf(unavailable !== undefined)("startBpftraceCapture (system-wide, n
     await new Promise((r) => nodeChild.on("close", r));
     // A program whose name tries to forge output lines (a name may hold newlines).
     const dir = mkdtempSync(path.join(tmpdir(), "homeostat-bpftrace-"));
-    const evil = path.join(dir, `x\nF ${FORGED} ${FORGED} ${FORGED} ${FORGED}\nB ${FORGED} ${FORGED} 1 3b 0 0 0${Z4}\n`);
+    const evil = path.join(
+      dir,
+      `x\nF ${FORGED} ${FORGED} ${FORGED} ${FORGED}\nB ${FORGED} ${FORGED} 1 3b 0 0 0${Z4}\n`,
+    );
     copyFileSync("/bin/true", evil);
     chmodSync(evil, 0o755);
     const evilChild = spawn(evil, [], { stdio: "ignore" });
@@ -342,7 +344,9 @@ describe.skipIf(unavailable !== undefined)("startBpftraceCapture (system-wide, n
     // Only now: the exec lines are parsed after the programs ended, and a script is named by reading its #! line.
     rmSync(dir, { recursive: true, force: true });
 
-    console.log(`bpftrace host capture: ${JSON.stringify(stats)}, ${sink.events.length} events kept (our children's calls; every exec, fork, exit)`);
+    console.log(
+      `bpftrace host capture: ${JSON.stringify(stats)}, ${sink.events.length} events kept (our children's calls; every exec, fork, exit)`,
+    );
     expect(stats.backend).toBe("bpftrace");
     expect(stats.skippedLines).toBe(0);
     expect(stats.kernelSyscalls).toBeDefined();

@@ -235,9 +235,14 @@ class BpftraceRun {
   /** Why the run failed when it ended without a failure of its own: not started, or ended unasked. */
   private failureOf(code: number | null, signal: NodeJS.Signals | null, error: Error | undefined): unknown {
     if (error !== undefined) {
-      return new HomeostatError("E_DEPENDENCY", sentence(`cannot run bpftrace (${error.message})`), {}, {
-        cause: error,
-      });
+      return new HomeostatError(
+        "E_DEPENDENCY",
+        sentence(`cannot run bpftrace (${error.message})`),
+        {},
+        {
+          cause: error,
+        },
+      );
     }
     if (!this.parser.ready && !this.stopped) return diagnoseBpftraceStart(code, signal, this.messages);
     if (!this.stopped) {

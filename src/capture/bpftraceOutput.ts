@@ -177,7 +177,7 @@ export class BpftraceOutputParser {
     }
     const sink = this.sink;
     for (let k = 0; k < count; k++) {
-      const half = words[(k >> 1)]!; // word k>>2, half (k>>1)&1: index 2*(k>>2) + ((k>>1)&1) === k>>1
+      const half = words[k >> 1]!; // word k>>2, half (k>>1)&1: index 2*(k>>2) + ((k>>1)&1) === k>>1
       const nr = k & 1 ? half >>> 16 : half & 0xffff;
       sink.syscall(pid, tid, nr === 0xffff ? -1 : nr, time);
     }

@@ -122,7 +122,13 @@ function flushIfAny(): string {
  */
 function flushCode(indent: string): string {
   const words = Array.from({ length: WORDS }, (_, w) => `$w${w}`);
-  const lines = [`$k = cpu * ${BATCH};`, `$w0 = @b[$k]; ${words.slice(1).map((w) => `${w} = 0;`).join(" ")}`];
+  const lines = [
+    `$k = cpu * ${BATCH};`,
+    `$w0 = @b[$k]; ${words
+      .slice(1)
+      .map((w) => `${w} = 0;`)
+      .join(" ")}`,
+  ];
   for (let j = 1; j < BATCH; j++) {
     const w = `$w${j >> 2}`;
     // `$w | @b[...]`, never a bare `@b[...]`: bpftrace 0.17 types a map read before its first write as none.

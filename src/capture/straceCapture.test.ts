@@ -217,10 +217,7 @@ describe.skipIf(unavailable !== undefined)("startStraceCapture --pid", () => {
         stream: pid,
         note: { kind: "exec", detail: expect.stringMatching(/sh$/) },
       });
-      await until(
-        () => sink.notes.filter((n) => n.note.detail?.endsWith("/cat") === true).length >= 3,
-        20_000,
-      );
+      await until(() => sink.notes.filter((n) => n.note.detail?.endsWith("/cat") === true).length >= 3, 20_000);
       cap.stop();
       const result = await cap.done;
       expect(result.stopped).toBe(true);
@@ -243,14 +240,12 @@ describe.skipIf(unavailable !== undefined)("startStraceCapture --pid", () => {
     const result = await startStraceCapture({ pid, sink, vocab: new Vocabulary() }).done;
     expect(result.stopped).toBe(false);
     expect(result.exitCode).toBe(5);
-    expect(sink.notes.some((n) => n.stream === pid && n.note.kind === "exit" && n.note.code === 5)).toBe(
-      true,
-    );
+    expect(sink.notes.some((n) => n.stream === pid && n.note.kind === "exit" && n.note.code === 5)).toBe(true);
   }, 60_000);
 
   it("rejects a pid that does not exist", () => {
-    expect(() =>
-      startStraceCapture({ pid: 4_000_000, sink: new Collect(), vocab: new Vocabulary() }),
-    ).toThrow(expect.objectContaining({ code: "E_NOT_FOUND" }));
+    expect(() => startStraceCapture({ pid: 4_000_000, sink: new Collect(), vocab: new Vocabulary() })).toThrow(
+      expect.objectContaining({ code: "E_NOT_FOUND" }),
+    );
   });
 });

@@ -134,8 +134,7 @@ export function startStraceCapture(options: StraceCaptureOptions): StraceCapture
 /** Checks what to trace: exactly one of a command found on PATH or a live pid other than ours, and strace. */
 function captureTarget(options: StraceCaptureOptions): CaptureTarget {
   const env = options.env ?? process.env;
-  const command =
-    options.command !== undefined && options.command.length > 0 ? [...options.command] : undefined;
+  const command = options.command !== undefined && options.command.length > 0 ? [...options.command] : undefined;
   const attachPid = options.pid;
   if ((command === undefined) === (attachPid === undefined)) {
     throw new HomeostatError("E_USAGE", "give either a command to run or a pid to attach to (not both)");
@@ -542,7 +541,6 @@ function signalNumber(name: string): number | undefined {
 function leadingPid(chunk: Uint8Array): number | undefined {
   let v = 0;
   let i = 0;
-  while (i < chunk.length && i < 10 && chunk[i]! >= 0x30 && chunk[i]! <= 0x39)
-    v = v * 10 + (chunk[i++]! - 0x30);
+  while (i < chunk.length && i < 10 && chunk[i]! >= 0x30 && chunk[i]! <= 0x39) v = v * 10 + (chunk[i++]! - 0x30);
   return i > 0 && chunk[i] === 0x20 ? v : undefined;
 }

@@ -56,7 +56,12 @@ describe.skipIf(unavailable !== undefined)("strace host capture (a command and i
     const root = rec.execs[0]!.pid;
     const children = rec.forks.filter((f) => f.parentPid === root).map((f) => f.childPid);
     expect(children).toHaveLength(2);
-    expect(rec.execs.filter((e) => e.exe?.path === cat).map((e) => e.pid).sort()).toEqual([...children].sort());
+    expect(
+      rec.execs
+        .filter((e) => e.exe?.path === cat)
+        .map((e) => e.pid)
+        .sort(),
+    ).toEqual([...children].sort());
     // Every process of the capture ended.
     for (const pid of [root, ...children]) expect(rec.exits.some((e) => e.pid === pid)).toBe(true);
     // cat's calls: it opened and read the file and wrote nothing to a terminal.

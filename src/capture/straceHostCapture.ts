@@ -124,16 +124,14 @@ export function startStraceHostCapture(options: StraceHostCaptureOptions): Strac
     ...(options.programOutput !== undefined ? { programOutput: options.programOutput } : {}),
     ...(options.onMessage !== undefined ? { onMessage: options.onMessage } : {}),
   });
-  const done = capture.done.then(
-    (r): HostCaptureStats => ({
-      backend: "strace",
-      syscalls: adapter.syscalls,
-      lost: 0,
-      skippedLines: r.skippedLines + adapter.unknown,
-      startedAt: r.startedAt,
-      endedAt: r.endedAt,
-    }),
-  );
+  const done = capture.done.then((r): HostCaptureStats => ({
+    backend: "strace",
+    syscalls: adapter.syscalls,
+    lost: 0,
+    skippedLines: r.skippedLines + adapter.unknown,
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+  }));
   return {
     backend: "strace",
     tracerPid: capture.tracerPid,

@@ -35,12 +35,7 @@ export function createTraceFifo(env: NodeJS.ProcessEnv): TraceFifo {
     if (readFd >= 0) closeSync(readFd);
     rmSync(dir, { recursive: true, force: true });
     if (err instanceof HomeostatError) throw err;
-    throw new HomeostatError(
-      "E_IO",
-      `cannot create the trace FIFO: ${(err as Error).message}`,
-      {},
-      { cause: err },
-    );
+    throw new HomeostatError("E_IO", `cannot create the trace FIFO: ${(err as Error).message}`, {}, { cause: err });
   }
   return { dir, path: fifo, readFd, holdFd };
 }

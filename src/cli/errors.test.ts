@@ -14,7 +14,18 @@ const ALL_CODES = Object.keys(EXIT_CLASS) as ErrorCode[];
 
 describe("exit codes by failure class", () => {
   it("usage and input errors exit 2", () => {
-    for (const code of ["E_USAGE", "E_PARSE", "E_FORMAT", "E_NOT_FOUND", "E_LIMIT", "E_ARCHIVE", "E_CHECKSUM", "E_VERSION", "E_VOCAB", "E_MODEL"] as const) {
+    for (const code of [
+      "E_USAGE",
+      "E_PARSE",
+      "E_FORMAT",
+      "E_NOT_FOUND",
+      "E_LIMIT",
+      "E_ARCHIVE",
+      "E_CHECKSUM",
+      "E_VERSION",
+      "E_VOCAB",
+      "E_MODEL",
+    ] as const) {
       expect(exitCodeOf(new HomeostatError(code, "x")), code).toBe(EXIT_USAGE);
       expect(exitCodeOf(new HomeostatError(code, "x", { file: "f" })), code).toBe(EXIT_USAGE);
     }
@@ -77,7 +88,10 @@ describe("reportError", () => {
     const out = capture();
     expect(reportError(new HomeostatError("E_DEPENDENCY", "bpftrace is not installed"), false)).toBe(3);
     expect(reportError(new HomeostatError("E_NOT_FOUND", "no such file", { file: "x" }), false)).toBe(2);
-    expect(out).toEqual(["homeostat: error [E_DEPENDENCY]: bpftrace is not installed\n", "homeostat: error [E_NOT_FOUND]: x: no such file\n"]);
+    expect(out).toEqual([
+      "homeostat: error [E_DEPENDENCY]: bpftrace is not installed\n",
+      "homeostat: error [E_NOT_FOUND]: x: no such file\n",
+    ]);
     out.length = 0;
     expect(reportError(new HomeostatError("E_USAGE", "bad"), true)).toBe(2);
     expect(out).toHaveLength(2);

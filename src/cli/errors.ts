@@ -71,7 +71,8 @@ function wrapCodes(words: readonly string[], indent: string, width = 80): string
 
 /** The exit codes for `homeostat --help`, from the same table. */
 export function exitCodesHelp(): string {
-  const codes = (cls: FailureClass): string[] => (Object.keys(EXIT_CLASS) as ErrorCode[]).filter((c) => EXIT_CLASS[c] === cls);
+  const codes = (cls: FailureClass): string[] =>
+    (Object.keys(EXIT_CLASS) as ErrorCode[]).filter((c) => EXIT_CLASS[c] === cls);
   const indent = "      ";
   return [
     "",

@@ -58,7 +58,9 @@ describe("no cycle: nothing in src/cli imports main.ts", () => {
     };
     walk(CLI_DIR);
     expect(files.length).toBeGreaterThan(20);
-    const importers = files.filter((f) => /from\s+["'](?:\.\.?\/)+main\.js["']|import\(["'](?:\.\.?\/)+main\.js["']\)/.test(readFileSync(f, "utf8")));
+    const importers = files.filter((f) =>
+      /from\s+["'](?:\.\.?\/)+main\.js["']|import\(["'](?:\.\.?\/)+main\.js["']\)/.test(readFileSync(f, "utf8")),
+    );
     expect(importers.map((f) => path.relative(CLI_DIR, f))).toEqual(["index.ts"]);
   });
 });
@@ -72,7 +74,7 @@ describe("start-up loads only what the command line needs", () => {
     'import { appendFileSync } from "node:fs";\n' +
       "export async function resolve(specifier, context, next) {\n" +
       "  const r = await next(specifier, context);\n" +
-      '  appendFileSync(process.env.HOMEOSTAT_TRACE_MODULES, `${r.url}\\n`);\n' +
+      "  appendFileSync(process.env.HOMEOSTAT_TRACE_MODULES, `${r.url}\\n`);\n" +
       "  return r;\n}\n",
   );
   writeFileSync(
@@ -98,7 +100,9 @@ describe("start-up loads only what the command line needs", () => {
   it("--version: no command module", () => {
     const r = modulesOf(["--version"]);
     expect(r.status).toBe(0);
-    expect(r.stdout.trim()).toBe((JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version);
+    expect(r.stdout.trim()).toBe(
+      (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version,
+    );
     expect(r.modules).toEqual(["cli/errors.js", "cli/main.js", "cli/version.js", "errors.js"]);
   });
 
@@ -106,7 +110,9 @@ describe("start-up loads only what the command line needs", () => {
     const r = modulesOf(["profiles", "list", "--state", path.join(dir, "state")]);
     expect(r.modules).toContain("store/stateStore.js");
     expect(r.modules).toContain("cli/actions/profilesList.js");
-    expect(r.modules.filter((m) => !m.startsWith("cli/") && m !== "errors.js" && m !== "store/stateStore.js")).toEqual([]);
+    expect(r.modules.filter((m) => !m.startsWith("cli/") && m !== "errors.js" && m !== "store/stateStore.js")).toEqual(
+      [],
+    );
     expect(r.modules).not.toContain("cli/actions/profiles.js");
   });
 
@@ -117,7 +123,9 @@ describe("start-up loads only what the command line needs", () => {
     expect(r.stdout).toMatch(/--threshold <value>/);
     expect(r.modules).toContain("cli/commands/score.js");
     // ingest/format.js is the list of format names (--format's check), not a parser.
-    const heavy = r.modules.filter((m) => m.startsWith("cli/actions/") || m.startsWith("ingest/") || m.startsWith("models/"));
+    const heavy = r.modules.filter(
+      (m) => m.startsWith("cli/actions/") || m.startsWith("ingest/") || m.startsWith("models/"),
+    );
     expect(heavy).toEqual(["ingest/format.js"]);
   });
 

@@ -3,7 +3,15 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { HomeostatError } from "../errors.js";
 import { BIN } from "../testing/paths.js";
-import { describeRange, FRAME_MAX, intOption, type NumberSpec, numberOption, parseNumber, SEED_MAX } from "./numberOptions.js";
+import {
+  describeRange,
+  FRAME_MAX,
+  intOption,
+  type NumberSpec,
+  numberOption,
+  parseNumber,
+  SEED_MAX,
+} from "./numberOptions.js";
 
 /** The error `fn` throws (fails the test when it returns). */
 function thrown(fn: () => unknown): HomeostatError {
@@ -30,8 +38,32 @@ describe("parseNumber: integers", () => {
 
   it("refuses hex, exponents, blanks, spaces, signs, fractions, words and other digits", () => {
     for (const text of [
-      "0x10", "0X10", "0o7", "0b1", "1e3", "1E3", "", " ", " 5", "5 ", "\t5", "5\n", "+5", "-5", "--5", "5.0", "5.",
-      ".5", "1_000", "1,000", "Infinity", "NaN", "five", "１２", "٣", "5px",
+      "0x10",
+      "0X10",
+      "0o7",
+      "0b1",
+      "1e3",
+      "1E3",
+      "",
+      " ",
+      " 5",
+      "5 ",
+      "\t5",
+      "5\n",
+      "+5",
+      "-5",
+      "--5",
+      "5.0",
+      "5.",
+      ".5",
+      "1_000",
+      "1,000",
+      "Infinity",
+      "NaN",
+      "five",
+      "１２",
+      "٣",
+      "5px",
     ]) {
       const err = thrown(() => parseNumber(text, window));
       expect(err.code, JSON.stringify(text)).toBe("E_USAGE");
@@ -42,7 +74,9 @@ describe("parseNumber: integers", () => {
     for (const text of ["0", "1000001", "99999999999", "1" + "0".repeat(400), "9007199254740993"]) {
       expect(thrown(() => parseNumber(text, window)).code).toBe("E_USAGE");
     }
-    expect(thrown(() => parseNumber("9007199254740993", { name: "n", min: 0, max: Number.MAX_SAFE_INTEGER })).code).toBe("E_USAGE");
+    expect(
+      thrown(() => parseNumber("9007199254740993", { name: "n", min: 0, max: Number.MAX_SAFE_INTEGER })).code,
+    ).toBe("E_USAGE");
   });
 
   it("takes a sign only where the range allows negative values", () => {
@@ -50,13 +84,16 @@ describe("parseNumber: integers", () => {
     expect(parseNumber("-10", signed)).toBe(-10);
     expect(parseNumber("-0", signed)).toBe(0);
     expect(Object.is(parseNumber("-0", signed), 0)).toBe(true);
-    for (const text of ["+1", "--1", "- 1", "-", "-11"]) expect(thrown(() => parseNumber(text, signed)).code).toBe("E_USAGE");
+    for (const text of ["+1", "--1", "- 1", "-", "-11"])
+      expect(thrown(() => parseNumber(text, signed)).code).toBe("E_USAGE");
   });
 
   it("says in one line which option, what it takes, and what it got", () => {
     const err = thrown(() => parseNumber("1e20", window));
     expect(err.message).toBe('--window needs an integer from 1 to 1000000 (decimal digits only), got "1e20"');
-    expect(thrown(() => parseNumber("99999999999", window)).message).toBe('--window needs an integer from 1 to 1000000, got "99999999999"');
+    expect(thrown(() => parseNumber("99999999999", window)).message).toBe(
+      '--window needs an integer from 1 to 1000000, got "99999999999"',
+    );
     expect(thrown(() => parseNumber("", window)).message).toMatch(/got ""$/);
     const long = thrown(() => parseNumber("9".repeat(10_000), window)).message;
     expect(long.length).toBeLessThan(200);
@@ -109,13 +146,30 @@ describe("parseNumber: fractions", () => {
   });
 
   it("refuses exponents, blanks, hex, signs, a bare point and out-of-range values", () => {
-    for (const text of ["", " ", "1e3", "1e-2", "0x10", "+1", "-1", ".", "5.", "1.2.3", "0.09", "2147484", "Infinity", "NaN", "1 "]) {
+    for (const text of [
+      "",
+      " ",
+      "1e3",
+      "1e-2",
+      "0x10",
+      "+1",
+      "-1",
+      ".",
+      "5.",
+      "1.2.3",
+      "0.09",
+      "2147484",
+      "Infinity",
+      "NaN",
+      "1 ",
+    ]) {
       expect(thrown(() => parseNumber(text, seconds)).code, JSON.stringify(text)).toBe("E_USAGE");
     }
   });
 
   it("honours excluded bounds", () => {
-    for (const text of ["0", "1", "0.0", "1.0", "2"]) expect(thrown(() => parseNumber(text, share)).code).toBe("E_USAGE");
+    for (const text of ["0", "1", "0.0", "1.0", "2"])
+      expect(thrown(() => parseNumber(text, share)).code).toBe("E_USAGE");
     expect(thrown(() => parseNumber("1", share)).message).toMatch(/greater than 0 and less than 1/);
   });
 
@@ -161,21 +215,36 @@ describe("commander parsers and their words", () => {
 
   it("describes ranges", () => {
     expect(describeRange(window)).toBe("an integer from 1 to 1000000");
-    expect(describeRange({ name: "x", min: 0, max: 1, fraction: true, maxExclusive: true })).toBe("a number at least 0 and less than 1");
+    expect(describeRange({ name: "x", min: 0, max: 1, fraction: true, maxExclusive: true })).toBe(
+      "a number at least 0 and less than 1",
+    );
   });
 });
 
 describe("the CLI: strict numbers end to end (one line, exit 2)", () => {
-  const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
   it.each([
-    [["detect", "--window", "1e20", "-p", "x", "--", "true"], /--window needs an integer from 1 to 1000000 \(decimal digits only\), got "1e20"/],
-    [["detect", "--window", "99999999999", "-p", "x", "--", "true"], /--window needs an integer from 1 to 1000000, got "99999999999"/],
+    [
+      ["detect", "--window", "1e20", "-p", "x", "--", "true"],
+      /--window needs an integer from 1 to 1000000 \(decimal digits only\), got "1e20"/,
+    ],
+    [
+      ["detect", "--window", "99999999999", "-p", "x", "--", "true"],
+      /--window needs an integer from 1 to 1000000, got "99999999999"/,
+    ],
     [["watch", "--normal-wait", "", "--", "true"], /--normal-wait needs a number from 0 to \d+ .*got ""/],
     [["score", "--frame", "0x10", "-p", "x", "y"], /--frame needs an integer/],
     [["inspect", "--top", "-1", "x"], /--top needs an integer from 0/],
     [["eval", "--seed", "1e3", "--train", "a"], /--seed needs an integer from 0 to 4294967295/],
-    [["eval", "--calibration-share", "1", "--train", "a"], /--calibration-share needs a number greater than 0 and less than 1/],
-    [["eval", "--threshold", "far:1e-2", "--train", "a", "--normal", "b", "--attack", "c"], /RATE of --threshold far:RATE/],
+    [
+      ["eval", "--calibration-share", "1", "--train", "a"],
+      /--calibration-share needs a number greater than 0 and less than 1/,
+    ],
+    [
+      ["eval", "--threshold", "far:1e-2", "--train", "a", "--normal", "b", "--attack", "c"],
+      /RATE of --threshold far:RATE/,
+    ],
     [["record", "--pid", "99999999999"], /--pid needs an integer from 1 to 4194304/],
     [["demo", "--sessions", " 8"], /--sessions needs an integer from 4 to/],
   ])("%j", (args, pattern) => {

@@ -24,8 +24,13 @@ export function writeAtomically(path: string, data: string | Uint8Array): void {
   } catch (err) {
     rmSync(partial, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
-    throw new HomeostatError(code === "ENOENT" ? "E_NOT_FOUND" : "E_IO", `cannot write: ${String(code ?? err)}`, {
-      file: path,
-    }, { cause: err });
+    throw new HomeostatError(
+      code === "ENOENT" ? "E_NOT_FOUND" : "E_IO",
+      `cannot write: ${String(code ?? err)}`,
+      {
+        file: path,
+      },
+      { cause: err },
+    );
   }
 }

@@ -12,7 +12,14 @@ export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
   return stream.isTTY === true;
 }
 
-const codes = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const;
+const codes = {
+  bold: [1, 22],
+  dim: [2, 22],
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  cyan: [36, 39],
+} as const;
 export type Style = keyof typeof codes;
 
 export function paint(text: string, style: Style, stream: NodeJS.WriteStream = process.stdout): string {

@@ -36,9 +36,7 @@ export class DemoConnection {
         resolve(new DemoConnection(socket, timeoutMs));
       });
       socket.once("error", (e) =>
-        reject(
-          new HomeostatError("E_IO", `cannot connect to ${host}:${port}: ${e.message}`, {}, { cause: e }),
-        ),
+        reject(new HomeostatError("E_IO", `cannot connect to ${host}:${port}: ${e.message}`, {}, { cause: e })),
       );
     });
   }
@@ -65,10 +63,7 @@ export class DemoConnection {
         return out;
       }
       if (this.closed) {
-        throw new HomeostatError(
-          "E_IO",
-          `connection closed while waiting for ${JSON.stringify(m.toString("latin1"))}`,
-        );
+        throw new HomeostatError("E_IO", `connection closed while waiting for ${JSON.stringify(m.toString("latin1"))}`);
       }
       const left = deadline - Date.now();
       if (left <= 0) {
@@ -95,8 +90,7 @@ export class DemoConnection {
     const deadline = Date.now() + this.timeoutMs;
     while (!this.closed) {
       const left = deadline - Date.now();
-      if (left <= 0)
-        throw new HomeostatError("E_IO", "timed out waiting for the server to close the session");
+      if (left <= 0) throw new HomeostatError("E_IO", "timed out waiting for the server to close the session");
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiter = () => {

@@ -17,7 +17,9 @@ export function renderDemoReport(r: DemoResult): string {
         column: { field: "session", type: "nominal", title: null, sort: ["normal", "exploit"] },
       },
       resolve: { scale: { x: "independent" } },
-      data: { values: r.timeline.map((p) => ({ ...p, threshold: thresholds.find((t) => t.model === p.model)!.threshold })) },
+      data: {
+        values: r.timeline.map((p) => ({ ...p, threshold: thresholds.find((t) => t.model === p.model)!.threshold })),
+      },
       spec: {
         width: 420,
         height: 110,

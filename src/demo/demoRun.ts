@@ -104,8 +104,7 @@ export async function listening(port: number, timeoutMs = 10_000): Promise<void>
   const needle = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 0A`;
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if (readFileSync("/proc/net/tcp", "utf8").includes(needle))
-      return;
+    if (readFileSync("/proc/net/tcp", "utf8").includes(needle)) return;
     await new Promise<void>((r) => setTimeout(r, 20));
   }
   throw new HomeostatError("E_IO", `the demo server did not listen on port ${port} within ${timeoutMs} ms`);
@@ -130,8 +129,7 @@ async function underCapture(
   try {
     await listening(port);
     await work(port);
-  }
-  finally {
+  } finally {
     capture.stop();
     await capture.done;
   }
@@ -141,13 +139,12 @@ function lfcSeries(detector: Detector, calls: Uint16Array): number[] {
   const acc = new TraceAccumulator(detector.signal, {});
   const state = detector.newState();
   const out: number[] = [];
-  for (const c of calls)
-    out.push(acc.add(detector.step(state, c)));
+  for (const c of calls) out.push(acc.add(detector.step(state, c)));
   return out;
 }
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
-  const say = options.onStep ?? (() => { });
+  const say = options.onStep ?? (() => {});
   const seed = options.seed ?? 1;
   const nTrain = options.trainingSessions ?? 64;
   const nCalib = options.calibrationSessions ?? 32;
@@ -161,10 +158,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     model = analyzeProgram(binary, { cache: directoryCache(options.staticCacheDir ?? defaultCacheDir()) });
     const m = describeStaticModel(model);
-    say(`static model: ${m.syscalls} system calls, ${m.complete ? "complete" : "INCOMPLETE"}, ` +
-      `${(m.analysisMilliseconds / 1000).toFixed(1)} s (${m.cachedObjects} of ${m.objects} objects from the cache)`);
-  }
-  catch (err) {
+    say(
+      `static model: ${m.syscalls} system calls, ${m.complete ? "complete" : "INCOMPLETE"}, ` +
+        `${(m.analysisMilliseconds / 1000).toFixed(1)} s (${m.cachedObjects} of ${m.objects} objects from the cache)`,
+    );
+  } catch (err) {
     staticError = err instanceof Error ? err.message : String(err);
     say(`static model: not available (${staticError})`);
   }
@@ -200,39 +198,42 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     let threshold = 0;
     for (const t of calibration) {
       const series = lfcSeries(d, t.calls);
-      for (const v of series)
-        if (v > threshold)
-          threshold = v;
+      for (const v of series) if (v > threshold) threshold = v;
     }
     return { kind, detector: d, threshold };
   });
   const trainingCalls = training.reduce((a, t) => a + t.calls.length, 0);
-  say(`trained ${DEMO_MODELS.join(", ")} on ${training.length} traces (${trainingCalls} calls); thresholds (max LFC on ` +
-    `normal calibration sessions): ${detectors.map((d) => `${d.kind} ${d.threshold}`).join(", ")}`);
+  say(
+    `trained ${DEMO_MODELS.join(", ")} on ${training.length} traces (${trainingCalls} calls); thresholds (max LFC on ` +
+      `normal calibration sessions): ${detectors.map((d) => `${d.kind} ${d.threshold}`).join(", ")}`,
+  );
   const live = async (dir: string, job: (port: number) => Promise<void>) => {
     const alarms: DemoAlarm[] = [];
     const collector = new TraceCollector();
     const images = new ImageTracker(vocab);
-    const scorers = detectors.map((d) => new StreamScorer(d.detector, {
-      alarm: { measure: "lfc", threshold: d.threshold },
-      context: 12,
-      onAlarm: (a) => alarms.push({
-        model: d.kind,
-        pid: a.stream,
-        position: a.position,
-        lfc: a.lfc,
-        threshold: a.threshold,
-        window: alarmWindowTokens(a, vocab),
-      }),
-    }));
+    const scorers = detectors.map(
+      (d) =>
+        new StreamScorer(d.detector, {
+          alarm: { measure: "lfc", threshold: d.threshold },
+          context: 12,
+          onAlarm: (a) =>
+            alarms.push({
+              model: d.kind,
+              pid: a.stream,
+              position: a.position,
+              lfc: a.lfc,
+              threshold: a.threshold,
+              window: alarmWindowTokens(a, vocab),
+            }),
+        }),
+    );
     const scoring: EventSink = {
-      beginSource() { },
+      beginSource() {},
       call(stream: number, syscall: number) {
-        for (const s of scorers)
-          s.push(stream, syscall);
+        for (const s of scorers) s.push(stream, syscall);
       },
-      note() { },
-      endSource() { },
+      note() {},
+      endSource() {},
     };
     await underCapture(binary, path.join(work, dir), vocab, new TeeSink([scoring, collector, images]), job);
     return { alarms, traces: collector.traces, images };
@@ -251,9 +252,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // Timelines: the busiest held-out session and the session that first alarmed under the exploit.
   const firstAlarm = attacked.alarms[0] ?? null;
   const timeline: TimelinePoint[] = [];
-  const sessionOf = (traces: Trace[], pid: number | undefined): Trace | undefined => pid !== undefined
-    ? traces.find((t) => t.stream === pid)
-    : traces.slice(1).reduce<Trace | undefined>((best, t) => (best === undefined || t.calls.length > best.calls.length ? t : best), undefined);
+  const sessionOf = (traces: Trace[], pid: number | undefined): Trace | undefined =>
+    pid !== undefined
+      ? traces.find((t) => t.stream === pid)
+      : traces
+          .slice(1)
+          .reduce<Trace | undefined>(
+            (best, t) => (best === undefined || t.calls.length > best.calls.length ? t : best),
+            undefined,
+          );
   const normalSession = sessionOf(held.traces, undefined);
   // The exploit's timeline: the process with the most alarms (the hijacked session or the shell it spawned),
   // which tells the story better than the first alarm (usually one of the exploit's short leak sessions).
@@ -266,19 +273,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     ["normal", normalSession],
     ["exploit", exploitSession],
   ] as const) {
-    if (trace === undefined)
-      continue;
+    if (trace === undefined) continue;
     for (const d of detectors) {
-      lfcSeries(d.detector, trace.calls).forEach((lfc, call) => timeline.push({ session, model: d.kind, call, lfc, syscall: vocab.token(trace.calls[call]!) }));
+      lfcSeries(d.detector, trace.calls).forEach((lfc, call) =>
+        timeline.push({ session, model: d.kind, call, lfc, syscall: vocab.token(trace.calls[call]!) }),
+      );
     }
   }
-  const staticModel: DemoStatic | null = model === undefined
-    ? null
-    : {
-      ...describeStaticModel(model),
-      normal: checkAgainstStatic(model, binary, held.traces, held.images, vocab),
-      exploit: checkAgainstStatic(model, binary, attacked.traces, attacked.images, vocab),
-    };
+  const staticModel: DemoStatic | null =
+    model === undefined
+      ? null
+      : {
+          ...describeStaticModel(model),
+          normal: checkAgainstStatic(model, binary, held.traces, held.images, vocab),
+          exploit: checkAgainstStatic(model, binary, attacked.traces, attacked.images, vocab),
+        };
   return {
     exploitDetected: attacked.alarms.length > 0,
     exploitSucceeded,

@@ -118,13 +118,10 @@ export async function runNormalWorkload(options: NormalWorkloadOptions): Promise
     const expectLine = async (what: string, expected: string) => {
       const got = await conn.readLine();
       if (got !== expected)
-        mismatches.push(
-          `session ${s}: ${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`,
-        );
+        mismatches.push(`session ${s}: ${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`);
       return got;
     };
-    const someKey = () =>
-      store.size > 0 && rng.next() < 0.7 ? pick(rng, [...store.keys()]) : pick(rng, keyPool);
+    const someKey = () => (store.size > 0 && rng.next() < 0.7 ? pick(rng, [...store.keys()]) : pick(rng, keyPool));
     const n = minCommands + rng.nextInt(maxCommands - minCommands + 1);
     try {
       for (let c = 0; c < n; c++) {
@@ -203,21 +200,11 @@ export async function runNormalWorkload(options: NormalWorkloadOptions): Promise
           }
           case "ERR": {
             // Malformed input is part of normal life too: unknown commands, bad usage, out-of-range lengths.
-            const bad = pick(rng, [
-              "FROB x",
-              "SET onlykey",
-              "SET bad/key v",
-              "BLOB",
-              "BLOB 99999",
-              "BLOB -1",
-              "get x",
-            ]);
+            const bad = pick(rng, ["FROB x", "SET onlykey", "SET bad/key v", "BLOB", "BLOB 99999", "BLOB -1", "get x"]);
             conn.send(`${bad}\n`);
             const got = await conn.readLine();
             if (!got.startsWith("ERR "))
-              mismatches.push(
-                `session ${s}: ${JSON.stringify(bad)}: expected ERR, got ${JSON.stringify(got)}`,
-              );
+              mismatches.push(`session ${s}: ${JSON.stringify(bad)}: expected ERR, got ${JSON.stringify(got)}`);
             break;
           }
           case "QUIT":

@@ -3,7 +3,13 @@ import { TeeSink } from "../ingest/event.js";
 import { TraceCollector } from "../ingest/traceCollector.js";
 import type { StaticModel } from "../static/index.js";
 import { Vocabulary } from "../syscalls/vocabulary.js";
-import { checkAgainstStatic, type DemoStatic, describeStaticModel, ImageTracker, staticStoryLine } from "./staticCheck.js";
+import {
+  checkAgainstStatic,
+  type DemoStatic,
+  describeStaticModel,
+  ImageTracker,
+  staticStoryLine,
+} from "./staticCheck.js";
 
 const SERVER = "/srv/kvserver";
 
@@ -20,7 +26,15 @@ function model(complete = true): StaticModel {
     complete,
     unresolved: complete ? [] : [{ object: SERVER, address: 0x401000, reason: "unknown number" }],
     dlopen: [],
-    stats: { functions: 1, reachableFunctions: 1, instructions: 1, syscallSites: 1, reachableSyscallSites: 1, addressTakenFunctions: 0, milliseconds: 5 },
+    stats: {
+      functions: 1,
+      reachableFunctions: 1,
+      instructions: 1,
+      syscallSites: 1,
+      reachableSyscallSites: 1,
+      addressTakenFunctions: 0,
+      milliseconds: 5,
+    },
   };
 }
 
@@ -61,7 +75,12 @@ describe("the static check of a recorded run", () => {
     const v = checkAgainstStatic(model(), SERVER, run.traces, run.tracker, run.vocab);
     expect(v.impossible.map((c) => c.syscall)).toEqual(["execve", "clone3", "wait4"]);
     expect(v.first).toEqual({ syscall: "execve", count: 1, pid: 102, call: 1 });
-    expect(v.impossible.find((c) => c.syscall === "clone3")).toEqual({ syscall: "clone3", count: 1, pid: 101, call: 1 });
+    expect(v.impossible.find((c) => c.syscall === "clone3")).toEqual({
+      syscall: "clone3",
+      count: 1,
+      pid: 101,
+      call: 1,
+    });
     // The launcher's execve (before the server ran) and /bin/sh's own calls are not the server's.
     expect(v.checkedCalls).toBe(8);
     expect(v.otherCalls).toBe(4);

@@ -195,7 +195,8 @@ export function checkAgainstStatic(
       mine++;
       const name = vocab.token(t.calls[i]!);
       const n = numberOf(name);
-      if (i + 1 < t.calls.length && images[i + 1] !== images[i] && images[i + 1] !== undefined) executed.add(images[i + 1]!);
+      if (i + 1 < t.calls.length && images[i + 1] !== images[i] && images[i + 1] !== undefined)
+        executed.add(images[i + 1]!);
       if (n !== undefined && allowed.has(n)) continue;
       const at = order[i] ?? Number.POSITIVE_INFINITY;
       const seen = found.get(name);
@@ -242,7 +243,9 @@ export function staticStoryLine(s: DemoStatic, heldOutSessions: number): string 
   );
   const e = s.exploit;
   if (e.first === null) {
-    parts.push(`the exploit's ${e.checkedCalls} calls by the server's code all lie inside the set: the set model alone does not see it`);
+    parts.push(
+      `the exploit's ${e.checkedCalls} calls by the server's code all lie inside the set: the set model alone does not see it`,
+    );
   } else {
     parts.push(
       `the exploit made ${e.impossible.length} it cannot: ${list(e.impossible.map((c) => c.syscall))} ` +
@@ -250,6 +253,7 @@ export function staticStoryLine(s: DemoStatic, heldOutSessions: number): string 
     );
   }
   let line = parts.join("; ");
-  if (!s.complete) line += ` [model incomplete: ${s.unresolvedSites} unresolved sites, so a call outside it may yet be possible]`;
+  if (!s.complete)
+    line += ` [model incomplete: ${s.unresolvedSites} unresolved sites, so a call outside it may yet be possible]`;
   return line;
 }

@@ -26,9 +26,7 @@ function tracesByPid(prefix: string): Map<number, Set<string>> {
   for (const f of readdirSync(path.dirname(prefix))) {
     if (!f.startsWith(`${base}.`)) continue;
     const names = new Set<string>();
-    for (const m of readFileSync(path.join(path.dirname(prefix), f), "utf8").matchAll(
-      /^([a-z_][a-z0-9_]*)\(/gm,
-    )) {
+    for (const m of readFileSync(path.join(path.dirname(prefix), f), "utf8").matchAll(/^([a-z_][a-z0-9_]*)\(/gm)) {
       names.add(m[1]!);
     }
     out.set(Number(f.slice(base.length + 1)), names);
@@ -65,9 +63,7 @@ describe("demo target", () => {
       conn.send("STATS\n");
       expect(await conn.readLine()).toMatch(/^STATS keys=0 commands=1 vmrss_kb=\d+$/);
       // The session is served by a child of the listener.
-      const children = readFileSync(`/proc/${target.pid}/task/${target.pid}/children`, "utf8")
-        .trim()
-        .split(/\s+/);
+      const children = readFileSync(`/proc/${target.pid}/task/${target.pid}/children`, "utf8").trim().split(/\s+/);
       expect(children.length).toBe(1);
       conn.send("QUIT\n");
       expect(await conn.readLine()).toBe("BYE");

@@ -10,10 +10,7 @@ import { fileURLToPath } from "node:url";
 import { HomeostatError } from "../errors.js";
 
 /** demo/kvserver.c, found from this module both in src/demo and in dist/demo. */
-export const TARGET_SOURCE = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "../../demo/kvserver.c",
-);
+export const TARGET_SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../demo/kvserver.c");
 
 /**
  * Compiler flags, each one chosen for the exploit demonstration, for this binary only:
@@ -27,13 +24,7 @@ export const TARGET_SOURCE = path.resolve(
  *  -g                    debug information only; it does not change the code.
  * No -z execstack: the exploit injects no code (it reuses `reply` and libc's `system`), so the stack stays NX.
  */
-export const TARGET_CFLAGS: readonly string[] = [
-  "-O0",
-  "-g",
-  "-fno-stack-protector",
-  "-no-pie",
-  "-std=gnu11",
-];
+export const TARGET_CFLAGS: readonly string[] = ["-O0", "-g", "-fno-stack-protector", "-no-pie", "-std=gnu11"];
 
 const INSTALL_HINT = "install gcc (Debian: apt-get install gcc libc6-dev)";
 

@@ -59,9 +59,7 @@ export function alarmWindowTokens(alarm: Alarm, vocabulary: Vocabulary): string[
 /** One line describing an alarm, for logs and terminals (the library never prints it itself). */
 export function describeAlarm(alarm: Alarm, vocabulary?: Vocabulary): string {
   const calls =
-    vocabulary === undefined
-      ? Array.from(alarm.window).join(" ")
-      : alarmWindowTokens(alarm, vocabulary).join(" ");
+    vocabulary === undefined ? Array.from(alarm.window).join(" ") : alarmWindowTokens(alarm, vocabulary).join(" ");
   const value = Number.isInteger(alarm.value) ? String(alarm.value) : alarm.value.toFixed(4);
   return `stream ${alarm.stream} call ${alarm.position}: ${alarm.measure} ${value} > ${alarm.threshold} (lfc ${alarm.lfc}): ${calls}`;
 }

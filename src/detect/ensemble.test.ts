@@ -95,12 +95,8 @@ describe("Ensemble", () => {
 
   it("rejects bad JSON with stable codes", () => {
     const good = fitEnsemble([f64([1, 2])], "rank").toJSON();
-    expect(() => Ensemble.fromJSON({ ...good, version: 2 })).toThrow(
-      expect.objectContaining({ code: "E_VERSION" }),
-    );
-    expect(() => Ensemble.fromJSON({ ...good, method: "vote" })).toThrow(
-      expect.objectContaining({ code: "E_PARSE" }),
-    );
+    expect(() => Ensemble.fromJSON({ ...good, version: 2 })).toThrow(expect.objectContaining({ code: "E_VERSION" }));
+    expect(() => Ensemble.fromJSON({ ...good, method: "vote" })).toThrow(expect.objectContaining({ code: "E_PARSE" }));
     expect(() => Ensemble.fromJSON({ ...good, models: [{ n: 2, sorted: [2, 1] }] })).toThrow(/not sorted/);
     expect(() => Ensemble.fromJSON({ ...good, models: [{ n: 3, sorted: [1, 2] }] })).toThrow(/3 sorted/);
     expect(() => Ensemble.fromJSON({ version: 1, method: "zscore", models: [{ n: 2 }] })).toThrow(/offset/);

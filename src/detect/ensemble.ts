@@ -201,8 +201,7 @@ export class Ensemble {
     if (!ENSEMBLE_METHODS.includes(method)) {
       throw new HomeostatError("E_USAGE", `unknown ensemble method ${JSON.stringify(method)}`);
     }
-    if (normalScoresByModel.length === 0)
-      throw new HomeostatError("E_USAGE", "an ensemble needs at least one model");
+    if (normalScoresByModel.length === 0) throw new HomeostatError("E_USAGE", "an ensemble needs at least one model");
     const models = normalScoresByModel.map((scores, i): ModelScale => {
       const n = scores.length;
       if (n === 0) throw new HomeostatError("E_USAGE", `model ${i} has no normal scores`);
@@ -249,9 +248,6 @@ export class Ensemble {
  * Fits an ensemble: normalScoresByModel[i] holds detector i's scores of normal calibration traces (not
  * necessarily the same traces for every detector). Scores later combined must come in the same detector order.
  */
-export function fitEnsemble(
-  normalScoresByModel: readonly ArrayLike<number>[],
-  method: EnsembleMethod,
-): Ensemble {
+export function fitEnsemble(normalScoresByModel: readonly ArrayLike<number>[], method: EnsembleMethod): Ensemble {
   return Ensemble.fit(normalScoresByModel, method);
 }

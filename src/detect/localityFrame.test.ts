@@ -37,17 +37,13 @@ describe("LocalityFrame", () => {
 
   it("equals a direct count over the last F bits (property)", () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 12 }),
-        fc.array(fc.boolean(), { maxLength: 200 }),
-        (size, bits) => {
-          const frame = new LocalityFrame(size);
-          bits.forEach((b, i) => {
-            const direct = bits.slice(Math.max(0, i - size + 1), i + 1).filter((x) => x).length;
-            expect(frame.push(b)).toBe(direct);
-          });
-        },
-      ),
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(fc.boolean(), { maxLength: 200 }), (size, bits) => {
+        const frame = new LocalityFrame(size);
+        bits.forEach((b, i) => {
+          const direct = bits.slice(Math.max(0, i - size + 1), i + 1).filter((x) => x).length;
+          expect(frame.push(b)).toBe(direct);
+        });
+      }),
     );
   });
 });

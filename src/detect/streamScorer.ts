@@ -112,8 +112,7 @@ export class StreamScorer<S extends DetectorState = DetectorState> {
     const e = this.entry(stream);
     const signal = this.detector.step(e.state, syscall);
     const position = e.acc.calls;
-    const lfc =
-      this.hamming === null ? e.acc.add(signal) : e.acc.add(signal, this.hamming.measure(e.state, signal));
+    const lfc = this.hamming === null ? e.acc.add(signal) : e.acc.add(signal, this.hamming.measure(e.state, signal));
     e.recentCalls[e.head] = syscall;
     e.head = e.head + 1 === this.context ? 0 : e.head + 1;
     this.lastAlarm = null;

@@ -17,9 +17,7 @@ const ids = (xs: number[]) => Uint16Array.from(xs);
 /** A slow, obviously correct summary to compare the one-pass accumulator with. */
 function naiveSummary(signals: number[], anomalousAt: number, frame: number, window: number) {
   const anomalous = signals.map((s) => s >= anomalousAt);
-  const lfcs = signals.map(
-    (_, i) => anomalous.slice(Math.max(0, i - frame + 1), i + 1).filter((a) => a).length,
-  );
+  const lfcs = signals.map((_, i) => anomalous.slice(Math.max(0, i - frame + 1), i + 1).filter((a) => a).length);
   const scored = signals.filter((s) => !Number.isNaN(s));
   const positions = anomalous.flatMap((a, i) => (a ? [i] : []));
   const sum = scored.reduce((a, b) => a + b, 0);

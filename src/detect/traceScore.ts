@@ -75,13 +75,7 @@ export interface TraceSummary {
  * - "hamming": normalisedAnomalySignal.
  */
 export type TraceScoreName =
-  | "rate"
-  | "maxLfc"
-  | "count"
-  | "meanSurprisal"
-  | "maxWindowSurprisal"
-  | "maxSurprisal"
-  | "hamming";
+  "rate" | "maxLfc" | "count" | "meanSurprisal" | "maxWindowSurprisal" | "maxSurprisal" | "hamming";
 
 export const TRACE_SCORE_NAMES: readonly TraceScoreName[] = [
   "rate",
@@ -382,9 +376,7 @@ export function scoreTrace<S extends DetectorState>(
   }
   const n = trace.length;
   const out =
-    options.buffer !== undefined && options.buffer.length >= n
-      ? options.buffer.subarray(0, n)
-      : new Float64Array(n);
+    options.buffer !== undefined && options.buffer.length >= n ? options.buffer.subarray(0, n) : new Float64Array(n);
   detector.scoreTrace(trace, out);
   for (let i = 0; i < n; i++) acc.add(out[i]!);
   return acc.summary();

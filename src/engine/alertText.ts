@@ -21,7 +21,10 @@ export interface AnomalyFigures {
 }
 
 export function anomalyText(f: AnomalyFigures): string {
-  const why = f.missing !== null ? `${plural(f.missing, "unseen lookahead pair", "unseen lookahead pairs")}` : `anomalous for ${f.model}`;
+  const why =
+    f.missing !== null
+      ? `${plural(f.missing, "unseen lookahead pair", "unseen lookahead pairs")}`
+      : `anomalous for ${f.model}`;
   const suppressed = f.suppressed > 0 ? `, ${f.suppressed} similar alerts suppressed` : "";
   return `Anomalous ${f.call} in pid ${f.pid} (${f.path}): ${why}, LFC ${f.lfc}/${f.frame}, ${plural(f.anomalies, "anomaly", "anomalies")} in this process${suppressed}`;
 }
@@ -65,9 +68,10 @@ export function impossibleText(f: ImpossibleFigures): string {
     const why = f.incomplete ?? "the analysis may have missed some";
     return `${what[0]!.toUpperCase()}${what.slice(1)} in pid ${f.pid} (${f.path}) is outside the incomplete static model derived from the binary (${size} its code can make; ${why}): likely impossible, not certain${when}`;
   }
-  const outside = f.previous !== null
-    ? `the static digraph derived from the binary (${f.pairs} ordered pairs its code can make) has no path from ${f.previous} to ${f.call}`
-    : `outside the static model derived from the binary (${f.calls} calls its code can make)`;
+  const outside =
+    f.previous !== null
+      ? `the static digraph derived from the binary (${f.pairs} ordered pairs its code can make) has no path from ${f.previous} to ${f.call}`
+      : `outside the static model derived from the binary (${f.calls} calls its code can make)`;
   return `Impossible ${what} in pid ${f.pid} (${f.path}): ${outside}${when}`;
 }
 

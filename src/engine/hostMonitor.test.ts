@@ -15,7 +15,15 @@ const CAT: ExeIdentity = { path: "/usr/bin/cat", dev: 2049, ino: 12 };
 const LS_REPLACED: ExeIdentity = { path: "/usr/bin/ls", dev: 2049, ino: 99 };
 
 /** Small pH settings worked by hand: L = 2 (one pair per call), freeze after 4x the calls since the last change. */
-const SMALL = { lookahead: 2, normalWait: 10, normalFactor: 4, normalFactorDen: 1, anomalyLimit: 5, tolerizeLimit: 3, frame: 8 };
+const SMALL = {
+  lookahead: 2,
+  normalWait: 10,
+  normalFactor: 4,
+  normalFactorDen: 1,
+  anomalyLimit: 5,
+  tolerizeLimit: 3,
+  frame: 8,
+};
 
 function setup(extra: Partial<HostMonitorOptions> = {}) {
   const alerts: HostAlert[] = [];
@@ -112,7 +120,16 @@ describe("HostMonitor: lifecycle, alerts and responses", () => {
     const rules = alerts.map((a) => a.rule);
     expect(rules).toEqual(["homeostat profile frozen", "homeostat profile normal"]);
     const a = alerts[1]!;
-    expect(Object.keys(a).sort()).toEqual(["hostname", "output", "output_fields", "priority", "rule", "source", "tags", "time"]);
+    expect(Object.keys(a).sort()).toEqual([
+      "hostname",
+      "output",
+      "output_fields",
+      "priority",
+      "rule",
+      "source",
+      "tags",
+      "time",
+    ]);
     expect(a.hostname).toBe("test-host");
     expect(a.source).toBe("syscall");
     expect(a.output_fields["proc.exepath"]).toBe("/usr/bin/ls");
@@ -220,7 +237,9 @@ describe("HostMonitor: bounded memory and explicit loss", () => {
   it("uses a stored profile when one exists, and applies this run's lifecycle settings to it", () => {
     const stored = new PhProfile(512, { ...SMALL, anomalyLimit: 99 });
     stored.step(stored.newStream(), 1, 0);
-    const { m, exes } = setup({ loadProfile: (key) => (key === "/usr/bin/cat@2049:12" ? { profile: stored, version: 7 } : undefined) });
+    const { m, exes } = setup({
+      loadProfile: (key) => (key === "/usr/bin/cat@2049:12" ? { profile: stored, version: 7 } : undefined),
+    });
     exes.set(5, CAT);
     m.syscall(5, 5, 2, 1);
     const e = m.profile("/usr/bin/cat@2049:12")!;
@@ -281,7 +300,16 @@ describe("HostMonitor: static models (a sense of self from the binary)", () => {
     expect(rest).toEqual([]);
     expect(m.profile(ls)!.profile.state).toBe("training");
     expect(a!.priority).toBe("Critical");
-    expect(Object.keys(a!).sort()).toEqual(["hostname", "output", "output_fields", "priority", "rule", "source", "tags", "time"]);
+    expect(Object.keys(a!).sort()).toEqual([
+      "hostname",
+      "output",
+      "output_fields",
+      "priority",
+      "rule",
+      "source",
+      "tags",
+      "time",
+    ]);
     expect(a!.output).toBe(
       "Impossible system call ptrace in pid 10 (/usr/bin/ls): outside the static model derived from the binary (5 calls its code can make)",
     );
@@ -331,7 +359,13 @@ describe("HostMonitor: static models (a sense of self from the binary)", () => {
     expect(m.stats()).toMatchObject({ staticModels: 0, staticPending: 1 });
     m.attachStaticModel(ls, { syscalls: LS_CODE, complete: true });
     const found = impossible(alerts);
-    expect(found.map((a) => [a.output_fields["evt.type"], a.output_fields["proc.pid"], a.output_fields["homeostat.static_checked"]])).toEqual([
+    expect(
+      found.map((a) => [
+        a.output_fields["evt.type"],
+        a.output_fields["proc.pid"],
+        a.output_fields["homeostat.static_checked"],
+      ]),
+    ).toEqual([
       ["getpid", 11, "after analysis"],
       ["ptrace", 10, "after analysis"],
     ]);
@@ -420,9 +454,13 @@ describe("HostMonitor: static models (a sense of self from the binary)", () => {
     expect(trained()).toBe(2);
     m.syscall(31, 31, 0, 21.5);
     expect(trained()).toBe(5);
-    expect(impossible(alerts).map((a) => [a.output_fields["proc.pid"], a.output_fields["evt.type"], a.output_fields["homeostat.static_checked"]])).toEqual([
-      [31, "ptrace", "live"],
-    ]);
+    expect(
+      impossible(alerts).map((a) => [
+        a.output_fields["proc.pid"],
+        a.output_fields["evt.type"],
+        a.output_fields["homeostat.static_checked"],
+      ]),
+    ).toEqual([[31, "ptrace", "live"]]);
     m.syscall(32, 32, 39, 30);
     m.exit(32, 32, 30.1); // ended without an exec: its calls were ls's
     expect(impossible(alerts).map((a) => a.output_fields["evt.type"])).toEqual(["ptrace", "getpid"]);
@@ -431,7 +469,11 @@ describe("HostMonitor: static models (a sense of self from the binary)", () => {
     exes.set(33, LS);
     m.syscall(33, 33, 62, 40);
     m.exec(33, 33, CAT, 40.1);
-    expect(impossible(alerts).map((a) => [a.output_fields["proc.pid"], a.output_fields["evt.type"]]).at(-1)).toEqual([33, "kill"]);
+    expect(
+      impossible(alerts)
+        .map((a) => [a.output_fields["proc.pid"], a.output_fields["evt.type"]])
+        .at(-1),
+    ).toEqual([33, "kill"]);
     expect(m.stats()).toMatchObject({ pending: 0, unattributed: 2, processed: 7 });
   });
 
@@ -466,7 +508,13 @@ describe("HostMonitor: static models (a sense of self from the binary)", () => {
   it("a child seen before its parent's fork is as certain as its parent", () => {
     const exes = new Map<number, ExeIdentity>([[50, CAT]]);
     const alerts: HostAlert[] = [];
-    const m = new HostMonitor({ settings: SMALL, identify: (pid) => exes.get(pid), onAlert: (a) => alerts.push(a), clock: () => 0, staticModels: "alert" });
+    const m = new HostMonitor({
+      settings: SMALL,
+      identify: (pid) => exes.get(pid),
+      onAlert: (a) => alerts.push(a),
+      clock: () => 0,
+      staticModels: "alert",
+    });
     m.exec(50, 50, CAT, 0);
     m.attachStaticModel("/usr/bin/cat@2049:12", { syscalls: LS_CODE, complete: true });
     feed(m, 51, 51, [0, 101], 1); // unknown to /proc (gone): kept until the fork names its program
@@ -505,7 +553,9 @@ describe("HostMonitor: static models (a sense of self from the binary)", () => {
       ["homeostat static analysis unavailable", "Informational"],
       ["homeostat overload: static analyses dropped", "Error"],
     ]);
-    expect(alerts[0]!.output).toBe("No static model of /usr/bin/ls: static analysis failed: not an ELF file; it is monitored by its learned profile only");
+    expect(alerts[0]!.output).toBe(
+      "No static model of /usr/bin/ls: static analysis failed: not an ELF file; it is monitored by its learned profile only",
+    );
     expect(alerts[0]!.output_fields["homeostat.static_error"]).toBe("E_FORMAT");
     expect(alerts[1]!.output_fields["homeostat.dropped_analyses"]).toBe(1);
     expect(m.stats()).toMatchObject({ staticModels: 0, staticPending: 0, staticUnavailable: 2, impossibleCalls: 0 });
@@ -561,7 +611,10 @@ describe("HostMonitor: static digraph (which call may follow which)", () => {
     expect(found[0]!.output).toBe(
       "Impossible system call open right after write in pid 10 (/usr/bin/ls): the static digraph derived from the binary (6 ordered pairs its code can make) has no path from write to open",
     );
-    expect(found[0]!.output_fields).toMatchObject({ "homeostat.static_violation": "pair", "homeostat.static_pairs": 6 });
+    expect(found[0]!.output_fields).toMatchObject({
+      "homeostat.static_violation": "pair",
+      "homeostat.static_pairs": 6,
+    });
     expect(m.stats().impossibleCalls).toBe(3);
   });
 
@@ -570,7 +623,9 @@ describe("HostMonitor: static digraph (which call may follow which)", () => {
     m.exec(10, 10, LS, 0);
     m.attachStaticModel(ls, model);
     feed(m, 10, 10, [2, 0, 39, 3, 2], 1); // getpid is outside; close after it is not checked as a pair
-    expect(impossible(alerts).map((a) => [a.output_fields["homeostat.static_violation"], a.output_fields["evt.type"]])).toEqual([["call", "getpid"]]);
+    expect(
+      impossible(alerts).map((a) => [a.output_fields["homeostat.static_violation"], a.output_fields["evt.type"]]),
+    ).toEqual([["call", "getpid"]]);
   });
 
   it("does not check a pair across an exec, a fork or a loss of events", () => {
@@ -585,9 +640,13 @@ describe("HostMonitor: static digraph (which call may follow which)", () => {
     feed(m, 10, 10, [2], 8); // open after write, but events were lost in between
     m.exec(10, 10, LS, 9);
     feed(m, 10, 10, [1], 10);
-    expect(impossible(alerts).map((a) => [a.output_fields["proc.pid"], a.output_fields["homeostat.static_previous"], a.output_fields["evt.type"]])).toEqual([
-      [10, "write", "write"],
-    ]);
+    expect(
+      impossible(alerts).map((a) => [
+        a.output_fields["proc.pid"],
+        a.output_fields["homeostat.static_previous"],
+        a.output_fields["evt.type"],
+      ]),
+    ).toEqual([[10, "write", "write"]]);
   });
 
   it("checks the pairs made before the analysis finished when the model is attached", () => {
@@ -596,7 +655,14 @@ describe("HostMonitor: static digraph (which call may follow which)", () => {
     feed(m, 10, 10, [2, 0, 1, 2, 39, 3], 1);
     expect(alerts).toEqual([]);
     m.attachStaticModel(ls, model);
-    expect(impossible(alerts).map((a) => [a.output_fields["homeostat.static_violation"], a.output_fields["homeostat.static_previous"] ?? null, a.output_fields["evt.type"], a.output_fields["homeostat.static_checked"]])).toEqual([
+    expect(
+      impossible(alerts).map((a) => [
+        a.output_fields["homeostat.static_violation"],
+        a.output_fields["homeostat.static_previous"] ?? null,
+        a.output_fields["evt.type"],
+        a.output_fields["homeostat.static_checked"],
+      ]),
+    ).toEqual([
       ["call", null, "getpid", "after analysis"],
       ["pair", "write", "open", "after analysis"],
     ]);

@@ -49,7 +49,6 @@ import { HOST_SYMBOLS, StaticCheck, type StaticSyscallSet, Verdict } from "./sta
 
 export { HOST_SYMBOLS, type StaticSyscallSet } from "./staticCheck.js";
 
-
 const SYSCALL_NAMES: readonly string[] = (() => {
   const names: string[] = [];
   for (let i = 0; i < HOST_SYMBOLS; i++) names.push(`syscall_${i}`);
@@ -70,14 +69,7 @@ export const IMPOSSIBLE_RULE = "Impossible system call for this binary";
 
 /** Falco's priorities, most severe first. */
 export type AlertPriority =
-  | "Emergency"
-  | "Alert"
-  | "Critical"
-  | "Error"
-  | "Warning"
-  | "Notice"
-  | "Informational"
-  | "Debug";
+  "Emergency" | "Alert" | "Critical" | "Error" | "Warning" | "Notice" | "Informational" | "Debug";
 
 /** An alert with Falco's output fields, so that Falco consumers (falcosidekick, SIEM rules) can read it. */
 export interface HostAlert {
@@ -291,7 +283,8 @@ export class HostMonitor implements HostEventSink {
     this.clock = options.clock ?? (() => Date.now() / 1000);
     this.staticMode = options.staticModels;
     this.confirmGrace = options.confirmGrace ?? (this.staticMode !== undefined ? 1 : 0);
-    if (!(this.confirmGrace >= 0)) throw new HomeostatError("E_USAGE", `confirmGrace must be >= 0, got ${this.confirmGrace}`);
+    if (!(this.confirmGrace >= 0))
+      throw new HomeostatError("E_USAGE", `confirmGrace must be >= 0, got ${this.confirmGrace}`);
   }
 
   // ------------------------------------------------------------------------------------------------ events
@@ -378,7 +371,8 @@ export class HostMonitor implements HostEventSink {
     }
     const parent = this.tasks.get(parentTid) ?? this.tasks.get(parentPid);
     // A held parent that forks runs its program (it is not between a fork and an exec): certain now.
-    if (parent !== undefined && parent.entry !== null && parent.pending !== null) this.confirm(parent, time === time ? time : this.clock());
+    if (parent !== undefined && parent.entry !== null && parent.pending !== null)
+      this.confirm(parent, time === time ? time : this.clock());
     const early = this.tasks.get(childTid);
     if (early !== undefined) {
       // The child's calls arrived before its parent's fork returned (strace prints them in any order): it runs
@@ -548,11 +542,18 @@ export class HostMonitor implements HostEventSink {
     entry.static = null;
     if (entry.staticError !== null) return true;
     entry.staticError = reason;
-    this.emit(this.clock(), "homeostat static analysis unavailable", "Informational", staticUnavailableText(entry.exe.path, reason), {
-      ...this.exeFields(entry),
-      "homeostat.static_error": code,
-      "homeostat.static_reason": reason,
-    }, ["static"]);
+    this.emit(
+      this.clock(),
+      "homeostat static analysis unavailable",
+      "Informational",
+      staticUnavailableText(entry.exe.path, reason),
+      {
+        ...this.exeFields(entry),
+        "homeostat.static_error": code,
+        "homeostat.static_reason": reason,
+      },
+      ["static"],
+    );
     return true;
   }
 
@@ -617,7 +618,8 @@ export class HostMonitor implements HostEventSink {
       if (id !== undefined) {
         entry = this.entryFor(id, time);
         if (entry === null) return undefined;
-        if (exe === undefined && this.confirmGrace > 0) confirmAt = (time === time ? time : this.clock()) + this.confirmGrace;
+        if (exe === undefined && this.confirmGrace > 0)
+          confirmAt = (time === time ? time : this.clock()) + this.confirmGrace;
       }
     }
     return this.addTask(pid, tid, entry, this.streamFor(entry), confirmAt);
@@ -726,19 +728,32 @@ export class HostMonitor implements HostEventSink {
     const verdict = check.check(prev, nr, task.pid, task.tid);
     // After an outside call nothing is known of where the code is: the next call is checked against the set only.
     task.staticPrev = verdict === Verdict.Allowed ? nr : -1;
-    if (verdict !== Verdict.Allowed) this.impossible(entry, check, verdict, prev, nr, now, task.pid, task.tid, task, true);
+    if (verdict !== Verdict.Allowed)
+      this.impossible(entry, check, verdict, prev, nr, now, task.pid, task.tid, task, true);
   }
 
   /**
    * A call (or a pair) the executable's binary cannot make, by its static model: one alert per executable and call
    * or pair; with "kill", a kill request for the task when the model is complete.
    */
-  private impossible(entry: ProfileEntry, check: StaticCheck, verdict: Verdict, prev: number, nr: number, now: number, pid: number, tid: number, task: Task | undefined, live: boolean): void {
+  private impossible(
+    entry: ProfileEntry,
+    check: StaticCheck,
+    verdict: Verdict,
+    prev: number,
+    nr: number,
+    now: number,
+    pid: number,
+    tid: number,
+    task: Task | undefined,
+    live: boolean,
+  ): void {
     const model = check.model!;
     this.counts.impossibleCalls++;
     if (!model.complete) this.counts.impossibleUncertain++;
     const name = syscallName(nr);
-    if (check.firstAlert(verdict, prev, nr)) this.impossibleAlert(entry, model, verdict, prev, nr, now, pid, tid, live ? task : undefined);
+    if (check.firstAlert(verdict, prev, nr))
+      this.impossibleAlert(entry, model, verdict, prev, nr, now, pid, tid, live ? task : undefined);
     if (this.staticMode !== "kill" || !model.complete || task === undefined || task.killed) return;
     const onResponse = this.options.onResponse;
     if (onResponse === undefined) return;
@@ -759,7 +774,17 @@ export class HostMonitor implements HostEventSink {
     });
   }
 
-  private impossibleAlert(entry: ProfileEntry, model: StaticSyscallSet, verdict: Verdict, prev: number, nr: number, now: number, pid: number, tid: number, task: Task | undefined): void {
+  private impossibleAlert(
+    entry: ProfileEntry,
+    model: StaticSyscallSet,
+    verdict: Verdict,
+    prev: number,
+    nr: number,
+    now: number,
+    pid: number,
+    tid: number,
+    task: Task | undefined,
+  ): void {
     const name = syscallName(nr);
     const size = model.syscalls.length;
     const pairs = (model.pairs?.length ?? 0) / 2;
@@ -774,29 +799,45 @@ export class HostMonitor implements HostEventSink {
       ...(model.incomplete !== undefined ? { incomplete: model.incomplete } : {}),
       late: task === undefined,
     });
-    this.emit(now, IMPOSSIBLE_RULE, model.complete ? "Critical" : "Warning", output, {
-      "proc.pid": pid,
-      "thread.tid": tid,
-      ...this.exeFields(entry),
-      "homeostat.profile_state": entry.profile.state,
-      "evt.type": name,
-      "homeostat.syscall_nr": nr,
-      ...(verdict === Verdict.Pair ? { "homeostat.static_previous": syscallName(prev), "homeostat.static_pairs": pairs } : {}),
-      "homeostat.static_violation": verdict === Verdict.Pair ? "pair" : "call",
-      "homeostat.static_complete": model.complete,
-      "homeostat.static_calls": size,
-      "homeostat.static_checked": task !== undefined ? "live" : "after analysis",
-      ...(task !== undefined ? { "homeostat.window": this.window(task, nr) } : {}),
-    }, ["static", "impossible"]);
+    this.emit(
+      now,
+      IMPOSSIBLE_RULE,
+      model.complete ? "Critical" : "Warning",
+      output,
+      {
+        "proc.pid": pid,
+        "thread.tid": tid,
+        ...this.exeFields(entry),
+        "homeostat.profile_state": entry.profile.state,
+        "evt.type": name,
+        "homeostat.syscall_nr": nr,
+        ...(verdict === Verdict.Pair
+          ? { "homeostat.static_previous": syscallName(prev), "homeostat.static_pairs": pairs }
+          : {}),
+        "homeostat.static_violation": verdict === Verdict.Pair ? "pair" : "call",
+        "homeostat.static_complete": model.complete,
+        "homeostat.static_calls": size,
+        "homeostat.static_checked": task !== undefined ? "live" : "after analysis",
+        ...(task !== undefined ? { "homeostat.window": this.window(task, nr) } : {}),
+      },
+      ["static", "impossible"],
+    );
   }
 
   private flushStaticDropped(now: number): void {
     const n = this.staticDroppedPending;
     this.staticDroppedPending = 0;
     this.staticDroppedAlertAt = now;
-    this.emit(now, "homeostat overload: static analyses dropped", "Error", staticDroppedText(n), {
-      "homeostat.dropped_analyses": n,
-    }, ["overload", "static"]);
+    this.emit(
+      now,
+      "homeostat overload: static analyses dropped",
+      "Error",
+      staticDroppedText(n),
+      {
+        "homeostat.dropped_analyses": n,
+      },
+      ["overload", "static"],
+    );
   }
 
   private dropped(time: number, what: "tasks" | "profiles"): void {
@@ -806,23 +847,37 @@ export class HostMonitor implements HostEventSink {
     if (now - this.dropAlertAt < 10) return;
     this.dropAlertAt = now;
     const limit = what === "tasks" ? this.maxTasks : this.maxProfiles;
-    this.emit(now, "homeostat overload: events dropped", "Error", droppedText(limit, what, this.counts.dropped), {
-      "homeostat.limit": what,
-      "homeostat.limit_value": limit,
-      "homeostat.dropped": this.counts.dropped,
-    }, ["overload"]);
+    this.emit(
+      now,
+      "homeostat overload: events dropped",
+      "Error",
+      droppedText(limit, what, this.counts.dropped),
+      {
+        "homeostat.limit": what,
+        "homeostat.limit_value": limit,
+        "homeostat.dropped": this.counts.dropped,
+      },
+      ["overload"],
+    );
   }
 
   private flushLost(now: number): void {
     const n = this.pendingLost;
     this.pendingLost = 0;
     this.lostAlertAt = now;
-    this.emit(now, "homeostat capture lost events", "Error", lostText(n, this.lostBy), {
-      "homeostat.lost": n,
-      "homeostat.lost_kernel": this.lostBy.kernel,
-      "homeostat.lost_capture": this.lostBy.capture,
-      "homeostat.lost_monitor": this.lostBy.monitor,
-    }, ["overload"]);
+    this.emit(
+      now,
+      "homeostat capture lost events",
+      "Error",
+      lostText(n, this.lostBy),
+      {
+        "homeostat.lost": n,
+        "homeostat.lost_kernel": this.lostBy.kernel,
+        "homeostat.lost_capture": this.lostBy.capture,
+        "homeostat.lost_monitor": this.lostBy.monitor,
+      },
+      ["overload"],
+    );
   }
 
   private window(task: Task, nr: number): string[] {
@@ -865,8 +920,7 @@ export class HostMonitor implements HostEventSink {
     task.alertsInSecond++;
     const name = syscallName(nr);
     const lfc = step.lfc;
-    const priority: AlertPriority =
-      lfc > this.settings.tolerizeLimit ? "Critical" : lfc > 1 ? "Error" : "Warning";
+    const priority: AlertPriority = lfc > this.settings.tolerizeLimit ? "Critical" : lfc > 1 ? "Error" : "Warning";
     const suppressed = task.suppressed;
     task.suppressed = 0;
     this.emit(
@@ -904,20 +958,48 @@ export class HostMonitor implements HostEventSink {
     if (step.transition === "tolerized" && task.tolerizedAlerted) return;
     const p = entry.profile;
     const path = entry.exe.path;
-    const fields = { ...this.procFields(task, entry), "homeostat.train_count": p.trainCount, "homeostat.model_size": p.modelSize(), "homeostat.model_unit": p.modelUnit };
+    const fields = {
+      ...this.procFields(task, entry),
+      "homeostat.train_count": p.trainCount,
+      "homeostat.model_size": p.modelSize(),
+      "homeostat.model_unit": p.modelUnit,
+    };
     switch (step.transition) {
       case "froze":
-        this.emit(now, "homeostat profile frozen", "Informational", frozenText(path, p.trainCount, this.settings.normalWait), fields, ["lifecycle"]);
+        this.emit(
+          now,
+          "homeostat profile frozen",
+          "Informational",
+          frozenText(path, p.trainCount, this.settings.normalWait),
+          fields,
+          ["lifecycle"],
+        );
         break;
       case "normal":
-        this.emit(now, "homeostat profile normal", "Notice", normalText(path, p.modelSize(), p.modelUnit), fields, ["lifecycle"]);
+        this.emit(now, "homeostat profile normal", "Notice", normalText(path, p.modelSize(), p.modelUnit), fields, [
+          "lifecycle",
+        ]);
         break;
       case "retrain":
-        this.emit(now, "homeostat profile back to training", "Warning", retrainText(path, this.settings.anomalyLimit), { ...fields, "evt.type": syscallName(nr) }, ["lifecycle"]);
+        this.emit(
+          now,
+          "homeostat profile back to training",
+          "Warning",
+          retrainText(path, this.settings.anomalyLimit),
+          { ...fields, "evt.type": syscallName(nr) },
+          ["lifecycle"],
+        );
         break;
       case "tolerized":
         task.tolerizedAlerted = true;
-        this.emit(now, "homeostat tolerize limit", "Warning", tolerizeText(task.pid, path, step.lfc, this.settings.tolerizeLimit), { ...fields, "homeostat.lfc": step.lfc }, ["lifecycle"]);
+        this.emit(
+          now,
+          "homeostat tolerize limit",
+          "Warning",
+          tolerizeText(task.pid, path, step.lfc, this.settings.tolerizeLimit),
+          { ...fields, "homeostat.lfc": step.lfc },
+          ["lifecycle"],
+        );
         break;
       default:
         break;
@@ -938,7 +1020,11 @@ export class HostMonitor implements HostEventSink {
     if (!task.killed && task.anomalies >= this.settings.anomalyLimit) {
       task.killed = true;
       this.counts.responses++;
-      onResponse({ ...base, kind: "kill", reason: `${task.anomalies} anomalies reached anomaly_limit ${this.settings.anomalyLimit}` });
+      onResponse({
+        ...base,
+        kind: "kill",
+        reason: `${task.anomalies} anomalies reached anomaly_limit ${this.settings.anomalyLimit}`,
+      });
       return;
     }
     if ((nr === NR_EXECVE || nr === NR_EXECVEAT) && step.lfc >= this.execveLimit) {
@@ -951,7 +1037,13 @@ export class HostMonitor implements HostEventSink {
   }
 
   /** An alert of the caller's own (e.g. the watch loop's overload), in the engine's format and counts. */
-  raise(rule: string, priority: AlertPriority, output: string, fields: HostAlert["output_fields"], tags: string[]): void {
+  raise(
+    rule: string,
+    priority: AlertPriority,
+    output: string,
+    fields: HostAlert["output_fields"],
+    tags: string[],
+  ): void {
     this.emit(this.clock(), rule, priority, output, fields, tags);
   }
 

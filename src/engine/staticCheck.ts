@@ -105,7 +105,11 @@ export class StaticCheck {
    * calls are in the set: a call outside is reported once, as a call).
    */
   attach(model: StaticSyscallSet): LateViolation[] {
-    this.model = { ...model, syscalls: [...model.syscalls], ...(model.pairs === undefined ? {} : { pairs: [...model.pairs] }) };
+    this.model = {
+      ...model,
+      syscalls: [...model.syscalls],
+      ...(model.pairs === undefined ? {} : { pairs: [...model.pairs] }),
+    };
     const set = new Uint8Array(BITSET_BYTES);
     for (const n of model.syscalls) if (Number.isInteger(n) && n >= 0 && n < HOST_SYMBOLS) set[n >> 3]! |= 1 << (n & 7);
     this.set = set;
@@ -164,7 +168,8 @@ export class StaticCheck {
     if (seen === null || callers === null) return out;
     for (let nr = 0; nr < HOST_SYMBOLS; nr++) {
       if ((seen[nr >> 3]! & (1 << (nr & 7))) === 0) continue;
-      if (this.check(-1, nr, 0, 0) === Verdict.Call) out.push({ verdict: Verdict.Call, prev: -1, nr, pid: callers[2 * nr]!, tid: callers[2 * nr + 1]! });
+      if (this.check(-1, nr, 0, 0) === Verdict.Call)
+        out.push({ verdict: Verdict.Call, prev: -1, nr, pid: callers[2 * nr]!, tid: callers[2 * nr + 1]! });
     }
     if (this.follows === null) return out;
     for (const [key, who] of this.seenPairs ?? []) {

@@ -42,9 +42,7 @@ describe("consecutive false alarms", () => {
   it("treats an attack recording with no start as attack from its first call", () => {
     // ADFA-LD style attack trace: no false alarms possible; first alarm at 3 -> delay 3
     const r = recordingResult({ alarms: flags("0001"), attack: true });
-    expect([r.attackStart, r.falseAlarmCalls, r.truePositiveCalls, r.falseNegativeCalls]).toEqual([
-      0, 0, 1, 3,
-    ]);
+    expect([r.attackStart, r.falseAlarmCalls, r.truePositiveCalls, r.falseNegativeCalls]).toEqual([0, 0, 1, 3]);
     expect(r.delay!.calls).toBe(3);
   });
 
@@ -63,9 +61,7 @@ describe("consecutive false alarms", () => {
 
   it("rejects inconsistent recordings", () => {
     expect(() => recordingResult({ alarms: flags("01"), attack: false, attackStart: 1 })).toThrow(/normal/);
-    expect(() => recordingResult({ alarms: flags("01"), attack: true, attackStart: 3 })).toThrow(
-      /attack start 3/,
-    );
+    expect(() => recordingResult({ alarms: flags("01"), attack: true, attackStart: 3 })).toThrow(/attack start 3/);
     expect(() => recordingResult({ alarms: flags("01"), attack: true, attackTime: 1 })).toThrow(/timestamps/);
     expect(() =>
       recordingResult({ name: "r1", alarms: flags("01"), attack: true, timestamps: new Float64Array(3) }),
@@ -103,13 +99,9 @@ describe("call-level metrics over recordings", () => {
     const m = callLevelMetrics(recordings);
     expect([m.recordings, m.attackRecordings, m.detectedAttacks]).toEqual([5, 3, 2]);
     expect(m.detectionRate).toBeCloseTo(2 / 3, 15);
-    expect([
-      m.calls,
-      m.falseAlarmCalls,
-      m.trueNegativeCalls,
-      m.truePositiveCalls,
-      m.falseNegativeCalls,
-    ]).toEqual([34, 11, 15, 4, 4]);
+    expect([m.calls, m.falseAlarmCalls, m.trueNegativeCalls, m.truePositiveCalls, m.falseNegativeCalls]).toEqual([
+      34, 11, 15, 4, 4,
+    ]);
     expect([m.cfaNormal, m.cfaAttack, m.cfa]).toEqual([3, 4, 7]);
     expect(m.precisionCfa).toBeCloseTo(2 / 9, 15);
     expect(m.precisionCalls).toBeCloseTo(2 / 13, 15);
@@ -191,9 +183,7 @@ describe("call-level metrics over recordings", () => {
           ref.cfaAttack,
           ref.detected,
         ]);
-        expect(m.truePositiveCalls + m.falseNegativeCalls + m.falseAlarmCalls + m.trueNegativeCalls).toBe(
-          m.calls,
-        );
+        expect(m.truePositiveCalls + m.falseNegativeCalls + m.falseAlarmCalls + m.trueNegativeCalls).toBe(m.calls);
         // every run holds at least one false-alarm call
         expect(m.cfa).toBeLessThanOrEqual(m.falseAlarmCalls);
       }),

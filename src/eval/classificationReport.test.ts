@@ -1,17 +1,8 @@
 import { describe, expect, it } from "vitest";
-import {
-  classificationReport,
-  formatClassificationReport,
-  reportOfConfusion,
-} from "./classificationReport.js";
+import { classificationReport, formatClassificationReport, reportOfConfusion } from "./classificationReport.js";
 
 /** Labels and predictions with the given cell counts, interleaved so that order plays no part. */
-function vectors(
-  tp: number,
-  fn: number,
-  fp: number,
-  tn: number,
-): { truth: Uint8Array; predicted: Uint8Array } {
+function vectors(tp: number, fn: number, fp: number, tn: number): { truth: Uint8Array; predicted: Uint8Array } {
   const cells: [number, number][] = [];
   for (let i = 0; i < tp; i++) cells.push([1, 1]);
   for (let i = 0; i < fn; i++) cells.push([1, 0]);

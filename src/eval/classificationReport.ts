@@ -18,10 +18,7 @@ export function reportOfConfusion(c: Confusion): ClassificationReport {
 }
 
 /** The report of labels (1 = attack, 0 = normal) against predictions (1 = alarm, 0 = none). */
-export function classificationReport(
-  truth: ArrayLike<number>,
-  predicted: ArrayLike<number>,
-): ClassificationReport {
+export function classificationReport(truth: ArrayLike<number>, predicted: ArrayLike<number>): ClassificationReport {
   return reportOfConfusion(confusionOfPredictions(truth, predicted));
 }
 

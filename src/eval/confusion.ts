@@ -54,11 +54,7 @@ function countAbove(scores: ArrayLike<number>, threshold: number, what: string):
 }
 
 /** The confusion matrix of normal (negative) and attack (positive) scores at a threshold. Rejects NaN. */
-export function confusionAt(
-  negatives: ArrayLike<number>,
-  positives: ArrayLike<number>,
-  threshold: number,
-): Confusion {
+export function confusionAt(negatives: ArrayLike<number>, positives: ArrayLike<number>, threshold: number): Confusion {
   checkThreshold(threshold);
   const fp = countAbove(negatives, threshold, "normal");
   const tp = countAbove(positives, threshold, "attack");
@@ -120,10 +116,7 @@ export function detectionByGroup(
 ): GroupDetection[] {
   checkThreshold(threshold);
   if (scores.length !== groups.length) {
-    throw new HomeostatError(
-      "E_USAGE",
-      `scores and groups differ in length (${scores.length} vs ${groups.length})`,
-    );
+    throw new HomeostatError("E_USAGE", `scores and groups differ in length (${scores.length} vs ${groups.length})`);
   }
   const byName = new Map<string, GroupDetection>();
   for (let i = 0; i < scores.length; i++) {

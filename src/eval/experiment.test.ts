@@ -74,9 +74,9 @@ describe("runExperiment (stide k=2 worked by hand)", () => {
   });
 
   it("refuses attack units among calibration units, and missing data", () => {
-    expect(() => runExperiment({ ...data, calibration: [a1] }, { models: ["stide"], threshold: { method: "max" }, seed: 1 })).toThrow(
-      /normal/,
-    );
+    expect(() =>
+      runExperiment({ ...data, calibration: [a1] }, { models: ["stide"], threshold: { method: "max" }, seed: 1 }),
+    ).toThrow(/normal/);
     expect(() =>
       runExperiment({ ...data, test: [n1, n2] }, { models: ["stide"], threshold: { method: "max" }, seed: 1 }),
     ).toThrow(/attack/);
@@ -92,13 +92,34 @@ describe("call-level figures from timestamped recordings", () => {
       ...(attack ? { attackType: "T" } : {}),
       ...(attackTime !== undefined ? { attackTime } : {}),
     });
-    const calib = rec("v", false, [[[0, 1, 0, 1], [1, 2, 3, 4]]]);
-    const normal = rec("n", false, [[[0, 1, 0], [1, 2, 3]]]);
+    const calib = rec("v", false, [
+      [
+        [0, 1, 0, 1],
+        [1, 2, 3, 4],
+      ],
+    ]);
+    const normal = rec("n", false, [
+      [
+        [0, 1, 0],
+        [1, 2, 3],
+      ],
+    ]);
     // Two threads; the attack begins at t = 10; thread 2 makes unknown pairs from t = 11.
-    const attack = rec("a", true, [
-      [[0, 1, 0], [1, 2, 3]],
-      [[0, 2, 2], [9, 11, 12]],
-    ], 10);
+    const attack = rec(
+      "a",
+      true,
+      [
+        [
+          [0, 1, 0],
+          [1, 2, 3],
+        ],
+        [
+          [0, 2, 2],
+          [9, 11, 12],
+        ],
+      ],
+      10,
+    );
     const [r] = runExperiment(
       { train, calibration: [calib], test: [calib, normal, attack] },
       { models: ["stide:k=2"], threshold: { method: "max" }, seed: 1 },
@@ -146,7 +167,11 @@ describe("protocols", () => {
     expect(d.test.find((u) => u.attack)?.attackType).toBe("Hydra_FTP");
     // Deterministic in the seed, and the seed matters.
     expect(adfaExperiment(traces, 7, 0.2).calibration.map((u) => u.name)).toEqual(d.calibration.map((u) => u.name));
-    const others = [1, 2, 3, 4, 5].map((s) => adfaExperiment(traces, s, 0.2).calibration.map((u) => u.name).join());
+    const others = [1, 2, 3, 4, 5].map((s) =>
+      adfaExperiment(traces, s, 0.2)
+        .calibration.map((u) => u.name)
+        .join(),
+    );
     expect(new Set(others).size).toBeGreaterThan(1);
   });
 

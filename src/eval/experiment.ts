@@ -211,7 +211,8 @@ function scoreUnits(
   const scores = new Float64Array(units.length);
   units.forEach((u, i) => {
     let best = u.traces.length === 0 ? 0 : Number.NEGATIVE_INFINITY;
-    for (const t of u.traces) best = Math.max(best, scoreOf(scoreTrace(detector, t.calls, { ...scoring, buffer }), name));
+    for (const t of u.traces)
+      best = Math.max(best, scoreOf(scoreTrace(detector, t.calls, { ...scoring, buffer }), name));
     scores[i] = best;
   });
   return scores;
@@ -323,8 +324,7 @@ function measure(
     if (!u.attack) {
       neg.push(s);
       if (!heldOut.has(u)) negHeldOut.push(s);
-    }
-    else {
+    } else {
       pos.push(s);
       const type = u.attackType ?? "attack";
       const list = byType.get(type);

@@ -55,9 +55,7 @@ describe("stratified k-fold", () => {
   it("partitions the indices, with every label's share within one of n_c / k in every fold", () => {
     const input = fc
       .array(fc.integer({ min: 0, max: 3 }), { minLength: 2, maxLength: 120 })
-      .chain((labels) =>
-        fc.tuple(fc.constant(labels), fc.integer({ min: 2, max: labels.length }), fc.integer()),
-      );
+      .chain((labels) => fc.tuple(fc.constant(labels), fc.integer({ min: 2, max: labels.length }), fc.integer()));
     fc.assert(
       fc.property(input, ([labels, k, seed]) => {
         const n = labels.length;

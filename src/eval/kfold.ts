@@ -20,8 +20,7 @@ export interface Fold {
 /** k stratified folds over `labels` (integers >= 0, e.g. 0 = normal, 1 = attack). Throws E_USAGE on bad input. */
 export function stratifiedKFold(labels: ArrayLike<number>, k: number, seed: number): Fold[] {
   const n = labels.length;
-  if (!(Number.isInteger(k) && k >= 2))
-    throw new HomeostatError("E_USAGE", `k must be an integer >= 2, got ${k}`);
+  if (!(Number.isInteger(k) && k >= 2)) throw new HomeostatError("E_USAGE", `k must be an integer >= 2, got ${k}`);
   if (k > n) throw new HomeostatError("E_USAGE", `cannot split ${n} traces into ${k} folds`);
   if (!Number.isInteger(seed)) throw new HomeostatError("E_USAGE", `seed must be an integer, got ${seed}`);
 

@@ -13,7 +13,12 @@ function units(seed: number): EvalUnit[] {
     const n = 50 + rng.nextInt(50);
     const calls = new Uint16Array(n);
     for (let j = 0; j < n; j++) calls[j] = attack ? (rng.next() < 0.9 ? 1 : 0) : j % 2;
-    out.push({ name: `t${i}`, traces: [{ calls }], attack, ...(attack ? { attackType: i % 8 === 0 ? "A" : "B" } : {}) });
+    out.push({
+      name: `t${i}`,
+      traces: [{ calls }],
+      attack,
+      ...(attack ? { attackType: i % 8 === 0 ? "A" : "B" } : {}),
+    });
   }
   return out;
 }
@@ -44,6 +49,11 @@ describe("runKsKfold", () => {
   });
 
   it("needs both labels", () => {
-    expect(() => runKsKfold(data.filter((u) => !u.attack), { k: 5, seed: 1, lookup, symbols: 2 })).toThrow(/both/);
+    expect(() =>
+      runKsKfold(
+        data.filter((u) => !u.attack),
+        { k: 5, seed: 1, lookup, symbols: 2 },
+      ),
+    ).toThrow(/both/);
   });
 });

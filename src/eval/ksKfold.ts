@@ -11,7 +11,12 @@ import { confusionAt, confusionOfPredictions, confusionRates } from "./confusion
 import type { EvalUnit } from "./experiment.js";
 import type { AttackTypeResult, KfoldRow, ModelResult } from "./evalResult.js";
 import { stratifiedKFold } from "./kfold.js";
-import { detectionAtFalseAlarm, falseAlarmAtDetection, STANDARD_DETECTION_RATE, STANDARD_FALSE_ALARM_RATES } from "./operatingPoints.js";
+import {
+  detectionAtFalseAlarm,
+  falseAlarmAtDetection,
+  STANDARD_DETECTION_RATE,
+  STANDARD_FALSE_ALARM_RATES,
+} from "./operatingPoints.js";
 import { aucOfCounts, rocCounts, rocFromCounts } from "./roc.js";
 import { histogram, operatingPointJson } from "./experiment.js";
 import { summarizeDelays } from "./detectionDelay.js";
@@ -69,7 +74,13 @@ export function runKsKfold(units: readonly EvalUnit[], options: KsKfoldOptions):
       predicted[i] = c.label === "attack" ? 1 : 0;
     }
     scoreSeconds += (performance.now() - t0) / 1000;
-    rows.push(row(f + 1, Array.from(fold.test, (i) => labels[i]!), Array.from(fold.test, (i) => predicted[i]!)));
+    rows.push(
+      row(
+        f + 1,
+        Array.from(fold.test, (i) => labels[i]!),
+        Array.from(fold.test, (i) => predicted[i]!),
+      ),
+    );
   });
   const total = row(0, labels, predicted);
 

@@ -45,8 +45,7 @@ export const STANDARD_FALSE_ALARM_RATES: readonly number[] = [0.01, 0.05, 0.1];
 export const STANDARD_DETECTION_RATE = 0.9;
 
 function checkRate(rate: number, what: string): void {
-  if (!(rate >= 0 && rate <= 1))
-    throw new HomeostatError("E_USAGE", `${what} must be in [0, 1], got ${rate}`);
+  if (!(rate >= 0 && rate <= 1)) throw new HomeostatError("E_USAGE", `${what} must be in [0, 1], got ${rate}`);
 }
 
 function pointOf(counts: RocCounts, k: number, target: number): OperatingPoint {

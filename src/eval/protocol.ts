@@ -74,10 +74,20 @@ function splitOf(t: Trace): string {
 }
 
 /** ADFA-LD's standard protocol from traces loaded from its folder or archive. */
-export function adfaExperiment(traces: readonly Trace[], seed: number, share = DEFAULT_CALIBRATION_SHARE): ExperimentData {
+export function adfaExperiment(
+  traces: readonly Trace[],
+  seed: number,
+  share = DEFAULT_CALIBRATION_SHARE,
+): ExperimentData {
   const train = traces.filter((t) => splitOf(t) === "training").map((t) => t.calls);
-  const normal = unitsOfTraces(traces.filter((t) => splitOf(t) === "validation"), { attack: false });
-  const attack = unitsOfTraces(traces.filter((t) => splitOf(t) === "attack"), "from-source");
+  const normal = unitsOfTraces(
+    traces.filter((t) => splitOf(t) === "validation"),
+    { attack: false },
+  );
+  const attack = unitsOfTraces(
+    traces.filter((t) => splitOf(t) === "attack"),
+    "from-source",
+  );
   if (train.length === 0 || normal.length === 0 || attack.length === 0) {
     throw new HomeostatError(
       "E_FORMAT",
@@ -96,7 +106,10 @@ export function liddsExperiment(traces: readonly Trace[]): ExperimentData {
     traces.filter((t) => splitOf(t) === "validation"),
     "from-source",
   ).filter((u) => !u.attack);
-  const test = unitsOfTraces(traces.filter((t) => splitOf(t) === "test"), "from-source");
+  const test = unitsOfTraces(
+    traces.filter((t) => splitOf(t) === "test"),
+    "from-source",
+  );
   if (train.length === 0 || calibration.length === 0 || test.length === 0) {
     throw new HomeostatError(
       "E_FORMAT",

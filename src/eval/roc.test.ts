@@ -143,12 +143,7 @@ describe("ROC curve properties", () => {
 
   it("AUC is invariant under strictly increasing transforms of the scores", () => {
     // Integer scores keep these transforms strictly increasing in floating point (no two ints collapse).
-    const transforms: ((x: number) => number)[] = [
-      (x) => 3 * x - 7,
-      (x) => Math.exp(x),
-      (x) => x ** 3,
-      Math.atan,
-    ];
+    const transforms: ((x: number) => number)[] = [(x) => 3 * x - 7, (x) => Math.exp(x), (x) => x ** 3, Math.atan];
     const ints = fc.array(fc.integer({ min: -6, max: 6 }), { minLength: 1, maxLength: 30 });
     fc.assert(
       fc.property(ints, ints, fc.integer({ min: 0, max: transforms.length - 1 }), (neg, pos, t) => {

@@ -173,11 +173,7 @@ function downsampleIndices(counts: RocCounts, maxPoints: number): number[] {
 }
 
 /** The ROC curve of normal (negative) and attack (positive) scores, with its exact AUC. */
-export function roc(
-  negatives: ArrayLike<number>,
-  positives: ArrayLike<number>,
-  options: RocOptions = {},
-): RocCurve {
+export function roc(negatives: ArrayLike<number>, positives: ArrayLike<number>, options: RocOptions = {}): RocCurve {
   return rocFromCounts(rocCounts(negatives, positives), options);
 }
 

@@ -18,11 +18,7 @@ import {
   readBinaryTrace,
   readBinaryTraceFile,
 } from "./binaryTrace.js";
-import {
-  BinaryTraceWriter,
-  type BinaryTraceWriterOptions,
-  openBinaryTraceWriter,
-} from "./binaryTraceWriter.js";
+import { BinaryTraceWriter, type BinaryTraceWriterOptions, openBinaryTraceWriter } from "./binaryTraceWriter.js";
 import type { EventSink, NoteKind, SourceInfo, StreamNote } from "./event.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -63,9 +59,7 @@ class Recorder implements EventSink {
   call(stream: number, syscall: number, time: number, ret: number, args: string | undefined): void {
     this.calls++;
     const a = args === undefined ? "-" : JSON.stringify(args);
-    this.events.push(
-      `call ${stream} ${JSON.stringify(this.vocab.token(syscall))} ${num(time)} ${num(ret)} ${a}`,
-    );
+    this.events.push(`call ${stream} ${JSON.stringify(this.vocab.token(syscall))} ${num(time)} ${num(ret)} ${a}`);
   }
   note(stream: number, note: StreamNote): void {
     const code = note.code === undefined ? "-" : num(note.code);
@@ -468,8 +462,7 @@ describe("binary trace damage", () => {
         expect(r.complete).toBe(false);
         expect(r.truncatedAt).toBeUndefined();
         expect(isPrefix(r.events, w.expected)).toBe(true);
-        if (atBoundary !== undefined)
-          expect(r.events.length).toBeGreaterThanOrEqual(atBoundary.events.length);
+        if (atBoundary !== undefined) expect(r.events.length).toBeGreaterThanOrEqual(atBoundary.events.length);
         atBoundary = r;
       } else {
         expect(
@@ -479,9 +472,7 @@ describe("binary trace damage", () => {
         const r = readBytes(part, { lenient: true, chunks: [3] });
         expect(r.skipped).toBe(1);
         expect(r.complete).toBe(false);
-        expect(r.truncatedAt).toBe(
-          atBoundary === undefined ? 0 : Math.max(...[...cuts].filter((c) => c < k)),
-        );
+        expect(r.truncatedAt).toBe(atBoundary === undefined ? 0 : Math.max(...[...cuts].filter((c) => c < k)));
         expect(r.events).toEqual(atBoundary?.events ?? []);
       }
     }
@@ -556,17 +547,12 @@ describe("binary trace damage", () => {
       HEADER_BYTES,
     );
     fc.assert(
-      fc.property(
-        fc.uint8Array({ maxLength: 400 }),
-        fc.boolean(),
-        fc.boolean(),
-        (tail, withHeader, lenient) => {
-          const bytes = withHeader ? Buffer.concat([header, tail]) : tail;
-          const code = codeOf(() => readBytes(bytes, { lenient }));
-          if (!lenient && tail.length > 0) expect(DETECTED).toContain(code);
-          else if (code !== "ok") expect(DETECTED).toContain(code);
-        },
-      ),
+      fc.property(fc.uint8Array({ maxLength: 400 }), fc.boolean(), fc.boolean(), (tail, withHeader, lenient) => {
+        const bytes = withHeader ? Buffer.concat([header, tail]) : tail;
+        const code = codeOf(() => readBytes(bytes, { lenient }));
+        if (!lenient && tail.length > 0) expect(DETECTED).toContain(code);
+        else if (code !== "ok") expect(DETECTED).toContain(code);
+      }),
       { numRuns: 500 },
     );
   });
@@ -587,13 +573,10 @@ describe("binary trace damage", () => {
     const vocabBlock = block(3, Buffer.from([2, 0, 0, 0, 1, 0x61, 1, 0x62]));
     fc.assert(
       fc.property(
-        fc.array(
-          fc.record({ type: fc.integer({ min: 0, max: 0x90 }), payload: fc.uint8Array({ maxLength: 60 }) }),
-          {
-            minLength: 1,
-            maxLength: 4,
-          },
-        ),
+        fc.array(fc.record({ type: fc.integer({ min: 0, max: 0x90 }), payload: fc.uint8Array({ maxLength: 60 }) }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
         (blocks) => {
           const bytes = Buffer.concat([header, vocabBlock, ...blocks.map((b) => block(b.type, b.payload))]);
           const code = codeOf(() => readBytes(bytes));

@@ -30,9 +30,7 @@ import type { ParserOptions, TraceFormat, TraceParser } from "./format.js";
 export const BINARY_TRACE_VERSION = 1;
 
 /** "HOMEOSTT": the first 8 bytes of every file. */
-export const BINARY_TRACE_MAGIC: Uint8Array = new Uint8Array([
-  0x48, 0x4f, 0x4d, 0x45, 0x4f, 0x53, 0x54, 0x54,
-]);
+export const BINARY_TRACE_MAGIC: Uint8Array = new Uint8Array([0x48, 0x4f, 0x4d, 0x45, 0x4f, 0x53, 0x54, 0x54]);
 export const HEADER_BYTES = 16;
 /** type u8 + length u32 before the payload. */
 export const BLOCK_HEAD_BYTES = 5;
@@ -205,8 +203,7 @@ class BinaryTraceReader implements BinaryTraceParser {
       const at = this.offset;
       if (!this.headerDone) {
         for (let i = 0; i < Math.min(this.pendingLen, 8); i++) {
-          if (this.pending[i] !== BINARY_TRACE_MAGIC[i])
-            this.fail("E_FORMAT", "not a homeostat binary trace", 0);
+          if (this.pending[i] !== BINARY_TRACE_MAGIC[i]) this.fail("E_FORMAT", "not a homeostat binary trace", 0);
         }
       }
       if (!this.lenient) {
@@ -244,11 +241,7 @@ class BinaryTraceReader implements BinaryTraceParser {
     if (!this.headerDone) return HEADER_BYTES;
     if (avail < BLOCK_HEAD_BYTES) return BLOCK_HEAD_BYTES;
     const len =
-      (bytes[start + 1]! |
-        (bytes[start + 2]! << 8) |
-        (bytes[start + 3]! << 16) |
-        (bytes[start + 4]! << 24)) >>>
-      0;
+      (bytes[start + 1]! | (bytes[start + 2]! << 8) | (bytes[start + 3]! << 16) | (bytes[start + 4]! << 24)) >>> 0;
     if (len > MAX_BLOCK_PAYLOAD) {
       this.fail("E_ARCHIVE", `corrupt block length ${len} at byte offset ${this.offset}`, this.offset);
     }
@@ -320,11 +313,7 @@ class BinaryTraceReader implements BinaryTraceParser {
         break;
       default:
         if (type < FIRST_SKIPPABLE_BLOCK) {
-          this.fail(
-            "E_VERSION",
-            `unknown block type ${blockName(type)} (written by a newer homeostat?)`,
-            this.offset,
-          );
+          this.fail("E_VERSION", `unknown block type ${blockName(type)} (written by a newer homeostat?)`, this.offset);
         }
     }
   }
@@ -332,13 +321,10 @@ class BinaryTraceReader implements BinaryTraceParser {
   private vocabBlock(b: Uint8Array, ps: number, pe: number): void {
     if (pe - ps < 4) this.malformed("VOCAB");
     const count = readU32(b, ps);
-    if (this.fileVocab + count > MAX_VOCABULARY)
-      this.malformed("VOCAB", "more tokens than a vocabulary holds");
+    if (this.fileVocab + count > MAX_VOCABULARY) this.malformed("VOCAB", "more tokens than a vocabulary holds");
     this.pos = ps + 4;
     if (this.fileVocab + count > this.remap.length) {
-      const next = new Uint16Array(
-        Math.min(MAX_VOCABULARY, Math.max(this.remap.length * 2, this.fileVocab + count)),
-      );
+      const next = new Uint16Array(Math.min(MAX_VOCABULARY, Math.max(this.remap.length * 2, this.fileVocab + count)));
       next.set(this.remap);
       this.remap = next;
     }
@@ -376,8 +362,7 @@ class BinaryTraceReader implements BinaryTraceParser {
     if (p < 0) this.malformed("EVENTS", "bad stream runs");
     if (p >= pe) this.malformed("EVENTS");
     const width = b[p++]!;
-    if ((width !== 1 && width !== 2) || count * width > pe - p)
-      this.malformed("EVENTS", "bad syscall column");
+    if ((width !== 1 && width !== 2) || count * width > pe - p) this.malformed("EVENTS", "bad syscall column");
     const bad =
       width === 1
         ? decodeSyscalls8(b, p, this.syscalls, count, this.remap, this.fileVocab)
@@ -418,8 +403,7 @@ class BinaryTraceReader implements BinaryTraceParser {
     const flags = b[p + 9]!;
     p += 10;
     const kind = NOTE_KINDS[kindCode];
-    if (kind === undefined)
-      this.fail("E_VERSION", `unknown note kind ${kindCode} (written by a newer homeostat?)`);
+    if (kind === undefined) this.fail("E_VERSION", `unknown note kind ${kindCode} (written by a newer homeostat?)`);
     if (flags > 3) this.malformed("NOTE", "unknown flags");
     const note: StreamNote = { kind, time };
     if ((flags & 2) !== 0) {

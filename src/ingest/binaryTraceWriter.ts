@@ -126,17 +126,13 @@ export class BinaryTraceWriter implements EventSink {
     if (source.split !== undefined) info.split = source.split;
     if (source.attackType !== undefined) info.attackType = source.attackType;
     if (source.attackInstance !== undefined) info.attackInstance = source.attackInstance;
-    if (source.attackTime !== undefined && Number.isFinite(source.attackTime))
-      info.attackTime = source.attackTime;
+    if (source.attackTime !== undefined && Number.isFinite(source.attackTime)) info.attackTime = source.attackTime;
     if (source.meta !== undefined) info.meta = source.meta;
     let json: string;
     try {
       json = JSON.stringify(info);
     } catch (err) {
-      throw new HomeostatError(
-        "E_USAGE",
-        `source metadata of ${source.path} is not JSON: ${(err as Error).message}`,
-      );
+      throw new HomeostatError("E_USAGE", `source metadata of ${source.path} is not JSON: ${(err as Error).message}`);
     }
     const start = this.beginBlock(BlockType.SOURCE);
     this.ensure(json.length * 3);
@@ -174,8 +170,7 @@ export class BinaryTraceWriter implements EventSink {
 
   note(stream: number, note: StreamNote): void {
     this.checkOpen();
-    if ((stream | 0) !== stream)
-      throw new HomeostatError("E_LIMIT", `stream id ${stream} is not a 32-bit integer`);
+    if ((stream | 0) !== stream) throw new HomeostatError("E_LIMIT", `stream id ${stream} is not a 32-bit integer`);
     const kind = NOTE_KINDS.indexOf(note.kind);
     if (kind < 0) throw new HomeostatError("E_USAGE", `unknown note kind ${JSON.stringify(note.kind)}`);
     this.flushEvents();
@@ -275,10 +270,7 @@ export class BinaryTraceWriter implements EventSink {
 
     // One loop per small function: V8 then optimises each with full type feedback.
     p = encodeStreamRuns(b, p, this.streams, n);
-    p =
-      this.fileVocab <= 256
-        ? encodeSyscalls8(b, p, this.syscalls, n)
-        : encodeSyscalls16(b, p, this.syscalls, n);
+    p = this.fileVocab <= 256 ? encodeSyscalls8(b, p, this.syscalls, n) : encodeSyscalls16(b, p, this.syscalls, n);
     p = writeF64Column(b, p, this.times, n, TIME_EXPONENTS, true, this.codes);
     p = writeF64Column(b, p, this.rets, n, RET_EXPONENTS, false, this.codes);
 
@@ -340,10 +332,7 @@ export class BinaryTraceWriter implements EventSink {
     const payload = this.len - start - BLOCK_HEAD_BYTES;
     if (payload > MAX_BLOCK_PAYLOAD) {
       this.len = start;
-      throw new HomeostatError(
-        "E_LIMIT",
-        `a block of ${payload} bytes exceeds the ${MAX_BLOCK_PAYLOAD}-byte limit`,
-      );
+      throw new HomeostatError("E_LIMIT", `a block of ${payload} bytes exceeds the ${MAX_BLOCK_PAYLOAD}-byte limit`);
     }
     this.buf.writeUInt32LE(payload, start + 1);
     const crc = crc32(this.buf.subarray(start, this.len));
@@ -368,12 +357,7 @@ export class BinaryTraceWriter implements EventSink {
       try {
         while (off < this.len) off += writeSync(out, this.buf, off, this.len - off);
       } catch (err) {
-        throw new HomeostatError(
-          "E_IO",
-          `cannot write binary trace: ${(err as Error).message}`,
-          {},
-          { cause: err },
-        );
+        throw new HomeostatError("E_IO", `cannot write binary trace: ${(err as Error).message}`, {}, { cause: err });
       }
     } else {
       out(Uint8Array.prototype.slice.call(this.buf, 0, this.len));
@@ -463,13 +447,7 @@ function writeF64Column(
 }
 
 /** Codes of the scaled encoding: 0 = NaN, else zigzag(m or the delta of m) + 1. */
-function computeCodes(
-  col: Float64Array,
-  n: number,
-  scale: number,
-  delta: boolean,
-  codes: Float64Array,
-): void {
+function computeCodes(col: Float64Array, n: number, scale: number, delta: boolean, codes: Float64Array): void {
   let prev = 0;
   for (let i = 0; i < n; i++) {
     const v = col[i]!;

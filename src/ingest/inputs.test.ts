@@ -15,7 +15,12 @@ async function collect(
   const skipped: SkippedInput[] = [];
   const entries: { path: string; parts: string[]; text: string; sidecar?: string }[] = [];
   for await (const e of listInputs(paths, { limits, onSkip: (s) => skipped.push(s) })) {
-    entries.push({ path: e.path, parts: e.parts, text: await readAll(e), ...(e.sidecar ? { sidecar: e.sidecar.text } : {}) });
+    entries.push({
+      path: e.path,
+      parts: e.parts,
+      text: await readAll(e),
+      ...(e.sidecar ? { sidecar: e.sidecar.text } : {}),
+    });
   }
   return { entries, skipped };
 }

@@ -503,7 +503,10 @@ async function* zipEntries(
       };
       if (json !== undefined && json !== e && json.uncompressedSize <= SIDECAR_MAX) {
         const jsonPath = `${archivePath}:${json.fileName}`;
-        entry.sidecar = { path: jsonPath, text: await collectText(await zipEntryStream(zip, json, jsonPath), jsonPath) };
+        entry.sidecar = {
+          path: jsonPath,
+          text: await collectText(await zipEntryStream(zip, json, jsonPath), jsonPath),
+        };
       }
       yield entry;
     }

@@ -50,11 +50,7 @@ function parse2021(lines: readonly string[], keepArgs = false): CollectSink {
 }
 
 /** The 2019 calls must be the 2021 calls with times relative to the first event. */
-function expectSameAs2021(
-  calls2019: readonly CollectedCall[],
-  calls2021: readonly CollectedCall[],
-  t0: number,
-) {
+function expectSameAs2021(calls2019: readonly CollectedCall[], calls2021: readonly CollectedCall[], t0: number) {
   expect(calls2019.length).toBe(calls2021.length);
   for (let k = 0; k < calls2021.length; k++) {
     const a = calls2019[k]!;
@@ -80,9 +76,7 @@ describe.skipIf(missing !== undefined)("LID-DS 2019 parser on the real events in
     const { sink, vocab } = parse2019(`${lines.join("\n")}\n`, { keepArgs: true });
     const ref = parse2021(real.lines, true);
     expectSameAs2021(sink.calls, ref.calls, firstTime(real.lines[0]!));
-    expect(sink.notes).toEqual(
-      ref.notes.map((n) => ({ ...n, note: { ...n.note, time: expect.any(Number) } })),
-    );
+    expect(sink.notes).toEqual(ref.notes.map((n) => ({ ...n, note: { ...n.note, time: expect.any(Number) } })));
     expect(vocab.size).toBe(38);
     expect(sink.calls.length).toBeGreaterThan(0);
   });

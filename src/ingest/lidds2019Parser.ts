@@ -12,14 +12,7 @@
 // previous one is taken as a wrap past midnight.
 
 import * as byteScan from "./byteScan.js";
-import {
-  badLine,
-  LineSplitter,
-  lineError,
-  type ParserOptions,
-  type TraceFormat,
-  type TraceParser,
-} from "./format.js";
+import { badLine, LineSplitter, lineError, type ParserOptions, type TraceFormat, type TraceParser } from "./format.js";
 import { parseTid, sniffLines } from "./liddsParser.js";
 import { isEventName, SysdigCallAssembler, type SysdigCallOptions } from "./sysdigCalls.js";
 
@@ -54,8 +47,7 @@ export function createLidds2019Parser(options: ParserOptions, calls: SysdigCallO
     // <event_number>
     let i = start;
     while (i < end && bytes[i]! >= 48 && bytes[i]! <= 57) i++;
-    if (i === start || i - start > 20 || i >= end || bytes[i] !== SP)
-      return fail(1, "expected an event number");
+    if (i === start || i - start > 20 || i >= end || bytes[i] !== SP) return fail(1, "expected an event number");
 
     // <HH:MM:SS.fraction>
     i = skipSpaces(bytes, i, end);
@@ -68,8 +60,7 @@ export function createLidds2019Parser(options: ParserOptions, calls: SysdigCallO
     i = skipSpaces(bytes, i, end);
     const cpuStart = i;
     i = tokenEnd(bytes, i, end);
-    if (i === cpuStart || parseTid(bytes, cpuStart, i) < 0)
-      return fail(cpuStart - start + 1, "expected a cpu number");
+    if (i === cpuStart || parseTid(bytes, cpuStart, i) < 0) return fail(cpuStart - start + 1, "expected a cpu number");
     i = skipSpaces(bytes, i, end);
     const uidStart = i;
     i = tokenEnd(bytes, i, end);
@@ -94,8 +85,7 @@ export function createLidds2019Parser(options: ParserOptions, calls: SysdigCallO
       fields++;
       p = skipSpaces(bytes, e, end);
     }
-    if (dirAt < 0)
-      return fail(nameStart - start + 1, "expected `<process_name> <tid> <direction> <syscall>`");
+    if (dirAt < 0) return fail(nameStart - start + 1, "expected `<process_name> <tid> <direction> <syscall>`");
     const tid = parseTid(bytes, prevS, prevE);
     if (tid < 0) return fail(prevS - start + 1, "expected a thread id");
     const sysStart = skipSpaces(bytes, dirAt + 1, end);
@@ -112,18 +102,7 @@ export function createLidds2019Parser(options: ParserOptions, calls: SysdigCallO
     lastTod = tod;
     const time = tod + dayOffset - first;
     const argsStart = skipSpaces(bytes, sysEnd, end);
-    assembler.event(
-      bytes,
-      tid,
-      nameStart,
-      commEnd,
-      sysStart,
-      sysEnd,
-      bytes[dirAt] === 62,
-      time,
-      argsStart,
-      end,
-    );
+    assembler.event(bytes, tid, nameStart, commEnd, sysStart, sysEnd, bytes[dirAt] === 62, time, argsStart, end);
     return 0;
   };
   const splitter = new LineSplitter(file, onLine, options.maxLineBytes);
@@ -166,8 +145,7 @@ const LINE_2019 =
 
 export const lidds2019Format: TraceFormat = {
   name: "lidds2019",
-  description:
-    "LID-DS 2019 sysdig text (.txt): <n> <HH:MM:SS.ns> <cpu> <uid> <comm> <tid> <dir> <syscall> [args]",
+  description: "LID-DS 2019 sysdig text (.txt): <n> <HH:MM:SS.ns> <cpu> <uid> <comm> <tid> <dir> <syscall> [args]",
   sniff(head: Uint8Array, path: string): number {
     const score = sniffLines(head, LINE_2019);
     return score > 0 && path.endsWith(".txt") ? 0.95 : score;

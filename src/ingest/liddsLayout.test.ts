@@ -1,11 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HomeostatError } from "../errors.js";
-import {
-  liddsPathParts,
-  liddsRecordingName,
-  liddsSourceInfo,
-  pickLiddsRecordingEntries,
-} from "./liddsLayout.js";
+import { liddsPathParts, liddsRecordingName, liddsSourceInfo, pickLiddsRecordingEntries } from "./liddsLayout.js";
 import {
   assignLidds2019Splits,
   type LiddsRecordingMeta,
@@ -27,14 +22,7 @@ describe("liddsPathParts", () => {
       "a_b_1.zip",
       "a_b_1.sc",
     ]);
-    expect(liddsPathParts("C:\\lid\\S\\training\\r.zip:r.sc")).toEqual([
-      "C:",
-      "lid",
-      "S",
-      "training",
-      "r.zip",
-      "r.sc",
-    ]);
+    expect(liddsPathParts("C:\\lid\\S\\training\\r.zip:r.sc")).toEqual(["C:", "lid", "S", "training", "r.zip", "r.sc"]);
     expect(liddsPathParts("/x/./S/runs.csv")).toEqual(["x", "S", "runs.csv"]);
     expect(liddsRecordingName(["S", "training", "r_1.zip", "r_1.sc"])).toBe("r_1");
     expect(liddsRecordingName(["S", "r_2.txt"])).toBe("r_2");
@@ -42,13 +30,7 @@ describe("liddsPathParts", () => {
 });
 
 describe("liddsSourceInfo without metadata (folder layout only)", () => {
-  const rec = (folder: string[]): string[] => [
-    "LID-DS-2021",
-    "CVE-2017-7529",
-    ...folder,
-    "r_7.zip",
-    "r_7.sc",
-  ];
+  const rec = (folder: string[]): string[] => ["LID-DS-2021", "CVE-2017-7529", ...folder, "r_7.zip", "r_7.sc"];
 
   it("labels the 2021 folders", () => {
     expect(liddsSourceInfo(rec(["training"]))).toMatchObject({ split: "training", label: "normal" });
@@ -116,13 +98,9 @@ describe.skipIf(missing !== undefined)("liddsSourceInfo with the real metadata",
   });
 
   it("labels 2019 recordings from runs.csv", () => {
-    const header =
-      "image_name, scenario_name, is_executing_exploit, warmup_time, recording_time, exploit_start_time";
+    const header = "image_name, scenario_name, is_executing_exploit, warmup_time, recording_time, exploit_start_time";
     const metas = assignLidds2019Splits(
-      parseLidds2019RunsCsv(
-        `${header}\nimg, r_a, False, 10, 30, -1\nimg, r_b, True, 10, 30, 17\n`,
-        "runs.csv",
-      ),
+      parseLidds2019RunsCsv(`${header}\nimg, r_a, False, 10, 30, -1\nimg, r_b, True, 10, 30, 17\n`, "runs.csv"),
     );
     const a = liddsSourceInfo(["LID-DS-2019", "CVE-2014-0160", "r_a.txt"], metas[0]);
     expect(a).toMatchObject({ split: "training", label: "normal", attackInstance: "r_a" });

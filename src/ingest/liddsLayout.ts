@@ -44,10 +44,7 @@ export function liddsRecordingName(pathParts: readonly string[]): string | undef
  * what it can tell: split, label, attackType (the scenario folder, for attack recordings), attackInstance (the
  * recording name), attackTime (attack recordings with a known exploit time), and meta (scenario, image, ...).
  */
-export function liddsSourceInfo(
-  pathParts: readonly string[],
-  meta?: LiddsRecordingMeta,
-): Partial<SourceInfo> {
+export function liddsSourceInfo(pathParts: readonly string[], meta?: LiddsRecordingMeta): Partial<SourceInfo> {
   const parts = pathParts.filter((p) => p.length > 0);
   const recording = meta?.name ?? liddsRecordingName(parts);
   // The split folder: the last training/validation/test component before the recording's own files.
@@ -87,12 +84,10 @@ export function liddsSourceInfo(
   if (recording !== undefined) info.attackInstance = recording;
   if (label === "attack" && meta?.attackTime !== undefined) info.attackTime = meta.attackTime;
   const extra: Record<string, unknown> = {};
-  const is2019 =
-    meta !== undefined ? meta.dataset === "2019" : (parts[parts.length - 1] ?? "").endsWith(".txt");
+  const is2019 = meta !== undefined ? meta.dataset === "2019" : (parts[parts.length - 1] ?? "").endsWith(".txt");
   extra.dataset = is2019 ? "LID-DS 2019" : "LID-DS 2021";
   if (scenario !== undefined) extra.scenario = scenario;
-  if (folderLabel !== undefined && label !== undefined && folderLabel !== label)
-    extra.folderLabel = folderLabel;
+  if (folderLabel !== undefined && label !== undefined && folderLabel !== label) extra.folderLabel = folderLabel;
   if (meta !== undefined) {
     if (meta.image !== undefined) extra.image = meta.image;
     if (meta.exploitName !== undefined) extra.exploitName = meta.exploitName;

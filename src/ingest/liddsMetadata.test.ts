@@ -13,11 +13,7 @@ import {
   parseLidds2021RecordingJson,
   parseLiddsRecordingJson,
 } from "./liddsMetadata.js";
-import {
-  buildLidds2019Scenario,
-  liddsSampleMissingReason,
-  loadRealLiddsRecording,
-} from "./testing/liddsFixtures.js";
+import { buildLidds2019Scenario, liddsSampleMissingReason, loadRealLiddsRecording } from "./testing/liddsFixtures.js";
 
 const missing = liddsSampleMissingReason();
 if (missing !== undefined) console.log(missing);
@@ -63,10 +59,7 @@ describe.skipIf(missing !== undefined)("LID-DS 2021 recording json", () => {
     const meta = parseLidds2021RecordingJson(JSON.stringify(normal), "n.json");
     expect(meta.exploit).toBe(false);
     expect(meta.attackTime).toBeUndefined();
-    const auto = parseLidds2021RecordingJson(
-      JSON.stringify({ ...json, recording_time: "auto-detected" }),
-      "a.json",
-    );
+    const auto = parseLidds2021RecordingJson(JSON.stringify({ ...json, recording_time: "auto-detected" }), "a.json");
     expect(auto.recordingTime).toBeUndefined();
     expect(auto.attackTime).toBe(json.time.exploit[0]!.absolute);
   });
@@ -91,9 +84,9 @@ describe.skipIf(missing !== undefined)("LID-DS 2021 recording json", () => {
       expect(err.code).toBe("E_PARSE");
       expect(err.location.file).toBe("scenario/test/x.zip:x.json");
     }
-    expect(
-      parseError(() => parseLidds2021RecordingJson(JSON.stringify({ ...json, exploit: 1 }), "f")).message,
-    ).toMatch(/exploit/);
+    expect(parseError(() => parseLidds2021RecordingJson(JSON.stringify({ ...json, exploit: 1 }), "f")).message).toMatch(
+      /exploit/,
+    );
   });
 
   it("throws only E_PARSE on arbitrary input", () => {
@@ -139,9 +132,7 @@ describe.skipIf(missing !== undefined)("LID-DS 2019 runs.csv", () => {
         const header =
           "image_name, scenario_name, is_executing_exploit, warmup_time, recording_time, exploit_start_time";
         const rows = exploits.map((e, k) => `img, run_${k}, ${e ? "True" : "False"}, 10, 30, ${e ? 12 : -1}`);
-        const metas = assignLidds2019Splits(
-          parseLidds2019RunsCsv([header, ...rows].join("\r\n"), "runs.csv"),
-        );
+        const metas = assignLidds2019Splits(parseLidds2019RunsCsv([header, ...rows].join("\r\n"), "runs.csv"));
         let normals = 0;
         metas.forEach((m, k) => {
           expect(m.name).toBe(`run_${k}`);
@@ -166,17 +157,14 @@ describe.skipIf(missing !== undefined)("LID-DS 2019 runs.csv", () => {
   });
 
   it("rejects malformed files with E_PARSE at the right line and column", () => {
-    const header =
-      "image_name, scenario_name, is_executing_exploit, warmup_time, recording_time, exploit_start_time";
+    const header = "image_name, scenario_name, is_executing_exploit, warmup_time, recording_time, exploit_start_time";
     const e1 = parseError(() => parseLidds2019RunsCsv("a,b,c\n", "runs.csv"));
     expect(e1.location).toMatchObject({ file: "runs.csv", line: 1 });
     const e2 = parseError(() => parseLidds2019RunsCsv(`${header}\nimg, r1, maybe, 10, 30, -1\n`, "runs.csv"));
     expect(e2.location).toMatchObject({ file: "runs.csv", line: 2, column: 10 });
     const e3 = parseError(() => parseLidds2019RunsCsv(`${header}\nimg, r1, True, 10, 30\n`, "runs.csv"));
     expect(e3.location.line).toBe(2);
-    const e4 = parseError(() =>
-      parseLidds2019RunsCsv(`${header}\n\nimg, r1, True, ten, 30, 5\n`, "runs.csv"),
-    );
+    const e4 = parseError(() => parseLidds2019RunsCsv(`${header}\n\nimg, r1, True, ten, 30, 5\n`, "runs.csv"));
     expect(e4.location).toMatchObject({ line: 3, column: 16 });
   });
 });

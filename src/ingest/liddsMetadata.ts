@@ -60,9 +60,7 @@ export const lidds2021RecordingSchema = z.looseObject({
   image: z.string().optional(),
   recording_time: z.union([z.number(), z.string()]).optional(),
   container: z
-    .array(
-      z.looseObject({ ip: z.string().optional(), name: z.string().optional(), role: z.string().optional() }),
-    )
+    .array(z.looseObject({ ip: z.string().optional(), name: z.string().optional(), role: z.string().optional() }))
     .optional(),
   time: z
     .looseObject({
@@ -78,9 +76,7 @@ export type Lidds2021RecordingJson = z.infer<typeof lidds2021RecordingSchema>;
 /** Parses a 2021 recording `.json` (text or bytes). Throws ParseError (E_PARSE) naming `file`. */
 export function parseLidds2021RecordingJson(input: string | Uint8Array, file: string): LiddsRecordingMeta {
   const text =
-    typeof input === "string"
-      ? input
-      : Buffer.from(input.buffer, input.byteOffset, input.length).toString("utf8");
+    typeof input === "string" ? input : Buffer.from(input.buffer, input.byteOffset, input.length).toString("utf8");
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -144,9 +140,7 @@ const RUNS_COLUMNS = [
 /** Parses a 2019 `runs.csv` (columns located by header name). Throws ParseError (E_PARSE) naming `file`. */
 export function parseLidds2019RunsCsv(input: string | Uint8Array, file: string): Lidds2019Run[] {
   const text =
-    typeof input === "string"
-      ? input
-      : Buffer.from(input.buffer, input.byteOffset, input.length).toString("utf8");
+    typeof input === "string" ? input : Buffer.from(input.buffer, input.byteOffset, input.length).toString("utf8");
   const lines = text.split("\n");
   const headerLine = stripCr(lines[0] ?? "");
   const header = headerLine.split(",").map((h) => h.trim().toLowerCase());
@@ -172,20 +166,16 @@ export function parseLidds2019RunsCsv(input: string | Uint8Array, file: string):
         column: columnOf(raw, col[k]!),
         excerpt: excerptOf(raw),
       });
-    if (cells.length < header.length)
-      throw bad(0, `expected ${header.length} columns, found ${cells.length}`);
+    if (cells.length < header.length) throw bad(0, `expected ${header.length} columns, found ${cells.length}`);
     const cell = (k: number): string => cells[col[k]!]!;
     const exploit = parseBool(cell(2));
-    if (exploit === undefined)
-      throw bad(2, `is_executing_exploit is not a boolean: ${JSON.stringify(cell(2))}`);
+    if (exploit === undefined) throw bad(2, `is_executing_exploit is not a boolean: ${JSON.stringify(cell(2))}`);
     const warmupTime = parseNumber(cell(3));
     if (warmupTime === undefined) throw bad(3, `warmup_time is not a number: ${JSON.stringify(cell(3))}`);
     const recordingTime = parseNumber(cell(4));
-    if (recordingTime === undefined)
-      throw bad(4, `recording_time is not a number: ${JSON.stringify(cell(4))}`);
+    if (recordingTime === undefined) throw bad(4, `recording_time is not a number: ${JSON.stringify(cell(4))}`);
     const exploitStart = parseNumber(cell(5));
-    if (exploitStart === undefined)
-      throw bad(5, `exploit_start_time is not a number: ${JSON.stringify(cell(5))}`);
+    if (exploitStart === undefined) throw bad(5, `exploit_start_time is not a number: ${JSON.stringify(cell(5))}`);
     if (cell(1).length === 0) throw bad(1, "scenario_name is empty");
     const run: Lidds2019Run = {
       image: cell(0),

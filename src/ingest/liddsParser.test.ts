@@ -91,10 +91,7 @@ interface ExpectedCall {
   args: string;
 }
 
-function expectedCallsPerThread(
-  events: readonly RawEvent[],
-  countOrphans = true,
-): Map<number, ExpectedCall[]> {
+function expectedCallsPerThread(events: readonly RawEvent[], countOrphans = true): Map<number, ExpectedCall[]> {
   const byTid = new Map<number, RawEvent[]>();
   for (const ev of events) {
     const list = byTid.get(ev.tid) ?? [];
@@ -108,8 +105,7 @@ function expectedCallsPerThread(
     const mark = (dir: string, args: string): string => (args.length > 0 ? `${dir} ${args}` : dir);
     for (const ev of list) {
       if (ev.enter) {
-        if (open)
-          calls.push({ tid, name: open.name, ns: open.ns, ret: Number.NaN, args: mark(">", open.args) });
+        if (open) calls.push({ tid, name: open.name, ns: open.ns, ret: Number.NaN, args: mark(">", open.args) });
         open = ev;
         continue;
       }
@@ -124,8 +120,7 @@ function expectedCallsPerThread(
         open = undefined;
         continue;
       }
-      if (open)
-        calls.push({ tid, name: open.name, ns: open.ns, ret: Number.NaN, args: mark(">", open.args) });
+      if (open) calls.push({ tid, name: open.name, ns: open.ns, ret: Number.NaN, args: mark(">", open.args) });
       open = undefined;
       const childReturn = ["clone", "clone3", "fork", "vfork"].includes(ev.name) && expectedRet(ev) === 0;
       if (!childReturn && countOrphans) {
@@ -150,9 +145,7 @@ function perThread(calls: readonly CollectedCall[]): Map<number, CollectedCall[]
 
 function expectSameCalls(actual: readonly CollectedCall[], expected: Map<number, ExpectedCall[]>): void {
   const got = perThread(actual);
-  expect([...got.keys()].sort()).toEqual(
-    [...expected.keys()].filter((t) => expected.get(t)!.length > 0).sort(),
-  );
+  expect([...got.keys()].sort()).toEqual([...expected.keys()].filter((t) => expected.get(t)!.length > 0).sort());
   for (const [tid, exp] of expected) {
     const act = got.get(tid) ?? [];
     expect(act.length).toBe(exp.length);
@@ -216,8 +209,8 @@ describe.skipIf(missing !== undefined)("LID-DS 2021 parser on the real recording
   it("counts the calls at or after the attack time the same in float seconds and in integer nanoseconds", () => {
     const { sink } = parse(real.sc);
     const attackNs = realAttackNs(real);
-    const attack = (JSON.parse(real.json.toString()) as { time: { exploit: { absolute: number }[] } }).time
-      .exploit[0]!.absolute;
+    const attack = (JSON.parse(real.json.toString()) as { time: { exploit: { absolute: number }[] } }).time.exploit[0]!
+      .absolute;
     const expected = [...expectedCallsPerThread(rawEvents(real.lines)).values()]
       .flat()
       .filter((c) => c.ns >= attackNs).length;
@@ -290,157 +283,150 @@ describe.skipIf(missing !== undefined)("LID-DS 2021 parser on the real recording
   });
 });
 
-describe.skipIf(missing !== undefined)(
-  "LID-DS 2021 parser rules on lines taken from the real recording",
-  () => {
-    const real = missing === undefined ? loadRealLiddsRecording() : undefined!;
-    const events = missing === undefined ? rawEvents(real.lines) : [];
+describe.skipIf(missing !== undefined)("LID-DS 2021 parser rules on lines taken from the real recording", () => {
+  const real = missing === undefined ? loadRealLiddsRecording() : undefined!;
+  const events = missing === undefined ? rawEvents(real.lines) : [];
 
-    const findLine = (pred: (e: RawEvent, k: number) => boolean): string => {
-      const k = events.findIndex(pred);
-      expect(k).toBeGreaterThanOrEqual(0);
-      return real.lines[k]!;
-    };
+  const findLine = (pred: (e: RawEvent, k: number) => boolean): string => {
+    const k = events.findIndex(pred);
+    expect(k).toBeGreaterThanOrEqual(0);
+    return real.lines[k]!;
+  };
 
-    it("counts a call that began before the recording at its exit", () => {
-      const first = real.lines[0]!;
-      const ev = rawEvents([first])[0]!;
-      expect(ev.enter).toBe(false);
-      const { sink } = parse(`${first}\n`);
-      expect(sink.calls.length).toBe(1);
-      expect(sink.calls[0]!.syscall).toBe(ev.name);
-      expect(sink.calls[0]!.ret).toBe(expectedRet(ev));
-      expect(parse(`${first}\n`, { countOrphanExits: false }).sink.calls.length).toBe(0);
-    });
+  it("counts a call that began before the recording at its exit", () => {
+    const first = real.lines[0]!;
+    const ev = rawEvents([first])[0]!;
+    expect(ev.enter).toBe(false);
+    const { sink } = parse(`${first}\n`);
+    expect(sink.calls.length).toBe(1);
+    expect(sink.calls[0]!.syscall).toBe(ev.name);
+    expect(sink.calls[0]!.ret).toBe(expectedRet(ev));
+    expect(parse(`${first}\n`, { countOrphanExits: false }).sink.calls.length).toBe(0);
+  });
 
-    it("does not count a clone child's return, but counts the parent's clone", () => {
-      const child = findLine((e) => e.name === "clone" && !e.enter && expectedRet(e) === 0);
-      const parentExit = findLine((e) => e.name === "clone" && !e.enter && expectedRet(e) > 0);
-      const parentEnter = findLine((e) => e.name === "clone" && e.enter);
-      const { sink } = parse(`${parentEnter}\n${parentExit}\n${child}\n`);
-      expect(sink.calls.length).toBe(1);
-      expect(sink.calls[0]!.stream).toBe(rawEvents([parentEnter])[0]!.tid);
-      expect(sink.calls[0]!.ret).toBe(expectedRet(rawEvents([parentExit])[0]!));
-      // The child thread is still announced.
-      expect(sink.notes.map((n) => n.stream)).toContain(rawEvents([child])[0]!.tid);
-    });
+  it("does not count a clone child's return, but counts the parent's clone", () => {
+    const child = findLine((e) => e.name === "clone" && !e.enter && expectedRet(e) === 0);
+    const parentExit = findLine((e) => e.name === "clone" && !e.enter && expectedRet(e) > 0);
+    const parentEnter = findLine((e) => e.name === "clone" && e.enter);
+    const { sink } = parse(`${parentEnter}\n${parentExit}\n${child}\n`);
+    expect(sink.calls.length).toBe(1);
+    expect(sink.calls[0]!.stream).toBe(rawEvents([parentEnter])[0]!.tid);
+    expect(sink.calls[0]!.ret).toBe(expectedRet(rawEvents([parentExit])[0]!));
+    // The child thread is still announced.
+    expect(sink.notes.map((n) => n.stream)).toContain(rawEvents([child])[0]!.tid);
+  });
 
-    it("closes an enter whose exit is missing with ret NaN, and counts a mismatched exit on its own", () => {
-      const readEnter = findLine((e) => e.name === "read" && e.enter);
-      const tid = rawEvents([readEnter])[0]!.tid;
-      const closeExit = findLine((e) => e.name === "close" && !e.enter && e.tid === tid);
-      const { sink } = parse(`${readEnter}\n${closeExit}\n`);
-      expect(sink.calls.map((c) => c.syscall)).toEqual(["read", "close"]);
-      expect(sink.calls[0]!.ret).toBeNaN();
-      expect(sink.calls[1]!.ret).toBe(expectedRet(rawEvents([closeExit])[0]!));
-      // Two enters in a row: the first is delivered when the second arrives, the second at the end.
-      const { sink: s2 } = parse(`${readEnter}\n${readEnter}\n`);
-      expect(s2.calls.length).toBe(2);
-      expect(s2.calls.every((c) => Number.isNaN(c.ret))).toBe(true);
-    });
+  it("closes an enter whose exit is missing with ret NaN, and counts a mismatched exit on its own", () => {
+    const readEnter = findLine((e) => e.name === "read" && e.enter);
+    const tid = rawEvents([readEnter])[0]!.tid;
+    const closeExit = findLine((e) => e.name === "close" && !e.enter && e.tid === tid);
+    const { sink } = parse(`${readEnter}\n${closeExit}\n`);
+    expect(sink.calls.map((c) => c.syscall)).toEqual(["read", "close"]);
+    expect(sink.calls[0]!.ret).toBeNaN();
+    expect(sink.calls[1]!.ret).toBe(expectedRet(rawEvents([closeExit])[0]!));
+    // Two enters in a row: the first is delivered when the second arrives, the second at the end.
+    const { sink: s2 } = parse(`${readEnter}\n${readEnter}\n`);
+    expect(s2.calls.length).toBe(2);
+    expect(s2.calls.every((c) => Number.isNaN(c.ret))).toBe(true);
+  });
 
-    it("delivers open calls at the end in the order of their enters", () => {
-      const enters = real.lines.filter((_, k) => events[k]!.enter);
-      const tids: number[] = [];
-      const picked: string[] = [];
-      for (const line of enters) {
-        const t = rawEvents([line])[0]!.tid;
-        if (!tids.includes(t)) {
-          tids.push(t);
-          picked.push(line);
-        }
+  it("delivers open calls at the end in the order of their enters", () => {
+    const enters = real.lines.filter((_, k) => events[k]!.enter);
+    const tids: number[] = [];
+    const picked: string[] = [];
+    for (const line of enters) {
+      const t = rawEvents([line])[0]!.tid;
+      if (!tids.includes(t)) {
+        tids.push(t);
+        picked.push(line);
       }
-      expect(picked.length).toBe(7);
-      const { sink } = parse(`${[...picked].reverse().join("\n")}\n`);
-      expect(sink.calls.map((c) => c.stream)).toEqual([...tids].reverse());
-    });
+    }
+    expect(picked.length).toBe(7);
+    const { sink } = parse(`${[...picked].reverse().join("\n")}\n`);
+    expect(sink.calls.map((c) => c.stream)).toEqual([...tids].reverse());
+  });
 
-    it("reads brk/mmap returns as hex even without a hex letter", () => {
-      const enter = findLine((e) => e.name === "brk" && e.enter);
-      const tid = rawEvents([enter])[0]!.tid;
-      const exit = findLine((e) => e.name === "brk" && !e.enter && e.tid === tid);
-      const digitsOnly = exit.replace(/res=[0-9A-F]+/, "res=560096009000");
-      const { sink } = parse(`${enter}\n${digitsOnly}\n`);
-      expect(sink.calls[0]!.ret).toBe(0x560096009000);
-      const readExit = findLine((e) => e.name === "read" && !e.enter && e.tid === tid);
-      const readEnter = findLine((e) => e.name === "read" && e.enter && e.tid === tid);
-      expect(parse(`${readEnter}\n${readExit}\n`).sink.calls[0]!.ret).toBe(
-        expectedRet(rawEvents([readExit])[0]!),
-      );
-    });
+  it("reads brk/mmap returns as hex even without a hex letter", () => {
+    const enter = findLine((e) => e.name === "brk" && e.enter);
+    const tid = rawEvents([enter])[0]!.tid;
+    const exit = findLine((e) => e.name === "brk" && !e.enter && e.tid === tid);
+    const digitsOnly = exit.replace(/res=[0-9A-F]+/, "res=560096009000");
+    const { sink } = parse(`${enter}\n${digitsOnly}\n`);
+    expect(sink.calls[0]!.ret).toBe(0x560096009000);
+    const readExit = findLine((e) => e.name === "read" && !e.enter && e.tid === tid);
+    const readEnter = findLine((e) => e.name === "read" && e.enter && e.tid === tid);
+    expect(parse(`${readEnter}\n${readExit}\n`).sink.calls[0]!.ret).toBe(expectedRet(rawEvents([readExit])[0]!));
+  });
 
-    it("reads a process name with spaces", () => {
-      const lines = real.lines.slice(0, 200);
-      const renamed = lines.map((l) => l.replace(" apache2 ", " apache 2 > x "));
-      const a = parse(`${lines.join("\n")}\n`);
-      const b = parse(`${renamed.join("\n")}\n`);
-      expect(b.sink.calls).toEqual(a.sink.calls);
-      expect(b.sink.notes.map((n) => n.note.detail)).toEqual(a.sink.notes.map(() => "apache 2 > x"));
-    });
+  it("reads a process name with spaces", () => {
+    const lines = real.lines.slice(0, 200);
+    const renamed = lines.map((l) => l.replace(" apache2 ", " apache 2 > x "));
+    const a = parse(`${lines.join("\n")}\n`);
+    const b = parse(`${renamed.join("\n")}\n`);
+    expect(b.sink.calls).toEqual(a.sink.calls);
+    expect(b.sink.notes.map((n) => n.note.detail)).toEqual(a.sink.notes.map(() => "apache 2 > x"));
+  });
 
-    it("skips sysdig events that are not syscalls (<NA>)", () => {
-      const lines = real.lines.slice(0, 300);
-      const k = events.slice(0, 300).findIndex((e) => e.enter && e.name === "read");
-      const meta = lines[k]!.replace(" read > ", " <NA> > ");
-      const withMeta = [...lines.slice(0, k + 1), meta, ...lines.slice(k + 1)];
-      const a = parse(`${lines.join("\n")}\n`);
-      const b = parse(`${withMeta.join("\n")}\n`);
-      expect(b.sink.calls).toEqual(a.sink.calls);
-      expect(b.vocab.lookup("<NA>")).toBe(-1);
-    });
+  it("skips sysdig events that are not syscalls (<NA>)", () => {
+    const lines = real.lines.slice(0, 300);
+    const k = events.slice(0, 300).findIndex((e) => e.enter && e.name === "read");
+    const meta = lines[k]!.replace(" read > ", " <NA> > ");
+    const withMeta = [...lines.slice(0, k + 1), meta, ...lines.slice(k + 1)];
+    const a = parse(`${lines.join("\n")}\n`);
+    const b = parse(`${withMeta.join("\n")}\n`);
+    expect(b.sink.calls).toEqual(a.sink.calls);
+    expect(b.vocab.lookup("<NA>")).toBe(-1);
+  });
 
-    it("reports malformed lines with file, line, column and excerpt", () => {
-      const good = real.lines[1]!;
-      const cases: [string, number][] = [
-        [good.slice(0, 19), 1], // timestamp only
-        [`x${good}`, 1],
-        [good.replace(/ [<>] /, " ? "), 21],
-        [good.replace(" wait4 ", " wa.it4 "), 1],
-      ];
-      for (const [bad, _] of cases) {
-        let err: unknown;
-        try {
-          parse(`${good}\n${bad}\n`);
-        } catch (e) {
-          err = e;
-        }
-        expect(err).toBeInstanceOf(ParseError);
-        const pe = err as ParseError;
-        expect(pe.code).toBe("E_PARSE");
-        expect(pe.location.file).toBe("test.sc");
-        expect(pe.location.line).toBe(2);
-        expect(pe.location.column).toBeGreaterThanOrEqual(1);
-        expect(pe.location.excerpt!.length).toBeGreaterThan(0);
+  it("reports malformed lines with file, line, column and excerpt", () => {
+    const good = real.lines[1]!;
+    const cases: [string, number][] = [
+      [good.slice(0, 19), 1], // timestamp only
+      [`x${good}`, 1],
+      [good.replace(/ [<>] /, " ? "), 21],
+      [good.replace(" wait4 ", " wa.it4 "), 1],
+    ];
+    for (const [bad, _] of cases) {
+      let err: unknown;
+      try {
+        parse(`${good}\n${bad}\n`);
+      } catch (e) {
+        err = e;
       }
-      const skipped: ParseError[] = [];
-      const vocab = new Vocabulary();
-      const sink = new CollectSink(vocab);
-      const p = createLidds2021Parser({
-        file: "t.sc",
-        vocab,
-        sink,
-        lenient: true,
-        onSkip: (e) => skipped.push(e),
-      });
-      p.write(Buffer.from(`${good}\n${good.slice(0, 19)}\n${good}\n`));
-      p.end();
-      expect(skipped.length).toBe(1);
-      expect(skipped[0]!.location.line).toBe(2);
+      expect(err).toBeInstanceOf(ParseError);
+      const pe = err as ParseError;
+      expect(pe.code).toBe("E_PARSE");
+      expect(pe.location.file).toBe("test.sc");
+      expect(pe.location.line).toBe(2);
+      expect(pe.location.column).toBeGreaterThanOrEqual(1);
+      expect(pe.location.excerpt!.length).toBeGreaterThan(0);
+    }
+    const skipped: ParseError[] = [];
+    const vocab = new Vocabulary();
+    const sink = new CollectSink(vocab);
+    const p = createLidds2021Parser({
+      file: "t.sc",
+      vocab,
+      sink,
+      lenient: true,
+      onSkip: (e) => skipped.push(e),
     });
+    p.write(Buffer.from(`${good}\n${good.slice(0, 19)}\n${good}\n`));
+    p.end();
+    expect(skipped.length).toBe(1);
+    expect(skipped[0]!.location.line).toBe(2);
+  });
 
-    it("sniffs the real head, not other LID-DS files or the 2019 layout", () => {
-      const head = real.sc.subarray(0, 65_536);
-      expect(lidds2021Format.sniff(head, "x.sc")).toBeGreaterThanOrEqual(0.9);
-      expect(lidds2021Format.sniff(head, "x")).toBeGreaterThanOrEqual(0.5);
-      expect(lidds2021Format.sniff(real.json, "x.json")).toBe(0);
-      expect(lidds2021Format.sniff(real.res, "x.res")).toBe(0);
-      expect(
-        lidds2021Format.sniff(Buffer.from(toLidds2019Lines(real.lines.slice(0, 50)).join("\n")), "x"),
-      ).toBe(0);
-      expect(lidds2021Format.sniff(new Uint8Array(0), "x.sc")).toBe(0);
-    });
-  },
-);
+  it("sniffs the real head, not other LID-DS files or the 2019 layout", () => {
+    const head = real.sc.subarray(0, 65_536);
+    expect(lidds2021Format.sniff(head, "x.sc")).toBeGreaterThanOrEqual(0.9);
+    expect(lidds2021Format.sniff(head, "x")).toBeGreaterThanOrEqual(0.5);
+    expect(lidds2021Format.sniff(real.json, "x.json")).toBe(0);
+    expect(lidds2021Format.sniff(real.res, "x.res")).toBe(0);
+    expect(lidds2021Format.sniff(Buffer.from(toLidds2019Lines(real.lines.slice(0, 50)).join("\n")), "x")).toBe(0);
+    expect(lidds2021Format.sniff(new Uint8Array(0), "x.sc")).toBe(0);
+  });
+});
 
 describe.skipIf(missing !== undefined)("LID-DS 2021 parser robustness (property-based)", () => {
   const real = missing === undefined ? loadRealLiddsRecording() : undefined!;
@@ -449,11 +435,7 @@ describe.skipIf(missing !== undefined)("LID-DS 2021 parser robustness (property-
     .tuple(
       fc.nat({ max: 23_000 }),
       fc.array(
-        fc.tuple(
-          fc.constantFrom("delete", "insert", "replace", "truncate"),
-          fc.nat(),
-          fc.string({ maxLength: 4 }),
-        ),
+        fc.tuple(fc.constantFrom("delete", "insert", "replace", "truncate"), fc.nat(), fc.string({ maxLength: 4 })),
         { maxLength: 4 },
       ),
     )

@@ -13,14 +13,7 @@
 // direction token back: `<tid> <syscall> <dir>` are the three tokens ending at the first lone `>`/`<` token.
 
 import * as byteScan from "./byteScan.js";
-import {
-  badLine,
-  LineSplitter,
-  lineError,
-  type ParserOptions,
-  type TraceFormat,
-  type TraceParser,
-} from "./format.js";
+import { badLine, LineSplitter, lineError, type ParserOptions, type TraceFormat, type TraceParser } from "./format.js";
 import { isEventName, SysdigCallAssembler, type SysdigCallOptions } from "./sysdigCalls.js";
 
 // Bound to module constants rather than used as imported names (see byteScan.ts).
@@ -96,8 +89,7 @@ export function createLidds2021Parser(options: ParserOptions, calls: SysdigCallO
       fields++;
       p = skipSpaces(bytes, e, end);
     }
-    if (dirAt < 0)
-      return fail(nameStart - start + 1, "expected `<process_name> <tid> <syscall> <direction>`");
+    if (dirAt < 0) return fail(nameStart - start + 1, "expected `<process_name> <tid> <syscall> <direction>`");
     const tid = parseTid(bytes, prev2s, prev2e);
     if (tid < 0) return fail(prev2s - start + 1, "expected a thread id");
     if (!isEventName(bytes, prev1s, prev1e)) return fail(prev1s - start + 1, "expected a syscall name");
@@ -105,18 +97,7 @@ export function createLidds2021Parser(options: ParserOptions, calls: SysdigCallO
     let commEnd = prev2s;
     while (commEnd > nameStart && bytes[commEnd - 1] === SP) commEnd--;
     const argsStart = skipSpaces(bytes, dirAt + 1, end);
-    assembler.event(
-      bytes,
-      tid,
-      nameStart,
-      commEnd,
-      prev1s,
-      prev1e,
-      bytes[dirAt] === 62,
-      time,
-      argsStart,
-      end,
-    );
+    assembler.event(bytes, tid, nameStart, commEnd, prev1s, prev1e, bytes[dirAt] === 62, time, argsStart, end);
     return 0;
   };
   const splitter = new LineSplitter(file, onLine, options.maxLineBytes);
@@ -166,8 +147,7 @@ export function sniffLines(head: Uint8Array, pattern: RegExp): number {
 
 export const lidds2021Format: TraceFormat = {
   name: "lidds2021",
-  description:
-    "LID-DS 2021 sysdig text (.sc): <ns> <uid> <pid> <comm> <tid> <syscall> <dir> [args], per thread",
+  description: "LID-DS 2021 sysdig text (.sc): <ns> <uid> <pid> <comm> <tid> <syscall> <dir> [args], per thread",
   sniff(head: Uint8Array, path: string): number {
     const score = sniffLines(head, LINE_2021);
     return score > 0 && path.endsWith(".sc") ? 0.95 : score;

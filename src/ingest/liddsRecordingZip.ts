@@ -10,12 +10,7 @@ import type { ParseError } from "../errors.js";
 import { HomeostatError, isHomeostatError } from "../errors.js";
 import type { Vocabulary } from "../syscalls/vocabulary.js";
 import type { EventSink, SourceInfo } from "./event.js";
-import {
-  liddsPathParts,
-  liddsRecordingName,
-  liddsSourceInfo,
-  pickLiddsRecordingEntries,
-} from "./liddsLayout.js";
+import { liddsPathParts, liddsRecordingName, liddsSourceInfo, pickLiddsRecordingEntries } from "./liddsLayout.js";
 import { checkMetadataSize, type LiddsRecordingMeta, parseLidds2021RecordingJson } from "./liddsMetadata.js";
 import { createLidds2021Parser } from "./liddsParser.js";
 
@@ -95,8 +90,7 @@ export async function readLiddsRecordingZip(
       ...(options.maxLineBytes !== undefined && { maxLineBytes: options.maxLineBytes }),
       ...(options.onSkip !== undefined && { onSkip: options.onSkip }),
     };
-    const calls =
-      options.countOrphanExits === undefined ? {} : { countOrphanExits: options.countOrphanExits };
+    const calls = options.countOrphanExits === undefined ? {} : { countOrphanExits: options.countOrphanExits };
     options.sink.beginSource(source);
     const parser = createLidds2021Parser(parserOptions, calls);
     const stream = await openEntry(zip, entries.get(picked.sc)!, scPath);
@@ -121,15 +115,9 @@ async function openZip(zipPath: string): Promise<yauzl.ZipFile> {
     return await yauzl.openPromise(zipPath, { lazyEntries: true, autoClose: false });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT")
-      throw new HomeostatError("E_NOT_FOUND", "no such file", { file: zipPath }, { cause: err });
+    if (code === "ENOENT") throw new HomeostatError("E_NOT_FOUND", "no such file", { file: zipPath }, { cause: err });
     if (code !== undefined) {
-      throw new HomeostatError(
-        "E_IO",
-        `cannot read: ${(err as Error).message}`,
-        { file: zipPath },
-        { cause: err },
-      );
+      throw new HomeostatError("E_IO", `cannot read: ${(err as Error).message}`, { file: zipPath }, { cause: err });
     }
     throw new HomeostatError(
       "E_ARCHIVE",
@@ -146,29 +134,18 @@ async function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, file: string): 
   try {
     return await zip.openReadStreamPromise(entry);
   } catch (err) {
-    throw new HomeostatError(
-      "E_ARCHIVE",
-      `cannot open zip entry: ${(err as Error).message}`,
-      { file },
-      { cause: err },
-    );
+    throw new HomeostatError("E_ARCHIVE", `cannot open zip entry: ${(err as Error).message}`, { file }, { cause: err });
   }
 }
 
-async function readWhole(
-  zip: yauzl.ZipFile,
-  entry: yauzl.Entry,
-  file: string,
-  max: number,
-): Promise<Uint8Array> {
+async function readWhole(zip: yauzl.ZipFile, entry: yauzl.Entry, file: string, max: number): Promise<Uint8Array> {
   const stream = await openEntry(zip, entry, file);
   const chunks: Buffer[] = [];
   let total = 0;
   try {
     for await (const chunk of stream) {
       total += (chunk as Buffer).length;
-      if (total > max)
-        throw new HomeostatError("E_LIMIT", `metadata file larger than ${max} bytes`, { file });
+      if (total > max) throw new HomeostatError("E_LIMIT", `metadata file larger than ${max} bytes`, { file });
       chunks.push(chunk as Buffer);
     }
   } catch (err) {
@@ -180,10 +157,5 @@ async function readWhole(
 
 function wrapStreamError(err: unknown, file: string): HomeostatError {
   if (isHomeostatError(err)) return err;
-  return new HomeostatError(
-    "E_ARCHIVE",
-    `corrupt zip entry: ${(err as Error).message}`,
-    { file },
-    { cause: err },
-  );
+  return new HomeostatError("E_ARCHIVE", `corrupt zip entry: ${(err as Error).message}`, { file }, { cause: err });
 }

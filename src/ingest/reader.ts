@@ -10,7 +10,12 @@ import { type FormatName, FORMAT_NAMES, type TraceFormat } from "./format.js";
 import { FORMATS, formatByName } from "./formats.js";
 import { type InputEntry, type InputLimits, listInputs, type SkippedInput } from "./inputs.js";
 import { liddsSourceInfo } from "./liddsLayout.js";
-import { assignLidds2019Splits, type LiddsRecordingMeta, parseLidds2019RunsCsv, parseLidds2021RecordingJson } from "./liddsMetadata.js";
+import {
+  assignLidds2019Splits,
+  type LiddsRecordingMeta,
+  parseLidds2019RunsCsv,
+  parseLidds2021RecordingJson,
+} from "./liddsMetadata.js";
 import { createBinaryTraceParser } from "./binaryTrace.js";
 import { pidFromStraceFileName } from "./straceParser.js";
 

@@ -13,13 +13,7 @@ export const DETACHED = 2;
 
 /** Where `strace: Process N attached|detached|... threads` starts at the end of a line, or -1. */
 export function embeddedMessageStart(b: Uint8Array, s: number, e: number): number {
-  if (
-    !(
-      asciiAt(b, e - 8, e, "attached") ||
-      asciiAt(b, e - 8, e, "detached") ||
-      asciiAt(b, e - 7, e, "threads")
-    )
-  ) {
+  if (!(asciiAt(b, e - 8, e, "attached") || asciiAt(b, e - 8, e, "detached") || asciiAt(b, e - 7, e, "threads"))) {
     return -1;
   }
   for (let i = e - 24; i > s && i > e - 120; i--) {

@@ -85,19 +85,7 @@ const quotedArb = fc
 /** A string carrying the traps: parentheses, `) = `, `<unfinished ...>`, quotes. */
 const trapArb = fc
   .array(
-    fc.constantFrom(
-      ") = 0",
-      "(",
-      ")",
-      " = ",
-      '\\"',
-      "\\\\",
-      "<unfinished ...>",
-      "<... x resumed>",
-      "+++",
-      "---",
-      "a",
-    ),
+    fc.constantFrom(") = 0", "(", ")", " = ", '\\"', "\\\\", "<unfinished ...>", "<... x resumed>", "+++", "---", "a"),
     {
       maxLength: 8,
     },
@@ -131,15 +119,9 @@ interface Ret {
 const retArb: fc.Arbitrary<Ret> = fc.oneof(
   fc.integer({ min: 0, max: 2 ** 31 }).map((n) => ({ text: String(n), value: n })),
   fc
-    .constantFrom(
-      "ENOENT (No such file or directory)",
-      "EAGAIN (Resource temporarily unavailable)",
-      "(errno 2)",
-    )
+    .constantFrom("ENOENT (No such file or directory)", "EAGAIN (Resource temporarily unavailable)", "(errno 2)")
     .map((e) => ({ text: `-1 ${e}`, value: -1 })),
-  fc
-    .bigInt({ min: 0n, max: (1n << 48n) - 1n })
-    .map((n) => ({ text: `0x${n.toString(16)}`, value: Number(n) })),
+  fc.bigInt({ min: 0n, max: (1n << 48n) - 1n }).map((n) => ({ text: `0x${n.toString(16)}`, value: Number(n) })),
   fc.integer({ min: 0, max: 0o777 }).map((n) => ({ text: `0${n.toString(8)}`, value: n })),
   fc.constantFrom(
     { text: "?", value: Number.NaN },
@@ -167,11 +149,7 @@ const leaderArb: fc.Arbitrary<Leader> = fc
     fc.oneof(
       fc.constant({ text: "", time: Number.NaN }),
       fc
-        .tuple(
-          fc.integer({ min: 0, max: 23 }),
-          fc.integer({ min: 0, max: 59 }),
-          fc.integer({ min: 0, max: 59 }),
-        )
+        .tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 59 }))
         .map(([h, m, s]) => ({
           text: `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")} `,
           time: h * 3600 + m * 60 + s,
@@ -339,15 +317,11 @@ describe("strace parser properties", () => {
       "strace: Process 12 attached",
     ];
     fc.assert(
-      fc.property(
-        fc.array(fc.constantFrom(...alphabet), { maxLength: 300 }),
-        fc.boolean(),
-        (parts, lenient) => {
-          const e = thrown(enc(parts.join("")), { lenient });
-          if (e !== undefined) expect(isHomeostatError(e), String(e)).toBe(true);
-          if (lenient) expect(e).toBeUndefined();
-        },
-      ),
+      fc.property(fc.array(fc.constantFrom(...alphabet), { maxLength: 300 }), fc.boolean(), (parts, lenient) => {
+        const e = thrown(enc(parts.join("")), { lenient });
+        if (e !== undefined) expect(isHomeostatError(e), String(e)).toBe(true);
+        if (lenient) expect(e).toBeUndefined();
+      }),
       { numRuns: 500 },
     );
   });
@@ -367,21 +341,7 @@ describe("strace parser properties", () => {
           fc.record({
             at: fc.nat(),
             op: fc.constantFrom("delete", "insert", "replace"),
-            byte: fc.constantFrom(
-              0x22,
-              0x5c,
-              0x28,
-              0x29,
-              0x3d,
-              0x20,
-              0x3c,
-              0x3e,
-              0x0a,
-              0x00,
-              0xff,
-              0x30,
-              0x2e,
-            ),
+            byte: fc.constantFrom(0x22, 0x5c, 0x28, 0x29, 0x3d, 0x20, 0x3c, 0x3e, 0x0a, 0x00, 0xff, 0x30, 0x2e),
           }),
           { minLength: 1, maxLength: 6 },
         ),

@@ -297,9 +297,7 @@ describe.skipIf(!hasStrace)("strace parser on real strace output", () => {
       if (opts.includes("-tt")) continue; // then the absolute time wins
       expect(calls[0]!.time).toBe(0);
       // Sum of the printed deltas, read with a regex.
-      const deltas = traceLines(text).map((l) =>
-        Number(/^(?:\d+ +)?\s*(\d+\.\d+) /.exec(l)?.[1] ?? Number.NaN),
-      );
+      const deltas = traceLines(text).map((l) => Number(/^(?:\d+ +)?\s*(\d+\.\d+) /.exec(l)?.[1] ?? Number.NaN));
       const sum = deltas.filter((d) => Number.isFinite(d)).reduce((a, b) => a + b, 0);
       const lastTime = Math.max(...calls.map((c) => c.time));
       expect(lastTime).toBeLessThanOrEqual(sum + 1e-6);
@@ -347,20 +345,12 @@ describe.skipIf(!hasStrace)("strace parser on real strace output", () => {
   });
 
   it("-k stack traces, -e read=/write= dumps, -n/-i, --decode-pids=comm, -Y are skipped or understood", () => {
-    for (const opts of [
-      ["-k"],
-      ["-e", "read=all", "-e", "write=all"],
-      ["-n", "-i"],
-      ["--decode-pids=comm"],
-      ["-Y"],
-    ]) {
+    for (const opts of [["-k"], ["-e", "read=all", "-e", "write=all"], ["-n", "-i"], ["--decode-pids=comm"], ["-Y"]]) {
       const cap = captureStrace(["-f", "-C", ...opts], ["sh", "-c", "cat /etc/hostname; ls / >/dev/null"]);
       const text = cap.text.toString("utf8");
       const { calls, parser } = parse(cap.text);
       expect(parser.skipped, opts.join(" ")).toBe(0);
-      expect(sorted(countBy(calls, (c) => c.name)), opts.join(" ")).toEqual(
-        sorted(expectedFromSummary(text)),
-      );
+      expect(sorted(countBy(calls, (c) => c.name)), opts.join(" ")).toEqual(sorted(expectedFromSummary(text)));
       expect(new Set(calls.map((c) => c.stream))).toEqual(pidsIn(text));
     }
   });
@@ -420,9 +410,7 @@ describe.skipIf(!hasStrace)("strace parser on real strace output", () => {
     const killed = p1.notes.filter((n) => n.note.kind === "killed");
     expect(killed.map((n) => n.note.detail)).toEqual(["SIGSEGV"]);
     expect(p1.notes.some((n) => n.note.kind === "signal" && n.note.detail === "SIGSEGV")).toBe(true);
-    expect(sorted(countBy(p1.calls, (c) => c.name))).toEqual(
-      sorted(expectedFromSummary(seg.text.toString())),
-    );
+    expect(sorted(countBy(p1.calls, (c) => c.name))).toEqual(sorted(expectedFromSummary(seg.text.toString())));
 
     const cap = captureStrace(["-f", "-C"], ["sh", "-c", "sleep 5 & sleep 0.3; kill -9 $!; wait"]);
     const text = cap.text.toString("utf8");
@@ -489,46 +477,41 @@ int main(void) {
     const bin = commandExists("cc") ? compileC(source, dir, "threads", ["-pthread"]) : undefined;
     if (bin === undefined) console.log("skipping thread capture: no C compiler");
 
-    it.skipIf(bin === undefined)(
-      "threads and an execve from a non-leader thread (`superseded by execve`)",
-      () => {
-        for (const opts of [["-f"], ["-f", "-tt"]]) {
-          const cap = captureStrace([...opts, "-C"], [bin!]);
-          const text = cap.text.toString("utf8");
-          const { calls, notes, parser } = parse(cap.text);
-          expect(parser.skipped).toBe(0);
-          expect(parser.pendingCount).toBe(0);
-          expect(sorted(countBy(calls, (c) => c.name))).toEqual(sorted(expectedFromSummary(text)));
-          // The leader's pid runs /bin/true in the end (the execve of another thread resumes in it).
-          const leader = Number(body(traceLines(text)[0]!).pid);
-          const execs = notes
-            .filter((n) => n.note.kind === "exec" && n.stream === leader)
-            .map((n) => n.note.detail);
-          if (text.includes("superseded by execve")) expect(execs).toEqual([bin, "/bin/true"]);
-          expect(calls.filter((c) => c.name === "getpid").length).toBe(80);
-        }
-        // -ff: the execve starts in the thread's file (`<pid changed to L ...>`) and returns in the leader's;
-        // counted once over all files.
-        const ff = captureStrace(["-ff"], [bin!]);
-        let total = 0;
-        let expected = 0;
-        const execsByPid = new Map<number, (string | undefined)[]>();
-        for (const f of ff.files) {
-          const pid = pidFromStraceFileName(f.name)!;
-          const { calls, notes, parser } = parse(f.text, { defaultStream: pid });
-          expect(parser.skipped).toBe(0);
-          total += calls.length;
-          expected += [...referenceStarts(f.text.toString()).values()].reduce((a, b) => a + b, 0);
-          execsByPid.set(
-            pid,
-            notes.filter((n) => n.note.kind === "exec").map((n) => n.note.detail),
-          );
-        }
-        expect(total).toBe(expected);
-        const leaderExecs = [...execsByPid.values()].find((e) => e.length === 2);
-        expect(leaderExecs?.[0]).toBe(bin);
-      },
-    );
+    it.skipIf(bin === undefined)("threads and an execve from a non-leader thread (`superseded by execve`)", () => {
+      for (const opts of [["-f"], ["-f", "-tt"]]) {
+        const cap = captureStrace([...opts, "-C"], [bin!]);
+        const text = cap.text.toString("utf8");
+        const { calls, notes, parser } = parse(cap.text);
+        expect(parser.skipped).toBe(0);
+        expect(parser.pendingCount).toBe(0);
+        expect(sorted(countBy(calls, (c) => c.name))).toEqual(sorted(expectedFromSummary(text)));
+        // The leader's pid runs /bin/true in the end (the execve of another thread resumes in it).
+        const leader = Number(body(traceLines(text)[0]!).pid);
+        const execs = notes.filter((n) => n.note.kind === "exec" && n.stream === leader).map((n) => n.note.detail);
+        if (text.includes("superseded by execve")) expect(execs).toEqual([bin, "/bin/true"]);
+        expect(calls.filter((c) => c.name === "getpid").length).toBe(80);
+      }
+      // -ff: the execve starts in the thread's file (`<pid changed to L ...>`) and returns in the leader's;
+      // counted once over all files.
+      const ff = captureStrace(["-ff"], [bin!]);
+      let total = 0;
+      let expected = 0;
+      const execsByPid = new Map<number, (string | undefined)[]>();
+      for (const f of ff.files) {
+        const pid = pidFromStraceFileName(f.name)!;
+        const { calls, notes, parser } = parse(f.text, { defaultStream: pid });
+        expect(parser.skipped).toBe(0);
+        total += calls.length;
+        expected += [...referenceStarts(f.text.toString()).values()].reduce((a, b) => a + b, 0);
+        execsByPid.set(
+          pid,
+          notes.filter((n) => n.note.kind === "exec").map((n) => n.note.detail),
+        );
+      }
+      expect(total).toBe(expected);
+      const leaderExecs = [...execsByPid.values()].find((e) => e.length === 2);
+      expect(leaderExecs?.[0]).toBe(bin);
+    });
   });
 
   it("strace -f writing to stderr (no -o): unprefixed lines join their process's stream", () => {
@@ -570,10 +553,7 @@ int main(void) {
   it("sniff recognises real strace output of every flavour", () => {
     for (const opts of [[], ["-f"], ["-ttt"], ["-f", "-tt", "-T", "-y"], ["-r"], ["-X", "raw"]]) {
       const cap = captureStrace(opts, SH_LS_CAT);
-      expect(
-        straceFormat.sniff(cap.text.subarray(0, 65_536), "trace.txt"),
-        opts.join(" "),
-      ).toBeGreaterThanOrEqual(0.9);
+      expect(straceFormat.sniff(cap.text.subarray(0, 65_536), "trace.txt"), opts.join(" ")).toBeGreaterThanOrEqual(0.9);
       // A head cut mid-line is still recognised.
       expect(straceFormat.sniff(cap.text.subarray(0, 1000), "trace.txt")).toBeGreaterThanOrEqual(0.9);
     }
@@ -594,9 +574,7 @@ describe("sniff does not claim other formats", () => {
     expect(straceFormat.sniff(Buffer.from(unm), "sendmail.int")).toBe(0);
     const numbers = Array.from({ length: 300 }, (_, i) => (i * 13) % 340).join(" ");
     expect(straceFormat.sniff(Buffer.from(numbers), "UTD-0001.txt")).toBe(0);
-    expect(
-      straceFormat.sniff(Buffer.from("The quick brown fox (jumps) over = the lazy dog.\n"), "a.txt"),
-    ).toBe(0);
+    expect(straceFormat.sniff(Buffer.from("The quick brown fox (jumps) over = the lazy dog.\n"), "a.txt")).toBe(0);
     const bin = new Uint8Array(4096);
     for (let i = 0; i < bin.length; i++) bin[i] = (i * 131 + 7) & 0xff;
     expect(straceFormat.sniff(bin, "a.bin")).toBe(0);
@@ -622,7 +600,8 @@ function existsSafe(path: string): boolean {
 
 describe("thread teardown artifacts (lines taken from real strace 6.1 -ff/-f captures)", () => {
   it("`???() = ?` is no call; a call left unfinished by a killed thread still counts once", () => {
-    const ff = "getpid()                                = 8214\nfutex(0x562bbaca5084, FUTEX_WAIT_PRIVATE, 0, NULL) = 0\n???()                                   = ?\n+++ exited with 0 +++\n";
+    const ff =
+      "getpid()                                = 8214\nfutex(0x562bbaca5084, FUTEX_WAIT_PRIVATE, 0, NULL) = 0\n???()                                   = ?\n+++ exited with 0 +++\n";
     const a = parse(ff, { defaultStream: 8215 });
     expect(a.parser.skipped).toBe(0);
     expect(a.calls.map((c) => c.name)).toEqual(["getpid", "futex"]);
@@ -664,13 +643,7 @@ describe("bad input", () => {
   });
 
   it("lenient mode skips and counts bad lines and keeps the good ones", () => {
-    const lines = [
-      "\u0000\u0001binary",
-      "hello world",
-      "close(3) = 0",
-      "read(3, 5) = banana",
-      "brk(NULL) = 0x5000",
-    ];
+    const lines = ["\u0000\u0001binary", "hello world", "close(3) = 0", "read(3, 5) = banana", "brk(NULL) = 0x5000"];
     const skipped: ParseError[] = [];
     const { calls, parser } = parse(lines.join("\n"), { lenient: true, onSkip: (e) => skipped.push(e) });
     expect(calls.map((c) => [c.name, c.ret])).toEqual([
@@ -711,9 +684,7 @@ describe("bad input", () => {
     }
     // Many bad lines in one chunk: no search may run past its own line (else this is quadratic: ~100 GB).
     const pad = "x".repeat(60);
-    const many = ["1<", "10:00:00 (+", "execveat(3<", '"', "a(b", "<... "].map((l) =>
-      `${l}${pad}\n`.repeat(30_000),
-    );
+    const many = ["1<", "10:00:00 (+", "execveat(3<", '"', "a(b", "<... "].map((l) => `${l}${pad}\n`.repeat(30_000));
     many.push(`% time\n${"  1.0 x\n".repeat(300_000)}`);
     for (const text of many) {
       const t0 = performance.now();

@@ -16,28 +16,22 @@ const ret = (args: string, hex = false): number => {
 describe("sysdigReturnValue", () => {
   it("reads the first parameter as a decimal, hex or negative number, ignoring a suffix", () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: -4095, max: 2 ** 40 }),
-        fc.constantFrom("res", "fd", "euid"),
-        (n, name) => {
-          expect(ret(`${name}=${n}`)).toBe(n);
-          expect(ret(`${name}=${n}(EAGAIN) data=1`)).toBe(n);
-          expect(ret(`${name}=${n} size=3`)).toBe(n);
-        },
-      ),
+      fc.property(fc.integer({ min: -4095, max: 2 ** 40 }), fc.constantFrom("res", "fd", "euid"), (n, name) => {
+        expect(ret(`${name}=${n}`)).toBe(n);
+        expect(ret(`${name}=${n}(EAGAIN) data=1`)).toBe(n);
+        expect(ret(`${name}=${n} size=3`)).toBe(n);
+      }),
     );
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 48 }), (n) => {
         expect(ret(`res=${n.toString(16).toUpperCase()}`, true)).toBe(n);
-        if (/[A-F]/.test(n.toString(16).toUpperCase()))
-          expect(ret(`res=${n.toString(16).toUpperCase()}`)).toBe(n);
+        if (/[A-F]/.test(n.toString(16).toUpperCase())) expect(ret(`res=${n.toString(16).toUpperCase()}`)).toBe(n);
       }),
     );
   });
 
   it("is NaN without a numeric first parameter", () => {
-    for (const s of ["", "res=", "res", "=5", "data=xyz", "res=12.5", "res=-", " res=1"])
-      expect(ret(s)).toBeNaN();
+    for (const s of ["", "res=", "res", "=5", "data=xyz", "res=12.5", "res=-", " res=1"]) expect(ret(s)).toBeNaN();
   });
 });
 

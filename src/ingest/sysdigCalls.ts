@@ -282,10 +282,7 @@ export class SysdigCallAssembler {
       this.sink.note(tid, { kind: "exit", time });
     } else if (kind === 4) {
       const sig = paramText(bytes, argsStart, argsEnd, "sig=");
-      this.sink.note(
-        tid,
-        sig === undefined ? { kind: "signal", time } : { kind: "signal", time, detail: sig },
-      );
+      this.sink.note(tid, sig === undefined ? { kind: "signal", time } : { kind: "signal", time, detail: sig });
     } else if (kind === 5) {
       this.sink.note(tid, { kind: "lost", time });
     }

@@ -205,10 +205,13 @@ export class DetectorProfile extends LifecycleProfile<DetectorStream> {
     };
     const p = new DetectorProfile(h.kind, h.options, h.settings);
     const factory = detectorFactory(h.kind);
-    if (sections[0] === null || sections[0] === undefined) throw new HomeostatError("E_PARSE", `${what}: no training model`);
+    if (sections[0] === null || sections[0] === undefined)
+      throw new HomeostatError("E_PARSE", `${what}: no training model`);
     p.trainModel = factory.deserialize(p.trainModel.options, sections[0]);
-    p.testModel = sections[1] === null || sections[1] === undefined ? null : factory.deserialize(p.trainModel.options, sections[1]);
-    if (p.testModel === null && h.normal) throw new HomeostatError("E_PARSE", `${what}: normal profile without its normal model`);
+    p.testModel =
+      sections[1] === null || sections[1] === undefined ? null : factory.deserialize(p.trainModel.options, sections[1]);
+    if (p.testModel === null && h.normal)
+      throw new HomeostatError("E_PARSE", `${what}: normal profile without its normal model`);
     p.trainSeen = seenSet(h.trainSeen);
     p.testSeen = h.testSeen === null ? null : seenSet(h.testSeen);
     p.restoreLifecycle(h);

@@ -16,7 +16,13 @@
 // (detectorProfile.ts). Pure logic: the caller supplies time (so tests can set normal_wait small).
 
 import type { LiveProfile, LiveStream } from "./liveProfile.js";
-import { type LifecycleSettings, type LifecycleState, type LifecycleStep, type ProfileState, validateSettings } from "./lifecycleSettings.js";
+import {
+  type LifecycleSettings,
+  type LifecycleState,
+  type LifecycleStep,
+  type ProfileState,
+  validateSettings,
+} from "./lifecycleSettings.js";
 
 export abstract class LifecycleProfile<S extends LiveStream> implements LiveProfile {
   readonly settings: LifecycleSettings;

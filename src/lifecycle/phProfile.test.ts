@@ -148,7 +148,10 @@ describe("PhProfile (pH lifecycle, worked by hand with L = 2: one pair per call,
 
   it("keeps one row per distinct current call, not symbols^2", () => {
     const p = new PhProfile(512);
-    feed(p, Array.from({ length: 1000 }, (_, i) => i % 40));
+    feed(
+      p,
+      Array.from({ length: 1000 }, (_, i) => i % 40),
+    );
     expect(p.memoryBytes()).toBeLessThan(40 * 512 + 512 * 16 + 1);
   });
 });

@@ -11,7 +11,12 @@ import type { LifecycleSettings } from "./lifecycleSettings.js";
 import type { LiveStream } from "./liveProfile.js";
 import { decodeBlob, encodeBlob } from "./profileBlob.js";
 
-export { LIFECYCLE_DEFAULTS, type LifecycleSettings, type LifecycleStep, type ProfileState } from "./lifecycleSettings.js";
+export {
+  LIFECYCLE_DEFAULTS,
+  type LifecycleSettings,
+  type LifecycleStep,
+  type ProfileState,
+} from "./lifecycleSettings.js";
 
 /** One process's recent calls and its locality frame (anomalous calls among the last `frame`). */
 export class PhStream implements LiveStream {
@@ -184,7 +189,11 @@ export class PhProfile extends LifecycleProfile<PhStream> {
   static deserialize(bytes: Uint8Array, what = "pH profile"): PhProfile {
     const { header, sections } = decodeBlob(bytes, BLOB_MAGIC, 2, what);
     const bad = (why: string): HomeostatError => new HomeostatError("E_PARSE", `${what}: ${why}`);
-    const h = header as Parameters<PhProfile["restoreLifecycle"]>[0] & { symbols: number; settings: LifecycleSettings; normal: boolean };
+    const h = header as Parameters<PhProfile["restoreLifecycle"]>[0] & {
+      symbols: number;
+      settings: LifecycleSettings;
+      normal: boolean;
+    };
     const p = new PhProfile(h.symbols, h.settings);
     if (sections[0] === null || sections[0] === undefined) throw bad("no training table");
     p.train = decodeRows(sections[0], h.symbols, bad);

@@ -70,14 +70,7 @@ export class HmmTrainingSet {
  * outputs are accumulated at once so that each x[i] is loaded once per eight products and the sums stay in
  * registers (about 2.5x faster in V8 than updating `out` row by row). Sums run over i in increasing order.
  */
-export function vecMat(
-  x: Float64Array,
-  xOff: number,
-  m: Float64Array,
-  n: number,
-  out: Float64Array,
-  outOff: number,
-) {
+export function vecMat(x: Float64Array, xOff: number, m: Float64Array, n: number, out: Float64Array, outOff: number) {
   let j = 0;
   for (; j + 8 <= n; j += 8) {
     let s0 = 0;
@@ -122,14 +115,7 @@ const T_CHUNK = 64;
  * acc[i * n + j] += w * sum_{t < count} x[t * n + i] * y[(t + 1) * n + j]: the sum of outer products of
  * consecutive rows, as a blocked matrix product (2 x 4 accumulators in registers, t in cache-sized chunks).
  */
-function outerSum(
-  x: Float64Array,
-  y: Float64Array,
-  count: number,
-  n: number,
-  w: number,
-  acc: Float64Array,
-): void {
+function outerSum(x: Float64Array, y: Float64Array, count: number, n: number, w: number, acc: Float64Array): void {
   for (let t0 = 0; t0 < count; t0 += T_CHUNK) {
     const t1 = Math.min(count, t0 + T_CHUNK);
     let i = 0;
@@ -236,8 +222,7 @@ export class BaumWelch {
     this.m = symbols | 0;
     const len = Math.max(1, data.maxLength);
     for (let i = 0; i < data.symbols.length; i++) {
-      if (data.symbols[i]! >= symbols)
-        throw new HomeostatError("E_MODEL", "hmm: training symbol outside the alphabet");
+      if (data.symbols[i]! >= symbols) throw new HomeostatError("E_MODEL", "hmm: training symbol outside the alphabet");
     }
     if (len * n * 16 > MAX_TRAINING_BYTES) {
       throw new HomeostatError(
@@ -279,8 +264,7 @@ export class BaumWelch {
     const d = this.data;
     let ll = 0;
     for (let s = 0; s < d.size; s++) {
-      if (d.offsets[s + 1]! > d.offsets[s]!)
-        ll += d.weights[s]! * this.forward(p, d.offsets[s]!, d.offsets[s + 1]!);
+      if (d.offsets[s + 1]! > d.offsets[s]!) ll += d.weights[s]! * this.forward(p, d.offsets[s]!, d.offsets[s + 1]!);
     }
     return ll;
   }
@@ -367,13 +351,7 @@ export class BaumWelch {
   private mul(src: Float64Array, off: number, transposed: boolean): void {
     const k = this.kernel;
     if (k !== null) {
-      k.vecmat(
-        src.byteOffset + off * 8,
-        transposed ? this.atByte : this.aByte,
-        this.yByte,
-        this.n,
-        this.blocks,
-      );
+      k.vecmat(src.byteOffset + off * 8, transposed ? this.atByte : this.aByte, this.yByte, this.n, this.blocks);
     } else {
       vecMat(src, off, transposed ? this.at : this.a, this.n, this.y, 0);
     }
@@ -398,10 +376,7 @@ export class BaumWelch {
         for (let j = 0; j < n; j++) s += alpha[at + j] = y[j]! * b[base + j]!;
       }
       if (!(s > 0) || !Number.isFinite(s)) {
-        throw new HomeostatError(
-          "E_MODEL",
-          "hmm: a training sequence has zero probability (numerical underflow)",
-        );
+        throw new HomeostatError("E_MODEL", "hmm: a training sequence has zero probability (numerical underflow)");
       }
       const inv = 1 / s;
       for (let j = 0; j < n; j++) {

@@ -34,37 +34,19 @@ export function resolveOptions(
 }
 
 /** A whole-number option within [min, max]. */
-export function integerOption(
-  kind: string,
-  options: DetectorOptions,
-  key: string,
-  min: number,
-  max: number,
-): number {
+export function integerOption(kind: string, options: DetectorOptions, key: string, min: number, max: number): number {
   const v = options[key];
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-    throw new HomeostatError(
-      "E_USAGE",
-      `option ${kind}.${key} must be a whole number from ${min} to ${max}, not ${v}`,
-    );
+    throw new HomeostatError("E_USAGE", `option ${kind}.${key} must be a whole number from ${min} to ${max}, not ${v}`);
   }
   return v;
 }
 
 /** A real-number option within [min, max]. */
-export function realOption(
-  kind: string,
-  options: DetectorOptions,
-  key: string,
-  min: number,
-  max: number,
-): number {
+export function realOption(kind: string, options: DetectorOptions, key: string, min: number, max: number): number {
   const v = options[key];
   if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) {
-    throw new HomeostatError(
-      "E_USAGE",
-      `option ${kind}.${key} must be a number from ${min} to ${max}, not ${v}`,
-    );
+    throw new HomeostatError("E_USAGE", `option ${kind}.${key} must be a number from ${min} to ${max}, not ${v}`);
   }
   return v;
 }

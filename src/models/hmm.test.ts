@@ -35,10 +35,7 @@ function model(pi: number[], a: number[][], b: number[][]): HmmParameters {
 }
 
 /** Sum over every state path of P(path, sequence): the definition, without any dynamic programming. */
-function bruteForce(
-  p: HmmParameters,
-  seq: number[],
-): { total: number; paths: { states: number[]; prob: number }[] } {
+function bruteForce(p: HmmParameters, seq: number[]): { total: number; paths: { states: number[]; prob: number }[] } {
   const n = p.states;
   const paths: { states: number[]; prob: number }[] = [];
   const rec = (states: number[]) => {
@@ -151,9 +148,7 @@ describe("hmm: WebAssembly SIMD kernel", () => {
         k.vecmat(n * stride * 8, 0, (n * stride + stride) * 8, n, stride / 8);
         const want = new Float64Array(n);
         vecMat(x, 0, a, n, want, 0);
-        expect(Array.from(k.f64.subarray(n * stride + stride, n * stride + stride + n))).toEqual(
-          Array.from(want),
-        );
+        expect(Array.from(k.f64.subarray(n * stride + stride, n * stride + stride + n))).toEqual(Array.from(want));
       }),
       { numRuns: 40 },
     );
@@ -276,8 +271,7 @@ describe("hmm: Baum-Welch", () => {
     for (let i = 0; i < 2; i++) {
       for (let j = 0; j < 2; j++)
         expect(Math.abs(p.a[perm[i]! * 2 + perm[j]!]! - truth.a[i * 2 + j]!)).toBeLessThan(0.06);
-      for (let k = 0; k < 3; k++)
-        expect(Math.abs(p.b[k * 2 + perm[i]!]! - truth.b[k * 2 + i]!)).toBeLessThan(0.06);
+      for (let k = 0; k < 3; k++) expect(Math.abs(p.b[k * 2 + perm[i]!]! - truth.b[k * 2 + i]!)).toBeLessThan(0.06);
       // The unseen symbol is never emitted in training.
       expect(p.b[3 * 2 + i]).toBe(0);
     }
@@ -323,8 +317,7 @@ describe("hmm: detector", () => {
     d.scoreTrace(Uint16Array.from(ids), out);
     for (let t = 0; t < ids.length; t++) {
       const p =
-        bruteForce(floored, syms.slice(0, t + 1)).total /
-        (t === 0 ? 1 : bruteForce(floored, syms.slice(0, t)).total);
+        bruteForce(floored, syms.slice(0, t + 1)).total / (t === 0 ? 1 : bruteForce(floored, syms.slice(0, t)).total);
       expect(out[t]).toBeCloseTo(-Math.log2(p), 10);
     }
     // An unseen id is emitted with 0.02 / 3 by every state, whatever the state: exactly log2(150) bits.
@@ -395,8 +388,7 @@ describe("hmm: detector", () => {
 
   it("round-trips serialisation exactly, including later retraining", () => {
     const rng = new SeededRandom(8);
-    const mk = (n: number) =>
-      Array.from({ length: n }, () => Uint16Array.from({ length: 30 }, () => rng.nextInt(4)));
+    const mk = (n: number) => Array.from({ length: n }, () => Uint16Array.from({ length: 30 }, () => rng.nextInt(4)));
     const first = mk(5);
     const more = [...mk(3), Uint16Array.of(1, 2, 7, 7, 1)]; // id 7 is new to the model
     const d = hmmFactory.create({ states: 3, iterations: 10 });
@@ -473,9 +465,7 @@ describe("hmm: detector", () => {
       threshold: 0.001,
     });
     const bytes = d.serialize();
-    expect(codeOf(() => hmmFactory.deserialize(d.options, bytes.subarray(0, bytes.length - 1)))).toBe(
-      "E_PARSE",
-    );
+    expect(codeOf(() => hmmFactory.deserialize(d.options, bytes.subarray(0, bytes.length - 1)))).toBe("E_PARSE");
     expect(codeOf(() => hmmFactory.deserialize({ ...d.options, states: 3 }, bytes))).toBe("E_PARSE");
     // Corrupt the first transition probability (after version, states, 2 totals, alphabet of 3 + pad, flag, ll and pi).
     const bad = bytes.slice();

@@ -42,9 +42,7 @@ const FORMAT_VERSION = 1;
 const WARM_MIX = 1e-3;
 
 /** Fills defaults and validates. Throws HomeostatError E_USAGE. */
-export function resolveHmmOptions(
-  options: Partial<Record<string, number | string | boolean>> = {},
-): HmmOptions {
+export function resolveHmmOptions(options: Partial<Record<string, number | string | boolean>> = {}): HmmOptions {
   for (const key of Object.keys(options)) {
     if (!(key in OPTION_HELP)) {
       throw new HomeostatError(
@@ -63,10 +61,7 @@ export function resolveHmmOptions(
   const int = (key: keyof typeof OPTION_HELP, min: number, max: number): number => {
     const v = num(key);
     if (!Number.isInteger(v) || v < min || v > max) {
-      throw new HomeostatError(
-        "E_USAGE",
-        `hmm: option ${key} must be an integer in ${min}..${max}, got ${v}`,
-      );
+      throw new HomeostatError("E_USAGE", `hmm: option ${key} must be an integer in ${min}..${max}, got ${v}`);
     }
     return v;
   };
@@ -239,10 +234,7 @@ export class HmmDetector implements Detector<HmmState> {
 
   scoreTrace(trace: Uint16Array, out: Float64Array): void {
     if (out.length < trace.length) {
-      throw new HomeostatError(
-        "E_MODEL",
-        `hmm: output holds ${out.length} values for a trace of ${trace.length}`,
-      );
+      throw new HomeostatError("E_MODEL", `hmm: output holds ${out.length} values for a trace of ${trace.length}`);
     }
     // A fresh stream in a reused state: reset() is all a new state differs by.
     const state = this.scratch;
@@ -291,10 +283,7 @@ export class HmmDetector implements Detector<HmmState> {
     const r = new PayloadReader(bytes, "hmm");
     const version = r.u32();
     if (version !== FORMAT_VERSION) {
-      throw new HomeostatError(
-        "E_VERSION",
-        `hmm model: format version ${version}, this build reads ${FORMAT_VERSION}`,
-      );
+      throw new HomeostatError("E_VERSION", `hmm model: format version ${version}, this build reads ${FORMAT_VERSION}`);
     }
     const n = r.u32();
     if (n !== options.states) throw r.fail(`stored model has ${n} states, the options say ${options.states}`);
@@ -307,14 +296,12 @@ export class HmmDetector implements Detector<HmmState> {
     const nSeen = r.u32();
     const seen = r.u16s(nSeen);
     if (nSeen % 2 === 1) r.u16();
-    for (let i = 1; i < nSeen; i++)
-      if (seen[i]! <= seen[i - 1]!) throw r.fail("seen ids are not strictly increasing");
+    for (let i = 1; i < nSeen; i++) if (seen[i]! <= seen[i - 1]!) throw r.fail("seen ids are not strictly increasing");
     const fitted = readParameters(r, n, nSeen);
     const retained = readRetained(r, d.retained);
     r.end();
     // A model made from given parameters may have been trained on calls it does not retain, never the reverse.
-    if (retained.calls > calls || retained.traces > traces)
-      throw r.fail("retained traces exceed the training totals");
+    if (retained.calls > calls || retained.traces > traces) throw r.fail("retained traces exceed the training totals");
     if (fitted === null && d.retained.size > 0) throw r.fail("retained traces without parameters");
     d.calls = calls;
     d.traces = traces;
@@ -347,8 +334,7 @@ export class HmmDetector implements Detector<HmmState> {
       throw new HomeostatError("E_MODEL", "hmm: parameters do not match the options' states or the seen ids");
     }
     for (let i = 1; i < seenIds.length; i++) {
-      if (seenIds[i]! <= seenIds[i - 1]!)
-        throw new HomeostatError("E_MODEL", "hmm: seen ids must be ascending");
+      if (seenIds[i]! <= seenIds[i - 1]!) throw new HomeostatError("E_MODEL", "hmm: seen ids must be ascending");
     }
     const d = new HmmDetector(options);
     d.setAlphabet(seenIds.slice());
@@ -546,8 +532,7 @@ function warmStart(old: HmmParameters, oldSeen: Uint16Array, seen: Uint16Array):
   for (let k = 0; k < seen.length; k++) {
     while (o < oldSeen.length && oldSeen[o]! < seen[k]!) o++;
     const carried = o < oldSeen.length && oldSeen[o] === seen[k];
-    for (let i = 0; i < n; i++)
-      b[k * n + i] = (carried ? keep * old.b[o * n + i]! : 0) + WARM_MIX / seen.length;
+    for (let i = 0; i < n; i++) b[k * n + i] = (carried ? keep * old.b[o * n + i]! : 0) + WARM_MIX / seen.length;
   }
   // Old emission rows lose the mass of calls that are no longer present (none, as traces are only added) and of
   // the old unseen symbol (zero after maximum likelihood training): renormalise each state's row.

@@ -26,10 +26,7 @@ export class HmmParameters {
     this.states = states | 0;
     this.symbols = symbols | 0;
     if (pi.length !== states || a.length !== states * states || b.length !== symbols * states) {
-      throw new HomeostatError(
-        "E_MODEL",
-        "hmm: parameter arrays do not match the numbers of states and symbols",
-      );
+      throw new HomeostatError("E_MODEL", "hmm: parameter arrays do not match the numbers of states and symbols");
     }
   }
 
@@ -42,12 +39,7 @@ export class HmmParameters {
    * draw), with emission weights multiplied by `symbolWeights` (default all 1). Draws this spread break the symmetry
    * between states within a few iterations; near-uniform starts leave Baum-Welch creeping for dozens.
    */
-  static random(
-    states: number,
-    symbols: number,
-    rng: SeededRandom,
-    symbolWeights?: ArrayLike<number>,
-  ): HmmParameters {
+  static random(states: number, symbols: number, rng: SeededRandom, symbolWeights?: ArrayLike<number>): HmmParameters {
     const pi = new Float64Array(states);
     const a = new Float64Array(states * states);
     const b = new Float64Array(symbols * states);

@@ -190,8 +190,7 @@ describe("KS bigram models", () => {
     }
     const order = Array.from(cls.cellOrderCopy());
     expect([...order].sort((p, q) => p - q)).toEqual([...Array(25).keys()]);
-    for (let j = 1; j < order.length; j++)
-      expect(freq[order[j - 1]!]!).toBeGreaterThanOrEqual(freq[order[j]!]!);
+    for (let j = 1; j < order.length; j++) expect(freq[order[j - 1]!]!).toBeGreaterThanOrEqual(freq[order[j]!]!);
   });
 });
 
@@ -239,9 +238,7 @@ describe("KS bigram classification", () => {
       return s;
     });
     const a = auc(scores, positive);
-    console.log(
-      `ksBigram synthetic (one chain): accuracy ${(correct / 400).toFixed(3)}, AUC ${a.toFixed(3)}`,
-    );
+    console.log(`ksBigram synthetic (one chain): accuracy ${(correct / 400).toFixed(3)}, AUC ${a.toFixed(3)}`);
     expect(correct / 400).toBeGreaterThan(0.38);
     expect(correct / 400).toBeLessThan(0.62);
     expect(a).toBeGreaterThan(0.4);
@@ -298,9 +295,7 @@ describe("KS bigram classification", () => {
     const cls = new KsBigramClassifier(identity(4), 4, { models: 3 });
     const chain = makeChain(4, 2, rand);
     cls.train(sampleMany(chain, 20, rand), labelsOf(10, 10));
-    expect(cls.score(Uint16Array.from([0, 900, 1, 2, 900]))).toBe(
-      cls.score(Uint16Array.from([0, 3, 1, 2, 3])),
-    );
+    expect(cls.score(Uint16Array.from([0, 900, 1, 2, 900]))).toBe(cls.score(Uint16Array.from([0, 3, 1, 2, 3])));
     const own = new KsBigramClassifier(identity(4), 4, { models: 3 }, 1);
     own.train(sampleMany(chain, 20, lcg(46)), labelsOf(10, 10));
     expect(own.score(Uint16Array.from([0, 900, 2]))).toBe(own.score(Uint16Array.from([0, 1, 2])));
@@ -343,8 +338,7 @@ describe("KS bigram determinism, serialisation and errors", () => {
     expect(b.trainedTraces).toEqual(a.trainedTraces);
     expect(b.trainedBigrams).toEqual(a.trainedBigrams);
     expect(Array.from(b.cellOrderCopy())).toEqual(Array.from(a.cellOrderCopy()));
-    for (let s = 0; s < 12; s++)
-      expect(Array.from(b.model("attack", s))).toEqual(Array.from(a.model("attack", s)));
+    for (let s = 0; s < 12; s++) expect(Array.from(b.model("attack", s))).toEqual(Array.from(a.model("attack", s)));
     for (const p of probes) expect(b.classify(p)).toEqual(a.classify(p));
     expect(b.serialize()).toEqual(bytes);
     // A 16-bit lookup (a raw-syscall alphabet) round-trips too.
@@ -404,14 +398,10 @@ describe("KS bigram determinism, serialisation and errors", () => {
     expect(codeOf(() => cls.serialize())).toBe("E_MODEL");
     expect(codeOf(() => cls.train(traces, labels.slice(1)))).toBe("E_MODEL");
     expect(
-      codeOf(() =>
-        cls.train([Uint16Array.from([1, 2, 3]), ...traces.slice(1)], ["normal", ...labels.slice(1)]),
-      ),
+      codeOf(() => cls.train([Uint16Array.from([1, 2, 3]), ...traces.slice(1)], ["normal", ...labels.slice(1)])),
     ).toBeUndefined();
     expect(
-      codeOf(() =>
-        cls.train([Uint16Array.from([1, 2]), Uint16Array.from([1, 2, 3, 4, 5, 6])], ["normal", "attack"]),
-      ),
+      codeOf(() => cls.train([Uint16Array.from([1, 2]), Uint16Array.from([1, 2, 3, 4, 5, 6])], ["normal", "attack"])),
     ).toBe("E_MODEL");
     expect(
       codeOf(() =>
@@ -490,8 +480,8 @@ describe("KS bigram stored format", () => {
       expect(back.options).toEqual(cls.options);
       for (const t of traces) expect(back.classify(t)).toEqual(cls.classify(t));
     }
-    expect(narrow.segmentSizes("normal")).toEqual([7,  7]);
-    expect(narrow.segmentSizes("attack")).toEqual([7,  8]);
+    expect(narrow.segmentSizes("normal")).toEqual([7, 7]);
+    expect(narrow.segmentSizes("attack")).toEqual([7, 8]);
   });
 
   it("shuffles with the same stream for a seed as earlier builds", () => {

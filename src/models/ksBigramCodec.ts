@@ -34,7 +34,10 @@ export function encodeKsBigram(rec: KsBigramRecord): Uint8Array {
   const o = rec.options;
   const wide = rec.lookup instanceof Uint16Array;
   const w = new PayloadWriter().u32(MAGIC).u16(FORMAT_VERSION);
-  w.u8(wide ? 2 : 1).u8(CELL_ORDER_CODES.indexOf(o.order)).u8(o.shuffle ? 1 : 0).u8(0);
+  w.u8(wide ? 2 : 1)
+    .u8(CELL_ORDER_CODES.indexOf(o.order))
+    .u8(o.shuffle ? 1 : 0)
+    .u8(0);
   w.u16(rec.symbols).u16(rec.fallback).u16(0);
   w.u32(o.models).u32(o.k).u32(o.seed).f64(o.scale).f64(o.clip);
   w.u32(rec.traces[0]).u32(rec.traces[1]);

@@ -65,8 +65,7 @@ export function resolveKsBigramOptions(
   }
   const num = (key: keyof KsBigramOptions): number => {
     const v = partial[key] ?? KS_BIGRAM_DEFAULTS[key];
-    if (typeof v !== "number" || !Number.isFinite(v))
-      throw usage(`ksbigram option ${key} must be a finite number`);
+    if (typeof v !== "number" || !Number.isFinite(v)) throw usage(`ksbigram option ${key} must be a finite number`);
     return v;
   };
   const models = num("models");
@@ -80,8 +79,7 @@ export function resolveKsBigramOptions(
   if (!(scale > 0)) throw usage("ksbigram option scale must be > 0");
   // clip <= scale keeps every model's top cell, so no model is ever empty.
   if (!(clip >= 0) || clip > scale) throw usage("ksbigram option clip must be in 0..scale");
-  if (!Number.isInteger(k) || k < 1 || k > models)
-    throw usage("ksbigram option k must be an integer in 1..models");
+  if (!Number.isInteger(k) || k < 1 || k > models) throw usage("ksbigram option k must be an integer in 1..models");
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw usage("ksbigram option seed must be an integer in 0..4294967295");
   }

@@ -1,13 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  cumulativeInOrder,
-  identityOrder,
-  kolmogorovQ,
-  ksPValue,
-  ksStatistic,
-  ksStatisticOfCounts,
-} from "./ksTest.js";
+import { cumulativeInOrder, identityOrder, kolmogorovQ, ksPValue, ksStatistic, ksStatisticOfCounts } from "./ksTest.js";
 
 /** D by the definition, independently of the cumulative code: max over prefixes of |P(prefix) - Q(prefix)|. */
 function naiveD(a: number[], b: number[], order: number[]): number {
@@ -63,9 +56,7 @@ describe("KS statistic over ordered cells", () => {
       fc.property(
         fc
           .integer({ min: 1, max: 12 })
-          .chain((n) =>
-            fc.tuple(hist(n), hist(n), fc.shuffledSubarray([...Array(n).keys()], { minLength: n })),
-          ),
+          .chain((n) => fc.tuple(hist(n), hist(n), fc.shuffledSubarray([...Array(n).keys()], { minLength: n }))),
         ([a, b, order]) => {
           fc.pre(a.some((x) => x > 0) && b.some((x) => x > 0));
           const d = ksStatisticOfCounts(a, b, order);

@@ -14,11 +14,7 @@
  * (out[j] = sum of counts[order[0..j]] / total) and returns the total. A zero total leaves out all zero.
  * Allocation-free.
  */
-export function cumulativeInOrder(
-  counts: ArrayLike<number>,
-  order: ArrayLike<number>,
-  out: Float64Array,
-): number {
+export function cumulativeInOrder(counts: ArrayLike<number>, order: ArrayLike<number>, out: Float64Array): number {
   const n = order.length;
   let total = 0;
   for (let j = 0; j < n; j++) total += counts[order[j]!]!;
@@ -40,12 +36,7 @@ export function cumulativeInOrder(
  * The KS statistic between two CDFs over the same ordered cells: max |a[j] - b[j]| for j < length.
  * `bOffset` lets b be one row of a packed array of CDFs (the classifier's models). Allocation-free.
  */
-export function ksStatistic(
-  a: Float64Array,
-  b: Float64Array,
-  length: number = a.length,
-  bOffset = 0,
-): number {
+export function ksStatistic(a: Float64Array, b: Float64Array, length: number = a.length, bOffset = 0): number {
   let d = 0;
   for (let j = 0; j < length; j++) {
     const diff = a[j]! - b[bOffset + j]!;

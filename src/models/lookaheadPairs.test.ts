@@ -103,9 +103,7 @@ describe("lookahead pairs on Forrest et al.'s 1996 example (window 4: lags 1..3)
 });
 
 describe("lookahead pairs are exact against a brute-force Set of pairs", () => {
-  const traceArb = fc
-    .array(fc.integer({ min: 0, max: 8 }), { maxLength: 60 })
-    .map((a) => Uint16Array.from(a));
+  const traceArb = fc.array(fc.integer({ min: 0, max: 8 }), { maxLength: 60 }).map((a) => Uint16Array.from(a));
   it("on random traces for every window length (one-byte and four-byte masks)", () => {
     fc.assert(
       fc.property(
@@ -146,8 +144,7 @@ describe("lookahead pairs limits and errors", () => {
   });
 
   it("rejects window lengths outside 2..33", () => {
-    for (const L of [1, 34, 3.5])
-      expect(() => lookaheadPairsFactory.create({ L })).toThrowError(/whole number/);
+    for (const L of [1, 34, 3.5]) expect(() => lookaheadPairsFactory.create({ L })).toThrowError(/whole number/);
   });
 
   it("rejects a payload with mask bits beyond its lags", () => {

@@ -215,12 +215,7 @@ export class LookaheadPairs implements Detector<LookaheadState> {
   }
 
   serialize(): Uint8Array {
-    const w = new PayloadWriter()
-      .u8(PAYLOAD_VERSION)
-      .f64(this.calls)
-      .f64(this.traces)
-      .u8(this.L)
-      .u32(this.dim);
+    const w = new PayloadWriter().u8(PAYLOAD_VERSION).f64(this.calls).f64(this.traces).u8(this.L).u32(this.dim);
     // dim x dim masks, row by row, without the zero column.
     const dim = this.dim;
     for (let cur = 0; cur < dim; cur++) {
@@ -240,8 +235,7 @@ export class LookaheadPairs implements Detector<LookaheadState> {
     const L = r.u8();
     if (L !== this.L) throw r.fail(`window ${L} differs from the options' L=${this.L}`);
     const dim = r.u32();
-    if (dim > MAX_LOOKAHEAD_IDS)
-      throw r.fail(`table of ${dim} ids is over the limit of ${MAX_LOOKAHEAD_IDS}`);
+    if (dim > MAX_LOOKAHEAD_IDS) throw r.fail(`table of ${dim} ids is over the limit of ${MAX_LOOKAHEAD_IDS}`);
     const flat = this.lags <= 8 ? r.raw(dim * dim) : r.u32s(dim * dim);
     r.end();
     const allowed = this.lags >= 32 ? 0xffffffff : (1 << this.lags) - 1;

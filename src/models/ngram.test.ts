@@ -210,9 +210,7 @@ describe("ngram: errors and options", () => {
   it("rejects truncated, padded, and foreign bytes", () => {
     const d = trained(3, [[1, 2, 3, 1, 2, 4]]);
     const bytes = d.serialize();
-    expect(codeOf(() => ngramFactory.deserialize(d.options, bytes.subarray(0, bytes.length - 3)))).toBe(
-      "E_PARSE",
-    );
+    expect(codeOf(() => ngramFactory.deserialize(d.options, bytes.subarray(0, bytes.length - 3)))).toBe("E_PARSE");
     expect(codeOf(() => ngramFactory.deserialize(d.options, Uint8Array.of(...bytes, 0)))).toBe("E_PARSE");
     expect(codeOf(() => ngramFactory.deserialize({ n: 4, threshold: 10 }, bytes))).toBe("E_PARSE");
     const badVersion = bytes.slice();

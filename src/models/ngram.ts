@@ -25,9 +25,7 @@ const OPTION_HELP = {
 const FORMAT_VERSION = 1;
 
 /** Fills defaults and validates. Throws HomeostatError E_USAGE. */
-export function resolveNgramOptions(
-  options: Partial<Record<string, number | string | boolean>> = {},
-): NgramOptions {
+export function resolveNgramOptions(options: Partial<Record<string, number | string | boolean>> = {}): NgramOptions {
   for (const key of Object.keys(options)) {
     if (!(key in OPTION_HELP))
       throw new HomeostatError("E_USAGE", `ngram: unknown option "${key}" (known: n, threshold)`);
@@ -35,16 +33,10 @@ export function resolveNgramOptions(
   const n = options.n ?? OPTION_HELP.n.default;
   const threshold = options.threshold ?? OPTION_HELP.threshold.default;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_NGRAM_ORDER) {
-    throw new HomeostatError(
-      "E_USAGE",
-      `ngram: n must be an integer in 1..${MAX_NGRAM_ORDER}, got ${String(n)}`,
-    );
+    throw new HomeostatError("E_USAGE", `ngram: n must be an integer in 1..${MAX_NGRAM_ORDER}, got ${String(n)}`);
   }
   if (typeof threshold !== "number" || !Number.isFinite(threshold) || threshold <= 0) {
-    throw new HomeostatError(
-      "E_USAGE",
-      `ngram: threshold must be a positive number of bits, got ${String(threshold)}`,
-    );
+    throw new HomeostatError("E_USAGE", `ngram: threshold must be a positive number of bits, got ${String(threshold)}`);
   }
   return { n, threshold };
 }
@@ -194,10 +186,7 @@ export class NgramDetector implements Detector<NgramState> {
 
   scoreTrace(trace: Uint16Array, out: Float64Array): void {
     if (out.length < trace.length) {
-      throw new HomeostatError(
-        "E_MODEL",
-        `ngram: output holds ${out.length} values for a trace of ${trace.length}`,
-      );
+      throw new HomeostatError("E_MODEL", `ngram: output holds ${out.length} values for a trace of ${trace.length}`);
     }
     if (this.dirty) this.freeze();
     let node = 0;
@@ -225,10 +214,7 @@ export class NgramDetector implements Detector<NgramState> {
 
   merge(other: Detector): void {
     if (!(other instanceof NgramDetector) || other.kind !== this.kind) {
-      throw new HomeostatError(
-        "E_MODEL",
-        `ngram: cannot merge a "${other.kind}" detector into an ngram detector`,
-      );
+      throw new HomeostatError("E_MODEL", `ngram: cannot merge a "${other.kind}" detector into an ngram detector`);
     }
     if (other.n !== this.n || other.options.threshold !== this.options.threshold) {
       throw new HomeostatError(
@@ -295,8 +281,7 @@ export class NgramDetector implements Detector<NgramState> {
       throw r.fail("bad call or trace totals");
     const nodes = r.u32();
     const entries = r.u32();
-    if (nodes < 1 || (nodes - 1) * 6 + entries * 14 > r.remaining)
-      throw r.fail("node or entry count exceeds the data");
+    if (nodes < 1 || (nodes - 1) * 6 + entries * 14 > r.remaining) throw r.fail("node or entry count exceeds the data");
     for (let i = 1; i < nodes; i++) {
       const p = r.i32();
       const sym = r.u16();

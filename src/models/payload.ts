@@ -176,8 +176,7 @@ export class PayloadReader {
 
   /** Throws unless every byte was read: trailing bytes mean a different layout. */
   end(): void {
-    if (this.at !== this.bytes.length)
-      throw this.fail(`${this.bytes.length - this.at} unexpected trailing bytes`);
+    if (this.at !== this.bytes.length) throw this.fail(`${this.bytes.length - this.at} unexpected trailing bytes`);
   }
 }
 

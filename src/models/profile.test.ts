@@ -65,9 +65,7 @@ describe("profile round trip", () => {
       expect(firstDifference(scoreAll(back.detector, tests), scoreAll(d, tests))).toBeUndefined();
       // Same inputs, same bytes.
       expect(
-        Buffer.from(
-          encodeProfile({ detector: back.detector, vocabulary: back.vocabulary, created: CREATED }),
-        ),
+        Buffer.from(encodeProfile({ detector: back.detector, vocabulary: back.vocabulary, created: CREATED })),
       ).toEqual(Buffer.from(bytes));
     });
   }
@@ -121,7 +119,9 @@ describe("profile corruption", () => {
     bad[9] = bad[9]! ^ 0x10; // version 1 -> 4097
     const err = errorOf(() => decodeProfile(bad, "flip.prof"));
     expect(err.code).toBe("E_CHECKSUM");
-    expect(err.oneLine()).toMatch(/^flip\.prof: profile checksum mismatch .*the file is corrupt or truncated \(its version field reads 4097\)$/);
+    expect(err.oneLine()).toMatch(
+      /^flip\.prof: profile checksum mismatch .*the file is corrupt or truncated \(its version field reads 4097\)$/,
+    );
   });
 
   it("reports an unknown format version as E_VERSION, even with a valid checksum", () => {
@@ -168,9 +168,7 @@ describe("profile corruption", () => {
     expect(err.code).toBe("E_PARSE");
     expect(err.location.file).toBe("k.prof");
     // A header that is not the profile header.
-    const err2 = errorOf(() =>
-      decodeProfile(assemble(PROFILE_VERSION, { kind: "stide" }, d.serialize()), "h.prof"),
-    );
+    const err2 = errorOf(() => decodeProfile(assemble(PROFILE_VERSION, { kind: "stide" }, d.serialize()), "h.prof"));
     expect(err2.code).toBe("E_PARSE");
     expect(err2.location.file).toBe("h.prof");
   });

@@ -131,8 +131,7 @@ export function decodeProfile(bytes: Uint8Array, file = "<profile>"): DecodedPro
   const headLength = view.getUint32(10, true);
   if (14 + headLength + 4 > end) throw malformed(`header length ${headLength} runs past the end`, file);
   const payloadLength = view.getUint32(14 + headLength, true);
-  if (18 + headLength + payloadLength !== end)
-    throw malformed(`payload length ${payloadLength} does not fit`, file);
+  if (18 + headLength + payloadLength !== end) throw malformed(`payload length ${payloadLength} does not fit`, file);
 
   let json: unknown;
   try {
@@ -180,8 +179,7 @@ function checkHeader(json: unknown, file: string): ProfileHeader {
   if (!Array.isArray(vocabulary) || !vocabulary.every((t) => typeof t === "string")) {
     throw malformed("header vocabulary is not a list of tokens", file);
   }
-  if (new Set(vocabulary).size !== vocabulary.length)
-    throw malformed("header vocabulary repeats a token", file);
+  if (new Set(vocabulary).size !== vocabulary.length) throw malformed("header vocabulary repeats a token", file);
   for (const key of ["trainedCalls", "trainedTraces"] as const) {
     const v = h[key];
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)

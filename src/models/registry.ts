@@ -32,10 +32,7 @@ export interface ModelSpec {
 export function detectorFactory(kind: string): DetectorFactory {
   const factory = Object.hasOwn(DETECTORS, kind) ? DETECTORS[kind] : undefined;
   if (factory === undefined) {
-    throw new HomeostatError(
-      "E_MODEL",
-      `unknown model kind "${kind}" (known: ${Object.keys(DETECTORS).join(", ")})`,
-    );
+    throw new HomeostatError("E_MODEL", `unknown model kind "${kind}" (known: ${Object.keys(DETECTORS).join(", ")})`);
   }
   return factory;
 }
@@ -82,10 +79,7 @@ export function parseModelSpec(spec: string): ModelSpec {
         throw new HomeostatError("E_USAGE", `model ${kind} has no option "${key}" (options: ${known})`);
       }
       if (Object.hasOwn(given, key)) {
-        throw new HomeostatError(
-          "E_USAGE",
-          `option "${key}" given twice in model spec ${JSON.stringify(spec)}`,
-        );
+        throw new HomeostatError("E_USAGE", `option "${key}" given twice in model spec ${JSON.stringify(spec)}`);
       }
       given[key] = typedValue(kind, key, raw, help.default);
     }
@@ -102,19 +96,13 @@ function typedValue(
   if (typeof like === "number") {
     const v = raw.length === 0 ? Number.NaN : Number(raw);
     if (!Number.isFinite(v))
-      throw new HomeostatError(
-        "E_USAGE",
-        `option ${kind}.${key} must be a number, not ${JSON.stringify(raw)}`,
-      );
+      throw new HomeostatError("E_USAGE", `option ${kind}.${key} must be a number, not ${JSON.stringify(raw)}`);
     return v;
   }
   if (typeof like === "boolean") {
     if (raw === "true" || raw === "1" || raw === "yes") return true;
     if (raw === "false" || raw === "0" || raw === "no") return false;
-    throw new HomeostatError(
-      "E_USAGE",
-      `option ${kind}.${key} must be true or false, not ${JSON.stringify(raw)}`,
-    );
+    throw new HomeostatError("E_USAGE", `option ${kind}.${key} must be true or false, not ${JSON.stringify(raw)}`);
   }
   return raw;
 }

@@ -77,40 +77,14 @@ function vecmatBody(): number[] {
   emit(LOCAL_GET, 4, i32c64, I32_MUL, LOCAL_SET, 9);
   emit(I32_CONST, 0, LOCAL_SET, 5);
   emit(LOOP, VOID);
-  emit(
-    F64_CONST,
-    [0, 0, 0, 0, 0, 0, 0, 0],
-    F64X2_SPLAT,
-    LOCAL_TEE,
-    12,
-    LOCAL_TEE,
-    13,
-    LOCAL_TEE,
-    14,
-    LOCAL_SET,
-    15,
-  );
+  emit(F64_CONST, [0, 0, 0, 0, 0, 0, 0, 0], F64X2_SPLAT, LOCAL_TEE, 12, LOCAL_TEE, 13, LOCAL_TEE, 14, LOCAL_SET, 15);
   emit(LOCAL_GET, 1, LOCAL_GET, 5, i32c64, I32_MUL, I32_ADD, LOCAL_SET, 7);
   emit(LOCAL_GET, 0, LOCAL_SET, 8);
   emit(LOCAL_GET, 3, LOCAL_SET, 6);
   emit(LOOP, VOID);
   emit(LOCAL_GET, 8, F64_LOAD, 3, 0, F64X2_SPLAT, LOCAL_SET, 11);
   for (let k = 0; k < 4; k++) {
-    emit(
-      LOCAL_GET,
-      12 + k,
-      LOCAL_GET,
-      11,
-      LOCAL_GET,
-      7,
-      V128_LOAD,
-      4,
-      16 * k,
-      F64X2_MUL,
-      F64X2_ADD,
-      LOCAL_SET,
-      12 + k,
-    );
+    emit(LOCAL_GET, 12 + k, LOCAL_GET, 11, LOCAL_GET, 7, V128_LOAD, 4, 16 * k, F64X2_MUL, F64X2_ADD, LOCAL_SET, 12 + k);
   }
   emit(LOCAL_GET, 7, LOCAL_GET, 9, I32_ADD, LOCAL_SET, 7);
   emit(LOCAL_GET, 8, I32_CONST, 8, I32_ADD, LOCAL_SET, 8);
@@ -186,13 +160,7 @@ export function createVecMatKernel(bytes: number): VecMatKernel | null {
   if (mod === null || wasmApi === undefined) return null;
   const instance = new wasmApi.Instance(mod, {});
   const memory = instance.exports.mem as WasmMemory;
-  const vecmat = instance.exports.vecmat as (
-    x: number,
-    a: number,
-    y: number,
-    n: number,
-    blocks: number,
-  ) => void;
+  const vecmat = instance.exports.vecmat as (x: number, a: number, y: number, n: number, blocks: number) => void;
   const pages = Math.ceil(bytes / 65_536);
   const have = memory.buffer.byteLength / 65_536;
   if (pages > have) memory.grow(pages - have);

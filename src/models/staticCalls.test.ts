@@ -123,7 +123,10 @@ describe("static model, digraph mode (Wagner & Dean's digraph)", () => {
 
 describe("static model: merge, payload, options", () => {
   it("merges to the union of sets, entry calls, pairs and sources", () => {
-    const a = staticCallsFactory.fromCalls({ ...INPUT, vocabularySize: 4, calls: [0], entry: [], pairs: [[0, 0]] }, { mode: "digraph" });
+    const a = staticCallsFactory.fromCalls(
+      { ...INPUT, vocabularySize: 4, calls: [0], entry: [], pairs: [[0, 0]] },
+      { mode: "digraph" },
+    );
     const b = staticCallsFactory.fromCalls(
       {
         vocabularySize: 8,
@@ -180,7 +183,8 @@ describe("static model: merge, payload, options", () => {
       good.subarray(0, good.length - 1),
       Uint8Array.from([...good, 0]),
     ];
-    for (const bytes of bad) expect(codeOf(() => staticCallsFactory.deserialize({ mode: "digraph" }, bytes))).toBe("E_PARSE");
+    for (const bytes of bad)
+      expect(codeOf(() => staticCallsFactory.deserialize({ mode: "digraph" }, bytes))).toBe("E_PARSE");
     // A set model's payload holds no pairs.
     expect(codeOf(() => staticCallsFactory.deserialize({ mode: "set" }, good))).toBe("E_PARSE");
   });
@@ -198,7 +202,15 @@ describe("staticProfile", () => {
   const model: StaticModel = {
     program: "/usr/bin/toy",
     objects: [
-      { path: "/usr/bin/toy", role: "main", buildId: "feed", functions: 1, instructions: 9, syscallSites: 2, cached: false },
+      {
+        path: "/usr/bin/toy",
+        role: "main",
+        buildId: "feed",
+        functions: 1,
+        instructions: 9,
+        syscallSites: 2,
+        cached: false,
+      },
     ],
     syscalls: [0, 1, 15, 231],
     names: ["read", "write", "rt_sigreturn", "exit_group"],

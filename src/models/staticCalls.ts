@@ -143,7 +143,8 @@ export class StaticCalls implements Detector<StaticState> {
   private fill(input: StaticCallsInput, fail: (message: string) => HomeostatError): this {
     const n = input.vocabularySize;
     const max = this.mode === "digraph" ? MAX_DIGRAPH_IDS : 65_536;
-    if (!Number.isInteger(n) || n < 0 || n > max) throw fail(`vocabulary size ${n} is not 0..${max} (${this.mode} mode)`);
+    if (!Number.isInteger(n) || n < 0 || n > max)
+      throw fail(`vocabulary size ${n} is not 0..${max} (${this.mode} mode)`);
     const check = (id: number, what: string): number => {
       if (!Number.isInteger(id) || id < 0 || id >= n) throw fail(`${what} id ${id} is outside the vocabulary of ${n}`);
       return id;
@@ -218,7 +219,8 @@ export class StaticCalls implements Detector<StaticState> {
   /** The union of both models (sets, entry calls, pairs, sources): what analysing both programs together allows. */
   merge(other: Detector): void {
     checkMergeable(this, other);
-    if (!(other instanceof StaticCalls)) throw new HomeostatError("E_MODEL", `cannot merge a foreign ${other.kind} model`);
+    if (!(other instanceof StaticCalls))
+      throw new HomeostatError("E_MODEL", `cannot merge a foreign ${other.kind} model`);
     const n = Math.max(this.ids, other.ids);
     const pairs = [...this.pairs, ...other.pairs];
     const seen = new Set(this.sourceList.map(sourceKey));

@@ -10,8 +10,7 @@ import type { WindowTableTuning } from "./windowTable.js";
 /** The reference: a plain Set of windows spelled as strings. */
 function referenceWindows(traces: readonly Uint16Array[], k: number): Set<string> {
   const set = new Set<string>();
-  for (const t of traces)
-    for (let i = k - 1; i < t.length; i++) set.add(t.subarray(i - k + 1, i + 1).join(","));
+  for (const t of traces) for (let i = k - 1; i < t.length; i++) set.add(t.subarray(i - k + 1, i + 1).join(","));
   return set;
 }
 
@@ -91,13 +90,7 @@ describe("stide on a worked example (k = 3)", () => {
         0,
       ]);
       // mmap mmap mmap open close: (mmap mmap mmap) no, (mmap mmap open) yes, (mmap open close) no.
-      expect(Array.from(score(d, ids("mmap mmap mmap open close")))).toEqual([
-        Number.NaN,
-        Number.NaN,
-        1,
-        0,
-        1,
-      ]);
+      expect(Array.from(score(d, ids("mmap mmap mmap open close")))).toEqual([Number.NaN, Number.NaN, 1, 0, 1]);
       // Two calls: no complete window.
       expect(Array.from(score(d, ids("open read")))).toEqual([Number.NaN, Number.NaN]);
     });
@@ -135,9 +128,7 @@ describe("stide on a worked example (k = 3)", () => {
 });
 
 describe("stide is exact against a brute-force Set of windows", () => {
-  const traceArb = fc
-    .array(fc.integer({ min: 0, max: 6 }), { maxLength: 50 })
-    .map((a) => Uint16Array.from(a));
+  const traceArb = fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 50 }).map((a) => Uint16Array.from(a));
   for (const { name, tuning } of TUNINGS) {
     it(`matches the reference on random traces (${name})`, () => {
       fc.assert(
@@ -150,8 +141,7 @@ describe("stide is exact against a brute-force Set of windows", () => {
             d.train(train);
             const ref = referenceWindows(train, k);
             expect(d.distinctWindows).toBe(ref.size);
-            for (const t of tests)
-              expect(firstDifference([score(d, t)], [referenceScores(ref, t, k)])).toBeUndefined();
+            for (const t of tests) expect(firstDifference([score(d, t)], [referenceScores(ref, t, k)])).toBeUndefined();
           },
         ),
         { numRuns: 150, seed: 7 },
@@ -162,8 +152,7 @@ describe("stide is exact against a brute-force Set of windows", () => {
   it("stays exact when retraining grows the vocabulary across the 64-bit packing limit", () => {
     // k = 8: ids up to 254 pack in 8 bits (exactly 64 bits); id 255 needs 9 bits, so the table turns to hashed keys.
     const rng = new SeededRandom(5);
-    const gen = (n: number, max: number): Uint16Array =>
-      Uint16Array.from({ length: n }, () => rng.nextInt(max + 1));
+    const gen = (n: number, max: number): Uint16Array => Uint16Array.from({ length: n }, () => rng.nextInt(max + 1));
     const small = Array.from({ length: 40 }, () => gen(60, 20));
     const wide = [
       ...Array.from({ length: 20 }, () => gen(80, 254)),
@@ -180,8 +169,7 @@ describe("stide is exact against a brute-force Set of windows", () => {
       stepsPacked.push(d.packedKeys);
       const ref = referenceWindows(seen, 8);
       expect(d.distinctWindows).toBe(ref.size);
-      for (const t of tests)
-        expect(firstDifference([score(d, t)], [referenceScores(ref, t, 8)])).toBeUndefined();
+      for (const t of tests) expect(firstDifference([score(d, t)], [referenceScores(ref, t, 8)])).toBeUndefined();
     }
     expect(stepsPacked).toEqual([true, true, false]);
   });

@@ -12,13 +12,7 @@ import { HomeostatError } from "../errors.js";
 import type { Detector, DetectorFactory, DetectorOptions, SignalInfo } from "./detector.js";
 import { checkMergeable, integerOption, resolveOptions } from "./detectorOptions.js";
 import { PayloadReader, PayloadWriter, readTrainingPrelude } from "./payload.js";
-import {
-  MAX_WINDOW,
-  MIN_WINDOW,
-  type WindowState,
-  WindowTable,
-  type WindowTableTuning,
-} from "./windowTable.js";
+import { MAX_WINDOW, MIN_WINDOW, type WindowState, WindowTable, type WindowTableTuning } from "./windowTable.js";
 
 const PAYLOAD_VERSION = 1;
 
@@ -100,10 +94,7 @@ export class Stide implements Detector<WindowState> {
 
   scoreTrace(trace: Uint16Array, out: Float64Array): void {
     if (out.length < trace.length) {
-      throw new HomeostatError(
-        "E_MODEL",
-        `score buffer holds ${out.length} values for a trace of ${trace.length}`,
-      );
+      throw new HomeostatError("E_MODEL", `score buffer holds ${out.length} values for a trace of ${trace.length}`);
     }
     this.table.scoreTrace(trace, out, this.minCount);
   }
@@ -140,8 +131,7 @@ export class Stide implements Detector<WindowState> {
 
   merge(other: Detector): void {
     checkMergeable(this, other);
-    if (!(other instanceof Stide))
-      throw new HomeostatError("E_MODEL", `cannot merge a foreign ${other.kind} model`);
+    if (!(other instanceof Stide)) throw new HomeostatError("E_MODEL", `cannot merge a foreign ${other.kind} model`);
     this.table.mergeFrom(other.table);
     this.calls += other.calls;
     this.traces += other.traces;
@@ -173,8 +163,7 @@ export class Stide implements Detector<WindowState> {
 
 export const stideFactory: DetectorFactory<Stide> = {
   kind: "stide",
-  description:
-    "stide (Forrest et al. 1996): a call is a mismatch when its length-k window never occurred in training",
+  description: "stide (Forrest et al. 1996): a call is a mismatch when its length-k window never occurred in training",
   optionHelp: STIDE_OPTIONS,
   create(options) {
     return new Stide(resolveOptions("stide", STIDE_OPTIONS, options));

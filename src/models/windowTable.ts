@@ -446,8 +446,7 @@ export class WindowTable {
       }
     }
     if (seenMax !== maxId) throw r.fail(`largest id is ${seenMax}, header says ${maxId}`);
-    if (this.counted ? sum !== total : total < n)
-      throw r.fail(`window total ${total} does not match the counts`);
+    if (this.counted ? sum !== total : total < n) throw r.fail(`window total ${total} does not match the counts`);
     this.grow(maxId);
     this.insertList({ windows, counts });
     this.totalValue = total;
@@ -582,11 +581,7 @@ export class WindowTable {
     for (;;) {
       const l = keys[2 * s]!;
       if (l === 0) return -1;
-      if (
-        l === lo &&
-        keys[2 * s + 1] === hi &&
-        (packed || this.poolMatches(this.entries![s]!, st.buf, st.pos + 1))
-      )
+      if (l === lo && keys[2 * s + 1] === hi && (packed || this.poolMatches(this.entries![s]!, st.buf, st.pos + 1)))
         return s;
       s = (s + 1) & cmask;
     }

@@ -35,8 +35,10 @@ function evalFixture(seed: number): EvalResult {
       if (rng.next() < 0.004) c = 5; // rare but normal
       if (i >= start) {
         const u = rng.next();
-        if (type === ATTACK_TYPES[0] && u < 0.03) c = 6 + rng.nextInt(3); // a few foreign calls
-        else if (type === ATTACK_TYPES[1] && u < 0.03) c = 5; // the rare normal call, more often
+        if (type === ATTACK_TYPES[0] && u < 0.03)
+          c = 6 + rng.nextInt(3); // a few foreign calls
+        else if (type === ATTACK_TYPES[1] && u < 0.03)
+          c = 5; // the rare normal call, more often
         else if (type === ATTACK_TYPES[2] && u < 0.15) c = (c + 3) % 5; // known calls, out of order
       }
       calls[i] = c;
@@ -57,7 +59,13 @@ function evalFixture(seed: number): EvalResult {
     { models: ["stide:k=3", "ngram:n=3", "lookahead"], threshold: { method: "far", far: 0.1 }, seed, ensemble: "rank" },
   );
   models[1]!.name = `ngram:n=3 </script>${HOSTILE}`;
-  models[2]!.per_attack.push({ type: "no_test_traces", traces: 0, detected: 0, detectionRate: Number.NaN, auc: Number.NaN });
+  models[2]!.per_attack.push({
+    type: "no_test_traces",
+    traces: 0,
+    detected: 0,
+    detectionRate: Number.NaN,
+    auc: Number.NaN,
+  });
 
   const labels = Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? 1 : 0));
   const folds = stratifiedKFold(labels, 4, seed);
@@ -96,7 +104,10 @@ function evalFixture(seed: number): EvalResult {
     dataset: {
       paths: ["/data/lid-ds", `/tmp/${HOSTILE}`],
       splits: [
-        split("train", train.map((calls) => ({ traces: [{ calls }] }))),
+        split(
+          "train",
+          train.map((calls) => ({ traces: [{ calls }] })),
+        ),
         split("calibration", calibration),
         split("test", [...normal, ...attacks]),
       ],
@@ -182,7 +193,9 @@ describe("renderHtmlReport", () => {
   });
 
   it("writes JSON and inlined code that cannot end their script element", () => {
-    expect(JSON.parse(scriptJson({ a: Number.NaN, b: Number.POSITIVE_INFINITY, c: `</script>${HOSTILE}<!--` }))).toEqual({
+    expect(
+      JSON.parse(scriptJson({ a: Number.NaN, b: Number.POSITIVE_INFINITY, c: `</script>${HOSTILE}<!--` })),
+    ).toEqual({
       a: null,
       b: null,
       c: `</script>${HOSTILE}<!--`,
@@ -203,7 +216,10 @@ describe("renderHtmlReport", () => {
 
 const chromiumPath = process.env.HOMEOSTAT_CHROMIUM ?? "/usr/bin/chromium";
 const haveChromium = existsSync(chromiumPath);
-if (!haveChromium) console.log(`skipping the browser test: no Chromium at ${chromiumPath} (apt-get install chromium, or set HOMEOSTAT_CHROMIUM)`);
+if (!haveChromium)
+  console.log(
+    `skipping the browser test: no Chromium at ${chromiumPath} (apt-get install chromium, or set HOMEOSTAT_CHROMIUM)`,
+  );
 
 describe.skipIf(!haveChromium)("the report in headless Chromium", () => {
   const dir = mkdtempSync(join(tmpdir(), "homeostat-report-"));
@@ -216,7 +232,13 @@ describe.skipIf(!haveChromium)("the report in headless Chromium", () => {
     writeFileSync(file, renderHtmlReport(r));
     const browser = await chromium.launch({
       executablePath: chromiumPath,
-      args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
+      args: [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+      ],
     });
     try {
       const page = await browser.newPage();
@@ -267,7 +289,9 @@ describe.skipIf(!haveChromium)("the report in headless Chromium", () => {
         expect(state[id]!.svg, id).toBeGreaterThan(0);
       }
       const n = r.models.length;
-      const calibrated = r.models.filter((m) => Number.isFinite(m.rates.falseAlarmRate) && Number.isFinite(m.rates.recall));
+      const calibrated = r.models.filter(
+        (m) => Number.isFinite(m.rates.falseAlarmRate) && Number.isFinite(m.rates.recall),
+      );
       for (const id of ["chart-roc", "chart-roc-low"]) {
         expect(state[id]!.lines, id).toBe(n + 1); // one curve per model and the chance diagonal
         expect(state[id]!.points, id).toBe(calibrated.length);

@@ -12,17 +12,37 @@ import { type Chart, escapeHtml, vegaPage } from "./vegaPage.js";
 
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 /** One palette for every chart, so a model keeps its colour from the ROC to the bars. */
-const PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#eeca3b", "#9d755d", "#ff9da6", "#bab0ac"];
+const PALETTE = [
+  "#4c78a8",
+  "#f58518",
+  "#54a24b",
+  "#e45756",
+  "#72b7b2",
+  "#b279a2",
+  "#eeca3b",
+  "#9d755d",
+  "#ff9da6",
+  "#bab0ac",
+];
 const CLASS_COLOURS = { domain: ["normal", "attack"], range: ["#4c78a8", "#e45756"] };
 
 const DASH = "–";
 const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : DASH);
 const fix = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : DASH);
 const int = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : DASH);
-const sig = (x: number): string => (Number.isFinite(x) ? String(Number(x.toPrecision(4))) : x > 0 ? "+∞" : x < 0 ? "−∞" : DASH);
+const sig = (x: number): string =>
+  Number.isFinite(x) ? String(Number(x.toPrecision(4))) : x > 0 ? "+∞" : x < 0 ? "−∞" : DASH;
 /** Seconds with the digits that matter: 12.3, 0.42, 0.0021. */
 const secs = (x: number): string =>
-  !Number.isFinite(x) ? DASH : x === 0 ? "0" : x >= 10 ? x.toFixed(1) : x >= 0.1 ? x.toFixed(2) : String(Number(x.toPrecision(2)));
+  !Number.isFinite(x)
+    ? DASH
+    : x === 0
+      ? "0"
+      : x >= 10
+        ? x.toFixed(1)
+        : x >= 0.1
+          ? x.toFixed(2)
+          : String(Number(x.toPrecision(2)));
 /** A target rate as a short label: 0.01 -> "1%", 0.005 -> "0.5%". */
 const rateLabel = (x: number): string => `${Number((x * 100).toPrecision(3))}%`;
 
@@ -53,7 +73,8 @@ function tableHtml(header: string[], rows: Row[], cls?: string): string {
 /** The false-alarm targets of the dr_at_far points, in the order of the first model that has them. */
 function farTargets(models: readonly ModelResult[]): number[] {
   const targets: number[] = [];
-  for (const m of models) for (const o of m.dr_at_far) if (!targets.some((t) => Math.abs(t - o.target) < 1e-12)) targets.push(o.target);
+  for (const m of models)
+    for (const o of m.dr_at_far) if (!targets.some((t) => Math.abs(t - o.target) < 1e-12)) targets.push(o.target);
   return targets.sort((a, b) => a - b);
 }
 
@@ -61,7 +82,10 @@ function pointAt(points: readonly OperatingPointJson[], target: number): Operati
   return points.find((o) => Math.abs(o.target - target) < 1e-12);
 }
 
-const colour = (models: readonly ModelResult[], legend: Record<string, unknown> | null = { labelLimit: 320 }): Record<string, unknown> => ({
+const colour = (
+  models: readonly ModelResult[],
+  legend: Record<string, unknown> | null = { labelLimit: 320 },
+): Record<string, unknown> => ({
   field: "model",
   type: "nominal",
   title: "model",
@@ -75,7 +99,13 @@ const colour = (models: readonly ModelResult[], legend: Record<string, unknown> 
  * diagonal segment, the trapezoid the AUC integrates), the chance diagonal, and each model's operating point at
  * the calibrated threshold. `maxFpr` < 1 zooms on the low false-alarm rates (clipped, same data).
  */
-function rocChart(id: string, models: readonly ModelResult[], maxFpr: number, title: string, withLegend: boolean): Chart {
+function rocChart(
+  id: string,
+  models: readonly ModelResult[],
+  maxFpr: number,
+  title: string,
+  withLegend: boolean,
+): Chart {
   const lines = models.flatMap((m) =>
     m.roc.map((p, i) => ({ model: m.name, auc: m.auc, i, fpr: p.fpr, tpr: p.tpr, threshold: p.threshold })),
   );
@@ -85,8 +115,20 @@ function rocChart(id: string, models: readonly ModelResult[], maxFpr: number, ti
     tpr: m.rates.recall,
     threshold: m.threshold,
   }));
-  const x = { field: "fpr", type: "quantitative", title: "false-alarm rate", scale: { domain: [0, maxFpr] }, axis: { format: "%" } };
-  const y = { field: "tpr", type: "quantitative", title: "detection rate", scale: { domain: [0, 1] }, axis: { format: "%" } };
+  const x = {
+    field: "fpr",
+    type: "quantitative",
+    title: "false-alarm rate",
+    scale: { domain: [0, maxFpr] },
+    axis: { format: "%" },
+  };
+  const y = {
+    field: "tpr",
+    type: "quantitative",
+    title: "detection rate",
+    scale: { domain: [0, 1] },
+    axis: { format: "%" },
+  };
   return {
     id,
     spec: {
@@ -96,7 +138,12 @@ function rocChart(id: string, models: readonly ModelResult[], maxFpr: number, ti
       height: 360,
       layer: [
         {
-          data: { values: [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }] },
+          data: {
+            values: [
+              { fpr: 0, tpr: 0 },
+              { fpr: 1, tpr: 1 },
+            ],
+          },
           mark: { type: "line", strokeDash: [4, 4], color: "#9aa3ad", clip: true },
           encoding: { x, y },
         },
@@ -106,7 +153,10 @@ function rocChart(id: string, models: readonly ModelResult[], maxFpr: number, ti
           encoding: {
             x,
             y,
-            color: colour(models, withLegend ? { orient: "bottom", direction: "vertical", labelLimit: 400, symbolStrokeWidth: 3 } : null),
+            color: colour(
+              models,
+              withLegend ? { orient: "bottom", direction: "vertical", labelLimit: 400, symbolStrokeWidth: 3 } : null,
+            ),
             order: { field: "i", type: "quantitative" },
             tooltip: [
               { field: "model" },
@@ -119,7 +169,15 @@ function rocChart(id: string, models: readonly ModelResult[], maxFpr: number, ti
         },
         {
           data: { values: calibrated },
-          mark: { type: "point", shape: "diamond", size: 90, filled: true, stroke: "#1d2430", strokeWidth: 1, clip: true },
+          mark: {
+            type: "point",
+            shape: "diamond",
+            size: 90,
+            filled: true,
+            stroke: "#1d2430",
+            strokeWidth: 1,
+            clip: true,
+          },
           encoding: {
             x,
             y,
@@ -160,9 +218,18 @@ function distributionChart(models: readonly ModelResult[]): Chart {
     id: "chart-dist",
     spec: {
       $schema: SCHEMA,
-      title: { text: "Trace scores: normal vs attack test traces", subtitle: "share of each class's traces per score bin" },
+      title: {
+        text: "Trace scores: normal vs attack test traces",
+        subtitle: "share of each class's traces per score bin",
+      },
       data: { values },
-      facet: { field: "model", type: "nominal", title: null, sort: models.map((m) => m.name), header: { labelLimit: 300, labelFontWeight: "bold" } },
+      facet: {
+        field: "model",
+        type: "nominal",
+        title: null,
+        sort: models.map((m) => m.name),
+        header: { labelLimit: 300, labelFontWeight: "bold" },
+      },
       columns: 3,
       resolve: { scale: { x: "independent", y: "independent" } },
       spec: {
@@ -189,7 +256,13 @@ function distributionChart(models: readonly ModelResult[]): Chart {
 
 function attackChart(models: readonly ModelResult[]): Chart {
   const values = models.flatMap((m) =>
-    m.per_attack.map((a) => ({ model: m.name, type: a.type, rate: a.detectionRate, detected: a.detected, traces: a.traces })),
+    m.per_attack.map((a) => ({
+      model: m.name,
+      type: a.type,
+      rate: a.detectionRate,
+      detected: a.detected,
+      traces: a.traces,
+    })),
   );
   return {
     id: "chart-attack",
@@ -203,7 +276,13 @@ function attackChart(models: readonly ModelResult[]): Chart {
       encoding: {
         x: { field: "type", type: "nominal", title: "attack type", axis: { labelAngle: -30, labelLimit: 180 } },
         xOffset: { field: "model", sort: models.map((m) => m.name) },
-        y: { field: "rate", type: "quantitative", title: "detection rate", scale: { domain: [0, 1] }, axis: { format: "%" } },
+        y: {
+          field: "rate",
+          type: "quantitative",
+          title: "detection rate",
+          scale: { domain: [0, 1] },
+          axis: { format: "%" },
+        },
         color: colour(models),
         tooltip: [
           { field: "model" },
@@ -235,7 +314,13 @@ function timingChart(models: readonly ModelResult[]): Chart {
         y: { field: "model", type: "nominal", title: null, sort: models.map((m) => m.name), axis: { labelLimit: 260 } },
         yOffset: { field: "phase", sort: ["train", "score"] },
         x: { field: "seconds", type: "quantitative", title: "seconds" },
-        color: { field: "phase", type: "nominal", title: "phase", sort: ["train", "score"], scale: { range: ["#72b7b2", "#b279a2"] } },
+        color: {
+          field: "phase",
+          type: "nominal",
+          title: "phase",
+          sort: ["train", "score"],
+          scale: { range: ["#72b7b2", "#b279a2"] },
+        },
         tooltip: [{ field: "model" }, { field: "phase" }, { field: "seconds", format: ".3f" }],
       },
     },
@@ -254,7 +339,10 @@ function headerHtml(result: EvalResult): string {
     ["protocol", `<b>${escapeHtml(p.name)}</b>`],
     ["threshold", escapeHtml(threshold)],
     ["seed", escapeHtml(String(p.seed))],
-    ["time", `${escapeHtml(secs(result.totalSeconds))} s in all, ${escapeHtml(secs(result.loadSeconds))} s reading the inputs`],
+    [
+      "time",
+      `${escapeHtml(secs(result.totalSeconds))} s in all, ${escapeHtml(secs(result.loadSeconds))} s reading the inputs`,
+    ],
     ["run", `homeostat ${escapeHtml(result.homeostat)}, started ${escapeHtml(result.startedAt)}`],
     ["inputs", d.paths.length > 0 ? d.paths.map((x) => `<code>${escapeHtml(x)}</code>`).join(" ") : DASH],
   ];
@@ -264,7 +352,10 @@ function headerHtml(result: EvalResult): string {
   );
   const types =
     d.attackTypes.length > 0
-      ? tableHtml(["attack type", "#traces"], d.attackTypes.map((a) => ({ cells: [a.type, { n: int(a.traces) }] })))
+      ? tableHtml(
+          ["attack type", "#traces"],
+          d.attackTypes.map((a) => ({ cells: [a.type, { n: int(a.traces) }] })),
+        )
       : '<p class="note">No attack types given.</p>';
   return [
     `<header><h1>homeostat eval: ${escapeHtml(p.name)}</h1>`,
@@ -351,7 +442,14 @@ function delayHtml(models: readonly ModelResult[]): string {
     tableHtml(
       ["model", "#detections timed", "#mean", "#median", "#min", "#max"],
       models.map((m) => ({
-        cells: [m.name, { n: int(m.delay.count) }, { n: fix(m.delay.mean, 1) }, { n: fix(m.delay.median, 1) }, { n: fix(m.delay.min, 0) }, { n: fix(m.delay.max, 0) }],
+        cells: [
+          m.name,
+          { n: int(m.delay.count) },
+          { n: fix(m.delay.mean, 1) },
+          { n: fix(m.delay.median, 1) },
+          { n: fix(m.delay.min, 0) },
+          { n: fix(m.delay.max, 0) },
+        ],
       })),
     ),
   ].join("\n");
@@ -433,7 +531,16 @@ function callLevelHtml(models: readonly ModelResult[]): string {
 function kfoldHtml(kfold: NonNullable<EvalResult["kfold"]>): string {
   const row = (label: string, r: (typeof kfold.rows)[number], cls?: string): Row => ({
     ...(cls !== undefined ? { cls } : {}),
-    cells: [label, { n: int(r.n) }, { n: int(r.tp) }, { n: int(r.fn) }, { n: int(r.fp) }, { n: int(r.tn) }, { n: pct(r.precision) }, { n: pct(r.recall) }],
+    cells: [
+      label,
+      { n: int(r.n) },
+      { n: int(r.tp) },
+      { n: int(r.fn) },
+      { n: int(r.fp) },
+      { n: int(r.tn) },
+      { n: pct(r.precision) },
+      { n: pct(r.recall) },
+    ],
   });
   return [
     `<h2>Supervised ${escapeHtml(String(kfold.k))}-fold cross-validation</h2>`,
@@ -503,7 +610,9 @@ export function renderHtmlReport(result: EvalResult): string {
       '<p class="note">Each curve: every (false-alarm rate, detection rate) a threshold can give on the test traces; the dashed line is chance. ' +
         "Diamonds: the calibrated threshold. Right: the same curves for false-alarm rates up to 10%.</p>",
     );
-    parts.push('<div class="side"><div class="chart" id="chart-roc"></div><div class="chart" id="chart-roc-low"></div></div>');
+    parts.push(
+      '<div class="side"><div class="chart" id="chart-roc"></div><div class="chart" id="chart-roc-low"></div></div>',
+    );
     charts.push(rocChart("chart-roc", models, 1, "ROC: detection rate against false-alarm rate", true));
     charts.push(rocChart("chart-roc-low", models, 0.1, "Zoom: false-alarm rates up to 10%", false));
 

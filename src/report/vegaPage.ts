@@ -35,7 +35,12 @@ function packageFile(pkg: string, file: string): string {
   try {
     return readFileSync(join(packageRoot(pkg), file), "utf8");
   } catch (e) {
-    throw new HomeostatError("E_DEPENDENCY", `cannot read ${pkg}/${file}: reinstall homeostat's dependencies (npm ci)`, {}, { cause: e });
+    throw new HomeostatError(
+      "E_DEPENDENCY",
+      `cannot read ${pkg}/${file}: reinstall homeostat's dependencies (npm ci)`,
+      {},
+      { cause: e },
+    );
   }
 }
 
@@ -146,7 +151,12 @@ const EMBED = `
  * The page: a title, body HTML (already escaped by the caller) and charts placed by `<div class="chart" id>`.
  * Chart specs travel as one JSON element and are embedded by id; a spec whose div is missing is skipped.
  */
-export function vegaPage(title: string, bodyHtml: string, charts: readonly Chart[], options: VegaPageOptions = {}): string {
+export function vegaPage(
+  title: string,
+  bodyHtml: string,
+  charts: readonly Chart[],
+  options: VegaPageOptions = {},
+): string {
   const specs = Object.fromEntries(charts.map((c) => [c.id, c.spec]));
   const style = STYLE + (options.style ?? "");
   return `<!doctype html>

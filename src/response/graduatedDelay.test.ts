@@ -71,7 +71,11 @@ describe("graduated delay (pH)", () => {
       expect(sent).toEqual(["SIGSTOP"]);
       expect(procState(pid)).toBe("T");
       clock.advance(1); // the pause is over: delayProcess resumes the process, then resolves
-      expect(await pausing).toMatchObject({ outcome: "paused", delayMs: 320, reason: "LFC 6: delay 320 ms = 5 ms x 2^6" });
+      expect(await pausing).toMatchObject({
+        outcome: "paused",
+        delayMs: 320,
+        reason: "LFC 6: delay 320 ms = 5 ms x 2^6",
+      });
       expect(sent).toEqual(["SIGSTOP", "SIGCONT"]);
       // Resumed: it runs and prints again.
       await untilState(pid, "S", "R");
@@ -103,7 +107,12 @@ describe("graduated delay (pH)", () => {
     const clock = new ManualClock();
     try {
       await untilState(pid, "S");
-      const denied = await delayProcess(pid, 2, { delayFactorMs: 5, maxDelayMs: 1000 }, { kill: failing("EPERM"), clock });
+      const denied = await delayProcess(
+        pid,
+        2,
+        { delayFactorMs: 5, maxDelayMs: 1000 },
+        { kill: failing("EPERM"), clock },
+      );
       expect(denied).toEqual({
         pid,
         lfc: 2,
@@ -112,7 +121,12 @@ describe("graduated delay (pH)", () => {
         reason: `pid ${pid} could not be paused: SIGSTOP failed with EPERM (not permitted)`,
         error: "EPERM",
       });
-      const gone = await delayProcess(pid, 2, { delayFactorMs: 5, maxDelayMs: 1000 }, { kill: failing("ESRCH"), clock });
+      const gone = await delayProcess(
+        pid,
+        2,
+        { delayFactorMs: 5, maxDelayMs: 1000 },
+        { kill: failing("ESRCH"), clock },
+      );
       expect(gone).toMatchObject({ outcome: "refused", reason: `pid ${pid} exited before it could be paused` });
       expect(clock.pending()).toEqual([]);
       expect(procState(pid)).toBe("S");

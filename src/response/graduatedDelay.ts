@@ -78,7 +78,12 @@ export interface DelayDeps {
  * Applies the policy to a process whose locality frame count is `lfc`: pauses it for delayFor(lfc) milliseconds
  * (resolving when it has been resumed) unless it is protected or the policy is a dry run.
  */
-export async function delayProcess(pid: number, lfc: number, policy: DelayPolicy, deps: DelayDeps = {}): Promise<DelayAction> {
+export async function delayProcess(
+  pid: number,
+  lfc: number,
+  policy: DelayPolicy,
+  deps: DelayDeps = {},
+): Promise<DelayAction> {
   const kill = deps.kill ?? processKill;
   const clock = deps.clock ?? systemClock;
   const delayMs = delayFor(lfc, policy);
@@ -88,15 +93,30 @@ export async function delayProcess(pid: number, lfc: number, policy: DelayPolicy
   const reason = `LFC ${lfc}: delay ${delayMs} ms = ${policy.delayFactorMs} ms x 2^${lfc}${delayMs === policy.maxDelayMs ? " (capped)" : ""}`;
   if (policy.dryRun === true) return { pid, lfc, delayMs, outcome: "dry-run", reason };
   const failed = trySignal(kill, pid, "SIGSTOP");
-  if (failed?.gone === true) return { pid, lfc, delayMs, outcome: "refused", reason: `pid ${pid} exited before it could be paused` };
+  if (failed?.gone === true)
+    return { pid, lfc, delayMs, outcome: "refused", reason: `pid ${pid} exited before it could be paused` };
   if (failed !== undefined) {
-    return { pid, lfc, delayMs, outcome: "failed", reason: `pid ${pid} could not be paused: SIGSTOP failed with ${failed.text}`, error: failed.code };
+    return {
+      pid,
+      lfc,
+      delayMs,
+      outcome: "failed",
+      reason: `pid ${pid} could not be paused: SIGSTOP failed with ${failed.text}`,
+      error: failed.code,
+    };
   }
   await new Promise<void>((resolve) => clock.setTimer(resolve, delayMs));
   const lost = trySignal(kill, pid, "SIGCONT");
   // Killed while paused: nothing to resume. Not permitted: the process stays stopped, which must be said.
   if (lost !== undefined && !lost.gone) {
-    return { pid, lfc, delayMs, outcome: "failed", reason: `pid ${pid} could not be resumed: SIGCONT failed with ${lost.text}`, error: lost.code };
+    return {
+      pid,
+      lfc,
+      delayMs,
+      outcome: "failed",
+      reason: `pid ${pid} could not be resumed: SIGCONT failed with ${lost.text}`,
+      error: lost.code,
+    };
   }
   return { pid, lfc, delayMs, outcome: "paused", reason };
 }

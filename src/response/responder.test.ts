@@ -30,7 +30,17 @@ const exitSignal = (pid: number) => {
 };
 
 function request(pid: number, kind: ResponseRequest["kind"], lfc: number): ResponseRequest {
-  return { kind, pid, tid: pid, exe: "/usr/bin/sleep", lfc, anomalies: lfc, syscall: "poll", time: 1, reason: `LFC ${lfc}` };
+  return {
+    kind,
+    pid,
+    tid: pid,
+    exe: "/usr/bin/sleep",
+    lfc,
+    anomalies: lfc,
+    syscall: "poll",
+    time: 1,
+    reason: `LFC ${lfc}`,
+  };
 }
 
 /** An errno error as process.kill throws it. */
@@ -163,7 +173,11 @@ describe("Responder (pH's responses, carried out with signals on real processes)
   it("a static kill (a call outside the binary's static model) needs staticKill, not the kill policy; safety and dry-run apply", async () => {
     const a = await sleeper();
     const b = await sleeper();
-    const staticKill = (pid: number): ResponseRequest => ({ ...request(pid, "kill", 0), static: true, reason: "ptrace is outside the static model of /usr/bin/sleep" });
+    const staticKill = (pid: number): ResponseRequest => ({
+      ...request(pid, "kill", 0),
+      static: true,
+      reason: "ptrace is outside the static model of /usr/bin/sleep",
+    });
     // Without staticKill, a static request is ignored even with the kill policy; with it, pH's kills stay off.
     const off = responder(["kill"]);
     off.r.handle(staticKill(a));
@@ -215,7 +229,9 @@ describe("Responder (pH's responses, carried out with signals on real processes)
     const { r, actions, sent, clock } = responder(["suspend-execve"]);
     r.handle(request(pid, "suspend-execve", 12));
     expect(actions.map((a) => [a.outcome, a.delayMs])).toEqual([["suspended", 60_000]]);
-    expect(actions[0]!.reason).toBe(`LFC 12: stopped for 60000 ms (pH suspend_execve); resume early with kill -CONT ${pid}`);
+    expect(actions[0]!.reason).toBe(
+      `LFC 12: stopped for 60000 ms (pH suspend_execve); resume early with kill -CONT ${pid}`,
+    );
     expect(r.pausedPids()).toEqual([pid]);
     expect(r.stats.suspended).toBe(1);
     await untilState(pid, "T");
@@ -326,7 +342,9 @@ describe("Responder (pH's responses, carried out with signals on real processes)
     r.handle(request(pid, "suspend-execve", 13));
     r.stop();
     expect(actions.at(-1)).toMatchObject({ outcome: "failed", error: "EPERM" });
-    expect(actions.at(-1)!.reason).toMatch(/^homeostat is stopping, but pid \d+ could not be resumed: SIGCONT failed with EPERM/);
+    expect(actions.at(-1)!.reason).toMatch(
+      /^homeostat is stopping, but pid \d+ could not be resumed: SIGCONT failed with EPERM/,
+    );
     expect(sent.map(([, s]) => s)).toEqual(["SIGSTOP", "SIGCONT", "SIGSTOP", "SIGCONT"]);
     allowCont = true; // leave the process as it was found
     process.kill(pid, "SIGCONT");

@@ -114,7 +114,10 @@ export class Responder {
 
   handle(req: ResponseRequest): void {
     if (this.stopped) return;
-    const enabled = req.static === true ? req.kind === "kill" && this.options.staticKill === true : this.options.policies.has(req.kind);
+    const enabled =
+      req.static === true
+        ? req.kind === "kill" && this.options.staticKill === true
+        : this.options.policies.has(req.kind);
     if (!enabled) return;
     // One pause at a time: the process is stopped already (a kill still goes through).
     if (req.kind !== "kill" && this.paused.has(req.pid)) return;
@@ -156,7 +159,13 @@ export class Responder {
       const failed = trySignal(this.kill, pid, "SIGCONT");
       const req = { ...p.req, time: this.clock.now() / 1000 };
       if (failed !== undefined && !failed.gone) {
-        this.report(req, "failed", 0, `homeostat is stopping, but pid ${pid} could not be resumed: SIGCONT failed with ${failed.text}`, failed);
+        this.report(
+          req,
+          "failed",
+          0,
+          `homeostat is stopping, but pid ${pid} could not be resumed: SIGCONT failed with ${failed.text}`,
+          failed,
+        );
       } else this.report(req, "resumed", 0, "homeostat is stopping: every process it paused is resumed");
     }
     this.paused.clear();
@@ -245,7 +254,13 @@ export class Responder {
       this.report(req, "failed", delayMs, `pid ${req.pid} exited before it could be ${meant}`, failed);
     } else {
       this.refusals.set(req.pid, `pid ${req.pid} may not be signalled: ${signal} failed with ${failed.text}`);
-      this.report(req, "failed", delayMs, `pid ${req.pid} could not be ${meant}: ${signal} failed with ${failed.text}`, failed);
+      this.report(
+        req,
+        "failed",
+        delayMs,
+        `pid ${req.pid} could not be ${meant}: ${signal} failed with ${failed.text}`,
+        failed,
+      );
     }
   }
 

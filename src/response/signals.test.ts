@@ -20,7 +20,9 @@ function unprivilegedKillCode(pid: number): string | undefined {
     }
   }
   if (owner === 65534) return undefined;
-  const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script], { encoding: "utf8" });
+  const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script], {
+    encoding: "utf8",
+  });
   return r.status === 0 ? r.stdout : undefined;
 }
 
@@ -31,8 +33,16 @@ describe("signal failures", () => {
     const gone = trySignal((pid, signal) => process.kill(pid, signal), child.pid!, "SIGSTOP");
     expect(gone).toEqual({ code: "ESRCH", gone: true, text: "ESRCH (no such process)" });
     expect(trySignal(() => {}, 1, "SIGSTOP")).toBeUndefined();
-    expect(signalFailure(new Error("something else"))).toEqual({ code: "unknown", gone: false, text: "something else" });
-    expect(signalFailure(Object.assign(new Error("kill EINVAL"), { code: "EINVAL" }))).toEqual({ code: "EINVAL", gone: false, text: "EINVAL" });
+    expect(signalFailure(new Error("something else"))).toEqual({
+      code: "unknown",
+      gone: false,
+      text: "something else",
+    });
+    expect(signalFailure(Object.assign(new Error("kill EINVAL"), { code: "EINVAL" }))).toEqual({
+      code: "EINVAL",
+      gone: false,
+      text: "EINVAL",
+    });
   });
 
   const code = unprivilegedKillCode(1);

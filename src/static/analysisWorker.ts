@@ -56,9 +56,7 @@ export interface AnalysisJob {
   ino: number;
 }
 
-export type AnalysisOutcome =
-  | { ok: true; model: StaticSummary }
-  | { ok: false; code: string; message: string };
+export type AnalysisOutcome = { ok: true; model: StaticSummary } | { ok: false; code: string; message: string };
 
 interface WorkerRequest {
   id: number;
@@ -104,7 +102,12 @@ export function sameFile(stamp: FileStamp): boolean {
 type Analyze = typeof import("./staticAnalysis.js").analyzeProgram;
 type Cache = import("./summaryCache.js").SummaryCache;
 
-const FS_CODES: Record<string, string> = { ENOENT: "E_NOT_FOUND", ENOTDIR: "E_NOT_FOUND", EACCES: "E_PERMISSION", EPERM: "E_PERMISSION" };
+const FS_CODES: Record<string, string> = {
+  ENOENT: "E_NOT_FOUND",
+  ENOTDIR: "E_NOT_FOUND",
+  EACCES: "E_PERMISSION",
+  EPERM: "E_PERMISSION",
+};
 
 function failure(err: unknown): AnalysisOutcome {
   if (err instanceof HomeostatError) return { ok: false, code: err.code, message: err.oneLine() };
@@ -118,7 +121,12 @@ function failure(err: unknown): AnalysisOutcome {
 }
 
 /** One analysis, as the worker runs it (exported for the worker's own use; the main thread uses the client). */
-export function analyseJob(job: AnalysisJob, analyze: Analyze, cache: Cache | undefined, digraph = false): AnalysisOutcome {
+export function analyseJob(
+  job: AnalysisJob,
+  analyze: Analyze,
+  cache: Cache | undefined,
+  digraph = false,
+): AnalysisOutcome {
   const changed = (what: string): AnalysisOutcome => ({
     ok: false,
     code: "E_NOT_FOUND",
@@ -129,7 +137,8 @@ export function analyseJob(job: AnalysisJob, analyze: Analyze, cache: Cache | un
     if (before.dev !== job.dev || before.ino !== job.ino) return changed("now");
     const model = analyze(job.path, { digraph, ...(cache !== undefined ? { cache } : {}) });
     const exe = stampOf(job.path);
-    if (exe.dev !== before.dev || exe.ino !== before.ino || exe.ctimeMs !== before.ctimeMs) return changed("changed during the analysis and");
+    if (exe.dev !== before.dev || exe.ino !== before.ino || exe.ctimeMs !== before.ctimeMs)
+      return changed("changed during the analysis and");
     const files = [exe];
     const seen = new Set([job.path]);
     for (const o of model.objects) {
@@ -137,9 +146,12 @@ export function analyseJob(job: AnalysisJob, analyze: Analyze, cache: Cache | un
       seen.add(o.path);
       files.push(stampOf(o.path));
     }
-    const sites = [...model.unresolved, ...model.dlopen].slice(0, SITES_SHOWN).map(
-      (s) => `${s.object}+0x${s.address.toString(16)}${s.function !== undefined ? ` (${s.function})` : ""}: ${s.reason}`,
-    );
+    const sites = [...model.unresolved, ...model.dlopen]
+      .slice(0, SITES_SHOWN)
+      .map(
+        (s) =>
+          `${s.object}+0x${s.address.toString(16)}${s.function !== undefined ? ` (${s.function})` : ""}: ${s.reason}`,
+      );
     return {
       ok: true,
       model: {
@@ -172,7 +184,10 @@ async function serve(config: WorkerConfig): Promise<void> {
   const { directoryCache } = await import("./summaryCache.js");
   const cache = config.cacheDir !== undefined ? directoryCache(config.cacheDir) : undefined;
   port.on("message", (req: WorkerRequest) => {
-    const reply: WorkerReply = { id: req.id, outcome: analyseJob(req.job, analyzeProgram, cache, config.digraph === true) };
+    const reply: WorkerReply = {
+      id: req.id,
+      outcome: analyseJob(req.job, analyzeProgram, cache, config.digraph === true),
+    };
     port.postMessage(reply);
   });
 }
@@ -191,7 +206,11 @@ export function analysisWorkerScript(): URL {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith(".js")) return new URL(import.meta.url);
   const m = /^(.*)[\\/]src([\\/]static[\\/]analysisWorker)\.ts$/.exec(here);
-  if (m === null) throw new HomeostatError("E_DEPENDENCY", `cannot tell where the built static-analysis worker is (this module is ${here})`);
+  if (m === null)
+    throw new HomeostatError(
+      "E_DEPENDENCY",
+      `cannot tell where the built static-analysis worker is (this module is ${here})`,
+    );
   return pathToFileURL(`${m[1]}/dist${m[2]!.replaceAll("\\", "/")}.js`);
 }
 
@@ -324,7 +343,15 @@ export class StaticAnalysisWorker {
     worker.ref();
     const timer = setTimeout(() => {
       this.replaceWorker();
-      this.finish(next, { ok: false, code: "E_LIMIT", message: `${next.job.path}: the analysis took longer than ${this.timeoutMs / 1000} s` }, true);
+      this.finish(
+        next,
+        {
+          ok: false,
+          code: "E_LIMIT",
+          message: `${next.job.path}: the analysis took longer than ${this.timeoutMs / 1000} s`,
+        },
+        true,
+      );
     }, this.timeoutMs);
     this.running = { job: next, timer };
     worker.postMessage({ id: next.id, job: next.job } satisfies WorkerRequest);
@@ -362,7 +389,11 @@ export class StaticAnalysisWorker {
       const r = this.running;
       if (r !== undefined) {
         clearTimeout(r.timer);
-        this.finish(r.job, { ok: false, code: "E_INTERNAL", message: `${r.job.job.path}: the analysis stopped its worker (${why})` }, true);
+        this.finish(
+          r.job,
+          { ok: false, code: "E_INTERNAL", message: `${r.job.job.path}: the analysis stopped its worker (${why})` },
+          true,
+        );
       } else this.dispatch();
     };
     worker.on("error", (err) => crashed(err.message));

@@ -34,7 +34,10 @@ function sound(exe: string, args: string[] = [], plugins?: string[]): string[] {
   expect(seen.unknown).toEqual([]);
   expect(missingCalls(seen, model.syscalls), `${exe}: calls outside the set`).toEqual([]);
   expect(missingPairs(seen, model.pairs ?? []), `${exe}: pairs outside the digraph`).toEqual([]);
-  expect(model.complete, `${exe}: unresolved ${JSON.stringify(model.unresolved)} dlopen ${JSON.stringify(model.dlopen)}`).toBe(true);
+  expect(
+    model.complete,
+    `${exe}: unresolved ${JSON.stringify(model.unresolved)} dlopen ${JSON.stringify(model.dlopen)}`,
+  ).toBe(true);
   return model.names;
 }
 
@@ -43,7 +46,11 @@ const HELLO = '#include <stdio.h>\nint main(void){puts("hello");return 0;}\n';
 
 describe.skipIf(!ready)("compiled programs", () => {
   it("dynamic, static and non-PIE builds of the same program", () => {
-    for (const [name, flags] of [["dyn", []], ["static", ["-static"]], ["nopie", ["-no-pie"]]] as const) {
+    for (const [name, flags] of [
+      ["dyn", []],
+      ["static", ["-static"]],
+      ["nopie", ["-no-pie"]],
+    ] as const) {
       const names = sound(build(`hello-${name}`, HELLO, [...flags]));
       for (const call of [...NO_SPAWN, "socket"]) expect(names, `${name} has ${call}`).not.toContain(call);
       expect(names).toContain("write");
@@ -52,7 +59,10 @@ describe.skipIf(!ready)("compiled programs", () => {
 
   it("a direct syscall() resolves its number at the caller", () => {
     const names = sound(
-      build("direct", '#include <unistd.h>\n#include <sys/syscall.h>\nint main(void){return syscall(SYS_getppid) < 0;}\n'),
+      build(
+        "direct",
+        "#include <unistd.h>\n#include <sys/syscall.h>\nint main(void){return syscall(SYS_getppid) < 0;}\n",
+      ),
     );
     expect(names).toContain("getppid");
   });
@@ -60,7 +70,7 @@ describe.skipIf(!ready)("compiled programs", () => {
   it("a function-pointer table: every entry's calls are possible", () => {
     const src =
       "#include <unistd.h>\n#include <fcntl.h>\n#include <sys/stat.h>\n" +
-      "static int a(void){return getpid();}\nstatic int b(void){struct stat s;return stat(\".\",&s);}\n" +
+      'static int a(void){return getpid();}\nstatic int b(void){struct stat s;return stat(".",&s);}\n' +
       "static int c(void){return umask(022);}\nstatic int (*const t[])(void)={a,b,c};\n" +
       "int main(int argc,char**argv){(void)argv;return t[argc%3]() < -1;}\n";
     const names = sound(build("table", src), ["x"]);
@@ -70,7 +80,7 @@ describe.skipIf(!ready)("compiled programs", () => {
 
   it("threads", () => {
     const src =
-      "#include <pthread.h>\n#include <unistd.h>\nstatic void*run(void*p){write(1,\"t\\n\",2);return p;}\n" +
+      '#include <pthread.h>\n#include <unistd.h>\nstatic void*run(void*p){write(1,"t\\n",2);return p;}\n' +
       "int main(void){pthread_t t;pthread_create(&t,0,run,0);pthread_join(t,0);return 0;}\n";
     const names = sound(build("threads", src, ["-pthread"]));
     expect(names).toContain("clone3");

@@ -157,7 +157,11 @@ function prune(base: number, lists: Edges, dead: DeadEdges, local: (ip: number) 
     const i = g - base;
     if (i < 0 || i >= lists.a.length) continue;
     const lt = local(to);
-    setEdges(lists, i, successorsOf(lists, i).filter((s) => s !== lt));
+    setEdges(
+      lists,
+      i,
+      successorsOf(lists, i).filter((s) => s !== lt),
+    );
   }
 }
 
@@ -241,5 +245,14 @@ function finish(base: number, size: number, lists: Edges, tails: { from: number;
       }
     }
   }
-  return { base, size, succStart, succ, predStart, pred, tails: tails.filter((t) => reachable[t.from] === 1), reachable };
+  return {
+    base,
+    size,
+    succStart,
+    succ,
+    predStart,
+    pred,
+    tails: tails.filter((t) => reachable[t.from] === 1),
+    reachable,
+  };
 }

@@ -48,7 +48,11 @@ export function buildRegions(
   const gotData = new Map<number, string>();
   for (const r of elf.relocations) {
     if (r.type === R_X86_64_RELATIVE && isData(r.addend)) dataPointers.set(r.offset, r.addend);
-    else if ((r.type === R_X86_64_64 || r.type === R_X86_64_GLOB_DAT) && r.symbol?.type === STT_OBJECT && r.symbol.name !== "") {
+    else if (
+      (r.type === R_X86_64_64 || r.type === R_X86_64_GLOB_DAT) &&
+      r.symbol?.type === STT_OBJECT &&
+      r.symbol.name !== ""
+    ) {
       if (r.type === R_X86_64_GLOB_DAT) gotData.set(r.offset, r.symbol.name);
       else symbolPointers.set(r.offset, r.symbol.name);
     }
@@ -56,14 +60,16 @@ export function buildRegions(
   if (elf.kind === "exec") scanWords(elf, segments, isData, dataPointers);
   const anchors = new Set<number>();
   for (const s of segments) anchors.add(s.vaddr);
-  for (const s of elf.sections) if ((s.flags & SHF_ALLOC) !== 0 && (s.flags & SHF_EXECINSTR) === 0 && s.addr > 0) anchors.add(s.addr);
+  for (const s of elf.sections)
+    if ((s.flags & SHF_ALLOC) !== 0 && (s.flags & SHF_EXECINSTR) === 0 && s.addr > 0) anchors.add(s.addr);
   for (const s of sized) {
     anchors.add(s.start);
     anchors.add(s.end);
   }
   for (const t of dataPointers.values()) anchors.add(t);
   for (let i = 0; i < code.count; i++) {
-    for (const a of [code.memory[i]!, code.immediate[i]!]) if (!Number.isNaN(a) && isData(a) && !gotData.has(a)) anchors.add(a);
+    for (const a of [code.memory[i]!, code.immediate[i]!])
+      if (!Number.isNaN(a) && isData(a) && !gotData.has(a)) anchors.add(a);
   }
   const sorted = Float64Array.from(anchors).sort();
   const regionAt = (a: number): number => upperIndex(sorted, a);
@@ -73,10 +79,12 @@ export function buildRegions(
     const ref = t.symbol ?? (t.local === undefined ? undefined : functionAt(map, t.local));
     if (ref !== undefined && ref !== -1) regions[regionAt(slot)]!.taken.push(ref as Ref);
   }
-  if (elf.kind === "exec") for (const [slot, f] of codeWords(elf, segments, map)) regions[regionAt(slot)]!.taken.push(f);
+  if (elf.kind === "exec")
+    for (const [slot, f] of codeWords(elf, segments, map)) regions[regionAt(slot)]!.taken.push(f);
   for (const [slot, target] of dataPointers) regions[regionAt(slot)]!.data.push(regionAt(target));
   for (const [slot, name] of symbolPointers) regions[regionAt(slot)]!.symbols.push(name);
-  const enclosing = (a: number): { start: number; end: number } | undefined => sized.find((s) => a >= s.start && a < s.end);
+  const enclosing = (a: number): { start: number; end: number } | undefined =>
+    sized.find((s) => a >= s.start && a < s.end);
   const regionsOf = (a: number): number[] => {
     if (!isData(a)) return [];
     const sym = enclosing(a);
@@ -122,12 +130,18 @@ function* words(elf: ElfFile, segments: readonly Segment[]): Generator<[number, 
     if (bytes === undefined) continue;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const first = (8 - (seg.vaddr % 8)) % 8;
-    for (let off = first; off + 8 <= bytes.length; off += 8) yield [seg.vaddr + off, Number(view.getBigUint64(off, true))];
+    for (let off = first; off + 8 <= bytes.length; off += 8)
+      yield [seg.vaddr + off, Number(view.getBigUint64(off, true))];
   }
 }
 
 /** A non-PIE program's data carries no relocations: aligned words holding a data address are its data pointers. */
-function scanWords(elf: ElfFile, segments: readonly Segment[], isData: (a: number) => boolean, out: Map<number, number>): void {
+function scanWords(
+  elf: ElfFile,
+  segments: readonly Segment[],
+  isData: (a: number) => boolean,
+  out: Map<number, number>,
+): void {
   for (const [at, v] of words(elf, segments)) if (v !== 0 && isData(v)) out.set(at, v);
 }
 

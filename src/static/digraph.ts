@@ -239,7 +239,8 @@ function markExits(flow: FunctionFlow, emptyOnly: boolean): Uint8Array {
 function linkEvents(graph: ProgramGraph, g: number, fn: FunctionOf, siteBits: (s: SyscallSite) => Bits): FunctionFlow {
   const o = graph.objectOf[g]!;
   const events = fn.events.map((event): LinkedEvent => {
-    if (event.kind === EventKind.Syscall) return { event, callees: new Int32Array(0), indirect: false, site: siteBits(fn.sites[event.site]!) };
+    if (event.kind === EventKind.Syscall)
+      return { event, callees: new Int32Array(0), indirect: false, site: siteBits(fn.sites[event.site]!) };
     const ids = new Set<number>();
     for (const r of event.refs) for (const c of graph.resolve(o, r)) if (graph.reachable[c] === 1) ids.add(c);
     const indirect = event.kind === EventKind.CallIndirect || event.kind === EventKind.TailIndirect;

@@ -14,7 +14,11 @@ class EhFrameBuilder {
   }
 
   /** A CIE; returns its offset. `augmentationData` follows the 'z' length when the augmentation starts with z. */
-  cie(augmentation: string, augmentationData: (cieStart: number, dataStart: number) => number[] = () => [], options: { version?: number; extended?: boolean } = {}): number {
+  cie(
+    augmentation: string,
+    augmentationData: (cieStart: number, dataStart: number) => number[] = () => [],
+    options: { version?: number; extended?: boolean } = {},
+  ): number {
     const start = this.here;
     const version = options.version ?? 1;
     const body = [0, 0, 0, 0, version, ...[...augmentation].map((c) => c.charCodeAt(0)), 0, 1, 0x78];
@@ -30,7 +34,11 @@ class EhFrameBuilder {
   }
 
   /** An FDE whose pc_begin/pc_range bytes come from `encode(fieldAddress)`; returns its offset. */
-  fde(cieOffset: number, encode: (fieldAddress: number) => number[], options: { extended?: boolean; augmentation?: number[] } = {}): number {
+  fde(
+    cieOffset: number,
+    encode: (fieldAddress: number) => number[],
+    options: { extended?: boolean; augmentation?: number[] } = {},
+  ): number {
     const start = this.here;
     const pointerField = start + (options.extended ? 12 : 4);
     const body = [...u32(pointerField - cieOffset), ...encode(this.vaddr + pointerField + 4)];
@@ -83,7 +91,11 @@ const FILE = { file: "test.so", exact: true };
 
 describe("parseEhFrame: pointer encodings of the LSB", () => {
   it.each([
-    ["pcrel|sdata4 (what gcc emits)", 0x1b, (at: number, start: number, len: number) => [...u32(start - at), ...u32(len)]],
+    [
+      "pcrel|sdata4 (what gcc emits)",
+      0x1b,
+      (at: number, start: number, len: number) => [...u32(start - at), ...u32(len)],
+    ],
     ["absptr", 0x00, (_at: number, start: number, len: number) => [...u64(start), ...u64(len)]],
     ["udata4", 0x03, (_at: number, start: number, len: number) => [...u32(start), ...u32(len)]],
     ["sdata4", 0x0b, (_at: number, start: number, len: number) => [...u32(start), ...u32(len)]],
@@ -200,15 +212,18 @@ describe("parseEhFrame: malformed data", () => {
   it("random mutations of a valid .eh_frame never throw anything but HomeostatError", () => {
     const valid = sample().terminate().build();
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), (edits) => {
-        const bytes = new Uint8Array(valid);
-        for (const [at, v] of edits) bytes[at] = v;
-        try {
-          parseEhFrame(bytes, VADDR, FILE);
-        } catch (err) {
-          if (!(err instanceof HomeostatError)) throw err;
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        (edits) => {
+          const bytes = new Uint8Array(valid);
+          for (const [at, v] of edits) bytes[at] = v;
+          try {
+            parseEhFrame(bytes, VADDR, FILE);
+          } catch (err) {
+            if (!(err instanceof HomeostatError)) throw err;
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -217,8 +232,12 @@ describe("parseEhFrame: malformed data", () => {
 describe("ehFrameAddressFromHeader", () => {
   it("decodes eh_frame_ptr relative to its field (pcrel) or to .eh_frame_hdr (datarel)", () => {
     const hdrAt = 0x1f000;
-    expect(ehFrameAddressFromHeader(new Uint8Array([1, 0x1b, 0x03, 0x3b, ...u32(0x200 - 4)]), hdrAt, "f")).toBe(hdrAt + 0x200);
-    expect(ehFrameAddressFromHeader(new Uint8Array([1, 0x3b, 0x03, 0x3b, ...u32(0x300)]), hdrAt, "f")).toBe(hdrAt + 0x300);
+    expect(ehFrameAddressFromHeader(new Uint8Array([1, 0x1b, 0x03, 0x3b, ...u32(0x200 - 4)]), hdrAt, "f")).toBe(
+      hdrAt + 0x200,
+    );
+    expect(ehFrameAddressFromHeader(new Uint8Array([1, 0x3b, 0x03, 0x3b, ...u32(0x300)]), hdrAt, "f")).toBe(
+      hdrAt + 0x300,
+    );
     expect(ehFrameAddressFromHeader(new Uint8Array([1, 0xff, 0x03, 0x3b]), hdrAt, "f")).toBeUndefined();
     expect(ehFrameAddressFromHeader(new Uint8Array([2, 0x1b, 0x03, 0x3b, 0, 0, 0, 0]), hdrAt, "f")).toBeUndefined();
     expect(ehFrameAddressFromHeader(new Uint8Array([1, 0x1b]), hdrAt, "f")).toBeUndefined();

@@ -8,7 +8,10 @@ import { HomeostatError } from "../errors.js";
 import { parseElf, readElfFile, type ElfFile } from "./elfFile.js";
 
 const haveTools = spawnSync("gcc", ["--version"]).status === 0 && spawnSync("readelf", ["--version"]).status === 0;
-if (!haveTools) console.log("skipped: the ELF tests compile programs with gcc and read them with readelf (apt-get install gcc libc6-dev binutils)");
+if (!haveTools)
+  console.log(
+    "skipped: the ELF tests compile programs with gcc and read them with readelf (apt-get install gcc libc6-dev binutils)",
+  );
 
 const SOURCE = `
 #include <stdio.h>
@@ -40,7 +43,11 @@ function gcc(args: string[]): void {
 
 /** readelf's output (it exits 1 on some harmless warnings about libc, so the status is not checked). */
 function readelf(args: string[], file: string): string {
-  return spawnSync("readelf", ["-W", ...args, file], { encoding: "utf8", env: { ...process.env, LC_ALL: "C" }, maxBuffer: 1 << 28 }).stdout;
+  return spawnSync("readelf", ["-W", ...args, file], {
+    encoding: "utf8",
+    env: { ...process.env, LC_ALL: "C" },
+    maxBuffer: 1 << 28,
+  }).stdout;
 }
 
 beforeAll(() => {
@@ -76,7 +83,10 @@ function facts(file: string): Facts {
   const header = readelf(["-h"], file);
   const dynamic = readelf(["-d"], file);
   const syms = readelf(["-s"], file);
-  const frames = readelf(["--debug-dump=frames"], file).split(/^Contents of the /m).find((part) => part.startsWith(".eh_frame section")) ?? "";
+  const frames =
+    readelf(["--debug-dump=frames"], file)
+      .split(/^Contents of the /m)
+      .find((part) => part.startsWith(".eh_frame section")) ?? "";
   const relocs = readelf(["-r"], file);
   const symbols = new Map<string, number>();
   for (const m of syms.matchAll(/^\s*\d+: ([0-9a-f]{16})\s+\d+\s+\w+\s+\w+\s+\w+\s+\S+\s+(\S+)$/gm)) {
@@ -87,7 +97,9 @@ function facts(file: string): Facts {
     entry: parseInt(/Entry point address:\s+0x([0-9a-f]+)/.exec(header)![1]!, 16),
     interp: /\[Requesting program interpreter: (.*)\]/.exec(readelf(["-l"], file))?.[1],
     needed: [...dynamic.matchAll(/\(NEEDED\)\s+Shared library: \[(.*)\]/g)].map((m) => m[1]!),
-    dynsym: Number(/Symbol table '\.dynsym' contains (\d+) entr(?:y|ies)/.exec(readelf(["--dyn-syms"], file))?.[1] ?? 0),
+    dynsym: Number(
+      /Symbol table '\.dynsym' contains (\d+) entr(?:y|ies)/.exec(readelf(["--dyn-syms"], file))?.[1] ?? 0,
+    ),
     symtab: Number(/Symbol table '\.symtab' contains (\d+) entr(?:y|ies)/.exec(syms)?.[1] ?? 0),
     sections: Number(/Number of section headers:\s+(\d+)/.exec(header)![1]),
     buildId: /Build ID: ([0-9a-f]+)/.exec(readelf(["-n"], file))?.[1],
@@ -96,8 +108,10 @@ function facts(file: string): Facts {
       .sort((a, b) => a.start - b.start || a.end - b.end),
     symbols,
     relocations:
-      [...relocs.matchAll(/^Relocation section '\.rela\.[^']*' at offset 0x[0-9a-f]+ contains (\d+) entr/gm)].reduce((n, m) => n + Number(m[1]), 0) +
-      [...relocs.matchAll(/^\s+(\d+) offsets$/gm)].reduce((n, m) => n + Number(m[1]), 0),
+      [...relocs.matchAll(/^Relocation section '\.rela\.[^']*' at offset 0x[0-9a-f]+ contains (\d+) entr/gm)].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      ) + [...relocs.matchAll(/^\s+(\d+) offsets$/gm)].reduce((n, m) => n + Number(m[1]), 0),
   };
 }
 
@@ -146,7 +160,9 @@ describe.skipIf(!haveTools)("parseElf on programs compiled here, against readelf
     const file = built[variant]!;
     const elf = readElfFile(file);
     const sym = facts(file).symbols;
-    expect([...elf.initArray].sort()).toEqual([sym.get("frame_dummy"), sym.get("ctor_first"), sym.get("ctor_second")].sort());
+    expect([...elf.initArray].sort()).toEqual(
+      [sym.get("frame_dummy"), sym.get("ctor_first"), sym.get("ctor_second")].sort(),
+    );
     expect([...elf.finiArray].sort()).toEqual([sym.get("__do_global_dtors_aux"), sym.get("dtor_only")].sort());
     expect(elf.preinitArray).toEqual([]);
     expect(elf.init).toBe(sym.get("_init"));
@@ -167,7 +183,11 @@ describe.skipIf(!haveTools)("parseElf on programs compiled here, against readelf
 
   it("reads code through PT_LOAD segments", () => {
     const elf = readElfFile(built.pie!);
-    const loads = [...readelf(["-l"], built.pie!).matchAll(/^\s+LOAD\s+0x([0-9a-f]+) 0x([0-9a-f]+) 0x[0-9a-f]+ 0x([0-9a-f]+) 0x([0-9a-f]+) (.{3})/gm)].map((m) => ({
+    const loads = [
+      ...readelf(["-l"], built.pie!).matchAll(
+        /^\s+LOAD\s+0x([0-9a-f]+) 0x([0-9a-f]+) 0x[0-9a-f]+ 0x([0-9a-f]+) 0x([0-9a-f]+) (.{3})/gm,
+      ),
+    ].map((m) => ({
       offset: parseInt(m[1]!, 16),
       vaddr: parseInt(m[2]!, 16),
       filesz: parseInt(m[3]!, 16),
@@ -175,7 +195,9 @@ describe.skipIf(!haveTools)("parseElf on programs compiled here, against readelf
       exec: m[5]!.includes("E"),
     }));
     const code = loads.filter((l) => l.exec);
-    expect(elf.codeRanges().map((r) => ({ vaddr: r.vaddr, length: r.bytes.length }))).toEqual(code.map((l) => ({ vaddr: l.vaddr, length: l.filesz })));
+    expect(elf.codeRanges().map((r) => ({ vaddr: r.vaddr, length: r.bytes.length }))).toEqual(
+      code.map((l) => ({ vaddr: l.vaddr, length: l.filesz })),
+    );
     const file = readFileSync(built.pie!);
     const first = code[0]!;
     expect(Buffer.from(elf.read(first.vaddr + 16, 32)!)).toEqual(file.subarray(first.offset + 16, first.offset + 48));
@@ -187,33 +209,40 @@ describe.skipIf(!haveTools)("parseElf on programs compiled here, against readelf
     expect(elf.read(first.vaddr + first.filesz - 4, 8)).toBeUndefined(); // runs off the segment
   });
 
-  it.each(["pie", "sysvHash", "relr"])("%s: without section headers, PT_DYNAMIC and PT_GNU_EH_FRAME give the same facts", (variant) => {
-    const bytes = new Uint8Array(readFileSync(built[variant]!));
-    const full = parseElf(bytes, "full");
-    const bare = parseElf(withoutSectionHeaders(bytes), "bare");
-    expect(bare.sections).toEqual([]);
-    expect(bare.symbols).toEqual([]);
-    const keep = (e: ElfFile) => ({
-      needed: e.needed,
-      interp: e.interp,
-      dynamicSymbols: e.dynamicSymbols,
-      relocations: e.relocations,
-      initArray: e.initArray,
-      finiArray: e.finiArray,
-      init: e.init,
-      buildId: e.buildId,
-      functionRanges: e.functionRanges,
-    });
-    expect(keep(bare)).toEqual(keep(full));
-    expect(bare.dynamicSymbols.length).toBeGreaterThan(3);
-  });
+  it.each(["pie", "sysvHash", "relr"])(
+    "%s: without section headers, PT_DYNAMIC and PT_GNU_EH_FRAME give the same facts",
+    (variant) => {
+      const bytes = new Uint8Array(readFileSync(built[variant]!));
+      const full = parseElf(bytes, "full");
+      const bare = parseElf(withoutSectionHeaders(bytes), "bare");
+      expect(bare.sections).toEqual([]);
+      expect(bare.symbols).toEqual([]);
+      const keep = (e: ElfFile) => ({
+        needed: e.needed,
+        interp: e.interp,
+        dynamicSymbols: e.dynamicSymbols,
+        relocations: e.relocations,
+        initArray: e.initArray,
+        finiArray: e.finiArray,
+        init: e.init,
+        buildId: e.buildId,
+        functionRanges: e.functionRanges,
+      });
+      expect(keep(bare)).toEqual(keep(full));
+      expect(bare.dynamicSymbols.length).toBeGreaterThan(3);
+    },
+  );
 
   it("relocations carry their dynamic symbol; packed relative relocations (DT_RELR) become R_X86_64_RELATIVE", () => {
     const pie = readElfFile(built.pie!);
     const slot = pie.relocations.find((r) => r.symbol?.name === "printf");
     expect(slot).toMatchObject({ type: 7, symbol: { defined: false, type: 2 } }); // JUMP_SLOT to an undefined FUNC
     const relr = readElfFile(built.relr!);
-    const offsets = [...readelf(["-r"], built.relr!).split(".relr.dyn")[1]!.matchAll(/^([0-9a-f]{16})$/gm)].map((m) => parseInt(m[1]!, 16));
+    const offsets = [
+      ...readelf(["-r"], built.relr!)
+        .split(".relr.dyn")[1]!
+        .matchAll(/^([0-9a-f]{16})$/gm),
+    ].map((m) => parseInt(m[1]!, 16));
     expect(offsets.length).toBeGreaterThan(0);
     const relative = relr.relocations.filter((r) => r.type === 8).map((r) => r.offset);
     for (const o of offsets) expect(relative).toContain(o);
@@ -227,7 +256,12 @@ describe.skipIf(!haveTools)("parseElf on programs compiled here, against readelf
     gcc([...common, "-Wl,--disable-new-dtags", "-Wl,-rpath,$ORIGIN/a:${ORIGIN}/../b", "-o", rpath]);
     gcc([...common, "-Wl,--enable-new-dtags", "-Wl,-rpath,/opt/x:$ORIGIN", "-o", runpath]);
     const a = readElfFile(rpath);
-    expect(a).toMatchObject({ kind: "dyn", soname: "libdemo.so.1", rpath: ["$ORIGIN/a", "${ORIGIN}/../b"], runpath: [] });
+    expect(a).toMatchObject({
+      kind: "dyn",
+      soname: "libdemo.so.1",
+      rpath: ["$ORIGIN/a", "${ORIGIN}/../b"],
+      runpath: [],
+    });
     expect(readelf(["-d"], rpath)).toContain("Library rpath: [$ORIGIN/a:${ORIGIN}/../b]");
     const b = readElfFile(runpath);
     expect(b).toMatchObject({ soname: "libdemo.so.1", rpath: [], runpath: ["/opt/x", "$ORIGIN"] });
@@ -254,7 +288,11 @@ describe("refusals: only ELF64 little-endian x86-64 executables and shared objec
   it.each([
     ["an empty file", new Uint8Array(0), /^not an ELF file$/],
     ["a text file", new TextEncoder().encode("hello, world\nthis is text\n"), /^not an ELF file$/],
-    ["the first 100 bytes of /bin/ls", ls.subarray(0, 100), /^truncated ELF: the program header table lies past the end of the file$/],
+    [
+      "the first 100 bytes of /bin/ls",
+      ls.subarray(0, 100),
+      /^truncated ELF: the program header table lies past the end of the file$/,
+    ],
     ["the first 10 bytes of /bin/ls", ls.subarray(0, 10), /^truncated ELF/],
   ])("%s", (_what, bytes, message) => {
     const err = formatError(() => parseElf(bytes, "input.bin"));
@@ -266,7 +304,10 @@ describe("refusals: only ELF64 little-endian x86-64 executables and shared objec
   it("an i386 ELF", () => {
     const i386 = i386Elf();
     const err = formatError(() => parseElf(i386, "prog32"));
-    expect(err).toMatchObject({ code: "E_FORMAT", message: "i386 (32-bit) ELF is not supported: static analysis reads x86-64 binaries" });
+    expect(err).toMatchObject({
+      code: "E_FORMAT",
+      message: "i386 (32-bit) ELF is not supported: static analysis reads x86-64 binaries",
+    });
   });
 
   it("an AArch64 ELF, a big-endian ELF, a relocatable object", () => {
@@ -279,12 +320,20 @@ describe("refusals: only ELF64 little-endian x86-64 executables and shared objec
     expect(formatError(() => parseElf(big, "big")).message).toMatch(/^big-endian ELF is not supported/);
     const rel = new Uint8Array(ls);
     rel[16] = 1;
-    expect(formatError(() => parseElf(rel, "x.o")).message).toBe("ELF type 1 (a relocatable object) is not an executable or shared object");
+    expect(formatError(() => parseElf(rel, "x.o")).message).toBe(
+      "ELF type 1 (a relocatable object) is not an executable or shared object",
+    );
   });
 
   it("readElfFile: a missing file is E_NOT_FOUND, a folder E_IO", () => {
-    expect(formatError(() => readElfFile("/nonexistent/homeostat/prog"))).toMatchObject({ code: "E_NOT_FOUND", location: { file: "/nonexistent/homeostat/prog" } });
-    expect(formatError(() => readElfFile(tmpdir()))).toMatchObject({ code: "E_IO", message: "cannot read: is a directory" });
+    expect(formatError(() => readElfFile("/nonexistent/homeostat/prog"))).toMatchObject({
+      code: "E_NOT_FOUND",
+      location: { file: "/nonexistent/homeostat/prog" },
+    });
+    expect(formatError(() => readElfFile(tmpdir()))).toMatchObject({
+      code: "E_IO",
+      message: "cannot read: is a directory",
+    });
   });
 });
 
@@ -294,7 +343,8 @@ function i386Elf(): Uint8Array {
     const src = join(dir, "start32.c");
     const out = join(dir, "start32");
     writeFileSync(src, "void _start(void) { for (;;) {} }\n");
-    if (spawnSync("gcc", ["-m32", "-nostdlib", "-static", "-o", out, src]).status === 0) return new Uint8Array(readFileSync(out));
+    if (spawnSync("gcc", ["-m32", "-nostdlib", "-static", "-o", out, src]).status === 0)
+      return new Uint8Array(readFileSync(out));
   }
   const h = new Uint8Array(52);
   h.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1]);
@@ -337,19 +387,39 @@ describe("malformed input never throws anything but HomeostatError", () => {
     if (shoff > 0) hot.push(shoff);
     const position = fc.oneof(
       fc.nat({ max: original.length - 1 }),
-      fc.tuple(fc.constantFrom(...hot), fc.nat({ max: 511 })).map(([base, delta]) => Math.min(base + delta, original.length - 1)),
+      fc
+        .tuple(fc.constantFrom(...hot), fc.nat({ max: 511 }))
+        .map(([base, delta]) => Math.min(base + delta, original.length - 1)),
     );
-    const mutation = fc.tuple(position, fc.constantFrom(1, 2, 4, 8), fc.constantFrom("random", "zero", "ones", "small"), fc.nat());
+    const mutation = fc.tuple(
+      position,
+      fc.constantFrom(1, 2, 4, 8),
+      fc.constantFrom("random", "zero", "ones", "small"),
+      fc.nat(),
+    );
     fc.assert(
-      fc.property(fc.array(mutation, { minLength: 1, maxLength: 6 }), fc.option(fc.nat({ max: original.length }), { nil: undefined }), (mutations, cut) => {
-        const bytes = new Uint8Array(original);
-        for (const [at, width, kind, seed] of mutations) {
-          for (let i = 0; i < width && at + i < bytes.length; i++) {
-            bytes[at + i] = kind === "zero" ? 0 : kind === "ones" ? 0xff : kind === "small" ? (i === 0 ? seed % 256 : 0) : (seed >>> (i * 4)) & 0xff;
+      fc.property(
+        fc.array(mutation, { minLength: 1, maxLength: 6 }),
+        fc.option(fc.nat({ max: original.length }), { nil: undefined }),
+        (mutations, cut) => {
+          const bytes = new Uint8Array(original);
+          for (const [at, width, kind, seed] of mutations) {
+            for (let i = 0; i < width && at + i < bytes.length; i++) {
+              bytes[at + i] =
+                kind === "zero"
+                  ? 0
+                  : kind === "ones"
+                    ? 0xff
+                    : kind === "small"
+                      ? i === 0
+                        ? seed % 256
+                        : 0
+                      : (seed >>> (i * 4)) & 0xff;
+            }
           }
-        }
-        expectOnlyHomeostatErrors(cut === undefined ? bytes : bytes.subarray(0, cut));
-      }),
+          expectOnlyHomeostatErrors(cut === undefined ? bytes : bytes.subarray(0, cut));
+        },
+      ),
       { numRuns: 600 },
     );
   });

@@ -112,9 +112,31 @@ const SHT_FINI_ARRAY = 15;
 const SHT_PREINIT_ARRAY = 16;
 const SHF_ALLOC = 2;
 const DT = {
-  NEEDED: 1, PLTRELSZ: 2, PLTGOT: 3, HASH: 4, STRTAB: 5, SYMTAB: 6, RELA: 7, RELASZ: 8, RELAENT: 9, STRSZ: 10,
-  INIT: 12, FINI: 13, SONAME: 14, RPATH: 15, PLTREL: 20, JMPREL: 23, INIT_ARRAY: 25, FINI_ARRAY: 26,
-  INIT_ARRAYSZ: 27, FINI_ARRAYSZ: 28, RUNPATH: 29, PREINIT_ARRAY: 32, PREINIT_ARRAYSZ: 33, RELRSZ: 35, RELR: 36,
+  NEEDED: 1,
+  PLTRELSZ: 2,
+  PLTGOT: 3,
+  HASH: 4,
+  STRTAB: 5,
+  SYMTAB: 6,
+  RELA: 7,
+  RELASZ: 8,
+  RELAENT: 9,
+  STRSZ: 10,
+  INIT: 12,
+  FINI: 13,
+  SONAME: 14,
+  RPATH: 15,
+  PLTREL: 20,
+  JMPREL: 23,
+  INIT_ARRAY: 25,
+  FINI_ARRAY: 26,
+  INIT_ARRAYSZ: 27,
+  FINI_ARRAYSZ: 28,
+  RUNPATH: 29,
+  PREINIT_ARRAY: 32,
+  PREINIT_ARRAYSZ: 33,
+  RELRSZ: 35,
+  RELR: 36,
   GNU_HASH: 0x6ffffef5,
 } as const;
 const R_X86_64_64 = 1;
@@ -123,7 +145,14 @@ const NT_GNU_BUILD_ID = 3;
 /** Longer names than this are taken as corruption: it bounds the work a crafted string table can cause. */
 const MAX_STRING = 1 << 16;
 const MACHINES: Record<number, string> = {
-  8: "MIPS", 20: "PowerPC", 21: "PowerPC64", 22: "S/390", 40: "ARM", 183: "AArch64", 243: "RISC-V", 258: "LoongArch",
+  8: "MIPS",
+  20: "PowerPC",
+  21: "PowerPC64",
+  22: "S/390",
+  40: "ARM",
+  183: "AArch64",
+  243: "RISC-V",
+  258: "LoongArch",
 };
 
 const utf8 = new TextDecoder("utf-8");
@@ -605,7 +634,7 @@ function readArrays(
 function buildIdIn(b: Bytes, offset: number, size: number, align: number): string | undefined {
   const pad = (n: number): number => Math.ceil(n / align) * align;
   const end = offset + size;
-  for (let at = offset; at + 12 <= end; ) {
+  for (let at = offset; at + 12 <= end;) {
     const namesz = b.u32(at);
     const descsz = b.u32(at + 4);
     const type = b.u32(at + 8);

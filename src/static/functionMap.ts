@@ -51,7 +51,8 @@ function midFunctionTargets(code: DecodedCode, map: FunctionMap): number[] {
 function partition(code: DecodedCode, hints: BoundaryHints, more: readonly number[]): FunctionMap {
   const ownEnd = new Map<number, number>();
   for (const r of hints.ranges) {
-    if (r.end > r.start && indexOfIp(code, r.start) >= 0) ownEnd.set(r.start, Math.max(ownEnd.get(r.start) ?? 0, r.end));
+    if (r.end > r.start && indexOfIp(code, r.start) >= 0)
+      ownEnd.set(r.start, Math.max(ownEnd.get(r.start) ?? 0, r.end));
   }
   const starts = new Set<number>(ownEnd.keys());
   for (const s of hints.starts) if (indexOfIp(code, s) >= 0) starts.add(s);

@@ -24,7 +24,9 @@ type Read = (ip: number, length: number) => Uint8Array | undefined;
 
 /** Recognises the load-add-jump pattern ending at local index `jmp` (base = the function's first global index). */
 export function tableShape(code: DecodedCode, base: number, jmp: number, read: Read): TableShape | undefined {
-  const jumpReg = withInstruction(code, base + jmp, read, (x, ins) => (ins.op0Kind === x.OpKind.Register ? gpr(x, ins.op0Register) : -1));
+  const jumpReg = withInstruction(code, base + jmp, read, (x, ins) =>
+    ins.op0Kind === x.OpKind.Register ? gpr(x, ins.op0Register) : -1,
+  );
   if (jumpReg === undefined || jumpReg < 0) return undefined;
   let addBase = -1;
   for (let i = jmp - 1; i >= Math.max(0, jmp - LOOKBACK); i--) {
@@ -46,9 +48,12 @@ function boundOf(code: DecodedCode, base: number, load: number, index: number, r
   for (let i = load - 1; i >= Math.max(0, load - LOOKBACK - 2); i--) {
     const r = withInstruction(code, base + i, read, (x, ins) => {
       if (ins.mnemonic === x.Mnemonic.Ja) return "ja";
-      const isCmp = ins.mnemonic === x.Mnemonic.Cmp && ins.op0Kind === x.OpKind.Register && gpr(x, ins.op0Register) === index;
-      if (isCmp && ins.op1Kind !== x.OpKind.Register && ins.op1Kind !== x.OpKind.Memory) return Number(ins.immediate(1));
-      if (ins.op0Kind === x.OpKind.Register && gpr(x, ins.op0Register) === index && ins.mnemonic !== x.Mnemonic.Cmp) return "write";
+      const isCmp =
+        ins.mnemonic === x.Mnemonic.Cmp && ins.op0Kind === x.OpKind.Register && gpr(x, ins.op0Register) === index;
+      if (isCmp && ins.op1Kind !== x.OpKind.Register && ins.op1Kind !== x.OpKind.Memory)
+        return Number(ins.immediate(1));
+      if (ins.op0Kind === x.OpKind.Register && gpr(x, ins.op0Register) === index && ins.mnemonic !== x.Mnemonic.Cmp)
+        return "write";
       return undefined;
     });
     if (r === "ja") sawJa = true;
@@ -62,7 +67,8 @@ type Shape = { kind: "add"; other: number } | { kind: "load"; base: number; inde
 
 function classify(x: typeof Iced, ins: Iced.Instruction, reg: number): Shape {
   if (ins.op0Kind !== x.OpKind.Register || gpr(x, ins.op0Register) !== reg) return undefined;
-  if (ins.mnemonic === x.Mnemonic.Add && ins.op1Kind === x.OpKind.Register) return { kind: "add", other: gpr(x, ins.op1Register) };
+  if (ins.mnemonic === x.Mnemonic.Add && ins.op1Kind === x.OpKind.Register)
+    return { kind: "add", other: gpr(x, ins.op1Register) };
   if (ins.mnemonic === x.Mnemonic.Movsxd && ins.op1Kind === x.OpKind.Memory && ins.memoryIndexScale === 4) {
     return { kind: "load", base: gpr(x, ins.memoryBase), index: gpr(x, ins.memoryIndex) };
   }

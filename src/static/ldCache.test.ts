@@ -53,12 +53,22 @@ function buildCache(entries: Entry[], options: { old?: boolean; endian?: number 
 }
 
 const sample: Entry[] = [
-  { flags: X86_64, name: "libfoo.so.1", path: "/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libfoo.so.1", hwcap: (1n << 62n) | 1n },
+  {
+    flags: X86_64,
+    name: "libfoo.so.1",
+    path: "/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libfoo.so.1",
+    hwcap: (1n << 62n) | 1n,
+  },
   { flags: X86_64, name: "libfoo.so.1", path: "/usr/lib/x86_64-linux-gnu/libfoo.so.1" },
   { flags: I386, name: "libbar.so.2", path: "/usr/lib/i386-linux-gnu/libbar.so.2" },
   { flags: X86_64, name: "libbar.so.2", path: "/usr/lib/x86_64-linux-gnu/libbar.so.2" },
   { flags: X86_64, name: "libbar.so.2", path: "/opt/second/libbar.so.2" },
-  { flags: X86_64, name: "libonlyv3.so", path: "/usr/lib/glibc-hwcaps/x86-64-v3/libonlyv3.so", hwcap: (1n << 62n) | 1n },
+  {
+    flags: X86_64,
+    name: "libonlyv3.so",
+    path: "/usr/lib/glibc-hwcaps/x86-64-v3/libonlyv3.so",
+    hwcap: (1n << 62n) | 1n,
+  },
   { flags: 0x0a03, name: "libarm.so", path: "/usr/lib/aarch64-linux-gnu/libarm.so" },
 ];
 const expected = new Map([
@@ -94,12 +104,16 @@ describe("parseLdCache", () => {
   it("random bytes and mutations never throw", () => {
     const good = buildCache(sample, { old: true });
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 600 }), fc.array(fc.tuple(fc.nat({ max: good.length - 1 }), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }), (random, edits) => {
-        expect(parseLdCache(random)).toBeInstanceOf(Map);
-        const mutated = new Uint8Array(good);
-        for (const [at, v] of edits) mutated[at] = v;
-        expect(parseLdCache(mutated)).toBeInstanceOf(Map);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.array(fc.tuple(fc.nat({ max: good.length - 1 }), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+        (random, edits) => {
+          expect(parseLdCache(random)).toBeInstanceOf(Map);
+          const mutated = new Uint8Array(good);
+          for (const [at, v] of edits) mutated[at] = v;
+          expect(parseLdCache(mutated)).toBeInstanceOf(Map);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -125,7 +139,8 @@ describe("readLdCache", () => {
   it.skipIf(!haveCache)("the real /etc/ld.so.cache agrees with ldconfig -p", () => {
     const cache = readLdCache();
     const listed = new Map<string, string>();
-    for (const m of ldconfig.stdout.matchAll(/^\t(\S+) \(libc6,x86-64\) => (\S+)$/gm)) if (!listed.has(m[1]!)) listed.set(m[1]!, m[2]!);
+    for (const m of ldconfig.stdout.matchAll(/^\t(\S+) \(libc6,x86-64\) => (\S+)$/gm))
+      if (!listed.has(m[1]!)) listed.set(m[1]!, m[2]!);
     expect(listed.get("libc.so.6")).toBeDefined();
     expect(cache.get("libc.so.6")).toBe(listed.get("libc.so.6"));
     expect(cache).toEqual(listed);

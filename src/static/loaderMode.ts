@@ -18,7 +18,9 @@ export function loaderModeEdges(elf: ElfFile, code: DecodedCode): Map<number, nu
   const entry = elf.entry;
   for (let i = 0; i < code.count; i++) {
     if (code.isLea[i] !== 1 || code.memory[i] !== entry) continue;
-    const reg = withInstruction(code, i, read, (x, ins) => (ins.op0Kind === x.OpKind.Register ? gpr(x, ins.op0Register) : -1));
+    const reg = withInstruction(code, i, read, (x, ins) =>
+      ins.op0Kind === x.OpKind.Register ? gpr(x, ins.op0Register) : -1,
+    );
     if (reg === undefined || reg < 0) continue;
     const branch = comparedBranch(elf, code, i, reg);
     if (branch !== undefined) dead.set(branch.index, branch.deadIp);

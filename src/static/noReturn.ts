@@ -13,10 +13,32 @@ import { type DecodedCode, Flow, indexOfIp } from "./x86Decoder.js";
 
 /** Functions declared noreturn by ISO C, POSIX or glibc, reached through the PLT by name. */
 export const NORETURN_IMPORTS: ReadonlySet<string> = new Set([
-  "exit", "_exit", "_Exit", "quick_exit", "abort", "__assert_fail", "__assert_perror_fail", "__stack_chk_fail",
-  "__fortify_fail", "__chk_fail", "err", "errx", "verr", "verrx", "longjmp", "_longjmp", "siglongjmp",
-  "__longjmp_chk", "pthread_exit", "__libc_fatal", "__cxa_throw", "__cxa_rethrow", "_Unwind_Resume",
-  "__cxa_bad_cast", "__cxa_bad_typeid", "__cxa_call_unexpected",
+  "exit",
+  "_exit",
+  "_Exit",
+  "quick_exit",
+  "abort",
+  "__assert_fail",
+  "__assert_perror_fail",
+  "__stack_chk_fail",
+  "__fortify_fail",
+  "__chk_fail",
+  "err",
+  "errx",
+  "verr",
+  "verrx",
+  "longjmp",
+  "_longjmp",
+  "siglongjmp",
+  "__longjmp_chk",
+  "pthread_exit",
+  "__libc_fatal",
+  "__cxa_throw",
+  "__cxa_rethrow",
+  "_Unwind_Resume",
+  "__cxa_bad_cast",
+  "__cxa_bad_typeid",
+  "__cxa_call_unexpected",
 ]);
 
 export function noReturnFunctions(

@@ -7,7 +7,13 @@ import { noReturnFunctions, NORETURN_IMPORTS } from "./noReturn.js";
 import type { ElfFile } from "./elfFile.js";
 import { buildFunctionMap, functionAt } from "./functionMap.js";
 import { eventGraph } from "./eventGraph.js";
-import { type FunctionSummary, type ObjectSummary, type Ref, SUMMARY_VERSION, type SyscallSite } from "./objectSummary.js";
+import {
+  type FunctionSummary,
+  type ObjectSummary,
+  type Ref,
+  SUMMARY_VERSION,
+  type SyscallSite,
+} from "./objectSummary.js";
 import { RAX, registerValuesBefore } from "./registerValue.js";
 import { loaderModeEdges } from "./loaderMode.js";
 import { buildRegions } from "./dataRegions.js";

@@ -126,7 +126,8 @@ function propagate(graph: ProgramGraph): void {
   objects.forEach((o, i) => {
     for (const f of o.summary.roots) reach(offset[i]! + f, -1);
     // The vDSO's functions are called through pointers libc looks up at start-up; a plugin's through dlsym.
-    if (o.role === "vdso" || o.role === "plugin") for (const f of Object.values(o.summary.exports)) reach(offset[i]! + f, -1);
+    if (o.role === "vdso" || o.role === "plugin")
+      for (const f of Object.values(o.summary.exports)) reach(offset[i]! + f, -1);
   });
   const live = objects.map((o) => new Uint8Array(o.summary.regions.length));
   const dataOwners = dataSymbolTable(objects);
@@ -183,7 +184,9 @@ export function reachPath(graph: ProgramGraph, g: number): string[] {
     const from = graph.reachedFrom[cur]!;
     if (from === -2) {
       const by = graph.takenBy[cur]!;
-      path.unshift(by >= 0 ? `(indirect call; address taken in ${functionLabel(graph, by)})` : "(indirect call; address in data)");
+      path.unshift(
+        by >= 0 ? `(indirect call; address taken in ${functionLabel(graph, by)})` : "(indirect call; address in data)",
+      );
       if (by < 0) break;
       cur = by;
       continue;

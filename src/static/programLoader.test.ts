@@ -1,5 +1,15 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,7 +17,10 @@ import { HomeostatError } from "../errors.js";
 import { loadProgram, readVdso, type LoadedProgram } from "./programLoader.js";
 
 const haveTools = spawnSync("gcc", ["--version"]).status === 0 && spawnSync("ldd", ["--version"]).status === 0;
-if (!haveTools) console.log("skipped: the loader tests compile programs with gcc and compare with ldd (apt-get install gcc libc6-dev)");
+if (!haveTools)
+  console.log(
+    "skipped: the loader tests compile programs with gcc and compare with ldd (apt-get install gcc libc6-dev)",
+  );
 
 let dir: string;
 const p = (...parts: string[]): string => join(dir, ...parts);
@@ -118,7 +131,9 @@ describe("loadProgram: system programs", () => {
     expect(expected).toContain(realpathSync("/lib/x86_64-linux-gnu/libc.so.6"));
     // ldd lists the interpreter last (load order); in lookup order it sits where a DT_NEEDED names it.
     expect(new Set(libraries(loaded))).toEqual(new Set(expected));
-    expect(libraries(loaded, false)).toEqual(expected.filter((x) => x !== realpathSync(byName("ld-linux-x86-64.so.2")!.path)));
+    expect(libraries(loaded, false)).toEqual(
+      expected.filter((x) => x !== realpathSync(byName("ld-linux-x86-64.so.2")!.path)),
+    );
   });
 
   it("the vDSO parses, exports __vdso_clock_gettime, is read once, and follows the libraries", () => {
@@ -179,7 +194,10 @@ describe.skipIf(!haveTools)("loadProgram: programs compiled here, against ldd", 
     expect(new Set(libraries(loaded))).toEqual(new Set(lddLibraries(p("bar-rpath"))));
     expect(ldd(p("bar-runpath")).get("libfoo.so")).toBeUndefined(); // the real loader fails too
     const err = caught(() => loadProgram(p("bar-runpath")));
-    expect(err).toMatchObject({ code: "E_NOT_FOUND", message: `library libfoo.so (needed by ${p("lib/libbar.so")}) not found` });
+    expect(err).toMatchObject({
+      code: "E_NOT_FOUND",
+      message: `library libfoo.so (needed by ${p("lib/libbar.so")}) not found`,
+    });
   });
 
   it("a missing library is E_NOT_FOUND, one line naming the program, the library and who needs it", () => {
@@ -240,7 +258,10 @@ describe.skipIf(!haveTools)("loadProgram: scripts", () => {
     expect(fromPath.script?.interpreter).toBe(fromPath.program);
     if (!existsSync("/usr/bin/python3")) return;
     for (const file of [plain, split]) {
-      expect(loadProgram(file, { searchPath: ["/usr/bin"] })).toMatchObject({ program: "/usr/bin/python3", script: { path: file } });
+      expect(loadProgram(file, { searchPath: ["/usr/bin"] })).toMatchObject({
+        program: "/usr/bin/python3",
+        script: { path: file },
+      });
     }
   });
 
@@ -248,7 +269,10 @@ describe.skipIf(!haveTools)("loadProgram: scripts", () => {
     // s1 -> s2 -> s3 -> s4 -> /bin/sh is four #! hops; s0 adds a fifth.
     script("s4", "#!/bin/sh\n");
     for (let i = 3; i >= 0; i--) script(`s${i}`, `#!${p(`s${i + 1}`)}\n`);
-    expect(loadProgram(p("s1"))).toMatchObject({ program: "/bin/sh", script: { path: p("s1"), interpreter: "/bin/sh" } });
+    expect(loadProgram(p("s1"))).toMatchObject({
+      program: "/bin/sh",
+      script: { path: p("s1"), interpreter: "/bin/sh" },
+    });
     expect(caught(() => loadProgram(p("s0")))).toMatchObject({ code: "E_FORMAT", location: { file: p("s0") } });
   });
 

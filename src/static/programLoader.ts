@@ -119,8 +119,18 @@ function head(path: string, length: number): Uint8Array | undefined {
 /** Whether a file starts like an ELF64 little-endian x86-64 object (the loader skips others and searches on). */
 function isElf64X86(path: string): boolean {
   const h = head(path, 20);
-  return h !== undefined && h.length === 20 && h[0] === 0x7f && h[1] === 0x45 && h[2] === 0x4c && h[3] === 0x46 &&
-    h[4] === 2 && h[5] === 1 && h[18] === 62 && h[19] === 0;
+  return (
+    h !== undefined &&
+    h.length === 20 &&
+    h[0] === 0x7f &&
+    h[1] === 0x45 &&
+    h[2] === 0x4c &&
+    h[3] === 0x46 &&
+    h[4] === 2 &&
+    h[5] === 1 &&
+    h[18] === 62 &&
+    h[19] === 0
+  );
 }
 
 /** The text after #! (the kernel reads at most the first 256 bytes), or undefined when not a script. */

@@ -97,7 +97,6 @@ function effectOn(code: DecodedCode, g: number, read: CodeReader, reg: number): 
 
 let infoFactory: Iced.InstructionInfoFactory | undefined;
 
-
 function classify(x: typeof Iced, ins: Iced.Instruction, reg: number): Effect {
   const m = ins.mnemonic;
   if (ins.opCount === 2 && ins.op0Kind === x.OpKind.Register && gpr(x, ins.op0Register) === reg) {

@@ -30,7 +30,11 @@ export function slotTargets(elf: ElfFile): Map<number, SlotTarget> {
     const fixed = r.type === R_X86_64_GLOB_DAT || r.type === R_X86_64_JUMP_SLOT || inRelro(r.offset);
     if (r.type === R_X86_64_RELATIVE || r.type === R_X86_64_IRELATIVE) {
       if (!elf.isCode(r.addend)) continue;
-      out.set(r.offset, { local: r.addend, ifunc: r.type === R_X86_64_IRELATIVE, writable: !fixed && r.type === R_X86_64_RELATIVE });
+      out.set(r.offset, {
+        local: r.addend,
+        ifunc: r.type === R_X86_64_IRELATIVE,
+        writable: !fixed && r.type === R_X86_64_RELATIVE,
+      });
       continue;
     }
     if (r.type !== R_X86_64_64 && r.type !== R_X86_64_GLOB_DAT && r.type !== R_X86_64_JUMP_SLOT) continue;

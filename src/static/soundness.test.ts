@@ -24,14 +24,29 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function check(program: string, workloads: string[][], options: { plugins?: string[]; input?: string } = {}): StaticModel {
-  const model = analyzeProgram(program, { digraph: true, cache, ...(options.plugins ? { plugins: options.plugins } : {}) });
+function check(
+  program: string,
+  workloads: string[][],
+  options: { plugins?: string[]; input?: string } = {},
+): StaticModel {
+  const model = analyzeProgram(program, {
+    digraph: true,
+    cache,
+    ...(options.plugins ? { plugins: options.plugins } : {}),
+  });
   for (const argv of workloads) {
     const seen = observeCalls([program, ...argv], { cwd: work, ...(options.input ? { input: options.input } : {}) });
     expect(seen.unknown, `${argv.join(" ")}: names strace printed`).toEqual([]);
-    expect(seen.streams.some((s) => s.length > 10), `${argv.join(" ")}: something was traced`).toBe(true);
-    expect(missingCalls(seen, model.syscalls), `${program} ${argv.join(" ")}: calls outside the static set`).toEqual([]);
-    expect(missingPairs(seen, model.pairs ?? []), `${program} ${argv.join(" ")}: pairs outside the digraph`).toEqual([]);
+    expect(
+      seen.streams.some((s) => s.length > 10),
+      `${argv.join(" ")}: something was traced`,
+    ).toBe(true);
+    expect(missingCalls(seen, model.syscalls), `${program} ${argv.join(" ")}: calls outside the static set`).toEqual(
+      [],
+    );
+    expect(missingPairs(seen, model.pairs ?? []), `${program} ${argv.join(" ")}: pairs outside the digraph`).toEqual(
+      [],
+    );
   }
   return model;
 }
@@ -46,19 +61,36 @@ describe.skipIf(!hasStrace)("static models contain what real programs do", () =>
   });
 
   it("ls", () => {
-    check("/usr/bin/ls", [["-la", "/usr/lib"], ["-R", "tree"], ["--color=always", "-l", "/dev"], ["-l", "/nonexistent"]]);
+    check("/usr/bin/ls", [
+      ["-la", "/usr/lib"],
+      ["-R", "tree"],
+      ["--color=always", "-l", "/dev"],
+      ["-l", "/nonexistent"],
+    ]);
   });
 
   it("tar", () => {
-    check("/usr/bin/tar", [["cf", "t.tar", "tree"], ["tf", "t.tar"], ["xf", "t.tar", "-C", "/tmp/.."], ["czf", "t.tgz", "tree"]]);
+    check("/usr/bin/tar", [
+      ["cf", "t.tar", "tree"],
+      ["tf", "t.tar"],
+      ["xf", "t.tar", "-C", "/tmp/.."],
+      ["czf", "t.tgz", "tree"],
+    ]);
   });
 
   it("find", () => {
-    check("/usr/bin/find", [["tree", "-name", "*.txt"], ["tree", "-newer", "data.txt", "-size", "+1k"], ["tree", "-exec", "true", "{}", ";"]]);
+    check("/usr/bin/find", [
+      ["tree", "-name", "*.txt"],
+      ["tree", "-newer", "data.txt", "-size", "+1k"],
+      ["tree", "-exec", "true", "{}", ";"],
+    ]);
   });
 
   it("mawk", () => {
-    check("/usr/bin/mawk", [["{ s += $2 } END { print s }", "data.txt"], ['BEGIN { system("true"); "echo hi" | getline x; print x > "out.txt" }']]);
+    check("/usr/bin/mawk", [
+      ["{ s += $2 } END { print s }", "data.txt"],
+      ['BEGIN { system("true"); "echo hi" | getline x; print x > "out.txt" }'],
+    ]);
   });
 
   it.skipIf(!existsSync("/usr/bin/sqlite3"))("sqlite3", () => {
@@ -76,10 +108,18 @@ describe.skipIf(!hasStrace)("static models contain what real programs do", () =>
   const dynload = existsSync("/usr/lib") ? readdirSync("/usr/lib").filter((d) => /^python3\.\d+$/.test(d)) : [];
   it.skipIf(dynload.length === 0 || !existsSync("/usr/bin/python3"))("python3 with its lib-dynload plugins", () => {
     const plugins = dynload.map((d) => join("/usr/lib", d, "lib-dynload")).filter((d) => existsSync(d));
-    const py = "import json, mmap, os, socket, hashlib, zlib\n" +
+    const py =
+      "import json, mmap, os, socket, hashlib, zlib\n" +
       "m = mmap.mmap(-1, 4096); m.write(b'x'); m.flush(); os.fdatasync(os.open('p.txt', os.O_CREAT | os.O_WRONLY))\n" +
       "s = socket.socket(); s.close(); print(json.dumps({'h': hashlib.sha256(zlib.compress(b'a')).hexdigest()}))\n";
-    const m = check("/usr/bin/python3", [["-c", py], ["-c", "import subprocess; subprocess.run(['true'])"]], { plugins });
+    const m = check(
+      "/usr/bin/python3",
+      [
+        ["-c", py],
+        ["-c", "import subprocess; subprocess.run(['true'])"],
+      ],
+      { plugins },
+    );
     expect(m.dlopen).toEqual([]);
   });
 });
@@ -88,12 +128,16 @@ describe.skipIf(!hasStrace)("static models contain what real programs do", () =>
 describe.skipIf(spawnSync("cc", ["--version"]).status !== 0)("precision on a compiled program", () => {
   it("a program that only reads and writes has no execve, fork, vfork, clone3 or socket", () => {
     const src = join(work, "rw.c");
-    writeFileSync(src, "#include <unistd.h>\nint main(void){char b[64];ssize_t n=read(0,b,sizeof b);if(n>0)write(1,b,n);return 0;}\n");
+    writeFileSync(
+      src,
+      "#include <unistd.h>\nint main(void){char b[64];ssize_t n=read(0,b,sizeof b);if(n>0)write(1,b,n);return 0;}\n",
+    );
     for (const flags of [[], ["-static"], ["-no-pie"]]) {
       const exe = join(work, `rw${flags.join("")}`);
       execFileSync("cc", ["-O2", ...flags, "-o", exe, src]);
       const m = analyzeProgram(exe, { cache });
-      for (const call of ["execve", "fork", "vfork", "clone3", "socket"]) expect(m.names, `${flags} ${call}`).not.toContain(call);
+      for (const call of ["execve", "fork", "vfork", "clone3", "socket"])
+        expect(m.names, `${flags} ${call}`).not.toContain(call);
       for (const call of ["read", "write", "exit_group"]) expect(m.names, `${flags} ${call}`).toContain(call);
     }
   });

@@ -28,7 +28,11 @@ export interface AnalyzeOptions {
 /** Calls allowed whatever the code says. */
 export const ALWAYS_ALLOWED: readonly { name: string; number: number; why: string }[] = [
   { name: "restart_syscall", number: 219, why: "the kernel issues it to resume a call interrupted by a signal" },
-  { name: "rt_sigreturn", number: 15, why: "returns from every signal handler (through the restorer the C library installs)" },
+  {
+    name: "rt_sigreturn",
+    number: 15,
+    why: "returns from every signal handler (through the restorer the C library installs)",
+  },
 ];
 
 const DLOPEN_NAMES = ["dlopen", "dlmopen"];
@@ -45,7 +49,8 @@ export function analyzeProgram(path: string, options: AnalyzeOptions = {}): Stat
   const elves = new Map<string, ElfFile>();
   let round = link(path, options, options.plugins ?? [], cache, new Map(), elves);
   const extra = options.libcPlugins === false ? [] : libcPlugins(round.graph);
-  if (extra.length > 0) round = link(path, options, [...(options.plugins ?? []), ...extra], cache, round.decoded, elves);
+  if (extra.length > 0)
+    round = link(path, options, [...(options.plugins ?? []), ...extra], cache, round.decoded, elves);
   const { loaded, codes, analysed, graph } = round;
   const codeOf = (o: number): ObjectCode => {
     let c = codes.get(o);
@@ -160,9 +165,11 @@ function dlopenSites(graph: ProgramGraph): CodeSite[] {
   const callsLoader = (g: number, kinds: readonly EventKind[]): boolean => {
     const o = graph.objectOf[g]!;
     const fn = graph.objects[o]!.summary.functions[g - graph.offset[o]!]!;
-    return fn.events.some((e) => kinds.includes(e.kind) && e.refs.some((r) => graph.resolve(o, r).some((c) => loaders.has(c))));
+    return fn.events.some(
+      (e) => kinds.includes(e.kind) && e.refs.some((r) => graph.resolve(o, r).some((c) => loaders.has(c))),
+    );
   };
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (let g = 0; g < graph.total; g++) {
       if (graph.reachable[g] === 0 || loaders.has(g)) continue;
@@ -183,13 +190,23 @@ function dlopenSites(graph: ProgramGraph): CodeSite[] {
     for (const e of fn.events) {
       if (e.kind !== EventKind.Call && e.kind !== EventKind.Tail) continue;
       if (!e.refs.some((r) => graph.resolve(o, r).some((c) => loaders.has(c)))) continue;
-      out.push({ object: graph.objects[o]!.path, address: e.address, ...(fn.name === undefined ? {} : { function: fn.name }), reason: "calls dlopen" });
+      out.push({
+        object: graph.objects[o]!.path,
+        address: e.address,
+        ...(fn.name === undefined ? {} : { function: fn.name }),
+        reason: "calls dlopen",
+      });
     }
   }
   return out;
 }
 
-function stats(graph: ProgramGraph, reachableSites: number, objects: AnalysedObject[], started: number): StaticModel["stats"] {
+function stats(
+  graph: ProgramGraph,
+  reachableSites: number,
+  objects: AnalysedObject[],
+  started: number,
+): StaticModel["stats"] {
   let reachableFunctions = 0;
   let addressTakenFunctions = 0;
   for (let g = 0; g < graph.total; g++) {

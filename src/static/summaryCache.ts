@@ -14,7 +14,8 @@ export interface SummaryCache {
 
 /** `$XDG_CACHE_HOME/homeostat/static`, or `~/.cache/homeostat/static`. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== "" ? env.XDG_CACHE_HOME : join(homedir(), ".cache");
+  const base =
+    env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== "" ? env.XDG_CACHE_HOME : join(homedir(), ".cache");
   return join(base, "homeostat", "static");
 }
 

@@ -42,7 +42,8 @@ export function syscallSet(graph: ProgramGraph, codeOf: CodeSource): SyscallSetR
       reachableSites++;
       for (const n of site.numbers) numbers.add(n);
       if (site.param >= 0) addWrapper(wrappers, g, site.param);
-      if (site.unknown && site.fromMemory && isLibc(graph.objects[o]!.path)) memorySites.push({ o, g, address: site.address });
+      if (site.unknown && site.fromMemory && isLibc(graph.objects[o]!.path))
+        memorySites.push({ o, g, address: site.address });
       else if (site.unknown) unresolved.push(codeSite(graph, o, fn.name, site.address, "number not constant"));
     });
   });
@@ -58,8 +59,18 @@ export function syscallSet(graph: ProgramGraph, codeOf: CodeSource): SyscallSetR
  * its PT_INTERP, that program is dynamic, so the site is dead. The analysis is path-insensitive and cannot see the
  * condition (a field of the main link map), so this is a stated rule: the interpreter's constant-execve sites.
  */
-function isStaticReexec(graph: ProgramGraph, o: number, site: { numbers: number[]; param: number; unknown: boolean }): boolean {
-  return graph.objects[o]!.role === "interpreter" && !site.unknown && site.param < 0 && site.numbers.length === 1 && site.numbers[0] === EXECVE;
+function isStaticReexec(
+  graph: ProgramGraph,
+  o: number,
+  site: { numbers: number[]; param: number; unknown: boolean },
+): boolean {
+  return (
+    graph.objects[o]!.role === "interpreter" &&
+    !site.unknown &&
+    site.param < 0 &&
+    site.numbers.length === 1 &&
+    site.numbers[0] === EXECVE
+  );
 }
 
 const EXECVE = 59;
@@ -113,7 +124,10 @@ function resolveWrappers(
               const v = argumentAt(graph, codeOf, o, g, e.address, k);
               for (const n of v.constants) if (n >= 0 && n < 1024) numbers.add(n);
               for (const p of v.params) if (addWrapper(wrappers, g, p)) changed = true;
-              if (v.unknown) unresolved.push(codeSite(graph, o, fn.name, e.address, `argument ${k + 1} of a syscall() wrapper not constant`));
+              if (v.unknown)
+                unresolved.push(
+                  codeSite(graph, o, fn.name, e.address, `argument ${k + 1} of a syscall() wrapper not constant`),
+                );
             }
           }
         }

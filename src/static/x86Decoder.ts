@@ -44,10 +44,7 @@ export interface DecodedCode {
 }
 
 /** Decodes code ranges linearly (compiler output keeps data out of executable sections). */
-export function decodeRanges(
-  ranges: readonly { vaddr: number; bytes: Uint8Array }[],
-  absolute: boolean,
-): DecodedCode {
+export function decodeRanges(ranges: readonly { vaddr: number; bytes: Uint8Array }[], absolute: boolean): DecodedCode {
   const x = icedX86();
   const total = ranges.reduce((n, r) => n + r.bytes.length, 0);
   // Upper bound: no instruction is shorter than one byte; arrays are trimmed at the end.

@@ -11,13 +11,7 @@ import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { HomeostatError } from "../errors.js";
 import { REPO_ROOT } from "../testing/paths.js";
-import {
-  type ProfileRecord,
-  STATE_DB_NAME,
-  STATE_SCHEMA_VERSION,
-  StateStore,
-  defaultStateDir,
-} from "./stateStore.js";
+import { type ProfileRecord, STATE_DB_NAME, STATE_SCHEMA_VERSION, StateStore, defaultStateDir } from "./stateStore.js";
 
 const work = mkdtempSync(path.join(tmpdir(), "homeostat-store-test-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -177,14 +171,38 @@ describe("StateStore", () => {
   it("stores alerts and actions, and returns the most recent first", () => {
     const store = StateStore.open(freshDir());
     store.addAlerts([
-      { time: 10, rule: "ph-anomaly", priority: "WARNING", pid: 42, exe: "/usr/bin/ls", key: "k1", output: "one",
-        json: { n: 1 } },
-      { time: 11, rule: "ph-anomaly", priority: "CRITICAL", pid: null, exe: null, key: null, output: "two",
-        json: [1, "x"] },
+      {
+        time: 10,
+        rule: "ph-anomaly",
+        priority: "WARNING",
+        pid: 42,
+        exe: "/usr/bin/ls",
+        key: "k1",
+        output: "one",
+        json: { n: 1 },
+      },
+      {
+        time: 11,
+        rule: "ph-anomaly",
+        priority: "CRITICAL",
+        pid: null,
+        exe: null,
+        key: null,
+        output: "two",
+        json: [1, "x"],
+      },
     ]);
     store.addAlerts([
-      { time: 12.5, rule: "tolerize", priority: "NOTICE", pid: 7, exe: "/bin/sh", key: "k2", output: "three",
-        json: undefined },
+      {
+        time: 12.5,
+        rule: "tolerize",
+        priority: "NOTICE",
+        pid: 7,
+        exe: "/bin/sh",
+        key: "k2",
+        output: "three",
+        json: undefined,
+      },
     ]);
     store.addAlerts([]);
     const alerts = store.recentAlerts(10);
@@ -204,7 +222,12 @@ describe("StateStore", () => {
     const actions = store.recentActions(5);
     expect(actions.map((a) => a.pid)).toEqual([43, 42]);
     expect(actions[1]).toMatchObject({
-      time: 20, exe: "/usr/bin/ls", action: "delay", outcome: "done", reason: "LFC 3", json: { ms: 80 },
+      time: 20,
+      exe: "/usr/bin/ls",
+      action: "delay",
+      outcome: "done",
+      reason: "LFC 3",
+      json: { ms: 80 },
     });
     expect(store.counts()).toEqual({ profiles: 0, alerts: 3, actions: 2, staticModels: 0 });
     store.close();
@@ -359,8 +382,15 @@ describe("StateStore", () => {
     const r = spawnSync(
       "/usr/bin/setpriv",
       [
-        "--reuid=65534", "--regid=65534", "--clear-groups",
-        process.execPath, "--input-type=module", "-e", script, path.join(parent, "state"), parent,
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        process.execPath,
+        "--input-type=module",
+        "-e",
+        script,
+        path.join(parent, "state"),
+        parent,
       ],
       { encoding: "utf8", timeout: 30_000 },
     );
@@ -369,7 +399,9 @@ describe("StateStore", () => {
     expect(results).toEqual([
       expect.objectContaining({ code: "E_PERMISSION", file: path.join(parent, "state") }),
       expect.objectContaining({
-        code: "E_PERMISSION", file: parent, message: expect.stringMatching(/cannot write in the state directory/),
+        code: "E_PERMISSION",
+        file: parent,
+        message: expect.stringMatching(/cannot write in the state directory/),
       }),
     ]);
     expect(readdirSync(parent)).toEqual([]);
@@ -392,7 +424,13 @@ describe("StateStore: static models", () => {
     const p = record("/usr/bin/true", 3);
     store.saveProfiles([p]);
     store.saveStaticModels([model(p.key, [0, 1, 231], false), model("/usr/bin/other@1:2", [60])]);
-    expect(store.loadStaticModel(p.key)).toMatchObject({ key: p.key, exe: "/usr/bin/true", complete: false, syscalls: [0, 1, 231], analysedAt: clock });
+    expect(store.loadStaticModel(p.key)).toMatchObject({
+      key: p.key,
+      exe: "/usr/bin/true",
+      complete: false,
+      syscalls: [0, 1, 231],
+      analysedAt: clock,
+    });
     expect((store.loadStaticModel(p.key)!.detail as { names: string[] }).names).toEqual(["call0", "call1", "call231"]);
     clock += 10;
     store.saveStaticModels([model(p.key, [0, 231])]);
@@ -452,9 +490,9 @@ describe("StateStore: static models", () => {
     expect(writer.integrityCheck()).toEqual(["ok"]);
     writer.close();
     const check = new Database(path.join(dir, STATE_DB_NAME), { readonly: true });
-    expect((check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value).toBe(
-      String(STATE_SCHEMA_VERSION),
-    );
+    expect(
+      (check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value,
+    ).toBe(String(STATE_SCHEMA_VERSION));
     check.close();
   });
 });
@@ -488,9 +526,19 @@ describe("StateStore.saveProfiles with expected versions", () => {
         normalTime: null,
         blob: new Uint8Array([1, 2, 3]),
       });
-      expect(store.saveProfiles([{ ...rec("a"), expectVersion: 0 }, { ...rec("b"), expectVersion: 0 }])).toEqual([]);
+      expect(
+        store.saveProfiles([
+          { ...rec("a"), expectVersion: 0 },
+          { ...rec("b"), expectVersion: 0 },
+        ]),
+      ).toEqual([]);
       store.saveProfiles([rec("a")]); // someone else: a is now at version 2
-      expect(store.saveProfiles([{ ...rec("a"), expectVersion: 1 }, { ...rec("b"), expectVersion: 1 }])).toEqual(["a"]);
+      expect(
+        store.saveProfiles([
+          { ...rec("a"), expectVersion: 1 },
+          { ...rec("b"), expectVersion: 1 },
+        ]),
+      ).toEqual(["a"]);
       expect(store.loadProfile("a")!.version).toBe(2);
       expect(store.loadProfile("b")!.version).toBe(2);
       store.close();
@@ -505,9 +553,28 @@ describe("StateStore.prune", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "homeostat-store-prune-"));
     try {
       const store = StateStore.open(dir);
-      const alert = (i: number) => ({ time: i, rule: `r${i}`, priority: "Warning", pid: i, exe: null, key: null, output: `a${i}`, json: {} });
+      const alert = (i: number) => ({
+        time: i,
+        rule: `r${i}`,
+        priority: "Warning",
+        pid: i,
+        exe: null,
+        key: null,
+        output: `a${i}`,
+        json: {},
+      });
       store.addAlerts([1, 2, 3, 4, 5].map(alert));
-      store.addActions([1, 2, 3].map((i) => ({ time: i, pid: i, exe: null, action: "delay", outcome: "paused", reason: "r", json: {} })));
+      store.addActions(
+        [1, 2, 3].map((i) => ({
+          time: i,
+          pid: i,
+          exe: null,
+          action: "delay",
+          outcome: "paused",
+          reason: "r",
+          json: {},
+        })),
+      );
       expect(store.prune(2)).toEqual({ alerts: 3, actions: 1 });
       expect(store.recentAlerts(10).map((a) => a.rule)).toEqual(["r5", "r4"]);
       expect(store.prune(2)).toEqual({ alerts: 0, actions: 0 });
@@ -519,33 +586,40 @@ describe("StateStore.prune", () => {
   });
 });
 
-describe.skipIf(process.getuid?.() !== 0 || spawnSync("setpriv", ["--version"]).status !== 0)("a reader who may read the database but not write its directory", () => {
-  const built = path.join(REPO_ROOT, "dist", "store", "stateStore.js");
-  /** Lists the profiles as user nobody (uid 65534), in a child: what `homeostat profiles list` does. */
-  const listAsNobody = (dir: string) => {
-    const script = `import(${JSON.stringify(built)}).then(({ StateStore }) => {
+describe.skipIf(process.getuid?.() !== 0 || spawnSync("setpriv", ["--version"]).status !== 0)(
+  "a reader who may read the database but not write its directory",
+  () => {
+    const built = path.join(REPO_ROOT, "dist", "store", "stateStore.js");
+    /** Lists the profiles as user nobody (uid 65534), in a child: what `homeostat profiles list` does. */
+    const listAsNobody = (dir: string) => {
+      const script = `import(${JSON.stringify(built)}).then(({ StateStore }) => {
       try { const s = StateStore.open(process.argv[1], { readonly: true }); console.log(JSON.stringify(s.listProfiles().map((p) => p.exe))); s.close(); }
       catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); } });`;
-    const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script, dir], { encoding: "utf8" });
-    return JSON.parse(r.stdout) as unknown;
-  };
+      const r = spawnSync(
+        "setpriv",
+        ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script, dir],
+        { encoding: "utf8" },
+      );
+      return JSON.parse(r.stdout) as unknown;
+    };
 
-  it.skipIf(!existsSync(built))("reads the database whether a writer runs or not, creating nothing", () => {
-    const dir = freshDir();
-    const store = StateStore.open(dir);
-    store.saveProfiles([record("/usr/bin/ls", 11)]);
-    store.close();
-    chmodSync(work, 0o711); // mkdtemp's 0700 would keep nobody out of every path below it
-    chmodSync(dir, 0o755);
-    chmodSync(path.join(dir, STATE_DB_NAME), 0o644);
-    expect(listAsNobody(dir)).toEqual(["/usr/bin/ls"]);
-    expect(readdirSync(dir).sort()).toEqual([STATE_DB_NAME]); // nothing created beside it
-    // While a writer runs, its -wal and -shm files exist (with the database's mode): the reader reads in place and
-    // sees the pages the writer has not checkpointed yet.
-    const writer = StateStore.open(dir);
-    writer.saveProfiles([record("/usr/bin/cat", 12)]);
-    const during = listAsNobody(dir);
-    writer.close();
-    expect(during).toEqual(["/usr/bin/cat", "/usr/bin/ls"]);
-  });
-});
+    it.skipIf(!existsSync(built))("reads the database whether a writer runs or not, creating nothing", () => {
+      const dir = freshDir();
+      const store = StateStore.open(dir);
+      store.saveProfiles([record("/usr/bin/ls", 11)]);
+      store.close();
+      chmodSync(work, 0o711); // mkdtemp's 0700 would keep nobody out of every path below it
+      chmodSync(dir, 0o755);
+      chmodSync(path.join(dir, STATE_DB_NAME), 0o644);
+      expect(listAsNobody(dir)).toEqual(["/usr/bin/ls"]);
+      expect(readdirSync(dir).sort()).toEqual([STATE_DB_NAME]); // nothing created beside it
+      // While a writer runs, its -wal and -shm files exist (with the database's mode): the reader reads in place and
+      // sees the pages the writer has not checkpointed yet.
+      const writer = StateStore.open(dir);
+      writer.saveProfiles([record("/usr/bin/cat", 12)]);
+      const during = listAsNobody(dir);
+      writer.close();
+      expect(during).toEqual(["/usr/bin/cat", "/usr/bin/ls"]);
+    });
+  },
+);

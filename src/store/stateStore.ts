@@ -259,7 +259,14 @@ export class StateStore {
   private readonly now: () => number;
   private readonly statements = new Map<string, Database.Statement>();
 
-  private constructor(db: Database.Database, dir: string, file: string, readonly: boolean, now: () => number, version: number) {
+  private constructor(
+    db: Database.Database,
+    dir: string,
+    file: string,
+    readonly: boolean,
+    now: () => number,
+    version: number,
+  ) {
     this.db = db;
     this.schemaVersion = version;
     this.dir = dir;
@@ -432,7 +439,11 @@ export class StateStore {
         throw new HomeostatError("E_USAGE", `invalid static model record: empty key`, { file: this.path });
       }
       if (!Array.isArray(r.syscalls) || !r.syscalls.every((n) => Number.isInteger(n) && n >= 0)) {
-        throw new HomeostatError("E_USAGE", `invalid static model record ${JSON.stringify(r.key)}: syscalls must be numbers`, { file: this.path });
+        throw new HomeostatError(
+          "E_USAGE",
+          `invalid static model record ${JSON.stringify(r.key)}: syscalls must be numbers`,
+          { file: this.path },
+        );
       }
       const syscalls = JSON.stringify(r.syscalls);
       const detail = jsonText(r.detail);
@@ -555,19 +566,20 @@ export class StateStore {
   /** Keeps the newest `keep` alerts and the newest `keep` actions, so that a long-running watch stays bounded on
    * disk; returns how many rows were deleted. */
   prune(keep: number): { alerts: number; actions: number } {
-    if (!(Number.isInteger(keep) && keep >= 0)) throw new HomeostatError("E_USAGE", `prune needs a count >= 0, got ${keep}`);
+    if (!(Number.isInteger(keep) && keep >= 0))
+      throw new HomeostatError("E_USAGE", `prune needs a count >= 0, got ${keep}`);
     return this.write("cannot prune alerts and actions", () => {
       const cut = (table: string): number =>
-        this.statement(`DELETE FROM ${table} WHERE id <= (SELECT id FROM ${table} ORDER BY id DESC LIMIT 1 OFFSET ?)`).run(keep)
-          .changes;
+        this.statement(
+          `DELETE FROM ${table} WHERE id <= (SELECT id FROM ${table} ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+        ).run(keep).changes;
       return { alerts: cut("alerts"), actions: cut("actions") };
     });
   }
 
   counts(): { profiles: number; alerts: number; actions: number; staticModels: number } {
     return this.read("cannot count rows", () => {
-      const count = (table: string) =>
-        (this.statement(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+      const count = (table: string) => (this.statement(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
       return {
         profiles: count("profiles"),
         alerts: count("alerts"),
@@ -654,17 +666,27 @@ function prepareStateDir(dir: string): void {
           : code === "EACCES" || code === "EPERM"
             ? "permission denied"
             : (err as Error).message;
-    throw new HomeostatError("E_PERMISSION", `cannot create the state directory: ${why}`, { file: dir }, {
-      cause: err,
-    });
+    throw new HomeostatError(
+      "E_PERMISSION",
+      `cannot create the state directory: ${why}`,
+      { file: dir },
+      {
+        cause: err,
+      },
+    );
   }
   try {
     // mkdir succeeds on an existing directory we cannot write; find out now, not at the first save.
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (err) {
-    throw new HomeostatError("E_PERMISSION", `cannot write in the state directory: permission denied`, { file: dir }, {
-      cause: err,
-    });
+    throw new HomeostatError(
+      "E_PERMISSION",
+      `cannot write in the state directory: permission denied`,
+      { file: dir },
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -686,8 +708,7 @@ function migrate(db: Database.Database, file: string, readonly: boolean): number
       });
     }
     const row = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as
-      | { value: string }
-      | undefined;
+      { value: string } | undefined;
     const version = row === undefined ? NaN : Number(row.value);
     if (!Number.isInteger(version) || version < 1) {
       throw new HomeostatError("E_FORMAT", `not a homeostat state database (no valid schema_version in meta)`, {

@@ -33,33 +33,40 @@ describe("WriterLock: one watch per state directory", () => {
     const err = refusal(dir);
     expect(err).toBeInstanceOf(HomeostatError);
     expect(err.code).toBe("E_LOCKED");
-    expect(err.oneLine()).toBe(`${dir}: the state directory is in use by homeostat watch (pid ${process.pid}); one watch per state directory (--state picks another)`);
+    expect(err.oneLine()).toBe(
+      `${dir}: the state directory is in use by homeostat watch (pid ${process.pid}); one watch per state directory (--state picks another)`,
+    );
     first.release();
     first.release(); // idempotent
     const again = WriterLock.acquire(dir);
     again.release();
   });
 
-  it.skipIf(!existsSync(resolve("dist/store/writerLock.js")))("is released by the kernel when its holder is killed (no stale lock)", async () => {
-    const dir = fresh();
-    const script = `
+  it.skipIf(!existsSync(resolve("dist/store/writerLock.js")))(
+    "is released by the kernel when its holder is killed (no stale lock)",
+    async () => {
+      const dir = fresh();
+      const script = `
       import { WriterLock } from ${JSON.stringify(resolve("dist/store/writerLock.js"))};
       WriterLock.acquire(process.argv[1]);
       process.stdout.write("locked\\n");
       setInterval(() => {}, 1 << 30);`;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script, dir], { stdio: ["ignore", "pipe", "inherit"] });
-    const exited = once(child, "exit");
-    let out = "";
-    child.stdout!.setEncoding("utf8");
-    for await (const chunk of child.stdout!) {
-      out += chunk as string;
-      if (out.includes("locked\n")) break;
-    }
-    expect(out).toContain("locked");
-    expect(refusal(dir).oneLine()).toContain(`(pid ${child.pid})`);
-    child.kill("SIGKILL");
-    await exited;
-    const lock = WriterLock.acquire(dir);
-    lock.release();
-  });
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script, dir], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      const exited = once(child, "exit");
+      let out = "";
+      child.stdout!.setEncoding("utf8");
+      for await (const chunk of child.stdout!) {
+        out += chunk as string;
+        if (out.includes("locked\n")) break;
+      }
+      expect(out).toContain("locked");
+      expect(refusal(dir).oneLine()).toContain(`(pid ${child.pid})`);
+      child.kill("SIGKILL");
+      await exited;
+      const lock = WriterLock.acquire(dir);
+      lock.release();
+    },
+  );
 });

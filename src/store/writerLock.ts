@@ -32,7 +32,12 @@ export class WriterLock {
     try {
       db = new Database(file, { timeout: 0 });
     } catch (err) {
-      throw new HomeostatError("E_PERMISSION", `cannot open the writer lock: ${(err as Error).message}`, { file }, { cause: err });
+      throw new HomeostatError(
+        "E_PERMISSION",
+        `cannot open the writer lock: ${(err as Error).message}`,
+        { file },
+        { cause: err },
+      );
     }
     try {
       // No journal file: nothing is ever written here, and a full disk must not keep watch from starting.
@@ -44,9 +49,18 @@ export class WriterLock {
       if (typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))) {
         const holder = holderPid(dir);
         const who = holder !== undefined ? `homeostat watch (pid ${holder})` : "another homeostat watch";
-        throw new HomeostatError("E_LOCKED", `the state directory is in use by ${who}; one watch per state directory (--state picks another)`, { file: dir });
+        throw new HomeostatError(
+          "E_LOCKED",
+          `the state directory is in use by ${who}; one watch per state directory (--state picks another)`,
+          { file: dir },
+        );
       }
-      throw new HomeostatError("E_IO", `cannot take the writer lock: ${(err as Error).message}`, { file }, { cause: err });
+      throw new HomeostatError(
+        "E_IO",
+        `cannot take the writer lock: ${(err as Error).message}`,
+        { file },
+        { cause: err },
+      );
     }
     writePid(dir);
     return new WriterLock(db, file);

@@ -1,15 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ABI_NAMES, syscallTable } from "./abi.js";
-import {
-  ABI_SYSCALL_ALIAS_LIST,
-  canonicalSyscallName,
-  SYSCALL_ALIAS_LIST,
-  SYSCALL_NAME_ALIASES,
-} from "./aliases.js";
+import { ABI_SYSCALL_ALIAS_LIST, canonicalSyscallName, SYSCALL_ALIAS_LIST, SYSCALL_NAME_ALIASES } from "./aliases.js";
 
-const kernelNames = new Set(
-  ABI_NAMES.flatMap((abi) => syscallTable(abi).names.filter((n) => n !== undefined)),
-);
+const kernelNames = new Set(ABI_NAMES.flatMap((abi) => syscallTable(abi).names.filter((n) => n !== undefined)));
 
 describe("SYSCALL_NAME_ALIASES", () => {
   it("maps each alias to a kernel table name", () => {

@@ -24,9 +24,7 @@ const docPath = path.join(repoRoot, "docs", "syscall-categories.md");
 const adfaDir = path.resolve(repoRoot, "../shared/datasets/adfa-ld");
 const adfaPresent = existsSync(path.join(adfaDir, "Training_Data_Master"));
 
-const tableNames = new Set(
-  ABI_NAMES.flatMap((abi) => syscallTable(abi).names.filter((n) => n !== undefined)),
-);
+const tableNames = new Set(ABI_NAMES.flatMap((abi) => syscallTable(abi).names.filter((n) => n !== undefined)));
 const otherIndex = CATEGORIES.findIndex((c) => c.name === "other");
 const allAliases = [...SYSCALL_ALIAS_LIST, ...ABI_NAMES.flatMap((abi) => ABI_SYSCALL_ALIAS_LIST[abi])];
 

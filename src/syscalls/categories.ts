@@ -447,15 +447,7 @@ export const CATEGORY_MEMBERS: Readonly<Record<SyscallCategory, readonly string[
     "setsockopt",
     "getsockopt",
   ],
-  socket_send_receive: [
-    "sendto",
-    "recvfrom",
-    "sendmsg",
-    "recvmsg",
-    "sendmmsg",
-    "recvmmsg",
-    "recvmmsg_time64",
-  ],
+  socket_send_receive: ["sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "recvmmsg_time64"],
   polling_multiplexing: [
     "poll",
     "ppoll",

@@ -158,9 +158,7 @@ describe.each([
     const entries = headerEntries(header!);
     expect(entries.length).toBeGreaterThan(300);
     const t = syscallTable(abi);
-    const disagreements = entries
-      .filter(([n, name]) => t.names[n] !== name)
-      .map(([n, name]) => `${n} ${name}`);
+    const disagreements = entries.filter(([n, name]) => t.names[n] !== name).map(([n, name]) => `${n} ${name}`);
     expect(disagreements).toEqual([]);
   });
 });
@@ -176,14 +174,10 @@ describe("x86_64 table against a real strace capture on this host", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "homeostat-tables-"));
     try {
       const out = path.join(dir, "trace.txt");
-      const r = spawnSync(
-        stracePath!,
-        ["-f", "-qq", "-o", out, "/bin/sh", "-c", "ls -la / > /dev/null; date"],
-        {
-          encoding: "utf8",
-          timeout: 30_000,
-        },
-      );
+      const r = spawnSync(stracePath!, ["-f", "-qq", "-o", out, "/bin/sh", "-c", "ls -la / > /dev/null; date"], {
+        encoding: "utf8",
+        timeout: 30_000,
+      });
       if (r.status !== 0 && /ptrace|Operation not permitted/.test(r.stderr)) {
         console.log(`skipping strace capture: ${r.stderr.trim()}`);
         ctx.skip();
@@ -227,8 +221,7 @@ function readAdfa(): Map<string, number[][]> {
   const attackDir = path.join(adfaDir, "Attack_Data_Master");
   for (const folder of readdirSync(attackDir)) {
     const dir = path.join(attackDir, folder);
-    for (const f of readdirSync(dir).filter((x) => x.endsWith(".txt")))
-      attack.push(readTrace(path.join(dir, f)));
+    for (const f of readdirSync(dir).filter((x) => x.endsWith(".txt"))) attack.push(readTrace(path.join(dir, f)));
   }
   splits.set("Attack_Data_Master", attack);
   return splits;

@@ -95,23 +95,20 @@ describe("Vocabulary.internBytes", () => {
 
   it("gives the same id whichever path interns a token first (one vocabulary)", () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.tuple(fc.uint8Array({ maxLength: 10 }), fc.boolean()), { maxLength: 120 }),
-        (ops) => {
-          const { buf, spans } = pack(ops.map(([t]) => t));
-          const v = new Vocabulary();
-          ops.forEach(([t, viaBytes], i) => {
-            const [s, e] = spans[i]!;
-            const id = viaBytes ? v.internBytes(buf, s, e) : v.intern(decode(t));
-            expect(v.token(id)).toBe(decode(t));
-            // Both paths agree afterwards, and neither adds a token.
-            const size = v.size;
-            expect(v.internBytes(buf, s, e)).toBe(id);
-            expect(v.intern(decode(t))).toBe(id);
-            expect(v.size).toBe(size);
-          });
-        },
-      ),
+      fc.property(fc.array(fc.tuple(fc.uint8Array({ maxLength: 10 }), fc.boolean()), { maxLength: 120 }), (ops) => {
+        const { buf, spans } = pack(ops.map(([t]) => t));
+        const v = new Vocabulary();
+        ops.forEach(([t, viaBytes], i) => {
+          const [s, e] = spans[i]!;
+          const id = viaBytes ? v.internBytes(buf, s, e) : v.intern(decode(t));
+          expect(v.token(id)).toBe(decode(t));
+          // Both paths agree afterwards, and neither adds a token.
+          const size = v.size;
+          expect(v.internBytes(buf, s, e)).toBe(id);
+          expect(v.intern(decode(t))).toBe(id);
+          expect(v.size).toBe(size);
+        });
+      }),
     );
   });
 

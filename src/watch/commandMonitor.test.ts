@@ -115,7 +115,13 @@ describe.skipIf(unavailable !== undefined)("monitorCommand (real strace)", () =>
     const rule = { measure: "lfc", threshold: 0 } as const;
     expect(() => monitorCommand({ command: ["true"], models: [], vocabulary: vocab })).toThrow(/no model/);
     expect(() =>
-      monitorCommand({ command: ["true"], detector: d, rule, models: [{ name: "x", detector: d, rule }], vocabulary: vocab }),
+      monitorCommand({
+        command: ["true"],
+        detector: d,
+        rule,
+        models: [{ name: "x", detector: d, rule }],
+        vocabulary: vocab,
+      }),
     ).toThrow(/not both/);
     expect(() => monitorCommand({ command: ["true"], detector: d, vocabulary: vocab })).toThrow(/alarm rule/);
   });

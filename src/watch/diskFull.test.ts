@@ -11,7 +11,8 @@ import { StateStore } from "../store/stateStore.js";
 import { startHostWatch } from "./hostWatch.js";
 
 const dir = mkdtempSync(join(tmpdir(), "homeostat-diskfull-"));
-const mounted = process.getuid?.() === 0 && spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir]).status === 0;
+const mounted =
+  process.getuid?.() === 0 && spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir]).status === 0;
 const why = !mounted ? "needs root to mount a small tmpfs" : straceUnavailableReason();
 if (why !== undefined) console.log(`skipping the full-disk test: ${why}`);
 afterAll(() => {
@@ -54,14 +55,17 @@ describe.skipIf(why !== undefined)("watch on a full disk", () => {
     }
     expect(error).toBeInstanceOf(HomeostatError);
     expect((error as HomeostatError).code).toBe("E_IO");
-    expect((error as HomeostatError).oneLine()).toMatch(/homeostat\.db: the disk is full: [1-9]\d* profiles? changed since the last save could not be saved; everything saved before is intact$/);
+    expect((error as HomeostatError).oneLine()).toMatch(
+      /homeostat\.db: the disk is full: [1-9]\d* profiles? changed since the last save could not be saved; everything saved before is intact$/,
+    );
     store.close();
 
     rmSync(filler);
     const after = StateStore.open(state, { readonly: true });
     const rows = after.listProfiles();
     after.close();
-    for (const b of before) expect(rows.find((r) => r.key === b.key)).toMatchObject({ version: b.version, trainCount: b.trainCount });
+    for (const b of before)
+      expect(rows.find((r) => r.key === b.key)).toMatchObject({ version: b.version, trainCount: b.trainCount });
   }, 60_000);
 
   it("goes on watching while saves fail, says so once, and saves everything once there is room again", async () => {
@@ -86,7 +90,10 @@ describe.skipIf(why !== undefined)("watch on a full disk", () => {
     });
     const summary = await watch.done;
     store.close();
-    expect(rules.filter((r) => r.startsWith("homeostat store"))).toEqual(["homeostat store full: profiles not saved", "homeostat store saves resumed"]);
+    expect(rules.filter((r) => r.startsWith("homeostat store"))).toEqual([
+      "homeostat store full: profiles not saved",
+      "homeostat store saves resumed",
+    ]);
     const reader = StateStore.open(state, { readonly: true });
     const saved = reader.listProfiles();
     reader.close();

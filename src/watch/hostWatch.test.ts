@@ -1,4 +1,14 @@
-import { copyFileSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,7 +64,10 @@ describe.skipIf(unavailable !== undefined)("startHostWatch (strace backend, real
       adminVersion = admin.loadProfile(key)!.version;
       expect(adminVersion).toBeGreaterThan(stored!.version);
       // Normal only by the administrator's hand (normal_wait is a week): watch has reloaded it.
-      await until("watch to reload the normalized profile", () => watch.monitor.profile(key)?.profile.state === "normal");
+      await until(
+        "watch to reload the normalized profile",
+        () => watch.monitor.profile(key)?.profile.state === "normal",
+      );
     } finally {
       writeFileSync(released, "");
     }
@@ -128,7 +141,14 @@ describe.skipIf(unavailable !== undefined)("startHostWatch with static models (s
     const run = async (staticDigraph = true) => {
       const at = ++runs;
       const store = StateStore.open(join(dir, "state"), { now: () => at });
-      const watch = startHostWatch({ backend: "strace", command: [prog], store, staticModels: "alert", staticDigraph, programOutput: "ignore" });
+      const watch = startHostWatch({
+        backend: "strace",
+        command: [prog],
+        store,
+        staticModels: "alert",
+        staticDigraph,
+        programOutput: "ignore",
+      });
       const summary = await watch.done;
       const st = statSync(prog);
       const stored = store.loadStaticModel(`${prog}@${st.dev}:${st.ino}`);
@@ -136,7 +156,14 @@ describe.skipIf(unavailable !== undefined)("startHostWatch with static models (s
       return { summary, stored };
     };
     const first = await run();
-    expect(first.summary.static).toMatchObject({ policy: "alert", analysed: 1, fromStore: 0, failed: 0, unfinished: 0, impossibleCalls: 0 });
+    expect(first.summary.static).toMatchObject({
+      policy: "alert",
+      analysed: 1,
+      fromStore: 0,
+      failed: 0,
+      unfinished: 0,
+      impossibleCalls: 0,
+    });
     expect(first.stored?.syscalls).toContain(231); // exit_group
     const detail = first.stored!.detail as { files: { path: string }[]; pairs?: number[] };
     expect(detail.files[0]!.path).toBe(prog);
@@ -185,7 +212,13 @@ describe.skipIf(unavailable !== undefined)("startHostWatch with static models (s
       const key = `${prog}@${st.dev}:${st.ino}`;
       const run = async () => {
         const store = StateStore.open(join(dir, "upgrade-state"));
-        const watch = startHostWatch({ backend: "strace", command: [prog], store, staticModels: "alert", programOutput: "ignore" });
+        const watch = startHostWatch({
+          backend: "strace",
+          command: [prog],
+          store,
+          staticModels: "alert",
+          programOutput: "ignore",
+        });
         const summary = await watch.done;
         const stored = store.loadStaticModel(key);
         store.close();

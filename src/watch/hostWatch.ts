@@ -274,7 +274,11 @@ function startLockedWatch(options: HostWatchOptions): HostWatch {
   const onProfileAdded = (entry: ProfileEntry): void => {
     const { key, exe } = entry;
     if (!exe.path.startsWith("/") || exe.ino === 0) {
-      monitor.staticModelUnavailable(key, "the executable's file is not known (no absolute path, device and inode)", "E_NOT_FOUND");
+      monitor.staticModelUnavailable(
+        key,
+        "the executable's file is not known (no absolute path, device and inode)",
+        "E_NOT_FOUND",
+      );
       return;
     }
     let stored: StaticSummary | undefined;
@@ -283,7 +287,9 @@ function startLockedWatch(options: HostWatchOptions): HostWatch {
       if (row !== undefined) stored = storedSummary(row.syscalls, row.complete, row.detail);
     } catch (err) {
       if (!isHomeostatError(err)) throw err;
-      options.onWarning?.(`stored static model of ${key} cannot be read (${err.oneLine()}); analysing the binary again`);
+      options.onWarning?.(
+        `stored static model of ${key} cannot be read (${err.oneLine()}); analysing the binary again`,
+      );
     }
     if (stored !== undefined && digraph && stored.pairs === undefined) {
       // Derived without its digraph (by a set-only watch): derived again, with it.
@@ -388,7 +394,10 @@ function startLockedWatch(options: HostWatchOptions): HostWatch {
     commandResult = c.result;
   } else {
     if (options.command !== undefined || options.pid !== undefined) {
-      throw new HomeostatError("E_USAGE", "the bpftrace backend watches the whole host: a command or --pid needs --backend strace");
+      throw new HomeostatError(
+        "E_USAGE",
+        "the bpftrace backend watches the whole host: a command or --pid needs --backend strace",
+      );
     }
     const c = startBpftraceCapture({
       sink,
@@ -502,7 +511,13 @@ function startLockedWatch(options: HostWatchOptions): HostWatch {
     }
     if (!diskFull) return;
     diskFull = false;
-    monitor.raise("homeostat store saves resumed", "Informational", `the state database has room again: every profile is saved (${store.path})`, { "homeostat.state": store.path }, ["store"]);
+    monitor.raise(
+      "homeostat store saves resumed",
+      "Informational",
+      `the state database has room again: every profile is saved (${store.path})`,
+      { "homeostat.state": store.path },
+      ["store"],
+    );
   };
 
   const guard = (fn: () => void) => () => {
@@ -604,7 +619,12 @@ function staticSet(s: StaticSummary): StaticSyscallSet {
   const why: string[] = [];
   if (s.unresolved > 0) why.push(`${s.unresolved} syscall site${s.unresolved === 1 ? "" : "s"} not resolved`);
   if (s.dlopen > 0) why.push(`${s.dlopen} dlopen call${s.dlopen === 1 ? "" : "s"} of plugins not analysed`);
-  return { syscalls: s.syscalls, ...pairs, complete: false, incomplete: why.length > 0 ? why.join(", ") : "the analysis may have missed calls" };
+  return {
+    syscalls: s.syscalls,
+    ...pairs,
+    complete: false,
+    incomplete: why.length > 0 ? why.join(", ") : "the analysis may have missed calls",
+  };
 }
 
 /**
@@ -627,7 +647,13 @@ function unionOf(old: StaticSummary, fresh: StaticSummary): StaticSummary {
   fresh.syscalls.forEach((n, i) => names.set(n, fresh.names[i] ?? `syscall_${n}`));
   const syscalls = [...all].sort((a, b) => a - b);
   const { pairs: _dropped, ...rest } = fresh;
-  return { ...rest, syscalls, names: syscalls.map((n) => names.get(n)!), ...(pairs !== undefined ? { pairs } : {}), complete: old.complete && fresh.complete };
+  return {
+    ...rest,
+    syscalls,
+    names: syscalls.map((n) => names.get(n)!),
+    ...(pairs !== undefined ? { pairs } : {}),
+    complete: old.complete && fresh.complete,
+  };
 }
 
 /** The union of two flattened digraphs (`fresh` itself when it holds them all); none when either has none. */

@@ -16,7 +16,9 @@ describe.skipIf(!hasStrace)("homeostat watch: one writer per state directory", (
   it("refuses a second watch on the same state directory, naming the first's pid, and the first ends normally", async () => {
     const state = join(dir, "state");
     // The first watch runs a command that waits for its stdin to close: it holds the lock until the test lets go.
-    const first = spawn(BIN, ["watch", "--backend", "strace", "--state", state, "--json", "--", "cat"], { stdio: ["pipe", "pipe", "pipe"] });
+    const first = spawn(BIN, ["watch", "--backend", "strace", "--state", state, "--json", "--", "cat"], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     const exited = once(first, "exit");
     let err = "";
     first.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
@@ -27,7 +29,9 @@ describe.skipIf(!hasStrace)("homeostat watch: one writer per state directory", (
       if (first.exitCode !== null) throw new Error(`the first watch ended early: ${err}`);
       await new Promise((r) => setImmediate(r));
     }
-    const second = spawnSync(BIN, ["watch", "--backend", "strace", "--state", state, "--", "true"], { encoding: "utf8" });
+    const second = spawnSync(BIN, ["watch", "--backend", "strace", "--state", state, "--", "true"], {
+      encoding: "utf8",
+    });
     expect(second.status).toBe(3);
     expect(second.stderr).toBe(
       `homeostat: error [E_LOCKED]: ${state}: the state directory is in use by homeostat watch (pid ${first.pid}); one watch per state directory (--state picks another)\n`,
@@ -36,7 +40,9 @@ describe.skipIf(!hasStrace)("homeostat watch: one writer per state directory", (
     const [code] = await exited;
     expect(code, err).toBe(0);
     // A third, after the first ended, starts.
-    const third = spawnSync(BIN, ["watch", "--backend", "strace", "--state", state, "--", "true"], { encoding: "utf8" });
+    const third = spawnSync(BIN, ["watch", "--backend", "strace", "--state", state, "--", "true"], {
+      encoding: "utf8",
+    });
     expect(third.status, third.stderr).toBe(0);
   }, 60_000);
 });

@@ -49,7 +49,10 @@ export async function runDemoCommand(flags: DemoFlags, ctx: CliContext): Promise
         `${r.heldOutSessions} held-out normal sessions: ` +
           (r.falseAlarms === 0 ? paint("no false alarm", "green") : paint(`${r.falseAlarms} false alarms`, "red")),
       );
-      say(`the exploit ${r.exploitSucceeded ? "ran `id` inside the server" : "did not complete"}: ` + (r.exploitDetected ? paint("DETECTED", "green") : paint("missed", "red")));
+      say(
+        `the exploit ${r.exploitSucceeded ? "ran `id` inside the server" : "did not complete"}: ` +
+          (r.exploitDetected ? paint("DETECTED", "green") : paint("missed", "red")),
+      );
       if (r.firstAlarm !== null) {
         const a = r.firstAlarm;
         say(`  first alarm: ${a.model}, pid ${a.pid}, call ${a.position}, LFC ${a.lfc} > ${a.threshold}`);

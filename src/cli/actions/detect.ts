@@ -43,7 +43,10 @@ export async function runDetect(
   if ((opts.profile === undefined) === (opts.static !== true)) {
     throw new HomeostatError("E_USAGE", "give either --profile PROFILE or --static");
   }
-  if (opts.static !== true && (opts.digraph === true || cmd.getOptionValueSource("cache") === "cli" || opts.cacheDir !== undefined)) {
+  if (
+    opts.static !== true &&
+    (opts.digraph === true || cmd.getOptionValueSource("cache") === "cli" || opts.cacheDir !== undefined)
+  ) {
     throw new HomeostatError("E_USAGE", "--digraph, --no-cache and --cache-dir go with --static");
   }
   if (!(MEASURES as readonly string[]).includes(opts.measure)) {
@@ -53,7 +56,10 @@ export async function runDetect(
   // or locality frame could make it normal. The signal measure at 0 fires at each impossible call that follows
   // a possible one (alarms are edge-triggered: a run of impossible calls is one alarm).
   if (opts.static === true && (cmd.getOptionValueSource("measure") === "cli" || opts.threshold !== undefined)) {
-    throw new HomeostatError("E_USAGE", "--static alarms at every impossible call: --measure and --threshold do not apply");
+    throw new HomeostatError(
+      "E_USAGE",
+      "--static alarms at every impossible call: --measure and --threshold do not apply",
+    );
   }
   const measure = opts.static === true ? "signal" : (opts.measure as AlarmMeasure);
   if (opts.threshold === undefined && measure !== "lfc" && opts.static !== true) {
@@ -63,7 +69,10 @@ export async function runDetect(
   let loaded: Profile;
   if (opts.static === true) {
     const cache = staticCache(opts);
-    const model = analyzeProgram(command[0]!, { digraph: opts.digraph === true, ...(cache !== undefined ? { cache } : {}) });
+    const model = analyzeProgram(command[0]!, {
+      digraph: opts.digraph === true,
+      ...(cache !== undefined ? { cache } : {}),
+    });
     loaded = staticProfile(model, opts.digraph === true ? "digraph" : "set");
   } else loaded = readProfileFile(opts.profile!);
   const { detector, vocabulary } = loaded;

@@ -107,7 +107,10 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
   }
   const ensemble = flags.ensemble === "none" ? undefined : (flags.ensemble as EnsembleMethod);
   if (ensemble !== undefined && !(ENSEMBLE_METHODS as readonly string[]).includes(ensemble)) {
-    throw new HomeostatError("E_USAGE", `unknown --ensemble "${flags.ensemble}" (${ENSEMBLE_METHODS.join(", ")} or none)`);
+    throw new HomeostatError(
+      "E_USAGE",
+      `unknown --ensemble "${flags.ensemble}" (${ENSEMBLE_METHODS.join(", ")} or none)`,
+    );
   }
   const share = flags.calibrationShare ?? DEFAULT_CALIBRATION_SHARE;
   const generic = flags.train !== undefined || flags.normal !== undefined || flags.attack !== undefined;
@@ -118,11 +121,19 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
   if (dataset !== undefined && generic) {
     throw new HomeostatError("E_USAGE", "give either --dataset with --data, or --train/--normal/--attack, not both");
   }
-  if (dataset !== undefined && flags.data === undefined) throw new HomeostatError("E_USAGE", "--dataset needs --data DIR");
+  if (dataset !== undefined && flags.data === undefined)
+    throw new HomeostatError("E_USAGE", "--dataset needs --data DIR");
   if (dataset === undefined && !generic) {
-    throw new HomeostatError("E_USAGE", "nothing to evaluate: give --dataset NAME --data DIR, or --train/--normal/--attack");
+    throw new HomeostatError(
+      "E_USAGE",
+      "nothing to evaluate: give --dataset NAME --data DIR, or --train/--normal/--attack",
+    );
   }
-  if (dataset === undefined && flags.kfold === undefined && (flags.train === undefined || flags.normal === undefined || flags.attack === undefined)) {
+  if (
+    dataset === undefined &&
+    flags.kfold === undefined &&
+    (flags.train === undefined || flags.normal === undefined || flags.attack === undefined)
+  ) {
     throw new HomeostatError("E_USAGE", "the generic protocol needs --train, --normal and --attack");
   }
   const threshold = parseThreshold(flags.threshold ?? (dataset === "lid-ds" ? "max" : "far:0.05"));
@@ -130,7 +141,10 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
   for (const spec of models) {
     const kind = spec.split(":")[0]!.trim();
     if (!Object.hasOwn(DETECTORS, kind)) {
-      throw new HomeostatError("E_USAGE", `unknown model "${kind}" (one-class models: ${Object.keys(DETECTORS).join(", ")})`);
+      throw new HomeostatError(
+        "E_USAGE",
+        `unknown model "${kind}" (one-class models: ${Object.keys(DETECTORS).join(", ")})`,
+      );
     }
   }
 
@@ -152,8 +166,15 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
     description =
       "ADFA-LD standard protocol (Creech & Hu 2013): train on Training_Data_Master only; test on " +
       "Validation_Data_Master (normal) and Attack_Data_Master (attacks).";
-    for (const s of ["training", "validation", "attack"]) splits.push(summarise(s, all.filter((t) => t.source.split === s)));
-    data = flags.kfold === undefined ? adfaExperiment(all, flags.seed, share) : { train: [], calibration: [], test: [] };
+    for (const s of ["training", "validation", "attack"])
+      splits.push(
+        summarise(
+          s,
+          all.filter((t) => t.source.split === s),
+        ),
+      );
+    data =
+      flags.kfold === undefined ? adfaExperiment(all, flags.seed, share) : { train: [], calibration: [], test: [] };
   } else if (dataset === "lid-ds") {
     paths.push(flags.data!);
     all = await load(paths, true);
@@ -161,7 +182,13 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
     description =
       "LID-DS protocol (Grimmer et al. 2019/2021): train on the training recordings, set the threshold on the " +
       "validation recordings, test on the test recordings; a recording is one unit (all its threads).";
-    for (const s of ["training", "validation", "test"]) splits.push(summarise(s, all.filter((t) => t.source.split === s)));
+    for (const s of ["training", "validation", "test"])
+      splits.push(
+        summarise(
+          s,
+          all.filter((t) => t.source.split === s),
+        ),
+      );
     data = flags.kfold === undefined ? liddsExperiment(all) : { train: [], calibration: [], test: [] };
   } else {
     const train = flags.train === undefined ? [] : await load(flags.train);
@@ -179,8 +206,18 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
     all = [...train, ...normal, ...attacks.flatMap((a) => a.traces)];
     protocolName = "generic";
     description = "Train on --train traces; test on --normal (normal) and --attack traces.";
-    splits.push(summarise("train", train), summarise("normal", normal), summarise("attack", attacks.flatMap((a) => a.traces)));
-    data = flags.kfold === undefined ? genericExperiment(train, normal, attacks, flags.seed, share) : { train: [], calibration: [], test: [] };
+    splits.push(
+      summarise("train", train),
+      summarise("normal", normal),
+      summarise(
+        "attack",
+        attacks.flatMap((a) => a.traces),
+      ),
+    );
+    data =
+      flags.kfold === undefined
+        ? genericExperiment(train, normal, attacks, flags.seed, share)
+        : { train: [], calibration: [], test: [] };
   }
   bar.stop();
   const loadSeconds = (performance.now() - started) / 1000;
@@ -197,9 +234,16 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
       `Supervised KS bigram classifier (Bushouse): stratified ${flags.kfold}-fold cross-validation over every labelled ` +
       "trace (normal and attack); each fold's classifier never sees its own fold.";
     rules.push("Each trace is classified by a classifier trained without it (k-fold); the seed fixes the folds.");
-    const labelled = all.filter((t) => t.source.label === "normal" || t.source.label === "attack" || t.source.split === "training");
+    const labelled = all.filter(
+      (t) => t.source.label === "normal" || t.source.label === "attack" || t.source.split === "training",
+    );
     const units = unitsOfTraces(labelled, "from-source");
-    const r = runKsKfold(units, { k: flags.kfold, seed: flags.seed, lookup: categoryLookup(vocab), symbols: CATEGORY_COUNT });
+    const r = runKsKfold(units, {
+      k: flags.kfold,
+      seed: flags.seed,
+      lookup: categoryLookup(vocab),
+      symbols: CATEGORY_COUNT,
+    });
     results = [r.model];
     kfold = { k: flags.kfold, rows: r.rows, total: r.total };
   } else {
@@ -226,7 +270,8 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
 
   const attackTypes = new Map<string, number>();
   for (const t of all) {
-    if (t.source.label === "attack") attackTypes.set(t.source.attackType ?? "attack", (attackTypes.get(t.source.attackType ?? "attack") ?? 0) + 1);
+    if (t.source.label === "attack")
+      attackTypes.set(t.source.attackType ?? "attack", (attackTypes.get(t.source.attackType ?? "attack") ?? 0) + 1);
   }
   const result: EvalResult = {
     schema: EVAL_SCHEMA,
@@ -240,7 +285,12 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
       threshold: {
         method: threshold.method,
         ...(threshold.far !== undefined ? { far: threshold.far } : {}),
-        calibration: protocolName === "lid-ds" ? "validation recordings" : protocolName === "ks-kfold" ? "classifier decision (score > 0)" : `held-out ${share} of normal test traces`,
+        calibration:
+          protocolName === "lid-ds"
+            ? "validation recordings"
+            : protocolName === "ks-kfold"
+              ? "classifier decision (score > 0)"
+              : `held-out ${share} of normal test traces`,
       },
     },
     dataset: {
@@ -290,7 +340,16 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
     say(
       `\n${table(
         ["fold", "n", "TP", "FN", "FP", "TN", "precision", "recall"],
-        [...kfold.rows, kfold.total].map((r) => [r.fold === 0 ? "total" : String(r.fold), r.n, r.tp, r.fn, r.fp, r.tn, pct(r.precision), pct(r.recall)]),
+        [...kfold.rows, kfold.total].map((r) => [
+          r.fold === 0 ? "total" : String(r.fold),
+          r.n,
+          r.tp,
+          r.fn,
+          r.fp,
+          r.tn,
+          pct(r.precision),
+          pct(r.recall),
+        ]),
       )}\n`,
     );
   }

@@ -25,7 +25,10 @@ export interface ExportFlags extends CommonFlags {
 function resolveOne(store: StateStore, selector: string): ProfileSummary {
   const found = store.findProfiles(selector);
   if (found.length === 0) {
-    throw new HomeostatError("E_NOT_FOUND", `no profile matches "${selector}" in ${store.path} (see homeostat profiles list)`);
+    throw new HomeostatError(
+      "E_NOT_FOUND",
+      `no profile matches "${selector}" in ${store.path} (see homeostat profiles list)`,
+    );
   }
   if (found.length > 1) {
     throw new HomeostatError(
@@ -56,7 +59,11 @@ interface StaticView {
   outside: string[];
 }
 
-function staticView(store: StateStore, key: string, learned: readonly number[]): { view: StaticView | null; error?: string } {
+function staticView(
+  store: StateStore,
+  key: string,
+  learned: readonly number[],
+): { view: StaticView | null; error?: string } {
   let row;
   try {
     row = store.loadStaticModel(key);
@@ -76,7 +83,13 @@ function staticView(store: StateStore, key: string, learned: readonly number[]):
       unresolved: typeof d.unresolved === "number" ? d.unresolved : 0,
       dlopen: typeof d.dlopen === "number" ? d.dlopen : 0,
       sites: Array.isArray(d.sites) ? d.sites : [],
-      objects: Array.isArray(d.objects) ? d.objects.map((o) => ({ path: o.path, role: o.role, ...(o.buildId !== undefined ? { buildId: o.buildId } : {}) })) : [],
+      objects: Array.isArray(d.objects)
+        ? d.objects.map((o) => ({
+            path: o.path,
+            role: o.role,
+            ...(o.buildId !== undefined ? { buildId: o.buildId } : {}),
+          }))
+        : [],
       unseen: row.syscalls.filter((n) => !seen.has(n)).map(syscallName),
       outside: learned.filter((n) => !set.has(n)).map(syscallName),
     },
@@ -126,17 +139,24 @@ export function runShow(selector: string, flags: CommonFlags): void {
       `syscalls  ${seen.length} learned: ${seen.join(" ")}`,
     ];
     if (view === null) {
-      lines.push(`static    ${error !== undefined ? `unreadable: ${error}` : "none (homeostat watch --static derives it from the binary)"}`);
+      lines.push(
+        `static    ${error !== undefined ? `unreadable: ${error}` : "none (homeostat watch --static derives it from the binary)"}`,
+      );
     } else {
       const why = [
-        ...(view.unresolved > 0 ? [`${view.unresolved} syscall site${view.unresolved === 1 ? "" : "s"} not resolved`] : []),
-        ...(view.dlopen > 0 ? [`${view.dlopen} dlopen call${view.dlopen === 1 ? "" : "s"} of plugins not analysed`] : []),
+        ...(view.unresolved > 0
+          ? [`${view.unresolved} syscall site${view.unresolved === 1 ? "" : "s"} not resolved`]
+          : []),
+        ...(view.dlopen > 0
+          ? [`${view.dlopen} dlopen call${view.dlopen === 1 ? "" : "s"} of plugins not analysed`]
+          : []),
       ];
       lines.push(
         `static    ${view.syscalls.length} its binary can make, ${view.complete ? "complete" : `incomplete (${why.join(", ") || "the analysis may have missed calls"})`}, analysed ${view.analysedAt}: ${view.syscalls.join(" ")}`,
         `not seen  ${view.unseen.length} it can make but never made while learning: ${view.unseen.join(" ") || "-"}`,
       );
-      if (view.outside.length > 0) lines.push(`outside   ${view.outside.length} learned but outside the static model: ${view.outside.join(" ")}`);
+      if (view.outside.length > 0)
+        lines.push(`outside   ${view.outside.length} learned but outside the static model: ${view.outside.join(" ")}`);
     }
     process.stdout.write(`${lines.join("\n")}\n`);
   } finally {
@@ -148,7 +168,8 @@ export function runAdmin(name: AdminOperation, selector: string, flags: CommonFl
   const store = openStore(flags, false);
   try {
     const targets = flags.all ? store.findProfiles(selector) : [resolveOne(store, selector)];
-    if (targets.length === 0) throw new HomeostatError("E_NOT_FOUND", `no profile matches "${selector}" in ${store.path}`);
+    if (targets.length === 0)
+      throw new HomeostatError("E_NOT_FOUND", `no profile matches "${selector}" in ${store.path}`);
     const records = targets.map((t) => {
       const p = loadPh(store, t.key);
       ADMIN[name](p);

@@ -32,7 +32,16 @@ export function runList(flags: CommonFlags): void {
     process.stdout.write(
       `${table(
         ["exe", "state", "train calls", "since change", "anomalies", "version", "updated", "key"],
-        rows.map((r) => [r.exe, r.state, r.trainCount, r.lastModCount, r.anomalies, r.version, when(r.updatedAt), r.key]),
+        rows.map((r) => [
+          r.exe,
+          r.state,
+          r.trainCount,
+          r.lastModCount,
+          r.anomalies,
+          r.version,
+          when(r.updatedAt),
+          r.key,
+        ]),
       )}\n`,
     );
   } finally {

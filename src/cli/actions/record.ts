@@ -36,7 +36,12 @@ export interface RecordOptions {
 /** How often buffered events are written out, so that even a hard kill leaves a readable (incomplete) file. */
 const FLUSH_MS = 1000;
 
-export async function runRecord(program: Command, command: string[], opts: RecordOptions, ctx: CliContext): Promise<void> {
+export async function runRecord(
+  program: Command,
+  command: string[],
+  opts: RecordOptions,
+  ctx: CliContext,
+): Promise<void> {
   requireAfterDashes(program, command, "homeostat record [--out FILE] -- CMD [ARGS...]");
   refuseCommandAndPid(command, opts.pid);
   if (command.length === 0 && opts.pid === undefined) {
@@ -96,8 +101,7 @@ export async function runRecord(program: Command, command: string[], opts: Recor
     };
     if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else {
-      const fate =
-        result.signal !== undefined ? `killed by ${result.signal}` : `exit status ${result.exitCode}`;
+      const fate = result.signal !== undefined ? `killed by ${result.signal}` : `exit status ${result.exitCode}`;
       process.stderr.write(
         `homeostat: recorded ${num(summary.calls)} calls from ${num(summary.processes)} processes/threads ` +
           `(${fate}${interrupted ? ", interrupted" : ""}) in ${summary.seconds}s to ${out}\n`,

@@ -100,7 +100,15 @@ export async function runScore(paths: string[], flags: ScoreFlags, ctx: CliConte
     );
     process.stdout.write(
       `${table(
-        ["trace", "calls", "anomalies", "max LFC", scoreName, "first anomaly", ...(threshold !== undefined ? ["alarm"] : [])],
+        [
+          "trace",
+          "calls",
+          "anomalies",
+          "max LFC",
+          scoreName,
+          "first anomaly",
+          ...(threshold !== undefined ? ["alarm"] : []),
+        ],
         lines.map((l) => [
           l.source,
           l.calls,
@@ -112,7 +120,8 @@ export async function runScore(paths: string[], flags: ScoreFlags, ctx: CliConte
         ]),
       )}\n`,
     );
-    if (threshold !== undefined) process.stdout.write(`${num(alarms)} of ${num(lines.length)} traces above ${threshold}\n`);
+    if (threshold !== undefined)
+      process.stdout.write(`${num(alarms)} of ${num(lines.length)} traces above ${threshold}\n`);
   }
   ctx.exitCode = alarms > 0 ? EXIT_ANOMALY : 0;
 }

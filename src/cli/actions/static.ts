@@ -134,8 +134,16 @@ export function describeModel(m: StaticModel): string {
     );
   } else {
     const parts = [
-      ...(m.unresolved.length > 0 ? [`${m.unresolved.length} reachable system-call site${m.unresolved.length === 1 ? "" : "s"} with an unknown number`] : []),
-      ...(m.dlopen.length > 0 ? [`${m.dlopen.length} reachable dlopen call${m.dlopen.length === 1 ? "" : "s"} whose plugins were not analysed (--plugins)`] : []),
+      ...(m.unresolved.length > 0
+        ? [
+            `${m.unresolved.length} reachable system-call site${m.unresolved.length === 1 ? "" : "s"} with an unknown number`,
+          ]
+        : []),
+      ...(m.dlopen.length > 0
+        ? [
+            `${m.dlopen.length} reachable dlopen call${m.dlopen.length === 1 ? "" : "s"} whose plugins were not analysed (--plugins)`,
+          ]
+        : []),
     ];
     out.push(
       `  ${paint("INCOMPLETE", "yellow")}: ${parts.join(" and ")}; calls made from there may be missing from the ` +

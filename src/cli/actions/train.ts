@@ -20,7 +20,9 @@ export interface TrainFlags extends InputFlags {
 
 export async function runTrain(paths: string[], flags: TrainFlags, ctx: CliContext): Promise<void> {
   const spec = parseModelSpec(
-    flags.set && flags.set.length > 0 ? `${flags.model}${flags.model.includes(":") ? "," : ":"}${flags.set.join(",")}` : flags.model,
+    flags.set && flags.set.length > 0
+      ? `${flags.model}${flags.model.includes(":") ? "," : ":"}${flags.set.join(",")}`
+      : flags.model,
   );
   const vocab = new Vocabulary();
   const bar = progress("reading", 1, !flags.json);

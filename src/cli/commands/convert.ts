@@ -6,7 +6,6 @@ import type { Command } from "commander";
 import type { ConvertFlags } from "../actions/convert.js";
 import type { CliContext } from "../context.js";
 
-
 export function registerConvert(program: Command, ctx: CliContext): void {
   program
     .command("convert")
@@ -17,5 +16,7 @@ export function registerConvert(program: Command, ctx: CliContext): void {
     .option("--args", "keep raw syscall arguments (bigger files)")
     .option("--lenient", "skip malformed lines and report how many were skipped")
     .option("--json", "print a JSON summary on stdout")
-    .action(async (paths: string[], opts: ConvertFlags) => (await import("../actions/convert.js")).runConvert(paths, opts, ctx));
+    .action(async (paths: string[], opts: ConvertFlags) =>
+      (await import("../actions/convert.js")).runConvert(paths, opts, ctx),
+    );
 }

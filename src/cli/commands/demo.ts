@@ -13,7 +13,6 @@ import { intOption, SEED_MAX } from "../numberOptions.js";
 /** Normal sessions to train on at most: each is a client run against the server. */
 const SESSIONS_MAX = 10_000;
 
-
 export function registerDemo(program: Command, ctx: CliContext): void {
   program
     .command("demo")

@@ -9,7 +9,6 @@ import type { DetectOptions } from "../actions/detect.js";
 import type { CliContext } from "../context.js";
 import { FRAME_MAX, intOption, numberOption, THRESHOLD_MAX } from "../numberOptions.js";
 
-
 export function registerDetect(program: Command, ctx: CliContext): void {
   program
     .command("detect")
@@ -21,7 +20,10 @@ export function registerDetect(program: Command, ctx: CliContext): void {
       "--static",
       "instead of a profile, analyse CMD's executable (`homeostat static`) and alarm at every call it cannot make",
     )
-    .option("--digraph", "with --static: also alarm at a call that cannot follow the one before (Wagner & Dean's digraph)")
+    .option(
+      "--digraph",
+      "with --static: also alarm at a call that cannot follow the one before (Wagner & Dean's digraph)",
+    )
     .option("--no-cache", "with --static: analyse every object afresh, without the build-id cache")
     .option("--cache-dir <dir>", "with --static: build-id cache of per-object summaries")
     .option(

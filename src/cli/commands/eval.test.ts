@@ -3,7 +3,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildLidds2021Scenario, liddsSampleMissingReason, loadRealLiddsRecording } from "../../ingest/testing/liddsFixtures.js";
+import {
+  buildLidds2021Scenario,
+  liddsSampleMissingReason,
+  loadRealLiddsRecording,
+} from "../../ingest/testing/liddsFixtures.js";
 import { ADFA_DIR, BIN, skipWithout } from "../../testing/paths.js";
 import { parseAttackArg, parseThreshold, splitModelList } from "../actions/eval.js";
 
@@ -49,9 +53,20 @@ describe("homeostat eval, generic protocol (generated traces)", () => {
     const json = join(dir, "r.json");
     const report = join(dir, "r.html");
     const r = run([
-      "eval", "--train", join(dir, "train"), "--normal", join(dir, "normal"),
-      "--attack", `A=${join(dir, "attackA")}`, `B=${join(dir, "attackB")}`,
-      "-m", "stide:k=3,ngram:n=3", "--json", json, "--report", report,
+      "eval",
+      "--train",
+      join(dir, "train"),
+      "--normal",
+      join(dir, "normal"),
+      "--attack",
+      `A=${join(dir, "attackA")}`,
+      `B=${join(dir, "attackB")}`,
+      "-m",
+      "stide:k=3,ngram:n=3",
+      "--json",
+      json,
+      "--report",
+      report,
     ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -69,20 +84,48 @@ describe("homeostat eval, generic protocol (generated traces)", () => {
   });
 
   it("--json - puts nothing but JSON on stdout", () => {
-    const r = run(["eval", "--train", join(dir, "train"), "--normal", join(dir, "normal"), "--attack", join(dir, "attackA"), "-m", "stide", "--json", "-"]);
+    const r = run([
+      "eval",
+      "--train",
+      join(dir, "train"),
+      "--normal",
+      join(dir, "normal"),
+      "--attack",
+      join(dir, "attackA"),
+      "-m",
+      "stide",
+      "--json",
+      "-",
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).models).toHaveLength(1);
   });
 
   it("is deterministic for a seed: the same figures twice, a different hold-out with another seed", () => {
     const args = (seed: string) => [
-      "eval", "--train", join(dir, "train"), "--normal", join(dir, "normal"), "--attack", join(dir, "attackA"),
-      "-m", "stide:k=3,hmm:states=3,iterations=3", "--seed", seed, "--json", "-",
+      "eval",
+      "--train",
+      join(dir, "train"),
+      "--normal",
+      join(dir, "normal"),
+      "--attack",
+      join(dir, "attackA"),
+      "-m",
+      "stide:k=3,hmm:states=3,iterations=3",
+      "--seed",
+      seed,
+      "--json",
+      "-",
     ];
     const figures = (seed: string) =>
-      (JSON.parse(run(args(seed)).stdout).models as { auc: number; threshold: number; confusion: unknown; roc: unknown }[]).map(
-        (m) => [m.auc, m.threshold, m.confusion, m.roc],
-      );
+      (
+        JSON.parse(run(args(seed)).stdout).models as {
+          auc: number;
+          threshold: number;
+          confusion: unknown;
+          roc: unknown;
+        }[]
+      ).map((m) => [m.auc, m.threshold, m.confusion, m.roc]);
     const a = figures("3");
     expect(figures("3")).toEqual(a);
     const tn = (seed: string) => JSON.parse(run(args(seed)).stdout).protocol.seed as number;
@@ -106,13 +149,27 @@ describe("homeostat eval, generic protocol (generated traces)", () => {
 
 describe.skipIf(skipWithout(ADFA_DIR))("homeostat eval --dataset adfa-ld", () => {
   it("reproduces stide's published AUC (0.827) and runs the KS k-fold protocol", { timeout: 120_000 }, () => {
-    const r = run(["eval", "--dataset", "adfa-ld", "--data", ADFA_DIR, "-m", "stide:k=6", "--ensemble", "none", "--json", "-"]);
+    const r = run([
+      "eval",
+      "--dataset",
+      "adfa-ld",
+      "--data",
+      ADFA_DIR,
+      "-m",
+      "stide:k=6",
+      "--ensemble",
+      "none",
+      "--json",
+      "-",
+    ]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.models[0].auc).toBeGreaterThan(0.82);
     expect(out.models[0].auc).toBeLessThan(0.835);
     expect(out.dataset.splits.map((s: { traces: number }) => s.traces)).toEqual([833, 4372, 746]);
-    const k = JSON.parse(run(["eval", "--dataset", "adfa-ld", "--data", ADFA_DIR, "--kfold", "5", "--json", "-"]).stdout);
+    const k = JSON.parse(
+      run(["eval", "--dataset", "adfa-ld", "--data", ADFA_DIR, "--kfold", "5", "--json", "-"]).stdout,
+    );
     expect(k.kfold.rows).toHaveLength(5);
     expect(k.kfold.total.n).toBe(5951);
     expect(k.models[0].auc).toBeGreaterThan(0.7);
@@ -122,27 +179,48 @@ describe.skipIf(skipWithout(ADFA_DIR))("homeostat eval --dataset adfa-ld", () =>
 const liddsMissing = liddsSampleMissingReason();
 if (liddsMissing !== undefined) console.log(`skipping the LID-DS eval test: ${liddsMissing}`);
 
-describe.skipIf(liddsMissing !== undefined)("homeostat eval --dataset lid-ds (a scenario cut from the real recording)", () => {
-  const root = mkdtempSync(join(tmpdir(), "homeostat-lidds-eval-"));
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+describe.skipIf(liddsMissing !== undefined)(
+  "homeostat eval --dataset lid-ds (a scenario cut from the real recording)",
+  () => {
+    const root = mkdtempSync(join(tmpdir(), "homeostat-lidds-eval-"));
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it("trains on training/, sets the threshold on validation/, reports call-level figures per recording", { timeout: 60_000 }, () => {
-    const scenario = buildLidds2021Scenario(root, loadRealLiddsRecording());
-    const r = run(["eval", "--dataset", "lid-ds", "--data", scenario.scenarioDir, "-m", "stide:k=6", "--ensemble", "none", "--json", "-"]);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout);
-    expect(out.protocol.name).toBe("lid-ds");
-    expect(out.protocol.threshold.method).toBe("max");
-    const m = out.models[0];
-    // test/normal and test/normal_and_attack: one recording each, each one unit whatever its thread count.
-    expect(m.confusion.tp + m.confusion.fn).toBe(1);
-    expect(m.confusion.fp + m.confusion.tn).toBe(1);
-    expect(m.callLevel.recordings).toBe(2);
-    expect(m.callLevel.attackRecordings).toBe(1);
-    const calls = scenario.recordings.filter((x) => x.folder.startsWith("test")).reduce((a, x) => a + x.lines.length, 0);
-    // Every event line of a 2021 .sc is one call (enter and exit are merged per call).
-    expect(m.callLevel.calls).toBeGreaterThan(0);
-    expect(m.callLevel.calls).toBeLessThanOrEqual(calls);
-  });
-});
+    it(
+      "trains on training/, sets the threshold on validation/, reports call-level figures per recording",
+      { timeout: 60_000 },
+      () => {
+        const scenario = buildLidds2021Scenario(root, loadRealLiddsRecording());
+        const r = run([
+          "eval",
+          "--dataset",
+          "lid-ds",
+          "--data",
+          scenario.scenarioDir,
+          "-m",
+          "stide:k=6",
+          "--ensemble",
+          "none",
+          "--json",
+          "-",
+        ]);
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        const out = JSON.parse(r.stdout);
+        expect(out.protocol.name).toBe("lid-ds");
+        expect(out.protocol.threshold.method).toBe("max");
+        const m = out.models[0];
+        // test/normal and test/normal_and_attack: one recording each, each one unit whatever its thread count.
+        expect(m.confusion.tp + m.confusion.fn).toBe(1);
+        expect(m.confusion.fp + m.confusion.tn).toBe(1);
+        expect(m.callLevel.recordings).toBe(2);
+        expect(m.callLevel.attackRecordings).toBe(1);
+        const calls = scenario.recordings
+          .filter((x) => x.folder.startsWith("test"))
+          .reduce((a, x) => a + x.lines.length, 0);
+        // Every event line of a 2021 .sc is one call (enter and exit are merged per call).
+        expect(m.callLevel.calls).toBeGreaterThan(0);
+        expect(m.callLevel.calls).toBeLessThanOrEqual(calls);
+      },
+    );
+  },
+);

@@ -30,15 +30,27 @@ export function registerEval(program: Command, ctx: CliContext): void {
       `detectors and options, e.g. "stide:k=6,ngram:n=5,hmm:states=40" (default: ${DEFAULT_EVAL_MODELS.join(", ")})`,
     )
     .option("--score <name>", `per-trace score for every model: ${TRACE_SCORE_NAMES.join(", ")} (default: by model)`)
-    .option("--seed <n>", "seed of every random choice (HMM starts, calibration hold-out, folds)", intOption("seed", 0, SEED_MAX), 1)
-    .option("--threshold <rule>", 'alarm threshold from normal data: "max" or "far:RATE" (default far:0.05; lid-ds: max)')
+    .option(
+      "--seed <n>",
+      "seed of every random choice (HMM starts, calibration hold-out, folds)",
+      intOption("seed", 0, SEED_MAX),
+      1,
+    )
+    .option(
+      "--threshold <rule>",
+      'alarm threshold from normal data: "max" or "far:RATE" (default far:0.05; lid-ds: max)',
+    )
     .option(
       "--calibration-share <share>",
       `share of normal test traces held out to set the threshold when there is no validation split (default ${DEFAULT_CALIBRATION_SHARE})`,
       numberOption("calibration-share", 0, 1, { minExclusive: true, maxExclusive: true }),
     )
     .option("--ensemble <method>", `also combine all models: ${ENSEMBLE_METHODS.join(", ")} or none`, "rank")
-    .option("--kfold <k>", "supervised protocol: the KS bigram classifier, stratified k-fold over labelled traces", intOption("kfold", 2, KFOLD_MAX))
+    .option(
+      "--kfold <k>",
+      "supervised protocol: the KS bigram classifier, stratified k-fold over labelled traces",
+      intOption("kfold", 2, KFOLD_MAX),
+    )
     .option("--frame <calls>", "locality frame length in calls (default 20)", intOption("frame", 1, FRAME_MAX))
     .option("--json <file>", "write every figure as JSON to FILE (- for stdout, then nothing else goes there)")
     .option("--report <file>", "write a self-contained HTML report with plots");

@@ -7,7 +7,6 @@ import type { InspectFlags } from "../actions/inspect.js";
 import type { CliContext } from "../context.js";
 import { COUNT_MAX, intOption } from "../numberOptions.js";
 
-
 export function registerInspect(program: Command, ctx: CliContext): void {
   program
     .command("inspect")
@@ -21,5 +20,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
       "after",
       "\nExamples:\n  homeostat inspect ../shared/datasets/adfa-ld\n  homeostat inspect --json trace.strace | jq .syscalls",
     )
-    .action(async (paths: string[], opts: InspectFlags) => (await import("../actions/inspect.js")).runInspect(paths, opts, ctx));
+    .action(async (paths: string[], opts: InspectFlags) =>
+      (await import("../actions/inspect.js")).runInspect(paths, opts, ctx),
+    );
 }

@@ -46,7 +46,10 @@ describe("homeostat profiles", () => {
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/\/usr\/bin\/true\s+normal/);
     expect(list.stdout).toMatch(/\/usr\/bin\/false\s+training/);
-    const json = JSON.parse(run(["profiles", "list", "--json", "--state", state]).stdout) as { key: string; state: string }[];
+    const json = JSON.parse(run(["profiles", "list", "--json", "--state", state]).stdout) as {
+      key: string;
+      state: string;
+    }[];
     expect(json.map((p) => [p.key, p.state]).sort()).toEqual([
       ["/usr/bin/false@1:3", "training"],
       ["/usr/bin/true@1:2", "normal"],
@@ -64,9 +67,15 @@ describe("homeostat profiles", () => {
 
   it("normalize, tolerize, sensitize and reset change the stored profile as pH-admin does", () => {
     const st = (sel: string) =>
-      (JSON.parse(run(["profiles", "show", sel, "--json", "--state", state]).stdout) as { state: string; trainCount: number; version: number });
+      JSON.parse(run(["profiles", "show", sel, "--json", "--state", state]).stdout) as {
+        state: string;
+        trainCount: number;
+        version: number;
+      };
     const v0 = st("false").version;
-    expect(run(["profiles", "normalize", "false", "--state", state]).stdout).toBe("normalize: /usr/bin/false@1:3: training -> normal\n");
+    expect(run(["profiles", "normalize", "false", "--state", state]).stdout).toBe(
+      "normalize: /usr/bin/false@1:3: training -> normal\n",
+    );
     expect(st("false").state).toBe("normal");
     expect(st("false").version).toBe(v0 + 1);
     expect(run(["profiles", "tolerize", "false", "--state", state]).code).toBe(0);
@@ -74,7 +83,10 @@ describe("homeostat profiles", () => {
     expect(st("false").trainCount).toBe(1); // tolerize keeps the training data
     expect(run(["profiles", "sensitize", "false", "--state", state]).code).toBe(0);
     expect(st("false").trainCount).toBe(0); // sensitize forgets it
-    const reset = JSON.parse(run(["profiles", "reset", "true", "--json", "--state", state]).stdout) as { before: string; after: string }[];
+    const reset = JSON.parse(run(["profiles", "reset", "true", "--json", "--state", state]).stdout) as {
+      before: string;
+      after: string;
+    }[];
     expect(reset).toEqual([{ key: "/usr/bin/true@1:2", operation: "reset", before: "normal", after: "training" }]);
     makeState(state); // back to the original profiles (new versions)
   });
@@ -135,30 +147,67 @@ describe("homeostat profiles", () => {
     // /usr/bin/true learned openat read write close exit_group; its binary can make these, and more.
     const can = ["read", "write", "close", "mmap", "openat", "exit_group", "getrandom"].map(nr).sort((a, b) => a - b);
     store.saveStaticModels([
-      { key: "/usr/bin/true@1:2", exe: "/usr/bin/true", complete: false, syscalls: can, detail: { unresolved: 1, dlopen: 0, sites: ["libc+0x10: number not constant"], objects: [{ path: "/usr/bin/true", role: "main", cached: false }], files: [] } },
+      {
+        key: "/usr/bin/true@1:2",
+        exe: "/usr/bin/true",
+        complete: false,
+        syscalls: can,
+        detail: {
+          unresolved: 1,
+          dlopen: 0,
+          sites: ["libc+0x10: number not constant"],
+          objects: [{ path: "/usr/bin/true", role: "main", cached: false }],
+          files: [],
+        },
+      },
     ]);
     store.close();
     const show = JSON.parse(run(["profiles", "show", "true", "--json", "--state", withStatic]).stdout) as {
       syscalls: string[];
-      static: { complete: boolean; syscalls: string[]; unseen: string[]; outside: string[]; unresolved: number; sites: string[] };
+      static: {
+        complete: boolean;
+        syscalls: string[];
+        unseen: string[];
+        outside: string[];
+        unresolved: number;
+        sites: string[];
+      };
     };
     expect(show.static).toMatchObject({ complete: false, unresolved: 1, sites: ["libc+0x10: number not constant"] });
     expect(show.static.syscalls).toEqual(["read", "write", "close", "mmap", "exit_group", "openat", "getrandom"]); // by number
     expect(show.static.unseen).toEqual(["mmap", "getrandom"]);
     expect(show.static.outside).toEqual([]);
     const text = run(["profiles", "show", "true", "--state", withStatic]).stdout;
-    expect(text).toMatch(/^static {4}7 its binary can make, incomplete \(1 syscall site not resolved\), analysed .*: read write close mmap exit_group openat getrandom$/m);
+    expect(text).toMatch(
+      /^static {4}7 its binary can make, incomplete \(1 syscall site not resolved\), analysed .*: read write close mmap exit_group openat getrandom$/m,
+    );
     expect(text).toMatch(/^not seen {2}2 it can make but never made while learning: mmap getrandom$/m);
     // A profile without a model says how to get one; a learned call outside the model is listed.
-    const other = JSON.parse(run(["profiles", "show", "false", "--json", "--state", withStatic]).stdout) as { static: unknown };
+    const other = JSON.parse(run(["profiles", "show", "false", "--json", "--state", withStatic]).stdout) as {
+      static: unknown;
+    };
     expect(other.static).toBeNull();
-    expect(run(["profiles", "show", "false", "--state", withStatic]).stdout).toMatch(/^static {4}none \(homeostat watch --static derives it from the binary\)$/m);
+    expect(run(["profiles", "show", "false", "--state", withStatic]).stdout).toMatch(
+      /^static {4}none \(homeostat watch --static derives it from the binary\)$/m,
+    );
     const narrow = StateStore.open(withStatic);
-    narrow.saveStaticModels([{ key: "/usr/bin/true@1:2", exe: "/usr/bin/true", complete: true, syscalls: [nr("read"), nr("exit_group")], detail: {} }]);
+    narrow.saveStaticModels([
+      {
+        key: "/usr/bin/true@1:2",
+        exe: "/usr/bin/true",
+        complete: true,
+        syscalls: [nr("read"), nr("exit_group")],
+        detail: {},
+      },
+    ]);
     narrow.close();
-    const outside = JSON.parse(run(["profiles", "show", "true", "--json", "--state", withStatic]).stdout) as { static: { outside: string[] } };
+    const outside = JSON.parse(run(["profiles", "show", "true", "--json", "--state", withStatic]).stdout) as {
+      static: { outside: string[] };
+    };
     expect(outside.static.outside).toEqual(["write", "close", "openat"]);
-    expect(run(["profiles", "show", "true", "--state", withStatic]).stdout).toMatch(/^outside {3}3 learned but outside the static model: write close openat$/m);
+    expect(run(["profiles", "show", "true", "--state", withStatic]).stdout).toMatch(
+      /^outside {3}3 learned but outside the static model: write close openat$/m,
+    );
   });
 
   it("usage errors: ambiguous names, unknown modes", () => {

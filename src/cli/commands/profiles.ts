@@ -31,12 +31,13 @@ export function registerProfiles(program: Command, ctx: CliContext): void {
       .option("--json", "machine-readable output on stdout");
   const admin = async () => import("../actions/profiles.js");
 
-  common(profiles.command("list").description("every stored profile, one line each")).action(async (flags: CommonFlags) =>
-    (await import("../actions/profilesList.js")).runList(flags),
+  common(profiles.command("list").description("every stored profile, one line each")).action(
+    async (flags: CommonFlags) => (await import("../actions/profilesList.js")).runList(flags),
   );
 
-  common(profiles.command("show").description("one profile in detail").argument("<profile>", "key, executable path or name"))
-    .action(async (selector: string, flags: CommonFlags) => (await admin()).runShow(selector, flags));
+  common(
+    profiles.command("show").description("one profile in detail").argument("<profile>", "key, executable path or name"),
+  ).action(async (selector: string, flags: CommonFlags) => (await admin()).runShow(selector, flags));
 
   for (const [name, help] of Object.entries(ADMIN_HELP) as [AdminOperation, string][]) {
     common(profiles.command(name).description(help).argument("<profile>", "key, executable path or name"))
@@ -53,7 +54,11 @@ export function registerProfiles(program: Command, ctx: CliContext): void {
       .argument("<profile>", "key, executable path or name"),
   )
     .option("-o, --out <file>", "write the policy here (default stdout)")
-    .option("--mode <mode>", "enforce (refuse other calls with EPERM) or log (only log them, to try a policy first)", "enforce")
+    .option(
+      "--mode <mode>",
+      "enforce (refuse other calls with EPERM) or log (only log them, to try a policy first)",
+      "enforce",
+    )
     .option("--training", "export a profile that is not normal yet (what it has seen so far)")
     .action(async (selector: string, flags: ExportFlags) => (await admin()).runExport(selector, flags));
   void ctx;

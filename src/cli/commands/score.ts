@@ -10,7 +10,6 @@ import type { CliContext } from "../context.js";
 import { addInputOptions } from "../inputOptions.js";
 import { FRAME_MAX, intOption, numberOption, THRESHOLD_MAX } from "../numberOptions.js";
 
-
 export function registerScore(program: Command, ctx: CliContext): void {
   const cmd = program
     .command("score")

@@ -57,7 +57,8 @@ void _start(void) {
 
 beforeAll(() => {
   if (!haveGcc) return;
-  const gcc = (args: string[]): void => void execFileSync("gcc", args, { cwd: work, stdio: ["ignore", "ignore", "pipe"] });
+  const gcc = (args: string[]): void =>
+    void execFileSync("gcc", args, { cwd: work, stdio: ["ignore", "ignore", "pipe"] });
   writeFileSync(at("tiny.c"), TINY_C);
   gcc(["-O1", "-static", "-nostdlib", "-o", at("tiny"), at("tiny.c")]);
   writeFileSync(at("gone.c"), "int gone(void) { return 3; }\n");
@@ -67,7 +68,7 @@ beforeAll(() => {
   rmSync(at("libgone.so"));
   writeFileSync(
     at("dl.c"),
-    "#include <dlfcn.h>\nint main(int argc, char **argv) { return dlopen(argc > 1 ? argv[1] : \"libm.so.6\", RTLD_NOW) == 0; }\n",
+    '#include <dlfcn.h>\nint main(int argc, char **argv) { return dlopen(argc > 1 ? argv[1] : "libm.so.6", RTLD_NOW) == 0; }\n',
   );
   gcc(["-o", at("dl"), at("dl.c")]);
 });
@@ -154,7 +155,9 @@ describe("homeostat static --out", () => {
     expect(line.calls).toBeGreaterThan(20);
     expect(line.anomalies).toBe(0);
     const human = run(["score", "-p", profile, trace]);
-    expect(human.stdout).toMatch(/static set model of \/bin\/cat \(build-id [0-9a-f]+, (complete|INCOMPLETE)\): \d+ calls/);
+    expect(human.stdout).toMatch(
+      /static set model of \/bin\/cat \(build-id [0-9a-f]+, (complete|INCOMPLETE)\): \d+ calls/,
+    );
   });
 
   it("refuses --out or --seccomp with more than one binary", () => {
@@ -263,7 +266,10 @@ describe.skipIf(noStrace !== undefined)("homeostat detect --static", () => {
   it.skipIf(!haveGcc)("in digraph mode too, and alarms (exit 1) when the run is not the analysed program's", () => {
     const ok = run(["detect", "--static", "--digraph", "--cache-dir", cacheDir, "--json", "--", at("tiny")]);
     expect(ok.code, ok.stderr).toBe(0);
-    const summary = JSON.parse(ok.stdout.split("\n").find((l) => l.includes('"summary"'))!) as { alarms: number; model: string };
+    const summary = JSON.parse(ok.stdout.split("\n").find((l) => l.includes('"summary"'))!) as {
+      alarms: number;
+      model: string;
+    };
     expect(summary).toMatchObject({ alarms: 0, model: "static:mode=digraph" });
     // tiny's profile on cat's run: cat makes calls tiny's code cannot.
     const profile = at("tiny-set.profile");

@@ -9,12 +9,14 @@ import type { StaticFlags } from "../actions/static.js";
 import { defaultCacheDir } from "../../static/summaryCache.js";
 import type { CliContext } from "../context.js";
 
-
 export function registerStatic(program: Command, ctx: CliContext): void {
   program
     .command("static")
     .description("what a program's code can call, by static analysis of the binary and its libraries (Wagner & Dean)")
-    .argument("<binary...>", "executables (a name without '/' is searched in PATH; a script's #! interpreter is analysed)")
+    .argument(
+      "<binary...>",
+      "executables (a name without '/' is searched in PATH; a script's #! interpreter is analysed)",
+    )
     .option("--json", "the models as JSON: one object for one binary, else an array")
     .option("-o, --out <profile>", "write a `static` profile for `score` and `detect` (one binary)")
     .option("--seccomp <file>", "write an OCI/Docker seccomp allow-list of the set (one binary)")

@@ -9,7 +9,6 @@ import { DETECTORS } from "../../models/registry.js";
 import type { CliContext } from "../context.js";
 import { addInputOptions } from "../inputOptions.js";
 
-
 function modelHelp(): string {
   const lines = Object.values(DETECTORS).map((f) => {
     const opts = Object.entries(f.optionHelp)

@@ -32,7 +32,8 @@ import { PhProfile } from "../../lifecycle/phProfile.js";
 import { StateStore } from "../../store/stateStore.js";
 import { BIN } from "../../testing/paths.js";
 
-const ccMissing = spawnSync("cc", ["--version"]).status !== 0 ? "no C compiler (apt-get install gcc libc6-dev)" : undefined;
+const ccMissing =
+  spawnSync("cc", ["--version"]).status !== 0 ? "no C compiler (apt-get install gcc libc6-dev)" : undefined;
 const unavailable = straceUnavailableReason() ?? ccMissing;
 if (unavailable !== undefined) console.log(`skipping the watch end-to-end test: ${unavailable}`);
 
@@ -159,7 +160,9 @@ describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (
       for (let batch = 0; batch < 40; batch++) {
         await normal(port, data, 8, 100 + batch);
         await new Promise((r) => setTimeout(r, 600)); // a save, and the normal wait
-        states = profilesJson(state).filter((p) => p.exe === binary).map((p) => p.state);
+        states = profilesJson(state)
+          .filter((p) => p.exe === binary)
+          .map((p) => p.state);
         if (states[0] === "normal") break;
       }
       const code = await w.stop();
@@ -172,7 +175,10 @@ describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (
     expect([0, 1]).toContain(code); // stopping the server may itself be anomalous now that it is normal
     // The server's binary was analysed (watch --static alert, the default): its normal sessions make no call outside
     // what its code can make.
-    expect(w.alerts.filter((a) => a.rule === IMPOSSIBLE_RULE), w.stderr().slice(-2000)).toEqual([]);
+    expect(
+      w.alerts.filter((a) => a.rule === IMPOSSIBLE_RULE),
+      w.stderr().slice(-2000),
+    ).toEqual([]);
     const lifecycle = w.alerts.filter((a) => a.output_fields["proc.exepath"] === binary).map((a) => a.rule);
     expect(lifecycle).toContain("homeostat profile frozen");
     expect(lifecycle).toContain("homeostat profile normal");
@@ -252,7 +258,9 @@ describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (
         expect(suspended[0]!.reason).toMatch(/execve with LFC \d+ >= 12/);
         expect(suspended.every((a) => a.pid !== listener)).toBe(true);
         expect(actions.some((a) => a.outcome === "resumed")).toBe(true); // watch resumed it when it stopped
-        console.log(`watch --response suspend-execve: ${suspended.length} execve suspended; the exploit's command ran anyway: ${existsSync(proof)}`);
+        console.log(
+          `watch --response suspend-execve: ${suspended.length} execve suspended; the exploit's command ran anyway: ${existsSync(proof)}`,
+        );
         return;
       }
       // The delay run: the processes that alerted were paused for more than a second in all, never the listener, and
@@ -270,7 +278,9 @@ describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (
         expect(allAlerted.has(a.pid)).toBe(true);
         expect(a.pid).not.toBe(listener);
       }
-      console.log(`watch --response delay: ${paused.length} pauses, ${pausedMs} ms in total, of pids ${[...new Set(paused.map((a) => a.pid))].join(", ")}`);
+      console.log(
+        `watch --response delay: ${paused.length} pauses, ${pausedMs} ms in total, of pids ${[...new Set(paused.map((a) => a.pid))].join(", ")}`,
+      );
     }, 90_000);
   }
 });
@@ -279,7 +289,10 @@ describe("homeostat watch: bad input", () => {
   const dir = mkdtempSync(join(tmpdir(), "homeostat-watch-bad-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const run = (args: string[]) => {
-    const r = spawnSync(process.execPath, [BIN, "watch", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    const r = spawnSync(process.execPath, [BIN, "watch", ...args], {
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
     return { code: r.status, stderr: r.stderr };
   };
 
@@ -316,28 +329,36 @@ describe("homeostat watch: bad input", () => {
     expect(r.stderr).toMatch(/E_DEPENDENCY.*apt-get install bpftrace.*--backend strace/);
   });
 
-  it.skipIf(unavailable !== undefined)("a corrupt stored profile: watch warns, goes on with a new one, and leaves the stored copy alone", () => {
-    const state = join(dir, "state");
-    const exe = realpathSync("/usr/bin/true");
-    const st = statSync(exe);
-    const key = `${exe}@${st.dev}:${st.ino}`;
-    const store = StateStore.open(state);
-    store.saveProfiles([profileRecord(key, { path: exe, dev: st.dev, ino: st.ino }, new PhProfile(HOST_SYMBOLS))]);
-    store.close();
-    const db = new Database(join(state, "homeostat.db"));
-    const row = db.prepare("SELECT blob FROM profiles WHERE key = ?").get(key) as { blob: Buffer };
-    row.blob[3] = row.blob[3]! ^ 0x55;
-    db.prepare("UPDATE profiles SET blob = ? WHERE key = ?").run(row.blob, key);
-    db.close();
-    const r = run(["--state", state, "--", "/usr/bin/true"]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`warning: stored profile ${key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} cannot be read .*is damaged`));
-    const after = new Database(join(state, "homeostat.db"), { readonly: true });
-    const kept = after.prepare("SELECT blob, version FROM profiles WHERE key = ?").get(key) as { blob: Buffer; version: number };
-    after.close();
-    expect(kept.version).toBe(1);
-    expect(kept.blob.equals(row.blob)).toBe(true);
-  });
+  it.skipIf(unavailable !== undefined)(
+    "a corrupt stored profile: watch warns, goes on with a new one, and leaves the stored copy alone",
+    () => {
+      const state = join(dir, "state");
+      const exe = realpathSync("/usr/bin/true");
+      const st = statSync(exe);
+      const key = `${exe}@${st.dev}:${st.ino}`;
+      const store = StateStore.open(state);
+      store.saveProfiles([profileRecord(key, { path: exe, dev: st.dev, ino: st.ino }, new PhProfile(HOST_SYMBOLS))]);
+      store.close();
+      const db = new Database(join(state, "homeostat.db"));
+      const row = db.prepare("SELECT blob FROM profiles WHERE key = ?").get(key) as { blob: Buffer };
+      row.blob[3] = row.blob[3]! ^ 0x55;
+      db.prepare("UPDATE profiles SET blob = ? WHERE key = ?").run(row.blob, key);
+      db.close();
+      const r = run(["--state", state, "--", "/usr/bin/true"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(
+        new RegExp(`warning: stored profile ${key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} cannot be read .*is damaged`),
+      );
+      const after = new Database(join(state, "homeostat.db"), { readonly: true });
+      const kept = after.prepare("SELECT blob, version FROM profiles WHERE key = ?").get(key) as {
+        blob: Buffer;
+        version: number;
+      };
+      after.close();
+      expect(kept.version).toBe(1);
+      expect(kept.blob.equals(row.blob)).toBe(true);
+    },
+  );
 });
 
 /** A program that can run code it writes at run time: the system call in that code is one its binary cannot make. */
@@ -379,149 +400,185 @@ interface StaticShow {
   static: { complete: boolean; syscalls: string[]; unseen: string[]; outside: string[] } | null;
 }
 
-describe.skipIf(unavailable !== undefined)("homeostat watch --static: a sense of self from the binary (strace backend)", () => {
-  let work = "";
-  let prog = "";
-  beforeAll(() => {
-    work = mkdtempSync(join(tmpdir(), "homeostat-watch-static-"));
-    writeFileSync(join(work, "prog.c"), INJECTING_PROGRAM);
-    prog = join(work, "prog");
-    const cc = spawnSync("cc", ["-O1", "-o", prog, join(work, "prog.c")], { encoding: "utf8" });
-    expect(cc.status, cc.stderr).toBe(0);
-  });
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-  const lines = (out: string): HostAlert[] =>
-    out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as HostAlert);
-  const runWatch = (state: string, command: string[], extra: string[] = [], env: NodeJS.ProcessEnv = {}) => {
-    const r = spawnSync(process.execPath, [BIN, "watch", "--state", state, "--json", ...extra, "--", ...command], {
-      encoding: "utf8",
-      env: { ...process.env, NO_COLOR: "1", ...env },
-    });
-    const alerts = lines(r.stdout);
-    const summary = alerts.at(-1)!;
-    expect(summary.rule, r.stderr).toBe("homeostat watch summary");
-    return { code: r.status, alerts: alerts.slice(0, -1), summary: summary.output_fields as Record<string, unknown>, stderr: r.stderr };
-  };
-  const show = (state: string, selector: string): StaticShow => {
-    const r = spawnSync(process.execPath, [BIN, "profiles", "show", selector, "--json", "--state", state], { encoding: "utf8" });
-    expect(r.status, r.stderr).toBe(0);
-    return JSON.parse(r.stdout) as StaticShow;
-  };
-
-  it("benign programs: no call outside their static models, each model holds every call learned, and is stored", () => {
-    const state = join(work, "benign");
-    // A shell, its children (each seen first through /proc, before strace reports the fork), a program of our own.
-    const command = ["/bin/sh", "-c", `for i in 1 2 3; do /bin/cat /etc/hostname; done; ${prog}; /usr/bin/env true`];
-    const first = runWatch(state, command);
-    const context = `stderr: ${first.stderr.slice(-2000)}; alerts: ${JSON.stringify(first.alerts).slice(0, 2000)}`;
-    expect(first.code, context).toBe(0);
-    expect(first.alerts.filter((a) => a.tags.includes("static")), context).toEqual([]);
-    expect(first.summary.static, context).toMatchObject({ policy: "alert", analysed: 5, failed: 0, dropped: 0, unfinished: 0, impossibleCalls: 0 });
-    const store = StateStore.open(state, { readonly: true });
-    const keys = store.listProfiles().map((p) => p.key);
-    store.close();
-    const names = keys.map((k) => k.slice(k.lastIndexOf("/", k.indexOf("@")) + 1, k.indexOf("@")));
-    expect(names).toHaveLength(5); // the shell (dash or bash), and these
-    expect(names).toEqual(expect.arrayContaining(["cat", "env", "prog", "true"]));
-    for (const key of keys) {
-      const p = show(state, key);
-      expect(p.static, key).not.toBeNull();
-      expect(p.syscalls.length, key).toBeGreaterThan(0);
-      const set = new Set(p.static!.syscalls);
-      expect(p.syscalls.filter((n) => !set.has(n)), `${key} learned calls outside its static model`).toEqual([]);
-      expect(p.static!.outside).toEqual([]);
-      // What the binary can make but training never saw: the rest of the set.
-      expect(p.static!.unseen).toEqual(p.static!.syscalls.filter((n) => !p.syscalls.includes(n)));
-    }
-    // A second watch takes the models from the store: the files are unchanged.
-    const second = runWatch(state, command);
-    expect(second.code, second.stderr).toBe(0);
-    expect(second.summary.static).toMatchObject({ analysed: 0, fromStore: 5, reanalysed: 0, impossibleCalls: 0 });
-  });
-
-  it("code written at run time makes a call its binary cannot: alerted on the program's first run, before any training", () => {
-    const state = join(work, "inject");
-    const r = runWatch(state, [prog, "inject"]);
-    const found = r.alerts.filter((a) => a.rule === IMPOSSIBLE_RULE);
-    expect(found, r.stderr).toHaveLength(1);
-    const a = found[0]!;
-    const complete = a.output_fields["homeostat.static_complete"] === true;
-    expect(a.priority).toBe(complete ? "Critical" : "Warning");
-    expect(a.output_fields).toMatchObject({ "evt.type": "getppid", "proc.exepath": prog, "homeostat.profile_state": "training" });
-    expect(a.output).toMatch(new RegExp(`getppid in pid \\d+ \\(${prog.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\)`));
-    expect(a.output).toMatch(complete ? /outside the static model derived from the binary/ : /outside the incomplete static model/);
-    expect(r.code).toBe(1);
-    expect(show(state, prog).static!.outside).toEqual(["getppid"]);
-  });
-
-  it("--static kill kills the process through the responder (when the model is complete), and records why", async () => {
-    const state = join(work, "kill");
-    const child = spawn(process.execPath, [BIN, "watch", "--state", state, "--json", "--static", "kill", "--", prog, "inject", "wait"], {
-      stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
-    child.stderr!.on("data", (b: Buffer) => (err += b.toString()));
-    const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    // The program waits on its stdin: until the alert (then it is either killed, or let go), or until watch ends.
-    const alerted = await new Promise<HostAlert | undefined>((resolve) => {
-      const look = () => {
-        const a = lines(out.slice(0, out.lastIndexOf("\n") + 1)).find((x) => x.rule === IMPOSSIBLE_RULE);
-        if (a !== undefined) resolve(a);
-      };
-      child.stdout!.on("data", look);
-      void exit.then(() => resolve(undefined));
-    });
-    expect(alerted, err).toBeDefined();
-    const complete = alerted!.output_fields["homeostat.static_complete"] === true;
-    if (!complete) child.stdin!.end(); // an incomplete model never kills: let the program end
-    const guard = setTimeout(() => child.stdin!.end(), 30_000); // only if the kill never came: fail, do not hang
-    const code = await exit;
-    clearTimeout(guard);
-    const summary = lines(out).at(-1)!.output_fields as unknown as { signal?: string };
-    const store = StateStore.open(state, { readonly: true });
-    const actions = store.recentActions(10);
-    store.close();
-    expect(code, err).toBe(1);
-    if (complete) {
-      expect(summary.signal, err).toBe("SIGKILL");
-      expect(actions.map((x) => [x.action, x.outcome])).toEqual([["kill", "killed"]]);
-      expect(actions[0]!.reason).toMatch(/^getppid is outside the static model of .*prog: killed \(SIGKILL\)$/);
-    } else {
-      console.log("the static model of the test program is incomplete: --static kill rightly did not kill");
-      expect(actions).toEqual([]);
-    }
-  });
-
-  it("a binary that cannot be analysed (a library found only through LD_LIBRARY_PATH) is said so once, and watched as before", () => {
-    const lib = join(work, "lib");
-    mkdirSync(lib);
-    writeFileSync(join(work, "greet.c"), "int greet(void) { return 42; }\n");
-    writeFileSync(join(work, "main.c"), "int greet(void);\nint main(void) { return greet() == 42 ? 0 : 1; }\n");
-    for (const args of [
-      ["-shared", "-fPIC", "-o", join(lib, "libgreet.so"), join(work, "greet.c")],
-      ["-o", join(work, "greeter"), join(work, "main.c"), `-L${lib}`, "-lgreet"],
-    ]) {
-      const cc = spawnSync("cc", args, { encoding: "utf8" });
+describe.skipIf(unavailable !== undefined)(
+  "homeostat watch --static: a sense of self from the binary (strace backend)",
+  () => {
+    let work = "";
+    let prog = "";
+    beforeAll(() => {
+      work = mkdtempSync(join(tmpdir(), "homeostat-watch-static-"));
+      writeFileSync(join(work, "prog.c"), INJECTING_PROGRAM);
+      prog = join(work, "prog");
+      const cc = spawnSync("cc", ["-O1", "-o", prog, join(work, "prog.c")], { encoding: "utf8" });
       expect(cc.status, cc.stderr).toBe(0);
-    }
-    const state = join(work, "unanalysable");
-    const r = runWatch(state, [join(work, "greeter")], [], { LD_LIBRARY_PATH: lib });
-    expect(r.code, r.stderr).toBe(0);
-    const said = r.alerts.filter((a) => a.rule === "homeostat static analysis unavailable");
-    expect(said.map((a) => [a.priority, a.output_fields["proc.exepath"], a.output_fields["homeostat.static_error"]])).toEqual([
-      ["Informational", join(work, "greeter"), "E_NOT_FOUND"],
-    ]);
-    expect(said[0]!.output).toMatch(/libgreet\.so.*monitored by its learned profile only$/);
-    expect(r.summary.static).toMatchObject({ failed: 1, impossibleCalls: 0 });
-    const p = show(state, "greeter");
-    expect(p.static).toBeNull();
-    expect(p.syscalls.length).toBeGreaterThan(0);
-  });
-});
+    });
+    afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+    const lines = (out: string): HostAlert[] =>
+      out
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as HostAlert);
+    const runWatch = (state: string, command: string[], extra: string[] = [], env: NodeJS.ProcessEnv = {}) => {
+      const r = spawnSync(process.execPath, [BIN, "watch", "--state", state, "--json", ...extra, "--", ...command], {
+        encoding: "utf8",
+        env: { ...process.env, NO_COLOR: "1", ...env },
+      });
+      const alerts = lines(r.stdout);
+      const summary = alerts.at(-1)!;
+      expect(summary.rule, r.stderr).toBe("homeostat watch summary");
+      return {
+        code: r.status,
+        alerts: alerts.slice(0, -1),
+        summary: summary.output_fields as Record<string, unknown>,
+        stderr: r.stderr,
+      };
+    };
+    const show = (state: string, selector: string): StaticShow => {
+      const r = spawnSync(process.execPath, [BIN, "profiles", "show", selector, "--json", "--state", state], {
+        encoding: "utf8",
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as StaticShow;
+    };
+
+    it("benign programs: no call outside their static models, each model holds every call learned, and is stored", () => {
+      const state = join(work, "benign");
+      // A shell, its children (each seen first through /proc, before strace reports the fork), a program of our own.
+      const command = ["/bin/sh", "-c", `for i in 1 2 3; do /bin/cat /etc/hostname; done; ${prog}; /usr/bin/env true`];
+      const first = runWatch(state, command);
+      const context = `stderr: ${first.stderr.slice(-2000)}; alerts: ${JSON.stringify(first.alerts).slice(0, 2000)}`;
+      expect(first.code, context).toBe(0);
+      expect(
+        first.alerts.filter((a) => a.tags.includes("static")),
+        context,
+      ).toEqual([]);
+      expect(first.summary.static, context).toMatchObject({
+        policy: "alert",
+        analysed: 5,
+        failed: 0,
+        dropped: 0,
+        unfinished: 0,
+        impossibleCalls: 0,
+      });
+      const store = StateStore.open(state, { readonly: true });
+      const keys = store.listProfiles().map((p) => p.key);
+      store.close();
+      const names = keys.map((k) => k.slice(k.lastIndexOf("/", k.indexOf("@")) + 1, k.indexOf("@")));
+      expect(names).toHaveLength(5); // the shell (dash or bash), and these
+      expect(names).toEqual(expect.arrayContaining(["cat", "env", "prog", "true"]));
+      for (const key of keys) {
+        const p = show(state, key);
+        expect(p.static, key).not.toBeNull();
+        expect(p.syscalls.length, key).toBeGreaterThan(0);
+        const set = new Set(p.static!.syscalls);
+        expect(
+          p.syscalls.filter((n) => !set.has(n)),
+          `${key} learned calls outside its static model`,
+        ).toEqual([]);
+        expect(p.static!.outside).toEqual([]);
+        // What the binary can make but training never saw: the rest of the set.
+        expect(p.static!.unseen).toEqual(p.static!.syscalls.filter((n) => !p.syscalls.includes(n)));
+      }
+      // A second watch takes the models from the store: the files are unchanged.
+      const second = runWatch(state, command);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.summary.static).toMatchObject({ analysed: 0, fromStore: 5, reanalysed: 0, impossibleCalls: 0 });
+    });
+
+    it("code written at run time makes a call its binary cannot: alerted on the program's first run, before any training", () => {
+      const state = join(work, "inject");
+      const r = runWatch(state, [prog, "inject"]);
+      const found = r.alerts.filter((a) => a.rule === IMPOSSIBLE_RULE);
+      expect(found, r.stderr).toHaveLength(1);
+      const a = found[0]!;
+      const complete = a.output_fields["homeostat.static_complete"] === true;
+      expect(a.priority).toBe(complete ? "Critical" : "Warning");
+      expect(a.output_fields).toMatchObject({
+        "evt.type": "getppid",
+        "proc.exepath": prog,
+        "homeostat.profile_state": "training",
+      });
+      expect(a.output).toMatch(new RegExp(`getppid in pid \\d+ \\(${prog.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\)`));
+      expect(a.output).toMatch(
+        complete ? /outside the static model derived from the binary/ : /outside the incomplete static model/,
+      );
+      expect(r.code).toBe(1);
+      expect(show(state, prog).static!.outside).toEqual(["getppid"]);
+    });
+
+    it("--static kill kills the process through the responder (when the model is complete), and records why", async () => {
+      const state = join(work, "kill");
+      const child = spawn(
+        process.execPath,
+        [BIN, "watch", "--state", state, "--json", "--static", "kill", "--", prog, "inject", "wait"],
+        {
+          stdio: ["pipe", "pipe", "pipe"],
+          env: { ...process.env, NO_COLOR: "1" },
+        },
+      );
+      let out = "";
+      let err = "";
+      child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+      child.stderr!.on("data", (b: Buffer) => (err += b.toString()));
+      const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      // The program waits on its stdin: until the alert (then it is either killed, or let go), or until watch ends.
+      const alerted = await new Promise<HostAlert | undefined>((resolve) => {
+        const look = () => {
+          const a = lines(out.slice(0, out.lastIndexOf("\n") + 1)).find((x) => x.rule === IMPOSSIBLE_RULE);
+          if (a !== undefined) resolve(a);
+        };
+        child.stdout!.on("data", look);
+        void exit.then(() => resolve(undefined));
+      });
+      expect(alerted, err).toBeDefined();
+      const complete = alerted!.output_fields["homeostat.static_complete"] === true;
+      if (!complete) child.stdin!.end(); // an incomplete model never kills: let the program end
+      const guard = setTimeout(() => child.stdin!.end(), 30_000); // only if the kill never came: fail, do not hang
+      const code = await exit;
+      clearTimeout(guard);
+      const summary = lines(out).at(-1)!.output_fields as unknown as { signal?: string };
+      const store = StateStore.open(state, { readonly: true });
+      const actions = store.recentActions(10);
+      store.close();
+      expect(code, err).toBe(1);
+      if (complete) {
+        expect(summary.signal, err).toBe("SIGKILL");
+        expect(actions.map((x) => [x.action, x.outcome])).toEqual([["kill", "killed"]]);
+        expect(actions[0]!.reason).toMatch(/^getppid is outside the static model of .*prog: killed \(SIGKILL\)$/);
+      } else {
+        console.log("the static model of the test program is incomplete: --static kill rightly did not kill");
+        expect(actions).toEqual([]);
+      }
+    });
+
+    it("a binary that cannot be analysed (a library found only through LD_LIBRARY_PATH) is said so once, and watched as before", () => {
+      const lib = join(work, "lib");
+      mkdirSync(lib);
+      writeFileSync(join(work, "greet.c"), "int greet(void) { return 42; }\n");
+      writeFileSync(join(work, "main.c"), "int greet(void);\nint main(void) { return greet() == 42 ? 0 : 1; }\n");
+      for (const args of [
+        ["-shared", "-fPIC", "-o", join(lib, "libgreet.so"), join(work, "greet.c")],
+        ["-o", join(work, "greeter"), join(work, "main.c"), `-L${lib}`, "-lgreet"],
+      ]) {
+        const cc = spawnSync("cc", args, { encoding: "utf8" });
+        expect(cc.status, cc.stderr).toBe(0);
+      }
+      const state = join(work, "unanalysable");
+      const r = runWatch(state, [join(work, "greeter")], [], { LD_LIBRARY_PATH: lib });
+      expect(r.code, r.stderr).toBe(0);
+      const said = r.alerts.filter((a) => a.rule === "homeostat static analysis unavailable");
+      expect(
+        said.map((a) => [a.priority, a.output_fields["proc.exepath"], a.output_fields["homeostat.static_error"]]),
+      ).toEqual([["Informational", join(work, "greeter"), "E_NOT_FOUND"]]);
+      expect(said[0]!.output).toMatch(/libgreet\.so.*monitored by its learned profile only$/);
+      expect(r.summary.static).toMatchObject({ failed: 1, impossibleCalls: 0 });
+      const p = show(state, "greeter");
+      expect(p.static).toBeNull();
+      expect(p.syscalls.length).toBeGreaterThan(0);
+    });
+  },
+);
 
 const noEbpf = bpftraceUnavailableReason();
 if (noEbpf !== undefined) console.log(`skipping the system-wide watch test: ${noEbpf}`);

@@ -74,9 +74,15 @@ function collect(value: string, previous: string[]): string[] {
 
 export function parsePolicies(text: string): Set<ResponsePolicy> {
   const out = new Set<ResponsePolicy>();
-  for (const p of text.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+  for (const p of text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")) {
     if (!(RESPONSE_POLICIES as readonly string[]).includes(p)) {
-      throw new HomeostatError("E_USAGE", `unknown --response "${p}" (${RESPONSE_POLICIES.join(", ")}; several joined by commas)`);
+      throw new HomeostatError(
+        "E_USAGE",
+        `unknown --response "${p}" (${RESPONSE_POLICIES.join(", ")}; several joined by commas)`,
+      );
     }
     out.add(p as ResponsePolicy);
   }
@@ -93,8 +99,15 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     )
     .usage("[options]  |  watch --backend strace [options] -- CMD [ARGS...]  |  watch --pid PID [options]")
     .argument("[command...]", "with --backend strace: the program to run and watch, after `--`")
-    .option("--backend <name>", "bpftrace (system-wide eBPF; the default without a command) or strace (a command or --pid)")
-    .option("-p, --pid <pid>", "watch a running process and its descendants (strace backend)", intOption("pid", 1, PID_MAX))
+    .option(
+      "--backend <name>",
+      "bpftrace (system-wide eBPF; the default without a command) or strace (a command or --pid)",
+    )
+    .option(
+      "-p, --pid <pid>",
+      "watch a running process and its descendants (strace backend)",
+      intOption("pid", 1, PID_MAX),
+    )
     .option("--state <dir>", `state directory with the profile database (default ${defaultStateDir()})`)
     .option(
       "--model <spec>",
@@ -123,21 +136,84 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     )
     .option("--dry-run", "decide responses and log them, but signal nothing")
     .option("--allow <exe>", "an executable (absolute path) never acted on; repeatable", collect, [])
-    .option("--delay-factor <ms>", "pH's delay_factor: milliseconds per 2^LFC", numberOption("delay-factor", 0, TIMER_MAX_MS), 10)
+    .option(
+      "--delay-factor <ms>",
+      "pH's delay_factor: milliseconds per 2^LFC",
+      numberOption("delay-factor", 0, TIMER_MAX_MS),
+      10,
+    )
     .option("--max-delay <ms>", "cap of one pause", numberOption("max-delay", 1, TIMER_MAX_MS), 5000)
-    .option("--suspend-execve-time <s>", "how long a suspended execve stops the process (pH: 2 days)", numberOption("suspend-execve-time", 0, TIMER_MAX_S), 172_800)
-    .option("--execve-limit <lfc>", "LFC at or above which execve is suspended (default --tolerize-limit)", intOption("execve-limit", 1, COUNT_MAX))
-    .option("--normal-factor <n>", "pH normal_factor", intOption("normal-factor", 1, COUNT_MAX), LIFECYCLE_DEFAULTS.normalFactor)
-    .option("--normal-factor-den <n>", "pH normal_factor_den: a profile freezes when train_count x den > (train_count - last_mod_count) x factor", intOption("normal-factor-den", 1, COUNT_MAX), LIFECYCLE_DEFAULTS.normalFactorDen)
-    .option("--normal-wait <s>", "seconds a frozen profile waits before becoming normal (pH: one week)", numberOption("normal-wait", 0, NORMAL_WAIT_MAX_S), LIFECYCLE_DEFAULTS.normalWait)
-    .option("--anomaly-limit <n>", "pH anomaly_limit: a profile with more anomalies stops being normal; kill threshold", intOption("anomaly-limit", 1, COUNT_MAX), LIFECYCLE_DEFAULTS.anomalyLimit)
-    .option("--tolerize-limit <n>", "pH tolerize_limit: a process with a higher LFC resets its profile's training", intOption("tolerize-limit", 1, COUNT_MAX), LIFECYCLE_DEFAULTS.tolerizeLimit)
-    .option("--save-interval <s>", "seconds between profile saves (also saved at the end)", numberOption("save-interval", 0.1, TIMER_MAX_S), 30)
+    .option(
+      "--suspend-execve-time <s>",
+      "how long a suspended execve stops the process (pH: 2 days)",
+      numberOption("suspend-execve-time", 0, TIMER_MAX_S),
+      172_800,
+    )
+    .option(
+      "--execve-limit <lfc>",
+      "LFC at or above which execve is suspended (default --tolerize-limit)",
+      intOption("execve-limit", 1, COUNT_MAX),
+    )
+    .option(
+      "--normal-factor <n>",
+      "pH normal_factor",
+      intOption("normal-factor", 1, COUNT_MAX),
+      LIFECYCLE_DEFAULTS.normalFactor,
+    )
+    .option(
+      "--normal-factor-den <n>",
+      "pH normal_factor_den: a profile freezes when train_count x den > (train_count - last_mod_count) x factor",
+      intOption("normal-factor-den", 1, COUNT_MAX),
+      LIFECYCLE_DEFAULTS.normalFactorDen,
+    )
+    .option(
+      "--normal-wait <s>",
+      "seconds a frozen profile waits before becoming normal (pH: one week)",
+      numberOption("normal-wait", 0, NORMAL_WAIT_MAX_S),
+      LIFECYCLE_DEFAULTS.normalWait,
+    )
+    .option(
+      "--anomaly-limit <n>",
+      "pH anomaly_limit: a profile with more anomalies stops being normal; kill threshold",
+      intOption("anomaly-limit", 1, COUNT_MAX),
+      LIFECYCLE_DEFAULTS.anomalyLimit,
+    )
+    .option(
+      "--tolerize-limit <n>",
+      "pH tolerize_limit: a process with a higher LFC resets its profile's training",
+      intOption("tolerize-limit", 1, COUNT_MAX),
+      LIFECYCLE_DEFAULTS.tolerizeLimit,
+    )
+    .option(
+      "--save-interval <s>",
+      "seconds between profile saves (also saved at the end)",
+      numberOption("save-interval", 0.1, TIMER_MAX_S),
+      30,
+    )
     .option("--duration <s>", "stop after this many seconds", numberOption("duration", 0.1, TIMER_MAX_S))
-    .option("--max-tasks <n>", "tasks tracked at most; events of more are dropped, counted and alerted", intOption("max-tasks", 1, PID_MAX), 65_536)
-    .option("--max-profiles <n>", "profiles held at most; events of more programs are dropped, counted and alerted", intOption("max-profiles", 1, COUNT_MAX), 4_096)
-    .option("--keep-alerts <n>", "newest alerts (and actions) kept in the store; older ones are pruned at each save", intOption("keep-alerts", 0, KEEP_ALERTS_MAX), 1_000_000)
-    .option("--ring-buffer-pages <n>", "bpftrace's perf ring buffer per CPU, in pages", intOption("ring-buffer-pages", 1, RING_BUFFER_PAGES_MAX))
+    .option(
+      "--max-tasks <n>",
+      "tasks tracked at most; events of more are dropped, counted and alerted",
+      intOption("max-tasks", 1, PID_MAX),
+      65_536,
+    )
+    .option(
+      "--max-profiles <n>",
+      "profiles held at most; events of more programs are dropped, counted and alerted",
+      intOption("max-profiles", 1, COUNT_MAX),
+      4_096,
+    )
+    .option(
+      "--keep-alerts <n>",
+      "newest alerts (and actions) kept in the store; older ones are pruned at each save",
+      intOption("keep-alerts", 0, KEEP_ALERTS_MAX),
+      1_000_000,
+    )
+    .option(
+      "--ring-buffer-pages <n>",
+      "bpftrace's perf ring buffer per CPU, in pages",
+      intOption("ring-buffer-pages", 1, RING_BUFFER_PAGES_MAX),
+    )
     .option("--json", "alerts as Falco-format JSON lines on stdout (and a final summary line)")
     .option("--alerts <file>", "also append alerts as Falco-format JSON lines to this file")
     .option("-q, --quiet", "no lifecycle lines on stderr, only anomalies and actions")
@@ -151,10 +227,17 @@ export function registerWatch(program: Command, ctx: CliContext): void {
         throw new HomeostatError("E_USAGE", `unknown --backend "${opts.backend}" (bpftrace, strace)`);
       }
       if (backend === "strace" && !targeted) {
-        throw new HomeostatError("E_USAGE", "the strace backend watches one program: give a command after `--`, or --pid PID");
+        throw new HomeostatError(
+          "E_USAGE",
+          "the strace backend watches one program: give a command after `--`, or --pid PID",
+        );
       }
       if (backend === "bpftrace") {
-        if (targeted) throw new HomeostatError("E_USAGE", "the bpftrace backend watches the whole host; a command or --pid needs --backend strace");
+        if (targeted)
+          throw new HomeostatError(
+            "E_USAGE",
+            "the bpftrace backend watches the whole host; a command or --pid needs --backend strace",
+          );
       }
       const policies = parsePolicies(opts.response);
       if (!(STATIC_POLICIES as readonly string[]).includes(opts.static)) {
@@ -179,7 +262,9 @@ export function registerWatch(program: Command, ctx: CliContext): void {
           alertsFd = openSync(opts.alerts, "a");
         } catch (err) {
           store.close();
-          throw new HomeostatError("E_IO", `cannot open the alerts file: ${(err as Error).message}`, { file: opts.alerts });
+          throw new HomeostatError("E_IO", `cannot open the alerts file: ${(err as Error).message}`, {
+            file: opts.alerts,
+          });
         }
       }
 
@@ -195,52 +280,55 @@ export function registerWatch(program: Command, ctx: CliContext): void {
         }
         const lifecycle = a.tags.includes("lifecycle");
         if (lifecycle && opts.quiet) return;
-        const colour = a.priority === "Critical" || a.priority === "Error" ? "red" : a.priority === "Warning" ? "yellow" : "cyan";
+        const colour =
+          a.priority === "Critical" || a.priority === "Error" ? "red" : a.priority === "Warning" ? "yellow" : "cyan";
         err.write(`${paint(a.priority.toUpperCase(), colour, err)} ${a.output}\n`);
         const window = a.output_fields["homeostat.window"];
         if (Array.isArray(window)) err.write(`  ... ${window.join(", ")}\n`);
       };
       const onAction = (a: ResponseAction): void => {
         if (opts.json) return; // actions are in the store; the JSON stream stays Falco alerts only
-        err.write(`${paint("ACTION", a.outcome === "refused" ? "yellow" : "red", err)} ${a.kind} pid ${a.pid} ${a.exe}: ${a.outcome} (${a.reason})\n`);
+        err.write(
+          `${paint("ACTION", a.outcome === "refused" ? "yellow" : "red", err)} ${a.kind} pid ${a.pid} ${a.exe}: ${a.outcome} (${a.reason})\n`,
+        );
       };
       const acting = [...policies].some((p) => p !== "log") || staticPolicy === "kill";
       let watch: HostWatch;
       try {
         watch = startHostWatch({
-        backend,
-        ...(command.length > 0 ? { command } : {}),
-        ...(opts.pid !== undefined ? { pid: opts.pid } : {}),
-        store,
-        settings,
-        ...(opts.model !== undefined ? { model: opts.model } : {}),
-        ...(acting
-          ? {
-              response: {
-                policies,
-                delayFactorMs: opts.delayFactor,
-                maxDelayMs: opts.maxDelay,
-                suspendExecveMs: opts.suspendExecveTime * 1000,
-                allow: opts.allow,
-                dryRun: opts.dryRun === true,
-              },
-            }
-          : {}),
-        ...(opts.execveLimit !== undefined ? { execveLimit: opts.execveLimit } : {}),
-        staticModels: staticPolicy,
-        staticDigraph: opts.staticModel === "digraph",
-        saveIntervalMs: opts.saveInterval * 1000,
-        maxTasks: opts.maxTasks,
-        maxProfiles: opts.maxProfiles,
-        keepRecords: opts.keepAlerts,
-        ...(opts.ringBufferPages !== undefined ? { ringBufferPages: opts.ringBufferPages } : {}),
-        onAlert,
-        onAction,
-        onWarning: (m) => err.write(`homeostat: warning: ${m}\n`),
-        onMessage: (line) => {
-          if (!opts.quiet) err.write(`${line}\n`);
-        },
-      });
+          backend,
+          ...(command.length > 0 ? { command } : {}),
+          ...(opts.pid !== undefined ? { pid: opts.pid } : {}),
+          store,
+          settings,
+          ...(opts.model !== undefined ? { model: opts.model } : {}),
+          ...(acting
+            ? {
+                response: {
+                  policies,
+                  delayFactorMs: opts.delayFactor,
+                  maxDelayMs: opts.maxDelay,
+                  suspendExecveMs: opts.suspendExecveTime * 1000,
+                  allow: opts.allow,
+                  dryRun: opts.dryRun === true,
+                },
+              }
+            : {}),
+          ...(opts.execveLimit !== undefined ? { execveLimit: opts.execveLimit } : {}),
+          staticModels: staticPolicy,
+          staticDigraph: opts.staticModel === "digraph",
+          saveIntervalMs: opts.saveInterval * 1000,
+          maxTasks: opts.maxTasks,
+          maxProfiles: opts.maxProfiles,
+          keepRecords: opts.keepAlerts,
+          ...(opts.ringBufferPages !== undefined ? { ringBufferPages: opts.ringBufferPages } : {}),
+          onAlert,
+          onAction,
+          onWarning: (m) => err.write(`homeostat: warning: ${m}\n`),
+          onMessage: (line) => {
+            if (!opts.quiet) err.write(`${line}\n`);
+          },
+        });
       } catch (e) {
         store.close();
         if (alertsFd !== undefined) closeSync(alertsFd);
@@ -337,7 +425,14 @@ function report(s: HostWatchSummary, opts: WatchFlags, interrupted: boolean): vo
   );
   const st = s.static;
   if (st.policy !== "off") {
-    const outside = st.impossibleCalls === 0 ? "no call outside them" : paint(`${num(st.impossibleCalls)} calls outside them${st.impossibleUncertain > 0 ? ` (${num(st.impossibleUncertain)} outside incomplete models)` : ""}`, "red", err);
+    const outside =
+      st.impossibleCalls === 0
+        ? "no call outside them"
+        : paint(
+            `${num(st.impossibleCalls)} calls outside them${st.impossibleUncertain > 0 ? ` (${num(st.impossibleUncertain)} outside incomplete models)` : ""}`,
+            "red",
+            err,
+          );
     err.write(
       `homeostat: static models: ${num(st.analysed)} analysed, ${num(st.fromStore)} from the store, ${num(st.reanalysed)} re-derived, ` +
         `${num(st.failed)} failed, ${num(st.dropped)} dropped (queue full), ${num(st.unfinished)} unfinished; ${outside}\n`,

@@ -205,8 +205,7 @@ export interface Slice2021 {
 export function defaultSlices2021(real: RealLiddsRecording): Slice2021[] {
   const attack = realAttackNs(real);
   const firstAttackLine = real.lines.findIndex((l) => BigInt(l.slice(0, l.indexOf(" "))) >= attack);
-  if (firstAttackLine < 5000)
-    throw new Error("the real recording's attack starts earlier than this helper expects");
+  if (firstAttackLine < 5000) throw new Error("the real recording's attack starts earlier than this helper expects");
   return [
     { folder: "training", from: 0, to: 1500, exploit: false },
     { folder: "training", from: 1500, to: 3000, exploit: false, deflate: false },
@@ -331,8 +330,7 @@ export function buildLidds2019Scenario(
     writeFileSync(txtPath, `${lines.join("\n")}\n`);
     return { name, exploit: s.exploit, lines2021, lines, exploitStartTime, txtPath };
   });
-  const header =
-    "image_name, scenario_name, is_executing_exploit, warmup_time, recording_time, exploit_start_time";
+  const header = "image_name, scenario_name, is_executing_exploit, warmup_time, recording_time, exploit_start_time";
   const realJson = JSON.parse(real.json.toString("utf8")) as {
     image: string;
     recording_time: number;

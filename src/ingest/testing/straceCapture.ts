@@ -44,9 +44,7 @@ export function captureStrace(
   const dir = mkdtempSync(join(tmpdir(), "homeostat-strace-"));
   try {
     const out = join(dir, "trace");
-    const args = settings.toStderr
-      ? [...options, "--", ...command]
-      : [...options, "-o", out, "--", ...command];
+    const args = settings.toStderr ? [...options, "--", ...command] : [...options, "-o", out, "--", ...command];
     const r = spawnSync("strace", args, {
       cwd: settings.cwd ?? dir,
       timeout: settings.timeoutMs ?? 60_000,
@@ -72,12 +70,7 @@ export function captureStrace(
 }
 
 /** Compiles a C program with the system compiler into `dir`; returns the binary's path, or undefined without cc. */
-export function compileC(
-  source: string,
-  dir: string,
-  name: string,
-  flags: readonly string[] = [],
-): string | undefined {
+export function compileC(source: string, dir: string, name: string, flags: readonly string[] = []): string | undefined {
   const src = join(dir, `${name}.c`);
   const bin = join(dir, name);
   writeFileSync(src, source);

@@ -11,14 +11,7 @@ import { describe, expect, it } from "vitest";
 import { HomeostatError } from "../../errors.js";
 import type { Detector, DetectorFactory, DetectorState } from "../detector.js";
 import { SeededRandom } from "../random.js";
-import {
-  adfaMissingReason,
-  firstDifference,
-  loadAdfa,
-  maxIdOf,
-  SyntheticProgram,
-  scoreAll,
-} from "./traces.js";
+import { adfaMissingReason, firstDifference, loadAdfa, maxIdOf, SyntheticProgram, scoreAll } from "./traces.js";
 
 export interface ConformanceOptions {
   /** Options for every detector the suite creates. */
@@ -80,11 +73,7 @@ function expectSame(a: readonly Float64Array[], b: readonly Float64Array[], what
   expect(diff, `${what}: ${diff}`).toBeUndefined();
 }
 
-function stepAll<S extends DetectorState>(
-  d: Detector<S>,
-  trace: Uint16Array,
-  state = d.newState(),
-): Float64Array {
+function stepAll<S extends DetectorState>(d: Detector<S>, trace: Uint16Array, state = d.newState()): Float64Array {
   const out = new Float64Array(trace.length);
   for (let i = 0; i < trace.length; i++) out[i] = d.step(state, trace[i]!);
   return out;

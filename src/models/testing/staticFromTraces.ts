@@ -18,7 +18,12 @@ export function staticFromTraces(
     }
   }
   return staticCallsFactory.fromCalls(
-    { vocabularySize: maxIdOf(traces) + 1, calls, pairs, sources: [{ program: "/synthetic", script: "", buildId: "", complete: true }] },
+    {
+      vocabularySize: maxIdOf(traces) + 1,
+      calls,
+      pairs,
+      sources: [{ program: "/synthetic", script: "", buildId: "", complete: true }],
+    },
     options,
   );
 }

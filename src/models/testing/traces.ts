@@ -46,8 +46,7 @@ export class SyntheticProgram {
   traces(seed: number, count: number, minLength: number, maxLength: number): Uint16Array[] {
     const rng = new SeededRandom(seed);
     const out: Uint16Array[] = [];
-    for (let i = 0; i < count; i++)
-      out.push(this.trace(rng, minLength + rng.nextInt(maxLength - minLength + 1)));
+    for (let i = 0; i < count; i++) out.push(this.trace(rng, minLength + rng.nextInt(maxLength - minLength + 1)));
     return out;
   }
 }
@@ -71,9 +70,7 @@ let adfaCache: AdfaTraces | undefined;
 
 /** Why ADFA-LD cannot be used, or undefined when it can. */
 export function adfaMissingReason(): string | undefined {
-  return existsSync(path.join(ADFA_DIR, "Training_Data_Master"))
-    ? undefined
-    : `ADFA-LD not found at ${ADFA_DIR}`;
+  return existsSync(path.join(ADFA_DIR, "Training_Data_Master")) ? undefined : `ADFA-LD not found at ${ADFA_DIR}`;
 }
 
 /** All of ADFA-LD with one dense id map (loaded once per test file). Files are read in sorted name order. */

@@ -44,7 +44,8 @@ export class ManualClock implements Clock {
     const end = this.time + ms;
     for (;;) {
       let next: Timer | undefined;
-      for (const t of this.timers.values()) if (t.at <= end && (next === undefined || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t;
+      for (const t of this.timers.values())
+        if (t.at <= end && (next === undefined || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t;
       if (next === undefined) break;
       this.timers.delete(next.seq);
       this.time = next.at;

@@ -13,7 +13,9 @@ export async function until(what: string | (() => string), check: () => boolean,
   for (let tries = 0; ; tries++) {
     if (check()) return;
     if (performance.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms (${tries} tries) waiting for ${typeof what === "string" ? what : what()}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms (${tries} tries) waiting for ${typeof what === "string" ? what : what()}`,
+      );
     }
     // setImmediate for the first tries (the event may be one turn away), then a short timer, not to spin a core.
     await new Promise((resolve) => (tries < 10 ? setImmediate(resolve) : setTimeout(resolve, 2)));
