@@ -503,7 +503,9 @@ describe("defaultStateDir", () => {
     expect(defaultStateDir({ HOME: "/home/ann" })).toBe("/home/ann/.local/state/homeostat");
     expect(defaultStateDir({ XDG_STATE_HOME: "", HOME: "/home/ann" })).toBe("/home/ann/.local/state/homeostat");
     // The XDG spec: a relative path in the variable is invalid and ignored.
-    expect(defaultStateDir({ XDG_STATE_HOME: "relative/state", HOME: "/root" })).toBe("/root/.local/state/homeostat");
+    expect(defaultStateDir({ XDG_STATE_HOME: "relative/state", HOME: "/home/someone" })).toBe(
+      "/home/someone/.local/state/homeostat",
+    );
     expect(path.isAbsolute(defaultStateDir({}))).toBe(true);
   });
 });
