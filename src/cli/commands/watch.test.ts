@@ -218,7 +218,11 @@ describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (
       expect(before.error).toBeUndefined();
       const falseAlarms = anomalies(w, binary).length;
       const proof = join(work, `pwned-${mode}`);
-      const exploit = await timed(() => runExploit({ port, binary, command: `id > ${proof}` }));
+      // In the delay run the hijacked session lives on for a few seconds after its command (as a shell an attacker
+      // keeps would): the responder acts on events as watch reads them, and on a loaded machine that is after a
+      // short-lived session has already ended, leaving nothing to pause.
+      const command = mode === "delay" ? `id > ${proof}; sleep 3` : `id > ${proof}`;
+      const exploit = await timed(() => runExploit({ port, binary, command }));
       await new Promise((r) => setTimeout(r, 300));
       const after = await timed(() => normal(port, data, 10, 8));
       expect(after.error).toBeUndefined();
