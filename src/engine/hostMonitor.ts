@@ -45,7 +45,7 @@ import {
   staticUnavailableText,
   tolerizeText,
 } from "./alertText.js";
-import { HOST_SYMBOLS, StaticCheck, type StaticSyscallSet, Verdict } from "./staticCheck.js";
+import { HOST_SYMBOLS, type Violation, StaticCheck, type StaticSyscallSet, Verdict } from "./staticCheck.js";
 
 export { HOST_SYMBOLS, type StaticSyscallSet } from "./staticCheck.js";
 
@@ -516,7 +516,7 @@ export class HostMonitor implements HostEventSink {
       // The task that made it, if it still runs this program (for a kill); the alert names it either way.
       const task = this.tasks.get(v.tid);
       const live = task !== undefined && task.pid === v.pid && task.entry === entry ? task : undefined;
-      this.impossible(entry, check, v.verdict, v.prev, v.nr, now, v.pid, v.tid, live, false);
+      this.impossible(entry, check, v, now, live, false);
     }
     return true;
   }
@@ -729,7 +729,7 @@ export class HostMonitor implements HostEventSink {
     // After an outside call nothing is known of where the code is: the next call is checked against the set only.
     task.staticPrev = verdict === Verdict.Allowed ? nr : -1;
     if (verdict !== Verdict.Allowed)
-      this.impossible(entry, check, verdict, prev, nr, now, task.pid, task.tid, task, true);
+      this.impossible(entry, check, { verdict, prev, nr, pid: task.pid, tid: task.tid }, now, task, true);
   }
 
   /**
@@ -739,21 +739,17 @@ export class HostMonitor implements HostEventSink {
   private impossible(
     entry: ProfileEntry,
     check: StaticCheck,
-    verdict: Verdict,
-    prev: number,
-    nr: number,
+    v: Violation,
     now: number,
-    pid: number,
-    tid: number,
     task: Task | undefined,
     live: boolean,
   ): void {
+    const { verdict, prev, nr, pid, tid } = v;
     const model = check.model!;
     this.counts.impossibleCalls++;
     if (!model.complete) this.counts.impossibleUncertain++;
     const name = syscallName(nr);
-    if (check.firstAlert(verdict, prev, nr))
-      this.impossibleAlert(entry, model, verdict, prev, nr, now, pid, tid, live ? task : undefined);
+    if (check.firstAlert(verdict, prev, nr)) this.impossibleAlert(entry, model, v, now, live ? task : undefined);
     if (this.staticMode !== "kill" || !model.complete || task === undefined || task.killed) return;
     const onResponse = this.options.onResponse;
     if (onResponse === undefined) return;
@@ -777,14 +773,11 @@ export class HostMonitor implements HostEventSink {
   private impossibleAlert(
     entry: ProfileEntry,
     model: StaticSyscallSet,
-    verdict: Verdict,
-    prev: number,
-    nr: number,
+    v: Violation,
     now: number,
-    pid: number,
-    tid: number,
     task: Task | undefined,
   ): void {
+    const { verdict, prev, nr, pid, tid } = v;
     const name = syscallName(nr);
     const size = model.syscalls.length;
     const pairs = (model.pairs?.length ?? 0) / 2;

@@ -31,8 +31,8 @@ export const enum Verdict {
   Pair = 2,
 }
 
-/** A call or pair made before the model was attached that the model does not allow, with who made it first. */
-export interface LateViolation {
+/** A call or pair the model does not allow, with who made it (first, for those made before the model was attached). */
+export interface Violation {
   verdict: Verdict.Call | Verdict.Pair;
   /** The call before (a pair), or -1. */
   prev: number;
@@ -104,7 +104,7 @@ export class StaticCheck {
    * Attaches the model; returns what was made before it that the model does not allow (a pair only when both its
    * calls are in the set: a call outside is reported once, as a call).
    */
-  attach(model: StaticSyscallSet): LateViolation[] {
+  attach(model: StaticSyscallSet): Violation[] {
     this.model = {
       ...model,
       syscalls: [...model.syscalls],
@@ -161,8 +161,8 @@ export class StaticCheck {
     if (!this.seenPairs!.has(key)) this.seenPairs!.set(key, pid * 4_194_304 + tid);
   }
 
-  private lateViolations(): LateViolation[] {
-    const out: LateViolation[] = [];
+  private lateViolations(): Violation[] {
+    const out: Violation[] = [];
     const seen = this.seen;
     const callers = this.callers;
     if (seen === null || callers === null) return out;
