@@ -7,7 +7,9 @@
 //    ADFA-LD's Training_Data_Master, score Validation_Data_Master and Attack_Data_Master, each side as whole processes
 //    (homeostat: `train` then `score --json`), interleaved rounds, median. Both must give the same calls, windows,
 //    mismatches and maximum locality frame count for every trace, or the comparison means nothing. Target:
-//    homeostat <= 2.5x the C program.
+//    homeostat <= 2.5x the C program. Beside them runs bench/js/stide.mjs, the C program ported line for line to plain
+//    JavaScript (one process, same output): what Node itself costs on the task, so that homeostat's own overhead can
+//    be told from the runtime's.
 import { execFileSync, spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -20,6 +22,7 @@ import { syscallTable } from "../dist/syscalls/abi.js";
 import { ADFA, check, hasAdfa, ROOT, save } from "./lib.js";
 
 const BIN = path.join(ROOT, "bin/homeostat");
+const JS_STIDE = path.join(ROOT, "bench/js/stide.mjs");
 const STARTUP_ROUNDS = 21;
 const STIDE_ROUNDS = 5;
 
@@ -146,16 +149,20 @@ function stide(tmp, figures, checks) {
     }
     return a + b;
   };
+  const jsOut = path.join(tmp, "js.tsv");
   const samples = interleaved(
     {
       c: () => timed([exe, "-k", "6", "-f", "20", train, "--", ...tests], cOut),
+      plainJs: () => timed([process.execPath, JS_STIDE, "-k", "6", "-f", "20", train, "--", ...tests], jsOut),
       homeostat: homeostat(undefined),
       homeostatFormatAdfa: homeostat("adfa"),
     },
     STIDE_ROUNDS,
   );
   const agreement = compare(readC(cOut), readHomeostat(hOut));
+  const jsAgreement = compare(readC(cOut), readC(jsOut));
   const c = summary(samples.c);
+  const js = summary(samples.plainJs);
   const h = summary(samples.homeostat);
   const forced = summary(samples.homeostatFormatAdfa);
   figures.stide = {
@@ -165,15 +172,28 @@ function stide(tmp, figures, checks) {
     homeostatTrainSeconds: summary(parts.train),
     homeostatScoreSeconds: summary(parts.score),
     homeostatWithFormatAdfaSeconds: forced,
+    plainJsSeconds: js,
     ratio: h.median / c.median,
+    plainJsRatio: js.median / c.median,
+    homeostatToPlainJsRatio: h.median / js.median,
     ratioWithFormatAdfa: forced.median / c.median,
     agreement,
+    plainJsAgreement: jsAgreement,
   };
   checks.push(check("stide on ADFA-LD: homeostat train + score vs C", h.median / c.median, "<=", 2.5, "x"));
   checks.push(
     check(
       "stide on ADFA-LD: traces whose results differ from C",
       agreement.traces - agreement.agree,
+      "<=",
+      0,
+      "traces",
+    ),
+  );
+  checks.push(
+    check(
+      "stide on ADFA-LD: traces whose plain-JS results differ from C",
+      jsAgreement.traces - jsAgreement.agree,
       "<=",
       0,
       "traces",

@@ -6,12 +6,18 @@
 // --version, the named one for `homeostat CMD ...` and `homeostat help CMD`, every one for the top-level help and
 // for an unknown command (whose error suggests the nearest name).
 
-import { Command, CommanderError } from "commander";
+import { createRequire } from "node:module";
+import type { Command as CommandType } from "commander";
 import type { CliContext } from "./context.js";
 import { EXIT_OK, EXIT_USAGE, exitCodesHelp, reportError } from "./errors.js";
 import { VERSION } from "./version.js";
 
 export type { CliContext } from "./context.js";
+
+// commander is CommonJS: required as such it skips the ESM loader's translation of its files (a parse of each),
+// part of every command's start-up.
+const { Command, CommanderError } = createRequire(import.meta.url)("commander") as typeof import("commander");
+type Command = CommandType;
 
 type Register = (program: Command, ctx: CliContext) => void;
 

@@ -5,7 +5,7 @@
 // The scanner works on bytes and keeps its state across chunk boundaries, so a number split between two chunks is
 // read once; the per-call cost is a few byte compares and one typed-array read.
 
-import { syscallTable, AbiMapper, type AbiName } from "../syscalls/abi.js";
+import { abiMapperFor, type AbiMapper, type AbiName } from "../syscalls/abi.js";
 import { excerptOfBytes, ParseError } from "../errors.js";
 import { badLine, type ParserOptions, type TraceFormat, type TraceParser } from "./format.js";
 
@@ -29,7 +29,7 @@ export class NumberListParser implements TraceParser {
     private readonly options: ParserOptions,
     abi: AbiName,
   ) {
-    this.mapper = new AbiMapper(syscallTable(abi), options.vocab);
+    this.mapper = abiMapperFor(abi, options.vocab);
     this.stream = options.defaultStream ?? 0;
   }
 

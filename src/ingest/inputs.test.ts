@@ -1,5 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -167,6 +176,35 @@ describe("listInputs", () => {
     // The same file passes with the default limits: the limits, not the data, made the difference.
     const { entries } = await collect([`${zeros}.gz`]);
     expect(entries[0]!.text.length).toBe(8 * 1024 * 1024);
+  });
+
+  it("reads files below, at and above the whole-read size byte for byte, in a folder and named directly", async () => {
+    const big = path.join(dir, "big");
+    mkdirSync(big);
+    const sizes = [0, 1, 1024 * 1024 - 1, 1024 * 1024, 1024 * 1024 + 1, 3 * 1024 * 1024 + 17];
+    const contents = sizes.map((n, i) => Buffer.from(Array.from({ length: n }, (_, j) => 48 + ((i + j) % 10))));
+    contents.forEach((c, i) => writeFileSync(path.join(big, `t${i}.txt`), c));
+    const { entries } = await collect([big]);
+    expect(entries.map((e) => e.text.length)).toEqual(sizes);
+    entries.forEach((e, i) => expect(e.text).toBe(contents[i]!.toString("utf8")));
+    const direct = await collect(sizes.map((_, i) => path.join(big, `t${i}.txt`)));
+    expect(direct.entries.map((e) => e.text)).toEqual(entries.map((e) => e.text));
+  });
+
+  it("abandoning a file after its first chunk closes it (no descriptor leaks)", async () => {
+    const file = path.join(dir, "abandoned.txt");
+    writeFileSync(file, Buffer.alloc(2 * 1024 * 1024 + 5, 0x33));
+    const fds = (): number => readdirSync("/proc/self/fd").length;
+    const before = fds();
+    for (let i = 0; i < 20; i++) {
+      for await (const e of listInputs([file])) {
+        for await (const chunk of e.open()) {
+          expect(chunk.length).toBeGreaterThan(0);
+          break;
+        }
+      }
+    }
+    expect(fds()).toBeLessThanOrEqual(before);
   });
 
   it("tells documentation from traces by name", () => {

@@ -11,12 +11,21 @@
 //   read once: the archive is skipped when its first member's top folder exists beside it;
 // - a small `<stem>.json` next to `<stem>.<ext>` (LID-DS recordings) is attached to the entry as sidecar metadata.
 
-import { createReadStream, type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  type Dirent,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from "node:fs";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import tarStream from "tar-stream";
-import yauzl from "yauzl";
+import type tarStream from "tar-stream";
+import type yauzl from "yauzl";
 import { HomeostatError } from "../errors.js";
 
 export interface InputLimits {
@@ -116,7 +125,8 @@ export async function* listInputs(paths: readonly string[], options: InputOption
     if (st.isDirectory()) {
       yield* walkDir(p, [], limits, state, options);
     } else {
-      yield* fileEntries(p, [basename(p)], true, st.size, limits, state, options);
+      const file = { regular: st.isFile(), size: st.size };
+      yield* fileEntries(p, [basename(p)], true, file, limits, state, options);
     }
   }
 }
@@ -156,14 +166,11 @@ async function* walkDir(
         continue;
       }
     }
-    let size: number | undefined;
-    try {
-      size = statSync(full).size;
-    } catch (err) {
-      throw ioError(full, err, "cannot read input");
-    }
+    // A regular file needs no stat (its size matters only to the decompression-ratio check of an archive): with
+    // thousands of small traces in a folder, stat calls cost as much as the reading.
+    const file = d.isFile() && kind === undefined ? { regular: true } : fileKind(full);
     const sidecar = readSidecarFile(dir, d.name, names);
-    for await (const e of fileEntries(full, [...parts, d.name], false, size, limits, state, options)) {
+    for await (const e of fileEntries(full, [...parts, d.name], false, file, limits, state, options)) {
       if (sidecar !== undefined && e.sidecar === undefined && kind === undefined) e.sidecar = sidecar;
       if (runsCsv !== undefined && kind === undefined) e.runsCsv = runsCsv;
       yield e;
@@ -191,16 +198,33 @@ function readSmallText(path: string, max: number): { path: string; text: string 
   }
 }
 
+/** What is known of a file before it is read: whether it is a regular file, and its size when it was stat'ed. */
+interface FileKind {
+  regular: boolean;
+  size?: number;
+}
+
+/** Stats a path (following a symbolic link). */
+function fileKind(path: string): FileKind {
+  try {
+    const st = statSync(path);
+    return { regular: st.isFile(), size: st.size };
+  } catch (err) {
+    throw ioError(path, err, "cannot read input");
+  }
+}
+
 async function* fileEntries(
   file: string,
   parts: string[],
   explicit: boolean,
-  size: number,
+  kindOfFile: FileKind,
   limits: InputLimits,
   state: { entries: number },
   options: InputOptions,
 ): AsyncGenerator<InputEntry> {
   const kind = archiveKind(file);
+  const size = kindOfFile.size;
   if (kind === "zip") {
     yield* zipEntries(await openZipFile(file), file, parts, limits, state, options);
     return;
@@ -220,22 +244,56 @@ async function* fileEntries(
     };
     return;
   }
-  yield { path: file, parts, size, explicit, open: () => readFileChunks(file) };
+  const entry: InputEntry = {
+    path: file,
+    parts,
+    explicit,
+    open: () => (kindOfFile.regular ? readRegularFile(file) : streamChunks(createReadStream(file, STREAM), file)),
+  };
+  if (size !== undefined) entry.size = size;
+  yield entry;
 }
 
-async function* readFileChunks(file: string): AsyncGenerator<Uint8Array> {
-  // Small files are read in one call: ADFA-LD is thousands of tiny files, where stream set-up would dominate.
+/** Bytes a regular file is read in at once before the rest is streamed. */
+const WHOLE_READ_BYTES = 1024 * 1024;
+const STREAM = { highWaterMark: WHOLE_READ_BYTES };
+let scratch: Buffer | undefined;
+
+/**
+ * A regular file's bytes: read whole, synchronously, through one reused buffer when it is small (ADFA-LD is
+ * thousands of tiny files, where stream set-up would cost more than the reading), streamed past WHOLE_READ_BYTES.
+ */
+async function* readRegularFile(file: string): AsyncGenerator<Uint8Array> {
+  let fd: number;
   try {
-    const size = statSync(file).size;
-    if (size <= 1024 * 1024) {
-      yield readFileSync(file);
-      return;
-    }
+    fd = openSync(file, "r");
   } catch (err) {
     throw ioError(file, err, "cannot read input");
   }
+  let streaming = false;
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) yield chunk as Buffer;
+    const buf = (scratch ??= Buffer.allocUnsafe(WHOLE_READ_BYTES));
+    let n = 0;
+    for (;;) {
+      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0 || (n += r) === buf.length) break;
+    }
+    // A copy: the scratch buffer is reused by the next file while the parser may still hold this chunk.
+    yield Buffer.from(buf.subarray(0, n));
+    if (n < buf.length) return;
+    const rest = createReadStream("", { ...STREAM, fd, start: n, autoClose: true });
+    streaming = true;
+    yield* streamChunks(rest, file);
+  } catch (err) {
+    throw err instanceof HomeostatError ? err : ioError(file, err, "cannot read input");
+  } finally {
+    if (!streaming) closeSync(fd);
+  }
+}
+
+async function* streamChunks(stream: Readable, file: string): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of stream) yield chunk as Buffer;
   } catch (err) {
     throw ioError(file, err, "cannot read input");
   }
@@ -300,8 +358,8 @@ async function* tarEntries(
   state: { entries: number },
   options: InputOptions,
 ): AsyncGenerator<InputEntry> {
+  const extract = (await tarLibrary()).extract();
   const raw = openRaw();
-  const extract = tarStream.extract();
   let source: Readable;
   if (gzipped) {
     source = Readable.from(gunzipBounded(raw, archivePath, compressedSize, limits));
@@ -410,18 +468,29 @@ async function collectText(stream: AsyncIterable<Uint8Array>, path: string): Pro
 
 // ---- zip (yauzl: random access through the central directory, entry sizes validated while inflating) ----
 
-function openZipFile(path: string): Promise<yauzl.ZipFile> {
+// The archive libraries are loaded when an archive is met, not by every command that reads plain files.
+async function tarLibrary(): Promise<typeof tarStream> {
+  return (await import("tar-stream")).default;
+}
+
+async function zipLibrary(): Promise<typeof yauzl> {
+  return (await import("yauzl")).default;
+}
+
+async function openZipFile(path: string): Promise<yauzl.ZipFile> {
+  const zipLib = await zipLibrary();
   return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: false, strictFileNames: false }, (err, zip) => {
+    zipLib.open(path, { lazyEntries: true, autoClose: false, strictFileNames: false }, (err, zip) => {
       if (err || !zip) reject(archiveError(path, err, "corrupt or truncated zip"));
       else resolve(zip);
     });
   });
 }
 
-function openZipBuffer(buf: Buffer, path: string): Promise<yauzl.ZipFile> {
+async function openZipBuffer(buf: Buffer, path: string): Promise<yauzl.ZipFile> {
+  const zipLib = await zipLibrary();
   return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(buf, { lazyEntries: true, strictFileNames: false }, (err, zip) => {
+    zipLib.fromBuffer(buf, { lazyEntries: true, strictFileNames: false }, (err, zip) => {
       if (err || !zip) reject(archiveError(path, err, "corrupt or truncated zip"));
       else resolve(zip);
     });
@@ -546,8 +615,8 @@ async function firstTopLevelName(path: string, kind: ArchiveKind): Promise<strin
       zip.close();
     }
   }
+  const extract = (await tarLibrary()).extract();
   const raw = createReadStream(path);
-  const extract = tarStream.extract();
   const src: Readable = kind === "tgz" ? raw.pipe(createGunzip()) : raw;
   src.on("error", (err) => extract.destroy(err));
   src.pipe(extract);

@@ -129,15 +129,19 @@ const LINE_2021 = /^\d{10,20} +\S+ +\S+ +.+? +\d{1,10} +(?:[A-Za-z0-9_]{1,64}|<N
 /** Scores the first complete lines of `head` against a line pattern (shared by both LID-DS formats). */
 export function sniffLines(head: Uint8Array, pattern: RegExp): number {
   try {
-    let text = Buffer.from(head.buffer, head.byteOffset, head.length).toString("latin1");
-    const lastNl = text.lastIndexOf("\n");
-    if (lastNl >= 0 && lastNl < text.length - 1 && head.length >= 65_536) text = text.slice(0, lastNl);
+    // A full head whose last line is cut: that line is not judged. Only the lines looked at are decoded.
+    const lastNl = head.lastIndexOf(10);
+    const end = lastNl >= 0 && lastNl < head.length - 1 && head.length >= 65_536 ? lastNl : head.length;
     let seen = 0;
-    for (const raw of text.split("\n")) {
+    for (let start = 0; start < end && seen < 10;) {
+      let stop = head.indexOf(10, start);
+      if (stop < 0 || stop > end) stop = end;
+      const raw = Buffer.from(head.buffer, head.byteOffset + start, stop - start).toString("latin1");
+      start = stop + 1;
       const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
       if (line.trim().length === 0) continue;
       if (!pattern.test(line)) return 0;
-      if (++seen >= 10) break;
+      seen++;
     }
     return seen > 0 ? 0.9 : 0;
   } catch {

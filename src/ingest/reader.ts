@@ -10,12 +10,7 @@ import { type FormatName, FORMAT_NAMES, type TraceFormat } from "./format.js";
 import { FORMATS, formatByName } from "./formats.js";
 import { type InputEntry, type InputLimits, listInputs, type SkippedInput } from "./inputs.js";
 import { liddsSourceInfo } from "./liddsLayout.js";
-import {
-  assignLidds2019Splits,
-  type LiddsRecordingMeta,
-  parseLidds2019RunsCsv,
-  parseLidds2021RecordingJson,
-} from "./liddsMetadata.js";
+import type { LiddsRecordingMeta } from "./liddsMetadata.js";
 import { createBinaryTraceParser } from "./binaryTrace.js";
 import { pidFromStraceFileName } from "./straceParser.js";
 
@@ -140,7 +135,7 @@ async function readEntry(
     );
   }
   report.formats[format.name] = (report.formats[format.name] ?? 0) + 1;
-  const source: SourceInfo = { path: entry.path, format: format.name, ...layoutInfo(entry, format.name) };
+  const source: SourceInfo = { path: entry.path, format: format.name, ...(await layoutInfo(entry, format.name)) };
   const base = entry.parts[entry.parts.length - 1] ?? entry.path;
   const defaultStream = format.name === "strace" ? pidFromStraceFileName(base) : undefined;
   // homeostat's own files carry their sources (with labels) inside: the parser brackets them itself.
@@ -179,10 +174,11 @@ async function readEntry(
 // A scenario's runs.csv labels all its recordings: parse it once per file, not once per recording.
 let runsCache: { path: string; byName: Map<string, LiddsRecordingMeta> } | undefined;
 
-function lidds2019Meta(entry: InputEntry): LiddsRecordingMeta | undefined {
+async function lidds2019Meta(entry: InputEntry): Promise<LiddsRecordingMeta | undefined> {
   const csv = entry.runsCsv;
   if (csv === undefined) return undefined;
   if (runsCache === undefined || runsCache.path !== csv.path) {
+    const { assignLidds2019Splits, parseLidds2019RunsCsv } = await import("./liddsMetadata.js");
     const metas = assignLidds2019Splits(parseLidds2019RunsCsv(csv.text, csv.path));
     const byName = new Map<string, LiddsRecordingMeta>();
     for (const m of metas) if (m.name !== undefined) byName.set(m.name, m);
@@ -192,12 +188,17 @@ function lidds2019Meta(entry: InputEntry): LiddsRecordingMeta | undefined {
   return runsCache.byName.get(base.replace(/\.[^.]*$/, ""));
 }
 
-/** Labels from the dataset layout the entry sits in. */
-function layoutInfo(entry: InputEntry, format: FormatName): Partial<SourceInfo> {
+/**
+ * Labels from the dataset layout the entry sits in. LID-DS metadata (and its schema library) is loaded only when a
+ * LID-DS entry is met: start-up is part of every command's cost.
+ */
+async function layoutInfo(entry: InputEntry, format: FormatName): Promise<Partial<SourceInfo>> {
   if (format === "lidds2021") {
-    const meta = entry.sidecar ? parseLidds2021RecordingJson(entry.sidecar.text, entry.sidecar.path) : undefined;
-    return liddsSourceInfo(entry.parts, meta) ?? {};
+    const sidecar = entry.sidecar;
+    if (sidecar === undefined) return liddsSourceInfo(entry.parts, undefined) ?? {};
+    const { parseLidds2021RecordingJson } = await import("./liddsMetadata.js");
+    return liddsSourceInfo(entry.parts, parseLidds2021RecordingJson(sidecar.text, sidecar.path)) ?? {};
   }
-  if (format === "lidds2019") return liddsSourceInfo(entry.parts, lidds2019Meta(entry)) ?? {};
+  if (format === "lidds2019") return liddsSourceInfo(entry.parts, await lidds2019Meta(entry)) ?? {};
   return adfaSourceInfo(entry.parts) ?? {};
 }

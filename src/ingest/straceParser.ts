@@ -537,8 +537,15 @@ export class StraceParser implements TraceParser {
   }
 }
 
+// The vocabulary sniffing parses into: shared by every sniff (its ids are thrown away), renewed once it is large.
+let sniffVocabulary = new Vocabulary();
+
 /** Scores how much `head` looks like strace output by parsing its complete lines leniently. */
 function sniffStrace(head: Uint8Array, path: string): number {
+  // Every strace line has a call's `(` or a `+++`/`---` message: without any, there is nothing to parse (a folder
+  // of number lists is thousands of sniffs).
+  if (head.indexOf(40) < 0 && head.indexOf(43) < 0 && head.indexOf(45) < 0) return 0;
+  if (sniffVocabulary.size > 4096) sniffVocabulary = new Vocabulary();
   try {
     let end = head.length;
     const lastNl = head.lastIndexOf(10);
@@ -547,7 +554,7 @@ function sniffStrace(head: Uint8Array, path: string): number {
     let others = 0;
     const parser = new StraceParser({
       file: path,
-      vocab: new Vocabulary(),
+      vocab: sniffVocabulary,
       lenient: true,
       maxLineBytes: head.length + 1,
       sink: {

@@ -18,6 +18,7 @@
 import { HomeostatError } from "../errors.js";
 import type { DetectorState } from "./detector.js";
 import type { PayloadReader, PayloadWriter } from "./payload.js";
+import { radixOrder64 } from "./radixSort.js";
 
 /** Smallest and largest window length. */
 export const MIN_WINDOW = 2;
@@ -382,11 +383,37 @@ export class WindowTable {
   private buildList(): WindowList {
     const k = this.k;
     const n = this.sizeValue;
-    const slots: number[] = [];
-    for (let s = 0; s <= this.cmask; s++) if (this.keys[2 * s] !== 0) slots.push(s);
-    const unsorted = new Uint16Array(n * k);
+    const slots = new Int32Array(n);
+    let m = 0;
+    for (let s = 0; s <= this.cmask; s++) if (this.keys[2 * s] !== 0) slots[m++] = s;
+    const order = this.packed ? this.packedOrder(slots) : this.hashedOrder(slots);
+    const windows = new Uint16Array(n * k);
+    const counts = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const s = slots[order[i]!]!;
+      this.windowAt(s, windows, i * k);
+      counts[i] = this.counts === null ? 1 : this.counts[s]!;
+    }
+    return { windows, counts };
+  }
+
+  /** Packed keys hold the oldest call in their high bits, so their unsigned order is the windows' order. */
+  private packedOrder(slots: Int32Array): Uint32Array {
+    const hi = new Int32Array(slots.length);
+    const lo = new Int32Array(slots.length);
+    for (let i = 0; i < slots.length; i++) {
+      lo[i] = this.keys[2 * slots[i]!]!;
+      hi[i] = this.keys[2 * slots[i]! + 1]!;
+    }
+    return radixOrder64(hi, lo);
+  }
+
+  /** Hashed keys say nothing of order: the windows themselves are compared. */
+  private hashedOrder(slots: Int32Array): Uint32Array {
+    const k = this.k;
+    const unsorted = new Uint16Array(slots.length * k);
     for (let i = 0; i < slots.length; i++) this.windowAt(slots[i]!, unsorted, i * k);
-    const order = slots.map((_, i) => i);
+    const order = Array.from(slots, (_, i) => i);
     order.sort((a, b) => {
       for (let j = 0; j < k; j++) {
         const d = unsorted[a * k + j]! - unsorted[b * k + j]!;
@@ -394,13 +421,7 @@ export class WindowTable {
       }
       return 0;
     });
-    const windows = new Uint16Array(n * k);
-    const counts = new Uint32Array(n);
-    order.forEach((src, i) => {
-      windows.set(unsorted.subarray(src * k, src * k + k), i * k);
-      counts[i] = this.counts === null ? 1 : this.counts[slots[src]!]!;
-    });
-    return { windows, counts };
+    return Uint32Array.from(order);
   }
 
   /** Bytes held by the table's arrays (and the window list kept for Hamming distances, once built). */
@@ -510,14 +531,62 @@ export class WindowTable {
 
   private insertList(list: WindowList): void {
     const k = this.k;
-    const st = this.scratch;
     const n = list.counts.length;
+    this.reserve(this.sizeValue + n);
+    if (this.packed) {
+      this.insertPackedList(list);
+      return;
+    }
+    const st = this.scratch;
     for (let i = 0; i < n; i++) {
       st.reset();
       st.epoch = this.epochValue;
       for (let j = 0; j < k; j++) this.advance(st, list.windows[i * k + j]!);
       this.insertCurrent(st, list.counts[i]!);
     }
+  }
+
+  /** insertList in packed mode: each window's key is built straight from its calls (all at most maxId). */
+  private insertPackedList(list: WindowList): void {
+    const k = this.k;
+    const { windows, counts } = list;
+    const bits = this.bits;
+    const back = 32 - bits;
+    const hiMask = this.hiMask;
+    const loMask = this.loMask;
+    const keys = this.keys;
+    const cmask = this.cmask;
+    for (let i = 0; i < counts.length; i++) {
+      let hi = 0;
+      let lo = 0;
+      for (let j = i * k; j < i * k + k; j++) {
+        hi = ((hi << bits) | (lo >>> back)) & hiMask;
+        lo = ((lo << bits) | (windows[j]! + 1)) & loMask;
+      }
+      let s = slotOf(hi, lo, this.shift);
+      for (;;) {
+        const l = keys[2 * s]!;
+        if (l === 0) {
+          keys[2 * s] = lo;
+          keys[2 * s + 1] = hi;
+          if (this.counts !== null) this.counts[s] = counts[i]!;
+          this.sizeValue++;
+          break;
+        }
+        if (l === lo && keys[2 * s + 1] === hi) {
+          if (this.counts !== null) this.counts[s] = this.counts[s]! + counts[i]!;
+          break;
+        }
+        s = (s + 1) & cmask;
+      }
+    }
+  }
+
+  /** Grows the slot array at once to hold `size` windows at load <= 1/2 (one rehash instead of one per doubling). */
+  private reserve(size: number): void {
+    let capacity = this.cmask + 1;
+    while (size * 2 > capacity) capacity *= 2;
+    if (capacity !== this.cmask + 1) this.rehash(capacity);
   }
 
   /** Shifts one call into a state (its ring and rolling key); the state's key is current for this epoch. */

@@ -21,8 +21,8 @@
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
-import { crc32 } from "node:zlib";
-import Database from "better-sqlite3";
+import { createRequire } from "node:module";
+import { type Database, openSqlite } from "./sqliteDatabase.js";
 import { HomeostatError, type ErrorCode } from "../errors.js";
 import type { ProfileState } from "../lifecycle/lifecycleSettings.js";
 
@@ -296,7 +296,7 @@ export class StateStore {
     let db: Database.Database;
     let version: number;
     try {
-      db = new Database(file, { readonly, fileMustExist: readonly, timeout: STATE_BUSY_TIMEOUT_MS });
+      db = openSqlite(file, { readonly, fileMustExist: readonly, timeout: STATE_BUSY_TIMEOUT_MS });
     } catch (err) {
       throw storeError(err, file, "cannot open the state database");
     }
@@ -749,6 +749,16 @@ function migrate(db: Database.Database, file: string, readonly: boolean): number
   return STATE_SCHEMA_VERSION;
 }
 
+// node:zlib (and the streams it pulls in) is loaded the first time a checksum is needed, not by every read-only
+// command that opens the store.
+const requireBuiltin = createRequire(import.meta.url);
+let zlibCrc32: ((data: string | Uint8Array) => number) | undefined;
+
+function crc32(data: string | Uint8Array): number {
+  zlibCrc32 ??= (requireBuiltin("node:zlib") as typeof import("node:zlib")).crc32;
+  return zlibCrc32(data);
+}
+
 /** The CRC-32 of a static model row's content. */
 function staticCrc(complete: number, syscalls: string, detail: string): number {
   return crc32(`${complete}\n${syscalls}\n${detail}`);
@@ -823,7 +833,7 @@ function readableSnapshot(file: string): Database.Database | undefined {
       bytes[18] = 1;
       bytes[19] = 1;
     }
-    return new Database(bytes, { readonly: true });
+    return openSqlite(bytes, { readonly: true });
   } catch {
     return undefined;
   }

@@ -48,7 +48,8 @@ describe("WriterLock: one watch per state directory", () => {
       const dir = fresh();
       const script = `
       import { WriterLock } from ${JSON.stringify(resolve("dist/store/writerLock.js"))};
-      WriterLock.acquire(process.argv[1]);
+      // Held in a global: a lock only a collected object knew of would be closed (released) by the collector.
+      globalThis.heldLock = WriterLock.acquire(process.argv[1]);
       process.stdout.write("locked\\n");
       setInterval(() => {}, 1 << 30);`;
       const child = spawn(process.execPath, ["--input-type=module", "-e", script, dir], {

@@ -7,7 +7,7 @@
 
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
+import { type Database, openSqlite } from "./sqliteDatabase.js";
 import { HomeostatError } from "../errors.js";
 
 const LOCK_FILE = "watch.lock";
@@ -30,7 +30,7 @@ export class WriterLock {
     const file = path.join(dir, LOCK_FILE);
     let db: Database.Database;
     try {
-      db = new Database(file, { timeout: 0 });
+      db = openSqlite(file, { timeout: 0 });
     } catch (err) {
       throw new HomeostatError(
         "E_PERMISSION",

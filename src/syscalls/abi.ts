@@ -68,3 +68,14 @@ export class AbiMapper {
     return this.vocab.intern(unknownSyscallToken(n));
   }
 }
+
+// A vocabulary's ids never change once given, so one mapper per (vocabulary, ABI) serves every parser that reads
+// into it: a folder of thousands of small traces builds one cache, not one per file.
+const MAPPERS = new WeakMap<Vocabulary, Partial<Record<AbiName, AbiMapper>>>();
+
+/** The shared mapper of an ABI's numbers into a vocabulary. */
+export function abiMapperFor(abi: AbiName, vocab: Vocabulary): AbiMapper {
+  let byAbi = MAPPERS.get(vocab);
+  if (byAbi === undefined) MAPPERS.set(vocab, (byAbi = {}));
+  return (byAbi[abi] ??= new AbiMapper(syscallTable(abi), vocab));
+}
