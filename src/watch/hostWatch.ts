@@ -1,76 +1,30 @@
-// `homeostat watch` as a library: a capture backend (bpftrace system-wide, or strace on a command or pid) feeding
-// the host monitor engine (hostMonitor.ts), the engine's profiles kept in the state store (src/store) and saved
-// periodically and at the end, its alerts and the responder's actions recorded there too, and changes that an
-// administrator made to stored profiles (`homeostat profiles normalize ...`) picked up while running. This is pH's
-// daemon loop (Somayaji & Forrest 2000; ebpH's daemon) in user space.
-// It prints nothing: alerts and actions go to callbacks; the CLI decides what the terminal sees.
-//
-// Static models (`staticModels`): each new executable is analysed (src/static, Wagner & Dean's set model) in one
-// worker thread with a bounded queue, using a summary cache in the state directory, and the engine checks every call
-// of the executable against the set from then on (and the calls it made meanwhile). Models are stored beside the
-// profiles with a stamp of every file they were derived from: a stored model is used again while its files are
-// unchanged, and re-derived when one changed (checked again every minute while watch runs); a library replaced under
-// running processes makes the model the union of the old and new analyses, since both versions may be mapped. A
-// model whose executable's path now names another file (upgraded: the old inode still runs) stays as it is.
+// `homeostat watch` as a library, and its composition root: a capture backend (bpftrace system-wide, or strace on a
+// command or pid; watchCapture.ts) feeds the host monitor engine (src/engine); the engine's profiles are kept in the
+// state store (src/store), saved periodically and at the end (profileSaver.ts); its alerts and the responder's
+// actions are recorded there too (watchRecords.ts); changes an administrator made to stored profiles are picked up
+// while running; static models of each executable are derived and checked (staticModels.ts). This is pH's daemon
+// loop (Somayaji & Forrest 2000; ebpH's daemon) in user space. It prints nothing: alerts and actions go to
+// callbacks; the CLI decides what the terminal sees.
 
-import { statSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
-import { join } from "node:path";
-import { startBpftraceCapture } from "../capture/bpftraceCapture.js";
-import type { ExeIdentity, HostCapture, HostCaptureStats } from "../capture/hostEvents.js";
+import type { HostCaptureStats, HostEventSink } from "../capture/hostEvents.js";
 import { identifyProcess, taskAlive } from "../capture/procIdentity.js";
-import { type StraceHostCapture, startStraceHostCapture } from "../capture/straceHostCapture.js";
 import type { StraceCaptureResult } from "../capture/straceCapture.js";
-import { HomeostatError, isHomeostatError } from "../errors.js";
+import { type HostAlert, HostMonitor, type HostMonitorStats } from "../engine/hostMonitor.js";
+import { isHomeostatError } from "../errors.js";
+import type { LifecycleSettings } from "../lifecycle/lifecycleSettings.js";
 import { type ResponseAction, Responder, type ResponderOptions, type ResponderStats } from "../response/responder.js";
+import type { StateStore } from "../store/stateStore.js";
 import { WriterLock } from "../store/writerLock.js";
-import { type FileStamp, sameFile, StaticAnalysisWorker, type StaticSummary } from "../static/analysisWorker.js";
-import type { ActionRecord, AlertRecord, ProfileRecord, StateStore, StaticModelRecord } from "../store/stateStore.js";
-import {
-  type HostAlert,
-  HostMonitor,
-  type HostMonitorStats,
-  type ProfileEntry,
-  type StaticSyscallSet,
-} from "../engine/hostMonitor.js";
-import { DetectorProfile } from "../lifecycle/detectorProfile.js";
-import { type LiveProfile, modelKind } from "../lifecycle/liveProfile.js";
-import { PhProfile, type LifecycleSettings } from "../lifecycle/phProfile.js";
+import { ProfileSaver } from "./profileSaver.js";
+import { type StaticModelCounts, type StaticPolicy, WatchStaticModels } from "./staticModels.js";
+import { profileFactory, restoreProfile } from "./storedProfiles.js";
+import { startWatchCapture, type WatchBackend } from "./watchCapture.js";
+import { WatchRecords } from "./watchRecords.js";
 
-export type WatchBackend = "bpftrace" | "strace";
-
-/** Static models: off, alert on calls outside them, or also kill the process (complete models only). */
-export type StaticPolicy = "off" | "alert" | "kill";
-export const STATIC_POLICIES: readonly StaticPolicy[] = ["off", "alert", "kill"];
-
-/** A stored profile's model from its blob, by the model spec stored beside it ("ph:..." or a detector's). */
-export function restoreProfile(model: string, blob: Uint8Array, what: string): LiveProfile {
-  return modelKind(model) === "ph" ? PhProfile.deserialize(blob, what) : DetectorProfile.deserialize(blob, what);
-}
-
-/** A new profile of `model` ("ph" or a detector spec such as "stide:k=6"), or pH's when undefined. */
-export function profileFactory(model: string | undefined): ((settings: LifecycleSettings) => LiveProfile) | undefined {
-  if (model === undefined || modelKind(model) === "ph") return undefined;
-  DetectorProfile.fromSpec(model); // validates the spec now, with the user's words, rather than at the first process
-  return (settings) => DetectorProfile.fromSpec(model, settings);
-}
-
-/** The store's record of a profile. */
-export function profileRecord(key: string, exe: ExeIdentity, p: LiveProfile): ProfileRecord {
-  return {
-    key,
-    exe: exe.path,
-    dev: exe.dev,
-    ino: exe.ino,
-    model: p.model,
-    state: p.state,
-    trainCount: p.trainCount,
-    lastModCount: p.lastModCount,
-    anomalies: p.anomalies,
-    normalTime: Number.isNaN(p.normalTime) ? null : p.normalTime,
-    blob: p.serialize(),
-  };
-}
+export { STATIC_POLICIES, type StaticPolicy, staleness } from "./staticModels.js";
+export { profileFactory, profileRecord, restoreProfile } from "./storedProfiles.js";
+export type { WatchBackend } from "./watchCapture.js";
 
 export interface HostWatchOptions {
   backend: WatchBackend;
@@ -142,18 +96,8 @@ export interface HostWatchSummary {
   endedAt: number;
 }
 
-export interface StaticWatchStats {
+export interface StaticWatchStats extends StaticModelCounts {
   policy: StaticPolicy;
-  /** Models taken from the store (their files unchanged), and analyses run in this watch. */
-  fromStore: number;
-  analysed: number;
-  /** Analyses that failed (not ELF, a library missing, a timeout...), and executables left out of a full queue. */
-  failed: number;
-  dropped: number;
-  /** Models re-derived because a file they came from changed. */
-  reanalysed: number;
-  /** Analyses still queued or running when watch ended (their executables were not checked). */
-  unfinished: number;
   /** Calls made outside their executable's static model, and of those, outside an incomplete one. */
   impossibleCalls: number;
   impossibleUncertain: number;
@@ -187,141 +131,108 @@ export function startHostWatch(options: HostWatchOptions): HostWatch {
   return { ...watch, done: watch.done.finally(() => lock.release()) };
 }
 
+/** The parts of one watch, wired together. */
+interface WatchParts {
+  options: HostWatchOptions;
+  monitor: HostMonitor;
+  responder: Responder | undefined;
+  records: WatchRecords;
+  statics: WatchStaticModels;
+  saver: ProfileSaver;
+  unreadable: Set<string>;
+  staticPolicy: StaticPolicy;
+  startedAt: number;
+}
+
 function startLockedWatch(options: HostWatchOptions): HostWatch {
-  const store = options.store;
   const startedAt = Date.now() / 1000;
-  const unreadable = new Set<string>();
-  const maxQueued = options.maxQueued ?? 10_000;
-  const alertQueue: AlertRecord[] = [];
-  const actionQueue: ActionRecord[] = [];
-  let queueDropped = 0;
-  let alertsStored = 0;
-  let actionsStored = 0;
-  let saves = 0;
-  let profilesSaved = 0;
-  let reloaded = 0;
-
+  const store = options.store;
   const staticPolicy = options.staticModels ?? "off";
-  const responder =
-    options.response !== undefined || staticPolicy === "kill"
-      ? new Responder({
-          ...(options.response ?? { policies: new Set(["log"]), delayFactorMs: 0, maxDelayMs: 0, suspendExecveMs: 0 }),
-          staticKill: staticPolicy === "kill",
-          onAction: (action) => {
-            if (actionQueue.length < maxQueued) {
-              actionQueue.push({
-                time: action.time,
-                pid: action.pid,
-                exe: action.exe === "" ? null : action.exe,
-                action: action.kind,
-                outcome: action.outcome,
-                reason: action.reason,
-                json: action,
-              });
-            } else queueDropped++;
-            options.onAction?.(action);
-          },
-        })
-      : undefined;
-
-  // ---- static models: the worker is started at the first executable to analyse
-  const staticCounts = { fromStore: 0, analysed: 0, failed: 0, dropped: 0, reanalysed: 0, unfinished: 0 };
-  /** The summary behind each attached model (its stamps, for staleness; its set, for a union after a change). */
-  const staticSummaries = new Map<string, StaticSummary>();
-  const staticQueue: StaticModelRecord[] = [];
-  const digraph = options.staticDigraph ?? true;
-  let analyzer: StaticAnalysisWorker | undefined;
+  const records = new WatchRecords(options.maxQueued ?? 10_000);
+  const unreadable = new Set<string>();
   let failure: unknown;
-
-  const attachStatic = (key: string, exe: string, summary: StaticSummary, save: boolean): void => {
-    staticSummaries.set(key, summary);
-    monitor.attachStaticModel(key, staticSet(summary));
-    if (save) staticQueue.push({ key, exe, complete: summary.complete, syscalls: summary.syscalls, detail: summary });
+  // A failure in a callback or a timer ends the capture; `done` then rejects with it, after the final save.
+  let stopCapture = (): void => {};
+  const fail = (err: unknown): void => {
+    failure ??= err;
+    stopCapture();
   };
-
-  /** Analyses the executable of `key`; `previous` (a model whose files changed) is merged into the new one. */
-  const analyse = (entry: ProfileEntry, previous: StaticSummary | undefined): void => {
-    const { key, exe } = entry;
-    analyzer ??= new StaticAnalysisWorker({
-      cacheDir: options.staticCacheDir ?? join(store.dir, "static-cache"),
-      digraph,
-      ...(options.staticQueue !== undefined ? { maxPending: options.staticQueue } : {}),
-    });
-    const queued = analyzer.submit({ path: exe.path, dev: exe.dev, ino: exe.ino }, (outcome) => {
-      try {
-        if (monitor.profile(key) === undefined) return;
-        if (outcome.ok) {
-          staticCounts.analysed++;
-          attachStatic(key, exe.path, previous !== undefined ? unionOf(previous, outcome.model) : outcome.model, true);
-        } else {
-          staticCounts.failed++;
-          staticSummaries.delete(key);
-          monitor.staticModelUnavailable(key, `static analysis failed: ${outcome.message}`, outcome.code);
-        }
-      } catch (err) {
-        failure ??= err;
-        capture.stop();
-      }
-    });
-    if (!queued) {
-      staticCounts.dropped++;
-      staticSummaries.delete(key);
-      monitor.staticAnalysisDropped(key);
-    }
+  const statics = new WatchStaticModels({
+    store,
+    digraph: options.staticDigraph ?? true,
+    ...(options.staticCacheDir !== undefined ? { cacheDir: options.staticCacheDir } : {}),
+    ...(options.staticQueue !== undefined ? { maxPending: options.staticQueue } : {}),
+    ...(options.onWarning !== undefined ? { onWarning: options.onWarning } : {}),
+    onFailure: fail,
+  });
+  const responder = makeResponder(options, staticPolicy, records);
+  const monitor = makeMonitor(options, { records, responder, statics, staticPolicy, unreadable });
+  statics.attachTo(monitor);
+  const saver = new ProfileSaver({
+    store,
+    monitor,
+    unreadable,
+    keepRecords: options.keepRecords ?? 1_000_000,
+    flushRecords: () => {
+      statics.flush();
+      records.flush(store, monitor);
+    },
+    ...(options.onSave !== undefined ? { onSave: options.onSave } : {}),
+    ...(options.onWarning !== undefined ? { onWarning: options.onWarning } : {}),
+  });
+  const { capture, tracerPid, ready, commandResult } = startWatchCapture(options, monitorSink(monitor, responder));
+  stopCapture = () => capture.stop();
+  // The tracer is never acted on (a paused strace would pause everything it traces).
+  if (tracerPid !== undefined) responder?.protectPid(tracerPid);
+  const parts: WatchParts = {
+    options,
+    monitor,
+    responder,
+    records,
+    statics,
+    saver,
+    unreadable,
+    staticPolicy,
+    startedAt,
   };
+  const timers = startTimers(parts, fail);
+  const done = (async (): Promise<HostWatchSummary> => {
+    const stats = await ended(parts, capture.done, timers);
+    parts.monitor.tick(Number.POSITIVE_INFINITY);
+    // Everything learned and every alert is stored before watch reports the end, even after a failure elsewhere.
+    saver.final();
+    if (failure !== undefined) throw failure;
+    const summary = summarise(parts, stats);
+    if (commandResult !== undefined) summary.command = await commandResult;
+    return summary;
+  })();
+  return { monitor, backend: options.backend, tracerPid, ready, done, stop: () => capture.stop() };
+}
 
-  /** A new profile entry: its stored model when its files are unchanged, else an analysis. */
-  const onProfileAdded = (entry: ProfileEntry): void => {
-    const { key, exe } = entry;
-    if (!exe.path.startsWith("/") || exe.ino === 0) {
-      monitor.staticModelUnavailable(
-        key,
-        "the executable's file is not known (no absolute path, device and inode)",
-        "E_NOT_FOUND",
-      );
-      return;
-    }
-    let stored: StaticSummary | undefined;
-    try {
-      const row = store.loadStaticModel(key);
-      if (row !== undefined) stored = storedSummary(row.syscalls, row.complete, row.detail);
-    } catch (err) {
-      if (!isHomeostatError(err)) throw err;
-      options.onWarning?.(
-        `stored static model of ${key} cannot be read (${err.oneLine()}); analysing the binary again`,
-      );
-    }
-    if (stored !== undefined && digraph && stored.pairs === undefined) {
-      // Derived without its digraph (by a set-only watch): derived again, with it.
-      staticCounts.reanalysed++;
-      analyse(entry, undefined);
-      return;
-    }
-    if (stored !== undefined) {
-      const state = staleness(exe, stored.files);
-      if (state !== "stale") {
-        staticCounts.fromStore++;
-        attachStatic(key, exe.path, stored, false);
-        return;
-      }
-      staticCounts.reanalysed++;
-    }
-    analyse(entry, stored !== undefined ? mappedStill(stored) : undefined);
-  };
+/** The responder, when a response policy or static kills ask for one; its actions go to the store. */
+function makeResponder(
+  options: HostWatchOptions,
+  staticPolicy: StaticPolicy,
+  records: WatchRecords,
+): Responder | undefined {
+  if (options.response === undefined && staticPolicy !== "kill") return undefined;
+  return new Responder({
+    ...(options.response ?? { policies: new Set(["log"]), delayFactorMs: 0, maxDelayMs: 0, suspendExecveMs: 0 }),
+    staticKill: staticPolicy === "kill",
+    onAction: (action) => {
+      records.action(action);
+      options.onAction?.(action);
+    },
+  });
+}
 
-  /** Models whose files changed since they were derived (a library upgraded): re-derived, merged with the old. */
-  const revalidateStatic = (): void => {
-    for (const [key, summary] of staticSummaries) {
-      const entry = monitor.profile(key);
-      if (entry === undefined || staleness(entry.exe, summary.files) !== "stale") continue;
-      staticSummaries.delete(key);
-      staticCounts.reanalysed++;
-      monitor.detachStaticModel(key);
-      analyse(entry, mappedStill(summary));
-    }
-  };
-
-  const monitor = new HostMonitor({
+/** The engine, loading stored profiles (an unreadable one is left in the store and replaced by a new one). */
+function makeMonitor(
+  options: HostWatchOptions,
+  parts: Pick<WatchParts, "records" | "responder" | "statics" | "staticPolicy" | "unreadable">,
+): HostMonitor {
+  const { records, responder, statics, staticPolicy, unreadable } = parts;
+  return new HostMonitor({
     ...(options.settings !== undefined ? { settings: options.settings } : {}),
     ...(options.maxTasks !== undefined ? { maxTasks: options.maxTasks } : {}),
     ...(options.maxProfiles !== undefined ? { maxProfiles: options.maxProfiles } : {}),
@@ -332,7 +243,7 @@ function startLockedWatch(options: HostWatchOptions): HostWatch {
     identify: identifyProcess,
     loadProfile: (key) => {
       try {
-        const stored = store.loadProfile(key);
+        const stored = options.store.loadProfile(key);
         if (stored === undefined) return undefined;
         return { profile: restoreProfile(stored.model, stored.blob, `profile ${key}`), version: stored.version };
       } catch (err) {
@@ -345,27 +256,17 @@ function startLockedWatch(options: HostWatchOptions): HostWatch {
       }
     },
     onAlert: (alert) => {
-      if (alertQueue.length < maxQueued) {
-        const f = alert.output_fields;
-        alertQueue.push({
-          time: Date.parse(alert.time) / 1000,
-          rule: alert.rule,
-          priority: alert.priority,
-          pid: typeof f["proc.pid"] === "number" ? f["proc.pid"] : null,
-          exe: typeof f["proc.exepath"] === "string" ? f["proc.exepath"] : null,
-          key: typeof f["homeostat.profile"] === "string" ? f["homeostat.profile"] : null,
-          output: alert.output,
-          json: alert,
-        });
-      } else queueDropped++;
+      records.alert(alert);
       options.onAlert?.(alert);
     },
     ...(responder !== undefined ? { onResponse: (req) => responder.handle(req) } : {}),
-    ...(staticPolicy !== "off" ? { staticModels: staticPolicy, onProfileAdded } : {}),
+    ...(staticPolicy !== "off" ? { staticModels: staticPolicy, onProfileAdded: statics.onProfileAdded } : {}),
   });
+}
 
-  // The sink the backend feeds: the engine, plus the responder's bookkeeping of exited pids.
-  const sink = {
+/** The sink the backend feeds: the engine, plus the responder's bookkeeping of exited pids. */
+function monitorSink(monitor: HostMonitor, responder: Responder | undefined): HostEventSink {
+  return {
     syscall: monitor.syscall.bind(monitor),
     exec: monitor.exec.bind(monitor),
     fork: monitor.fork.bind(monitor),
@@ -375,316 +276,88 @@ function startLockedWatch(options: HostWatchOptions): HostWatch {
     },
     lost: monitor.lost.bind(monitor),
   };
+}
 
-  let capture: HostCapture;
-  let tracerPid: number | undefined;
-  let commandResult: Promise<StraceCaptureResult> | undefined;
-  let ready: Promise<void> = Promise.resolve();
-  if (options.backend === "strace") {
-    const c: StraceHostCapture = startStraceHostCapture({
-      ...(options.command !== undefined ? { command: options.command } : {}),
-      ...(options.pid !== undefined ? { pid: options.pid } : {}),
-      sink,
-      ...(options.env !== undefined ? { env: options.env } : {}),
-      ...(options.programOutput !== undefined ? { programOutput: options.programOutput } : {}),
-      ...(options.onMessage !== undefined ? { onMessage: options.onMessage } : {}),
-    });
-    capture = c;
-    tracerPid = c.tracerPid;
-    commandResult = c.result;
-  } else {
-    if (options.command !== undefined || options.pid !== undefined) {
-      throw new HomeostatError(
-        "E_USAGE",
-        "the bpftrace backend watches the whole host: a command or --pid needs --backend strace",
-      );
-    }
-    const c = startBpftraceCapture({
-      sink,
-      excludePids: [process.pid],
-      ...(options.ringBufferPages !== undefined ? { ringBufferPages: options.ringBufferPages } : {}),
-      ...(options.env !== undefined ? { env: options.env } : {}),
-      ...(options.onMessage !== undefined ? { onMessage: options.onMessage } : {}),
-    });
-    capture = c;
-    tracerPid = c.tracerPid;
-    ready = c.ready;
-    // A failed start rejects `done` too, with the same reason; `ready` is only for waiting.
-    ready.catch(() => {});
-  }
-  // The tracer is never acted on (a paused strace would pause everything it traces).
-  if (tracerPid !== undefined) responder?.protectPid(tracerPid);
-
-  let reportedDropped = 0;
-  const flushAlerts = (): void => {
-    if (alertQueue.length === 0) return;
-    const batch = alertQueue.splice(0);
-    store.addAlerts(batch);
-    alertsStored += batch.length;
-  };
-  const flushQueues = (): void => {
-    if (staticQueue.length > 0) store.saveStaticModels(staticQueue.splice(0));
-    flushAlerts();
-    if (actionQueue.length > 0) {
-      const batch = actionQueue.splice(0);
-      store.addActions(batch);
-      actionsStored += batch.length;
-    }
-    if (queueDropped > reportedDropped) {
-      // Raised once the queues are empty, so that this alert itself reaches the store.
-      const n = queueDropped - reportedDropped;
-      reportedDropped = queueDropped;
-      monitor.raise(
-        "homeostat overload: alerts dropped",
-        "Error",
-        `${n} alerts or actions were dropped because the store could not keep up (${queueDropped} in total); they were shown but not stored`,
-        { "homeostat.dropped_records": n, "homeostat.dropped_records_total": queueDropped },
-        ["overload"],
-      );
-      flushAlerts();
-    }
-  };
-
-  /** Profiles an administrator changed in the store since we loaded or saved them: reload instead of overwriting. */
-  const pickUpAdminChanges = (): void => {
-    for (const s of store.listProfiles()) {
-      const entry = monitor.profile(s.key);
-      if (entry === undefined || s.version <= entry.storedVersion || unreadable.has(s.key)) continue;
-      try {
-        const stored = store.loadProfile(s.key);
-        if (stored === undefined) continue;
-        monitor.replaceProfile(s.key, restoreProfile(stored.model, stored.blob, `profile ${s.key}`), stored.version);
-        reloaded++;
-      } catch (err) {
-        if (!isHomeostatError(err)) throw err;
-        options.onWarning?.(`stored profile ${s.key} changed but cannot be read: ${err.oneLine()}`);
-      }
-    }
-  };
-
-  const saveProfiles = (): void => {
-    const t0 = performance.now();
-    const dirty: ProfileEntry[] = [];
-    for (const e of monitor.profiles()) if (e.dirty && !unreadable.has(e.key)) dirty.push(e);
-    if (dirty.length > 0) {
-      // Written only where the store still has the version we know (checked inside the transaction): a change an
-      // administrator made meanwhile wins, and is loaded instead.
-      const conflicts = new Set(
-        store.saveProfiles(
-          dirty.map((e) => ({ ...profileRecord(e.key, e.exe, e.profile), expectVersion: e.storedVersion })),
-        ),
-      );
-      for (const e of dirty) {
-        if (conflicts.has(e.key)) continue;
-        e.dirty = false;
-        e.storedVersion++;
-      }
-      saves++;
-      profilesSaved += dirty.length - conflicts.size;
-      if (conflicts.size > 0) pickUpAdminChanges();
-    }
-    flushQueues();
-    store.prune(options.keepRecords ?? 1_000_000);
-    options.onSave?.(dirty.length, performance.now() - t0);
-  };
-
-  // A save the disk has no room for: watching goes on (the host stays protected), what changed stays in memory and
-  // the next save tries again; one alert says so, another when saves resume. Nothing saved before is touched: the
-  // failed transaction is rolled back whole.
-  let diskFull = false;
-  const periodicSave = (): void => {
-    try {
-      saveProfiles();
-    } catch (err) {
-      if (!isDiskFull(err)) throw err;
-      if (diskFull) return;
-      diskFull = true;
-      const unsaved = [...monitor.profiles()].filter((e) => e.dirty).length;
-      monitor.raise(
-        "homeostat store full: profiles not saved",
-        "Error",
-        `the state database's disk is full (${store.path}): ${unsaved} profile${unsaved === 1 ? "" : "s"} changed since the last save ${unsaved === 1 ? "is" : "are"} kept in memory and saved when there is room; nothing saved before is lost`,
-        { "homeostat.unsaved_profiles": unsaved, "homeostat.state": store.path },
-        ["store"],
-      );
-      return;
-    }
-    if (!diskFull) return;
-    diskFull = false;
-    monitor.raise(
-      "homeostat store saves resumed",
-      "Informational",
-      `the state database has room again: every profile is saved (${store.path})`,
-      { "homeostat.state": store.path },
-      ["store"],
-    );
-  };
-
+/** Saves, store polls and sweeps of dead tasks; an exception in one ends the watch (`fail`) instead of escaping. */
+function startTimers(parts: WatchParts, fail: (err: unknown) => void): NodeJS.Timeout[] {
+  const { options, monitor, records, statics, saver } = parts;
   const guard = (fn: () => void) => () => {
     try {
       fn();
     } catch (err) {
-      failure ??= err;
-      capture.stop();
+      fail(err);
     }
   };
-  const timers = [
-    setInterval(guard(periodicSave), options.saveIntervalMs ?? 30_000),
+  return [
+    setInterval(
+      guard(() => saver.periodic()),
+      options.saveIntervalMs ?? 30_000,
+    ),
     setInterval(
       guard(() => {
         monitor.tick();
-        flushQueues();
-        pickUpAdminChanges();
+        statics.flush();
+        records.flush(options.store, monitor);
+        saver.pickUpAdminChanges();
       }),
       options.pollIntervalMs ?? 2_000,
     ),
     setInterval(
       guard(() => {
         monitor.sweep((_pid, tid) => taskAlive(tid));
-        revalidateStatic();
+        statics.revalidate();
       }),
       60_000,
     ),
   ];
+}
 
-  const done = (async (): Promise<HostWatchSummary> => {
+/**
+ * Waits for the capture to end, then stops the timers and the responder, waits (bounded) for analyses still running
+ * (the calls their executables made are checked when they land) and ends the analysis worker, whatever happened.
+ */
+async function ended(
+  parts: WatchParts,
+  captureDone: Promise<HostCaptureStats>,
+  timers: NodeJS.Timeout[],
+): Promise<HostCaptureStats> {
+  try {
     let stats: HostCaptureStats;
     try {
-      try {
-        stats = await capture.done;
-      } finally {
-        for (const t of timers) clearInterval(t);
-        responder?.stop();
-      }
-      // Analyses still running are waited for (bounded): the calls their executables made are checked when they land.
-      if (analyzer !== undefined) await analyzer.drain(options.staticDrainMs ?? 10_000);
+      stats = await captureDone;
     } finally {
-      if (analyzer !== undefined) staticCounts.unfinished = await analyzer.close();
+      for (const t of timers) clearInterval(t);
+      parts.responder?.stop();
     }
-    monitor.tick(Number.POSITIVE_INFINITY);
-    // Everything learned and every alert is stored before watch reports the end, even after a failure elsewhere.
-    try {
-      saveProfiles();
-    } catch (err) {
-      if (!isDiskFull(err)) throw err;
-      const unsaved = [...monitor.profiles()].filter((e) => e.dirty).length;
-      throw new HomeostatError(
-        "E_IO",
-        `the disk is full: ${unsaved} profile${unsaved === 1 ? "" : "s"} changed since the last save could not be saved; everything saved before is intact`,
-        { file: store.path },
-        { cause: err },
-      );
-    }
-    if (failure !== undefined) throw failure;
-    const summary: HostWatchSummary = {
-      backend: options.backend,
-      capture: stats,
-      monitor: monitor.stats(),
-      responder: responder?.stats ?? { paused: 0, pausedMs: 0, killed: 0, suspended: 0, refused: 0, dryRun: 0 },
-      saves,
-      profilesSaved,
-      alertsStored,
-      actionsStored,
-      queueDropped,
-      reloaded,
-      unreadable: [...unreadable],
-      static: {
-        policy: staticPolicy,
-        ...staticCounts,
-        impossibleCalls: monitor.stats().impossibleCalls,
-        impossibleUncertain: monitor.stats().impossibleUncertain,
-      },
-      startedAt,
-      endedAt: Date.now() / 1000,
-    };
-    if (commandResult !== undefined) summary.command = await commandResult;
-    return summary;
-  })();
-
-  return { monitor, backend: options.backend, tracerPid, ready, done, stop: () => capture.stop() };
-}
-
-// ------------------------------------------------------------------------------------------------ static models
-
-/** The store's "disk is full" (SQLITE_FULL under it). */
-function isDiskFull(err: unknown): boolean {
-  const cause = (err as { cause?: { code?: unknown } } | null)?.cause;
-  return isHomeostatError(err) && cause?.code === "SQLITE_FULL";
-}
-
-/** The engine's view of an analysis. */
-function staticSet(s: StaticSummary): StaticSyscallSet {
-  const pairs = s.pairs !== undefined ? { pairs: s.pairs } : {};
-  if (s.complete) return { syscalls: s.syscalls, ...pairs, complete: true };
-  const why: string[] = [];
-  if (s.unresolved > 0) why.push(`${s.unresolved} syscall site${s.unresolved === 1 ? "" : "s"} not resolved`);
-  if (s.dlopen > 0) why.push(`${s.dlopen} dlopen call${s.dlopen === 1 ? "" : "s"} of plugins not analysed`);
-  return {
-    syscalls: s.syscalls,
-    ...pairs,
-    complete: false,
-    incomplete: why.length > 0 ? why.join(", ") : "the analysis may have missed calls",
-  };
-}
-
-/**
- * The old model when running processes may still map the code it came from: a library replaced under them (a new
- * file at the path; the old one stays mapped). Not when the executable itself was rewritten in place, which Linux
- * refuses while it runs (ETXTBSY): its old code runs nowhere.
- */
-function mappedStill(old: StaticSummary): StaticSummary | undefined {
-  const exe = old.files[0];
-  return exe !== undefined && sameFile(exe) ? old : undefined;
-}
-
-/** A model for code that may be either of two analyses (old and new libraries mapped at once): the union. */
-function unionOf(old: StaticSummary, fresh: StaticSummary): StaticSummary {
-  const all = new Set([...old.syscalls, ...fresh.syscalls]);
-  const pairs = unionPairs(old.pairs, fresh.pairs);
-  if (all.size === fresh.syscalls.length && pairs === fresh.pairs) return fresh;
-  const names = new Map<number, string>();
-  old.syscalls.forEach((n, i) => names.set(n, old.names[i] ?? `syscall_${n}`));
-  fresh.syscalls.forEach((n, i) => names.set(n, fresh.names[i] ?? `syscall_${n}`));
-  const syscalls = [...all].sort((a, b) => a - b);
-  const { pairs: _dropped, ...rest } = fresh;
-  return {
-    ...rest,
-    syscalls,
-    names: syscalls.map((n) => names.get(n)!),
-    ...(pairs !== undefined ? { pairs } : {}),
-    complete: old.complete && fresh.complete,
-  };
-}
-
-/** The union of two flattened digraphs (`fresh` itself when it holds them all); none when either has none. */
-function unionPairs(old: number[] | undefined, fresh: number[] | undefined): number[] | undefined {
-  if (old === undefined || fresh === undefined) return undefined;
-  const keys = new Set<number>();
-  for (let i = 0; i + 1 < fresh.length; i += 2) keys.add(fresh[i]! * 65_536 + fresh[i + 1]!);
-  const size = keys.size;
-  for (let i = 0; i + 1 < old.length; i += 2) keys.add(old[i]! * 65_536 + old[i + 1]!);
-  if (keys.size === size) return fresh;
-  return [...keys].sort((a, b) => a - b).flatMap((k) => [Math.floor(k / 65_536), k % 65_536]);
-}
-
-/** A stored model's summary, or undefined when its detail is not one this build wrote (it is analysed anew). */
-function storedSummary(syscalls: number[], complete: boolean, detail: unknown): StaticSummary | undefined {
-  const d = detail as Partial<StaticSummary> | null;
-  if (d === null || typeof d !== "object" || !Array.isArray(d.files) || !Array.isArray(d.names)) return undefined;
-  return { ...(d as StaticSummary), syscalls, complete };
-}
-
-/**
- * Whether a model still describes its executable: "valid" while every file it came from is unchanged; "stale" when
- * one changed and the executable at its path is still the file that ran (it can be analysed again); "orphan" when
- * the path now names another file: the one that ran cannot be analysed by its path any more, the model stays.
- */
-export function staleness(exe: ExeIdentity, files: readonly FileStamp[]): "valid" | "stale" | "orphan" {
-  try {
-    const st = statSync(exe.path);
-    if (st.dev !== exe.dev || st.ino !== exe.ino) return "orphan";
-  } catch {
-    return "orphan";
+    await parts.statics.drain(parts.options.staticDrainMs ?? 10_000);
+    return stats;
+  } finally {
+    await parts.statics.close();
   }
-  return files.every(sameFile) ? "valid" : "stale";
+}
+
+function summarise(parts: WatchParts, stats: HostCaptureStats): HostWatchSummary {
+  const { options, monitor, responder, records, statics, saver } = parts;
+  const monitorStats = monitor.stats();
+  return {
+    backend: options.backend,
+    capture: stats,
+    monitor: monitorStats,
+    responder: responder?.stats ?? { paused: 0, pausedMs: 0, killed: 0, suspended: 0, refused: 0, dryRun: 0 },
+    saves: saver.saves,
+    profilesSaved: saver.profilesSaved,
+    alertsStored: records.alertsStored,
+    actionsStored: records.actionsStored,
+    queueDropped: records.dropped,
+    reloaded: saver.reloaded,
+    unreadable: [...parts.unreadable],
+    static: {
+      policy: parts.staticPolicy,
+      ...statics.counts,
+      impossibleCalls: monitorStats.impossibleCalls,
+      impossibleUncertain: monitorStats.impossibleUncertain,
+    },
+    startedAt: parts.startedAt,
+    endedAt: Date.now() / 1000,
+  };
 }
