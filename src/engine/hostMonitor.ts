@@ -29,96 +29,21 @@
 
 import { type ExeIdentity, exeKey, type HostEventSink, type LossSite } from "../capture/hostEvents.js";
 import { HomeostatError } from "../errors.js";
-import { X86_64_SYSCALLS } from "../syscalls/x86_64.js";
 import type { LiveProfile, LiveStream } from "../lifecycle/liveProfile.js";
 import { validateSettings } from "../lifecycle/lifecycleSettings.js";
 import { PhProfile, type LifecycleSettings, type LifecycleStep, PhStream } from "../lifecycle/phProfile.js";
-import {
-  anomalyText,
-  droppedText,
-  frozenText,
-  impossibleText,
-  lostText,
-  normalText,
-  retrainText,
-  staticDroppedText,
-  staticUnavailableText,
-  tolerizeText,
-} from "./alertText.js";
+import { type AlertPriority, type HostAlert, HostAlerts, syscallName } from "./hostAlerts.js";
+import type { ProfileEntry } from "./profileEntry.js";
+import type { ResponseRequest } from "./responseRequest.js";
 import { HOST_SYMBOLS, type Violation, StaticCheck, type StaticSyscallSet, Verdict } from "./staticCheck.js";
 
+export { type AlertPriority, type HostAlert, IMPOSSIBLE_RULE, syscallName } from "./hostAlerts.js";
+export type { ProfileEntry } from "./profileEntry.js";
+export type { ResponseKind, ResponseRequest } from "./responseRequest.js";
 export { HOST_SYMBOLS, type StaticSyscallSet } from "./staticCheck.js";
-
-const SYSCALL_NAMES: readonly string[] = (() => {
-  const names: string[] = [];
-  for (let i = 0; i < HOST_SYMBOLS; i++) names.push(`syscall_${i}`);
-  for (const [n, name] of X86_64_SYSCALLS) if (n < HOST_SYMBOLS) names[n] = name;
-  return names;
-})();
-
-/** The x86_64 name of a syscall number. */
-export function syscallName(nr: number): string {
-  return SYSCALL_NAMES[nr] ?? `syscall_${nr}`;
-}
 
 const NR_EXECVE = 59;
 const NR_EXECVEAT = 322;
-
-/** The rule of alerts on calls outside an executable's static model. */
-export const IMPOSSIBLE_RULE = "Impossible system call for this binary";
-
-/** Falco's priorities, most severe first. */
-export type AlertPriority =
-  "Emergency" | "Alert" | "Critical" | "Error" | "Warning" | "Notice" | "Informational" | "Debug";
-
-/** An alert with Falco's output fields, so that Falco consumers (falcosidekick, SIEM rules) can read it. */
-export interface HostAlert {
-  time: string;
-  rule: string;
-  priority: AlertPriority;
-  source: "syscall";
-  hostname: string;
-  tags: string[];
-  output: string;
-  output_fields: Record<string, string | number | boolean | null | string[]>;
-}
-
-export type ResponseKind = "delay" | "kill" | "suspend-execve";
-
-/** What the engine asks a responder to do about a task; the responder applies policy and safety. */
-export interface ResponseRequest {
-  kind: ResponseKind;
-  pid: number;
-  tid: number;
-  exe: string;
-  /** The task's locality frame count after the call. */
-  lfc: number;
-  /** Anomalous calls the task has made since it began its program. */
-  anomalies: number;
-  syscall: string;
-  /** Epoch seconds of the event. */
-  time: number;
-  reason: string;
-  /** Asked for a call outside the binary's static model (watch --static kill), not by pH's anomaly counts. */
-  static?: boolean;
-}
-
-/** One executable's profile as the engine holds it. */
-export interface ProfileEntry {
-  readonly key: string;
-  readonly exe: ExeIdentity;
-  profile: LiveProfile;
-  /** Changed since the caller last saved it. */
-  dirty: boolean;
-  /** Live tasks running it. */
-  tasks: number;
-  /** The store's version this entry was loaded from or last saved as (0: never stored); kept by the caller. */
-  storedVersion: number;
-  /** The static check of this executable; null when static models are off or none could be had. */
-  static: StaticCheck | null;
-  /** Why there is no static model (analysis failed, queue full), once said; null otherwise. */
-  staticError: string | null;
-}
 
 /** Calls kept for a task whose program is not known yet (a child seen before its parent's fork returned). */
 const PENDING_CALLS = 256;
@@ -226,8 +151,6 @@ export interface HostMonitorStats {
   impossibleUncertain: number;
 }
 
-const TAGS = ["homeostat", "pH", "host", "process"];
-
 export class HostMonitor implements HostEventSink {
   readonly settings: LifecycleSettings;
   private readonly tasks = new Map<number, Task>();
@@ -239,7 +162,7 @@ export class HostMonitor implements HostEventSink {
   private readonly ignore: Set<number>;
   private readonly execveLimit: number;
   private readonly alertsPerSecond: number;
-  private readonly hostname: string;
+  private readonly alerts: HostAlerts;
   private readonly clock: () => number;
   private lastTid = -1;
   private lastTask: Task | undefined;
@@ -261,7 +184,6 @@ export class HostMonitor implements HostEventSink {
     ignored: 0,
     unattributed: 0,
     dropped: 0,
-    alerts: 0,
     suppressedAlerts: 0,
     responses: 0,
     impossibleCalls: 0,
@@ -279,7 +201,7 @@ export class HostMonitor implements HostEventSink {
     this.ignore = new Set(options.ignorePids ?? []);
     this.execveLimit = options.execveLimit ?? this.settings.tolerizeLimit;
     this.alertsPerSecond = options.alertsPerSecond ?? 5;
-    this.hostname = options.hostname ?? "localhost";
+    this.alerts = new HostAlerts(options.hostname ?? "localhost", this.settings, options.onAlert);
     this.clock = options.clock ?? (() => Date.now() / 1000);
     this.staticMode = options.staticModels;
     this.confirmGrace = options.confirmGrace ?? (this.staticMode !== undefined ? 1 : 0);
@@ -486,6 +408,7 @@ export class HostMonitor implements HostEventSink {
     }
     return {
       ...this.counts,
+      alerts: this.alerts.count,
       pending,
       lost: { ...this.lostBy },
       tasks: this.tasks.size,
@@ -542,18 +465,7 @@ export class HostMonitor implements HostEventSink {
     entry.static = null;
     if (entry.staticError !== null) return true;
     entry.staticError = reason;
-    this.emit(
-      this.clock(),
-      "homeostat static analysis unavailable",
-      "Informational",
-      staticUnavailableText(entry.exe.path, reason),
-      {
-        ...this.exeFields(entry),
-        "homeostat.static_error": code,
-        "homeostat.static_reason": reason,
-      },
-      ["static"],
-    );
+    this.alerts.staticUnavailable(this.clock(), entry, reason, code);
     return true;
   }
 
@@ -749,7 +661,7 @@ export class HostMonitor implements HostEventSink {
     this.counts.impossibleCalls++;
     if (!model.complete) this.counts.impossibleUncertain++;
     const name = syscallName(nr);
-    if (check.firstAlert(verdict, prev, nr)) this.impossibleAlert(entry, model, v, now, live ? task : undefined);
+    if (check.firstAlert(verdict, prev, nr)) this.alerts.impossible(now, entry, model, v, live ? task : undefined);
     if (this.staticMode !== "kill" || !model.complete || task === undefined || task.killed) return;
     const onResponse = this.options.onResponse;
     if (onResponse === undefined) return;
@@ -770,67 +682,11 @@ export class HostMonitor implements HostEventSink {
     });
   }
 
-  private impossibleAlert(
-    entry: ProfileEntry,
-    model: StaticSyscallSet,
-    v: Violation,
-    now: number,
-    task: Task | undefined,
-  ): void {
-    const { verdict, prev, nr, pid, tid } = v;
-    const name = syscallName(nr);
-    const size = model.syscalls.length;
-    const pairs = (model.pairs?.length ?? 0) / 2;
-    const output = impossibleText({
-      call: name,
-      previous: verdict === Verdict.Pair ? syscallName(prev) : null,
-      pid,
-      path: entry.exe.path,
-      calls: size,
-      pairs,
-      complete: model.complete,
-      ...(model.incomplete !== undefined ? { incomplete: model.incomplete } : {}),
-      late: task === undefined,
-    });
-    this.emit(
-      now,
-      IMPOSSIBLE_RULE,
-      model.complete ? "Critical" : "Warning",
-      output,
-      {
-        "proc.pid": pid,
-        "thread.tid": tid,
-        ...this.exeFields(entry),
-        "homeostat.profile_state": entry.profile.state,
-        "evt.type": name,
-        "homeostat.syscall_nr": nr,
-        ...(verdict === Verdict.Pair
-          ? { "homeostat.static_previous": syscallName(prev), "homeostat.static_pairs": pairs }
-          : {}),
-        "homeostat.static_violation": verdict === Verdict.Pair ? "pair" : "call",
-        "homeostat.static_complete": model.complete,
-        "homeostat.static_calls": size,
-        "homeostat.static_checked": task !== undefined ? "live" : "after analysis",
-        ...(task !== undefined ? { "homeostat.window": this.window(task, nr) } : {}),
-      },
-      ["static", "impossible"],
-    );
-  }
-
   private flushStaticDropped(now: number): void {
     const n = this.staticDroppedPending;
     this.staticDroppedPending = 0;
     this.staticDroppedAlertAt = now;
-    this.emit(
-      now,
-      "homeostat overload: static analyses dropped",
-      "Error",
-      staticDroppedText(n),
-      {
-        "homeostat.dropped_analyses": n,
-      },
-      ["overload", "static"],
-    );
+    this.alerts.staticDropped(now, n);
   }
 
   private dropped(time: number, what: "tasks" | "profiles"): void {
@@ -839,64 +695,14 @@ export class HostMonitor implements HostEventSink {
     const now = time === time ? time : this.clock();
     if (now - this.dropAlertAt < 10) return;
     this.dropAlertAt = now;
-    const limit = what === "tasks" ? this.maxTasks : this.maxProfiles;
-    this.emit(
-      now,
-      "homeostat overload: events dropped",
-      "Error",
-      droppedText(limit, what, this.counts.dropped),
-      {
-        "homeostat.limit": what,
-        "homeostat.limit_value": limit,
-        "homeostat.dropped": this.counts.dropped,
-      },
-      ["overload"],
-    );
+    this.alerts.dropped(now, what, what === "tasks" ? this.maxTasks : this.maxProfiles, this.counts.dropped);
   }
 
   private flushLost(now: number): void {
     const n = this.pendingLost;
     this.pendingLost = 0;
     this.lostAlertAt = now;
-    this.emit(
-      now,
-      "homeostat capture lost events",
-      "Error",
-      lostText(n, this.lostBy),
-      {
-        "homeostat.lost": n,
-        "homeostat.lost_kernel": this.lostBy.kernel,
-        "homeostat.lost_capture": this.lostBy.capture,
-        "homeostat.lost_monitor": this.lostBy.monitor,
-      },
-      ["overload"],
-    );
-  }
-
-  private window(task: Task, nr: number): string[] {
-    const recent = task.stream.recent;
-    const out: string[] = [];
-    // `recent` already includes this call (step pushed it): most recent first.
-    for (let i = recent.length - 1; i >= 0; i--) if (recent[i]! >= 0) out.push(syscallName(recent[i]!));
-    if (out.length === 0) out.push(syscallName(nr));
-    return out;
-  }
-
-  private exeFields(entry: ProfileEntry): Record<string, string> {
-    const path = entry.exe.path;
-    return { "proc.exepath": path, "proc.name": path.slice(path.lastIndexOf("/") + 1), "homeostat.profile": entry.key };
-  }
-
-  private procFields(task: Task, entry: ProfileEntry): Record<string, string | number> {
-    const path = entry.exe.path;
-    return {
-      "proc.pid": task.pid,
-      "thread.tid": task.tid,
-      "proc.exepath": path,
-      "proc.name": path.slice(path.lastIndexOf("/") + 1),
-      "homeostat.profile": entry.key,
-      "homeostat.profile_state": entry.profile.state,
-    };
+    this.alerts.lost(now, n, this.lostBy);
   }
 
   private anomaly(task: Task, entry: ProfileEntry, step: LifecycleStep, nr: number, now: number): void {
@@ -911,92 +717,18 @@ export class HostMonitor implements HostEventSink {
       return;
     }
     task.alertsInSecond++;
-    const name = syscallName(nr);
-    const lfc = step.lfc;
-    const priority: AlertPriority = lfc > this.settings.tolerizeLimit ? "Critical" : lfc > 1 ? "Error" : "Warning";
     const suppressed = task.suppressed;
     task.suppressed = 0;
-    this.emit(
-      now,
-      "Anomalous system calls",
-      priority,
-      anomalyText({
-        call: name,
-        pid: task.pid,
-        path: entry.exe.path,
-        missing: entry.profile.kind === "ph" ? step.missing : null,
-        model: entry.profile.model,
-        lfc,
-        frame: this.settings.frame,
-        anomalies: task.anomalies,
-        suppressed,
-      }),
-      {
-        ...this.procFields(task, entry),
-        "evt.type": name,
-        "homeostat.misses": step.missing,
-        "homeostat.lfc": lfc,
-        "homeostat.anomalies": task.anomalies,
-        "homeostat.profile_anomalies": entry.profile.anomalies,
-        "homeostat.model": entry.profile.model,
-        "homeostat.window": this.window(task, nr),
-        "homeostat.suppressed": suppressed,
-      },
-      ["anomaly"],
-    );
+    this.alerts.anomaly(now, task, entry, step, nr, suppressed);
   }
 
   private transition(task: Task, entry: ProfileEntry, step: LifecycleStep, nr: number, now: number): void {
     // A task over tolerize_limit resets the training model on every call: say so once per excursion, and cheaply.
-    if (step.transition === "tolerized" && task.tolerizedAlerted) return;
-    const p = entry.profile;
-    const path = entry.exe.path;
-    const fields = {
-      ...this.procFields(task, entry),
-      "homeostat.train_count": p.trainCount,
-      "homeostat.model_size": p.modelSize(),
-      "homeostat.model_unit": p.modelUnit,
-    };
-    switch (step.transition) {
-      case "froze":
-        this.emit(
-          now,
-          "homeostat profile frozen",
-          "Informational",
-          frozenText(path, p.trainCount, this.settings.normalWait),
-          fields,
-          ["lifecycle"],
-        );
-        break;
-      case "normal":
-        this.emit(now, "homeostat profile normal", "Notice", normalText(path, p.modelSize(), p.modelUnit), fields, [
-          "lifecycle",
-        ]);
-        break;
-      case "retrain":
-        this.emit(
-          now,
-          "homeostat profile back to training",
-          "Warning",
-          retrainText(path, this.settings.anomalyLimit),
-          { ...fields, "evt.type": syscallName(nr) },
-          ["lifecycle"],
-        );
-        break;
-      case "tolerized":
-        task.tolerizedAlerted = true;
-        this.emit(
-          now,
-          "homeostat tolerize limit",
-          "Warning",
-          tolerizeText(task.pid, path, step.lfc, this.settings.tolerizeLimit),
-          { ...fields, "homeostat.lfc": step.lfc },
-          ["lifecycle"],
-        );
-        break;
-      default:
-        break;
+    if (step.transition === "tolerized") {
+      if (task.tolerizedAlerted) return;
+      task.tolerizedAlerted = true;
     }
+    this.alerts.transition(now, task, entry, step, nr);
   }
 
   private respond(task: Task, entry: ProfileEntry, step: LifecycleStep, nr: number, now: number): void {
@@ -1037,27 +769,6 @@ export class HostMonitor implements HostEventSink {
     fields: HostAlert["output_fields"],
     tags: string[],
   ): void {
-    this.emit(this.clock(), rule, priority, output, fields, tags);
-  }
-
-  private emit(
-    now: number,
-    rule: string,
-    priority: AlertPriority,
-    output: string,
-    fields: HostAlert["output_fields"],
-    tags: string[],
-  ): void {
-    this.counts.alerts++;
-    this.options.onAlert?.({
-      time: new Date(now * 1000).toISOString(),
-      rule,
-      priority,
-      source: "syscall",
-      hostname: this.hostname,
-      tags: [...TAGS, ...tags],
-      output,
-      output_fields: { "evt.time": now, ...fields },
-    });
+    this.alerts.emit(this.clock(), rule, priority, output, fields, tags);
   }
 }

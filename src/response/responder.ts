@@ -14,7 +14,7 @@
 // usually completed (the new program is stopped at its start, not refused), and a delay starts a few
 // milliseconds after the anomaly rather than before the next call.
 
-import type { ResponseKind, ResponseRequest } from "../engine/hostMonitor.js";
+import type { ResponseKind, ResponseRequest } from "../engine/responseRequest.js";
 import { type Clock, systemClock, type TimerHandle, unrefTimer } from "./clock.js";
 import { delayFor, refusalReason } from "./graduatedDelay.js";
 import { processKill, type SignalFailure, type SignalSender, trySignal } from "./signals.js";

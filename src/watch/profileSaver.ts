@@ -4,7 +4,8 @@
 // does not stop watching: what changed stays in memory for the next save, with one alert when saves stop and one
 // when they resume; the failed transaction is rolled back whole, so nothing saved before is touched.
 
-import type { HostMonitor, ProfileEntry } from "../engine/hostMonitor.js";
+import type { HostMonitor } from "../engine/hostMonitor.js";
+import type { ProfileEntry } from "../engine/profileEntry.js";
 import { HomeostatError, isHomeostatError } from "../errors.js";
 import type { StateStore } from "../store/stateStore.js";
 import { profileRecord, restoreProfile } from "./storedProfiles.js";
