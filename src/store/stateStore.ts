@@ -134,7 +134,6 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export const DEFAULT_STATE_DIR: string = defaultStateDir();
 
-
 const RECORD_COLUMNS = `key, exe, dev, ino, model, state, train_count, last_mod_count, anomalies, normal_time, version,
   crc, created_at, updated_at`;
 const SUMMARY_COLUMNS = `${RECORD_COLUMNS}, length(blob) AS bytes`;
