@@ -142,6 +142,28 @@ function lfcSeries(detector: Detector, calls: Uint16Array): number[] {
   for (const c of calls) out.push(acc.add(detector.step(state, c)));
   return out;
 }
+/** What every step of the demo shares: the target, its scratch folder, one vocabulary, the progress callback. */
+interface DemoBench {
+  binary: string;
+  work: string;
+  vocab: Vocabulary;
+  say: (message: string) => void;
+}
+
+/** A trained model and its alarm threshold. */
+interface TrainedModel {
+  kind: string;
+  detector: Detector;
+  threshold: number;
+}
+
+/** What a live run saw: the alarms raised, the traces, the images each process mapped. */
+interface LiveRun {
+  alarms: DemoAlarm[];
+  traces: Trace[];
+  images: ImageTracker;
+}
+
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   const say = options.onStep ?? (() => {});
@@ -149,155 +171,50 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const nTrain = options.trainingSessions ?? 64;
   const nCalib = options.calibrationSessions ?? 32;
   const nHeld = options.heldOutSessions ?? 10;
-  const work = options.workDir;
   say("building the intentionally vulnerable target (demo/kvserver.c)");
-  const binary = await buildTarget(path.join(work, "bin"), options.compiler);
-  say("analysing the server binary with its libraries: the static model, no training (Wagner & Dean)");
-  let model: StaticModel | undefined;
-  let staticError: string | undefined;
-  try {
-    model = analyzeProgram(binary, { cache: directoryCache(options.staticCacheDir ?? defaultCacheDir()) });
-    const m = describeStaticModel(model);
-    say(
-      `static model: ${m.syscalls} system calls, ${m.complete ? "complete" : "INCOMPLETE"}, ` +
-        `${(m.analysisMilliseconds / 1000).toFixed(1)} s (${m.cachedObjects} of ${m.objects} objects from the cache)`,
-    );
-  } catch (err) {
-    staticError = err instanceof Error ? err.message : String(err);
-    say(`static model: not available (${staticError})`);
-  }
-  const vocab = new Vocabulary();
-  const record = async (sessions: number, workloadSeed: number, dir: string): Promise<Trace[]> => {
-    const collector = new TraceCollector();
-    await underCapture(binary, path.join(work, dir), vocab, collector, async (port) => {
-      const report = await runNormalWorkload({ port, sessions, seed: workloadSeed });
-      if (report.mismatches.length > 0) {
-        throw new HomeostatError("E_IO", `the demo server answered wrongly: ${report.mismatches[0]}`);
-      }
-    });
-    return collector.traces;
-  };
-  // Sessions are spread over several server runs: the listening process's own trace (accepting, forking and
-  // reaping children from a SIGCHLD handler) interleaves differently each run, and each run is one sample of it.
-  const recordRuns = async (sessions: number, runs: number, firstSeed: number, dir: string): Promise<Trace[]> => {
-    const traces: Trace[] = [];
-    for (let i = 0; i < runs; i++) {
-      const n = Math.floor(sessions / runs) + (i < sessions % runs ? 1 : 0);
-      if (n > 0) traces.push(...(await record(n, firstSeed + i, `${dir}-${i}`)));
-    }
-    return traces;
-  };
-  const runsOf = (sessions: number): number => Math.max(1, Math.min(RUNS, Math.floor(sessions / 2)));
+  const binary = await buildTarget(path.join(options.workDir, "bin"), options.compiler);
+  const bench: DemoBench = { binary, work: options.workDir, vocab: new Vocabulary(), say };
+  const analysis = analyseTarget(bench, options.staticCacheDir);
   say(`recording ${nTrain} normal sessions under strace (${runsOf(nTrain)} server runs)`);
-  const training = await recordRuns(nTrain, runsOf(nTrain), seed, "data-train");
+  const training = await recordRuns(bench, nTrain, seed, "data-train");
   say(`recording ${nCalib} more normal sessions (${runsOf(nCalib)} runs) to set the alarm thresholds`);
-  const calibration = await recordRuns(nCalib, runsOf(nCalib), seed + 1000, "data-calibrate");
-  const detectors = DEMO_MODELS.map((kind) => {
-    const d = createDetector(kind);
-    d.train(training.map((t) => t.calls));
-    let threshold = 0;
-    for (const t of calibration) {
-      const series = lfcSeries(d, t.calls);
-      for (const v of series) if (v > threshold) threshold = v;
-    }
-    return { kind, detector: d, threshold };
-  });
+  const calibration = await recordRuns(bench, nCalib, seed + 1000, "data-calibrate");
+  const detectors = trainModels(training, calibration);
   const trainingCalls = training.reduce((a, t) => a + t.calls.length, 0);
   say(
     `trained ${DEMO_MODELS.join(", ")} on ${training.length} traces (${trainingCalls} calls); thresholds (max LFC on ` +
       `normal calibration sessions): ${detectors.map((d) => `${d.kind} ${d.threshold}`).join(", ")}`,
   );
-  const live = async (dir: string, job: (port: number) => Promise<void>) => {
-    const alarms: DemoAlarm[] = [];
-    const collector = new TraceCollector();
-    const images = new ImageTracker(vocab);
-    const scorers = detectors.map(
-      (d) =>
-        new StreamScorer(d.detector, {
-          alarm: { measure: "lfc", threshold: d.threshold },
-          context: 12,
-          onAlarm: (a) =>
-            alarms.push({
-              model: d.kind,
-              pid: a.stream,
-              position: a.position,
-              lfc: a.lfc,
-              threshold: a.threshold,
-              window: alarmWindowTokens(a, vocab),
-            }),
-        }),
-    );
-    const scoring: EventSink = {
-      beginSource() {},
-      call(stream: number, syscall: number) {
-        for (const s of scorers) s.push(stream, syscall);
-      },
-      note() {},
-      endSource() {},
-    };
-    await underCapture(binary, path.join(work, dir), vocab, new TeeSink([scoring, collector, images]), job);
-    return { alarms, traces: collector.traces, images };
-  };
   say(`watching ${nHeld} held-out normal sessions live`);
-  const held = await live("data-held", async (port) => {
+  const held = await watchLive(bench, detectors, "data-held", async (port) => {
     await runNormalWorkload({ port, sessions: nHeld, seed: seed + 2000 });
   });
   say("watching the exploit live (stack overflow over a function pointer, then system() in the server)");
-  const proof = path.join(work, "pwned");
+  const proof = path.join(bench.work, "pwned");
   rmSync(proof, { force: true });
-  const attacked = await live("data-exploit", async (port) => {
+  const attacked = await watchLive(bench, detectors, "data-exploit", async (port) => {
     await runExploit({ port, binary, command: `id > ${proof}` });
   });
-  const exploitSucceeded = existsSync(proof);
-  // Timelines: the busiest held-out session and the session that first alarmed under the exploit.
-  const firstAlarm = attacked.alarms[0] ?? null;
-  const timeline: TimelinePoint[] = [];
-  const sessionOf = (traces: Trace[], pid: number | undefined): Trace | undefined =>
-    pid !== undefined
-      ? traces.find((t) => t.stream === pid)
-      : traces
-          .slice(1)
-          .reduce<Trace | undefined>(
-            (best, t) => (best === undefined || t.calls.length > best.calls.length ? t : best),
-            undefined,
-          );
-  const normalSession = sessionOf(held.traces, undefined);
-  // The exploit's timeline: the process with the most alarms (the hijacked session or the shell it spawned),
-  // which tells the story better than the first alarm (usually one of the exploit's short leak sessions).
-  const alarmsByPid = new Map<number, number>();
-  for (const a of attacked.alarms) alarmsByPid.set(a.pid, (alarmsByPid.get(a.pid) ?? 0) + 1);
-  let loudest = firstAlarm?.pid;
-  for (const [pid, n] of alarmsByPid) if (n >= (alarmsByPid.get(loudest!) ?? 0)) loudest = pid;
-  const exploitSession = sessionOf(attacked.traces, loudest);
-  for (const [session, trace] of [
-    ["normal", normalSession],
-    ["exploit", exploitSession],
-  ] as const) {
-    if (trace === undefined) continue;
-    for (const d of detectors) {
-      lfcSeries(d.detector, trace.calls).forEach((lfc, call) =>
-        timeline.push({ session, model: d.kind, call, lfc, syscall: vocab.token(trace.calls[call]!) }),
-      );
-    }
-  }
+  const sessions = timelines(bench.vocab, detectors, held, attacked);
+  const { model, staticError } = analysis;
   const staticModel: DemoStatic | null =
     model === undefined
       ? null
       : {
           ...describeStaticModel(model),
-          normal: checkAgainstStatic(model, binary, held.traces, held.images, vocab),
-          exploit: checkAgainstStatic(model, binary, attacked.traces, attacked.images, vocab),
+          normal: checkAgainstStatic(model, binary, held.traces, held.images, bench.vocab),
+          exploit: checkAgainstStatic(model, binary, attacked.traces, attacked.images, bench.vocab),
         };
   return {
     exploitDetected: attacked.alarms.length > 0,
-    exploitSucceeded,
+    exploitSucceeded: existsSync(proof),
     falseAlarms: held.alarms.length,
     normalSessions: nTrain,
     calibrationSessions: nCalib,
     heldOutSessions: nHeld,
     trainingTraces: training.length,
     trainingCalls,
-    firstAlarm,
+    firstAlarm: attacked.alarms[0] ?? null,
     alarms: [...held.alarms, ...attacked.alarms],
     models: detectors.map((d) => ({
       model: d.kind,
@@ -306,10 +223,144 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       falseAlarms: held.alarms.filter((a) => a.model === d.kind).length,
       exploitAlarms: attacked.alarms.filter((a) => a.model === d.kind).length,
     })),
-    timeline,
-    timelinePids: { normal: normalSession?.stream ?? null, exploit: exploitSession?.stream ?? null },
+    ...sessions,
     staticModel,
     ...(staticError === undefined ? {} : { staticError }),
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** The static model of the server binary with its libraries: no training (Wagner & Dean). */
+function analyseTarget(bench: DemoBench, cacheDir: string | undefined): { model?: StaticModel; staticError?: string } {
+  bench.say("analysing the server binary with its libraries: the static model, no training (Wagner & Dean)");
+  try {
+    const model = analyzeProgram(bench.binary, { cache: directoryCache(cacheDir ?? defaultCacheDir()) });
+    const m = describeStaticModel(model);
+    bench.say(
+      `static model: ${m.syscalls} system calls, ${m.complete ? "complete" : "INCOMPLETE"}, ` +
+        `${(m.analysisMilliseconds / 1000).toFixed(1)} s (${m.cachedObjects} of ${m.objects} objects from the cache)`,
+    );
+    return { model };
+  } catch (err) {
+    const staticError = err instanceof Error ? err.message : String(err);
+    bench.say(`static model: not available (${staticError})`);
+    return { staticError };
+  }
+}
+
+/** Server runs `sessions` are spread over. */
+function runsOf(sessions: number): number {
+  return Math.max(1, Math.min(RUNS, Math.floor(sessions / 2)));
+}
+
+/**
+ * Records normal sessions spread over several server runs: the listening process's own trace (accepting, forking
+ * and reaping children from a SIGCHLD handler) interleaves differently each run, and each run is one sample of it.
+ */
+async function recordRuns(bench: DemoBench, sessions: number, firstSeed: number, dir: string): Promise<Trace[]> {
+  const runs = runsOf(sessions);
+  const traces: Trace[] = [];
+  for (let i = 0; i < runs; i++) {
+    const n = Math.floor(sessions / runs) + (i < sessions % runs ? 1 : 0);
+    if (n === 0) continue;
+    const collector = new TraceCollector();
+    await underCapture(bench.binary, path.join(bench.work, `${dir}-${i}`), bench.vocab, collector, async (port) => {
+      const report = await runNormalWorkload({ port, sessions: n, seed: firstSeed + i });
+      if (report.mismatches.length > 0) {
+        throw new HomeostatError("E_IO", `the demo server answered wrongly: ${report.mismatches[0]}`);
+      }
+    });
+    traces.push(...collector.traces);
+  }
+  return traces;
+}
+
+/** Each demo model trained on the training traces, its threshold the largest LFC of the calibration traces. */
+function trainModels(training: Trace[], calibration: Trace[]): TrainedModel[] {
+  return DEMO_MODELS.map((kind) => {
+    const detector = createDetector(kind);
+    detector.train(training.map((t) => t.calls));
+    let threshold = 0;
+    for (const t of calibration) for (const v of lfcSeries(detector, t.calls)) if (v > threshold) threshold = v;
+    return { kind, detector, threshold };
+  });
+}
+
+/** Runs `job` against the server under capture, scoring every call live with every model. */
+async function watchLive(
+  bench: DemoBench,
+  detectors: TrainedModel[],
+  dir: string,
+  job: (port: number) => Promise<void>,
+): Promise<LiveRun> {
+  const alarms: DemoAlarm[] = [];
+  const collector = new TraceCollector();
+  const images = new ImageTracker(bench.vocab);
+  const scorers = detectors.map(
+    (d) =>
+      new StreamScorer(d.detector, {
+        alarm: { measure: "lfc", threshold: d.threshold },
+        context: 12,
+        onAlarm: (a) =>
+          alarms.push({
+            model: d.kind,
+            pid: a.stream,
+            position: a.position,
+            lfc: a.lfc,
+            threshold: a.threshold,
+            window: alarmWindowTokens(a, bench.vocab),
+          }),
+      }),
+  );
+  const scoring: EventSink = {
+    beginSource() {},
+    call(stream: number, syscall: number) {
+      for (const s of scorers) s.push(stream, syscall);
+    },
+    note() {},
+    endSource() {},
+  };
+  const sink = new TeeSink([scoring, collector, images]);
+  await underCapture(bench.binary, path.join(bench.work, dir), bench.vocab, sink, job);
+  return { alarms, traces: collector.traces, images };
+}
+
+/**
+ * Per-call LFC timelines of two sessions: the busiest held-out session, and the exploited process with the most
+ * alarms (the hijacked session or the shell it spawned), which tells the story better than the first alarm (usually
+ * one of the exploit's short leak sessions).
+ */
+function timelines(
+  vocab: Vocabulary,
+  detectors: TrainedModel[],
+  held: LiveRun,
+  attacked: LiveRun,
+): Pick<DemoResult, "timeline" | "timelinePids"> {
+  const busiest = busiestSession(held.traces);
+  const alarmsByPid = new Map<number, number>();
+  for (const a of attacked.alarms) alarmsByPid.set(a.pid, (alarmsByPid.get(a.pid) ?? 0) + 1);
+  let loudest = attacked.alarms[0]?.pid;
+  for (const [pid, n] of alarmsByPid) if (n >= (alarmsByPid.get(loudest!) ?? 0)) loudest = pid;
+  const exploited =
+    loudest !== undefined ? attacked.traces.find((t) => t.stream === loudest) : busiestSession(attacked.traces);
+  const timeline: TimelinePoint[] = [];
+  for (const [session, trace] of [
+    ["normal", busiest],
+    ["exploit", exploited],
+  ] as const) {
+    if (trace === undefined) continue;
+    for (const d of detectors) {
+      lfcSeries(d.detector, trace.calls).forEach((lfc, call) =>
+        timeline.push({ session, model: d.kind, call, lfc, syscall: vocab.token(trace.calls[call]!) }),
+      );
+    }
+  }
+  return { timeline, timelinePids: { normal: busiest?.stream ?? null, exploit: exploited?.stream ?? null } };
+}
+
+/** The session with the most calls, past the first trace (the listening server's own). */
+function busiestSession(traces: Trace[]): Trace | undefined {
+  let best: Trace | undefined;
+  for (const t of traces.slice(1)) if (best === undefined || t.calls.length > best.calls.length) best = t;
+  return best;
 }

@@ -101,6 +101,20 @@ function drawKind(rng: SeededRandom): CommandKind {
   return "ECHO";
 }
 
+/** One session's view of the workload: its connection, the store it expects the server to hold, what it found. */
+interface Session {
+  readonly index: number;
+  readonly conn: DemoConnection;
+  readonly rng: SeededRandom;
+  readonly keyPool: readonly string[];
+  readonly store: Map<string, string>;
+  readonly mismatches: string[];
+  /** Commands this connection has sent (the server's STATS counts them). */
+  served: number;
+  /** The store as last saved, shared by every session (SAVE/LOAD use one file). */
+  saved: { map: Map<string, string> | undefined };
+}
+
 /** Runs the workload sequentially (SAVE/LOAD share one file, so the model needs a known order). */
 export async function runNormalWorkload(options: NormalWorkloadOptions): Promise<NormalWorkloadReport> {
   const { port, host = "127.0.0.1", sessions, seed, minCommands = 3, maxCommands = 30 } = options;
@@ -108,20 +122,11 @@ export async function runNormalWorkload(options: NormalWorkloadOptions): Promise
   const counts = Object.fromEntries(COMMAND_KINDS.map((k) => [k, 0])) as Record<CommandKind, number>;
   const mismatches: string[] = [];
   const keyPool = Array.from({ length: 40 }, () => keyOf(rng));
-  let saved: Map<string, string> | undefined;
+  const saved = { map: undefined as Map<string, string> | undefined };
   let commands = 0;
-
   for (let s = 0; s < sessions; s++) {
     const conn = await DemoConnection.connect(port, host);
-    const store = new Map<string, string>();
-    let served = 0;
-    const expectLine = async (what: string, expected: string) => {
-      const got = await conn.readLine();
-      if (got !== expected)
-        mismatches.push(`session ${s}: ${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`);
-      return got;
-    };
-    const someKey = () => (store.size > 0 && rng.next() < 0.7 ? pick(rng, [...store.keys()]) : pick(rng, keyPool));
+    const session: Session = { index: s, conn, rng, keyPool, store: new Map(), mismatches, served: 0, saved };
     const n = minCommands + rng.nextInt(maxCommands - minCommands + 1);
     try {
       for (let c = 0; c < n; c++) {
@@ -129,94 +134,15 @@ export async function runNormalWorkload(options: NormalWorkloadOptions): Promise
         const kind: CommandKind = c === 0 && rng.next() < 0.33 ? "LOAD" : drawKind(rng);
         counts[kind]++;
         commands++;
-        served++;
-        switch (kind) {
-          case "SET": {
-            const key = rng.next() < 0.8 ? pick(rng, keyPool) : keyOf(rng);
-            const value = printable(rng, valueLength(rng));
-            conn.send(`SET ${key} ${value}\n`);
-            store.set(key, value);
-            await expectLine("SET", "OK");
-            break;
-          }
-          case "GET": {
-            const key = someKey();
-            conn.send(`GET ${key}\n`);
-            const v = store.get(key);
-            await expectLine("GET", v === undefined ? "NOTFOUND" : `VALUE ${v}`);
-            break;
-          }
-          case "DEL": {
-            const key = someKey();
-            conn.send(`DEL ${key}\n`);
-            await expectLine("DEL", store.delete(key) ? "DELETED" : "NOTFOUND");
-            break;
-          }
-          case "LIST": {
-            conn.send("LIST\n");
-            await expectLine("LIST", `KEYS ${store.size}`);
-            for (const key of store.keys()) await expectLine("LIST", `KEY ${key}`);
-            break;
-          }
-          case "ECHO": {
-            const text = printable(rng, rng.nextInt(80));
-            conn.send(`ECHO ${text}\n`);
-            await expectLine("ECHO", `ECHO ${text}`);
-            break;
-          }
-          case "STATS": {
-            conn.send("STATS\n");
-            const got = await conn.readLine();
-            const m = /^STATS keys=(\d+) commands=(\d+) vmrss_kb=(\d+)$/.exec(got);
-            if (m === null || Number(m[1]) !== store.size || Number(m[2]) !== served || Number(m[3]) <= 0) {
-              mismatches.push(
-                `session ${s}: STATS: keys=${store.size} commands=${served} expected, got ${JSON.stringify(got)}`,
-              );
-            }
-            break;
-          }
-          case "SAVE": {
-            conn.send("SAVE\n");
-            saved = new Map(store);
-            await expectLine("SAVE", `SAVED ${store.size}`);
-            break;
-          }
-          case "LOAD": {
-            conn.send("LOAD\n");
-            if (saved === undefined) {
-              await expectLine("LOAD", "NOTFOUND");
-            } else {
-              store.clear();
-              for (const [k, v] of saved) store.set(k, v);
-              await expectLine("LOAD", `LOADED ${store.size}`);
-            }
-            break;
-          }
-          case "BLOB": {
-            const note = Buffer.from(printable(rng, rng.nextInt(BLOB_LIMIT + 1)), "latin1");
-            conn.send(Buffer.concat([Buffer.from(`BLOB ${note.length}\n`), note]));
-            await expectLine("BLOB", `BLOB ${note.length} ${fnv1a32(note).toString(16).padStart(8, "0")}`);
-            break;
-          }
-          case "ERR": {
-            // Malformed input is part of normal life too: unknown commands, bad usage, out-of-range lengths.
-            const bad = pick(rng, ["FROB x", "SET onlykey", "SET bad/key v", "BLOB", "BLOB 99999", "BLOB -1", "get x"]);
-            conn.send(`${bad}\n`);
-            const got = await conn.readLine();
-            if (!got.startsWith("ERR "))
-              mismatches.push(`session ${s}: ${JSON.stringify(bad)}: expected ERR, got ${JSON.stringify(got)}`);
-            break;
-          }
-          case "QUIT":
-            break;
-        }
+        session.served++;
+        await COMMANDS[kind](session);
       }
       // Most clients say goodbye; some just hang up, which the server must handle the same way.
       if (rng.next() < 0.85) {
         counts.QUIT++;
         commands++;
         conn.send("QUIT\n");
-        await expectLine("QUIT", "BYE");
+        await expectLine(session, "QUIT", "BYE");
         await conn.waitClosed();
       }
     } finally {
@@ -225,3 +151,96 @@ export async function runNormalWorkload(options: NormalWorkloadOptions): Promise
   }
   return { sessions, commands, counts, mismatches };
 }
+
+async function expectLine(session: Session, what: string, expected: string): Promise<string> {
+  const got = await session.conn.readLine();
+  if (got !== expected) {
+    session.mismatches.push(
+      `session ${session.index}: ${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`,
+    );
+  }
+  return got;
+}
+
+/** A key the session stored (mostly), or one from the pool. */
+function someKey(session: Session): string {
+  const { rng, store } = session;
+  return store.size > 0 && rng.next() < 0.7 ? pick(rng, [...store.keys()]) : pick(rng, session.keyPool);
+}
+
+/** Each command: what the client sends, and the answer it checks. */
+const COMMANDS: Record<CommandKind, (session: Session) => Promise<void>> = {
+  async SET(session) {
+    const { rng } = session;
+    const key = rng.next() < 0.8 ? pick(rng, session.keyPool) : keyOf(rng);
+    const value = printable(rng, valueLength(rng));
+    session.conn.send(`SET ${key} ${value}\n`);
+    session.store.set(key, value);
+    await expectLine(session, "SET", "OK");
+  },
+  async GET(session) {
+    const key = someKey(session);
+    session.conn.send(`GET ${key}\n`);
+    const v = session.store.get(key);
+    await expectLine(session, "GET", v === undefined ? "NOTFOUND" : `VALUE ${v}`);
+  },
+  async DEL(session) {
+    const key = someKey(session);
+    session.conn.send(`DEL ${key}\n`);
+    await expectLine(session, "DEL", session.store.delete(key) ? "DELETED" : "NOTFOUND");
+  },
+  async LIST(session) {
+    session.conn.send("LIST\n");
+    await expectLine(session, "LIST", `KEYS ${session.store.size}`);
+    for (const key of session.store.keys()) await expectLine(session, "LIST", `KEY ${key}`);
+  },
+  async ECHO(session) {
+    const text = printable(session.rng, session.rng.nextInt(80));
+    session.conn.send(`ECHO ${text}\n`);
+    await expectLine(session, "ECHO", `ECHO ${text}`);
+  },
+  async STATS(session) {
+    session.conn.send("STATS\n");
+    const got = await session.conn.readLine();
+    const m = /^STATS keys=(\d+) commands=(\d+) vmrss_kb=(\d+)$/.exec(got);
+    const { store, served } = session;
+    if (m === null || Number(m[1]) !== store.size || Number(m[2]) !== served || Number(m[3]) <= 0) {
+      session.mismatches.push(
+        `session ${session.index}: STATS: keys=${store.size} commands=${served} expected, got ${JSON.stringify(got)}`,
+      );
+    }
+  },
+  async SAVE(session) {
+    session.conn.send("SAVE\n");
+    session.saved.map = new Map(session.store);
+    await expectLine(session, "SAVE", `SAVED ${session.store.size}`);
+  },
+  async LOAD(session) {
+    session.conn.send("LOAD\n");
+    const saved = session.saved.map;
+    if (saved === undefined) {
+      await expectLine(session, "LOAD", "NOTFOUND");
+      return;
+    }
+    session.store.clear();
+    for (const [k, v] of saved) session.store.set(k, v);
+    await expectLine(session, "LOAD", `LOADED ${session.store.size}`);
+  },
+  async BLOB(session) {
+    const note = Buffer.from(printable(session.rng, session.rng.nextInt(BLOB_LIMIT + 1)), "latin1");
+    session.conn.send(Buffer.concat([Buffer.from(`BLOB ${note.length}\n`), note]));
+    await expectLine(session, "BLOB", `BLOB ${note.length} ${fnv1a32(note).toString(16).padStart(8, "0")}`);
+  },
+  async ERR(session) {
+    // Malformed input is part of normal life too: unknown commands, bad usage, out-of-range lengths.
+    const bad = pick(session.rng, ["FROB x", "SET onlykey", "SET bad/key v", "BLOB", "BLOB 99999", "BLOB -1", "get x"]);
+    session.conn.send(`${bad}\n`);
+    const got = await session.conn.readLine();
+    if (!got.startsWith("ERR ")) {
+      session.mismatches.push(
+        `session ${session.index}: ${JSON.stringify(bad)}: expected ERR, got ${JSON.stringify(got)}`,
+      );
+    }
+  },
+  async QUIT() {},
+};
