@@ -282,6 +282,16 @@ const FORGED = 4_194_303;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Whether `cond` became true within `ms` (checked every few milliseconds as events arrive). */
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) return false;
+    await sleep(5);
+  }
+  return true;
+}
+
 describe.skipIf(unavailable !== undefined)("startBpftraceCapture (system-wide, needs root and bpftrace)", () => {
   it("captures programs it did not start: their exec (dev:inode), calls, forks, threads and exits", async () => {
     const ls = statSync("/bin/ls");
@@ -338,7 +348,8 @@ describe.skipIf(unavailable !== undefined)("startBpftraceCapture (system-wide, n
     const scriptChild = spawn(script, [], { stdio: "ignore" });
     const scriptPid = scriptChild.pid!;
     await new Promise((r) => scriptChild.on("close", r));
-    await sleep(300); // the 10 Hz flush and the pipe
+    // Events come through bpftrace's 10 Hz flush and the pipe: the last child's exit is the one to wait for.
+    await waitFor(() => sink.events.some((e) => e.kind === "exit" && e.pid === scriptPid), 10_000);
     capture.stop();
     const stats = await capture.done;
     // Only now: the exec lines are parsed after the programs ended, and a script is named by reading its #! line.
@@ -405,13 +416,16 @@ describe.skipIf(unavailable !== undefined)("startBpftraceCapture (system-wide, n
   it("counts what the ring buffer loses while bpftrace cannot read it", async () => {
     let calls = 0;
     let lostReported = 0;
+    const execs = new Set<number>();
     const capture = startBpftraceCapture({
       ringBufferPages: 8,
       sink: {
         syscall() {
           calls++;
         },
-        exec() {},
+        exec(pid) {
+          execs.add(pid);
+        },
         fork() {},
         exit() {},
         lost(count) {
@@ -431,9 +445,14 @@ describe.skipIf(unavailable !== undefined)("startBpftraceCapture (system-wide, n
     } finally {
       process.kill(capture.tracerPid, "SIGCONT");
     }
-    await sleep(300);
-    await onCpu0(["/bin/true"]);
-    await sleep(300);
+    // The kernel reports the loss with the next record written on that CPU: markers run there until the loss and a
+    // marker's own exec have come through (a deadline only guards against a hang).
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const marker = await onCpu0(["/bin/true"]);
+      const seen = await waitFor(() => execs.has(marker), 1_000);
+      if ((seen && lostReported > 0) || Date.now() > deadline) break;
+    }
     capture.stop();
     const stats = await capture.done;
     console.log(`bpftrace with a stopped reader, 8-page ring buffer: ${JSON.stringify(stats)}`);
