@@ -7,6 +7,7 @@ const all = {
   monitor: () => import("./monitor.js"),
   static: () => import("./static.js"),
   startup: () => import("./startup.js"),
+  memory: () => import("./memory.js"),
 };
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(all);
 let failed = 0;

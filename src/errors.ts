@@ -16,7 +16,8 @@ export type ErrorCode =
   | "E_VOCAB" // vocabulary overflow or a token that cannot be mapped
   | "E_MODEL" // a model used wrongly (scoring before training, mismatched merge)
   | "E_DEPENDENCY" // a required system tool (strace, cc, bpftrace) or kernel feature (BTF, tracefs) is missing
-  | "E_PERMISSION" // the operation is not permitted (ptrace, eBPF, state directory)
+  | "E_PERMISSION" // the operation is not permitted (ptrace, eBPF, state directory, a read-only output folder)
+  | "E_NO_SPACE" // a file system is full or over its quota
   | "E_LOCKED"; // a resource another process holds (the state directory of a running watch)
 
 export interface ErrorLocation {

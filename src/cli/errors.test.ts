@@ -36,6 +36,7 @@ describe("exit codes by failure class", () => {
     expect(exitCodeOf(new HomeostatError("E_DEPENDENCY", "strace is not installed"))).toBe(EXIT_ENVIRONMENT);
     expect(exitCodeOf(new HomeostatError("E_PERMISSION", "ptrace is not permitted"))).toBe(3);
     expect(exitCodeOf(new HomeostatError("E_PERMISSION", "cannot create the state directory", { file: "/x" }))).toBe(3);
+    expect(exitCodeOf(new HomeostatError("E_NO_SPACE", "cannot write: no space left", { file: "/x" }))).toBe(3);
   });
 
   it("E_IO is input when it names a file, environment otherwise", () => {
@@ -54,7 +55,7 @@ describe("exit codes by failure class", () => {
   });
 
   it("every code has a class, and every class is 2 or 3", () => {
-    expect(ALL_CODES.length).toBe(14);
+    expect(ALL_CODES.length).toBe(15);
     for (const code of ALL_CODES) {
       expect([2, 3]).toContain(exitCodeOf(new HomeostatError(code, "x")));
       expect([2, 3]).toContain(exitCodeOf(new HomeostatError(code, "x", { file: "f" })));

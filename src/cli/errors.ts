@@ -2,7 +2,8 @@
 // the failure, so that a script can tell "fix the command or its input" from "fix this machine" from "a bug":
 //   0 success; 1 anomalies found (where that is the command's question);
 //   2 usage or input: the command line, or a file or data set it names, is wrong;
-//   3 environment: a tool, a permission or a kernel feature this machine lacks, or a resource another process holds;
+//   3 environment: a tool, a permission, space or a kernel feature this machine lacks, or a resource another process
+//     holds;
 //   70 internal: anything that is not a HomeostatError (EX_SOFTWARE of sysexits.h), with a stack under --debug.
 // EXIT_CLASS below is the one table from error code to class; `homeostat --help` and README.md print it.
 
@@ -35,6 +36,7 @@ export const EXIT_CLASS: Readonly<Record<ErrorCode, FailureClass>> = {
   E_IO: "file",
   E_DEPENDENCY: "environment",
   E_PERMISSION: "environment",
+  E_NO_SPACE: "environment",
   E_LOCKED: "environment",
 };
 
@@ -82,8 +84,8 @@ export function exitCodesHelp(): string {
     "      watch; demo: the exploit missed or a false alarm)",
     "  2   usage or input: the command line is wrong, or a file or data set it names:",
     ...wrapCodes([...codes("input"), "E_IO naming a file"], indent),
-    "  3   environment: a missing tool or kernel feature, no permission, or a",
-    "      resource another process holds:",
+    "  3   environment: a missing tool or kernel feature, no permission, a full",
+    "      file system, or a resource another process holds:",
     ...wrapCodes([...codes("environment"), "E_IO of a pipe, socket or child process"], indent),
     "  70  internal error: a bug (--debug shows the stack trace; please report it)",
     "",

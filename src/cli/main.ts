@@ -84,6 +84,12 @@ export async function buildProgram(ctx: CliContext, argv?: readonly string[]): P
   const registers = await Promise.all(chosen.map((c) => c.load()));
   for (const register of registers) register(program, ctx);
   for (const c of program.commands) c.exitOverride();
+  if (chosen.length > 0) {
+    // Every file output is checked before its command starts (outputOptions.ts): a bad -o fails at once.
+    const outputs = await import("./outputOptions.js");
+    program.hook("preAction", (_program, action) => outputs.checkOutputOptions(action));
+    outputs.addOutputHelp(program);
+  }
   return program;
 }
 

@@ -242,7 +242,8 @@ describe("the CLI: strict numbers end to end (one line, exit 2)", () => {
       /--calibration-share needs a number greater than 0 and less than 1/,
     ],
     [
-      ["eval", "--threshold", "far:1e-2", "--train", "a", "--normal", "b", "--attack", "c"],
+      // Inputs that exist (any regular file): eval checks its input paths before it reads its options' values.
+      ["eval", "--threshold", "far:1e-2", "--train", BIN, "--normal", BIN, "--attack", BIN],
       /RATE of --threshold far:RATE/,
     ],
     [["record", "--pid", "99999999999"], /--pid needs an integer from 1 to 4194304/],

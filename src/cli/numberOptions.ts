@@ -2,21 +2,14 @@
 // range allows negative values, no hex, no exponent, no blank, no spaces), a fraction is decimal notation (`0.25`,
 // `.5`, `3`) and only where a fraction makes sense; every value has an explicit range, so that nothing the user
 // types reaches a typed-array allocation or a timer as a size it cannot have. A refused value is one E_USAGE line.
+// The rule itself is src/models/numberText.ts, shared with model specs (`stide:k=6`).
 
-import { HomeostatError } from "../errors.js";
+import { describeRange as describeRule, type NumberRule, parseNumberText } from "../models/numberText.js";
 
 /** What a numeric value may be. */
-export interface NumberSpec {
+export interface NumberSpec extends Omit<NumberRule, "exponent"> {
   /** The option's name without dashes (`window`), or any label for the message. */
   name: string;
-  /** Smallest accepted value (excluded when `minExclusive`). */
-  min: number;
-  /** Largest accepted value (excluded when `maxExclusive`). */
-  max: number;
-  /** Whether a fraction is accepted (decimal notation); default false: integers only. */
-  fraction?: boolean;
-  minExclusive?: boolean;
-  maxExclusive?: boolean;
   /** How the value is introduced in messages (default `--${name}`). */
   label?: string;
 }
@@ -44,44 +37,16 @@ export const KEEP_ALERTS_MAX = 1_000_000_000;
 /** watch --ring-buffer-pages: bpftrace's largest perf ring buffer, 2^20 pages per CPU. */
 export const RING_BUFFER_PAGES_MAX = 1_048_576;
 
-const INTEGER = /^[0-9]+$/;
-const SIGNED_INTEGER = /^-?[0-9]+$/;
-const DECIMAL = /^(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$/;
-const SIGNED_DECIMAL = /^-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$/;
-
 /** The accepted values in words: "an integer from 1 to 1000000", "a number greater than 0 and less than 1". */
 export function describeRange(spec: NumberSpec): string {
-  const what = spec.fraction === true ? "a number" : "an integer";
-  const low = spec.minExclusive === true ? `greater than ${spec.min}` : undefined;
-  const high = spec.maxExclusive === true ? `less than ${spec.max}` : undefined;
-  if (low === undefined && high === undefined) return `${what} from ${spec.min} to ${spec.max}`;
-  return `${what} ${low ?? `at least ${spec.min}`} and ${high ?? `at most ${spec.max}`}`;
-}
-
-function refuse(text: string, spec: NumberSpec, why: string): HomeostatError {
-  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
-  return new HomeostatError(
-    "E_USAGE",
-    `${spec.label ?? `--${spec.name}`} needs ${describeRange(spec)}${why}, got ${JSON.stringify(shown)}`,
-  );
+  return describeRule(spec);
 }
 
 /** Parses `text` as `spec` says, or throws E_USAGE naming the option, the accepted range and the value. */
 export function parseNumber(text: string, spec: NumberSpec): number {
-  const negative = spec.min < 0;
-  const syntax = spec.fraction === true ? (negative ? SIGNED_DECIMAL : DECIMAL) : negative ? SIGNED_INTEGER : INTEGER;
-  if (!syntax.test(text)) {
-    const notation = spec.fraction === true ? " (decimal notation, no exponent)" : " (decimal digits only)";
-    throw refuse(text, spec, notation);
-  }
-  const n = Number(text);
-  // -0 is 0; a value past 2^53 rounds, so integers must stay safe (the range check catches the rest).
-  const value = Object.is(n, -0) ? 0 : n;
-  if (!Number.isFinite(value) || (spec.fraction !== true && !Number.isSafeInteger(value))) throw refuse(text, spec, "");
-  const tooLow = spec.minExclusive === true ? !(value > spec.min) : !(value >= spec.min);
-  const tooHigh = spec.maxExclusive === true ? !(value < spec.max) : !(value <= spec.max);
-  if (tooLow || tooHigh) throw refuse(text, spec, "");
-  return value;
+  // Command-line fractions are decimal notation only, as their help writes them. Model specs take exponents too,
+  // because a spec printed from a small real (`tstide:threshold=1e-7`) must parse back.
+  return parseNumberText(text, { ...spec, exponent: false }, spec.label ?? `--${spec.name}`);
 }
 
 /** A commander option parser of an integer in [min, max]. */

@@ -7,7 +7,7 @@
 
 import { abiMapperFor, type AbiMapper, type AbiName } from "../syscalls/abi.js";
 import { excerptOfBytes, ParseError } from "../errors.js";
-import { badLine, type ParserOptions, type TraceFormat, type TraceParser } from "./format.js";
+import { badLine, locateError, type ParserOptions, type TraceFormat, type TraceParser } from "./format.js";
 
 /** Largest syscall number accepted: far beyond any real table, small enough to reject garbage quickly. */
 const MAX_NUMBER = 4095;
@@ -34,6 +34,15 @@ export class NumberListParser implements TraceParser {
   }
 
   write(chunk: Uint8Array): void {
+    // The vocabulary's overflow knows no file: it is located at the line being read (one try per chunk).
+    try {
+      this.scan(chunk);
+    } catch (err) {
+      throw locateError(err, this.options.file, this.line);
+    }
+  }
+
+  private scan(chunk: Uint8Array): void {
     const sink = this.options.sink;
     let value = this.value;
     let digits = this.digits;
@@ -79,7 +88,11 @@ export class NumberListParser implements TraceParser {
 
   end(): void {
     if (this.digits > 0 && !this.skipping) {
-      this.options.sink.call(this.stream, this.mapper.id(this.value), Number.NaN, Number.NaN, undefined);
+      try {
+        this.options.sink.call(this.stream, this.mapper.id(this.value), Number.NaN, Number.NaN, undefined);
+      } catch (err) {
+        throw locateError(err, this.options.file, this.line);
+      }
     }
     this.value = 0;
     this.digits = 0;

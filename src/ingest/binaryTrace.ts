@@ -24,7 +24,7 @@ import { crc32 } from "node:zlib";
 import { HomeostatError, ParseError } from "../errors.js";
 import { MAX_VOCABULARY, type Vocabulary } from "../syscalls/vocabulary.js";
 import type { EventSink, Label, NoteKind, SourceInfo, StreamNote } from "./event.js";
-import type { ParserOptions, TraceFormat, TraceParser } from "./format.js";
+import { locateError, type ParserOptions, type TraceFormat, type TraceParser } from "./format.js";
 
 /** The format version this build writes and reads. */
 export const BINARY_TRACE_VERSION = 1;
@@ -332,7 +332,12 @@ class BinaryTraceReader implements BinaryTraceParser {
       const len = this.varint(b, pe, "VOCAB");
       const start = this.pos;
       if (len > pe - start) this.malformed("VOCAB");
-      this.remap[this.fileVocab++] = this.vocab.internBytes(b, start, start + len);
+      try {
+        this.remap[this.fileVocab++] = this.vocab.internBytes(b, start, start + len);
+      } catch (err) {
+        // The shared vocabulary overflowed (with the tokens of earlier inputs): this file is where.
+        throw locateError(err, this.file);
+      }
       this.pos = start + len;
     }
     if (this.pos !== pe) this.malformed("VOCAB", "trailing bytes");

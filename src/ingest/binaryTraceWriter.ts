@@ -9,7 +9,7 @@
 // Syscall ids are file-local: the first time a caller id is seen its token joins the file's vocabulary, and the
 // tokens new since the last VOCAB block are written in a VOCAB block just before the EVENTS block that uses them.
 
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, writeSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { HomeostatError } from "../errors.js";
 import { MAX_VOCABULARY, type Vocabulary } from "../syscalls/vocabulary.js";
@@ -29,6 +29,7 @@ import {
   zigzag,
 } from "./binaryTrace.js";
 import type { EventSink, SourceInfo, StreamNote } from "./event.js";
+import { openRegularForWriting } from "./outputFile.js";
 
 export interface BinaryTraceWriterOptions {
   /** Calls per EVENTS block (default 65536). */
@@ -357,7 +358,15 @@ export class BinaryTraceWriter implements EventSink {
       try {
         while (off < this.len) off += writeSync(out, this.buf, off, this.len - off);
       } catch (err) {
-        throw new HomeostatError("E_IO", `cannot write binary trace: ${(err as Error).message}`, {}, { cause: err });
+        // A full file system is the machine's to fix (exit 3), like any write failure that names no file.
+        const code = (err as NodeJS.ErrnoException).code;
+        const full = code === "ENOSPC" || code === "EDQUOT";
+        throw new HomeostatError(
+          full ? "E_NO_SPACE" : "E_IO",
+          `cannot write binary trace: ${(err as Error).message}`,
+          {},
+          { cause: err },
+        );
       }
     } else {
       out(Uint8Array.prototype.slice.call(this.buf, 0, this.len));
@@ -485,24 +494,16 @@ function fitsScale(col: Float64Array, n: number, scale: number): boolean {
   return true;
 }
 
-/** A writer to a new file at `path` (truncated if it exists); the writer closes the file on close(). */
+/**
+ * A writer to a new file at `path` (truncated if it is a regular file; never written through a symbolic link, nor
+ * to a device or FIFO: see outputFile.ts); the writer closes the file on close().
+ */
 export function openBinaryTraceWriter(
   path: string,
   vocab: Vocabulary,
   options: BinaryTraceWriterOptions = {},
 ): BinaryTraceWriter {
-  let fd: number;
-  try {
-    fd = openSync(path, "w");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new HomeostatError(
-      code === "ENOENT" ? "E_NOT_FOUND" : code === "EACCES" || code === "EPERM" ? "E_PERMISSION" : "E_IO",
-      `cannot create ${path}: ${(err as Error).message}`,
-      { file: path },
-      { cause: err },
-    );
-  }
+  const fd = openRegularForWriting(path);
   try {
     return new BinaryTraceWriter(fd, vocab, options, true);
   } catch (err) {

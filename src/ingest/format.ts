@@ -2,7 +2,7 @@
 // into an EventSink. Parsers are push-based (write/end) so that the same code serves files, archive members and a
 // live strace pipe, in bounded memory.
 
-import { HomeostatError, ParseError, excerptOfBytes } from "../errors.js";
+import { type ErrorCode, HomeostatError, ParseError, excerptOfBytes } from "../errors.js";
 import type { Vocabulary } from "../syscalls/vocabulary.js";
 import type { EventSink } from "./event.js";
 
@@ -68,7 +68,17 @@ export class LineSplitter {
     return this.lineNo;
   }
 
+  /** Splits `chunk`; an error without a place raised while handling a line is located at that line. */
   write(chunk: Uint8Array): void {
+    // One try per chunk, not per line: the hot loop stays as it is.
+    try {
+      this.split(chunk);
+    } catch (err) {
+      throw locateError(err, this.file, this.lineNo);
+    }
+  }
+
+  private split(chunk: Uint8Array): void {
     let start = 0;
     const n = chunk.length;
     if (this.carryLen > 0) {
@@ -94,7 +104,11 @@ export class LineSplitter {
 
   end(): void {
     if (this.carryLen > 0) {
-      this.emit(this.carry, 0, this.carryLen);
+      try {
+        this.emit(this.carry, 0, this.carryLen);
+      } catch (err) {
+        throw locateError(err, this.file, this.lineNo);
+      }
       this.carryLen = 0;
     }
   }
@@ -149,4 +163,27 @@ export function lineError(
 export function badLine(options: ParserOptions, err: ParseError): void {
   if (!options.lenient) throw err;
   options.onSkip?.(err);
+}
+
+// Errors raised below a parser do not know where in the input they happened: the vocabulary's overflow (E_VOCAB,
+// more than 65,535 distinct tokens) is thrown by src/syscalls, which never sees a file. Parsers (and LineSplitter)
+// catch what they call and give such an error the file and line they were reading.
+// Only errors about the input's content are the input's: a sink's failure to write (E_IO) is about its output, and
+// naming the input would change its exit class (src/cli/errors.ts: E_IO naming a file is a usage error).
+const CONTENT_CODES: ReadonlySet<ErrorCode> = new Set(["E_VOCAB", "E_LIMIT", "E_PARSE"]);
+
+/**
+ * `err` located at `file` (and `line`, when the format has lines) if it is a HomeostatError about the input's
+ * content that names no file; anything else unchanged. The original error stays reachable as the cause.
+ */
+export function locateError(err: unknown, file: string, line?: number): unknown {
+  if (!(err instanceof HomeostatError) || err.location.file !== undefined || !CONTENT_CODES.has(err.code)) return err;
+  return new HomeostatError(
+    err.code,
+    err.message,
+    { ...err.location, file, ...(line !== undefined ? { line } : {}) },
+    {
+      cause: err,
+    },
+  );
 }

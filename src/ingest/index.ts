@@ -18,6 +18,7 @@ export * from "./liddsRecordingZip.js";
 export * from "./loadTraces.js";
 export * from "./reader.js";
 export * from "./straceParser.js";
+export * from "./streamChunker.js";
 export * from "./sysdigCalls.js";
 export * from "./traceCollector.js";
 export * from "./traceStats.js";

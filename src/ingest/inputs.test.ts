@@ -8,9 +8,12 @@ import {
   truncateSync,
   writeFileSync,
   statSync,
+  symlinkSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HomeostatError } from "../errors.js";
 import { type InputEntry, isNonTraceName, listInputs, type SkippedInput } from "./inputs.js";
@@ -213,5 +216,136 @@ describe("listInputs", () => {
     expect(isNonTraceName("run.json")).toBe(true);
     expect(isNonTraceName("UTD-0001.txt")).toBe(false);
     expect(isNonTraceName("trace.strace")).toBe(false);
+  });
+});
+
+describe("listInputs on hostile trees", () => {
+  it("follows a symbolic link to a folder, and skips one back to a folder above it with a note", async () => {
+    const root = path.join(dir, "links");
+    mkdirSync(path.join(root, "real", "inner"), { recursive: true });
+    writeFileSync(path.join(root, "real", "inner", "t.txt"), "1 2 3 ");
+    mkdirSync(path.join(dir, "elsewhere"));
+    writeFileSync(path.join(dir, "elsewhere", "e.txt"), "4 5 6 ");
+    symlinkSync(path.join(dir, "elsewhere"), path.join(root, "away"));
+    symlinkSync(root, path.join(root, "real", "inner", "loop"));
+    symlinkSync("..", path.join(root, "real", "up"));
+    const { entries, skipped } = await collect([root]);
+    expect(entries.map((e) => [e.parts.join("/"), e.text])).toEqual([
+      ["away/e.txt", "4 5 6 "],
+      ["real/inner/t.txt", "1 2 3 "],
+    ]);
+    expect(skipped.map((s) => [path.relative(root, s.path), s.reason])).toEqual([
+      ["real/inner/loop", expect.stringMatching(/loop/)],
+      ["real/up", expect.stringMatching(/loop/)],
+    ]);
+  });
+
+  it("skips a dangling symbolic link with a note", async () => {
+    const root = path.join(dir, "dangling");
+    mkdirSync(root);
+    writeFileSync(path.join(root, "a.txt"), "1 2 ");
+    symlinkSync(path.join(root, "nothing-here"), path.join(root, "b.txt"));
+    const { entries, skipped } = await collect([root]);
+    expect(entries.map((e) => e.text)).toEqual(["1 2 "]);
+    expect(skipped.map((s) => path.basename(s.path))).toEqual(["b.txt"]);
+  });
+
+  it("refuses devices named directly or reached through a link in a folder, as E_FORMAT naming them", async () => {
+    const named = await errorOf(collect(["/dev/null"]));
+    expect([named.code, named.location.file, named.message]).toEqual([
+      "E_FORMAT",
+      "/dev/null",
+      expect.stringMatching(/^a character device, not a trace file/),
+    ]);
+    const root = path.join(dir, "devices");
+    mkdirSync(root);
+    symlinkSync("/dev/zero", path.join(root, "z.txt"));
+    const linked = await errorOf(collect([root]));
+    expect([linked.code, linked.location.file]).toEqual(["E_FORMAT", path.join(root, "z.txt")]);
+  });
+
+  it("refuses a FIFO in a folder without opening it", async () => {
+    const root = path.join(dir, "fifo");
+    mkdirSync(root);
+    sh("mkfifo", ["f.txt"], root);
+    const err = await errorOf(collect([root]));
+    expect([err.code, err.location.file, err.message]).toEqual([
+      "E_FORMAT",
+      path.join(root, "f.txt"),
+      expect.stringMatching(/FIFO/),
+    ]);
+  });
+
+  it("opens gzip-compressed archives: a .zip.gz member of a tar, and .zip.gz and .tgz.gz files", async () => {
+    const nest = path.join(dir, "gznest");
+    mkdirSync(nest);
+    writeFileSync(path.join(nest, "r1.sc"), "payload");
+    sh("zip", ["-qj", "r1.zip", "r1.sc"], nest);
+    sh("gzip", ["-k", "r1.zip"], nest);
+    sh("tar", ["cf", "outer.tar", "r1.zip.gz"], nest);
+    const inTar = await collect([path.join(nest, "outer.tar")]);
+    expect(inTar.entries.map((e) => [e.path, e.parts, e.text])).toEqual([
+      [`${path.join(nest, "outer.tar")}:r1.zip.gz:r1.sc`, ["outer.tar", "r1.zip.gz", "r1.sc"], "payload"],
+    ]);
+    const direct = await collect([path.join(nest, "r1.zip.gz")]);
+    expect(direct.entries.map((e) => e.text)).toEqual(["payload"]);
+    sh("tar", ["czf", "inner.tgz", "r1.sc"], nest);
+    // gzip itself refuses a .tgz ("already has .tgz suffix"): compressed here.
+    writeFileSync(path.join(nest, "inner.tgz.gz"), gzipSync(readFileSync(path.join(nest, "inner.tgz"))));
+    sh("zip", ["-qj", "outer.zip", "inner.tgz.gz"], nest);
+    const inZip = await collect([path.join(nest, "outer.zip")]);
+    expect(inZip.entries.map((e) => [e.path, e.text])).toEqual([
+      [`${path.join(nest, "outer.zip")}:inner.tgz.gz:r1.sc`, "payload"],
+    ]);
+  });
+});
+
+describe("maxInputBytes", () => {
+  const files = (sizes: number[], tag: string): string[] => {
+    const root = path.join(dir, `budget-${tag}`);
+    mkdirSync(root, { recursive: true });
+    return sizes.map((n, i) => {
+      const f = path.join(root, `t${i}.txt`);
+      writeFileSync(f, Buffer.alloc(n, 0x31));
+      return f;
+    });
+  };
+
+  it("counts decompressed bytes over all inputs, and names the entry that passes the limit", async () => {
+    const [a, b] = files([300, 300], "gz");
+    sh("gzip", ["-k", path.basename(b!)], path.dirname(b!));
+    expect((await collect([a!, `${b!}.gz`], { maxInputBytes: 600 })).entries).toHaveLength(2);
+    const err = await errorOf(collect([a!, `${b!}.gz`], { maxInputBytes: 599 }));
+    expect([err.code, err.location.file]).toEqual(["E_LIMIT", `${b!}.gz`]);
+    expect(err.message).toMatch(/passes 599 bytes in all/);
+  });
+
+  it("property: reading succeeds exactly when the inputs' total is within the limit", async () => {
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 3 * 1024 * 1024 }), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 1, max: 8 * 1024 * 1024 }),
+        async (sizes, limit) => {
+          const paths = files(sizes, String(round++));
+          const total = sizes.reduce((x, y) => x + y, 0);
+          const got = await collect(paths, { maxInputBytes: limit }).then(
+            (r) => r.entries.reduce((x, e) => x + e.text.length, 0),
+            (err: unknown) => err,
+          );
+          if (total <= limit) expect(got).toBe(total);
+          else {
+            expect(got).toBeInstanceOf(HomeostatError);
+            const e = got as HomeostatError;
+            expect(e.code).toBe("E_LIMIT");
+            // The entry named is the one during which the running total passed the limit.
+            let run = 0;
+            const over = sizes.findIndex((n) => (run += n) > limit);
+            expect(e.location.file).toBe(paths[over]);
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });

@@ -1,5 +1,6 @@
-// Reads whole traces into memory (one per source and stream), for training and batch scoring. For one-pass
-// consumers that must stay in bounded memory, pass `onTrace` and nothing is kept.
+// Reads whole traces into memory (one per source and stream), for consumers that need them whole (HMM training,
+// eval's protocols), within a budget of calls held. For one-pass consumers that must stay in bounded memory, pass
+// `onTrace` and nothing is kept, or read through a StreamChunker (streamChunker.ts).
 
 import type { Vocabulary } from "../syscalls/vocabulary.js";
 import { type ReadOptions, type ReadReport, readTraces } from "./reader.js";
@@ -10,6 +11,12 @@ export interface LoadOptions extends Omit<ReadOptions, "sink" | "vocab"> {
   times?: boolean;
   /** Stream each finished trace to this callback instead of keeping it. */
   onTrace?: (trace: Trace) => void;
+  /** Most calls held in memory at once (TraceCollector's budget: E_LIMIT past it). */
+  maxCalls?: number;
+  /** Why the caller holds whole traces, for that error. */
+  heldFor?: string;
+  /** Calls the caller holds already, counted against maxCalls. */
+  heldAlready?: number;
 }
 
 export interface LoadedTraces {
@@ -22,10 +29,14 @@ export async function loadTraces(
   vocab: Vocabulary,
   options: LoadOptions = {},
 ): Promise<LoadedTraces> {
+  const { times, onTrace, maxCalls, heldFor, heldAlready, ...read } = options;
   const collector = new TraceCollector({
-    times: options.times ?? false,
-    ...(options.onTrace !== undefined ? { onTrace: options.onTrace } : {}),
+    times: times ?? false,
+    ...(onTrace !== undefined ? { onTrace } : {}),
+    ...(maxCalls !== undefined ? { maxCalls } : {}),
+    ...(heldFor !== undefined ? { heldFor } : {}),
+    ...(heldAlready !== undefined ? { heldAlready } : {}),
   });
-  const report = await readTraces(paths, { ...options, vocab, sink: collector });
+  const report = await readTraces(paths, { ...read, vocab, sink: collector });
   return { traces: collector.traces, report };
 }

@@ -13,6 +13,7 @@ import {
   DEFAULT_MAX_LINE_BYTES,
   LineSplitter,
   lineError,
+  locateError,
   type ParserOptions,
   type TraceFormat,
   type TraceParser,
@@ -143,7 +144,11 @@ export class StraceParser implements TraceParser {
       // The input ended inside a line that an strace message had cut: parse what there is.
       const n = this.cut.len;
       this.cut.len = 0;
-      this.onLine(this.cut.buf, 0, n, this.splitter.lines);
+      try {
+        this.onLine(this.cut.buf, 0, n, this.splitter.lines);
+      } catch (err) {
+        throw locateError(err, this.file, this.splitter.lines);
+      }
     }
     if (this.message.waiting) this.applyProcessMessage();
     // Calls whose resumed half never came: still one call each, in the order they started.

@@ -1,7 +1,10 @@
 // Collects parsed events into whole traces: one trace per (source, stream), as Uint16Array of vocabulary ids with
 // optional timestamps. This is the in-memory form the models train and score on (Forrest et al. treat each process
-// of a run as one trace; LID-DS and strace -f give one stream per thread or process).
+// of a run as one trace; LID-DS and strace -f give one stream per thread or process). Holding traces is O(input), so
+// callers that must (HMM training, eval) give a budget of calls held; those that need not read through a
+// StreamChunker (streamChunker.ts) instead.
 
+import { HomeostatError } from "../errors.js";
 import type { EventSink, SourceInfo, StreamNote } from "./event.js";
 
 export interface Trace {
@@ -30,6 +33,12 @@ export interface CollectorOptions {
   dropEmpty?: boolean;
   /** Called with each finished trace instead of storing it (bounded memory for one-pass consumers). */
   onTrace?: (trace: Trace) => void;
+  /** Most calls held in memory at once, over all traces (default: no limit); past it, E_LIMIT naming the source. */
+  maxCalls?: number;
+  /** Why whole traces are held, for that error (e.g. "the hmm model trains on whole traces"). */
+  heldFor?: string;
+  /** Calls the caller holds already (from an earlier collector), counted against maxCalls. */
+  heldAlready?: number;
 }
 
 class Growing {
@@ -64,8 +73,14 @@ export class TraceCollector implements EventSink {
   private streams = new Map<number, Growing>();
   private lastStream = Number.NaN;
   private last: Growing | undefined;
+  /** Calls held now, and the most that may be. */
+  private held: number;
+  private readonly maxCalls: number;
 
-  constructor(private readonly options: CollectorOptions = {}) {}
+  constructor(private readonly options: CollectorOptions = {}) {
+    this.maxCalls = options.maxCalls ?? Number.POSITIVE_INFINITY;
+    this.held = options.heldAlready ?? 0;
+  }
 
   beginSource(source: SourceInfo): void {
     this.source = source;
@@ -85,7 +100,17 @@ export class TraceCollector implements EventSink {
       this.last = g;
       this.lastStream = stream;
     }
+    if (++this.held > this.maxCalls) this.overBudget();
     g.push(syscall, time);
+  }
+
+  private overBudget(): never {
+    const why = this.options.heldFor !== undefined ? ` (${this.options.heldFor})` : "";
+    throw new HomeostatError(
+      "E_LIMIT",
+      `more than ${this.maxCalls} calls to hold in memory${why}: raise the limit with --max-held-calls, or give less input`,
+      this.source !== undefined ? { file: this.source.path } : {},
+    );
   }
 
   note(stream: number, note: StreamNote): void {
@@ -118,8 +143,10 @@ export class TraceCollector implements EventSink {
       };
       if (g.times) trace.times = g.times.slice(0, g.n);
       if (g.program !== undefined) trace.program = g.program;
-      if (this.options.onTrace) this.options.onTrace(trace);
-      else this.traces.push(trace);
+      if (this.options.onTrace) {
+        this.held -= g.n;
+        this.options.onTrace(trace);
+      } else this.traces.push(trace);
     }
     this.source = undefined;
     this.streams = new Map();

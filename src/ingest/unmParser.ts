@@ -10,7 +10,7 @@
 import { ParseError } from "../errors.js";
 import { opaqueToken } from "../syscalls/vocabulary.js";
 import { numberListShape } from "./adfaParser.js";
-import { badLine, type ParserOptions, type TraceFormat, type TraceParser } from "./format.js";
+import { badLine, locateError, type ParserOptions, type TraceFormat, type TraceParser } from "./format.js";
 
 const MAX_PID = 4_294_967_295;
 const MAX_SYMBOL = 65_535;
@@ -35,6 +35,15 @@ export class UnmParser implements TraceParser {
   constructor(private readonly options: ParserOptions) {}
 
   write(chunk: Uint8Array): void {
+    // The vocabulary's overflow knows no file: it is located at the line being read (one try per chunk).
+    try {
+      this.scan(chunk);
+    } catch (err) {
+      throw locateError(err, this.options.file, this.line);
+    }
+  }
+
+  private scan(chunk: Uint8Array): void {
     let state = this.state;
     let pid = this.pid;
     let sys = this.sys;
@@ -120,8 +129,13 @@ export class UnmParser implements TraceParser {
   }
 
   end(): void {
-    if (this.state === SYS || this.state === TAIL) this.emit(this.pid, this.sys);
-    else if (this.state === PID || this.state === GAP) {
+    if (this.state === SYS || this.state === TAIL) {
+      try {
+        this.emit(this.pid, this.sys);
+      } catch (err) {
+        throw locateError(err, this.options.file, this.line);
+      }
+    } else if (this.state === PID || this.state === GAP) {
       this.fail(new Uint8Array(0), 0, "expected `PID SYSCALL`: a syscall number after the pid");
     }
     this.state = LINE_START;

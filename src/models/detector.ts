@@ -6,8 +6,18 @@
 // that wraps it (profile.ts) stores the vocabulary. Ids at or beyond the vocabulary size seen in training are calls
 // the model has never seen.
 
+import type { NumberRule } from "./numberText.js";
+
 /** Detector options: flat scalars, so that they print as `stide:k=6` and serialise as JSON. */
 export type DetectorOptions = Readonly<Record<string, number | string | boolean>>;
+
+/**
+ * One option of a model: its default and a one-line help; a number also has its explicit range, which both a model
+ * spec (`stide:k=6`, parsed strictly by it) and the options given in code are checked against.
+ */
+export type OptionHelp =
+  | { readonly default: number; readonly help: string; readonly range: NumberRule }
+  | { readonly default: string | boolean; readonly help: string };
 
 /**
  * What a detector's per-call signal means:
@@ -29,6 +39,12 @@ export interface DetectorState {
   reset(): void;
 }
 
+/** Learns one trace call by call; `end` is called once, after its last call. */
+export interface TraceLearner {
+  push(syscall: number): void;
+  end(): void;
+}
+
 export interface Detector<S extends DetectorState = DetectorState> {
   /** Registry name, e.g. "stide". */
   readonly kind: string;
@@ -45,6 +61,13 @@ export interface Detector<S extends DetectorState = DetectorState> {
    * Models that fit in batch (HMM) refit on everything learned so far, warm-started and deterministic in the seed.
    */
   train(traces: readonly Uint16Array[]): void;
+  /**
+   * Optional, for models whose training is one pass over each trace (stide, t-stide, lookahead pairs, n-gram):
+   * learns a trace call by call, so that a trace of any length trains in bounded memory. Learners of several
+   * traces may interleave. Learning traces this way gives the model `train` on them gives (the same windows, pairs
+   * and counts); models without it (HMM) need whole traces.
+   */
+  learner?(): TraceLearner;
 
   /** A fresh per-stream state. */
   newState(): S;
@@ -73,13 +96,13 @@ export interface Detector<S extends DetectorState = DetectorState> {
 export interface DetectorFactory<D extends Detector = Detector> {
   readonly kind: string;
   readonly description: string;
-  /** Defaults of every option, with a one-line help each. */
-  readonly optionHelp: Readonly<Record<string, { default: number | string | boolean; help: string }>>;
+  /** Defaults of every option, with a one-line help each (and a range for numbers). */
+  readonly optionHelp: Readonly<Record<string, OptionHelp>>;
   create(options?: Partial<Record<string, number | string | boolean>>): D;
   /**
    * Restores a detector from `serialize()` output and its options. Throws E_PARSE on bytes that are not a payload
-   * of this kind and these options (truncated, extended, inconsistent). The n-gram and HMM payloads report a layout
-   * version this build cannot read as E_VERSION.
+   * of this kind and these options (truncated, extended, inconsistent), and E_VERSION on a payload whose leading
+   * version field is not the one this build writes (every payload starts with its version, little-endian).
    */
   deserialize(options: DetectorOptions, bytes: Uint8Array): D;
 }

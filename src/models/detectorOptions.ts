@@ -1,13 +1,51 @@
 // Detector options: filling defaults from a factory's optionHelp, checking types and ranges, and comparing two
 // detectors' options before a merge. Options are flat scalars (detector.ts), so a key and its type are the whole
-// schema; a wrong option is a usage error (E_USAGE), since options come from the command line or a model spec.
+// schema (with a number's range); a wrong option is a usage error (E_USAGE), since options come from the command
+// line or a model spec.
 
 import { HomeostatError } from "../errors.js";
 import type { DetectorFactory, DetectorOptions } from "./detector.js";
+import { describeRange, inRange, type NumberRule } from "./numberText.js";
 
 type OptionValue = number | string | boolean;
 
-/** Every option of a factory with its default filled in; unknown keys and wrongly typed values are E_USAGE. */
+/** The range of a whole-number option: decimal digits only in a spec. */
+export function integerRange(min: number, max: number): NumberRule {
+  return { min, max };
+}
+
+/**
+ * The range of a real-number option: decimal notation or an exponent in a spec, since a spec printed from a small
+ * real (`String(1e-7)` is "1e-7") must parse back.
+ */
+export function realRange(
+  min: number,
+  max: number,
+  bounds: { minExclusive?: boolean; maxExclusive?: boolean } = {},
+): NumberRule {
+  return { min, max, fraction: true, exponent: true, ...bounds };
+}
+
+/** `value` as a number option of `rule`, or E_USAGE: `option stide.k must be an integer from 2 to 256, not 1000`. */
+export function checkNumberOption(kind: string, key: string, value: unknown, rule: NumberRule): number {
+  const ok =
+    typeof value === "number" &&
+    Number.isFinite(value) &&
+    (rule.fraction === true || Number.isSafeInteger(value)) &&
+    inRange(value, rule);
+  if (!ok) {
+    throw new HomeostatError(
+      "E_USAGE",
+      `option ${kind}.${key} must be ${describeRange(rule)}, not ${typeof value === "string" ? JSON.stringify(value) : String(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Every option of a factory with its default filled in; unknown keys, wrongly typed values and numbers outside
+ * their range are E_USAGE.
+ */
 export function resolveOptions(
   kind: string,
   optionHelp: DetectorFactory["optionHelp"],
@@ -28,27 +66,15 @@ export function resolveOptions(
         `option ${kind}.${key} must be a ${typeof help.default}, not ${JSON.stringify(value)}`,
       );
     }
+    if ("range" in help) checkNumberOption(kind, key, value, help.range);
     out[key] = value;
   }
   return out;
 }
 
-/** A whole-number option within [min, max]. */
-export function integerOption(kind: string, options: DetectorOptions, key: string, min: number, max: number): number {
-  const v = options[key];
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-    throw new HomeostatError("E_USAGE", `option ${kind}.${key} must be a whole number from ${min} to ${max}, not ${v}`);
-  }
-  return v;
-}
-
-/** A real-number option within [min, max]. */
-export function realOption(kind: string, options: DetectorOptions, key: string, min: number, max: number): number {
-  const v = options[key];
-  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) {
-    throw new HomeostatError("E_USAGE", `option ${kind}.${key} must be a number from ${min} to ${max}, not ${v}`);
-  }
-  return v;
+/** The number option `key` of resolved options, checked against its range (options may also come from a file). */
+export function numberOption(kind: string, options: DetectorOptions, key: string, rule: NumberRule): number {
+  return checkNumberOption(kind, key, options[key], rule);
 }
 
 /** Whether two option sets are the same (same keys, same values). */

@@ -6,6 +6,7 @@
 import { HomeostatError } from "../errors.js";
 import { PayloadReader, PayloadWriter } from "./payload.js";
 import type { Detector, DetectorFactory, DetectorOptions, DetectorState, SignalInfo } from "./detector.js";
+import { integerRange, realRange, resolveOptions } from "./detectorOptions.js";
 import { BaumWelch, FLUSH, HmmTrainingSet, vecMat } from "./baumWelch.js";
 import { HmmParameters } from "./hmmParameters.js";
 import { SeededRandom } from "./random.js";
@@ -21,67 +22,53 @@ export interface HmmOptions {
   readonly threshold: number;
 }
 
+const MAX_STATES = 1024;
+
 const OPTION_HELP = {
   states: {
     default: 40,
     help: "hidden states (Warrender et al. used about as many states as distinct calls)",
+    range: integerRange(1, MAX_STATES),
   },
-  iterations: { default: 40, help: "most Baum-Welch iterations per fit" },
+  iterations: { default: 40, help: "most Baum-Welch iterations per fit", range: integerRange(1, 1_000_000) },
   tolerance: {
     default: 1e-3,
     help: "stop when the mean log-likelihood per training call improves by less (bits)",
+    // A gain of a million bits per call never happens: the largest tolerance stops after the first iteration.
+    range: realRange(0, 1_000_000),
   },
-  seed: { default: 1, help: "seed of the random initial parameters" },
-  restarts: { default: 1, help: "random starts; the fit with the best training likelihood is kept" },
-  threshold: { default: 0.001, help: "a call with predictive probability below this is anomalous" },
+  // Seeds are used as 32-bit integers, signed or not.
+  seed: {
+    default: 1,
+    help: "seed of the random initial parameters",
+    range: integerRange(-2_147_483_648, 4_294_967_295),
+  },
+  restarts: {
+    default: 1,
+    help: "random starts; the fit with the best training likelihood is kept",
+    range: integerRange(1, 1000),
+  },
+  threshold: {
+    default: 0.001,
+    help: "a call with predictive probability below this is anomalous",
+    range: realRange(0, 1, { minExclusive: true, maxExclusive: true }),
+  },
 } as const;
 
-const MAX_STATES = 1024;
 const FORMAT_VERSION = 1;
 /** Weight of the uniform distribution mixed into warm-started parameters. */
 const WARM_MIX = 1e-3;
 
 /** Fills defaults and validates. Throws HomeostatError E_USAGE. */
 export function resolveHmmOptions(options: Partial<Record<string, number | string | boolean>> = {}): HmmOptions {
-  for (const key of Object.keys(options)) {
-    if (!(key in OPTION_HELP)) {
-      throw new HomeostatError(
-        "E_USAGE",
-        `hmm: unknown option "${key}" (known: ${Object.keys(OPTION_HELP).join(", ")})`,
-      );
-    }
-  }
-  const num = (key: keyof typeof OPTION_HELP): number => {
-    const v = options[key] ?? OPTION_HELP[key].default;
-    if (typeof v !== "number" || !Number.isFinite(v)) {
-      throw new HomeostatError("E_USAGE", `hmm: option ${key} must be a number, got ${String(v)}`);
-    }
-    return v;
-  };
-  const int = (key: keyof typeof OPTION_HELP, min: number, max: number): number => {
-    const v = num(key);
-    if (!Number.isInteger(v) || v < min || v > max) {
-      throw new HomeostatError("E_USAGE", `hmm: option ${key} must be an integer in ${min}..${max}, got ${v}`);
-    }
-    return v;
-  };
-  const states = int("states", 1, MAX_STATES);
-  const iterations = int("iterations", 1, 1_000_000);
-  const seed = int("seed", -2_147_483_648, 4_294_967_295);
-  const restarts = int("restarts", 1, 1000);
-  const tolerance = num("tolerance");
-  if (tolerance < 0) throw new HomeostatError("E_USAGE", `hmm: tolerance must be >= 0, got ${tolerance}`);
-  const threshold = num("threshold");
-  if (!(threshold > 0 && threshold < 1)) {
-    throw new HomeostatError("E_USAGE", `hmm: threshold must be a probability in (0, 1), got ${threshold}`);
-  }
+  const o = resolveOptions("hmm", OPTION_HELP, options);
   return {
-    states: states | 0,
-    iterations: iterations | 0,
-    tolerance,
-    seed,
-    restarts: restarts | 0,
-    threshold,
+    states: o.states as number,
+    iterations: o.iterations as number,
+    tolerance: o.tolerance as number,
+    seed: o.seed as number,
+    restarts: o.restarts as number,
+    threshold: o.threshold as number,
   };
 }
 
@@ -281,10 +268,7 @@ export class HmmDetector implements Detector<HmmState> {
   /** Restores a model written by `serialize`. Throws E_PARSE / E_VERSION on malformed bytes. */
   static fromBytes(options: HmmOptions, bytes: Uint8Array): HmmDetector {
     const r = new PayloadReader(bytes, "hmm");
-    const version = r.u32();
-    if (version !== FORMAT_VERSION) {
-      throw new HomeostatError("E_VERSION", `hmm model: format version ${version}, this build reads ${FORMAT_VERSION}`);
-    }
+    r.version(FORMAT_VERSION, 4);
     const n = r.u32();
     if (n !== options.states) throw r.fail(`stored model has ${n} states, the options say ${options.states}`);
     const d = new HmmDetector(options);

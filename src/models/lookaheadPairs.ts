@@ -9,8 +9,15 @@
 // `locality` (pH's locality frame, 128 calls) is not used here: it is stored for the scoring layer.
 
 import { HomeostatError } from "../errors.js";
-import type { Detector, DetectorFactory, DetectorOptions, DetectorState, SignalInfo } from "./detector.js";
-import { checkMergeable, integerOption, resolveOptions } from "./detectorOptions.js";
+import type {
+  Detector,
+  DetectorFactory,
+  DetectorOptions,
+  DetectorState,
+  SignalInfo,
+  TraceLearner,
+} from "./detector.js";
+import { checkMergeable, integerRange, numberOption, resolveOptions } from "./detectorOptions.js";
 import { PayloadReader, PayloadWriter, readTrainingPrelude } from "./payload.js";
 
 const PAYLOAD_VERSION = 1;
@@ -20,8 +27,16 @@ const MAX_L = 33;
 export const MAX_LOOKAHEAD_IDS = 4096;
 
 export const LOOKAHEAD_OPTIONS = {
-  L: { default: 9, help: `window length: pairs at lags 1..L-1 (${MIN_L}..${MAX_L}); pH uses 9` },
-  locality: { default: 128, help: "locality frame in calls, for the scoring layer (pH uses 128)" },
+  L: {
+    default: 9,
+    help: `window length: pairs at lags 1..L-1 (${MIN_L}..${MAX_L}); pH uses 9`,
+    range: integerRange(MIN_L, MAX_L),
+  },
+  locality: {
+    default: 128,
+    help: "locality frame in calls, for the scoring layer (pH uses 128)",
+    range: integerRange(1, 1 << 30),
+  },
 } as const;
 
 type MaskArray = Uint8Array | Uint32Array;
@@ -64,8 +79,8 @@ export class LookaheadPairs implements Detector<LookaheadState> {
 
   constructor(options: DetectorOptions) {
     this.options = Object.freeze({ ...options });
-    this.L = integerOption("lookahead", options, "L", MIN_L, MAX_L);
-    this.locality = integerOption("lookahead", options, "locality", 1, 1 << 30);
+    this.L = numberOption("lookahead", options, "L", LOOKAHEAD_OPTIONS.L.range);
+    this.locality = numberOption("lookahead", options, "locality", LOOKAHEAD_OPTIONS.locality.range);
     this.lags = this.L - 1;
     this.masks = this.newMasks(0);
   }
@@ -119,6 +134,45 @@ export class LookaheadPairs implements Detector<LookaheadState> {
       this.calls += t.length;
     }
     this.traces += traces.length;
+  }
+
+  learner(): TraceLearner {
+    const state = new LookaheadState(this.lags);
+    let maxId = -1;
+    return {
+      push: (syscall: number): void => {
+        if (syscall > maxId) maxId = syscall;
+        // As train: the ids of a trace count once it has a pair (two calls).
+        if (state.seen >= 1 && maxId >= this.dim) this.resize(maxId + 1);
+        this.learnCall(state, syscall);
+      },
+      end: (): void => {
+        this.calls += state.seen;
+        this.traces++;
+      },
+    };
+  }
+
+  /** Sets the pairs of one call with the calls before it in `state`, then shifts it in. */
+  private learnCall(state: LookaheadState, syscall: number): void {
+    const W = this.lags;
+    const n = state.seen;
+    const buf = state.buf;
+    const pos = state.pos;
+    if (n > 0) {
+      const masks = this.masks;
+      const base = syscall * (this.dim + 1);
+      const m = Math.min(n, W);
+      for (let l = 1; l <= m; l++) {
+        const at = base + buf[pos + W + 1 - l]!;
+        masks[at] = masks[at]! | (1 << (l - 1));
+      }
+    }
+    const p = pos + 1 === W ? 0 : pos + 1;
+    buf[p] = syscall;
+    buf[p + W] = syscall;
+    state.pos = p;
+    state.seen = n + 1;
   }
 
   newState(): LookaheadState {

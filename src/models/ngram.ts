@@ -5,7 +5,15 @@
 
 import { HomeostatError } from "../errors.js";
 import { PayloadReader, PayloadWriter } from "./payload.js";
-import type { Detector, DetectorFactory, DetectorOptions, DetectorState, SignalInfo } from "./detector.js";
+import type {
+  Detector,
+  DetectorFactory,
+  DetectorOptions,
+  DetectorState,
+  SignalInfo,
+  TraceLearner,
+} from "./detector.js";
+import { integerRange, realRange, resolveOptions } from "./detectorOptions.js";
 import { PairTable } from "./pairTable.js";
 
 export interface NgramOptions {
@@ -17,28 +25,31 @@ export interface NgramOptions {
 
 export const MAX_NGRAM_ORDER = 16;
 
+/**
+ * The largest threshold in bits: far past any surprisal a double can express (-log2 of the smallest one is 1074),
+ * so it means "never anomalous" without being a number that misbehaves.
+ */
+const MAX_THRESHOLD_BITS = 1_000_000;
+
 const OPTION_HELP = {
-  n: { default: 6, help: `n-gram length 1..${MAX_NGRAM_ORDER}: P(call | previous n-1 calls)` },
-  threshold: { default: 10, help: "surprisal in bits (-log2 P) at or above which a call is anomalous" },
+  n: {
+    default: 6,
+    help: `n-gram length 1..${MAX_NGRAM_ORDER}: P(call | previous n-1 calls)`,
+    range: integerRange(1, MAX_NGRAM_ORDER),
+  },
+  threshold: {
+    default: 10,
+    help: "surprisal in bits (-log2 P) at or above which a call is anomalous",
+    range: realRange(0, MAX_THRESHOLD_BITS, { minExclusive: true }),
+  },
 } as const;
 
 const FORMAT_VERSION = 1;
 
 /** Fills defaults and validates. Throws HomeostatError E_USAGE. */
 export function resolveNgramOptions(options: Partial<Record<string, number | string | boolean>> = {}): NgramOptions {
-  for (const key of Object.keys(options)) {
-    if (!(key in OPTION_HELP))
-      throw new HomeostatError("E_USAGE", `ngram: unknown option "${key}" (known: n, threshold)`);
-  }
-  const n = options.n ?? OPTION_HELP.n.default;
-  const threshold = options.threshold ?? OPTION_HELP.threshold.default;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_NGRAM_ORDER) {
-    throw new HomeostatError("E_USAGE", `ngram: n must be an integer in 1..${MAX_NGRAM_ORDER}, got ${String(n)}`);
-  }
-  if (typeof threshold !== "number" || !Number.isFinite(threshold) || threshold <= 0) {
-    throw new HomeostatError("E_USAGE", `ngram: threshold must be a positive number of bits, got ${String(threshold)}`);
-  }
-  return { n, threshold };
+  const o = resolveOptions("ngram", OPTION_HELP, options);
+  return { n: o.n as number, threshold: o.threshold as number };
 }
 
 /**
@@ -145,6 +156,35 @@ export class NgramDetector implements Detector<NgramState> {
     }
     this.traces += traces.length;
     this.changed();
+  }
+
+  learner(): TraceLearner {
+    const context = this.n - 1;
+    // The last `context` calls, a ring whose next slot is `head`: the same contexts train reads from the trace.
+    const history = new Uint16Array(Math.max(1, context));
+    let head = 0;
+    let t = 0;
+    return {
+      push: (w: number): void => {
+        const maxK = Math.min(t, context);
+        let node = 0;
+        let at = head;
+        for (let k = 0; ; k++) {
+          this.addCount(node, w, 1);
+          if (k === maxK) break;
+          at = at === 0 ? history.length - 1 : at - 1;
+          node = this.child(node, history[at]!);
+        }
+        history[head] = w;
+        head = head + 1 === history.length ? 0 : head + 1;
+        t++;
+      },
+      end: (): void => {
+        this.calls += t;
+        this.traces++;
+        this.changed();
+      },
+    };
   }
 
   newState(): NgramState {
@@ -262,16 +302,10 @@ export class NgramDetector implements Detector<NgramState> {
     return w.finish();
   }
 
-  /** Restores the counts written by `serialize`. Throws E_PARSE on malformed bytes. */
+  /** Restores the counts written by `serialize`. Throws E_PARSE on malformed bytes, E_VERSION on another version. */
   static fromBytes(options: NgramOptions, bytes: Uint8Array): NgramDetector {
     const r = new PayloadReader(bytes, "ngram");
-    const version = r.u32();
-    if (version !== FORMAT_VERSION) {
-      throw new HomeostatError(
-        "E_VERSION",
-        `ngram model: format version ${version}, this build reads ${FORMAT_VERSION}`,
-      );
-    }
+    r.version(FORMAT_VERSION, 4);
     const n = r.u32();
     if (n !== options.n) throw r.fail(`stored order n=${n} differs from the options' n=${options.n}`);
     const d = new NgramDetector(options);

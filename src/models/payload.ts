@@ -1,7 +1,8 @@
 // Little-endian byte writer and reader for every stored model (the bytes `Detector.serialize` returns and
 // `DetectorFactory.deserialize` reads, and the KS bigram format); the one codec of src/models. The reader never
 // reads past the end: a short or malformed payload is E_PARSE naming the model kind, never a RangeError, so that
-// every model reports damaged bytes the same way, as malformed input (profile.ts adds the file's name).
+// every model reports damaged bytes the same way, as malformed input (profile.ts adds the file's name). A payload
+// of another format version is not damage but a build that cannot read it: E_VERSION, alike for every model.
 
 import { HomeostatError } from "../errors.js";
 
@@ -107,6 +108,23 @@ export class PayloadReader {
     return new HomeostatError("E_PARSE", `corrupt ${this.kind} model payload: ${message}`);
   }
 
+  /**
+   * The error for an intact payload whose leading version field is not the one this build writes (E_VERSION): the
+   * profile's checksum has already ruled out a damaged byte, so another version is a build mismatch.
+   */
+  wrongVersion(found: number, expected: number): HomeostatError {
+    return new HomeostatError(
+      "E_VERSION",
+      `${this.kind} model payload version ${found} is not supported (this build reads version ${expected})`,
+    );
+  }
+
+  /** Reads an unsigned version field of `bytes` bytes (1, 2 or 4) and throws E_VERSION unless it is `expected`. */
+  version(expected: number, bytes: 1 | 2 | 4): void {
+    const v = bytes === 1 ? this.u8() : bytes === 2 ? this.u16() : this.u32();
+    if (v !== expected) throw this.wrongVersion(v, expected);
+  }
+
   private need(n: number): number {
     if (!Number.isSafeInteger(n) || n < 0 || this.at + n > this.bytes.length) {
       throw this.fail(`truncated at byte ${this.at} (needs ${n} more of ${this.bytes.length})`);
@@ -185,7 +203,6 @@ export class PayloadReader {
  * keeps its own version number, so one can change its layout without the other.
  */
 export function readTrainingPrelude(r: PayloadReader, version: number): { calls: number; traces: number } {
-  const v = r.u8();
-  if (v !== version) throw r.fail(`payload version ${v} is not ${version}`);
+  r.version(version, 1);
   return { calls: r.count("trained calls"), traces: r.count("trained traces") };
 }

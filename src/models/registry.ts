@@ -1,10 +1,13 @@
 // The registry of detector kinds, and model specs: the one-line spelling of a kind and its options that the CLI
 // and profiles use, `name:key=value,key=value` (e.g. `stide:k=6`, `tstide:k=6,threshold=0.00001`). Values are typed
 // by the option's default (number, boolean or string), so a spec means the same as the options object it prints.
+// Numbers are parsed strictly, by the rule the command line's numbers follow (numberText.ts): `stide:k=1e3`,
+// `k=0x10` and `k=` are usage errors, and every number has its option's explicit range.
 
 import { HomeostatError } from "../errors.js";
-import type { Detector, DetectorFactory, DetectorOptions } from "./detector.js";
+import type { Detector, DetectorFactory, DetectorOptions, OptionHelp } from "./detector.js";
 import { resolveOptions } from "./detectorOptions.js";
+import { parseNumberText } from "./numberText.js";
 import { hmmFactory } from "./hmm.js";
 import { lookaheadPairsFactory } from "./lookaheadPairs.js";
 import { ngramFactory } from "./ngram.js";
@@ -81,25 +84,15 @@ export function parseModelSpec(spec: string): ModelSpec {
       if (Object.hasOwn(given, key)) {
         throw new HomeostatError("E_USAGE", `option "${key}" given twice in model spec ${JSON.stringify(spec)}`);
       }
-      given[key] = typedValue(kind, key, raw, help.default);
+      given[key] = typedValue(kind, key, raw, help);
     }
   }
   return { kind, options: resolveOptions(kind, factory.optionHelp, given) };
 }
 
-function typedValue(
-  kind: string,
-  key: string,
-  raw: string,
-  like: number | string | boolean,
-): number | string | boolean {
-  if (typeof like === "number") {
-    const v = raw.length === 0 ? Number.NaN : Number(raw);
-    if (!Number.isFinite(v))
-      throw new HomeostatError("E_USAGE", `option ${kind}.${key} must be a number, not ${JSON.stringify(raw)}`);
-    return v;
-  }
-  if (typeof like === "boolean") {
+function typedValue(kind: string, key: string, raw: string, help: OptionHelp): number | string | boolean {
+  if ("range" in help) return parseNumberText(raw, help.range, `option ${kind}.${key}`);
+  if (typeof help.default === "boolean") {
     if (raw === "true" || raw === "1" || raw === "yes") return true;
     if (raw === "false" || raw === "0" || raw === "no") return false;
     throw new HomeostatError("E_USAGE", `option ${kind}.${key} must be true or false, not ${JSON.stringify(raw)}`);

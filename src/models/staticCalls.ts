@@ -258,8 +258,7 @@ export class StaticCalls implements Detector<StaticState> {
   /** Restores what `serialize` wrote into this fresh detector. */
   read(bytes: Uint8Array): this {
     const r = new PayloadReader(bytes, KIND);
-    const version = r.u8();
-    if (version !== PAYLOAD_VERSION) throw r.fail(`payload version ${version} is not ${PAYLOAD_VERSION}`);
+    r.version(PAYLOAD_VERSION, 1);
     const vocabularySize = r.u32();
     const list = (what: string): number[] => {
       const count = r.u32();

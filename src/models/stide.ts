@@ -9,8 +9,8 @@
 // are methods for reports, not part of per-call scoring.
 
 import { HomeostatError } from "../errors.js";
-import type { Detector, DetectorFactory, DetectorOptions, SignalInfo } from "./detector.js";
-import { checkMergeable, integerOption, resolveOptions } from "./detectorOptions.js";
+import type { Detector, DetectorFactory, DetectorOptions, SignalInfo, TraceLearner } from "./detector.js";
+import { checkMergeable, integerRange, numberOption, resolveOptions } from "./detectorOptions.js";
 import { PayloadReader, PayloadWriter, readTrainingPrelude } from "./payload.js";
 import { MAX_WINDOW, MIN_WINDOW, type WindowState, WindowTable, type WindowTableTuning } from "./windowTable.js";
 
@@ -20,6 +20,7 @@ export const STIDE_OPTIONS = {
   k: {
     default: 6,
     help: `window length in calls (${MIN_WINDOW}..${MAX_WINDOW}); Hofmeyr et al. used 6 to 10`,
+    range: integerRange(MIN_WINDOW, MAX_WINDOW),
   },
 } as const;
 
@@ -39,7 +40,7 @@ export class Stide implements Detector<WindowState> {
   /** Options must already be resolved (every key present); `tuning` is for tests of the hash table only. */
   constructor(options: DetectorOptions, counted = false, tuning?: WindowTableTuning) {
     this.options = Object.freeze({ ...options });
-    this.k = integerOption(this.kindName(), options, "k", MIN_WINDOW, MAX_WINDOW);
+    this.k = numberOption(this.kindName(), options, "k", STIDE_OPTIONS.k.range);
     this.table = new WindowTable(this.k, counted, tuning);
   }
 
@@ -76,6 +77,24 @@ export class Stide implements Detector<WindowState> {
     for (const t of traces) this.calls += t.length;
     this.traces += traces.length;
     this.refresh();
+  }
+
+  learner(): TraceLearner {
+    const table = this.table;
+    const learning = table.newLearning();
+    let calls = 0;
+    return {
+      push: (syscall: number): void => {
+        table.learnCall(learning, syscall);
+        calls++;
+      },
+      end: (): void => {
+        table.endLearning();
+        this.calls += calls;
+        this.traces++;
+        this.refresh();
+      },
+    };
   }
 
   /** Recomputes what depends on the whole database after it changed. */

@@ -8,7 +8,7 @@
 // integer compare, and that count is exactly the smallest c with c / total >= threshold.
 
 import type { DetectorFactory, DetectorOptions } from "./detector.js";
-import { realOption, resolveOptions } from "./detectorOptions.js";
+import { numberOption, realRange, resolveOptions } from "./detectorOptions.js";
 import { STIDE_OPTIONS, Stide } from "./stide.js";
 import type { WindowTableTuning } from "./windowTable.js";
 
@@ -17,6 +17,7 @@ export const TSTIDE_OPTIONS = {
   threshold: {
     default: 0.00001,
     help: "windows whose share of all training windows is below this are anomalous too (0..1; 0.00001 = 0.001%)",
+    range: realRange(0, 1),
   },
 } as const;
 
@@ -35,7 +36,7 @@ export class TStide extends Stide {
 
   constructor(options: DetectorOptions, tuning?: WindowTableTuning) {
     super(options, true, tuning);
-    this.threshold = realOption("tstide", options, "threshold", 0, 1);
+    this.threshold = numberOption("tstide", options, "threshold", TSTIDE_OPTIONS.threshold.range);
   }
 
   protected override kindName(): string {

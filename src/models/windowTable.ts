@@ -68,6 +68,15 @@ export class WindowState implements DetectorState {
   }
 }
 
+/** A trace being learnt call by call: its window state and the largest id it has shown so far. */
+export class WindowLearning {
+  readonly state: WindowState;
+  maxId = -1;
+  constructor(k: number) {
+    this.state = new WindowState(k);
+  }
+}
+
 /** The windows of a table in lexicographic order, flattened (window i is windows[i*k .. i*k+k)), with counts. */
 export interface WindowList {
   readonly windows: Uint16Array;
@@ -192,6 +201,33 @@ export class WindowTable {
       }
       this.totalValue += t.length - k + 1;
     }
+    this.trimPool();
+    this.epochValue++;
+  }
+
+  /** A stream to learn call by call with `learnCall` (for traces too long to hold). */
+  newLearning(): WindowLearning {
+    return new WindowLearning(this.k);
+  }
+
+  /**
+   * Adds one call of a trace being learnt, and the window it completes: the same windows, counts and largest id as
+   * addTraces on the whole trace (ids of a trace shorter than k never count), so the table ends up the same.
+   */
+  learnCall(learning: WindowLearning, id: number): void {
+    const st = learning.state;
+    if (id > learning.maxId) learning.maxId = id;
+    // Grown before the call enters the key: packed keys hold ids above maxId as 0.
+    if (st.seen + 1 >= this.k && learning.maxId > this.maxIdValue) this.grow(learning.maxId);
+    if (st.epoch !== this.epochValue) this.resync(st);
+    this.advance(st, id);
+    if (st.seen < this.k) return;
+    this.insertCurrent(st, 1);
+    this.totalValue++;
+  }
+
+  /** Ends a batch of `learnCall`s (a trace learnt). */
+  endLearning(): void {
     this.trimPool();
     this.epochValue++;
   }

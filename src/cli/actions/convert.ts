@@ -1,13 +1,13 @@
 // The work of `homeostat convert` (registered in ../commands/convert.ts).
 
-import { renameSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { HomeostatError } from "../../errors.js";
 import { openBinaryTraceWriter } from "../../ingest/binaryTraceWriter.js";
 import { readTraces } from "../../ingest/reader.js";
 import { Vocabulary } from "../../syscalls/vocabulary.js";
 import type { CliContext } from "../context.js";
-import { isFormatFlag } from "../inputOptions.js";
-import { abandonPartial } from "../partialOutput.js";
+import { inputLimits, isFormatFlag } from "../inputOptions.js";
+import { abandonPartial, commitOutput, partialPathOf } from "../partialOutput.js";
 import { num, progress } from "../terminal.js";
 
 export interface ConvertFlags {
@@ -16,6 +16,7 @@ export interface ConvertFlags {
   args?: boolean;
   lenient?: boolean;
   json?: boolean;
+  maxInputBytes?: number;
 }
 
 export async function runConvert(paths: string[], opts: ConvertFlags, ctx: CliContext): Promise<void> {
@@ -25,7 +26,7 @@ export async function runConvert(paths: string[], opts: ConvertFlags, ctx: CliCo
   const vocab = new Vocabulary();
   // Written beside the target and renamed at the end, so a failed conversion never leaves a half file
   // under the name the user asked for (and never clobbers an existing good one).
-  const tmp = `${opts.out}.partial-${process.pid}`;
+  const tmp = partialPathOf(opts.out);
   const writer = openBinaryTraceWriter(tmp, vocab);
   const bar = progress("converting", 1, !opts.json);
   try {
@@ -35,10 +36,12 @@ export async function runConvert(paths: string[], opts: ConvertFlags, ctx: CliCo
       ...(opts.format !== undefined && isFormatFlag(opts.format) ? { format: opts.format } : {}),
       lenient: opts.lenient ?? false,
       keepArgs: opts.args ?? false,
+      ...inputLimits(opts),
       onProgress: (p) => bar.update(p.entries, p.entries + 1),
     });
     writer.close();
-    renameSync(tmp, opts.out);
+    // Checked again at the rename: the output path must still be a regular file or nothing.
+    commitOutput(tmp, opts.out);
     const summary = {
       out: opts.out,
       entries: report.entries,

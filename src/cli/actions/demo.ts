@@ -1,6 +1,6 @@
 // The work of `homeostat demo` (registered in ../commands/demo.ts).
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { requireStrace } from "../../capture/straceCapture.js";
@@ -9,6 +9,7 @@ import { runDemo } from "../../demo/demoRun.js";
 import { staticStoryLine } from "../../demo/staticCheck.js";
 import type { CliContext } from "../context.js";
 import { EXIT_ANOMALY } from "../errors.js";
+import { writeAtomically } from "../partialOutput.js";
 import { paint } from "../terminal.js";
 
 export interface DemoFlags {
@@ -31,7 +32,7 @@ export async function runDemoCommand(flags: DemoFlags, ctx: CliContext): Promise
       seed: flags.seed,
       onStep: (m) => say(paint(`· ${m}`, "dim")),
     });
-    writeFileSync(flags.report, renderDemoReport(r));
+    writeAtomically(flags.report, renderDemoReport(r));
     const ok = r.exploitDetected && r.falseAlarms === 0;
     if (flags.json) {
       const { timeline: _timeline, timelinePids: _pids, alarms, ...rest } = r;

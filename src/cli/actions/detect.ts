@@ -9,6 +9,7 @@ import { formatModelSpec } from "../../models/registry.js";
 import { staticProfile } from "../../static/staticProfile.js";
 import { type MonitoredAlarm, monitorCommand } from "../../watch/commandMonitor.js";
 import { analyzeProgram } from "../../static/index.js";
+import { abiWarning } from "../abiWarning.js";
 import { onStopSignals, requireAfterDashes } from "../commandArgs.js";
 import type { CliContext } from "../context.js";
 import { EXIT_ANOMALY } from "../errors.js";
@@ -76,6 +77,9 @@ export async function runDetect(
     loaded = staticProfile(model, opts.digraph === true ? "digraph" : "set");
   } else loaded = readProfileFile(opts.profile!);
   const { detector, vocabulary } = loaded;
+  // A static profile is of this very binary; a trained one may come from traces of another ABI (ADFA-LD is i386).
+  const foreign = opts.static === true ? undefined : abiWarning(opts.profile!, vocabulary.toArray());
+  if (foreign !== undefined) process.stderr.write(`${foreign}\n`);
   const spec = formatModelSpec(detector.kind, detector.options);
   const about = detector.describe?.();
   if (about !== undefined && !opts.json) process.stderr.write(`homeostat: scoring against the ${about}\n`);

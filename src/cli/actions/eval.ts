@@ -24,7 +24,7 @@ import { renderHtmlReport } from "../../report/htmlReport.js";
 import { CATEGORY_COUNT, categoryLookup } from "../../syscalls/categories.js";
 import { Vocabulary } from "../../syscalls/vocabulary.js";
 import type { CliContext } from "../context.js";
-import { type InputFlags, inputReadOptions } from "../inputOptions.js";
+import { DEFAULT_MAX_HELD_CALLS, type InputFlags, inputReadOptions, parseAttackArg } from "../inputOptions.js";
 import { parseNumber } from "../numberOptions.js";
 import { writeAtomically } from "../partialOutput.js";
 import { num, paint, progress, table } from "../terminal.js";
@@ -46,6 +46,7 @@ export interface EvalFlags extends InputFlags {
   frame?: number;
   json?: string;
   report?: string;
+  maxHeldCalls?: number;
 }
 
 /**
@@ -82,12 +83,8 @@ export function parseThreshold(text: string): ThresholdSpec {
   return { method: "far", far };
 }
 
-/** `TYPE=PATH` or a bare PATH (type "attack"). */
-export function parseAttackArg(text: string): { type: string; path: string } {
-  const eq = text.indexOf("=");
-  if (eq > 0 && !text.slice(0, eq).includes("/")) return { type: text.slice(0, eq), path: text.slice(eq + 1) };
-  return { type: "attack", path: text };
-}
+// It lives with the input options now (the command checks --attack paths before loading this module).
+export { parseAttackArg };
 
 function summarise(name: string, traces: readonly Trace[]): SplitSummary {
   return { name, traces: traces.length, calls: traces.reduce((a, t) => a + t.calls.length, 0) };
@@ -151,8 +148,22 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
   // ---- load
   const vocab = new Vocabulary();
   const bar = progress("loading", 1, !jsonToStdout);
-  const load = async (paths: readonly string[], times = false): Promise<Trace[]> =>
-    (await loadTraces(paths, vocab, { ...read, times })).traces;
+  // Every protocol holds its traces until all models have run (thresholds come from a share of the test traces
+  // known only once all are read; per-call alarms need the calibrated threshold): a budget of calls bounds them.
+  const maxHeld = flags.maxHeldCalls ?? DEFAULT_MAX_HELD_CALLS;
+  let held = 0;
+  const load = async (paths: readonly string[], times = false): Promise<Trace[]> => {
+    const heldFor = "eval holds every trace of its protocol";
+    const { traces } = await loadTraces(paths, vocab, {
+      ...read,
+      times,
+      maxCalls: maxHeld,
+      heldAlready: held,
+      heldFor,
+    });
+    for (const t of traces) held += t.calls.length;
+    return traces;
+  };
   let data: ExperimentData;
   let all: Trace[] = [];
   const splits: SplitSummary[] = [];

@@ -5,7 +5,7 @@ import { readTraces, type ReadReport } from "../../ingest/reader.js";
 import { TraceStats, type TraceStatsSummary } from "../../ingest/traceStats.js";
 import { Vocabulary } from "../../syscalls/vocabulary.js";
 import type { CliContext } from "../context.js";
-import { isFormatFlag } from "../inputOptions.js";
+import { inputLimits, isFormatFlag } from "../inputOptions.js";
 import { num, paint, progress, table } from "../terminal.js";
 
 export interface InspectFlags {
@@ -13,6 +13,7 @@ export interface InspectFlags {
   json?: boolean;
   lenient?: boolean;
   top: number;
+  maxInputBytes?: number;
 }
 
 export interface InspectResult extends TraceStatsSummary {
@@ -39,6 +40,7 @@ export async function runInspect(paths: string[], opts: InspectFlags, ctx: CliCo
       sink: stats,
       ...(opts.format !== undefined && isFormatFlag(opts.format) ? { format: opts.format } : {}),
       lenient: opts.lenient ?? false,
+      ...inputLimits(opts),
       onProgress: (p) => bar.update(p.entries, p.entries + 1, p.path.slice(-40)),
     });
   } finally {

@@ -1,7 +1,6 @@
 // `homeostat profiles show|normalize|tolerize|sensitize|reset|export` (registered in ../commands/profiles.ts):
 // the commands that read the stored profile models.
 
-import { writeFileSync } from "node:fs";
 import { HomeostatError, isHomeostatError } from "../../errors.js";
 import { syscallName } from "../../engine/hostMonitor.js";
 import { profileRecord, restoreProfile } from "../../watch/hostWatch.js";
@@ -9,6 +8,7 @@ import type { LiveProfile } from "../../lifecycle/liveProfile.js";
 import type { StaticSummary } from "../../static/analysisWorker.js";
 import { seccompPolicy } from "../../response/seccompPolicy.js";
 import type { ProfileSummary, StateStore } from "../../store/stateStore.js";
+import { writeAtomically } from "../partialOutput.js";
 import { num } from "../terminal.js";
 import { type CommonFlags, openStore, when } from "./profilesList.js";
 
@@ -200,12 +200,8 @@ export function runExport(selector: string, flags: ExportFlags): void {
     const p = loadPh(store, s.key);
     const { profile, skipped } = seccompPolicy(p.syscallsSeen().map(syscallName), flags.mode);
     const text = `${JSON.stringify(profile, null, 2)}\n`;
-    if (flags.out !== undefined) {
-      try {
-        writeFileSync(flags.out, text);
-      } catch (err) {
-        throw new HomeostatError("E_IO", `cannot write the policy: ${(err as Error).message}`, { file: flags.out });
-      }
+    if (flags.out !== undefined && flags.out !== "-") {
+      writeAtomically(flags.out, text);
       process.stderr.write(
         `homeostat: ${flags.out}: ${profile.syscalls[0]!.names.length} system calls allowed for ${s.exe}` +
           `${skipped.length > 0 ? ` (${skipped.length} not x86_64 names left out: ${skipped.join(", ")})` : ""}\n`,

@@ -1,6 +1,6 @@
 // The work of `homeostat record` (registered in ../commands/record.ts).
 
-import { renameSync, rmSync, statSync } from "node:fs";
+import { rmSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { processInfo, type StraceCapture, startStraceCapture } from "../../capture/straceCapture.js";
@@ -9,7 +9,7 @@ import { openBinaryTraceWriter } from "../../ingest/binaryTraceWriter.js";
 import { Vocabulary } from "../../syscalls/vocabulary.js";
 import { onStopSignals, refuseCommandAndPid, requireAfterDashes } from "../commandArgs.js";
 import type { CliContext } from "../context.js";
-import { abandonPartial } from "../partialOutput.js";
+import { abandonPartial, checkOutputPath, commitOutput, partialPathOf } from "../partialOutput.js";
 import { num } from "../terminal.js";
 
 /** `homeostat-<argv0>-<UTC timestamp>.hstr`, with argv0's base name reduced to safe characters. */
@@ -49,7 +49,9 @@ export async function runRecord(
   }
   const argv0 = command[0] ?? processInfo(opts.pid!).argv[0] ?? `pid${opts.pid}`;
   const out = opts.out ?? defaultOutName(argv0);
-  const tmp = `${out}.partial-${process.pid}`;
+  // Before the program starts: a default name may collide with something that is not a regular file.
+  checkOutputPath(out);
+  const tmp = partialPathOf(out);
   const vocab = new Vocabulary();
   const writer = openBinaryTraceWriter(tmp, vocab);
 
@@ -84,7 +86,7 @@ export async function runRecord(
   try {
     const result = await capture.done;
     writer.close();
-    renameSync(tmp, out);
+    commitOutput(tmp, out);
     const summary = {
       out,
       command: capture.source.meta?.argv,

@@ -5,13 +5,13 @@ import {
   defaultScoreName,
   isTraceScoreName,
   scoreOf,
-  scoreTrace,
   TRACE_SCORE_NAMES,
   type TraceScoreName,
 } from "../../detect/traceScore.js";
+import { type ScoredTrace, scoredTraceName, TraceStreamScorer } from "../../detect/traceStreamScorer.js";
 import { HomeostatError } from "../../errors.js";
 import { readTraces } from "../../ingest/reader.js";
-import { type Trace, TraceCollector, traceName } from "../../ingest/traceCollector.js";
+import { StreamChunker } from "../../ingest/streamChunker.js";
 import { formatModelSpec } from "../../models/registry.js";
 import type { CliContext } from "../context.js";
 import { EXIT_ANOMALY } from "../errors.js";
@@ -58,37 +58,33 @@ export async function runScore(paths: string[], flags: ScoreFlags, ctx: CliConte
     if (pending !== "") process.stdout.write(pending);
     pending = "";
   };
-  // One signal buffer for every trace, grown to the longest, instead of one allocation per trace.
-  let buffer = new Float64Array(4096);
-  // Each trace is scored as soon as it is read and then dropped, so any amount of input fits in memory.
-  const collector = new TraceCollector({
-    onTrace: (t: Trace) => {
-      if (t.calls.length > buffer.length) buffer = new Float64Array(Math.max(t.calls.length, 2 * buffer.length));
-      const s = scoreTrace(detector, t.calls, { frame, hamming: scoreName === "hamming", buffer });
-      const score = scoreOf(s, scoreName);
-      const alarm = threshold === undefined ? null : isAlarm(score, threshold);
-      if (alarm) alarms++;
-      const line: TraceScoreLine = {
-        source: traceName(t),
-        ...(t.source.label !== undefined ? { label: t.source.label } : {}),
-        calls: s.calls,
-        windows: s.windows,
-        anomalies: s.anomalies,
-        maxLfc: s.maxLfc,
-        score,
-        scoreName,
-        firstAnomalyAt: s.firstAnomalyAt,
-        lastAnomalyAt: s.lastAnomalyAt,
-        alarm,
-      };
-      if (flags.json) {
-        pending += `${JSON.stringify(line)}\n`;
-        if (pending.length >= 65_536) flush();
-      } else lines.push(line);
-    },
+  // Each trace is scored as it is read (whole when short, call by call when long) and then dropped, so any amount
+  // of input, and a trace of any length, fits in memory.
+  const scorer = new TraceStreamScorer(detector, { frame, hamming: scoreName === "hamming" }, (t: ScoredTrace) => {
+    const s = t.summary;
+    const score = scoreOf(s, scoreName);
+    const alarm = threshold === undefined ? null : isAlarm(score, threshold);
+    if (alarm) alarms++;
+    const line: TraceScoreLine = {
+      source: scoredTraceName(t),
+      ...(t.source.label !== undefined ? { label: t.source.label } : {}),
+      calls: s.calls,
+      windows: s.windows,
+      anomalies: s.anomalies,
+      maxLfc: s.maxLfc,
+      score,
+      scoreName,
+      firstAnomalyAt: s.firstAnomalyAt,
+      lastAnomalyAt: s.lastAnomalyAt,
+      alarm,
+    };
+    if (flags.json) {
+      pending += `${JSON.stringify(line)}\n`;
+      if (pending.length >= 65_536) flush();
+    } else lines.push(line);
   });
   try {
-    await readTraces(paths, { vocab: vocabulary, sink: collector, ...inputReadOptions(flags) });
+    await readTraces(paths, { vocab: vocabulary, sink: new StreamChunker(scorer), ...inputReadOptions(flags) });
   } finally {
     flush();
   }

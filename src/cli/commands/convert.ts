@@ -5,9 +5,10 @@
 import type { Command } from "commander";
 import type { ConvertFlags } from "../actions/convert.js";
 import type { CliContext } from "../context.js";
+import { addMaxInputBytesOption } from "../inputOptions.js";
 
 export function registerConvert(program: Command, ctx: CliContext): void {
-  program
+  const cmd = program
     .command("convert")
     .description("convert traces (any readable format, folders, archives) into homeostat's binary trace format")
     .argument("<path...>", "trace files, folders or archives")
@@ -15,8 +16,10 @@ export function registerConvert(program: Command, ctx: CliContext): void {
     .option("-f, --format <format>", "force the input format")
     .option("--args", "keep raw syscall arguments (bigger files)")
     .option("--lenient", "skip malformed lines and report how many were skipped")
-    .option("--json", "print a JSON summary on stdout")
-    .action(async (paths: string[], opts: ConvertFlags) =>
-      (await import("../actions/convert.js")).runConvert(paths, opts, ctx),
-    );
+    .option("--json", "print a JSON summary on stdout");
+  addMaxInputBytesOption(cmd).action(async (paths: string[], opts: ConvertFlags) => {
+    // Named devices and FIFOs are refused at once, before the action and its parsers load.
+    (await import("../../ingest/inputPaths.js")).checkNamedInputs(paths);
+    return (await import("../actions/convert.js")).runConvert(paths, opts, ctx);
+  });
 }

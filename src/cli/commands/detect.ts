@@ -2,7 +2,9 @@
 // it call by call against a profile, printing each alarm as it fires with the offending window as syscall names.
 // `--static` scores it instead against a static analysis of CMD's executable (Wagner & Dean 2001): every call the
 // binary cannot make alarms. Exit 1 when any alarm fired (the question is "did it behave abnormally?"), 0 when
-// none did, 2 on bad input. The work is in ../actions/detect.ts, loaded when the command runs.
+// none did, 2 on bad input. A profile whose call names look learnt on another ABI than the program's (ADFA-LD's
+// i386 against x86_64) gets one warning line on stderr (../abiWarning.ts): it would alarm within a few calls. The
+// work is in ../actions/detect.ts, loaded when the command runs.
 
 import type { Command } from "commander";
 import type { DetectOptions } from "../actions/detect.js";

@@ -10,8 +10,19 @@ import { TRACE_SCORE_NAMES } from "../../detect/traceScore.js";
 import { DEFAULT_CALIBRATION_SHARE, DEFAULT_EVAL_MODELS } from "../../eval/protocol.js";
 import type { EvalFlags } from "../actions/eval.js";
 import type { CliContext } from "../context.js";
-import { addInputOptions } from "../inputOptions.js";
+import { addInputOptions, addMaxHeldCallsOption, parseAttackArg } from "../inputOptions.js";
 import { FRAME_MAX, intOption, numberOption, SEED_MAX } from "../numberOptions.js";
+
+/** Every input path the flags name. */
+function namedPaths(flags: EvalFlags): string[] {
+  const attacks = (flags.attack ?? []).map((a) => parseAttackArg(a).path);
+  return [
+    ...(flags.data !== undefined ? [flags.data] : []),
+    ...(flags.train ?? []),
+    ...(flags.normal ?? []),
+    ...attacks,
+  ];
+}
 
 /** Folds of --kfold at most (each fold needs traces of every label). */
 const KFOLD_MAX = 100_000;
@@ -54,5 +65,10 @@ export function registerEval(program: Command, ctx: CliContext): void {
     .option("--frame <calls>", "locality frame length in calls (default 20)", intOption("frame", 1, FRAME_MAX))
     .option("--json <file>", "write every figure as JSON to FILE (- for stdout, then nothing else goes there)")
     .option("--report <file>", "write a self-contained HTML report with plots");
-  addInputOptions(cmd).action(async (flags: EvalFlags) => (await import("../actions/eval.js")).runEval(flags, ctx));
+  addMaxHeldCallsOption(cmd, "eval holds every trace of its protocol");
+  addInputOptions(cmd).action(async (flags: EvalFlags) => {
+    // Named devices and FIFOs are refused at once, before the action and its parsers load.
+    (await import("../../ingest/inputPaths.js")).checkNamedInputs(namedPaths(flags));
+    return (await import("../actions/eval.js")).runEval(flags, ctx);
+  });
 }

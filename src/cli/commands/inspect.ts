@@ -5,10 +5,11 @@
 import type { Command } from "commander";
 import type { InspectFlags } from "../actions/inspect.js";
 import type { CliContext } from "../context.js";
+import { addMaxInputBytesOption } from "../inputOptions.js";
 import { COUNT_MAX, intOption } from "../numberOptions.js";
 
 export function registerInspect(program: Command, ctx: CliContext): void {
-  program
+  const cmd = program
     .command("inspect")
     .description("summarise traces: counts, lengths, groups (split, attack type), top syscalls and categories")
     .argument("<path...>", "trace files, folders or archives (.gz, .tar, .tar.gz, .zip)")
@@ -19,8 +20,10 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .addHelpText(
       "after",
       "\nExamples:\n  homeostat inspect ../shared/datasets/adfa-ld\n  homeostat inspect --json trace.strace | jq .syscalls",
-    )
-    .action(async (paths: string[], opts: InspectFlags) =>
-      (await import("../actions/inspect.js")).runInspect(paths, opts, ctx),
     );
+  addMaxInputBytesOption(cmd).action(async (paths: string[], opts: InspectFlags) => {
+    // Named devices and FIFOs are refused at once, before the action and its parsers load.
+    (await import("../../ingest/inputPaths.js")).checkNamedInputs(paths);
+    return (await import("../actions/inspect.js")).runInspect(paths, opts, ctx);
+  });
 }

@@ -53,7 +53,7 @@ export function registerProfiles(program: Command, ctx: CliContext): void {
       .description("write a seccomp allow-list (OCI/Docker JSON) of the system calls a normal profile has seen")
       .argument("<profile>", "key, executable path or name"),
   )
-    .option("-o, --out <file>", "write the policy here (default stdout)")
+    .option("-o, --out <file>", "write the policy to this regular file (default or -: stdout; a symlink is refused)")
     .option(
       "--mode <mode>",
       "enforce (refuse other calls with EPERM) or log (only log them, to try a policy first)",

@@ -24,7 +24,9 @@ export function registerScore(program: Command, ctx: CliContext): void {
       numberOption("threshold", 0, THRESHOLD_MAX),
     )
     .option("--json", "one JSON object per trace on stdout");
-  addInputOptions(cmd).action(async (paths: string[], flags: ScoreFlags) =>
-    (await import("../actions/score.js")).runScore(paths, flags, ctx),
-  );
+  addInputOptions(cmd).action(async (paths: string[], flags: ScoreFlags) => {
+    // Named devices and FIFOs are refused at once, before the action and its parsers load.
+    (await import("../../ingest/inputPaths.js")).checkNamedInputs(paths);
+    return (await import("../actions/score.js")).runScore(paths, flags, ctx);
+  });
 }

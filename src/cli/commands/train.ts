@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import type { TrainFlags } from "../actions/train.js";
 import { DETECTORS } from "../../models/registry.js";
 import type { CliContext } from "../context.js";
-import { addInputOptions } from "../inputOptions.js";
+import { addInputOptions, addMaxHeldCallsOption } from "../inputOptions.js";
 
 function modelHelp(): string {
   const lines = Object.values(DETECTORS).map((f) => {
@@ -30,7 +30,10 @@ export function registerTrain(program: Command, ctx: CliContext): void {
     .option("--split <name>", "train only on sources of this dataset split (e.g. training)")
     .option("--json", "print a JSON summary on stdout")
     .addHelpText("after", modelHelp);
-  addInputOptions(cmd).action(async (paths: string[], flags: TrainFlags) =>
-    (await import("../actions/train.js")).runTrain(paths, flags, ctx),
-  );
+  addMaxHeldCallsOption(cmd, "models that train on whole traces: hmm");
+  addInputOptions(cmd).action(async (paths: string[], flags: TrainFlags) => {
+    // Named devices and FIFOs are refused at once, before the action and its parsers load.
+    (await import("../../ingest/inputPaths.js")).checkNamedInputs(paths);
+    return (await import("../actions/train.js")).runTrain(paths, flags, ctx);
+  });
 }

@@ -7,7 +7,7 @@
 // Exit 0 when no anomaly (nor call outside a static model) was alerted, 1 when one was, 2 on usage or input errors,
 // 3 when this machine lacks what watch needs (a tool, a permission, a kernel feature) or the state is in use.
 
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, writeSync } from "node:fs";
 import type { Command } from "commander";
 import { HomeostatError } from "../../errors.js";
 import { type HostAlert, IMPOSSIBLE_RULE } from "../../engine/hostMonitor.js";
@@ -22,6 +22,7 @@ import {
 import { LIFECYCLE_DEFAULTS, type LifecycleSettings } from "../../lifecycle/phProfile.js";
 import { RESPONSE_POLICIES, type ResponseAction, type ResponsePolicy } from "../../response/responder.js";
 import { defaultStateDir, StateStore } from "../../store/stateStore.js";
+import { openRegularForAppending } from "../../ingest/outputFile.js";
 import { onStopSignals, refuseCommandAndPid, requireAfterDashes } from "../commandArgs.js";
 import { EXIT_ANOMALY } from "../errors.js";
 import type { CliContext } from "../context.js";
@@ -215,7 +216,10 @@ export function registerWatch(program: Command, ctx: CliContext): void {
       intOption("ring-buffer-pages", 1, RING_BUFFER_PAGES_MAX),
     )
     .option("--json", "alerts as Falco-format JSON lines on stdout (and a final summary line)")
-    .option("--alerts <file>", "also append alerts as Falco-format JSON lines to this file")
+    .option(
+      "--alerts <file>",
+      "also append alerts as Falco-format JSON lines to this regular file (a symlink or device is refused)",
+    )
     .option("-q, --quiet", "no lifecycle lines on stderr, only anomalies and actions")
     .allowUnknownOption()
     .action(async (command: string[], opts: WatchFlags) => {
@@ -259,12 +263,11 @@ export function registerWatch(program: Command, ctx: CliContext): void {
       let alertsFd: number | undefined;
       if (opts.alerts !== undefined) {
         try {
-          alertsFd = openSync(opts.alerts, "a");
+          // Appended to, never replaced; but only ever a regular file (not a device, FIFO or symlink).
+          alertsFd = openRegularForAppending(opts.alerts);
         } catch (err) {
           store.close();
-          throw new HomeostatError("E_IO", `cannot open the alerts file: ${(err as Error).message}`, {
-            file: opts.alerts,
-          });
+          throw err;
         }
       }
 

@@ -1,14 +1,15 @@
 // The conformance suite every detector must pass (as hono's routers share one test suite): determinism, the
-// serialise round trip, merge == training on the union, incremental training, streaming step == scoreTrace,
-// short and empty traces, per-stream isolation and state reset, and ids beyond the training vocabulary. It runs on
-// synthetic Markov-chain traces and, when the dataset is present, on real ADFA-LD traces. Used only by tests:
-// `detectorConformance(factory, { options })` registers vitest blocks inside the calling test file. A kind that is
-// derived rather than trained (the static model) gives `derive`; the checks of training are then replaced by one
-// that train() refuses, and every other check runs on derived detectors.
+// serialise round trip (a damaged payload is exactly E_PARSE, another format version exactly E_VERSION), merge ==
+// training on the union, incremental training, streaming step == scoreTrace, short and empty traces, per-stream
+// isolation and state reset, and ids beyond the training vocabulary. It runs on synthetic Markov-chain traces and,
+// when the dataset is present, on real ADFA-LD traces. Used only by tests: `detectorConformance(factory,
+// { options })` registers vitest blocks inside the calling test file. A kind that is derived rather than trained
+// (the static model) gives `derive`; the checks of training are then replaced by one that train() refuses, and
+// every other check runs on derived detectors.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { HomeostatError } from "../../errors.js";
+import { type ErrorCode, HomeostatError } from "../../errors.js";
 import type { Detector, DetectorFactory, DetectorState } from "../detector.js";
 import { SeededRandom } from "../random.js";
 import { adfaMissingReason, firstDifference, loadAdfa, maxIdOf, SyntheticProgram, scoreAll } from "./traces.js";
@@ -98,7 +99,8 @@ function expectSignalRange(d: Detector, outs: readonly Float64Array[], what: str
   return signalled;
 }
 
-function expectCode(fn: () => unknown, codes: readonly string[]): void {
+/** Asserts that `fn` throws a HomeostatError of exactly `code`: one code per failure class, for every model. */
+function expectCode(fn: () => unknown, code: ErrorCode): void {
   let caught: unknown;
   try {
     fn();
@@ -106,7 +108,7 @@ function expectCode(fn: () => unknown, codes: readonly string[]): void {
     caught = err;
   }
   expect(caught, "expected a HomeostatError").toBeInstanceOf(HomeostatError);
-  expect(codes).toContain((caught as HomeostatError).code);
+  expect((caught as HomeostatError).code).toBe(code);
 }
 
 /** Registers the conformance checks for one detector kind and option set. */
@@ -137,7 +139,7 @@ export function detectorConformance(factory: DetectorFactory, conf: ConformanceO
     });
 
     it("rejects unknown options", () => {
-      expectCode(() => factory.create({ ...opts, noSuchOption: 1 }), ["E_USAGE"]);
+      expectCode(() => factory.create({ ...opts, noSuchOption: 1 }), "E_USAGE");
     });
 
     if ("seed" in factory.optionHelp) {
@@ -216,8 +218,8 @@ export function detectorConformance(factory: DetectorFactory, conf: ConformanceO
             const { x, y, tests } = getSets();
             const d = trained(x);
             const before = scoreAll(d, tests);
-            expectCode(() => d.train(y), ["E_MODEL"]);
-            expectCode(() => make().train(x), ["E_MODEL"]);
+            expectCode(() => d.train(y), "E_MODEL");
+            expectCode(() => make().train(x), "E_MODEL");
             expect(d.trainedCalls).toBe(0);
             expect(d.trainedTraces).toBe(0);
             expectSame(scoreAll(d, tests), before, "after a refused train");
@@ -258,11 +260,21 @@ export function detectorConformance(factory: DetectorFactory, conf: ConformanceO
           const d = trained(x);
           const bytes = d.serialize();
           for (const cut of [0, 1, Math.floor(bytes.length / 2), bytes.length - 1]) {
-            expectCode(() => factory.deserialize(d.options, bytes.subarray(0, cut)), ["E_PARSE"]);
+            expectCode(() => factory.deserialize(d.options, bytes.subarray(0, cut)), "E_PARSE");
           }
           const longer = new Uint8Array(bytes.length + 3);
           longer.set(bytes);
-          expectCode(() => factory.deserialize(d.options, longer), ["E_PARSE"]);
+          expectCode(() => factory.deserialize(d.options, longer), "E_PARSE");
+        });
+
+        it("rejects a payload of another format version as E_VERSION, not as corruption", () => {
+          // Every payload starts with its version, little-endian: its first byte is the version's low byte.
+          const bytes = make().serialize();
+          for (const delta of [1, 2, 255]) {
+            const other = bytes.slice();
+            other[0] = (other[0]! + delta) & 0xff;
+            expectCode(() => factory.deserialize(make().options, other), "E_VERSION");
+          }
         });
 
         it("keeps streams apart: interleaved states give each stream's solo scores", () => {
@@ -374,7 +386,7 @@ export function detectorConformance(factory: DetectorFactory, conf: ConformanceO
           it("refuses to merge a different kind or different options", () => {
             const d = make();
             const foreign = { ...make(), kind: `${factory.kind}-other` } as Detector;
-            expectCode(() => d.merge(foreign), ["E_MODEL"]);
+            expectCode(() => d.merge(foreign), "E_MODEL");
             const numeric = Object.entries(factory.optionHelp).find(([, h]) => typeof h.default === "number");
             if (numeric !== undefined) {
               const [key] = numeric;
@@ -389,13 +401,13 @@ export function detectorConformance(factory: DetectorFactory, conf: ConformanceO
                 }
               }
               expect(alternatives.length, `no other value of option ${key} builds`).toBeGreaterThan(0);
-              for (const alt of alternatives) expectCode(() => d.merge(alt), ["E_MODEL"]);
+              for (const alt of alternatives) expectCode(() => d.merge(alt), "E_MODEL");
             }
           });
         } else {
           it("refuses to merge (not mergeable)", () => {
             const { x } = getSets();
-            expectCode(() => trained(x).merge(trained(x)), ["E_MODEL"]);
+            expectCode(() => trained(x).merge(trained(x)), "E_MODEL");
           });
         }
       });
