@@ -90,15 +90,60 @@ function summarise(name: string, traces: readonly Trace[]): SplitSummary {
   return { name, traces: traces.length, calls: traces.reduce((a, t) => a + t.calls.length, 0) };
 }
 
+/** What the flags ask for, checked before anything is read. */
+interface EvalPlan {
+  dataset: "adfa-ld" | "lid-ds" | undefined;
+  threshold: ThresholdSpec;
+  models: string[];
+  ensemble: EnsembleMethod | undefined;
+  share: number;
+}
+
+/** The traces read and the protocol's view of them. */
+interface LoadedData {
+  data: ExperimentData;
+  all: Trace[];
+  splits: SplitSummary[];
+  protocolName: string;
+  description: string;
+  paths: string[];
+}
+
+/** The models' results and how they were obtained. */
+interface EvalRun {
+  results: ModelResult[];
+  kfold: EvalResult["kfold"];
+  rules: string[];
+  protocolName: string;
+  description: string;
+}
+
 export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const jsonToStdout = flags.json === "-";
-  const say = (s: string): void => {
-    if (!jsonToStdout) process.stdout.write(s);
-  };
-  const read = inputReadOptions(flags);
+  const plan = planEval(flags);
+  const vocab = new Vocabulary();
+  const bar = progress("loading", 1, !jsonToStdout);
+  const loaded = await loadProtocol(flags, plan, vocab);
+  bar.stop();
+  const loadSeconds = (performance.now() - started) / 1000;
+  const run = runModels(flags, plan, loaded, vocab, !jsonToStdout);
+  const result = evalResult(flags, plan, loaded, run, vocab);
+  result.startedAt = startedAt;
+  result.totalSeconds = (performance.now() - started) / 1000;
+  result.loadSeconds = loadSeconds;
+  if (flags.json !== undefined) {
+    const text = `${JSON.stringify(toJsonSafe(result), null, 2)}\n`;
+    if (jsonToStdout) process.stdout.write(text);
+    else writeAtomically(flags.json, text);
+  }
+  if (flags.report !== undefined) writeAtomically(flags.report, renderHtmlReport(result));
+  if (!jsonToStdout) printEval(flags, plan, result);
+  ctx.exitCode = 0;
+}
 
+function planEval(flags: EvalFlags): EvalPlan {
   if (flags.score !== undefined && !isTraceScoreName(flags.score)) {
     throw new HomeostatError("E_USAGE", `unknown --score "${flags.score}" (one of ${TRACE_SCORE_NAMES.join(", ")})`);
   }
@@ -109,7 +154,6 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
       `unknown --ensemble "${flags.ensemble}" (${ENSEMBLE_METHODS.join(", ")} or none)`,
     );
   }
-  const share = flags.calibrationShare ?? DEFAULT_CALIBRATION_SHARE;
   const generic = flags.train !== undefined || flags.normal !== undefined || flags.attack !== undefined;
   const dataset = flags.dataset;
   if (dataset !== undefined && dataset !== "adfa-ld" && dataset !== "lid-ds") {
@@ -144,12 +188,16 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
       );
     }
   }
+  return { dataset, threshold, models, ensemble, share: flags.calibrationShare ?? DEFAULT_CALIBRATION_SHARE };
+}
 
-  // ---- load
-  const vocab = new Vocabulary();
-  const bar = progress("loading", 1, !jsonToStdout);
-  // Every protocol holds its traces until all models have run (thresholds come from a share of the test traces
-  // known only once all are read; per-call alarms need the calibrated threshold): a budget of calls bounds them.
+/**
+ * Reads the protocol's traces. Every protocol holds its traces until all models have run (thresholds come from a
+ * share of the test traces known only once all are read; per-call alarms need the calibrated threshold): a budget of
+ * calls bounds them.
+ */
+async function loadProtocol(flags: EvalFlags, plan: EvalPlan, vocab: Vocabulary): Promise<LoadedData> {
+  const read = inputReadOptions(flags);
   const maxHeld = flags.maxHeldCalls ?? DEFAULT_MAX_HELD_CALLS;
   let held = 0;
   const load = async (paths: readonly string[], times = false): Promise<Trace[]> => {
@@ -164,175 +212,169 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
     for (const t of traces) held += t.calls.length;
     return traces;
   };
-  let data: ExperimentData;
-  let all: Trace[] = [];
-  const splits: SplitSummary[] = [];
-  let protocolName: string;
-  let description: string;
-  const paths: string[] = [];
-  if (dataset === "adfa-ld") {
-    paths.push(flags.data!);
-    all = await load(paths);
-    protocolName = "adfa-ld";
-    description =
-      "ADFA-LD standard protocol (Creech & Hu 2013): train on Training_Data_Master only; test on " +
-      "Validation_Data_Master (normal) and Attack_Data_Master (attacks).";
-    for (const s of ["training", "validation", "attack"])
-      splits.push(
-        summarise(
-          s,
-          all.filter((t) => t.source.split === s),
-        ),
-      );
-    data =
-      flags.kfold === undefined ? adfaExperiment(all, flags.seed, share) : { train: [], calibration: [], test: [] };
-  } else if (dataset === "lid-ds") {
-    paths.push(flags.data!);
-    all = await load(paths, true);
-    protocolName = "lid-ds";
-    description =
-      "LID-DS protocol (Grimmer et al. 2019/2021): train on the training recordings, set the threshold on the " +
-      "validation recordings, test on the test recordings; a recording is one unit (all its threads).";
-    for (const s of ["training", "validation", "test"])
-      splits.push(
-        summarise(
-          s,
-          all.filter((t) => t.source.split === s),
-        ),
-      );
-    data = flags.kfold === undefined ? liddsExperiment(all) : { train: [], calibration: [], test: [] };
-  } else {
-    const train = flags.train === undefined ? [] : await load(flags.train);
-    const normal = flags.normal === undefined ? [] : await load(flags.normal);
-    const attacks: { type: string; traces: Trace[] }[] = [];
-    for (const a of (flags.attack ?? []).map(parseAttackArg)) {
-      const traces = await load([a.path]);
-      for (const t of traces) {
-        t.source.label = "attack";
-        t.source.attackType = a.type;
-      }
-      attacks.push({ type: a.type, traces });
-    }
-    paths.push(...(flags.train ?? []), ...(flags.normal ?? []), ...(flags.attack ?? []));
-    all = [...train, ...normal, ...attacks.flatMap((a) => a.traces)];
-    protocolName = "generic";
-    description = "Train on --train traces; test on --normal (normal) and --attack traces.";
-    splits.push(
-      summarise("train", train),
-      summarise("normal", normal),
+  const none: ExperimentData = { train: [], calibration: [], test: [] };
+  const bySplit = (all: Trace[], names: string[]): SplitSummary[] =>
+    names.map((s) =>
       summarise(
-        "attack",
-        attacks.flatMap((a) => a.traces),
+        s,
+        all.filter((t) => t.source.split === s),
       ),
     );
-    data =
-      flags.kfold === undefined
-        ? genericExperiment(train, normal, attacks, flags.seed, share)
-        : { train: [], calibration: [], test: [] };
+  if (plan.dataset === "adfa-ld") {
+    const all = await load([flags.data!]);
+    return {
+      all,
+      paths: [flags.data!],
+      protocolName: "adfa-ld",
+      description:
+        "ADFA-LD standard protocol (Creech & Hu 2013): train on Training_Data_Master only; test on " +
+        "Validation_Data_Master (normal) and Attack_Data_Master (attacks).",
+      splits: bySplit(all, ["training", "validation", "attack"]),
+      data: flags.kfold === undefined ? adfaExperiment(all, flags.seed, plan.share) : none,
+    };
   }
-  bar.stop();
-  const loadSeconds = (performance.now() - started) / 1000;
+  if (plan.dataset === "lid-ds") {
+    const all = await load([flags.data!], true);
+    return {
+      all,
+      paths: [flags.data!],
+      protocolName: "lid-ds",
+      description:
+        "LID-DS protocol (Grimmer et al. 2019/2021): train on the training recordings, set the threshold on the " +
+        "validation recordings, test on the test recordings; a recording is one unit (all its threads).",
+      splits: bySplit(all, ["training", "validation", "test"]),
+      data: flags.kfold === undefined ? liddsExperiment(all) : none,
+    };
+  }
+  const train = flags.train === undefined ? [] : await load(flags.train);
+  const normal = flags.normal === undefined ? [] : await load(flags.normal);
+  const attacks: { type: string; traces: Trace[] }[] = [];
+  for (const a of (flags.attack ?? []).map(parseAttackArg)) {
+    const traces = await load([a.path]);
+    for (const t of traces) {
+      t.source.label = "attack";
+      t.source.attackType = a.type;
+    }
+    attacks.push({ type: a.type, traces });
+  }
+  const attackTraces = attacks.flatMap((a) => a.traces);
+  return {
+    all: [...train, ...normal, ...attackTraces],
+    paths: [...(flags.train ?? []), ...(flags.normal ?? []), ...(flags.attack ?? [])],
+    protocolName: "generic",
+    description: "Train on --train traces; test on --normal (normal) and --attack traces.",
+    splits: [summarise("train", train), summarise("normal", normal), summarise("attack", attackTraces)],
+    data: flags.kfold === undefined ? genericExperiment(train, normal, attacks, flags.seed, plan.share) : none,
+  };
+}
 
-  // ---- run
-  let results: ModelResult[];
-  let kfold: EvalResult["kfold"];
+/** Runs the models (or the supervised k-fold classifier) on the loaded protocol. */
+function runModels(flags: EvalFlags, plan: EvalPlan, loaded: LoadedData, vocab: Vocabulary, bars: boolean): EvalRun {
   const rules = [
     "Every model runs with the same defaults on every dataset; no hyperparameter was chosen by looking at attack labels.",
   ];
   if (flags.kfold !== undefined) {
-    protocolName = "ks-kfold";
-    description =
-      `Supervised KS bigram classifier (Bushouse): stratified ${flags.kfold}-fold cross-validation over every labelled ` +
-      "trace (normal and attack); each fold's classifier never sees its own fold.";
     rules.push("Each trace is classified by a classifier trained without it (k-fold); the seed fixes the folds.");
-    const labelled = all.filter(
+    const labelled = loaded.all.filter(
       (t) => t.source.label === "normal" || t.source.label === "attack" || t.source.split === "training",
     );
-    const units = unitsOfTraces(labelled, "from-source");
-    const r = runKsKfold(units, {
+    const r = runKsKfold(unitsOfTraces(labelled, "from-source"), {
       k: flags.kfold,
       seed: flags.seed,
       lookup: categoryLookup(vocab),
       symbols: CATEGORY_COUNT,
     });
-    results = [r.model];
-    kfold = { k: flags.kfold, rows: r.rows, total: r.total };
-  } else {
-    rules.push(
-      "Thresholds and ensemble normalisation come from normal data only: " +
-        (protocolName === "lid-ds"
-          ? "the validation recordings."
-          : `a seeded ${Math.round(share * 100)}% of the normal test traces, which are then left out of every figure taken at the threshold (ROC and AUC, which need no threshold, use all normal test traces).`),
-      "ROC/AUC and operating points are computed on exact score counts; ties are handled exactly.",
-    );
-    const runBar = progress("evaluating", models.length * 3, !jsonToStdout);
-    let step = 0;
-    results = runExperiment(data, {
-      models,
-      ...(flags.score !== undefined ? { score: flags.score as TraceScoreName } : {}),
-      threshold,
-      seed: flags.seed,
-      ...(ensemble !== undefined ? { ensemble } : {}),
-      scoring: { frame: flags.frame ?? 20 },
-      onPhase: (model, phase) => runBar.update(step++, undefined, `${model} ${phase}`),
-    });
-    runBar.stop();
+    return {
+      results: [r.model],
+      kfold: { k: flags.kfold, rows: r.rows, total: r.total },
+      rules,
+      protocolName: "ks-kfold",
+      description:
+        `Supervised KS bigram classifier (Bushouse): stratified ${flags.kfold}-fold cross-validation over every ` +
+        "labelled trace (normal and attack); each fold's classifier never sees its own fold.",
+    };
   }
+  rules.push(
+    "Thresholds and ensemble normalisation come from normal data only: " +
+      (loaded.protocolName === "lid-ds"
+        ? "the validation recordings."
+        : `a seeded ${Math.round(plan.share * 100)}% of the normal test traces, which are then left out of every figure taken at the threshold (ROC and AUC, which need no threshold, use all normal test traces).`),
+    "ROC/AUC and operating points are computed on exact score counts; ties are handled exactly.",
+  );
+  const runBar = progress("evaluating", plan.models.length * 3, bars);
+  let step = 0;
+  const results = runExperiment(loaded.data, {
+    models: plan.models,
+    ...(flags.score !== undefined ? { score: flags.score as TraceScoreName } : {}),
+    threshold: plan.threshold,
+    seed: flags.seed,
+    ...(plan.ensemble !== undefined ? { ensemble: plan.ensemble } : {}),
+    scoring: { frame: flags.frame ?? 20 },
+    onPhase: (model, phase) => runBar.update(step++, undefined, `${model} ${phase}`),
+  });
+  runBar.stop();
+  return { results, kfold: undefined, rules, protocolName: loaded.protocolName, description: loaded.description };
+}
 
+/** The result document (times filled in by the caller). */
+function evalResult(flags: EvalFlags, plan: EvalPlan, loaded: LoadedData, run: EvalRun, vocab: Vocabulary): EvalResult {
   const attackTypes = new Map<string, number>();
-  for (const t of all) {
-    if (t.source.label === "attack")
-      attackTypes.set(t.source.attackType ?? "attack", (attackTypes.get(t.source.attackType ?? "attack") ?? 0) + 1);
+  for (const t of loaded.all) {
+    if (t.source.label !== "attack") continue;
+    const type = t.source.attackType ?? "attack";
+    attackTypes.set(type, (attackTypes.get(type) ?? 0) + 1);
   }
-  const result: EvalResult = {
+  const { threshold, share } = plan;
+  const calibration =
+    run.protocolName === "lid-ds"
+      ? "validation recordings"
+      : run.protocolName === "ks-kfold"
+        ? "classifier decision (score > 0)"
+        : `held-out ${share} of normal test traces`;
+  return {
     schema: EVAL_SCHEMA,
     homeostat: VERSION,
-    startedAt,
+    startedAt: "",
     protocol: {
-      name: protocolName,
-      description,
-      rules,
+      name: run.protocolName,
+      description: run.description,
+      rules: run.rules,
       seed: flags.seed,
       threshold: {
         method: threshold.method,
         ...(threshold.far !== undefined ? { far: threshold.far } : {}),
-        calibration:
-          protocolName === "lid-ds"
-            ? "validation recordings"
-            : protocolName === "ks-kfold"
-              ? "classifier decision (score > 0)"
-              : `held-out ${share} of normal test traces`,
+        calibration,
       },
     },
     dataset: {
-      paths,
-      splits,
+      paths: loaded.paths,
+      splits: loaded.splits,
       attackTypes: [...attackTypes.entries()].sort().map(([type, traces]) => ({ type, traces })),
       syscalls: vocab.size,
     },
-    models: results,
-    ...(kfold !== undefined ? { kfold } : {}),
-    totalSeconds: (performance.now() - started) / 1000,
-    loadSeconds,
+    models: run.results,
+    ...(run.kfold !== undefined ? { kfold: run.kfold } : {}),
+    totalSeconds: 0,
+    loadSeconds: 0,
   };
+}
 
-  // ---- outputs
-  if (flags.json !== undefined) {
-    const text = `${JSON.stringify(toJsonSafe(result), null, 2)}\n`;
-    if (jsonToStdout) process.stdout.write(text);
-    else writeAtomically(flags.json, text);
-  }
-  if (flags.report !== undefined) writeAtomically(flags.report, renderHtmlReport(result));
-  say(`${paint(description, "bold")}\n`);
+/** The tables on the terminal. */
+function printEval(flags: EvalFlags, plan: EvalPlan, result: EvalResult): void {
+  const say = (s: string): void => {
+    process.stdout.write(s);
+  };
+  const { threshold } = plan;
+  say(`${paint(result.protocol.description, "bold")}\n`);
   say(
-    `${splits.map((s) => `${s.name} ${num(s.traces)} traces / ${num(s.calls)} calls`).join(", ")}; ` +
+    `${result.dataset.splits.map((s) => `${s.name} ${num(s.traces)} traces / ${num(s.calls)} calls`).join(", ")}; ` +
       `threshold ${threshold.method === "max" ? "max" : `far ${threshold.far}`} on normal data\n\n`,
   );
   const pct = (x: number): string => (Number.isNaN(x) ? "-" : `${(x * 100).toFixed(1)}%`);
   say(
     `${table(
       ["model", "score", "AUC", "DR@1%", "DR@5%", "DR@10%", "FAR@90%", "precision", "recall", "train s", "score s"],
-      results.map((r) => [
+      result.models.map((r) => [
         r.name,
         r.score,
         Number(r.auc.toFixed(4)),
@@ -347,6 +389,7 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
       ]),
     )}\n`,
   );
+  const kfold = result.kfold;
   if (kfold !== undefined) {
     say(
       `\n${table(
@@ -364,9 +407,8 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
       )}\n`,
     );
   }
-  say(`\n${num(result.totalSeconds, 1)} s in all (loading ${num(loadSeconds, 1)} s)`);
-  if (flags.json !== undefined && !jsonToStdout) say(`; JSON: ${flags.json}`);
+  say(`\n${num(result.totalSeconds, 1)} s in all (loading ${num(result.loadSeconds, 1)} s)`);
+  if (flags.json !== undefined) say(`; JSON: ${flags.json}`);
   if (flags.report !== undefined) say(`; report: ${flags.report}`);
   say("\n");
-  ctx.exitCode = 0;
 }
