@@ -31,7 +31,6 @@ const COMMANDS: readonly { name: string; load: () => Promise<Register> }[] = [
   { name: "detect", load: async () => (await import("./commands/detect.js")).registerDetect },
   { name: "demo", load: async () => (await import("./commands/demo.js")).registerDemo },
   { name: "record", load: async () => (await import("./commands/record.js")).registerRecord },
-  // watch registers and runs in one module, with all its dependencies: loaded for `watch` and the top-level help only.
   { name: "watch", load: async () => (await import("./commands/watch.js")).registerWatch },
   { name: "profiles", load: async () => (await import("./commands/profiles.js")).registerProfiles },
   { name: "static", load: async () => (await import("./commands/static.js")).registerStatic },
