@@ -7,10 +7,11 @@
 //   python3 with its lib-dynload directory as plugins (the modules it dlopens), cold;
 // and, for the comparison table, the set size (and completeness) of nginx (with /usr/lib/nginx/modules), sqlite3,
 // ls, cat and python3, with the digraph's pair count and average branching factor for cat.
+// A cold run also reports the size of the summary cache it left on disk (cacheMB).
 // Targets: cold <= 3 s, warm <= 0.3 s, peak memory <= 300 MB, python3 with plugins cold <= 10 s. A program that is
 // not installed is skipped with the reason printed and recorded (nginx: apt-get install nginx-light).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -83,6 +84,19 @@ function inChild(job) {
   return out;
 }
 
+/** Megabytes of the files in a cache directory. */
+function cacheMB(dir) {
+  const files = existsSync(dir) ? readdirSync(dir) : [];
+  return files.reduce((n, f) => n + statSync(path.join(dir, f)).size, 0) / 1e6;
+}
+
+/** A cold run in cacheDir, with the size of the cache it wrote. */
+function coldRun(job) {
+  const r = inChild(job);
+  r.cacheMB = cacheMB(job.cacheDir);
+  return r;
+}
+
 function tempCache() {
   return mkdtempSync(path.join(os.tmpdir(), "homeostat-bench-static-"));
 }
@@ -94,7 +108,7 @@ function coldAndWarm(program, extra = {}) {
   for (let i = 0; i < RUNS; i++) {
     const cacheDir = tempCache();
     try {
-      cold.push(inChild({ program, cacheDir, ...extra }));
+      cold.push(coldRun({ program, cacheDir, ...extra }));
       warm.push(inChild({ program, cacheDir, ...extra }));
     } finally {
       rmSync(cacheDir, { recursive: true, force: true });
@@ -117,7 +131,7 @@ function summarise(runs) {
 function once(program, extra = {}) {
   const cacheDir = tempCache();
   try {
-    return inChild({ program, cacheDir, ...extra });
+    return coldRun({ program, cacheDir, ...extra });
   } finally {
     rmSync(cacheDir, { recursive: true, force: true });
   }
@@ -158,6 +172,7 @@ function row(r, extra = {}) {
     instructions: r.instructions,
     coldSeconds: r.seconds,
     peakMB: r.peakMB,
+    cacheMB: r.cacheMB,
     ...extra,
   };
 }

@@ -8,7 +8,7 @@
 
 import type { ElfFile } from "./elfFile.js";
 import { functionAt, type FunctionMap } from "./functionMap.js";
-import type { DataRegion, Ref } from "./objectSummary.js";
+import type { DataRegion, Ref } from "./summaryBuilder.js";
 import type { SlotTarget } from "./relocationSlots.js";
 import type { DecodedCode } from "./x86Decoder.js";
 

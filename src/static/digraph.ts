@@ -7,7 +7,7 @@
 // and restart_syscall can precede anything, execve's successor belongs to the next program, a longjmp lands
 // after any setjmp, and a call interrupted and restarted by the kernel follows itself.
 
-import { EventKind, type FunctionEvent, type SyscallSite } from "./objectSummary.js";
+import { EventKind, type ObjectSummary, SiteFlag } from "./objectSummary.js";
 import type { ProgramGraph } from "./programGraph.js";
 import type { SyscallSetResult } from "./syscallSet.js";
 
@@ -52,7 +52,10 @@ export interface Digraph {
 
 /** An event with its callees resolved once: global ids, and whether it may call any address-taken function. */
 interface LinkedEvent {
-  event: FunctionEvent;
+  kind: EventKind;
+  /** Events of the same function that can follow it; whether the function can return after it. */
+  next: Int32Array;
+  exit: boolean;
   callees: Int32Array;
   indirect: boolean;
   /** For a syscall site: its numbers. */
@@ -71,6 +74,9 @@ interface Summaries {
 /** A function's events with their predecessors, and flags recomputed at each evaluation (kept to avoid allocation). */
 interface FunctionFlow {
   events: LinkedEvent[];
+  /** The events that can come first, and whether the function can return without any. */
+  entryNext: Int32Array;
+  entryExit: boolean;
   preds: number[][];
   /** empty[e] = 1 when event e may make no system call; mark is a work-stack flag. */
   empty: Uint8Array;
@@ -92,7 +98,7 @@ export function buildDigraph(graph: ProgramGraph, set: SyscallSetResult): Digrap
       last.fill(0);
       orEnd(sums, e, "last", last, 0);
       after.fill(0);
-      orNext(after, ff, e.event.next);
+      orNext(after, ff, e.next);
       pair(last, after);
     }
   }
@@ -119,13 +125,6 @@ export function buildDigraph(graph: ProgramGraph, set: SyscallSetResult): Digrap
   return { follows, pairCount };
 }
 
-type FunctionOf = ProgramGraph["objects"][number]["summary"]["functions"][number];
-
-function functionOf(graph: ProgramGraph, g: number): FunctionOf {
-  const o = graph.objectOf[g]!;
-  return graph.objects[o]!.summary.functions[g - graph.offset[o]!]!;
-}
-
 /** ORs row `from` into row `at` of `out`; true when it grew. */
 function orRow(out: Uint32Array, at: number, from: Uint32Array, fromAt = 0): boolean {
   let changed = false;
@@ -150,9 +149,9 @@ function orEnd(s: Summaries, e: LinkedEvent, end: "first" | "last", out: Uint32A
 }
 
 /** ORs into `out` the rows of `rows` of the given events. */
-function orNext(out: Bits, rows: Uint32Array, next: readonly number[]): boolean {
+function orNext(out: Bits, rows: Uint32Array, next: ArrayLike<number>): boolean {
   let changed = false;
-  for (const n of next) if (orRow(out, 0, rows, n * WORDS)) changed = true;
+  for (let i = 0; i < next.length; i++) if (orRow(out, 0, rows, next[i]! * WORDS)) changed = true;
   return changed;
 }
 
@@ -220,7 +219,7 @@ function markExits(flow: FunctionFlow, emptyOnly: boolean): Uint8Array {
   const stack = stackFor(events.length);
   let top = 0;
   for (let e = 0; e < events.length; e++) {
-    mark[e] = events[e]!.event.exit && (!emptyOnly || empty[e] === 1) ? 1 : 0;
+    mark[e] = events[e]!.exit && (!emptyOnly || empty[e] === 1) ? 1 : 0;
     if (mark[e] === 1) stack[top++] = e;
   }
   while (top > 0) {
@@ -236,26 +235,46 @@ function markExits(flow: FunctionFlow, emptyOnly: boolean): Uint8Array {
   return mark;
 }
 
-function linkEvents(graph: ProgramGraph, g: number, fn: FunctionOf, siteBits: (s: SyscallSite) => Bits): FunctionFlow {
+type SiteBits = (s: ObjectSummary, site: number) => Bits;
+
+function linkEvents(graph: ProgramGraph, g: number, siteBits: SiteBits): FunctionFlow {
   const o = graph.objectOf[g]!;
-  const events = fn.events.map((event): LinkedEvent => {
-    if (event.kind === EventKind.Syscall)
-      return { event, callees: new Int32Array(0), indirect: false, site: siteBits(fn.sites[event.site]!) };
+  const f = g - graph.offset[o]!;
+  const s = graph.objects[o]!.summary;
+  const { events: table, functions: fn } = s;
+  const events: LinkedEvent[] = [];
+  for (let e = fn.events[f]!; e < fn.events[f + 1]!; e++) {
+    const kind = table.kind[e]! as EventKind;
+    const next = table.next.items.subarray(table.next.start[e]!, table.next.start[e + 1]!);
+    const exit = table.exit[e] === 1;
+    if (kind === EventKind.Syscall) {
+      events.push({ kind, next, exit, callees: new Int32Array(0), indirect: false, site: siteBits(s, table.site[e]!) });
+      continue;
+    }
     const ids = new Set<number>();
-    for (const r of event.refs) for (const c of graph.resolve(o, r)) if (graph.reachable[c] === 1) ids.add(c);
-    const indirect = event.kind === EventKind.CallIndirect || event.kind === EventKind.TailIndirect;
-    return { event, callees: Int32Array.from(ids), indirect };
-  });
+    for (let k = table.refs.start[e]!; k < table.refs.start[e + 1]!; k++)
+      for (const c of graph.resolve(o, table.refs.items[k]!)) if (graph.reachable[c] === 1) ids.add(c);
+    const indirect = kind === EventKind.CallIndirect || kind === EventKind.TailIndirect;
+    events.push({ kind, next, exit, callees: Int32Array.from(ids), indirect });
+  }
   const preds: number[][] = events.map(() => []);
-  events.forEach((e, i) => e.event.next.forEach((n) => preds[n]!.push(i)));
-  return { events, preds, empty: new Uint8Array(events.length), mark: new Uint8Array(events.length) };
+  events.forEach((e, i) => e.next.forEach((n) => preds[n]!.push(i)));
+  return {
+    events,
+    entryNext: fn.entryNext.items.subarray(fn.entryNext.start[f]!, fn.entryNext.start[f + 1]!),
+    entryExit: fn.entryExit[f] === 1,
+    preds,
+    empty: new Uint8Array(events.length),
+    mark: new Uint8Array(events.length),
+  };
 }
 
 function functionSummaries(graph: ProgramGraph, set: SyscallSetResult): Summaries {
-  const siteBits = (site: SyscallSite): Bits => {
-    const n = [...site.numbers];
-    if (site.param >= 0) n.push(...set.wrapperNumbers);
-    if (site.unknown && site.fromMemory) n.push(...set.setxidNumbers);
+  const siteBits: SiteBits = ({ sites }, site) => {
+    const n = [...sites.numbers.items.subarray(sites.numbers.start[site]!, sites.numbers.start[site + 1]!)];
+    if (sites.param[site]! >= 0) n.push(...set.wrapperNumbers);
+    const memory = SiteFlag.Unknown | SiteFlag.FromMemory;
+    if ((sites.flags[site]! & memory) === memory) n.push(...set.setxidNumbers);
     return setOf(n);
   };
   const s: Summaries = {
@@ -269,7 +288,7 @@ function functionSummaries(graph: ProgramGraph, set: SyscallSetResult): Summarie
   const indirectCallers: number[] = [];
   for (let g = 0; g < graph.total; g++) {
     if (graph.reachable[g] === 0) continue;
-    const flow = linkEvents(graph, g, functionOf(graph, g), siteBits);
+    const flow = linkEvents(graph, g, siteBits);
     s.events.set(g, flow);
     let indirect = false;
     for (const e of flow.events) {
@@ -314,7 +333,7 @@ function worklist(graph: ProgramGraph, s: Summaries, callers: Map<number, number
     }
     const g = queue[head]!;
     queued[g] = 0;
-    if (!evaluate(s, g, functionOf(graph, g))) continue;
+    if (!evaluate(s, g)) continue;
     for (const c of callers.get(g) ?? []) push(c);
     if (graph.addressTaken[g] === 1) {
       const grewFirst = add(s.taken.first, s.first[g]!);
@@ -365,12 +384,12 @@ function calleesOf(s: Summaries, g: number): number[] {
 }
 
 /** Recomputes g's first/last/empty; true when any grew. */
-function evaluate(s: Summaries, g: number, fn: FunctionOf): boolean {
+function evaluate(s: Summaries, g: number): boolean {
   const flow = s.events.get(g)!;
-  let changed = orNext(s.first[g]!, firstFrom(s, flow), fn.entryNext);
+  let changed = orNext(s.first[g]!, firstFrom(s, flow), flow.entryNext);
   if (s.empty[g] === 0) {
-    const exits = fn.entryExit ? undefined : markExits(flow, true);
-    const emptyExit = exits === undefined || fn.entryNext.some((n) => exits[n] === 1);
+    const exits = flow.entryExit ? undefined : markExits(flow, true);
+    const emptyExit = exits === undefined || flow.entryNext.some((n) => exits[n] === 1);
     if (emptyExit) {
       s.empty[g] = 1;
       changed = true;
@@ -397,7 +416,7 @@ function rootSummary(graph: ProgramGraph, s: Summaries): { first: Bits; last: Bi
   const out = { first: new Uint32Array(WORDS), last: new Uint32Array(WORDS) };
   graph.objects.forEach((o, i) => {
     const roots = [...o.summary.roots];
-    if (o.role === "vdso" || o.role === "plugin") roots.push(...Object.values(o.summary.exports));
+    if (o.role === "vdso" || o.role === "plugin") roots.push(...o.summary.exportFunction);
     for (const f of roots) {
       const g = graph.offset[i]! + f;
       add(out.first, s.first[g]!);
@@ -411,19 +430,17 @@ function rootSummary(graph: ProgramGraph, s: Summaries): { first: Bits; last: Bi
 function setjmpSuccessors(graph: ProgramGraph, s: Summaries): Bits | undefined {
   const named = (names: readonly string[]): Set<number> => {
     const ids = new Set<number>();
-    graph.objects.forEach((_, i) => {
-      for (const name of names) for (const g of graph.resolve(i, name)) ids.add(g);
-    });
+    for (const name of names) for (const g of graph.resolveName(name)) ids.add(g);
     return ids;
   };
   if (![...named(LONGJMP)].some((g) => graph.reachable[g] === 1)) return undefined;
   const setjmps = named(SETJMP);
   const out = new Uint32Array(WORDS);
   for (const flow of s.events.values()) {
-    const calls = flow.events.filter((e) => e.event.kind === EventKind.Call && e.callees.some((c) => setjmps.has(c)));
+    const calls = flow.events.filter((e) => e.kind === EventKind.Call && e.callees.some((c) => setjmps.has(c)));
     if (calls.length === 0) continue;
     const ff = firstFrom(s, flow);
-    for (const e of calls) orNext(out, ff, e.event.next);
+    for (const e of calls) orNext(out, ff, e.next);
   }
   return out;
 }

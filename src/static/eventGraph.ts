@@ -5,7 +5,8 @@
 import type { FunctionCfg } from "./functionCfg.js";
 import { functionAt } from "./functionMap.js";
 import { memoryCallRefs, type ObjectCode } from "./objectCode.js";
-import { EventKind, type FunctionEvent, type Ref } from "./objectSummary.js";
+import { EventKind } from "./objectSummary.js";
+import type { FunctionEvent, Ref } from "./summaryBuilder.js";
 import { Flow } from "./x86Decoder.js";
 
 export interface EventGraph {

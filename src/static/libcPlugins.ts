@@ -66,7 +66,7 @@ export function libcPlugins(graph: ProgramGraph, options: LibcPluginOptions = {}
   const libc = graph.objects.findIndex((o) => /(^|\/)libc\.so\.6$/.test(o.path));
   if (libc < 0) return [];
   const reachable = (names: readonly string[]): boolean =>
-    names.some((n) => graph.resolve(libc, n).some((g) => graph.reachable[g] === 1));
+    names.some((n) => graph.resolveName(n).some((g) => graph.reachable[g] === 1));
   const dirs = options.libDirs ?? LIB_DIRS;
   const find = (file: string): string | undefined => dirs.map((d) => join(d, file)).find((p) => existsSync(p));
   const wanted: string[] = [];

@@ -7,18 +7,14 @@ import { noReturnFunctions, NORETURN_IMPORTS } from "./noReturn.js";
 import type { ElfFile } from "./elfFile.js";
 import { buildFunctionMap, functionAt } from "./functionMap.js";
 import { eventGraph } from "./eventGraph.js";
-import {
-  type FunctionSummary,
-  type ObjectSummary,
-  type Ref,
-  SUMMARY_VERSION,
-  type SyscallSite,
-} from "./objectSummary.js";
+import type { ObjectSummary } from "./objectSummary.js";
+import { type FunctionRecord, type Ref, SummaryBuilder, type SyscallSite } from "./summaryBuilder.js";
 import { RAX, registerValuesBefore } from "./registerValue.js";
 import { loaderModeEdges } from "./loaderMode.js";
 import { buildRegions } from "./dataRegions.js";
 import { slotTargets, type SlotTarget } from "./relocationSlots.js";
 import { type ObjectCode, refOfSlot } from "./objectCode.js";
+import { wrapperArguments } from "./wrapperArguments.js";
 import { type DecodedCode, decodeRanges, Flow } from "./x86Decoder.js";
 
 export { memoryCallRefs, type ObjectCode } from "./objectCode.js";
@@ -81,25 +77,20 @@ function boundaryHints(elf: ElfFile, slots: Map<number, SlotTarget>) {
 /** Summarises a decoded object. */
 export function summarizeObject(obj: ObjectCode): ObjectSummary {
   const { elf, code, map } = obj;
-  const functions: FunctionSummary[] = [];
-  let syscallSites = 0;
-  for (let f = 0; f < map.count; f++) {
-    const summary = summarizeFunction(obj, f);
-    syscallSites += summary.sites.length;
-    functions.push(summary);
-  }
+  const builder = new SummaryBuilder();
+  for (let f = 0; f < map.count; f++) builder.addFunction(summarizeFunction(obj, f));
   const fnAt = (ip: number): number => functionAt(map, ip);
   const roots = [elf.entry, elf.init, elf.fini, ...elf.initArray, ...elf.finiArray, ...elf.preinitArray]
     .filter((a): a is number => a !== undefined && a !== 0)
     .map(fnAt)
     .filter((f) => f >= 0);
   const ifuncResolvers = new Set<number>();
-  const exports: Record<string, number> = {};
+  const exports = new Map<string, number>();
   for (const sym of elf.dynamicSymbols) {
     if (!sym.defined || sym.name === "" || (sym.type !== STT_FUNC && sym.type !== STT_GNU_IFUNC)) continue;
     const f = fnAt(sym.value);
     if (f < 0) continue;
-    if (!Object.hasOwn(exports, sym.name)) exports[sym.name] = f;
+    if (!exports.has(sym.name)) exports.set(sym.name, f);
     if (sym.type === STT_GNU_IFUNC) ifuncResolvers.add(f);
   }
   for (const t of obj.slots.values()) {
@@ -111,18 +102,17 @@ export function summarizeObject(obj: ObjectCode): ObjectSummary {
       }
     }
   }
-  return {
-    version: SUMMARY_VERSION,
+  const summary = builder.finish({
     ...(elf.buildId === undefined ? {} : { buildId: elf.buildId }),
-    functions,
     roots: [...new Set(roots)],
     regions: obj.regions.regions,
-    dataExports: obj.regions.exports,
-    exports,
+    dataExports: Object.entries(obj.regions.exports),
+    exports: [...exports],
     ifuncResolvers: [...ifuncResolvers],
     instructions: code.count,
-    syscallSites,
-  };
+  });
+  summary.arguments = wrapperArguments(obj, summary);
+  return summary;
 }
 
 /** Fixed slots (GOT entries, RELRO pointers) that instructions read directly: that code's reference, not data's. */
@@ -135,7 +125,7 @@ function codeHeldSlots(code: DecodedCode, slots: ReadonlyMap<number, SlotTarget>
   return held;
 }
 
-function summarizeFunction(obj: ObjectCode, f: number): FunctionSummary {
+function summarizeFunction(obj: ObjectCode, f: number): FunctionRecord {
   const { code, map } = obj;
   const read = (ip: number, len: number): Uint8Array | undefined => obj.elf.read(ip, len);
   const cfg = buildCfg(code, map, f, read, obj.dead, obj.noReturn);

@@ -5,7 +5,7 @@ import type { ElfFile } from "./elfFile.js";
 import type { DeadEdges, NoReturn } from "./functionCfg.js";
 import { functionAt, type FunctionMap } from "./functionMap.js";
 import type { RegionMap } from "./dataRegions.js";
-import type { Ref } from "./objectSummary.js";
+import type { Ref } from "./summaryBuilder.js";
 import type { SlotTarget } from "./relocationSlots.js";
 import type { DecodedCode } from "./x86Decoder.js";
 

@@ -6,7 +6,7 @@
 // and socket in the set of `cat`.
 
 import type { ObjectRole } from "./staticModel.js";
-import { EventKind, type ObjectSummary, type Ref } from "./objectSummary.js";
+import { EventKind, functionName, type ObjectSummary, type PackedRef, symbolOfRef } from "./objectSummary.js";
 
 export interface LinkedObject {
   path: string;
@@ -30,38 +30,55 @@ export interface ProgramGraph {
    */
   reachedFrom: Int32Array;
   takenBy: Int32Array;
-  /** Resolves a callee reference made by object o into global ids (IFUNCs expand to their implementations); shared, not to be changed. */
-  resolve(o: number, ref: Ref): number[];
+  /**
+   * Resolves a reference stored in object o's summary into global ids (IFUNCs expand to their implementations);
+   * shared, not to be changed.
+   */
+  resolve(o: number, ref: PackedRef): readonly number[];
+  /** The same for a symbol name looked up in the program's global scope. */
+  resolveName(name: string): readonly number[];
 }
+
+const NONE: readonly number[] = [];
 
 export function linkProgram(objects: readonly LinkedObject[]): ProgramGraph {
   const offset = new Int32Array(objects.length + 1);
-  objects.forEach((o, i) => (offset[i + 1] = offset[i]! + o.summary.functions.length));
+  objects.forEach((o, i) => (offset[i + 1] = offset[i]! + o.summary.functions.count));
   const total = offset[objects.length]!;
   const objectOf = new Int32Array(total);
   objects.forEach((_, i) => objectOf.fill(i, offset[i]!, offset[i + 1]!));
   const symbols = symbolTable(objects, offset);
   const ifunc = new Uint8Array(total);
   objects.forEach((o, i) => o.summary.ifuncResolvers.forEach((f) => (ifunc[offset[i]! + f] = 1)));
-  const direct = (o: number, ref: Ref): number | undefined =>
-    typeof ref === "number" ? offset[o]! + ref : symbols.get(ref);
-  const memo = objects.map(() => new Map<Ref, number[]>());
-  const resolve = (o: number, ref: Ref): number[] => {
-    const known = memo[o]!.get(ref);
-    if (known !== undefined) return known;
-    const found = resolveOnce(o, ref);
-    memo[o]!.set(ref, found);
-    return found;
+  const direct = (o: number, ref: PackedRef): number | undefined =>
+    ref >= 0 ? offset[o]! + ref : symbols.get(objects[o]!.summary.strings[symbolOfRef(ref)]!);
+  // One slot per string and per function of each object (ref + number of strings), filled on first use.
+  const memo = objects.map((o) =>
+    new Array<readonly number[] | null>(o.summary.strings.length + o.summary.functions.count).fill(null),
+  );
+  const resolve = (o: number, ref: PackedRef): readonly number[] => {
+    const slots = memo[o]!;
+    const at = ref + objects[o]!.summary.strings.length;
+    return (slots[at] ??= expand(direct(o, ref)));
   };
-  const resolveOnce = (o: number, ref: Ref): number[] => {
-    const g = direct(o, ref);
-    if (g === undefined) return [];
+  const expand = (g: number | undefined): readonly number[] => {
+    if (g === undefined) return NONE;
     if (ifunc[g] === 0) return [g];
     const owner = objectOf[g]!;
-    const fn = objects[owner]!.summary.functions[g - offset[owner]!]!;
+    const { taken } = objects[owner]!.summary.functions;
+    const f = g - offset[owner]!;
     const out = [g];
-    for (const t of fn.taken) for (const c of [direct(owner, t)]) if (c !== undefined && c !== g) out.push(c);
+    for (let k = taken.start[f]!; k < taken.start[f + 1]!; k++) {
+      const c = direct(owner, taken.items[k]!);
+      if (c !== undefined && c !== g) out.push(c);
+    }
     return out;
+  };
+  const nameMemo = new Map<string, readonly number[]>();
+  const resolveName = (name: string): readonly number[] => {
+    let found = nameMemo.get(name);
+    if (found === undefined) nameMemo.set(name, (found = expand(symbols.get(name))));
+    return found;
   };
   const graph: ProgramGraph = {
     objects,
@@ -74,6 +91,7 @@ export function linkProgram(objects: readonly LinkedObject[]): ProgramGraph {
     reachedFrom: new Int32Array(total).fill(-1),
     takenBy: new Int32Array(total).fill(-1),
     resolve,
+    resolveName,
   };
   propagate(graph);
   return graph;
@@ -84,25 +102,33 @@ function symbolTable(objects: readonly LinkedObject[], offset: Int32Array): Map<
   const table = new Map<string, number>();
   objects.forEach((o, i) => {
     if (o.role === "vdso") return;
-    for (const [name, f] of Object.entries(o.summary.exports)) if (!table.has(name)) table.set(name, offset[i]! + f);
+    const { exportName, exportFunction, strings } = o.summary;
+    for (let k = 0; k < exportName.length; k++) {
+      const name = strings[exportName[k]!]!;
+      if (!table.has(name)) table.set(name, offset[i]! + exportFunction[k]!);
+    }
   });
   return table;
 }
 
 /**
- * Every definition of each exported data symbol, not only the first: a program's copy relocation (`stdout`) starts
+ * Every definition of each exported data symbol, not only the first, as (object, region) pairs laid flat: a program's copy relocation (`stdout`) starts
  * from the library's own definition, whose pointers are what the copy holds.
  */
-function dataSymbolTable(objects: readonly LinkedObject[]): Map<string, [number, number][]> {
-  const table = new Map<string, [number, number][]>();
+function dataSymbolTable(objects: readonly LinkedObject[]): (o: number, name: number) => readonly number[] {
+  const table = new Map<string, number[]>();
   objects.forEach((o, i) => {
-    for (const [name, regions] of Object.entries(o.summary.dataExports)) {
+    const { dataExportName, dataExportRegions: regions, strings } = o.summary;
+    for (let k = 0; k < dataExportName.length; k++) {
+      const name = strings[dataExportName[k]!]!;
       const list = table.get(name) ?? [];
-      for (const r of regions) list.push([i, r]);
+      for (let j = regions.start[k]!; j < regions.start[k + 1]!; j++) list.push(i, regions.items[j]!);
       table.set(name, list);
     }
   });
-  return table;
+  // By object and string index, so that each name is hashed once per object that refers to it.
+  const memo = objects.map((o) => new Array<readonly number[] | null>(o.summary.strings.length).fill(null));
+  return (o, name) => (memo[o]![name] ??= table.get(objects[o]!.summary.strings[name]!) ?? NONE);
 }
 
 function propagate(graph: ProgramGraph): void {
@@ -126,40 +152,56 @@ function propagate(graph: ProgramGraph): void {
   objects.forEach((o, i) => {
     for (const f of o.summary.roots) reach(offset[i]! + f, -1);
     // The vDSO's functions are called through pointers libc looks up at start-up; a plugin's through dlsym.
-    if (o.role === "vdso" || o.role === "plugin")
-      for (const f of Object.values(o.summary.exports)) reach(offset[i]! + f, -1);
+    if (o.role === "vdso" || o.role === "plugin") for (const f of o.summary.exportFunction) reach(offset[i]! + f, -1);
   });
-  const live = objects.map((o) => new Uint8Array(o.summary.regions.length));
-  const dataOwners = dataSymbolTable(objects);
+  const live = objects.map((o) => new Uint8Array(o.summary.regions.count));
+  const ownersOf = dataSymbolTable(objects);
+  const stack: number[] = [];
   const liveRegion = (o: number, r: number): void => {
     if (live[o]![r] === 1) return;
-    const stack = [o, r];
+    stack.push(o, r);
     while (stack.length > 0) {
       const ri = stack.pop()!;
       const oi = stack.pop()!;
       if (live[oi]![ri] === 1) continue;
       live[oi]![ri] = 1;
-      const region = objects[oi]!.summary.regions[ri]!;
-      for (const t of region.taken) for (const g of graph.resolve(oi, t)) take(g, -1);
-      for (const d of region.data) stack.push(oi, d);
-      for (const name of region.symbols) for (const [po, pr] of dataOwners.get(name) ?? []) stack.push(po, pr);
+      const { regions } = objects[oi]!.summary;
+      const { taken, data, symbols } = regions;
+      for (let k = taken.start[ri]!; k < taken.start[ri + 1]!; k++) {
+        const to = graph.resolve(oi, taken.items[k]!);
+        for (let j = 0; j < to.length; j++) take(to[j]!, -1);
+      }
+      for (let k = data.start[ri]!; k < data.start[ri + 1]!; k++) stack.push(oi, data.items[k]!);
+      for (let k = symbols.start[ri]!; k < symbols.start[ri + 1]!; k++) {
+        const owners = ownersOf(oi, symbols.items[k]!);
+        for (let j = 0; j < owners.length; j += 2) stack.push(owners[j]!, owners[j + 1]!);
+      }
     }
   };
   while (work.length > 0) {
     const g = work.pop()!;
     const o = objectOf[g]!;
-    const fn = objects[o]!.summary.functions[g - offset[o]!]!;
-    for (const t of fn.taken) for (const c of graph.resolve(o, t)) take(c, g);
-    for (const r of fn.data) liveRegion(o, r);
-    for (const name of fn.dataSymbols) for (const [po, pr] of dataOwners.get(name) ?? []) liveRegion(po, pr);
-    for (const e of fn.events) {
-      if (e.kind === EventKind.CallIndirect || e.kind === EventKind.TailIndirect) {
-        if (!graph.anyIndirect) {
-          graph.anyIndirect = true;
-          for (const t of takenList) reach(t, -2);
-        }
+    const { functions: fn, events } = objects[o]!.summary;
+    const f = g - offset[o]!;
+    for (let k = fn.taken.start[f]!; k < fn.taken.start[f + 1]!; k++) {
+      const to = graph.resolve(o, fn.taken.items[k]!);
+      for (let j = 0; j < to.length; j++) take(to[j]!, g);
+    }
+    for (let k = fn.data.start[f]!; k < fn.data.start[f + 1]!; k++) liveRegion(o, fn.data.items[k]!);
+    for (let k = fn.dataSymbols.start[f]!; k < fn.dataSymbols.start[f + 1]!; k++) {
+      const owners = ownersOf(o, fn.dataSymbols.items[k]!);
+      for (let j = 0; j < owners.length; j += 2) liveRegion(owners[j]!, owners[j + 1]!);
+    }
+    for (let e = fn.events[f]!; e < fn.events[f + 1]!; e++) {
+      const kind = events.kind[e]!;
+      if ((kind === EventKind.CallIndirect || kind === EventKind.TailIndirect) && !graph.anyIndirect) {
+        graph.anyIndirect = true;
+        for (const t of takenList) reach(t, -2);
       }
-      for (const r of e.refs) for (const c of graph.resolve(o, r)) reach(c, g);
+      for (let k = events.refs.start[e]!; k < events.refs.start[e + 1]!; k++) {
+        const to = graph.resolve(o, events.refs.items[k]!);
+        for (let j = 0; j < to.length; j++) reach(to[j]!, g);
+      }
     }
   }
 }
@@ -168,9 +210,9 @@ function propagate(graph: ProgramGraph): void {
 export function functionLabel(graph: ProgramGraph, g: number): string {
   const o = graph.objectOf[g]!;
   const obj = graph.objects[o]!;
-  const fn = obj.summary.functions[g - graph.offset[o]!]!;
+  const f = g - graph.offset[o]!;
   const base = obj.path.slice(obj.path.lastIndexOf("/") + 1);
-  return fn.name ?? `${base}+0x${fn.start.toString(16)}`;
+  return functionName(obj.summary, f) ?? `${base}+0x${obj.summary.functions.start[f]!.toString(16)}`;
 }
 
 /** The chain of functions that makes g reachable, from a root (or an indirect call) down to g. */

@@ -4,7 +4,7 @@
 
 import { buildDigraph, bitMembers } from "./digraph.js";
 import { decodeObject, type ObjectCode, summarizeObject } from "./objectAnalysis.js";
-import { EventKind, type ObjectSummary } from "./objectSummary.js";
+import { EventKind, functionName, type ObjectSummary } from "./objectSummary.js";
 import { type LoadOptions, loadProgram, type LoadedObject } from "./programLoader.js";
 import { type LinkedObject, linkProgram, type ProgramGraph } from "./programGraph.js";
 import { cacheKey, memoryCache, type SummaryCache } from "./summaryCache.js";
@@ -47,11 +47,14 @@ export function analyzeProgram(path: string, options: AnalyzeOptions = {}): Stat
   // Summaries stay in memory for the second round (glibc's own plugins) in front of any cache on disk.
   const cache = inFront(options.cache);
   const elves = new Map<string, ElfFile>();
-  let round = link(path, options, options.plugins ?? [], cache, new Map(), elves);
+  let round = link(path, options, options.plugins ?? [], cache, new Set(), elves);
   const extra = options.libcPlugins === false ? [] : libcPlugins(round.graph);
   if (extra.length > 0)
-    round = link(path, options, [...(options.plugins ?? []), ...extra], cache, round.decoded, elves);
-  const { loaded, codes, analysed, graph } = round;
+    round = link(path, options, [...(options.plugins ?? []), ...extra], cache, round.summarised, elves);
+  const { loaded, analysed, graph } = round;
+  // Decoded code is not kept once an object is summarised (for a large program it would be most of the memory):
+  // the set needs it again only for a wrapper call its summary did not foresee (wrapperArguments.ts).
+  const codes = new Map<number, ObjectCode>();
   const codeOf = (o: number): ObjectCode => {
     let c = codes.get(o);
     if (c === undefined) {
@@ -106,40 +109,31 @@ function link(
   options: AnalyzeOptions,
   plugins: string[],
   cache: SummaryCache,
-  decoded: Map<string, ObjectCode>,
+  summarised: Set<string>,
   elfCache: Map<string, ElfFile>,
 ) {
   const loaded = loadProgram(path, { elfCache, ...options.loader, ...(plugins.length === 0 ? {} : { plugins }) });
-  const codes = new Map<number, ObjectCode>();
   const analysed: AnalysedObject[] = [];
-  const linked: LinkedObject[] = loaded.objects.map((obj, i) => {
-    const { summary, code, cached: hit } = summarize(obj, cache);
+  const linked: LinkedObject[] = loaded.objects.map((obj) => {
+    const { summary, cached: hit } = summarize(obj, cache);
     const key = `${obj.role}:${obj.path}`;
     // A summary made by the first round is not a cache hit for the user.
-    const cached = hit && !decoded.has(key);
-    const known = code ?? decoded.get(key);
-    if (known !== undefined) {
-      codes.set(i, known);
-      decoded.set(key, known);
-    }
+    const cached = hit && !summarised.has(key);
+    if (!hit) summarised.add(key);
     analysed.push(describe(obj, summary, cached));
     return { path: obj.path, role: obj.role, summary };
   });
-  return { loaded, codes, analysed, decoded, graph: linkProgram(linked) };
+  return { loaded, analysed, summarised, graph: linkProgram(linked) };
 }
 
-function summarize(
-  obj: LoadedObject,
-  cache: SummaryCache | undefined,
-): { summary: ObjectSummary; code?: ObjectCode; cached: boolean } {
+function summarize(obj: LoadedObject, cache: SummaryCache | undefined): { summary: ObjectSummary; cached: boolean } {
   const interp = obj.role === "interpreter";
   const key = obj.elf.buildId === undefined ? undefined : cacheKey(obj.elf.buildId, interp);
   const hit = key === undefined ? undefined : cache?.get(key);
   if (hit !== undefined) return { summary: hit, cached: true };
-  const code = decodeObject(obj.elf, interp);
-  const summary = summarizeObject(code);
+  const summary = summarizeObject(decodeObject(obj.elf, interp));
   if (key !== undefined) cache?.put(key, summary);
-  return { summary, code, cached: false };
+  return { summary, cached: false };
 }
 
 function describe(obj: LoadedObject, s: ObjectSummary, cached: boolean): AnalysedObject {
@@ -147,7 +141,7 @@ function describe(obj: LoadedObject, s: ObjectSummary, cached: boolean): Analyse
     path: obj.path,
     role: obj.role,
     ...(obj.elf.buildId === undefined ? {} : { buildId: obj.elf.buildId }),
-    functions: s.functions.length,
+    functions: s.functions.count,
     instructions: s.instructions,
     syscallSites: s.syscallSites,
     cached,
@@ -157,26 +151,31 @@ function describe(obj: LoadedObject, s: ObjectSummary, cached: boolean): Analyse
 /** Reachable calls of dlopen-like functions: their plugins are code this analysis has not seen. */
 function dlopenSites(graph: ProgramGraph): CodeSite[] {
   const loaders = new Set<number>();
-  graph.objects.forEach((_, i) => {
-    for (const name of DLOPEN_NAMES) for (const g of graph.resolve(i, name)) loaders.add(g);
-  });
+  for (const name of DLOPEN_NAMES) for (const g of graph.resolveName(name)) loaders.add(g);
+  const callsLoader = (o: number, e: number): boolean => {
+    const { refs } = graph.objects[o]!.summary.events;
+    for (let k = refs.start[e]!; k < refs.start[e + 1]!; k++)
+      if (graph.resolve(o, refs.items[k]!).some((c) => loaders.has(c))) return true;
+    return false;
+  };
   // A stub that only jumps to dlopen is dlopen for this purpose: report the code that calls it, or the stub itself
   // when it is address-taken (sqlite's unixDlOpen is reached through a method table, so only it names the call).
-  const callsLoader = (g: number, kinds: readonly EventKind[]): boolean => {
+  const isLoaderStub = (g: number): boolean => {
     const o = graph.objectOf[g]!;
-    const fn = graph.objects[o]!.summary.functions[g - graph.offset[o]!]!;
-    return fn.events.some(
-      (e) => kinds.includes(e.kind) && e.refs.some((r) => graph.resolve(o, r).some((c) => loaders.has(c))),
-    );
+    const f = g - graph.offset[o]!;
+    const { functions, events } = graph.objects[o]!.summary;
+    const first = functions.events[f]!;
+    const end = functions.events[f + 1]!;
+    if (first === end || graph.addressTaken[g] !== 0) return false;
+    for (let e = first; e < end; e++) if (events.kind[e] !== EventKind.Tail) return false;
+    for (let e = first; e < end; e++) if (callsLoader(o, e)) return true;
+    return false;
   };
   for (let changed = true; changed;) {
     changed = false;
     for (let g = 0; g < graph.total; g++) {
       if (graph.reachable[g] === 0 || loaders.has(g)) continue;
-      const o = graph.objectOf[g]!;
-      const fn = graph.objects[o]!.summary.functions[g - graph.offset[o]!]!;
-      const stub = fn.events.length > 0 && fn.events.every((e) => e.kind === EventKind.Tail);
-      if (stub && graph.addressTaken[g] === 0 && callsLoader(g, [EventKind.Tail])) {
+      if (isLoaderStub(g)) {
         loaders.add(g);
         changed = true;
       }
@@ -186,14 +185,16 @@ function dlopenSites(graph: ProgramGraph): CodeSite[] {
   for (let g = 0; g < graph.total; g++) {
     if (graph.reachable[g] === 0 || loaders.has(g)) continue;
     const o = graph.objectOf[g]!;
-    const fn = graph.objects[o]!.summary.functions[g - graph.offset[o]!]!;
-    for (const e of fn.events) {
-      if (e.kind !== EventKind.Call && e.kind !== EventKind.Tail) continue;
-      if (!e.refs.some((r) => graph.resolve(o, r).some((c) => loaders.has(c)))) continue;
+    const f = g - graph.offset[o]!;
+    const s = graph.objects[o]!.summary;
+    for (let e = s.functions.events[f]!; e < s.functions.events[f + 1]!; e++) {
+      const kind = s.events.kind[e]!;
+      if ((kind !== EventKind.Call && kind !== EventKind.Tail) || !callsLoader(o, e)) continue;
+      const name = functionName(s, f);
       out.push({
         object: graph.objects[o]!.path,
-        address: e.address,
-        ...(fn.name === undefined ? {} : { function: fn.name }),
+        address: s.events.address[e]!,
+        ...(name === undefined ? {} : { function: name }),
         reason: "calls dlopen",
       });
     }

@@ -1,11 +1,14 @@
 // A cache of object summaries keyed by GNU build-id, so that libc (most of any program's code) is analysed once
-// and a second program that links it costs only its own code. One JSON file per object and analysis version;
-// written to a temporary name and renamed, so a reader never sees half a file. A damaged entry is ignored.
+// and a second program that links it costs only its own code. One binary file per object and analysis version
+// (summaryCodec.ts), which loads as views on its bytes rather than by parsing. A file is written under a temporary
+// name in the same directory and renamed over the entry, so a reader never sees half of one; and since every entry
+// carries its length and checksum, one left damaged by a crash or a full disk is a miss, analysed and rewritten.
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { type ObjectSummary, SUMMARY_VERSION } from "./objectSummary.js";
+import { decodeSummary, encodeSummaryChunks } from "./summaryCodec.js";
 
 export interface SummaryCache {
   get(key: string): ObjectSummary | undefined;
@@ -24,25 +27,51 @@ export function cacheKey(buildId: string, interpreter: boolean): string {
   return `${buildId}-v${SUMMARY_VERSION}${interpreter ? "-interp" : ""}`;
 }
 
+/** The file of an entry in a directory cache. */
+export function cacheFile(dir: string, key: string): string {
+  return join(dir, `${key}.summary`);
+}
+
+let unique = 0;
+
+/** Writes the pieces one after another, straight from their memory, to a new file. */
+function writeAll(path: string, chunks: readonly Uint8Array[]): void {
+  const fd = openSync(path, "wx");
+  try {
+    for (const chunk of chunks) {
+      for (let at = 0; at < chunk.byteLength;) at += writeSync(fd, chunk, at);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function directoryCache(dir: string): SummaryCache {
   return {
     get(key) {
       try {
-        const parsed = JSON.parse(readFileSync(join(dir, `${key}.json`), "utf8")) as ObjectSummary;
-        return parsed.version === SUMMARY_VERSION && Array.isArray(parsed.functions) ? parsed : undefined;
+        return decodeSummary(readFileSync(cacheFile(dir, key)));
       } catch {
         return undefined;
       }
     },
     put(key, summary) {
+      let tmp: string | undefined;
       try {
+        const chunks = encodeSummaryChunks(summary);
+        const file = cacheFile(dir, key);
         mkdirSync(dir, { recursive: true });
-        const file = join(dir, `${key}.json`);
-        const tmp = `${file}.${process.pid}.tmp`;
-        writeFileSync(tmp, JSON.stringify(summary));
+        // Unique per process and call: two writers of the same entry (a worker and a CLI run) never share a file.
+        tmp = `${file}.${process.pid}.${++unique}.tmp`;
+        writeAll(tmp, chunks);
         renameSync(tmp, file);
       } catch {
         // A cache that cannot be written only costs time on the next run.
+        try {
+          if (tmp !== undefined) rmSync(tmp, { force: true });
+        } catch {
+          // Left for the directory's owner; its name never matches an entry.
+        }
       }
     },
   };

@@ -4,13 +4,12 @@
 // broadcast loads its number from memory; it only ever re-issues the set*id calls the program itself makes, so it
 // is resolved to the setxid-family numbers of the program's other reachable sites (a stated rule, see docs).
 
-import { buildCfg } from "./controlFlow.js";
 import type { ObjectCode } from "./objectAnalysis.js";
-import { EventKind } from "./objectSummary.js";
+import { ARGUMENT_SLOTS, EventKind, functionName, type ObjectSummary, SiteFlag } from "./objectSummary.js";
 import type { ProgramGraph } from "./programGraph.js";
-import { ARGUMENT_REGISTERS, registerValuesBefore } from "./registerValue.js";
+import { argumentValues, storedArgument } from "./wrapperArguments.js";
 import type { CodeSite } from "./staticModel.js";
-import { indexOfIp } from "./x86Decoder.js";
+import { int32s } from "./growableArray.js";
 
 /** setuid, setgid, setreuid, setregid, setgroups, setresuid, setresgid: what glibc's __nptl_setxid broadcasts. */
 export const SETXID_FAMILY: readonly number[] = [105, 106, 113, 114, 116, 117, 119];
@@ -36,16 +35,21 @@ export function syscallSet(graph: ProgramGraph, codeOf: CodeSource): SyscallSetR
   const memorySites: { o: number; g: number; address: number }[] = [];
   const wrappers = new Map<number, Set<number>>(); // global function -> parameter indices carrying a number
   let reachableSites = 0;
-  forEachReachable(graph, (g, o, fn) => {
-    fn.sites.forEach((site) => {
-      if (isStaticReexec(graph, o, site)) return;
+  forEachReachable(graph, (g, o, f, s) => {
+    const { sites } = s;
+    for (let site = s.functions.sites[f]!; site < s.functions.sites[f + 1]!; site++) {
+      if (isStaticReexec(graph, o, s, site)) continue;
       reachableSites++;
-      for (const n of site.numbers) numbers.add(n);
-      if (site.param >= 0) addWrapper(wrappers, g, site.param);
-      if (site.unknown && site.fromMemory && isLibc(graph.objects[o]!.path))
-        memorySites.push({ o, g, address: site.address });
-      else if (site.unknown) unresolved.push(codeSite(graph, o, fn.name, site.address, "number not constant"));
-    });
+      for (let k = sites.numbers.start[site]!; k < sites.numbers.start[site + 1]!; k++)
+        numbers.add(sites.numbers.items[k]!);
+      const param = sites.param[site]!;
+      if (param >= 0) addWrapper(wrappers, g, param);
+      const flags = sites.flags[site]!;
+      const address = sites.address[site]!;
+      if ((flags & SiteFlag.Unknown) === 0) continue;
+      if ((flags & SiteFlag.FromMemory) !== 0 && isLibc(graph.objects[o]!.path)) memorySites.push({ o, g, address });
+      else unresolved.push(codeSite(graph, o, functionName(s, f), address, "number not constant"));
+    }
   });
   resolveWrappers(graph, codeOf, wrappers, wrapperNumbers, unresolved);
   for (const n of wrapperNumbers) numbers.add(n);
@@ -59,17 +63,15 @@ export function syscallSet(graph: ProgramGraph, codeOf: CodeSource): SyscallSetR
  * its PT_INTERP, that program is dynamic, so the site is dead. The analysis is path-insensitive and cannot see the
  * condition (a field of the main link map), so this is a stated rule: the interpreter's constant-execve sites.
  */
-function isStaticReexec(
-  graph: ProgramGraph,
-  o: number,
-  site: { numbers: number[]; param: number; unknown: boolean },
-): boolean {
+function isStaticReexec(graph: ProgramGraph, o: number, s: ObjectSummary, site: number): boolean {
+  const { numbers } = s.sites;
+  const first = numbers.start[site]!;
   return (
     graph.objects[o]!.role === "interpreter" &&
-    !site.unknown &&
-    site.param < 0 &&
-    site.numbers.length === 1 &&
-    site.numbers[0] === EXECVE
+    (s.sites.flags[site]! & SiteFlag.Unknown) === 0 &&
+    s.sites.param[site]! < 0 &&
+    numbers.start[site + 1]! - first === 1 &&
+    numbers.items[first] === EXECVE
   );
 }
 
@@ -90,13 +92,15 @@ function addWrapper(wrappers: Map<number, Set<number>>, g: number, k: number): b
   return true;
 }
 
-type FunctionOf = ProgramGraph["objects"][number]["summary"]["functions"][number];
-
-function forEachReachable(graph: ProgramGraph, visit: (g: number, o: number, fn: FunctionOf) => void): void {
+/** Visits each reachable function: its global id, its object, its index there and the object's summary. */
+function forEachReachable(
+  graph: ProgramGraph,
+  visit: (g: number, o: number, f: number, summary: ObjectSummary) => void,
+): void {
   for (let g = 0; g < graph.total; g++) {
     if (graph.reachable[g] === 0) continue;
     const o = graph.objectOf[g]!;
-    visit(g, o, graph.objects[o]!.summary.functions[g - graph.offset[o]!]!);
+    visit(g, o, g - graph.offset[o]!, graph.objects[o]!.summary);
   }
 }
 
@@ -108,41 +112,63 @@ function resolveWrappers(
   numbers: Set<number>,
   unresolved: CodeSite[],
 ): void {
-  const done = new Set<string>();
-  let changed = wrappers.size > 0;
+  // A (call event, argument) pair is resolved once: key (first event of its object + event) * registers + argument.
+  const eventBase: number[] = [0];
+  for (const o of graph.objects) eventBase.push(eventBase[eventBase.length - 1]! + o.summary.events.kind.length);
+  const done = new Set<number>();
+  const calls = wrappers.size > 0 ? reachableCalls(graph) : undefined;
+  let changed = calls !== undefined;
   while (changed) {
     changed = false;
-    forEachReachable(graph, (g, o, fn) => {
-      fn.events.forEach((e, ei) => {
-        if (e.kind !== EventKind.Call && e.kind !== EventKind.Tail) return;
-        for (const r of e.refs) {
-          for (const callee of graph.resolve(o, r)) {
-            for (const k of wrappers.get(callee) ?? []) {
-              const key = `${g}:${ei}:${k}`;
-              if (done.has(key)) continue;
-              done.add(key);
-              const v = argumentAt(graph, codeOf, o, g, e.address, k);
-              for (const n of v.constants) if (n >= 0 && n < 1024) numbers.add(n);
-              for (const p of v.params) if (addWrapper(wrappers, g, p)) changed = true;
-              if (v.unknown)
-                unresolved.push(
-                  codeSite(graph, o, fn.name, e.address, `argument ${k + 1} of a syscall() wrapper not constant`),
-                );
-            }
-          }
+    for (let i = 0; i < calls!.callee.length; i++) {
+      const ks = wrappers.get(calls!.callee[i]!);
+      if (ks === undefined) continue;
+      const g = calls!.caller[i]!;
+      const e = calls!.event[i]!;
+      const o = graph.objectOf[g]!;
+      const f = g - graph.offset[o]!;
+      const s = graph.objects[o]!.summary;
+      const address = s.events.address[e]!;
+      for (const k of ks) {
+        const key = (eventBase[o]! + e) * ARGUMENT_SLOTS + k;
+        if (done.has(key)) continue;
+        done.add(key);
+        const v = storedArgument(s, e, k) ?? argumentValues(codeOf(o), f, address, k);
+        for (const n of v.constants) if (n >= 0 && n < 1024) numbers.add(n);
+        for (const p of v.params) if (addWrapper(wrappers, g, p)) changed = true;
+        if (v.unknown) {
+          const why = `argument ${k + 1} of a syscall() wrapper not constant`;
+          unresolved.push(codeSite(graph, o, functionName(s, f), address, why));
         }
-      });
-    });
+      }
+    }
   }
 }
 
-function argumentAt(graph: ProgramGraph, codeOf: CodeSource, o: number, g: number, address: number, k: number) {
-  const obj = codeOf(o);
-  const f = g - graph.offset[o]!;
-  const read = (ip: number, len: number): Uint8Array | undefined => obj.elf.read(ip, len);
-  const cfg = buildCfg(obj.code, obj.map, f, read, obj.dead, obj.noReturn);
-  const local = indexOfIp(obj.code, address) - cfg.base;
-  return registerValuesBefore(obj.code, cfg, read, local, ARGUMENT_REGISTERS[k]!);
+/**
+ * Each callee every reachable call or tail call may reach, as (calling function, event, callee), in function, event
+ * and callee order: resolved once, since the rounds above pass over them again whenever a wrapper is found.
+ */
+function reachableCalls(graph: ProgramGraph): { caller: Int32Array; event: Int32Array; callee: Int32Array } {
+  const caller = int32s();
+  const event = int32s();
+  const callee = int32s();
+  forEachReachable(graph, (g, o, f, s) => {
+    const { events } = s;
+    for (let e = s.functions.events[f]!; e < s.functions.events[f + 1]!; e++) {
+      const kind = events.kind[e]!;
+      if (kind !== EventKind.Call && kind !== EventKind.Tail) continue;
+      for (let r = events.refs.start[e]!; r < events.refs.start[e + 1]!; r++) {
+        const to = graph.resolve(o, events.refs.items[r]!);
+        for (let j = 0; j < to.length; j++) {
+          caller.push(g);
+          event.push(e);
+          callee.push(to[j]!);
+        }
+      }
+    }
+  });
+  return { caller: caller.finish(), event: event.finish(), callee: callee.finish() };
 }
 
 function codeSite(graph: ProgramGraph, o: number, name: string | undefined, address: number, reason: string): CodeSite {

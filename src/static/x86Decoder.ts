@@ -47,8 +47,8 @@ export interface DecodedCode {
 export function decodeRanges(ranges: readonly { vaddr: number; bytes: Uint8Array }[], absolute: boolean): DecodedCode {
   const x = icedX86();
   const total = ranges.reduce((n, r) => n + r.bytes.length, 0);
-  // Upper bound: no instruction is shorter than one byte; arrays are trimmed at the end.
-  const cap = Math.max(16, Math.ceil(total / 2));
+  // Compiled x86-64 code averages about four bytes an instruction: start a third above that, grow if needed.
+  const cap = Math.max(16, Math.ceil(total / 3));
   let out = allocate(cap);
   let n = 0;
   const ins = new x.Instruction();
@@ -60,7 +60,7 @@ export function decodeRanges(ranges: readonly { vaddr: number; bytes: Uint8Array
       try {
         while (decoder.canDecode) {
           decoder.decodeOut(ins);
-          if (n === out.ip.length) out = grow(out, n * 2);
+          if (n === out.ip.length) out = grow(out, Math.ceil(n * 1.5));
           record(x, ins, out, n, range.vaddr + (decoder.position - ins.length), absolute);
           n++;
         }
@@ -187,16 +187,17 @@ function grow(c: DecodedCode, cap: number): DecodedCode {
   return g;
 }
 
+/** Views of the first n slots: a copy would double the peak, and decoded code lives only while it is summarised. */
 function trim(c: DecodedCode, n: number): DecodedCode {
   return {
     count: n,
-    ip: c.ip.slice(0, n),
-    length: c.length.slice(0, n),
-    flow: c.flow.slice(0, n),
-    target: c.target.slice(0, n),
-    memory: c.memory.slice(0, n),
-    immediate: c.immediate.slice(0, n),
-    isLea: c.isLea.slice(0, n),
+    ip: c.ip.subarray(0, n),
+    length: c.length.subarray(0, n),
+    flow: c.flow.subarray(0, n),
+    target: c.target.subarray(0, n),
+    memory: c.memory.subarray(0, n),
+    immediate: c.immediate.subarray(0, n),
+    isLea: c.isLea.subarray(0, n),
   };
 }
 
