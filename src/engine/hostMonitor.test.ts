@@ -522,6 +522,38 @@ describe("HostMonitor: static models (a sense of self from the binary)", () => {
     expect(impossible(alerts).map((a) => a.output_fields["proc.pid"])).toEqual([51]);
   });
 
+  it("a child whose calls came before its fork continues its parent's program, whatever /proc showed later", () => {
+    // sh forks a child that execs env, which execs true; watch reads /proc only after both execs, so it names true,
+    // while the calls arriving (up to the fork's return) are still the forked shell's. Then the execs arrive.
+    const exes = new Map<number, ExeIdentity>([[61, CAT]]);
+    const alerts: HostAlert[] = [];
+    const m = new HostMonitor({
+      settings: SMALL,
+      identify: (pid) => exes.get(pid),
+      onAlert: (a) => alerts.push(a),
+      clock: () => 0,
+      staticModels: "alert",
+    });
+    const cat = "/usr/bin/cat@2049:12";
+    m.exec(60, 60, LS, 0); // the parent runs ls here (a program whose model allows execve)
+    m.attachStaticModel(ls, { syscalls: [...LS_CODE, 59], complete: true });
+    m.exec(70, 70, CAT, 0);
+    m.attachStaticModel(cat, { syscalls: LS_CODE, complete: true }); // cat's code has no execve
+    m.syscall(61, 61, 0, 1); // held: /proc named cat
+    m.syscall(61, 61, 59, 1.05);
+    expect(impossible(alerts)).toEqual([]);
+    m.fork(60, 60, 61, 61, 1.1);
+    // Scored as ls's (the parent's program): its execve is inside ls's model, not an impossible call of cat.
+    expect(impossible(alerts)).toEqual([]);
+    expect(m.profile(ls)!.tasks).toBe(2);
+    expect(m.profile(cat)!.tasks).toBe(1);
+    m.exec(61, 61, CAT, 1.2);
+    m.syscall(61, 61, 59, 1.3); // and cat's own execve, after its exec, is one
+    expect(impossible(alerts).map((a) => [a.output_fields["proc.pid"], a.output_fields["proc.exepath"]])).toEqual([
+      [61, CAT.path],
+    ]);
+  });
+
   it("a profile added calls onProfileAdded once, which may attach a stored model at once", () => {
     const added: string[] = [];
     const holder: { m?: HostMonitor } = {};

@@ -300,9 +300,16 @@ export class HostMonitor implements HostEventSink {
       // The child's calls arrived before its parent's fork returned (strace prints them in any order): it runs
       // the parent's program, from the parent's sequence; replay what it did meanwhile.
       if (early.entry === null && parent !== undefined && parent.entry !== null) this.adopt(early, parent, time);
-      // Held because /proc named its program: the parent's program, so no exec came between (else /proc would show
-      // another): certain, and (its calls not scored yet) it continues the parent's sequence, as adopt does.
-      else if (early.entry !== null && early.pending !== null && parent !== undefined && early.entry === parent.entry) {
+      // Held because /proc named its program. No exec of the child has come through yet (an exec ends the holding),
+      // so every call held was made by the program a fork starts with, the parent's: whatever /proc showed (another
+      // program when it was read after execs still on their way), the child continues the parent's sequence, its
+      // held calls scored there, as adopt does. The execs, when they come, start the programs /proc saw.
+      else if (early.entry !== null && early.pending !== null && parent !== undefined && parent.entry !== null) {
+        if (early.entry !== parent.entry) {
+          early.entry.tasks--;
+          early.entry = parent.entry;
+          early.entry.tasks++;
+        }
         early.stream = parent.stream.clone();
         early.anomalies = parent.anomalies;
         this.confirm(early, time === time ? time : this.clock());
