@@ -75,10 +75,11 @@ describe.skipIf(why !== undefined)("watch on a full disk", () => {
     const filler = fill(dir);
     const flag = join(dir, "flag");
     const rules: string[] = [];
-    // The program runs until the test has seen saves fail and then resume (events, not time, end it).
+    // The program runs until the test has seen saves fail and then resume (events, not time, end it). It runs `ls`
+    // once before looking at the flag: on a loaded machine both alerts can come before the shell's first look.
     const watch = startHostWatch({
       backend: "strace",
-      command: ["sh", "-c", `while [ ! -e ${flag} ]; do ls / >/dev/null; done`],
+      command: ["sh", "-c", `ls / >/dev/null; while [ ! -e ${flag} ]; do ls / >/dev/null; done`],
       store,
       programOutput: "ignore",
       saveIntervalMs: 20,
