@@ -3,6 +3,7 @@
 // (inputArchives.ts).
 
 import type { InputBudget, InputLimits } from "./inputLimits.js";
+import type { WholeFile } from "./regularFile.js";
 
 export interface InputEntry {
   /** Display path: `file`, or `archive.zip:member/path` (nested: `a.tar:b.zip:c.sc`). */
@@ -19,6 +20,11 @@ export interface InputEntry {
   explicit: boolean;
   /** The entry's bytes. Must be consumed (or abandoned) before the next entry is requested. */
   open(): AsyncIterable<Uint8Array>;
+  /**
+   * A small regular file's bytes read whole at once, or undefined when it is too large (then `open` streams it):
+   * the fast path for folders of thousands of short traces, free of per-chunk promises.
+   */
+  readWhole?(): WholeFile | undefined;
 }
 
 export interface SkippedInput {

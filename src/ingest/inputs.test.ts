@@ -194,6 +194,30 @@ describe("listInputs", () => {
     expect(direct.entries.map((e) => e.text)).toEqual(entries.map((e) => e.text));
   });
 
+  it("reads small files whole through a lent buffer, each intact, and leaves larger ones to the stream", async () => {
+    const mixed = path.join(dir, "mixed");
+    mkdirSync(mixed);
+    const sizes = [0, 5, 1024 * 1024 - 1, 7, 1024 * 1024, 3, 2 * 1024 * 1024 + 1, 9];
+    const contents = sizes.map((n, i) => Buffer.alloc(n, 97 + i));
+    contents.forEach((c, i) => writeFileSync(path.join(mixed, `m${i}.txt`), c));
+    const fds = readdirSync("/proc/self/fd").length;
+    const seen: (number | "stream")[] = [];
+    for await (const e of listInputs([mixed])) {
+      const whole = e.readWhole?.();
+      if (whole === undefined) {
+        seen.push("stream");
+        expect(await readAll(e)).toBe(contents[seen.length - 1]!.toString("utf8"));
+        continue;
+      }
+      // The lent buffer holds exactly this file, whatever the previous (longer) file left in it.
+      expect(Buffer.from(whole.bytes).equals(contents[seen.length]!)).toBe(true);
+      seen.push(whole.bytes.length);
+      whole.release();
+    }
+    expect(seen).toEqual([0, 5, 1024 * 1024 - 1, 7, "stream", 3, "stream", 9]);
+    expect(readdirSync("/proc/self/fd").length).toBeLessThanOrEqual(fds);
+  });
+
   it("abandoning a file after its first chunk closes it (no descriptor leaks)", async () => {
     const file = path.join(dir, "abandoned.txt");
     writeFileSync(file, Buffer.alloc(2 * 1024 * 1024 + 5, 0x33));

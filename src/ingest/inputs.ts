@@ -26,7 +26,7 @@ import {
   specialKind,
 } from "./inputLimits.js";
 import { archiveKind, isArchiveName, isNonTraceName, stemOf } from "./inputNames.js";
-import { readRegularFile, regularFileStream } from "./regularFile.js";
+import { readRegularFile, readWholeRegularFile, regularFileStream } from "./regularFile.js";
 
 export type { InputEntry, InputOptions, SkippedInput } from "./inputEntry.js";
 export { DEFAULT_LIMITS, DEFAULT_MAX_INPUT_BYTES, type InputLimits } from "./inputLimits.js";
@@ -191,7 +191,13 @@ async function* fileEntries(
     };
     return;
   }
-  const entry: InputEntry = { path: file, parts, explicit, open: () => readRegularFile(file, ctx.budget) };
+  const entry: InputEntry = {
+    path: file,
+    parts,
+    explicit,
+    open: () => readRegularFile(file, ctx.budget),
+    readWhole: () => readWholeRegularFile(file, ctx.budget),
+  };
   if (size !== undefined) entry.size = size;
   yield entry;
 }

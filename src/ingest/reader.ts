@@ -6,7 +6,7 @@ import { HomeostatError, type ParseError } from "../errors.js";
 import type { Vocabulary } from "../syscalls/vocabulary.js";
 import { adfaSourceInfo } from "./adfaLayout.js";
 import type { EventSink, SourceInfo } from "./event.js";
-import { type FormatName, FORMAT_NAMES, type TraceFormat } from "./format.js";
+import { type FormatName, FORMAT_NAMES, type TraceFormat, type TraceParser } from "./format.js";
 import { FORMATS, formatByName } from "./formats.js";
 import { type InputEntry, type InputLimits, listInputs, type SkippedInput } from "./inputs.js";
 import { liddsSourceInfo } from "./liddsLayout.js";
@@ -92,41 +92,68 @@ export async function readTraces(paths: readonly string[], options: ReadOptions)
   return report;
 }
 
+/** Reads one entry into the sink: whole when it is a small file, else streamed. Returns the bytes read. */
 async function readEntry(
   entry: InputEntry,
   forced: TraceFormat | undefined,
   options: ReadOptions,
   report: ReadReport,
 ): Promise<number> {
+  const whole = entry.readWhole?.();
+  if (whole !== undefined) {
+    try {
+      return await parseEntry(entry, { head: whole.bytes, rest: undefined }, forced, options, report);
+    } finally {
+      whole.release();
+    }
+  }
   const iterator = entry.open()[Symbol.asyncIterator]();
+  return parseEntry(entry, await readHead(iterator), forced, options, report);
+}
+
+/** An entry's first bytes (at least SNIFF_BYTES unless it is shorter) and, unless they are all of it, the rest. */
+interface EntryBytes {
+  head: Uint8Array;
+  rest: AsyncIterator<Uint8Array> | undefined;
+}
+
+async function readHead(iterator: AsyncIterator<Uint8Array>): Promise<EntryBytes> {
   // Collect the head for sniffing without copying more than needed.
   const headChunks: Uint8Array[] = [];
   let headLen = 0;
-  let done = false;
   while (headLen < SNIFF_BYTES) {
     const r = await iterator.next();
-    if (r.done) {
-      done = true;
-      break;
-    }
+    if (r.done) return { head: concat(headChunks), rest: undefined };
     headChunks.push(r.value);
     headLen += r.value.length;
   }
-  let bytes = headLen;
-  if (headLen === 0) {
+  return { head: concat(headChunks), rest: iterator };
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+async function parseEntry(
+  entry: InputEntry,
+  { head, rest }: EntryBytes,
+  forced: TraceFormat | undefined,
+  options: ReadOptions,
+  report: ReadReport,
+): Promise<number> {
+  if (head.length === 0) {
     if (options.lenient) {
       report.skippedInputs.push({ path: entry.path, reason: "empty file" });
       return 0;
     }
     throw new HomeostatError("E_FORMAT", "empty file: no system calls to read", { file: entry.path });
   }
-  const head = headChunks.length === 1 ? headChunks[0]! : Buffer.concat(headChunks);
   const format = forced ?? detectFormat(head.subarray(0, SNIFF_BYTES), entry.path);
   if (format === undefined) {
     if (options.lenient && !entry.explicit) {
       report.skippedInputs.push({ path: entry.path, reason: "not a recognised trace format" });
-      await iterator.return?.();
-      return bytes;
+      await rest?.return?.();
+      return head.length;
     }
     throw new HomeostatError(
       "E_FORMAT",
@@ -136,10 +163,26 @@ async function readEntry(
   }
   report.formats[format.name] = (report.formats[format.name] ?? 0) + 1;
   const source: SourceInfo = { path: entry.path, format: format.name, ...(await layoutInfo(entry, format.name)) };
-  const base = entry.parts[entry.parts.length - 1] ?? entry.path;
-  const defaultStream = format.name === "strace" ? pidFromStraceFileName(base) : undefined;
   // homeostat's own files carry their sources (with labels) inside: the parser brackets them itself.
   const own = format.name === "homeostat";
+  const parser = createParser(entry, format, options, report);
+  if (!own) options.sink.beginSource(source);
+  let bytes = head.length;
+  parser.write(head);
+  for (;;) {
+    const r = rest === undefined ? undefined : await rest.next();
+    if (r === undefined || r.done === true) break;
+    bytes += r.value.length;
+    parser.write(r.value);
+  }
+  parser.end();
+  if (!own) options.sink.endSource();
+  return bytes;
+}
+
+function createParser(entry: InputEntry, format: TraceFormat, options: ReadOptions, report: ReadReport): TraceParser {
+  const base = entry.parts[entry.parts.length - 1] ?? entry.path;
+  const defaultStream = format.name === "strace" ? pidFromStraceFileName(base) : undefined;
   const parserOptions = {
     file: entry.path,
     vocab: options.vocab,
@@ -153,22 +196,9 @@ async function readEntry(
       options.onSkipLine?.(err);
     },
   };
-  const parser = own
+  return format.name === "homeostat"
     ? createBinaryTraceParser({ ...parserOptions, bracketSources: true })
     : format.createParser(parserOptions);
-  if (!own) options.sink.beginSource(source);
-  parser.write(head);
-  if (!done) {
-    for (;;) {
-      const r = await iterator.next();
-      if (r.done) break;
-      bytes += r.value.length;
-      parser.write(r.value);
-    }
-  }
-  parser.end();
-  if (!own) options.sink.endSource();
-  return bytes;
 }
 
 // A scenario's runs.csv labels all its recordings: parse it once per file, not once per recording.

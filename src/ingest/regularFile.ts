@@ -13,6 +13,10 @@ let scratch: Buffer | undefined;
 
 /** Opens `file` for reading; E_FORMAT when it is not a regular file (without ever blocking on it). */
 function openRegular(file: string): number {
+  return openRegularSized(file).fd;
+}
+
+function openRegularSized(file: string): { fd: number; size: number } {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -22,11 +26,55 @@ function openRegular(file: string): number {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw specialFileError(file, specialKind(st));
+    return { fd, size: st.size };
   } catch (err) {
     closeSync(fd);
     throw ioError(file, err, "cannot read input");
   }
-  return fd;
+}
+
+/** A small file's bytes in a buffer lent to the caller: valid until `release`, which must be called. */
+export interface WholeFile {
+  bytes: Uint8Array;
+  release(): void;
+}
+
+/**
+ * A regular file of at most WHOLE_READ_BYTES read whole, synchronously, into a reused buffer, or undefined when it
+ * is larger (then readRegularFile streams it). The buffer is lent, not copied: the caller parses it before asking
+ * for the next file, and a second reader meanwhile (none today) would get a buffer of its own.
+ */
+export function readWholeRegularFile(file: string, budget: InputBudget): WholeFile | undefined {
+  const { fd, size } = openRegularSized(file);
+  let buf: Buffer | undefined;
+  try {
+    if (size >= WHOLE_READ_BYTES) return undefined;
+    buf = scratch ?? Buffer.allocUnsafe(WHOLE_READ_BYTES);
+    scratch = undefined;
+    const n = readUpTo(fd, buf, size);
+    // Grown past the buffer since fstat: read it again as a stream.
+    if (n === buf.length) return undefined;
+    budget.countBytes(n, file);
+    const lent = buf;
+    buf = undefined;
+    return { bytes: lent.subarray(0, n), release: () => void (scratch ??= lent) };
+  } catch (err) {
+    throw ioError(file, err, "cannot read input");
+  } finally {
+    if (buf !== undefined) scratch ??= buf;
+    closeSync(fd);
+  }
+}
+
+/** Reads until end of file or a full buffer; a short read at or past fstat's size is the end (no extra read). */
+function readUpTo(fd: number, buf: Buffer, size: number): number {
+  let n = 0;
+  for (;;) {
+    const want = buf.length - n;
+    const r = readSync(fd, buf, n, want, null);
+    n += r;
+    if (r === 0 || n === buf.length || (r < want && n >= size)) return n;
+  }
 }
 
 /**
