@@ -47,46 +47,22 @@ export async function runScore(paths: string[], flags: ScoreFlags, ctx: CliConte
     throw new HomeostatError("E_USAGE", `unknown --score "${flags.score}" (one of ${TRACE_SCORE_NAMES.join(", ")})`);
   }
   const scoreName: TraceScoreName = (flags.score as TraceScoreName | undefined) ?? defaultScoreName(detector);
-  const threshold = flags.threshold;
   const frame = flags.frame ?? 20;
   const lines: TraceScoreLine[] = [];
   let alarms = 0;
-  // JSON lines go out in chunks of about 64 KiB rather than one write per trace (thousands of small writes cost
-  // more than the scoring of short traces); whatever is pending is written before any error is reported.
-  let pending = "";
-  const flush = (): void => {
-    if (pending !== "") process.stdout.write(pending);
-    pending = "";
-  };
+  const out = new JsonLinesOut();
   // Each trace is scored as it is read (whole when short, call by call when long) and then dropped, so any amount
   // of input, and a trace of any length, fits in memory.
   const scorer = new TraceStreamScorer(detector, { frame, hamming: scoreName === "hamming" }, (t: ScoredTrace) => {
-    const s = t.summary;
-    const score = scoreOf(s, scoreName);
-    const alarm = threshold === undefined ? null : isAlarm(score, threshold);
-    if (alarm) alarms++;
-    const line: TraceScoreLine = {
-      source: scoredTraceName(t),
-      ...(t.source.label !== undefined ? { label: t.source.label } : {}),
-      calls: s.calls,
-      windows: s.windows,
-      anomalies: s.anomalies,
-      maxLfc: s.maxLfc,
-      score,
-      scoreName,
-      firstAnomalyAt: s.firstAnomalyAt,
-      lastAnomalyAt: s.lastAnomalyAt,
-      alarm,
-    };
-    if (flags.json) {
-      pending += `${JSON.stringify(line)}\n`;
-      if (pending.length >= 65_536) flush();
-    } else lines.push(line);
+    const line = scoreLine(t, scoreName, flags.threshold);
+    if (line.alarm === true) alarms++;
+    if (flags.json) out.write(line);
+    else lines.push(line);
   });
   try {
     await readTraces(paths, { vocab: vocabulary, sink: new StreamChunker(scorer), ...inputReadOptions(flags) });
   } finally {
-    flush();
+    out.flush();
   }
   if (!flags.json) {
     const about = detector.describe?.();
@@ -94,30 +70,73 @@ export async function runScore(paths: string[], flags: ScoreFlags, ctx: CliConte
       `${paint(formatModelSpec(detector.kind, detector.options), "bold")} (profile ${flags.profile}), ` +
         `score = ${scoreName}, frame = ${frame}\n${about !== undefined ? `${about}\n` : ""}`,
     );
-    process.stdout.write(
-      `${table(
-        [
-          "trace",
-          "calls",
-          "anomalies",
-          "max LFC",
-          scoreName,
-          "first anomaly",
-          ...(threshold !== undefined ? ["alarm"] : []),
-        ],
-        lines.map((l) => [
-          l.source,
-          l.calls,
-          l.anomalies,
-          l.maxLfc,
-          Number(l.score.toPrecision(4)),
-          l.firstAnomalyAt === null ? "-" : `call ${num(l.firstAnomalyAt)}`,
-          ...(threshold !== undefined ? [l.alarm ? paint("ALARM", "red") : "ok"] : []),
-        ]),
-      )}\n`,
-    );
-    if (threshold !== undefined)
-      process.stdout.write(`${num(alarms)} of ${num(lines.length)} traces above ${threshold}\n`);
+    printTable(lines, scoreName, flags.threshold, alarms);
   }
   ctx.exitCode = alarms > 0 ? EXIT_ANOMALY : 0;
+}
+
+/** One scored trace as `score` reports it. */
+function scoreLine(t: ScoredTrace, scoreName: TraceScoreName, threshold: number | undefined): TraceScoreLine {
+  const s = t.summary;
+  const score = scoreOf(s, scoreName);
+  return {
+    source: scoredTraceName(t),
+    ...(t.source.label !== undefined ? { label: t.source.label } : {}),
+    calls: s.calls,
+    windows: s.windows,
+    anomalies: s.anomalies,
+    maxLfc: s.maxLfc,
+    score,
+    scoreName,
+    firstAnomalyAt: s.firstAnomalyAt,
+    lastAnomalyAt: s.lastAnomalyAt,
+    alarm: threshold === undefined ? null : isAlarm(score, threshold),
+  };
+}
+
+/**
+ * JSON lines to stdout in chunks of about 64 KiB rather than one write per trace (thousands of small writes cost
+ * more than the scoring of short traces); whatever is pending is written before any error is reported.
+ */
+class JsonLinesOut {
+  private pending = "";
+
+  write(line: TraceScoreLine): void {
+    this.pending += `${JSON.stringify(line)}\n`;
+    if (this.pending.length >= 65_536) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending !== "") process.stdout.write(this.pending);
+    this.pending = "";
+  }
+}
+
+function printTable(
+  lines: TraceScoreLine[],
+  scoreName: TraceScoreName,
+  threshold: number | undefined,
+  alarms: number,
+): void {
+  const alarmColumn = threshold !== undefined;
+  const header = [
+    "trace",
+    "calls",
+    "anomalies",
+    "max LFC",
+    scoreName,
+    "first anomaly",
+    ...(alarmColumn ? ["alarm"] : []),
+  ];
+  const rows = lines.map((l) => [
+    l.source,
+    l.calls,
+    l.anomalies,
+    l.maxLfc,
+    Number(l.score.toPrecision(4)),
+    l.firstAnomalyAt === null ? "-" : `call ${num(l.firstAnomalyAt)}`,
+    ...(alarmColumn ? [l.alarm ? paint("ALARM", "red") : "ok"] : []),
+  ]);
+  process.stdout.write(`${table(header, rows)}\n`);
+  if (alarmColumn) process.stdout.write(`${num(alarms)} of ${num(lines.length)} traces above ${threshold}\n`);
 }
