@@ -146,7 +146,6 @@ interface WatchParts {
 
 function startLockedWatch(options: HostWatchOptions): HostWatch {
   const startedAt = Date.now() / 1000;
-  const store = options.store;
   const staticPolicy = options.staticModels ?? "off";
   const records = new WatchRecords(options.maxQueued ?? 10_000);
   const unreadable = new Set<string>();
@@ -157,29 +156,11 @@ function startLockedWatch(options: HostWatchOptions): HostWatch {
     failure ??= err;
     stopCapture();
   };
-  const statics = new WatchStaticModels({
-    store,
-    digraph: options.staticDigraph ?? true,
-    ...(options.staticCacheDir !== undefined ? { cacheDir: options.staticCacheDir } : {}),
-    ...(options.staticQueue !== undefined ? { maxPending: options.staticQueue } : {}),
-    ...(options.onWarning !== undefined ? { onWarning: options.onWarning } : {}),
-    onFailure: fail,
-  });
+  const statics = makeStatics(options, fail);
   const responder = makeResponder(options, staticPolicy, records);
   const monitor = makeMonitor(options, { records, responder, statics, staticPolicy, unreadable });
   statics.attachTo(monitor);
-  const saver = new ProfileSaver({
-    store,
-    monitor,
-    unreadable,
-    keepRecords: options.keepRecords ?? 1_000_000,
-    flushRecords: () => {
-      statics.flush();
-      records.flush(store, monitor);
-    },
-    ...(options.onSave !== undefined ? { onSave: options.onSave } : {}),
-    ...(options.onWarning !== undefined ? { onWarning: options.onWarning } : {}),
-  });
+  const saver = makeSaver(options, { monitor, records, statics, unreadable });
   const { capture, tracerPid, ready, commandResult } = startWatchCapture(options, monitorSink(monitor, responder));
   stopCapture = () => capture.stop();
   // The tracer is never acted on (a paused strace would pause everything it traces).
@@ -207,6 +188,38 @@ function startLockedWatch(options: HostWatchOptions): HostWatch {
     return summary;
   })();
   return { monitor, backend: options.backend, tracerPid, ready, done, stop: () => capture.stop() };
+}
+
+/** The static models of the executables watched, analysed in a worker; a failure there ends the watch. */
+function makeStatics(options: HostWatchOptions, fail: (err: unknown) => void): WatchStaticModels {
+  return new WatchStaticModels({
+    store: options.store,
+    digraph: options.staticDigraph ?? true,
+    ...(options.staticCacheDir !== undefined ? { cacheDir: options.staticCacheDir } : {}),
+    ...(options.staticQueue !== undefined ? { maxPending: options.staticQueue } : {}),
+    ...(options.onWarning !== undefined ? { onWarning: options.onWarning } : {}),
+    onFailure: fail,
+  });
+}
+
+/** What saves profiles, alerts and responses to the store, on its interval and at the end. */
+function makeSaver(
+  options: HostWatchOptions,
+  parts: Pick<WatchParts, "monitor" | "records" | "statics" | "unreadable">,
+): ProfileSaver {
+  const { monitor, records, statics, unreadable } = parts;
+  return new ProfileSaver({
+    store: options.store,
+    monitor,
+    unreadable,
+    keepRecords: options.keepRecords ?? 1_000_000,
+    flushRecords: () => {
+      statics.flush();
+      records.flush(options.store, monitor);
+    },
+    ...(options.onSave !== undefined ? { onSave: options.onSave } : {}),
+    ...(options.onWarning !== undefined ? { onWarning: options.onWarning } : {}),
+  });
 }
 
 /** The responder, when a response policy or static kills ask for one; its actions go to the store. */
