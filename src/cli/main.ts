@@ -34,6 +34,7 @@ const COMMANDS: readonly { name: string; load: () => Promise<Register> }[] = [
   { name: "watch", load: async () => (await import("./commands/watch.js")).registerWatch },
   { name: "profiles", load: async () => (await import("./commands/profiles.js")).registerProfiles },
   { name: "static", load: async () => (await import("./commands/static.js")).registerStatic },
+  { name: "mimicry", load: async () => (await import("./commands/mimicry.js")).registerMimicry },
 ];
 
 export const COMMAND_NAMES: readonly string[] = COMMANDS.map((c) => c.name);

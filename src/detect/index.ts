@@ -9,3 +9,4 @@ export * from "./threshold.js";
 export * from "./traceScore.js";
 export * from "./traceStreamScorer.js";
 export * from "./traceStreamTrainer.js";
+export * from "./mimicry.js";
