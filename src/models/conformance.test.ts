@@ -3,6 +3,7 @@
 // 32), t-stide with a threshold that bites on small data, and lookahead pairs with one-byte and four-byte masks.
 
 import { lookaheadPairsFactory } from "./lookaheadPairs.js";
+import { sequenceCoverFactory } from "./sequenceCover.js";
 import { stideFactory } from "./stide.js";
 import { detectorConformance } from "./testing/conformance.js";
 import { tStideFactory } from "./tStide.js";
@@ -17,3 +18,4 @@ detectorConformance(tStideFactory, { options: { k: 12, threshold: 0.001 } });
 detectorConformance(lookaheadPairsFactory);
 detectorConformance(lookaheadPairsFactory, { options: { L: 2 } });
 detectorConformance(lookaheadPairsFactory, { options: { L: 20, locality: 64 } });
+detectorConformance(sequenceCoverFactory);

@@ -13,6 +13,7 @@ export * from "./ngram.js";
 export * from "./profile.js";
 export * from "./random.js";
 export * from "./registry.js";
+export * from "./sequenceCover.js";
 export * from "./staticCalls.js";
 export * from "./stide.js";
 export * from "./tStide.js";

@@ -11,6 +11,7 @@ import { parseNumberText } from "./numberText.js";
 import { hmmFactory } from "./hmm.js";
 import { lookaheadPairsFactory } from "./lookaheadPairs.js";
 import { ngramFactory } from "./ngram.js";
+import { sequenceCoverFactory } from "./sequenceCover.js";
 import { staticCallsFactory } from "./staticCalls.js";
 import { stideFactory } from "./stide.js";
 import { tStideFactory } from "./tStide.js";
@@ -23,6 +24,7 @@ export const DETECTORS: Readonly<Record<string, DetectorFactory>> = Object.freez
   ngram: ngramFactory,
   hmm: hmmFactory,
   static: staticCallsFactory,
+  cover: sequenceCoverFactory,
 });
 
 /** A kind and its options, as parsed from a model spec. */
