@@ -177,42 +177,63 @@ function ratio(num: number, den: number): number {
   return den === 0 ? Number.NaN : num / den;
 }
 
+/** Sums of the per-recording counts. */
+interface CallLevelTotals {
+  attackRecordings: number;
+  detectedAttacks: number;
+  calls: number;
+  fp: number;
+  tp: number;
+  fn: number;
+  tn: number;
+  cfaNormal: number;
+  cfaAttack: number;
+  delayCalls: number[];
+  delaySeconds: number[];
+}
+
+function callLevelTotals(perRecording: readonly RecordingResult[]): CallLevelTotals {
+  const t: CallLevelTotals = {
+    attackRecordings: 0,
+    detectedAttacks: 0,
+    calls: 0,
+    fp: 0,
+    tp: 0,
+    fn: 0,
+    tn: 0,
+    cfaNormal: 0,
+    cfaAttack: 0,
+    delayCalls: [],
+    delaySeconds: [],
+  };
+  for (const r of perRecording) {
+    t.calls += r.calls;
+    t.fp += r.falseAlarmCalls;
+    t.tp += r.truePositiveCalls;
+    t.fn += r.falseNegativeCalls;
+    t.tn += r.trueNegativeCalls;
+    if (r.attack) {
+      t.attackRecordings++;
+      t.cfaAttack += r.falseAlarmRuns;
+      if (r.detected && r.delay !== undefined) {
+        t.detectedAttacks++;
+        t.delayCalls.push(r.delay.calls);
+        t.delaySeconds.push(r.delay.seconds);
+      }
+    } else t.cfaNormal += r.falseAlarmRuns;
+  }
+  return t;
+}
+
 /** LID-DS style call-level metrics over a set of recordings (rules in the header). */
 export function callLevelMetrics(recordings: Iterable<RecordingAlarms>): CallLevelMetrics {
   const perRecording: RecordingResult[] = [];
   let index = 0;
   for (const rec of recordings) perRecording.push(recordingResult(rec, index++));
-
-  let attackRecordings = 0;
-  let detectedAttacks = 0;
-  let calls = 0;
-  let fp = 0;
-  let tp = 0;
-  let fn = 0;
-  let tn = 0;
-  let cfaNormal = 0;
-  let cfaAttack = 0;
-  const delayCalls: number[] = [];
-  const delaySeconds: number[] = [];
-  for (const r of perRecording) {
-    calls += r.calls;
-    fp += r.falseAlarmCalls;
-    tp += r.truePositiveCalls;
-    fn += r.falseNegativeCalls;
-    tn += r.trueNegativeCalls;
-    if (r.attack) {
-      attackRecordings++;
-      cfaAttack += r.falseAlarmRuns;
-      if (r.detected && r.delay !== undefined) {
-        detectedAttacks++;
-        delayCalls.push(r.delay.calls);
-        delaySeconds.push(r.delay.seconds);
-      }
-    } else cfaNormal += r.falseAlarmRuns;
-  }
-  const detectionRate = ratio(detectedAttacks, attackRecordings);
-  const cfa = cfaNormal + cfaAttack;
-  const precisionCfa = ratio(detectedAttacks, detectedAttacks + cfa);
+  const t = callLevelTotals(perRecording);
+  const detectionRate = ratio(t.detectedAttacks, t.attackRecordings);
+  const cfa = t.cfaNormal + t.cfaAttack;
+  const precisionCfa = ratio(t.detectedAttacks, t.detectedAttacks + cfa);
   let f1Cfa = Number.NaN;
   if (!Number.isNaN(precisionCfa) && !Number.isNaN(detectionRate)) {
     const sum = precisionCfa + detectionRate;
@@ -220,23 +241,23 @@ export function callLevelMetrics(recordings: Iterable<RecordingAlarms>): CallLev
   }
   return {
     recordings: perRecording.length,
-    attackRecordings,
-    detectedAttacks,
+    attackRecordings: t.attackRecordings,
+    detectedAttacks: t.detectedAttacks,
     detectionRate,
-    calls,
-    falseAlarmCalls: fp,
-    truePositiveCalls: tp,
-    falseNegativeCalls: fn,
-    trueNegativeCalls: tn,
-    falseAlarmCallRate: ratio(fp, fp + tn),
-    cfaNormal,
-    cfaAttack,
+    calls: t.calls,
+    falseAlarmCalls: t.fp,
+    truePositiveCalls: t.tp,
+    falseNegativeCalls: t.fn,
+    trueNegativeCalls: t.tn,
+    falseAlarmCallRate: ratio(t.fp, t.fp + t.tn),
+    cfaNormal: t.cfaNormal,
+    cfaAttack: t.cfaAttack,
     cfa,
     precisionCfa,
-    precisionCalls: ratio(detectedAttacks, detectedAttacks + fp),
+    precisionCalls: ratio(t.detectedAttacks, t.detectedAttacks + t.fp),
     f1Cfa,
-    delayCalls: summarizeDelays(delayCalls),
-    delaySeconds: summarizeDelays(delaySeconds),
+    delayCalls: summarizeDelays(t.delayCalls),
+    delaySeconds: summarizeDelays(t.delaySeconds),
     perRecording,
   };
 }

@@ -8,6 +8,15 @@ import type { DelaySummary } from "./detectionDelay.js";
 
 export const EVAL_SCHEMA = "homeostat-eval/1";
 
+/** What the dedupe variant removed (trainingCopies.ts). */
+export interface DedupeSummary {
+  removed: number;
+  normal: number;
+  attack: number;
+  /** The removed units' names. */
+  units: string[];
+}
+
 /** What was evaluated on what, and under which rules. */
 export interface EvalProtocol {
   /** "adfa-ld", "lid-ds", "generic" (--train/--normal/--attack) or "ks-kfold". */
@@ -19,6 +28,10 @@ export interface EvalProtocol {
   seed: number;
   /** How the alarm threshold was set: "max" (largest normal calibration score) or "far" (quantile). */
   threshold: { method: "max" | "far"; far?: number; calibration: string };
+  /** "dedupe": test units identical to a training trace were removed first (`eval --dedupe`). */
+  variant?: "dedupe";
+  /** With the dedupe variant: what was removed. */
+  dedupe?: DedupeSummary;
 }
 
 export interface SplitSummary {

@@ -103,6 +103,19 @@ export function defaultEvalScore(detector: Pick<Detector, "signal">): TraceScore
 
 /** Everything measured, per model, in the order given (the ensemble, when asked for, last). */
 export function runExperiment(data: ExperimentData, options: ExperimentOptions): ModelResult[] {
+  checkExperiment(data, options);
+  const heldOut = new Set(data.calibration);
+  const testCalls = totalCalls(data.test);
+  const runs = options.models.map((spec, index) => runModel(data, options, spec, index, heldOut, testCalls));
+  const results = runs.map((r) => r.result);
+  if (options.ensemble !== undefined && results.length >= 2) {
+    results.push(ensembleResult(data, options, options.ensemble, runs, heldOut, testCalls));
+  }
+  return results;
+}
+
+/** Throws E_USAGE when the data or options cannot make an honest experiment. */
+function checkExperiment(data: ExperimentData, options: ExperimentOptions): void {
   if (data.train.length === 0) throw new HomeostatError("E_USAGE", "no training traces");
   if (data.calibration.length === 0) throw new HomeostatError("E_USAGE", "no normal calibration traces");
   const normals = data.test.filter((u) => !u.attack).length;
@@ -115,81 +128,97 @@ export function runExperiment(data: ExperimentData, options: ExperimentOptions):
   if (options.score !== undefined && !isTraceScoreName(options.score)) {
     throw new HomeostatError("E_USAGE", `unknown score "${String(options.score)}"`);
   }
+}
 
-  const heldOut = new Set(data.calibration);
-  const results: ModelResult[] = [];
-  const calibrationScores: Float64Array[] = [];
-  const testScores: Float64Array[] = [];
-  const testCalls = totalCalls(data.test);
-  options.models.forEach((spec, index) => {
-    const parsed = parseModelSpec(spec);
-    if ("seed" in parsed.options && !/(^|[:,])seed=/.test(spec)) parsed.options.seed = options.seed;
-    const detector = createDetector(parsed.kind, parsed.options);
-    const name = spec.trim();
-    const scoreName = options.score ?? defaultEvalScore(detector);
-    const total = options.models.length;
+/** One model's result, with its calibration and test scores for the ensemble. */
+interface ModelRun {
+  result: ModelResult;
+  calibration: Float64Array;
+  test: Float64Array;
+}
 
-    options.onPhase?.(name, "train", index, total);
-    let t0 = performance.now();
-    detector.train(data.train);
-    const trainSeconds = (performance.now() - t0) / 1000;
+/** Trains one model, calibrates its threshold, scores the test units and measures. */
+function runModel(
+  data: ExperimentData,
+  options: ExperimentOptions,
+  spec: string,
+  index: number,
+  heldOut: ReadonlySet<EvalUnit>,
+  testCalls: number,
+): ModelRun {
+  const parsed = parseModelSpec(spec);
+  if ("seed" in parsed.options && !/(^|[:,])seed=/.test(spec)) parsed.options.seed = options.seed;
+  const detector = createDetector(parsed.kind, parsed.options);
+  const name = spec.trim();
+  const scoreName = options.score ?? defaultEvalScore(detector);
+  const total = options.models.length;
 
-    options.onPhase?.(name, "calibrate", index, total);
-    const calib = scoreUnits(detector, data.calibration, scoreName, options.scoring);
-    const threshold = calibrateThreshold(calib, options.threshold).threshold;
+  options.onPhase?.(name, "train", index, total);
+  let t0 = performance.now();
+  detector.train(data.train);
+  const trainSeconds = (performance.now() - t0) / 1000;
 
-    options.onPhase?.(name, "score", index, total);
-    t0 = performance.now();
-    const scored = scoreUnitsLive(detector, data.test, scoreName, threshold, heldOut, options.scoring);
-    const scoreSeconds = (performance.now() - t0) / 1000;
+  options.onPhase?.(name, "calibrate", index, total);
+  const calibration = scoreUnits(detector, data.calibration, scoreName, options.scoring);
+  const threshold = calibrateThreshold(calibration, options.threshold).threshold;
 
-    calibrationScores.push(calib);
-    testScores.push(scored.scores);
-    const profileBytes = detector.serialize().length;
-    results.push({
-      ...measure(data.test, scored.scores, threshold, heldOut, options),
-      name,
-      kind: detector.kind,
-      options: { ...detector.options },
-      score: scoreName,
-      delay: summarizeDelays(scored.delays),
-      ...(scored.recordings !== null ? { callLevel: callLevelMetrics(scored.recordings) } : {}),
-      cost: {
-        trainSeconds,
-        scoreSeconds,
-        callsPerSecond: scoreSeconds > 0 ? testCalls / scoreSeconds : Number.NaN,
-        profileBytes,
-        memoryBytes: detector.memoryBytes(),
-      },
-    });
-  });
+  options.onPhase?.(name, "score", index, total);
+  t0 = performance.now();
+  const scored = scoreUnitsLive(detector, data.test, scoreName, threshold, heldOut, options.scoring);
+  const scoreSeconds = (performance.now() - t0) / 1000;
+  const result: ModelResult = {
+    ...measure(data.test, scored.scores, threshold, heldOut, options),
+    name,
+    kind: detector.kind,
+    options: { ...detector.options },
+    score: scoreName,
+    delay: summarizeDelays(scored.delays),
+    ...(scored.recordings !== null ? { callLevel: callLevelMetrics(scored.recordings) } : {}),
+    cost: {
+      trainSeconds,
+      scoreSeconds,
+      callsPerSecond: scoreSeconds > 0 ? testCalls / scoreSeconds : Number.NaN,
+      profileBytes: detector.serialize().length,
+      memoryBytes: detector.memoryBytes(),
+    },
+  };
+  return { result, calibration, test: scored.scores };
+}
 
-  if (options.ensemble !== undefined && results.length >= 2) {
-    const t0 = performance.now();
-    const ensemble: Ensemble = fitEnsemble(calibrationScores, options.ensemble);
-    const combinedCalibration = ensemble.combineMany(calibrationScores);
-    const combined = ensemble.combineMany(testScores);
-    const threshold = calibrateThreshold(combinedCalibration, options.threshold).threshold;
-    const seconds = (performance.now() - t0) / 1000;
-    const sum = (f: (r: ModelResult) => number): number => results.reduce((a, r) => a + f(r), 0);
-    const scoreSeconds = sum((r) => r.cost.scoreSeconds) + seconds;
-    results.push({
-      ...measure(data.test, combined, threshold, heldOut, options),
-      name: `ensemble(${options.ensemble})`,
-      kind: "ensemble",
-      options: { method: options.ensemble, models: results.map((r) => r.name).join(" + ") },
-      score: `${options.ensemble} of ${results.map((r) => r.score).join(", ")}`,
-      delay: summarizeDelays([]),
-      cost: {
-        trainSeconds: sum((r) => r.cost.trainSeconds),
-        scoreSeconds,
-        callsPerSecond: scoreSeconds > 0 ? testCalls / scoreSeconds : Number.NaN,
-        profileBytes: sum((r) => r.cost.profileBytes),
-        memoryBytes: sum((r) => r.cost.memoryBytes),
-      },
-    });
-  }
-  return results;
+/** The ensemble of every model's scores, normalised on the calibration scores only. */
+function ensembleResult(
+  data: ExperimentData,
+  options: ExperimentOptions,
+  method: EnsembleMethod,
+  runs: readonly ModelRun[],
+  heldOut: ReadonlySet<EvalUnit>,
+  testCalls: number,
+): ModelResult {
+  const t0 = performance.now();
+  const calibrationScores = runs.map((r) => r.calibration);
+  const ensemble: Ensemble = fitEnsemble(calibrationScores, method);
+  const combinedCalibration = ensemble.combineMany(calibrationScores);
+  const combined = ensemble.combineMany(runs.map((r) => r.test));
+  const threshold = calibrateThreshold(combinedCalibration, options.threshold).threshold;
+  const seconds = (performance.now() - t0) / 1000;
+  const results = runs.map((r) => r.result);
+  const sum = (f: (r: ModelResult) => number): number => results.reduce((a, r) => a + f(r), 0);
+  const scoreSeconds = sum((r) => r.cost.scoreSeconds) + seconds;
+  return {
+    ...measure(data.test, combined, threshold, heldOut, options),
+    name: `ensemble(${method})`,
+    kind: "ensemble",
+    options: { method, models: results.map((r) => r.name).join(" + ") },
+    score: `${method} of ${results.map((r) => r.score).join(", ")}`,
+    delay: summarizeDelays([]),
+    cost: {
+      trainSeconds: sum((r) => r.cost.trainSeconds),
+      scoreSeconds,
+      callsPerSecond: scoreSeconds > 0 ? testCalls / scoreSeconds : Number.NaN,
+      profileBytes: sum((r) => r.cost.profileBytes),
+      memoryBytes: sum((r) => r.cost.memoryBytes),
+    },
+  };
 }
 
 function totalCalls(units: readonly EvalUnit[]): number {

@@ -1,7 +1,9 @@
 // Public names of the evaluation stage: ROC curves and AUC with exact tie handling, operating points (detection
 // at a false-alarm rate and the reverse), confusion matrices and rates, LID-DS style call-level metrics with
 // consecutive false alarms and detection delay, stratified k-fold splits, classification reports, and JSON-safe
-// conversion of results.
+// conversion of results. Data-set cleaning: call-sequence hashing and indexing, duplicate / cross-split / label
+// conflict / degenerate-trace facts, the dedupe protocol variant, and the inspect report's data (category-bigram
+// heatmaps, per-bigram KS separation, per-label distributions).
 
 export * from "./callLevel.js";
 export * from "./classificationReport.js";
@@ -15,3 +17,12 @@ export * from "./evalResult.js";
 export * from "./experiment.js";
 export * from "./protocol.js";
 export * from "./ksKfold.js";
+export * from "./sequenceHash.js";
+export * from "./sequenceIndex.js";
+export * from "./datasetCleaning.js";
+export * from "./trainingCopies.js";
+export * from "./twoSampleKs.js";
+export * from "./categoryBigrams.js";
+export * from "./labelDistributions.js";
+export * from "./datasetProfile.js";
+export * from "./datasetScan.js";

@@ -50,69 +50,74 @@ export function runKsKfold(units: readonly EvalUnit[], options: KsKfoldOptions):
   if (!labels.includes(0) || !labels.includes(1)) {
     throw new HomeostatError("E_USAGE", "the KS k-fold protocol needs both normal and attack traces");
   }
-  const folds = stratifiedKFold(labels, options.k, options.seed);
-  const scores = new Float64Array(units.length);
-  const predicted = new Array<number>(units.length).fill(0);
-  const rows: KfoldRow[] = [];
-  let trainSeconds = 0;
-  let scoreSeconds = 0;
-  let profileBytes = 0;
-  let memoryBytes = 0;
-  folds.forEach((fold, f) => {
+  const folds = runFolds(traces, labels, options);
+  const total = row(0, labels, folds.predicted);
+  return { rows: folds.rows, total, model: pooledModel(units, traces, folds, options) };
+}
+
+/** Out-of-fold scores and decisions of every trace, the per-fold rows, and the cost. */
+interface FoldRun {
+  scores: Float64Array;
+  predicted: number[];
+  rows: KfoldRow[];
+  trainSeconds: number;
+  scoreSeconds: number;
+  profileBytes: number;
+  memoryBytes: number;
+}
+
+/** Trains a classifier per fold on the other folds and classifies the fold's traces. */
+function runFolds(traces: readonly Uint16Array[], labels: readonly number[], options: KsKfoldOptions): FoldRun {
+  const run: FoldRun = {
+    scores: new Float64Array(traces.length),
+    predicted: new Array<number>(traces.length).fill(0),
+    rows: [],
+    trainSeconds: 0,
+    scoreSeconds: 0,
+    profileBytes: 0,
+    memoryBytes: 0,
+  };
+  stratifiedKFold(labels, options.k, options.seed).forEach((fold, f) => {
     const cls = new KsBigramClassifier(options.lookup, options.symbols, options.classifier ?? {});
     const trainTraces = Array.from(fold.train, (i) => traces[i]!);
     const trainLabels = Array.from(fold.train, (i): TraceLabel => (labels[i] === 1 ? "attack" : "normal"));
     let t0 = performance.now();
     cls.train(trainTraces, trainLabels);
-    trainSeconds += (performance.now() - t0) / 1000;
-    profileBytes = Math.max(profileBytes, cls.serialize().length);
-    memoryBytes = Math.max(memoryBytes, cls.memoryBytes());
+    run.trainSeconds += (performance.now() - t0) / 1000;
+    run.profileBytes = Math.max(run.profileBytes, cls.serialize().length);
+    run.memoryBytes = Math.max(run.memoryBytes, cls.memoryBytes());
     t0 = performance.now();
     for (const i of fold.test) {
       const c = cls.classify(traces[i]!);
-      scores[i] = c.score;
-      predicted[i] = c.label === "attack" ? 1 : 0;
+      run.scores[i] = c.score;
+      run.predicted[i] = c.label === "attack" ? 1 : 0;
     }
-    scoreSeconds += (performance.now() - t0) / 1000;
-    rows.push(
+    run.scoreSeconds += (performance.now() - t0) / 1000;
+    run.rows.push(
       row(
         f + 1,
         Array.from(fold.test, (i) => labels[i]!),
-        Array.from(fold.test, (i) => predicted[i]!),
+        Array.from(fold.test, (i) => run.predicted[i]!),
       ),
     );
   });
-  const total = row(0, labels, predicted);
+  return run;
+}
 
-  const neg: number[] = [];
-  const pos: number[] = [];
-  const byType = new Map<string, { scores: number[]; detected: number }>();
-  units.forEach((u, i) => {
-    if (!u.attack) neg.push(scores[i]!);
-    else {
-      pos.push(scores[i]!);
-      const t = u.attackType ?? "attack";
-      const g = byType.get(t) ?? { scores: [], detected: 0 };
-      g.scores.push(scores[i]!);
-      if (predicted[i] === 1) g.detected++;
-      byType.set(t, g);
-    }
-  });
+/** The threshold-free and per-attack figures of the pooled out-of-fold scores, as one model's result. */
+function pooledModel(
+  units: readonly EvalUnit[],
+  traces: readonly Uint16Array[],
+  run: FoldRun,
+  options: KsKfoldOptions,
+): ModelResult {
+  const { neg, pos, perAttack } = pooledScores(units, run);
   const counts = rocCounts(neg, pos);
   const curve = rocFromCounts(counts, { maxPoints: 300 });
   // The classifier's own decision is score > 0 (closer to the malicious models): the same rule as a threshold 0.
   const confusion = confusionAt(neg, pos, 0);
   const calls = traces.reduce((a, t) => a + t.length, 0);
-  const perAttack: AttackTypeResult[] = [...byType.entries()]
-    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-    .map(([type, g]) => ({
-      type,
-      traces: g.scores.length,
-      detected: g.detected,
-      detectionRate: g.detected / g.scores.length,
-      auc: aucOfCounts(rocCounts(neg, g.scores)),
-    }));
-  const model: ModelResult = {
+  return {
     name: "ksbigram",
     kind: "ksbigram",
     options: { folds: options.k, ...(options.classifier ?? {}) } as Record<string, number | string | boolean>,
@@ -128,14 +133,44 @@ export function runKsKfold(units: readonly EvalUnit[], options: KsKfoldOptions):
     distribution: histogram(neg, pos, 30),
     delay: summarizeDelays([]),
     cost: {
-      trainSeconds,
-      scoreSeconds,
-      callsPerSecond: scoreSeconds > 0 ? calls / scoreSeconds : Number.NaN,
-      profileBytes,
-      memoryBytes,
+      trainSeconds: run.trainSeconds,
+      scoreSeconds: run.scoreSeconds,
+      callsPerSecond: run.scoreSeconds > 0 ? calls / run.scoreSeconds : Number.NaN,
+      profileBytes: run.profileBytes,
+      memoryBytes: run.memoryBytes,
     },
   };
-  return { rows, total, model };
+}
+
+/** Normal and attack scores, and per attack type the detections at the classifier's own decision. */
+function pooledScores(
+  units: readonly EvalUnit[],
+  run: FoldRun,
+): { neg: number[]; pos: number[]; perAttack: AttackTypeResult[] } {
+  const neg: number[] = [];
+  const pos: number[] = [];
+  const byType = new Map<string, { scores: number[]; detected: number }>();
+  units.forEach((u, i) => {
+    if (!u.attack) neg.push(run.scores[i]!);
+    else {
+      pos.push(run.scores[i]!);
+      const t = u.attackType ?? "attack";
+      const g = byType.get(t) ?? { scores: [], detected: 0 };
+      g.scores.push(run.scores[i]!);
+      if (run.predicted[i] === 1) g.detected++;
+      byType.set(t, g);
+    }
+  });
+  const perAttack: AttackTypeResult[] = [...byType.entries()]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([type, g]) => ({
+      type,
+      traces: g.scores.length,
+      detected: g.detected,
+      detectionRate: g.detected / g.scores.length,
+      auc: aucOfCounts(rocCounts(neg, g.scores)),
+    }));
+  return { neg, pos, perAttack };
 }
 
 function joinTraces(u: EvalUnit): Uint16Array {

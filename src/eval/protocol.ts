@@ -10,17 +10,41 @@
 // - Generic: --train, --normal and --attack [TYPE=]PATH groups.
 // Where the data has no separate normal calibration set (ADFA-LD, generic), a seeded share of the normal test
 // units calibrates the threshold; those units are left out of every figure taken at that threshold.
+// The dedupe variant (ProtocolOptions.dedupe) first removes the test units that are copies of training traces
+// (trainingCopies.ts), before any calibration share is drawn, and reports what it removed.
 
 import { HomeostatError } from "../errors.js";
 import type { Trace } from "../ingest/traceCollector.js";
 import { SeededRandom } from "../models/random.js";
 import type { EvalUnit, ExperimentData } from "./experiment.js";
+import { removeTrainingCopies } from "./trainingCopies.js";
 
 /** Default share of normal test units held out to calibrate thresholds when there is no validation split. */
 export const DEFAULT_CALIBRATION_SHARE = 0.2;
 
 /** The one-class detectors `eval` runs by default, each with its defaults. */
 export const DEFAULT_EVAL_MODELS = ["stide", "tstide", "lookahead", "ngram", "hmm"] as const;
+
+export interface ProtocolOptions {
+  /** Remove test units identical to a training trace (the dedupe variant). */
+  dedupe?: boolean;
+}
+
+/** A protocol's experiment, and the test units the dedupe variant removed (when asked for). */
+export interface ProtocolData extends ExperimentData {
+  removedCopies?: EvalUnit[];
+}
+
+/** The test units to keep, and those removed as training copies when the variant asks for it. */
+function dedupeTest(
+  train: readonly Uint16Array[],
+  test: EvalUnit[],
+  options: ProtocolOptions,
+): { test: EvalUnit[]; removed?: EvalUnit[] } {
+  if (options.dedupe !== true) return { test };
+  const { kept, removed } = removeTrainingCopies(train, test);
+  return { test: kept, removed };
+}
 
 /** One unit per source, its streams in order of appearance. */
 export function unitsOfTraces(
@@ -78,7 +102,8 @@ export function adfaExperiment(
   traces: readonly Trace[],
   seed: number,
   share = DEFAULT_CALIBRATION_SHARE,
-): ExperimentData {
+  options: ProtocolOptions = {},
+): ProtocolData {
   const train = traces.filter((t) => splitOf(t) === "training").map((t) => t.calls);
   const normal = unitsOfTraces(
     traces.filter((t) => splitOf(t) === "validation"),
@@ -95,21 +120,27 @@ export function adfaExperiment(
         "traces (expected Training_Data_Master, Validation_Data_Master and Attack_Data_Master)",
     );
   }
-  const test = [...normal, ...attack];
-  return { train, calibration: holdOutCalibration(test, share, seed), test };
+  const { test, removed } = dedupeTest(train, [...normal, ...attack], options);
+  return {
+    train,
+    calibration: holdOutCalibration(test, share, seed),
+    test,
+    ...(removed !== undefined ? { removedCopies: removed } : {}),
+  };
 }
 
 /** LID-DS's scenario protocol: training / validation / test recordings. */
-export function liddsExperiment(traces: readonly Trace[]): ExperimentData {
+export function liddsExperiment(traces: readonly Trace[], options: ProtocolOptions = {}): ProtocolData {
   const train = traces.filter((t) => splitOf(t) === "training").map((t) => t.calls);
   const calibration = unitsOfTraces(
     traces.filter((t) => splitOf(t) === "validation"),
     "from-source",
   ).filter((u) => !u.attack);
-  const test = unitsOfTraces(
+  const all = unitsOfTraces(
     traces.filter((t) => splitOf(t) === "test"),
     "from-source",
   );
+  const { test, removed } = dedupeTest(train, all, options);
   if (train.length === 0 || calibration.length === 0 || test.length === 0) {
     throw new HomeostatError(
       "E_FORMAT",
@@ -117,7 +148,7 @@ export function liddsExperiment(traces: readonly Trace[]): ExperimentData {
         `recordings and ${test.length} test recordings (expected training/, validation/ and test/ folders)`,
     );
   }
-  return { train, calibration, test };
+  return { train, calibration, test, ...(removed !== undefined ? { removedCopies: removed } : {}) };
 }
 
 /** The generic protocol: explicit training traces, normal test traces and typed attack traces. */
@@ -127,10 +158,21 @@ export function genericExperiment(
   attacks: readonly { type: string; traces: readonly Trace[] }[],
   seed: number,
   share = DEFAULT_CALIBRATION_SHARE,
-): ExperimentData {
-  const test = [
-    ...unitsOfTraces(normal, { attack: false }),
-    ...attacks.flatMap((a) => unitsOfTraces(a.traces, { attack: true, attackType: a.type })),
-  ];
-  return { train: train.map((t) => t.calls), calibration: holdOutCalibration(test, share, seed), test };
+  options: ProtocolOptions = {},
+): ProtocolData {
+  const calls = train.map((t) => t.calls);
+  const { test, removed } = dedupeTest(
+    calls,
+    [
+      ...unitsOfTraces(normal, { attack: false }),
+      ...attacks.flatMap((a) => unitsOfTraces(a.traces, { attack: true, attackType: a.type })),
+    ],
+    options,
+  );
+  return {
+    train: calls,
+    calibration: holdOutCalibration(test, share, seed),
+    test,
+    ...(removed !== undefined ? { removedCopies: removed } : {}),
+  };
 }

@@ -8,6 +8,7 @@
 // here except shares of histogram counts for plotting.
 
 import type { EvalResult, ModelResult, OperatingPointJson } from "../eval/evalResult.js";
+import { type Cell, DASH, fix, int, pct, type Row, secs, sig, tableHtml } from "./htmlTable.js";
 import { type Chart, escapeHtml, vegaPage } from "./vegaPage.js";
 
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
@@ -25,50 +26,8 @@ const PALETTE = [
   "#bab0ac",
 ];
 const CLASS_COLOURS = { domain: ["normal", "attack"], range: ["#4c78a8", "#e45756"] };
-
-const DASH = "–";
-const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : DASH);
-const fix = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : DASH);
-const int = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : DASH);
-const sig = (x: number): string =>
-  Number.isFinite(x) ? String(Number(x.toPrecision(4))) : x > 0 ? "+∞" : x < 0 ? "−∞" : DASH;
-/** Seconds with the digits that matter: 12.3, 0.42, 0.0021. */
-const secs = (x: number): string =>
-  !Number.isFinite(x)
-    ? DASH
-    : x === 0
-      ? "0"
-      : x >= 10
-        ? x.toFixed(1)
-        : x >= 0.1
-          ? x.toFixed(2)
-          : String(Number(x.toPrecision(2)));
 /** A target rate as a short label: 0.01 -> "1%", 0.005 -> "0.5%". */
 const rateLabel = (x: number): string => `${Number((x * 100).toPrecision(3))}%`;
-
-/** A table cell: text (left-aligned) or a number already formatted (right-aligned). */
-type Cell = string | { n: string; cls?: string } | { html: string; numeric?: boolean };
-interface Row {
-  cells: Cell[];
-  cls?: string;
-}
-
-function cellHtml(c: Cell): string {
-  if (typeof c === "string") return `<td>${escapeHtml(c)}</td>`;
-  if ("n" in c) return `<td class="n${c.cls !== undefined ? ` ${c.cls}` : ""}">${escapeHtml(c.n)}</td>`;
-  return `<td${c.numeric === true ? ' class="n"' : ""}>${c.html}</td>`;
-}
-
-/** Header names starting with "#" are numeric columns (right-aligned); the "#" is not shown. */
-function tableHtml(header: string[], rows: Row[], cls?: string): string {
-  const head = header
-    .map((h) => (h.startsWith("#") ? `<th class="n">${escapeHtml(h.slice(1))}</th>` : `<th>${escapeHtml(h)}</th>`))
-    .join("");
-  const body = rows
-    .map((r) => `<tr${r.cls !== undefined ? ` class="${r.cls}"` : ""}>${r.cells.map(cellHtml).join("")}</tr>`)
-    .join("\n");
-  return `<table${cls !== undefined ? ` class="${cls}"` : ""}><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
-}
 
 /** The false-alarm targets of the dr_at_far points, in the order of the first model that has them. */
 function farTargets(models: readonly ModelResult[]): number[] {
@@ -94,6 +53,83 @@ const colour = (
   legend,
 });
 
+const ROC_DIAGONAL = {
+  values: [
+    { fpr: 0, tpr: 0 },
+    { fpr: 1, tpr: 1 },
+  ],
+};
+
+/** The ROC axes: false-alarm rate up to `maxFpr`, detection rate. */
+function rocAxes(maxFpr: number): { x: Record<string, unknown>; y: Record<string, unknown> } {
+  return {
+    x: {
+      field: "fpr",
+      type: "quantitative",
+      title: "false-alarm rate",
+      scale: { domain: [0, maxFpr] },
+      axis: { format: "%" },
+    },
+    y: {
+      field: "tpr",
+      type: "quantitative",
+      title: "detection rate",
+      scale: { domain: [0, 1] },
+      axis: { format: "%" },
+    },
+  };
+}
+
+/** One line per model through its ROC points, in order. */
+function rocCurvesLayer(models: readonly ModelResult[], maxFpr: number, withLegend: boolean): Record<string, unknown> {
+  const lines = models.flatMap((m) =>
+    m.roc.map((p, i) => ({ model: m.name, auc: m.auc, i, fpr: p.fpr, tpr: p.tpr, threshold: p.threshold })),
+  );
+  return {
+    data: { values: lines },
+    mark: { type: "line", strokeWidth: 2, clip: true },
+    encoding: {
+      ...rocAxes(maxFpr),
+      color: colour(
+        models,
+        withLegend ? { orient: "bottom", direction: "vertical", labelLimit: 400, symbolStrokeWidth: 3 } : null,
+      ),
+      order: { field: "i", type: "quantitative" },
+      tooltip: [
+        { field: "model" },
+        { field: "fpr", title: "false-alarm rate", format: ".2%" },
+        { field: "tpr", title: "detection rate", format: ".2%" },
+        { field: "threshold", title: "threshold (alarm when score >)" },
+        { field: "auc", title: "AUC", format: ".4f" },
+      ],
+    },
+  };
+}
+
+/** Each model's operating point at its calibrated threshold, as a diamond. */
+function calibratedPointsLayer(models: readonly ModelResult[], maxFpr: number): Record<string, unknown> {
+  const calibrated = models.map((m) => ({
+    model: m.name,
+    fpr: m.rates.falseAlarmRate,
+    tpr: m.rates.recall,
+    threshold: m.threshold,
+  }));
+  return {
+    data: { values: calibrated },
+    mark: { type: "point", shape: "diamond", size: 90, filled: true, stroke: "#1d2430", strokeWidth: 1, clip: true },
+    encoding: {
+      ...rocAxes(maxFpr),
+      color: colour(models, null),
+      tooltip: [
+        { field: "model" },
+        { field: "threshold", title: "calibrated threshold" },
+        { field: "fpr", title: "false-alarm rate", format: ".2%" },
+        { field: "tpr", title: "detection rate", format: ".2%" },
+      ],
+    },
+  };
+}
+
 /**
  * ROC curves of all models, straight segments between the points roc.ts gives (a group of tied scores is one
  * diagonal segment, the trapezoid the AUC integrates), the chance diagonal, and each model's operating point at
@@ -106,29 +142,6 @@ function rocChart(
   title: string,
   withLegend: boolean,
 ): Chart {
-  const lines = models.flatMap((m) =>
-    m.roc.map((p, i) => ({ model: m.name, auc: m.auc, i, fpr: p.fpr, tpr: p.tpr, threshold: p.threshold })),
-  );
-  const calibrated = models.map((m) => ({
-    model: m.name,
-    fpr: m.rates.falseAlarmRate,
-    tpr: m.rates.recall,
-    threshold: m.threshold,
-  }));
-  const x = {
-    field: "fpr",
-    type: "quantitative",
-    title: "false-alarm rate",
-    scale: { domain: [0, maxFpr] },
-    axis: { format: "%" },
-  };
-  const y = {
-    field: "tpr",
-    type: "quantitative",
-    title: "detection rate",
-    scale: { domain: [0, 1] },
-    axis: { format: "%" },
-  };
   return {
     id,
     spec: {
@@ -138,58 +151,12 @@ function rocChart(
       height: 360,
       layer: [
         {
-          data: {
-            values: [
-              { fpr: 0, tpr: 0 },
-              { fpr: 1, tpr: 1 },
-            ],
-          },
+          data: ROC_DIAGONAL,
           mark: { type: "line", strokeDash: [4, 4], color: "#9aa3ad", clip: true },
-          encoding: { x, y },
+          encoding: rocAxes(maxFpr),
         },
-        {
-          data: { values: lines },
-          mark: { type: "line", strokeWidth: 2, clip: true },
-          encoding: {
-            x,
-            y,
-            color: colour(
-              models,
-              withLegend ? { orient: "bottom", direction: "vertical", labelLimit: 400, symbolStrokeWidth: 3 } : null,
-            ),
-            order: { field: "i", type: "quantitative" },
-            tooltip: [
-              { field: "model" },
-              { field: "fpr", title: "false-alarm rate", format: ".2%" },
-              { field: "tpr", title: "detection rate", format: ".2%" },
-              { field: "threshold", title: "threshold (alarm when score >)" },
-              { field: "auc", title: "AUC", format: ".4f" },
-            ],
-          },
-        },
-        {
-          data: { values: calibrated },
-          mark: {
-            type: "point",
-            shape: "diamond",
-            size: 90,
-            filled: true,
-            stroke: "#1d2430",
-            strokeWidth: 1,
-            clip: true,
-          },
-          encoding: {
-            x,
-            y,
-            color: colour(models, null),
-            tooltip: [
-              { field: "model" },
-              { field: "threshold", title: "calibrated threshold" },
-              { field: "fpr", title: "false-alarm rate", format: ".2%" },
-              { field: "tpr", title: "detection rate", format: ".2%" },
-            ],
-          },
-        },
+        rocCurvesLayer(models, maxFpr, withLegend),
+        calibratedPointsLayer(models, maxFpr),
       ],
     },
   };
@@ -327,6 +294,12 @@ function timingChart(models: readonly ModelResult[]): Chart {
   };
 }
 
+/** The protocol's name, with its variant when there is one: "adfa-ld (dedupe)". */
+function protocolLabel(result: EvalResult): string {
+  const p = result.protocol;
+  return p.variant !== undefined ? `${p.name} (${p.variant})` : p.name;
+}
+
 function headerHtml(result: EvalResult): string {
   const p = result.protocol;
   const t = p.threshold;
@@ -336,7 +309,18 @@ function headerHtml(result: EvalResult): string {
       : `largest score on ${t.calibration}`;
   const d = result.dataset;
   const meta: [string, string][] = [
-    ["protocol", `<b>${escapeHtml(p.name)}</b>`],
+    ["protocol", `<b>${escapeHtml(protocolLabel(result))}</b>`],
+    ...(p.dedupe !== undefined
+      ? [
+          [
+            "dedupe",
+            escapeHtml(
+              `${int(p.dedupe.removed)} test traces identical to a training trace removed ` +
+                `(${int(p.dedupe.normal)} normal, ${int(p.dedupe.attack)} attack)`,
+            ),
+          ] as [string, string],
+        ]
+      : []),
     ["threshold", escapeHtml(threshold)],
     ["seed", escapeHtml(String(p.seed))],
     [
@@ -358,7 +342,7 @@ function headerHtml(result: EvalResult): string {
         )
       : '<p class="note">No attack types given.</p>';
   return [
-    `<header><h1>homeostat eval: ${escapeHtml(p.name)}</h1>`,
+    `<header><h1>homeostat eval: ${escapeHtml(protocolLabel(result))}</h1>`,
     `<p class="lead">${escapeHtml(p.description)}</p>`,
     `<dl class="meta">${meta.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${v}</dd>`).join("")}</dl>`,
     p.rules.length > 0
@@ -636,5 +620,5 @@ export function renderHtmlReport(result: EvalResult): string {
     charts.push(timingChart(models));
     parts.push(costHtml(models));
   }
-  return vegaPage(`homeostat eval: ${result.protocol.name}`, parts.join("\n"), charts, { style: REPORT_STYLE });
+  return vegaPage(`homeostat eval: ${protocolLabel(result)}`, parts.join("\n"), charts, { style: REPORT_STYLE });
 }

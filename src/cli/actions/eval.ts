@@ -5,7 +5,13 @@ import { ENSEMBLE_METHODS } from "../../detect/ensemble.js";
 import { isTraceScoreName, TRACE_SCORE_NAMES, type TraceScoreName } from "../../detect/traceScore.js";
 import type { ThresholdSpec } from "../../detect/threshold.js";
 import { HomeostatError } from "../../errors.js";
-import { type EvalResult, EVAL_SCHEMA, type ModelResult, type SplitSummary } from "../../eval/evalResult.js";
+import {
+  type DedupeSummary,
+  type EvalResult,
+  EVAL_SCHEMA,
+  type ModelResult,
+  type SplitSummary,
+} from "../../eval/evalResult.js";
 import { type ExperimentData, runExperiment } from "../../eval/experiment.js";
 import { runKsKfold } from "../../eval/ksKfold.js";
 import { toJsonSafe } from "../../eval/metricJson.js";
@@ -14,9 +20,11 @@ import {
   DEFAULT_CALIBRATION_SHARE,
   genericExperiment,
   liddsExperiment,
+  type ProtocolData,
   unitsOfTraces,
   DEFAULT_EVAL_MODELS,
 } from "../../eval/protocol.js";
+import { dedupeSummary } from "../../eval/trainingCopies.js";
 import { loadTraces } from "../../ingest/loadTraces.js";
 import type { Trace } from "../../ingest/traceCollector.js";
 import { DETECTORS } from "../../models/registry.js";
@@ -47,6 +55,7 @@ export interface EvalFlags extends InputFlags {
   json?: string;
   report?: string;
   maxHeldCalls?: number;
+  dedupe?: boolean;
 }
 
 /**
@@ -107,6 +116,8 @@ interface LoadedData {
   protocolName: string;
   description: string;
   paths: string[];
+  /** With --dedupe: the test units removed as copies of training traces. */
+  dedupe?: DedupeSummary;
 }
 
 /** The models' results and how they were obtained. */
@@ -177,6 +188,9 @@ function planEval(flags: EvalFlags): EvalPlan {
   ) {
     throw new HomeostatError("E_USAGE", "the generic protocol needs --train, --normal and --attack");
   }
+  if (flags.dedupe === true && flags.kfold !== undefined) {
+    throw new HomeostatError("E_USAGE", "--dedupe removes test traces identical to training traces: not with --kfold");
+  }
   const threshold = parseThreshold(flags.threshold ?? (dataset === "lid-ds" ? "max" : "far:0.05"));
   const models = flags.models === undefined ? [...DEFAULT_EVAL_MODELS] : splitModelList(flags.models);
   for (const spec of models) {
@@ -191,16 +205,14 @@ function planEval(flags: EvalFlags): EvalPlan {
   return { dataset, threshold, models, ensemble, share: flags.calibrationShare ?? DEFAULT_CALIBRATION_SHARE };
 }
 
-/**
- * Reads the protocol's traces. Every protocol holds its traces until all models have run (thresholds come from a
- * share of the test traces known only once all are read; per-call alarms need the calibrated threshold): a budget of
- * calls bounds them.
- */
-async function loadProtocol(flags: EvalFlags, plan: EvalPlan, vocab: Vocabulary): Promise<LoadedData> {
+/** Reads paths into traces, counting every call held against one budget. */
+type TraceLoader = (paths: readonly string[], times?: boolean) => Promise<Trace[]>;
+
+function traceLoader(flags: EvalFlags, vocab: Vocabulary): TraceLoader {
   const read = inputReadOptions(flags);
   const maxHeld = flags.maxHeldCalls ?? DEFAULT_MAX_HELD_CALLS;
   let held = 0;
-  const load = async (paths: readonly string[], times = false): Promise<Trace[]> => {
+  return async (paths, times = false) => {
     const heldFor = "eval holds every trace of its protocol";
     const { traces } = await loadTraces(paths, vocab, {
       ...read,
@@ -212,14 +224,34 @@ async function loadProtocol(flags: EvalFlags, plan: EvalPlan, vocab: Vocabulary)
     for (const t of traces) held += t.calls.length;
     return traces;
   };
-  const none: ExperimentData = { train: [], calibration: [], test: [] };
-  const bySplit = (all: Trace[], names: string[]): SplitSummary[] =>
-    names.map((s) =>
-      summarise(
-        s,
-        all.filter((t) => t.source.split === s),
-      ),
-    );
+}
+
+const NO_EXPERIMENT: ExperimentData = { train: [], calibration: [], test: [] };
+
+function bySplit(all: readonly Trace[], names: readonly string[]): SplitSummary[] {
+  return names.map((s) =>
+    summarise(
+      s,
+      all.filter((t) => t.source.split === s),
+    ),
+  );
+}
+
+/** The protocol's experiment, and what --dedupe removed (nothing to run with --kfold). */
+function protocolData(flags: EvalFlags, make: () => ProtocolData): { data: ExperimentData; dedupe?: DedupeSummary } {
+  if (flags.kfold !== undefined) return { data: NO_EXPERIMENT };
+  const data = make();
+  return { data, ...(data.removedCopies !== undefined ? { dedupe: dedupeSummary(data.removedCopies) } : {}) };
+}
+
+/**
+ * Reads the protocol's traces. Every protocol holds its traces until all models have run (thresholds come from a
+ * share of the test traces known only once all are read; per-call alarms need the calibrated threshold): a budget of
+ * calls bounds them.
+ */
+async function loadProtocol(flags: EvalFlags, plan: EvalPlan, vocab: Vocabulary): Promise<LoadedData> {
+  const load = traceLoader(flags, vocab);
+  const options = { dedupe: flags.dedupe === true };
   if (plan.dataset === "adfa-ld") {
     const all = await load([flags.data!]);
     return {
@@ -230,7 +262,7 @@ async function loadProtocol(flags: EvalFlags, plan: EvalPlan, vocab: Vocabulary)
         "ADFA-LD standard protocol (Creech & Hu 2013): train on Training_Data_Master only; test on " +
         "Validation_Data_Master (normal) and Attack_Data_Master (attacks).",
       splits: bySplit(all, ["training", "validation", "attack"]),
-      data: flags.kfold === undefined ? adfaExperiment(all, flags.seed, plan.share) : none,
+      ...protocolData(flags, () => adfaExperiment(all, flags.seed, plan.share, options)),
     };
   }
   if (plan.dataset === "lid-ds") {
@@ -243,9 +275,14 @@ async function loadProtocol(flags: EvalFlags, plan: EvalPlan, vocab: Vocabulary)
         "LID-DS protocol (Grimmer et al. 2019/2021): train on the training recordings, set the threshold on the " +
         "validation recordings, test on the test recordings; a recording is one unit (all its threads).",
       splits: bySplit(all, ["training", "validation", "test"]),
-      data: flags.kfold === undefined ? liddsExperiment(all) : none,
+      ...protocolData(flags, () => liddsExperiment(all, options)),
     };
   }
+  return loadGeneric(flags, plan, load);
+}
+
+/** The generic protocol: --train, --normal and typed --attack groups. */
+async function loadGeneric(flags: EvalFlags, plan: EvalPlan, load: TraceLoader): Promise<LoadedData> {
   const train = flags.train === undefined ? [] : await load(flags.train);
   const normal = flags.normal === undefined ? [] : await load(flags.normal);
   const attacks: { type: string; traces: Trace[] }[] = [];
@@ -258,13 +295,14 @@ async function loadProtocol(flags: EvalFlags, plan: EvalPlan, vocab: Vocabulary)
     attacks.push({ type: a.type, traces });
   }
   const attackTraces = attacks.flatMap((a) => a.traces);
+  const options = { dedupe: flags.dedupe === true };
   return {
     all: [...train, ...normal, ...attackTraces],
     paths: [...(flags.train ?? []), ...(flags.normal ?? []), ...(flags.attack ?? [])],
     protocolName: "generic",
     description: "Train on --train traces; test on --normal (normal) and --attack traces.",
     splits: [summarise("train", train), summarise("normal", normal), summarise("attack", attackTraces)],
-    data: flags.kfold === undefined ? genericExperiment(train, normal, attacks, flags.seed, plan.share) : none,
+    ...protocolData(flags, () => genericExperiment(train, normal, attacks, flags.seed, plan.share, options)),
   };
 }
 
@@ -301,6 +339,13 @@ function runModels(flags: EvalFlags, plan: EvalPlan, loaded: LoadedData, vocab: 
         : `a seeded ${Math.round(plan.share * 100)}% of the normal test traces, which are then left out of every figure taken at the threshold (ROC and AUC, which need no threshold, use all normal test traces).`),
     "ROC/AUC and operating points are computed on exact score counts; ties are handled exactly.",
   );
+  if (loaded.dedupe !== undefined) {
+    rules.push(
+      `Dedupe variant: ${loaded.dedupe.removed} test traces identical to a training trace (${loaded.dedupe.normal} ` +
+        `normal, ${loaded.dedupe.attack} attack) were removed before the calibration share was drawn; compare with ` +
+        "the strict protocol to see how much of a figure is memorisation.",
+    );
+  }
   const runBar = progress("evaluating", plan.models.length * 3, bars);
   let step = 0;
   const results = runExperiment(loaded.data, {
@@ -345,6 +390,7 @@ function evalResult(flags: EvalFlags, plan: EvalPlan, loaded: LoadedData, run: E
         ...(threshold.far !== undefined ? { far: threshold.far } : {}),
         calibration,
       },
+      ...(loaded.dedupe !== undefined ? { variant: "dedupe" as const, dedupe: loaded.dedupe } : {}),
     },
     dataset: {
       paths: loaded.paths,
@@ -366,6 +412,13 @@ function printEval(flags: EvalFlags, plan: EvalPlan, result: EvalResult): void {
   };
   const { threshold } = plan;
   say(`${paint(result.protocol.description, "bold")}\n`);
+  const dedupe = result.protocol.dedupe;
+  if (dedupe !== undefined) {
+    say(
+      `dedupe variant: removed ${num(dedupe.removed)} test traces identical to a training trace ` +
+        `(${num(dedupe.normal)} normal, ${num(dedupe.attack)} attack)\n`,
+    );
+  }
   say(
     `${result.dataset.splits.map((s) => `${s.name} ${num(s.traces)} traces / ${num(s.calls)} calls`).join(", ")}; ` +
       `threshold ${threshold.method === "max" ? "max" : `far ${threshold.far}`} on normal data\n\n`,

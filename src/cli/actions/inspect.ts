@@ -1,12 +1,22 @@
 // The work of `homeostat inspect` (registered in ../commands/inspect.ts).
 
 import { HomeostatError } from "../../errors.js";
+import type { CleaningFacts } from "../../eval/datasetCleaning.js";
+import { DatasetScan } from "../../eval/datasetScan.js";
+import type { EventSink, SourceInfo, StreamNote } from "../../ingest/event.js";
+import { checkOutputPath } from "../../ingest/outputFile.js";
 import { readTraces, type ReadReport } from "../../ingest/reader.js";
 import { TraceStats, type TraceStatsSummary } from "../../ingest/traceStats.js";
+import { renderDatasetReport } from "../../report/datasetReport.js";
 import { Vocabulary } from "../../syscalls/vocabulary.js";
 import type { CliContext } from "../context.js";
-import { inputLimits, isFormatFlag } from "../inputOptions.js";
+import { DEFAULT_MAX_HELD_CALLS, inputLimits, isFormatFlag } from "../inputOptions.js";
+import { writeAtomically } from "../partialOutput.js";
 import { num, paint, progress, table } from "../terminal.js";
+import { renderCleaning } from "./inspectCleaning.js";
+
+/** The window of "shorter than a window": stide's default length. */
+export const DEFAULT_INSPECT_WINDOW = 6;
 
 export interface InspectFlags {
   format?: string;
@@ -14,6 +24,9 @@ export interface InspectFlags {
   lenient?: boolean;
   top: number;
   maxInputBytes?: number;
+  window?: number;
+  report?: string;
+  maxHeldCalls?: number;
 }
 
 export interface InspectResult extends TraceStatsSummary {
@@ -23,21 +36,79 @@ export interface InspectResult extends TraceStatsSummary {
   formats: ReadReport["formats"];
   skippedLines: number;
   skippedInputs: ReadReport["skippedInputs"];
+  cleaning: CleaningFacts;
 }
 
 export async function runInspect(paths: string[], opts: InspectFlags, ctx: CliContext): Promise<void> {
   if (opts.format !== undefined && !isFormatFlag(opts.format)) {
     throw new HomeostatError("E_USAGE", `unknown --format "${opts.format}"`);
   }
-  const top = opts.top;
+  // A report path that can never be written is refused before the inputs are read.
+  if (opts.report !== undefined) checkOutputPath(opts.report);
   const vocab = new Vocabulary();
   const stats = new TraceStats(vocab);
+  const scan = new DatasetScan(vocab, {
+    window: opts.window ?? DEFAULT_INSPECT_WINDOW,
+    maxHeldCalls: opts.maxHeldCalls ?? DEFAULT_MAX_HELD_CALLS,
+    profile: opts.report !== undefined,
+  });
+  const report = await readInputs(paths, opts, vocab, new InspectSink(stats, scan));
+  for (const s of report.skippedInputs) if (s.reason === "empty file") scan.addEmpty(s.path);
+  const result: InspectResult = {
+    inputs: paths,
+    entries: report.entries,
+    bytes: report.bytes,
+    formats: report.formats,
+    skippedLines: report.skippedLines,
+    skippedInputs: report.skippedInputs,
+    ...stats.summary(opts.top),
+    cleaning: scan.facts(),
+  };
+  if (opts.report !== undefined) writeAtomically(opts.report, renderDatasetReport(scan.profile(paths, opts.top)));
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    process.stdout.write(renderInspect(result));
+    if (opts.report !== undefined) process.stdout.write(`\nreport: ${opts.report}\n`);
+  }
+  ctx.exitCode = 0;
+}
+
+/** The statistics and the scan, called directly (a TeeSink's loop costs a tenth of inspect's time on ADFA-LD). */
+class InspectSink implements EventSink {
+  constructor(
+    private readonly stats: TraceStats,
+    private readonly scan: DatasetScan,
+  ) {}
+  beginSource(source: SourceInfo): void {
+    this.stats.beginSource(source);
+    this.scan.beginSource(source);
+  }
+  call(stream: number, syscall: number, time: number, ret: number, args: string | undefined): void {
+    this.stats.call(stream, syscall, time, ret, args);
+    this.scan.call(stream, syscall, time, ret, args);
+  }
+  note(stream: number, note: StreamNote): void {
+    this.stats.note(stream, note);
+    this.scan.note(stream, note);
+  }
+  endSource(): void {
+    this.stats.endSource();
+    this.scan.endSource();
+  }
+}
+
+async function readInputs(
+  paths: string[],
+  opts: InspectFlags,
+  vocab: Vocabulary,
+  sink: EventSink,
+): Promise<ReadReport> {
   const bar = progress("reading", 1, !opts.json);
-  let report: ReadReport;
   try {
-    report = await readTraces(paths, {
+    return await readTraces(paths, {
       vocab,
-      sink: stats,
+      sink,
       ...(opts.format !== undefined && isFormatFlag(opts.format) ? { format: opts.format } : {}),
       lenient: opts.lenient ?? false,
       ...inputLimits(opts),
@@ -46,21 +117,6 @@ export async function runInspect(paths: string[], opts: InspectFlags, ctx: CliCo
   } finally {
     bar.stop();
   }
-  const result: InspectResult = {
-    inputs: paths,
-    entries: report.entries,
-    bytes: report.bytes,
-    formats: report.formats,
-    skippedLines: report.skippedLines,
-    skippedInputs: report.skippedInputs,
-    ...stats.summary(top),
-  };
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-  } else {
-    process.stdout.write(renderInspect(result));
-  }
-  ctx.exitCode = 0;
 }
 
 export function renderInspect(r: InspectResult): string {
@@ -113,6 +169,8 @@ export function renderInspect(r: InspectResult): string {
       ),
     );
   }
+  out.push("");
+  out.push(renderCleaning(r.cleaning, r.inputs).trimEnd());
   if (r.skippedLines > 0) out.push(`\n${paint(`skipped ${num(r.skippedLines)} malformed lines`, "yellow")}`);
   const notTraces = r.skippedInputs.length;
   if (notTraces > 0) {

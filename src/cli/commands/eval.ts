@@ -64,7 +64,11 @@ export function registerEval(program: Command, ctx: CliContext): void {
     )
     .option("--frame <calls>", "locality frame length in calls (default 20)", intOption("frame", 1, FRAME_MAX))
     .option("--json <file>", "write every figure as JSON to FILE (- for stdout, then nothing else goes there)")
-    .option("--report <file>", "write a self-contained HTML report with plots");
+    .option("--report <file>", "write a self-contained HTML report with plots")
+    .option(
+      "--dedupe",
+      "protocol variant: first remove test traces identical (call for call) to a training trace, and report how many",
+    );
   addMaxHeldCallsOption(cmd, "eval holds every trace of its protocol");
   addInputOptions(cmd).action(async (flags: EvalFlags) => {
     // Named devices and FIFOs are refused at once, before the action and its parsers load.
