@@ -164,69 +164,126 @@ interface LiveRun {
   images: ImageTracker;
 }
 
+/** Sessions of each phase: training, threshold calibration, held-out normal. */
+interface SessionCounts {
+  train: number;
+  calibrate: number;
+  held: number;
+}
+
+/** The models trained on normal sessions, with the traces they learnt from. */
+interface Training {
+  training: Trace[];
+  trainingCalls: number;
+  detectors: TrainedModel[];
+}
+
+/** The two live runs: held-out normal sessions and the exploit, whose proof file tells whether it worked. */
+interface Watched {
+  held: LiveRun;
+  attacked: LiveRun;
+  proof: string;
+}
+
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   const say = options.onStep ?? (() => {});
   const seed = options.seed ?? 1;
-  const nTrain = options.trainingSessions ?? 64;
-  const nCalib = options.calibrationSessions ?? 32;
-  const nHeld = options.heldOutSessions ?? 10;
+  const counts: SessionCounts = {
+    train: options.trainingSessions ?? 64,
+    calibrate: options.calibrationSessions ?? 32,
+    held: options.heldOutSessions ?? 10,
+  };
   say("building the intentionally vulnerable target (demo/kvserver.c)");
   const binary = await buildTarget(path.join(options.workDir, "bin"), options.compiler);
   const bench: DemoBench = { binary, work: options.workDir, vocab: new Vocabulary(), say };
   const analysis = analyseTarget(bench, options.staticCacheDir);
-  say(`recording ${nTrain} normal sessions under strace (${runsOf(nTrain)} server runs)`);
-  const training = await recordRuns(bench, nTrain, seed, "data-train");
-  say(`recording ${nCalib} more normal sessions (${runsOf(nCalib)} runs) to set the alarm thresholds`);
-  const calibration = await recordRuns(bench, nCalib, seed + 1000, "data-calibrate");
+  const trained = await trainOnNormal(bench, counts, seed);
+  const watched = await watchHeldAndExploit(bench, trained.detectors, counts.held, seed);
+  const sessions = timelines(bench.vocab, trained.detectors, watched.held, watched.attacked);
+  const staticModel = staticVerdict(analysis.model, bench, watched);
+  return {
+    ...outcome(counts, trained, watched),
+    ...sessions,
+    staticModel,
+    ...(analysis.staticError === undefined ? {} : { staticError: analysis.staticError }),
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** Records normal sessions, trains the models on them and sets their thresholds on more normal sessions. */
+async function trainOnNormal(bench: DemoBench, counts: SessionCounts, seed: number): Promise<Training> {
+  const { say } = bench;
+  say(`recording ${counts.train} normal sessions under strace (${runsOf(counts.train)} server runs)`);
+  const training = await recordRuns(bench, counts.train, seed, "data-train");
+  say(
+    `recording ${counts.calibrate} more normal sessions (${runsOf(counts.calibrate)} runs) to set the alarm thresholds`,
+  );
+  const calibration = await recordRuns(bench, counts.calibrate, seed + 1000, "data-calibrate");
   const detectors = trainModels(training, calibration);
   const trainingCalls = training.reduce((a, t) => a + t.calls.length, 0);
   say(
     `trained ${DEMO_MODELS.join(", ")} on ${training.length} traces (${trainingCalls} calls); thresholds (max LFC on ` +
       `normal calibration sessions): ${detectors.map((d) => `${d.kind} ${d.threshold}`).join(", ")}`,
   );
-  say(`watching ${nHeld} held-out normal sessions live`);
+  return { training, trainingCalls, detectors };
+}
+
+/** Watches held-out normal sessions, then the exploit, live against the trained models. */
+async function watchHeldAndExploit(
+  bench: DemoBench,
+  detectors: TrainedModel[],
+  nHeld: number,
+  seed: number,
+): Promise<Watched> {
+  bench.say(`watching ${nHeld} held-out normal sessions live`);
   const held = await watchLive(bench, detectors, "data-held", async (port) => {
     await runNormalWorkload({ port, sessions: nHeld, seed: seed + 2000 });
   });
-  say("watching the exploit live (stack overflow over a function pointer, then system() in the server)");
+  bench.say("watching the exploit live (stack overflow over a function pointer, then system() in the server)");
   const proof = path.join(bench.work, "pwned");
   rmSync(proof, { force: true });
   const attacked = await watchLive(bench, detectors, "data-exploit", async (port) => {
-    await runExploit({ port, binary, command: `id > ${proof}` });
+    await runExploit({ port, binary: bench.binary, command: `id > ${proof}` });
   });
-  const sessions = timelines(bench.vocab, detectors, held, attacked);
-  const { model, staticError } = analysis;
-  const staticModel: DemoStatic | null =
-    model === undefined
-      ? null
-      : {
-          ...describeStaticModel(model),
-          normal: checkAgainstStatic(model, binary, held.traces, held.images, bench.vocab),
-          exploit: checkAgainstStatic(model, binary, attacked.traces, attacked.images, bench.vocab),
-        };
+  return { held, attacked, proof };
+}
+
+/** The static model's verdict on both live runs; null when the binary could not be analysed. */
+function staticVerdict(model: StaticModel | undefined, bench: DemoBench, watched: Watched): DemoStatic | null {
+  if (model === undefined) return null;
+  const { held, attacked } = watched;
+  return {
+    ...describeStaticModel(model),
+    normal: checkAgainstStatic(model, bench.binary, held.traces, held.images, bench.vocab),
+    exploit: checkAgainstStatic(model, bench.binary, attacked.traces, attacked.images, bench.vocab),
+  };
+}
+
+/** What the trained models made of the live runs, per model and in all. */
+function outcome(
+  counts: SessionCounts,
+  trained: Training,
+  { held, attacked, proof }: Watched,
+): Omit<DemoResult, "timeline" | "timelinePids" | "staticModel" | "staticError" | "seconds"> {
   return {
     exploitDetected: attacked.alarms.length > 0,
     exploitSucceeded: existsSync(proof),
     falseAlarms: held.alarms.length,
-    normalSessions: nTrain,
-    calibrationSessions: nCalib,
-    heldOutSessions: nHeld,
-    trainingTraces: training.length,
-    trainingCalls,
+    normalSessions: counts.train,
+    calibrationSessions: counts.calibrate,
+    heldOutSessions: counts.held,
+    trainingTraces: trained.training.length,
+    trainingCalls: trained.trainingCalls,
     firstAlarm: attacked.alarms[0] ?? null,
     alarms: [...held.alarms, ...attacked.alarms],
-    models: detectors.map((d) => ({
+    models: trained.detectors.map((d) => ({
       model: d.kind,
       profileBytes: d.detector.serialize().length,
       threshold: d.threshold,
       falseAlarms: held.alarms.filter((a) => a.model === d.kind).length,
       exploitAlarms: attacked.alarms.filter((a) => a.model === d.kind).length,
     })),
-    ...sessions,
-    staticModel,
-    ...(staticError === undefined ? {} : { staticError }),
-    seconds: (performance.now() - started) / 1000,
   };
 }
 

@@ -31,6 +31,14 @@ function cString(buf: Buffer, at: number): string {
 }
 
 export function readElf(file: string): ElfInfo {
+  const buf = readElfFile(file);
+  const sections = sectionHeaders(buf, file);
+  const { symbols, dynNames } = symbolTables(buf, sections);
+  return { symbols, gotSlots: gotSlots(buf, sections, dynNames) };
+}
+
+/** The file's bytes, if it is a 64-bit little-endian ELF file. */
+function readElfFile(file: string): Buffer {
   let buf: Buffer;
   try {
     buf = readFileSync(file);
@@ -40,6 +48,11 @@ export function readElf(file: string): ElfInfo {
   if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46 || buf[4] !== 2 || buf[5] !== 1) {
     throw new HomeostatError("E_FORMAT", "not a 64-bit little-endian ELF file", { file });
   }
+  return buf;
+}
+
+/** The section headers, named from the section name table. */
+function sectionHeaders(buf: Buffer, file: string): Section[] {
   const shoff = Number(buf.readBigUInt64LE(0x28));
   const shentsize = buf.readUInt16LE(0x3a);
   const shnum = buf.readUInt16LE(0x3c);
@@ -61,8 +74,11 @@ export function readElf(file: string): ElfInfo {
   }
   const strtab = raw[shstrndx];
   if (strtab === undefined) throw new HomeostatError("E_FORMAT", "ELF section name table missing", { file });
-  const sections: Section[] = raw.map((s) => ({ ...s, name: cString(buf, strtab.offset + s.nameOff) }));
+  return raw.map((s) => ({ ...s, name: cString(buf, strtab.offset + s.nameOff) }));
+}
 
+/** Defined symbols of .symtab and .dynsym, and .dynsym's names by index (for the relocations). */
+function symbolTables(buf: Buffer, sections: Section[]): { symbols: Map<string, bigint>; dynNames: string[] } {
   const symbols = new Map<string, bigint>();
   const dynNames: string[] = [];
   for (const s of sections) {
@@ -80,17 +96,20 @@ export function readElf(file: string): ElfInfo {
       symbols.set(name, value);
     }
   }
+  return { symbols, dynNames };
+}
 
-  const gotSlots = new Map<string, bigint>();
+/** The GOT slot of each imported function, from .rela.plt. */
+function gotSlots(buf: Buffer, sections: Section[], dynNames: string[]): Map<string, bigint> {
+  const slots = new Map<string, bigint>();
   const relaPlt = sections.find((s) => s.type === SHT_RELA && s.name === ".rela.plt");
-  if (relaPlt !== undefined) {
-    const n = Math.floor(relaPlt.size / 24);
-    for (let i = 0; i < n; i++) {
-      const at = relaPlt.offset + i * 24;
-      const info = buf.readBigUInt64LE(at + 8);
-      const name = dynNames[Number(info >> 32n)];
-      if (name !== undefined && name !== "") gotSlots.set(name, buf.readBigUInt64LE(at));
-    }
+  if (relaPlt === undefined) return slots;
+  const n = Math.floor(relaPlt.size / 24);
+  for (let i = 0; i < n; i++) {
+    const at = relaPlt.offset + i * 24;
+    const info = buf.readBigUInt64LE(at + 8);
+    const name = dynNames[Number(info >> 32n)];
+    if (name !== undefined && name !== "") slots.set(name, buf.readBigUInt64LE(at));
   }
-  return { symbols, gotSlots };
+  return slots;
 }

@@ -110,58 +110,72 @@ export function startTarget(options: StartOptions): Promise<RunningTarget> {
   const child = spawn(command, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    const fail = (e: Error) => {
-      clearTimeout(timer);
-      child.kill("SIGKILL");
-      reject(e);
-    };
-    const timer = setTimeout(
-      () => fail(new HomeostatError("E_IO", `demo target did not report its port within ${timeoutMs} ms`)),
-      timeoutMs,
+    awaitListening(child, command, timeoutMs, reject, (listenPort, serverPid) =>
+      resolve(runningTarget(child, listenPort, serverPid, exited)),
     );
-    child.on("error", (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(
-        e.code === "ENOENT"
-          ? new HomeostatError("E_DEPENDENCY", `cannot run ${command}: not found`, {}, { cause: e })
-          : e,
-      );
-    });
-    child.stderr!.setEncoding("utf8");
-    child.stderr!.on("data", (s: string) => {
-      err += s;
-    });
-    const early = (code: number | null) => {
-      clearTimeout(timer);
-      reject(new HomeostatError("E_IO", `demo target exited (${code}) before listening: ${err.trim()}`));
-    };
-    child.once("exit", early);
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (s: string) => {
-      out += s;
-      const m = /^(\d+)\npid (\d+)\n/.exec(out);
-      if (m === null) return;
-      clearTimeout(timer);
-      child.stdout!.removeAllListeners("data");
-      child.stdout!.resume();
-      child.off("exit", early);
-      const serverPid = Number(m[2]);
-      resolve({
-        port: Number(m[1]),
-        pid: serverPid,
-        process: child,
-        async stop() {
-          if (child.exitCode !== null || child.signalCode !== null) return;
-          try {
-            process.kill(serverPid, "SIGTERM");
-          } catch {
-            // already gone
-          }
-          await exited;
-        },
-      });
-    });
   });
+}
+
+/**
+ * Calls `listening` with the port and pid the server prints once it listens, or `fail` if it does not within
+ * `timeoutMs`, cannot be run, or exits first.
+ */
+function awaitListening(
+  child: ChildProcess,
+  command: string,
+  timeoutMs: number,
+  fail: (e: Error) => void,
+  listening: (port: number, pid: number) => void,
+): void {
+  let out = "";
+  let err = "";
+  const timer = setTimeout(() => {
+    child.kill("SIGKILL");
+    fail(new HomeostatError("E_IO", `demo target did not report its port within ${timeoutMs} ms`));
+  }, timeoutMs);
+  child.on("error", (e: NodeJS.ErrnoException) => {
+    clearTimeout(timer);
+    fail(
+      e.code === "ENOENT"
+        ? new HomeostatError("E_DEPENDENCY", `cannot run ${command}: not found`, {}, { cause: e })
+        : e,
+    );
+  });
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (s: string) => {
+    err += s;
+  });
+  const early = (code: number | null) => {
+    clearTimeout(timer);
+    fail(new HomeostatError("E_IO", `demo target exited (${code}) before listening: ${err.trim()}`));
+  };
+  child.once("exit", early);
+  child.stdout!.setEncoding("utf8");
+  child.stdout!.on("data", (s: string) => {
+    out += s;
+    const m = /^(\d+)\npid (\d+)\n/.exec(out);
+    if (m === null) return;
+    clearTimeout(timer);
+    child.stdout!.removeAllListeners("data");
+    child.stdout!.resume();
+    child.off("exit", early);
+    listening(Number(m[1]), Number(m[2]));
+  });
+}
+
+function runningTarget(child: ChildProcess, port: number, serverPid: number, exited: Promise<void>): RunningTarget {
+  return {
+    port,
+    pid: serverPid,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(serverPid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      await exited;
+    },
+  };
 }

@@ -114,61 +114,15 @@ async function* tarEntries(
   parts: string[],
   ctx: InputContext,
 ): AsyncGenerator<InputEntry> {
-  const { limits, budget, options } = ctx;
   const extract = (await tarLibrary()).extract();
   const raw = openRaw();
-  const source = gzipped ? Readable.from(gunzipBounded(raw, archivePath, compressedSize, limits)) : raw;
+  const source = gzipped ? Readable.from(gunzipBounded(raw, archivePath, compressedSize, ctx.limits)) : raw;
   source.on("error", (err) => extract.destroy(err));
   source.pipe(extract);
-  const sidecars = new Map<string, { path: string; text: string }>();
+  const sidecars = new Map<string, Sidecar>();
   try {
     for await (const tarMember of extract) {
-      const member = tarMember as unknown as Readable & { header: tarStream.Header };
-      const name = member.header.name.replace(/^\.\//, "");
-      const memberParts = name.split("/").filter((s) => s.length > 0);
-      const base = memberParts[memberParts.length - 1] ?? "";
-      const display = `${archivePath}:${name}`;
-      if (member.header.type !== "file" || memberParts.length === 0) {
-        member.resume();
-        continue;
-      }
-      if (base.toLowerCase().endsWith(".json") && (member.header.size ?? 0) <= SIDECAR_MAX) {
-        const text = await collectText(member, display);
-        sidecars.set(join(dirname(name), stemOf(base)), { path: display, text });
-        continue;
-      }
-      if (isNonTraceName(base)) {
-        options.onSkip?.({ path: display, reason: "documentation or metadata, not a trace" });
-        member.resume();
-        continue;
-      }
-      if (isArchiveName(base)) {
-        const buf = await collectBytes(member, display, limits.maxNestedBytes);
-        yield* nestedEntries(buf, base, display, [...parts, ...memberParts], ctx);
-        continue;
-      }
-      budget.countEntry(display);
-      const sidecar = sidecars.get(join(dirname(name), stemOf(base)));
-      let consumed = false;
-      const entry: InputEntry = {
-        path: display,
-        parts: [...parts, ...memberParts],
-        size: member.header.size,
-        explicit: false,
-        open: () => {
-          consumed = true;
-          const bytes =
-            archiveKind(base) === "gz"
-              ? gunzipBounded(member, display, member.header.size, limits)
-              : bounded(member, display, undefined, limits, (err) => archiveError(display, err, "corrupt tar member"));
-          return budget.counted(bytes, display);
-        },
-      };
-      if (sidecar !== undefined) entry.sidecar = sidecar;
-      yield entry;
-      if (!consumed) member.resume();
-      // tar-stream needs the member drained before it parses the next header.
-      await drained(member);
+      yield* tarMemberEntries(tarMember as unknown as TarMember, archivePath, parts, sidecars, ctx);
     }
   } catch (err) {
     if (err instanceof HomeostatError) throw err;
@@ -176,6 +130,76 @@ async function* tarEntries(
   } finally {
     raw.destroy();
   }
+}
+
+type TarMember = Readable & { header: tarStream.Header };
+
+/** A JSON file beside a trace (LID-DS labels), keyed in the archive by the trace's folder and stem. */
+type Sidecar = NonNullable<InputEntry["sidecar"]>;
+
+/**
+ * What one tar member gives: nothing (not a file; documentation; a sidecar, kept in `sidecars` for the traces
+ * after it), a nested archive's entries, or one trace entry.
+ */
+async function* tarMemberEntries(
+  member: TarMember,
+  archivePath: string,
+  parts: string[],
+  sidecars: Map<string, Sidecar>,
+  ctx: InputContext,
+): AsyncGenerator<InputEntry> {
+  const name = member.header.name.replace(/^\.\//, "");
+  const memberParts = name.split("/").filter((s) => s.length > 0);
+  const base = memberParts[memberParts.length - 1] ?? "";
+  const display = `${archivePath}:${name}`;
+  if (member.header.type !== "file" || memberParts.length === 0) {
+    member.resume();
+  } else if (base.toLowerCase().endsWith(".json") && (member.header.size ?? 0) <= SIDECAR_MAX) {
+    const text = await collectText(member, display);
+    sidecars.set(join(dirname(name), stemOf(base)), { path: display, text });
+  } else if (isNonTraceName(base)) {
+    ctx.options.onSkip?.({ path: display, reason: "documentation or metadata, not a trace" });
+    member.resume();
+  } else if (isArchiveName(base)) {
+    const buf = await collectBytes(member, display, ctx.limits.maxNestedBytes);
+    yield* nestedEntries(buf, base, display, [...parts, ...memberParts], ctx);
+  } else {
+    ctx.budget.countEntry(display);
+    let consumed = false;
+    const entry = tarTraceEntry(member, display, base, [...parts, ...memberParts], ctx, () => (consumed = true));
+    const sidecar = sidecars.get(join(dirname(name), stemOf(base)));
+    if (sidecar !== undefined) entry.sidecar = sidecar;
+    yield entry;
+    if (!consumed) member.resume();
+    // tar-stream needs the member drained before it parses the next header.
+    await drained(member);
+  }
+}
+
+/** The entry of a trace member, read (and gunzipped if it is .gz) when opened, bounded and counted. */
+function tarTraceEntry(
+  member: TarMember,
+  display: string,
+  base: string,
+  parts: string[],
+  ctx: InputContext,
+  onOpen: () => void,
+): InputEntry {
+  const { limits, budget } = ctx;
+  return {
+    path: display,
+    parts,
+    size: member.header.size,
+    explicit: false,
+    open: () => {
+      onOpen();
+      const bytes =
+        archiveKind(base) === "gz"
+          ? gunzipBounded(member, display, member.header.size, limits)
+          : bounded(member, display, undefined, limits, (err) => archiveError(display, err, "corrupt tar member"));
+      return budget.counted(bytes, display);
+    },
+  };
 }
 
 // ---- zip (yauzl: random access through the central directory, entry sizes validated while inflating) ----

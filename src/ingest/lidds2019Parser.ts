@@ -12,109 +12,91 @@
 // previous one is taken as a wrap past midnight.
 
 import * as byteScan from "./byteScan.js";
-import { badLine, LineSplitter, lineError, type ParserOptions, type TraceFormat, type TraceParser } from "./format.js";
+import type { ParserOptions, TraceFormat, TraceParser } from "./format.js";
 import { parseTid, sniffLines } from "./liddsParser.js";
-import { isEventName, SysdigCallAssembler, type SysdigCallOptions } from "./sysdigCalls.js";
+import { isEventName, type SysdigCallOptions } from "./sysdigCalls.js";
+import { SysdigTextParser } from "./sysdigTextParser.js";
 
 // Bound to module constants rather than used as imported names (see byteScan.ts).
 const { skipSpaces, tokenEnd, twoDigits } = byteScan;
 
 const SP = 32;
 const DAY = 86_400;
-const MAX_FIELDS_SCANNED = 64;
 
 /** Creates a LID-DS 2019 parser; `calls` chooses how enter/exit events count (see sysdigCalls.ts). */
 export function createLidds2019Parser(options: ParserOptions, calls: SysdigCallOptions = {}): TraceParser {
-  const assembler = new SysdigCallAssembler(options.vocab, options.sink, options.keepArgs === true, calls);
-  const file = options.file;
-  let first = Number.NaN;
-  let lastTod = Number.NaN;
-  let dayOffset = 0;
-  const onLine = (bytes: Uint8Array, start: number, end: number, line: number): void => {
-    while (end > start && bytes[end - 1] === SP) end--;
-    if (end === start) return;
-    const col = parseLine(bytes, start, end);
-    if (col > 0) badLine(options, lineError(file, line, col, errorMessage, bytes, start, end));
-  };
-  // Parses one line (trailing spaces removed) into the assembler; returns 0, or the 1-based column of an error
-  // whose message it leaves in errorMessage.
-  let errorMessage = "";
-  const fail = (column: number, message: string): number => {
-    errorMessage = message;
-    return column;
-  };
-  const parseLine = (bytes: Uint8Array, start: number, end: number): number => {
-    // <event_number>
+  return new Lidds2019Parser(options, calls);
+}
+
+class Lidds2019Parser extends SysdigTextParser {
+  /** The first time of day of the file, the last one, and the days it wrapped past midnight (in seconds). */
+  private first = Number.NaN;
+  private lastTod = Number.NaN;
+  private dayOffset = 0;
+  /** The time of day of the line being parsed, set by readHeader. */
+  private tod = 0;
+
+  protected parseLine(bytes: Uint8Array, start: number, end: number): number {
+    const nameStart = this.readHeader(bytes, start, end);
+    return nameStart < 0 ? -nameStart : this.readCall(bytes, start, nameStart, end);
+  }
+
+  /**
+   * <event_number> <HH:MM:SS.fraction> <cpu> <user_id>, the time of day into `tod`; returns where the process
+   * name starts, or minus the column of an error.
+   */
+  private readHeader(bytes: Uint8Array, start: number, end: number): number {
     let i = start;
     while (i < end && bytes[i]! >= 48 && bytes[i]! <= 57) i++;
-    if (i === start || i - start > 20 || i >= end || bytes[i] !== SP) return fail(1, "expected an event number");
-
-    // <HH:MM:SS.fraction>
+    if (i === start || i - start > 20 || i >= end || bytes[i] !== SP) return -this.fail(1, "expected an event number");
     i = skipSpaces(bytes, i, end);
     const timeStart = i;
-    const tod = timeOfDay(bytes, i, tokenEnd(bytes, i, end));
-    if (Number.isNaN(tod)) return fail(timeStart - start + 1, "expected a time of day HH:MM:SS.nnnnnnnnn");
-    i = tokenEnd(bytes, i, end);
-
-    // <cpu> <user_id>
-    i = skipSpaces(bytes, i, end);
+    this.tod = timeOfDay(bytes, i, tokenEnd(bytes, i, end));
+    if (Number.isNaN(this.tod)) {
+      return -this.fail(timeStart - start + 1, "expected a time of day HH:MM:SS.nnnnnnnnn");
+    }
+    i = skipSpaces(bytes, tokenEnd(bytes, i, end), end);
     const cpuStart = i;
     i = tokenEnd(bytes, i, end);
-    if (i === cpuStart || parseTid(bytes, cpuStart, i) < 0) return fail(cpuStart - start + 1, "expected a cpu number");
+    if (i === cpuStart || parseTid(bytes, cpuStart, i) < 0) {
+      return -this.fail(cpuStart - start + 1, "expected a cpu number");
+    }
     i = skipSpaces(bytes, i, end);
     const uidStart = i;
     i = tokenEnd(bytes, i, end);
-    if (i === uidStart) return fail(uidStart - start + 1, "expected a user id");
+    if (i === uidStart) return -this.fail(uidStart - start + 1, "expected a user id");
+    return skipSpaces(bytes, i, end);
+  }
 
-    // <process_name ...> <tid> <direction> <syscall>: the first lone direction token after a name and a tid.
-    const nameStart = skipSpaces(bytes, i, end);
-    let prevS = -1;
-    let prevE = -1;
-    let dirAt = -1;
-    let fields = 0;
-    let p = nameStart;
-    while (p < end && fields < MAX_FIELDS_SCANNED) {
-      const s = p;
-      const e = tokenEnd(bytes, s, end);
-      if (e - s === 1 && (bytes[s] === 62 || bytes[s] === 60) && prevS > nameStart) {
-        dirAt = s;
-        break;
-      }
-      prevS = s;
-      prevE = e;
-      fields++;
-      p = skipSpaces(bytes, e, end);
+  /** <process_name ...> <tid> <direction> <syscall> [args], the name starting at `nameStart`. */
+  private readCall(bytes: Uint8Array, start: number, nameStart: number, end: number): number {
+    // The first lone direction token after a name and a tid.
+    if (!this.findDirection(bytes, nameStart, end, 1)) {
+      return this.fail(nameStart - start + 1, "expected `<process_name> <tid> <direction> <syscall>`");
     }
-    if (dirAt < 0) return fail(nameStart - start + 1, "expected `<process_name> <tid> <direction> <syscall>`");
-    const tid = parseTid(bytes, prevS, prevE);
-    if (tid < 0) return fail(prevS - start + 1, "expected a thread id");
+    const tid = parseTid(bytes, this.tok1Start, this.tok1End);
+    if (tid < 0) return this.fail(this.tok1Start - start + 1, "expected a thread id");
+    const dirAt = this.dirAt;
     const sysStart = skipSpaces(bytes, dirAt + 1, end);
     const sysEnd = tokenEnd(bytes, sysStart, end);
-    if (!isEventName(bytes, sysStart, sysEnd)) return fail(sysStart - start + 1, "expected a syscall name");
-    let commEnd = prevS;
-    while (commEnd > nameStart && bytes[commEnd - 1] === SP) commEnd--;
-
-    if (Number.isNaN(first)) {
-      first = tod;
-    } else if (tod < lastTod - DAY / 2) {
-      dayOffset += DAY;
-    }
-    lastTod = tod;
-    const time = tod + dayOffset - first;
+    if (!isEventName(bytes, sysStart, sysEnd)) return this.fail(sysStart - start + 1, "expected a syscall name");
+    const commEnd = this.nameEnd(bytes, nameStart, this.tok1Start);
+    const time = this.elapsed(this.tod);
     const argsStart = skipSpaces(bytes, sysEnd, end);
-    assembler.event(bytes, tid, nameStart, commEnd, sysStart, sysEnd, bytes[dirAt] === 62, time, argsStart, end);
+    this.assembler.event(bytes, tid, nameStart, commEnd, sysStart, sysEnd, bytes[dirAt] === 62, time, argsStart, end);
     return 0;
-  };
-  const splitter = new LineSplitter(file, onLine, options.maxLineBytes);
-  return {
-    write(chunk: Uint8Array): void {
-      splitter.write(chunk);
-    },
-    end(): void {
-      splitter.end();
-      assembler.finish();
-    },
-  };
+  }
+
+  /** Seconds since the file's first event, of a time of day (a drop of over 12 hours wraps past midnight). */
+  private elapsed(tod: number): number {
+    if (Number.isNaN(this.first)) {
+      this.first = tod;
+    } else if (tod < this.lastTod - DAY / 2) {
+      this.dayOffset += DAY;
+    }
+    this.lastTod = tod;
+    return tod + this.dayOffset - this.first;
+  }
 }
 
 /** Seconds since midnight from `HH:MM:SS` with an optional `.fraction` of up to 9 digits; NaN if malformed. */

@@ -13,103 +13,83 @@
 // direction token back: `<tid> <syscall> <dir>` are the three tokens ending at the first lone `>`/`<` token.
 
 import * as byteScan from "./byteScan.js";
-import { badLine, LineSplitter, lineError, type ParserOptions, type TraceFormat, type TraceParser } from "./format.js";
-import { isEventName, SysdigCallAssembler, type SysdigCallOptions } from "./sysdigCalls.js";
+import type { ParserOptions, TraceFormat, TraceParser } from "./format.js";
+import { isEventName, type SysdigCallOptions } from "./sysdigCalls.js";
+import { SysdigTextParser } from "./sysdigTextParser.js";
 
 // Bound to module constants rather than used as imported names (see byteScan.ts).
 const { skipSpaces, tokenEnd } = byteScan;
 
 const SP = 32;
-const MAX_FIELDS_SCANNED = 64;
 
 /** Creates a LID-DS 2021 parser; `calls` chooses how enter/exit events count (see sysdigCalls.ts). */
 export function createLidds2021Parser(options: ParserOptions, calls: SysdigCallOptions = {}): TraceParser {
-  const assembler = new SysdigCallAssembler(options.vocab, options.sink, options.keepArgs === true, calls);
-  const file = options.file;
-  const onLine = (bytes: Uint8Array, start: number, end: number, line: number): void => {
-    // Trailing spaces: LID-DS lines end with one.
-    while (end > start && bytes[end - 1] === SP) end--;
-    if (end === start) return;
-    const col = parseLine(bytes, start, end);
-    if (col > 0) badLine(options, lineError(file, line, col, errorMessage, bytes, start, end));
-  };
-  // Parses one line (trailing spaces removed) into the assembler; returns 0, or the 1-based column of an error
-  // whose message it leaves in errorMessage.
-  let errorMessage = "";
-  const fail = (column: number, message: string): number => {
-    errorMessage = message;
-    return column;
-  };
-  const parseLine = (bytes: Uint8Array, start: number, end: number): number => {
-    // <timestamp_ns>
+  return new Lidds2021Parser(options, calls);
+}
+
+class Lidds2021Parser extends SysdigTextParser {
+  /** The time of the line being parsed, set by readTimestamp. */
+  private time = 0;
+
+  protected parseLine(bytes: Uint8Array, start: number, end: number): number {
+    let i = this.readTimestamp(bytes, start, end);
+    if (i < 0) return this.fail(1, "expected a timestamp in nanoseconds");
+    // <user_id> <pid>: any non-blank tokens.
+    i = skipSpaces(bytes, i, end);
+    const uidStart = i;
+    i = tokenEnd(bytes, i, end);
+    if (i === uidStart) return this.fail(i - start + 1, "expected a user id");
+    i = skipSpaces(bytes, i, end);
+    const pidStart = i;
+    i = tokenEnd(bytes, i, end);
+    if (i === pidStart) return this.fail(i - start + 1, "expected a process id");
+    return this.readCall(bytes, start, skipSpaces(bytes, i, end), end);
+  }
+
+  /** <timestamp_ns> into `time`; returns the end of its digits, or -1. */
+  private readTimestamp(bytes: Uint8Array, start: number, end: number): number {
     let i = start;
     while (i < end && bytes[i]! >= 48 && bytes[i]! <= 57) i++;
     const tsEnd = i;
-    if (tsEnd === start || tsEnd - start > 20 || (i < end && bytes[i] !== SP)) {
-      return fail(1, "expected a timestamp in nanoseconds");
-    }
+    if (tsEnd === start || tsEnd - start > 20 || (i < end && bytes[i] !== SP)) return -1;
     const split = Math.max(start, tsEnd - 9);
     let seconds = 0;
     for (let k = start; k < split; k++) seconds = seconds * 10 + (bytes[k]! - 48);
     let nanos = 0;
     for (let k = split; k < tsEnd; k++) nanos = nanos * 10 + (bytes[k]! - 48);
-    const time = seconds + nanos / 1e9;
+    this.time = seconds + nanos / 1e9;
+    return tsEnd;
+  }
 
-    // <user_id> <pid>: any non-blank tokens.
-    i = skipSpaces(bytes, i, end);
-    const uidStart = i;
-    i = tokenEnd(bytes, i, end);
-    if (i === uidStart) return fail(i - start + 1, "expected a user id");
-    i = skipSpaces(bytes, i, end);
-    const pidStart = i;
-    i = tokenEnd(bytes, i, end);
-    if (i === pidStart) return fail(i - start + 1, "expected a process id");
-
-    // <process_name ...> <tid> <syscall> <direction>: find the first lone direction token with two tokens and a
-    // non-empty name before it.
-    const nameStart = skipSpaces(bytes, i, end);
-    let prev2s = -1;
-    let prev2e = -1;
-    let prev1s = -1;
-    let prev1e = -1;
-    let dirAt = -1;
-    let fields = 0;
-    let p = nameStart;
-    while (p < end && fields < MAX_FIELDS_SCANNED) {
-      const s = p;
-      const e = tokenEnd(bytes, s, end);
-      if (e - s === 1 && (bytes[s] === 62 || bytes[s] === 60) && prev2s > nameStart) {
-        dirAt = s;
-        break;
-      }
-      prev2s = prev1s;
-      prev2e = prev1e;
-      prev1s = s;
-      prev1e = e;
-      fields++;
-      p = skipSpaces(bytes, e, end);
+  /** <process_name ...> <tid> <syscall> <direction> [args], the name starting at `nameStart`. */
+  private readCall(bytes: Uint8Array, start: number, nameStart: number, end: number): number {
+    // The first lone direction token with two tokens and a non-empty name before it.
+    if (!this.findDirection(bytes, nameStart, end, 2)) {
+      return this.fail(nameStart - start + 1, "expected `<process_name> <tid> <syscall> <direction>`");
     }
-    if (dirAt < 0) return fail(nameStart - start + 1, "expected `<process_name> <tid> <syscall> <direction>`");
-    const tid = parseTid(bytes, prev2s, prev2e);
-    if (tid < 0) return fail(prev2s - start + 1, "expected a thread id");
-    if (!isEventName(bytes, prev1s, prev1e)) return fail(prev1s - start + 1, "expected a syscall name");
+    const tid = parseTid(bytes, this.tok2Start, this.tok2End);
+    if (tid < 0) return this.fail(this.tok2Start - start + 1, "expected a thread id");
+    const sysStart = this.tok1Start;
+    const sysEnd = this.tok1End;
+    if (!isEventName(bytes, sysStart, sysEnd)) return this.fail(sysStart - start + 1, "expected a syscall name");
     // The process name runs from nameStart to the space before the tid.
-    let commEnd = prev2s;
-    while (commEnd > nameStart && bytes[commEnd - 1] === SP) commEnd--;
+    const commEnd = this.nameEnd(bytes, nameStart, this.tok2Start);
+    const dirAt = this.dirAt;
     const argsStart = skipSpaces(bytes, dirAt + 1, end);
-    assembler.event(bytes, tid, nameStart, commEnd, prev1s, prev1e, bytes[dirAt] === 62, time, argsStart, end);
+    this.assembler.event(
+      bytes,
+      tid,
+      nameStart,
+      commEnd,
+      sysStart,
+      sysEnd,
+      bytes[dirAt] === 62,
+      this.time,
+      argsStart,
+      end,
+    );
     return 0;
-  };
-  const splitter = new LineSplitter(file, onLine, options.maxLineBytes);
-  return {
-    write(chunk: Uint8Array): void {
-      splitter.write(chunk);
-    },
-    end(): void {
-      splitter.end();
-      assembler.finish();
-    },
-  };
+  }
 }
 
 /** A thread id: decimal digits below 2^31, or -1. */

@@ -51,56 +51,25 @@ export async function readLiddsRecordingZip(
 ): Promise<LiddsRecordingRead> {
   const zip = await openZip(zipPath);
   try {
-    const entries = new Map<string, yauzl.Entry>();
-    for await (const entry of zip.eachEntry()) {
-      if (entries.size >= MAX_ENTRIES) {
-        throw new HomeostatError("E_LIMIT", `more than ${MAX_ENTRIES} entries: not a LID-DS recording`, {
-          file: zipPath,
-        });
-      }
-      entries.set(entry.fileName, entry);
-    }
+    const entries = await entriesByName(zip, zipPath);
     const names = [...entries.keys()];
     const pathParts = options.pathParts ?? liddsPathParts(zipPath);
     const picked = pickLiddsRecordingEntries(names, zipPath, liddsRecordingName(pathParts));
     if (picked.sc === undefined) {
       throw new HomeostatError("E_NOT_FOUND", "no .sc trace in this recording zip", { file: zipPath });
     }
-    let meta: LiddsRecordingMeta | undefined;
-    if (picked.json !== undefined) {
-      const entry = entries.get(picked.json)!;
-      const file = `${zipPath}:${picked.json}`;
-      const max = options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
-      checkMetadataSize(entry.uncompressedSize, max, file);
-      const bytes = await readWhole(zip, entry, file, max);
-      meta = parseLidds2021RecordingJson(bytes, file);
-    }
+    const meta =
+      picked.json !== undefined
+        ? await readMeta(zip, entries.get(picked.json)!, `${zipPath}:${picked.json}`, options)
+        : undefined;
     const scPath = `${zipPath}:${picked.sc}`;
     const source: SourceInfo = {
       ...liddsSourceInfo([...pathParts, picked.sc], meta),
       path: scPath,
       format: "lidds2021",
     };
-    const parserOptions = {
-      file: scPath,
-      vocab: options.vocab,
-      sink: options.sink,
-      ...(options.lenient !== undefined && { lenient: options.lenient }),
-      ...(options.keepArgs !== undefined && { keepArgs: options.keepArgs }),
-      ...(options.maxLineBytes !== undefined && { maxLineBytes: options.maxLineBytes }),
-      ...(options.onSkip !== undefined && { onSkip: options.onSkip }),
-    };
-    const calls = options.countOrphanExits === undefined ? {} : { countOrphanExits: options.countOrphanExits };
     options.sink.beginSource(source);
-    const parser = createLidds2021Parser(parserOptions, calls);
-    const stream = await openEntry(zip, entries.get(picked.sc)!, scPath);
-    try {
-      for await (const chunk of stream) parser.write(chunk as Buffer);
-    } catch (err) {
-      stream.destroy();
-      throw wrapStreamError(err, scPath);
-    }
-    parser.end();
+    await parseTrace(zip, entries.get(picked.sc)!, scPath, options);
     options.sink.endSource();
     const read: LiddsRecordingRead = { source, entries: names };
     if (meta !== undefined) read.meta = meta;
@@ -108,6 +77,61 @@ export async function readLiddsRecordingZip(
   } finally {
     zip.close();
   }
+}
+
+/** The zip's entries by name, refusing more than a recording could have. */
+async function entriesByName(zip: yauzl.ZipFile, zipPath: string): Promise<Map<string, yauzl.Entry>> {
+  const entries = new Map<string, yauzl.Entry>();
+  for await (const entry of zip.eachEntry()) {
+    if (entries.size >= MAX_ENTRIES) {
+      throw new HomeostatError("E_LIMIT", `more than ${MAX_ENTRIES} entries: not a LID-DS recording`, {
+        file: zipPath,
+      });
+    }
+    entries.set(entry.fileName, entry);
+  }
+  return entries;
+}
+
+/** The recording's labels, from its json entry read whole under the size cap. */
+async function readMeta(
+  zip: yauzl.ZipFile,
+  entry: yauzl.Entry,
+  file: string,
+  options: ReadLiddsRecordingZipOptions,
+): Promise<LiddsRecordingMeta> {
+  const max = options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
+  checkMetadataSize(entry.uncompressedSize, max, file);
+  const bytes = await readWhole(zip, entry, file, max);
+  return parseLidds2021RecordingJson(bytes, file);
+}
+
+/** Streams the .sc entry through the 2021 parser into the sink. */
+async function parseTrace(
+  zip: yauzl.ZipFile,
+  entry: yauzl.Entry,
+  scPath: string,
+  options: ReadLiddsRecordingZipOptions,
+): Promise<void> {
+  const parserOptions = {
+    file: scPath,
+    vocab: options.vocab,
+    sink: options.sink,
+    ...(options.lenient !== undefined && { lenient: options.lenient }),
+    ...(options.keepArgs !== undefined && { keepArgs: options.keepArgs }),
+    ...(options.maxLineBytes !== undefined && { maxLineBytes: options.maxLineBytes }),
+    ...(options.onSkip !== undefined && { onSkip: options.onSkip }),
+  };
+  const calls = options.countOrphanExits === undefined ? {} : { countOrphanExits: options.countOrphanExits };
+  const parser = createLidds2021Parser(parserOptions, calls);
+  const stream = await openEntry(zip, entry, scPath);
+  try {
+    for await (const chunk of stream) parser.write(chunk as Buffer);
+  } catch (err) {
+    stream.destroy();
+    throw wrapStreamError(err, scPath);
+  }
+  parser.end();
 }
 
 async function openZip(zipPath: string): Promise<yauzl.ZipFile> {

@@ -44,53 +44,57 @@ export class UnmParser implements TraceParser {
   }
 
   private scan(chunk: Uint8Array): void {
+    const n = chunk.length;
+    for (let i = 0; i < n; i++) {
+      // Fast path: a whole well-formed line `PID SYSCALL\n` ahead in this chunk is read in three tight loops.
+      // Anything unusual (a split line, trailing blanks, an error) goes through the state machine.
+      if (this.state === LINE_START && this.column === 0) {
+        const nl = this.wholeLine(chunk, i, n);
+        if (nl >= 0) {
+          i = nl;
+          continue;
+        }
+      }
+      i = this.machineLine(chunk, i, n);
+    }
+  }
+
+  /** Emits the line `PID SYSCALL\n` that starts at `i` and returns its newline's index; -1 if it is not one. */
+  private wholeLine(chunk: Uint8Array, i: number, n: number): number {
+    let j = i;
+    let p = 0;
+    let c = chunk[j]!;
+    while (c >= 48 && c <= 57 && j - i < 10) {
+      p = p * 10 + (c - 48);
+      c = chunk[++j]!;
+    }
+    if (j === i || c !== 32 || p > MAX_PID) return -1;
+    const s0 = ++j;
+    let q = 0;
+    c = chunk[j]!;
+    while (c >= 48 && c <= 57 && j - s0 < 6) {
+      q = q * 10 + (c - 48);
+      c = chunk[++j]!;
+    }
+    if (j === s0 || c !== 10 || j >= n || q > MAX_SYMBOL) return -1;
+    this.emit(p, q);
+    this.line++;
+    return j;
+  }
+
+  /**
+   * Runs the state machine from `i` to the end of the line (or of the chunk) and returns the index of the last byte
+   * read. Its state is held in locals for the line, not in fields at every byte: a CRLF file runs entirely here.
+   */
+  private machineLine(chunk: Uint8Array, i: number, n: number): number {
     let state = this.state;
     let pid = this.pid;
     let sys = this.sys;
     let column = this.column;
-    const n = chunk.length;
-    for (let i = 0; i < n; i++) {
-      // Fast path: a whole well-formed line `PID SYSCALL\n` ahead in this chunk is read in three tight loops.
-      // Anything unusual (a split line, trailing blanks, an error) falls through to the state machine below.
-      if (state === LINE_START && column === 0) {
-        let j = i;
-        let p = 0;
-        let c = chunk[j]!;
-        while (c >= 48 && c <= 57 && j - i < 10) {
-          p = p * 10 + (c - 48);
-          c = chunk[++j]!;
-        }
-        if (j > i && c === 32 && p <= MAX_PID) {
-          const s0 = ++j;
-          let q = 0;
-          c = chunk[j]!;
-          while (c >= 48 && c <= 57 && j - s0 < 6) {
-            q = q * 10 + (c - 48);
-            c = chunk[++j]!;
-          }
-          if (j > s0 && c === 10 && j < n && q <= MAX_SYMBOL) {
-            this.emit(p, q);
-            this.line++;
-            i = j;
-            continue;
-          }
-        }
-      }
+    for (; i < n; i++) {
       const b = chunk[i]!;
       column++;
-      if (b === 10) {
-        if (state === SYS || state === TAIL) this.emit(pid, sys);
-        else if (state === PID || state === GAP) {
-          this.column = column;
-          this.fail(chunk, i, "expected `PID SYSCALL`: a syscall number after the pid");
-        }
-        state = LINE_START;
-        pid = 0;
-        sys = 0;
-        this.line++;
-        column = 0;
-        continue;
-      }
+      if (b === 10) break;
       if (state === SKIP) continue;
       const digit = b >= 48 && b <= 57;
       const blank = b === 32 || b === 9 || b === 13;
@@ -126,6 +130,21 @@ export class UnmParser implements TraceParser {
     this.pid = pid;
     this.sys = sys;
     this.column = column;
+    if (i < n) this.endLine(chunk, i);
+    return i;
+  }
+
+  /** The newline at `i` ends the line in the state machine. */
+  private endLine(chunk: Uint8Array, i: number): void {
+    const state = this.state;
+    if (state === SYS || state === TAIL) this.emit(this.pid, this.sys);
+    else if (state === PID || state === GAP)
+      this.fail(chunk, i, "expected `PID SYSCALL`: a syscall number after the pid");
+    this.state = LINE_START;
+    this.pid = 0;
+    this.sys = 0;
+    this.line++;
+    this.column = 0;
   }
 
   end(): void {

@@ -19,6 +19,7 @@ import type {
 } from "./detector.js";
 import { checkMergeable, integerRange, numberOption, resolveOptions } from "./detectorOptions.js";
 import { PayloadReader, PayloadWriter, readTrainingPrelude } from "./payload.js";
+import { countingLearner } from "./traceLearner.js";
 
 const PAYLOAD_VERSION = 1;
 const MIN_L = 2;
@@ -139,18 +140,18 @@ export class LookaheadPairs implements Detector<LookaheadState> {
   learner(): TraceLearner {
     const state = new LookaheadState(this.lags);
     let maxId = -1;
-    return {
-      push: (syscall: number): void => {
+    return countingLearner(
+      (syscall) => {
         if (syscall > maxId) maxId = syscall;
         // As train: the ids of a trace count once it has a pair (two calls).
         if (state.seen >= 1 && maxId >= this.dim) this.resize(maxId + 1);
         this.learnCall(state, syscall);
       },
-      end: (): void => {
-        this.calls += state.seen;
+      (calls) => {
+        this.calls += calls;
         this.traces++;
       },
-    };
+    );
   }
 
   /** Sets the pairs of one call with the calls before it in `state`, then shifts it in. */

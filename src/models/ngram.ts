@@ -15,6 +15,7 @@ import type {
 } from "./detector.js";
 import { integerRange, realRange, resolveOptions } from "./detectorOptions.js";
 import { PairTable } from "./pairTable.js";
+import { countingLearner } from "./traceLearner.js";
 
 export interface NgramOptions {
   /** n-gram length: the context is the previous n - 1 calls. */
@@ -159,32 +160,34 @@ export class NgramDetector implements Detector<NgramState> {
   }
 
   learner(): TraceLearner {
-    const context = this.n - 1;
-    // The last `context` calls, a ring whose next slot is `head`: the same contexts train reads from the trace.
-    const history = new Uint16Array(Math.max(1, context));
+    // The last n-1 calls, a ring whose next slot is `head`: the same contexts train reads from the trace.
+    const history = new Uint16Array(Math.max(1, this.n - 1));
     let head = 0;
-    let t = 0;
-    return {
-      push: (w: number): void => {
-        const maxK = Math.min(t, context);
-        let node = 0;
-        let at = head;
-        for (let k = 0; ; k++) {
-          this.addCount(node, w, 1);
-          if (k === maxK) break;
-          at = at === 0 ? history.length - 1 : at - 1;
-          node = this.child(node, history[at]!);
-        }
+    return countingLearner(
+      (w, t) => {
+        this.countInContexts(w, t, history, head);
         history[head] = w;
         head = head + 1 === history.length ? 0 : head + 1;
-        t++;
       },
-      end: (): void => {
-        this.calls += t;
+      (calls) => {
+        this.calls += calls;
         this.traces++;
         this.changed();
       },
-    };
+    );
+  }
+
+  /** Counts call `w`, the trace's `t`-th, after each context of the calls before it (newest before `head`). */
+  private countInContexts(w: number, t: number, history: Uint16Array, head: number): void {
+    const maxK = Math.min(t, this.n - 1);
+    let node = 0;
+    let at = head;
+    for (let k = 0; ; k++) {
+      this.addCount(node, w, 1);
+      if (k === maxK) break;
+      at = at === 0 ? history.length - 1 : at - 1;
+      node = this.child(node, history[at]!);
+    }
   }
 
   newState(): NgramState {
@@ -410,53 +413,75 @@ export class NgramDetector implements Detector<NgramState> {
 
   /** Builds the frozen probability table from the counts. */
   private freeze(): void {
-    const nodes = this.nodeCount;
     const entries = this.pairs.size;
     const uniform = 1 / (this.distinct[0]! + 1);
+    const gamma = this.backoffWeights();
+    const backoffBits = new Float64Array(gamma.length);
+    for (let h = 0; h < gamma.length; h++) backoffBits[h] = -Math.log2(gamma[h]!);
+    this.buildScoringTable(this.probabilities(gamma, uniform));
+    this.backoffBits = backoffBits;
+    // An untrained model has no distribution at all: every call gets NaN ("no signal").
+    this.rootUnseenBits = entries === 0 ? Number.NaN : -Math.log2(gamma[0]! * uniform);
+    this.dirty = false;
+  }
+
+  /** Witten-Bell's weight of each context's lower order: distinct / (total + distinct). */
+  private backoffWeights(): Float64Array {
+    const nodes = this.nodeCount;
     const gamma = new Float64Array(nodes);
-    const backoffBits = new Float64Array(nodes);
     for (let h = 0; h < nodes; h++) {
       const t = this.distinct[h]!;
       gamma[h] = t / (this.total[h]! + t);
-      backoffBits[h] = -Math.log2(gamma[h]!);
     }
-    // Entries in node order: a context's suffix (its parent) has a smaller id, so its probabilities are ready.
+    return gamma;
+  }
+
+  /** The smoothed P(w | h) of every (context h, call w) entry, by entry. */
+  private probabilities(gamma: Float64Array, uniform: number): Float64Array {
+    const order = this.entriesInNodeOrder();
+    const prob = new Float64Array(order.length);
+    for (let i = 0; i < order.length; i++) {
+      const e = order[i]!;
+      const h = this.pairs.a(e);
+      const lower = h === 0 ? uniform : this.suffixProbability(h, this.pairs.b(e), prob, gamma, uniform);
+      const t = this.distinct[h]!;
+      prob[e] = (this.count[e]! + t * lower) / (this.total[h]! + t);
+    }
+    return prob;
+  }
+
+  /**
+   * Entries in node order: a context's suffix (its parent) has a smaller id, so its probabilities are ready when
+   * the context's are computed.
+   */
+  private entriesInNodeOrder(): Int32Array {
+    const nodes = this.nodeCount;
+    const entries = this.pairs.size;
     const start = new Int32Array(nodes + 1);
     for (let e = 0; e < entries; e++) start[this.pairs.a(e) + 1]!++;
     for (let h = 0; h < nodes; h++) start[h + 1]! += start[h]!;
     const order = new Int32Array(entries);
     const fill = start.slice(0, nodes);
     for (let e = 0; e < entries; e++) order[fill[this.pairs.a(e)]!++] = e;
-    const prob = new Float64Array(entries);
-    for (let i = 0; i < entries; i++) {
-      const e = order[i]!;
-      const h = this.pairs.a(e);
-      const w = this.pairs.b(e);
-      let lower: number;
-      if (h === 0) {
-        lower = uniform;
-      } else {
-        // P(w | suffix) through the suffix chain.
-        let s = this.parent[h]!;
-        let mult = 1;
-        for (;;) {
-          const f = this.pairs.find(s, w);
-          if (f >= 0) {
-            lower = mult * prob[f]!;
-            break;
-          }
-          mult *= gamma[s]!;
-          if (s === 0) {
-            lower = mult * uniform;
-            break;
-          }
-          s = this.parent[s]!;
-        }
-      }
-      const t = this.distinct[h]!;
-      prob[e] = (this.count[e]! + t * lower) / (this.total[h]! + t);
-    }
+    return order;
+  }
 
+  /** P(w | suffix of context h) through the suffix chain, from the probabilities already computed. */
+  private suffixProbability(h: number, w: number, prob: Float64Array, gamma: Float64Array, uniform: number): number {
+    let s = this.parent[h]!;
+    let mult = 1;
+    for (;;) {
+      const f = this.pairs.find(s, w);
+      if (f >= 0) return mult * prob[f]!;
+      mult *= gamma[s]!;
+      if (s === 0) return mult * uniform;
+      s = this.parent[s]!;
+    }
+  }
+
+  /** The open-addressing table advance() reads: (context, call) -> (next context, surprisal in bits). */
+  private buildScoringTable(prob: Float64Array): void {
+    const entries = this.pairs.size;
     let cap = 2;
     while (cap < entries * 2) cap *= 2;
     const fSlots = new Int32Array(cap * 4);
@@ -468,35 +493,34 @@ export class NgramDetector implements Detector<NgramState> {
     for (let e = 0; e < entries; e++) {
       const h = this.pairs.a(e);
       const w = this.pairs.b(e);
-      // Next context: the longest suffix of (h, w) that is a node, walking from the root through w, then h's calls
-      // from the most recent backwards.
-      let next = this.findChild(0, w);
-      if (next < 0) {
-        next = 0;
-      } else {
-        let k = 0;
-        for (let y = h; y !== 0; y = this.parent[y]!) syms[k++] = this.children.b(y - 1);
-        for (let i = k - 1; i >= 0; i--) {
-          const c = this.findChild(next, syms[i]!);
-          if (c < 0) break;
-          next = c;
-        }
-      }
       let s = Math.imul(h ^ Math.imul(w, 0x85ebca6b), 0x9e3779b1) >>> shift;
       while (fSlots[s * 4] !== -1) s = (s + 1) & mask;
       fSlots[s * 4] = h;
       fSlots[s * 4 + 1] = w;
-      fSlots[s * 4 + 2] = next;
+      fSlots[s * 4 + 2] = this.nextContext(h, w, syms);
       fBits[s * 4 + 3] = -Math.log2(prob[e]!);
     }
     this.fSlots = fSlots;
     this.fBits = fBits;
     this.fMask = mask;
     this.fShift = shift;
-    this.backoffBits = backoffBits;
-    // An untrained model has no distribution at all: every call gets NaN ("no signal").
-    this.rootUnseenBits = entries === 0 ? Number.NaN : -Math.log2(gamma[0]! * uniform);
-    this.dirty = false;
+  }
+
+  /**
+   * The context after call w in context h: the longest suffix of (h, w) that is a node, walking from the root
+   * through w, then h's calls from the most recent backwards (`syms` is scratch space of n slots).
+   */
+  private nextContext(h: number, w: number, syms: Int32Array): number {
+    let next = this.findChild(0, w);
+    if (next < 0) return 0;
+    let k = 0;
+    for (let y = h; y !== 0; y = this.parent[y]!) syms[k++] = this.children.b(y - 1);
+    for (let i = k - 1; i >= 0; i--) {
+      const c = this.findChild(next, syms[i]!);
+      if (c < 0) break;
+      next = c;
+    }
+    return next;
   }
 
   /** Surprisal of `w` after context node `node`; leaves the next context node in `nextNode`. */

@@ -98,6 +98,23 @@ export function encodeProfile(input: EncodeProfileInput): Uint8Array {
 
 /** Reads a profile; `file` names it in every error. */
 export function decodeProfile(bytes: Uint8Array, file = "<profile>"): DecodedProfile {
+  const { headLength, payloadLength } = checkFrame(bytes, file);
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 14, headLength).toString("utf8"));
+  } catch (err) {
+    throw malformed(`header is not JSON (${(err as Error).message})`, file);
+  }
+  const header = checkHeader(json, file);
+  const detector = deserializeDetector(header, bytes.subarray(18 + headLength, 18 + headLength + payloadLength), file);
+  if (detector.trainedCalls !== header.trainedCalls || detector.trainedTraces !== header.trainedTraces) {
+    throw malformed("header training counts differ from the model's", file);
+  }
+  return { detector, vocabulary: new Vocabulary(header.vocabulary), header };
+}
+
+/** The magic bytes, checksum, version and section lengths checked; the lengths of the header and the payload. */
+function checkFrame(bytes: Uint8Array, file: string): { headLength: number; payloadLength: number } {
   const where = { file };
   const magicLength = Math.min(bytes.length, MAGIC_BYTES.length);
   for (let i = 0; i < magicLength; i++) {
@@ -132,32 +149,19 @@ export function decodeProfile(bytes: Uint8Array, file = "<profile>"): DecodedPro
   if (14 + headLength + 4 > end) throw malformed(`header length ${headLength} runs past the end`, file);
   const payloadLength = view.getUint32(14 + headLength, true);
   if (18 + headLength + payloadLength !== end) throw malformed(`payload length ${payloadLength} does not fit`, file);
+  return { headLength, payloadLength };
+}
 
-  let json: unknown;
+/** The model of the payload; a model's refusal of its options is the profile's fault (E_MODEL), not the user's. */
+function deserializeDetector(header: ProfileHeader, payload: Uint8Array, file: string): Detector {
   try {
-    json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 14, headLength).toString("utf8"));
-  } catch (err) {
-    throw malformed(`header is not JSON (${(err as Error).message})`, file);
-  }
-  const header = checkHeader(json, file);
-  let detector: Detector;
-  try {
-    detector = detectorFactory(header.kind).deserialize(
-      header.options,
-      bytes.subarray(18 + headLength, 18 + headLength + payloadLength),
-    );
+    return detectorFactory(header.kind).deserialize(header.options, payload);
   } catch (err) {
     if (err instanceof HomeostatError) {
-      throw new HomeostatError(err.code === "E_USAGE" ? "E_MODEL" : err.code, err.message, where, {
-        cause: err,
-      });
+      throw new HomeostatError(err.code === "E_USAGE" ? "E_MODEL" : err.code, err.message, { file }, { cause: err });
     }
     throw err;
   }
-  if (detector.trainedCalls !== header.trainedCalls || detector.trainedTraces !== header.trainedTraces) {
-    throw malformed("header training counts differ from the model's", file);
-  }
-  return { detector, vocabulary: new Vocabulary(header.vocabulary), header };
 }
 
 function checkHeader(json: unknown, file: string): ProfileHeader {

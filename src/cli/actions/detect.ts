@@ -2,12 +2,13 @@
 
 import type { Command } from "commander";
 import { alarmWindowTokens } from "../../detect/alarm.js";
-import type { AlarmMeasure } from "../../detect/alarm.js";
+import type { AlarmMeasure, AlarmRule } from "../../detect/alarm.js";
 import { HomeostatError } from "../../errors.js";
+import type { Vocabulary } from "../../syscalls/vocabulary.js";
 import type { Profile } from "../../models/profile.js";
 import { formatModelSpec } from "../../models/registry.js";
 import { staticProfile } from "../../static/staticProfile.js";
-import { type MonitoredAlarm, monitorCommand } from "../../watch/commandMonitor.js";
+import { type CommandMonitorResult, type MonitoredAlarm, monitorCommand } from "../../watch/commandMonitor.js";
 import { analyzeProgram } from "../../static/index.js";
 import { abiWarning } from "../abiWarning.js";
 import { onStopSignals, requireAfterDashes } from "../commandArgs.js";
@@ -39,6 +40,36 @@ export async function runDetect(
   cmd: Command,
   ctx: CliContext,
 ): Promise<void> {
+  const rule = checkDetectFlags(program, command, opts, cmd);
+  const { detector, vocabulary } = loadProfile(command, opts);
+  const spec = formatModelSpec(detector.kind, detector.options);
+  const about = detector.describe?.();
+  if (about !== undefined && !opts.json) process.stderr.write(`homeostat: scoring against the ${about}\n`);
+  const monitor = monitorCommand({
+    command,
+    detector,
+    vocabulary,
+    rule,
+    ...(opts.frame !== undefined ? { frame: opts.frame } : {}),
+    ...(opts.window !== undefined ? { window: opts.window } : {}),
+    onAlarm: (a) => printAlarm(a, vocabulary, opts.json === true),
+  });
+  let interrupted = false;
+  const removeHandlers = onStopSignals(() => {
+    interrupted = true;
+    monitor.stop();
+  });
+  try {
+    const r = await monitor.done;
+    printSummary(r, { command, opts, spec, about, interrupted });
+    ctx.exitCode = r.alarms > 0 ? EXIT_ANOMALY : 0;
+  } finally {
+    removeHandlers();
+  }
+}
+
+/** The flags checked against one another; the alarm rule they give. */
+function checkDetectFlags(program: Command, command: string[], opts: DetectOptions, cmd: Command): AlarmRule {
   if (command.length === 0) throw new HomeostatError("E_USAGE", "nothing to run: give the command after `--`");
   requireAfterDashes(program, command, "homeostat detect --profile P -- CMD [ARGS...]");
   if ((opts.profile === undefined) === (opts.static !== true)) {
@@ -66,92 +97,84 @@ export async function runDetect(
   if (opts.threshold === undefined && measure !== "lfc" && opts.static !== true) {
     throw new HomeostatError("E_USAGE", `--measure ${measure} needs --threshold`);
   }
-  const threshold = opts.threshold ?? 0;
-  let loaded: Profile;
+  return { measure, threshold: opts.threshold ?? 0 };
+}
+
+/** The profile of --profile, or one from a static analysis of the command's executable (--static). */
+function loadProfile(command: string[], opts: DetectOptions): Profile {
   if (opts.static === true) {
     const cache = staticCache(opts);
     const model = analyzeProgram(command[0]!, {
       digraph: opts.digraph === true,
       ...(cache !== undefined ? { cache } : {}),
     });
-    loaded = staticProfile(model, opts.digraph === true ? "digraph" : "set");
-  } else loaded = readProfileFile(opts.profile!);
-  const { detector, vocabulary } = loaded;
+    return staticProfile(model, opts.digraph === true ? "digraph" : "set");
+  }
+  const loaded = readProfileFile(opts.profile!);
   // A static profile is of this very binary; a trained one may come from traces of another ABI (ADFA-LD is i386).
-  const foreign = opts.static === true ? undefined : abiWarning(opts.profile!, vocabulary.toArray());
+  const foreign = abiWarning(opts.profile!, loaded.vocabulary.toArray());
   if (foreign !== undefined) process.stderr.write(`${foreign}\n`);
-  const spec = formatModelSpec(detector.kind, detector.options);
-  const about = detector.describe?.();
-  if (about !== undefined && !opts.json) process.stderr.write(`homeostat: scoring against the ${about}\n`);
+  return loaded;
+}
 
-  const print = (a: MonitoredAlarm): void => {
-    const window = alarmWindowTokens(a, vocabulary);
-    if (opts.json) {
-      process.stdout.write(
-        `${JSON.stringify({
-          type: "alarm",
-          pid: a.stream,
-          ...(a.program !== undefined ? { program: a.program } : {}),
-          position: a.position,
-          syscall: window.at(-1),
-          measure: a.measure,
-          value: a.value,
-          threshold: a.threshold,
-          lfc: a.lfc,
-          window,
-        })}\n`,
-      );
-    } else {
-      process.stderr.write(
-        `${paint("ALARM", "red", process.stderr)} pid ${a.stream}${a.program !== undefined ? ` (${a.program})` : ""} ` +
-          `call ${num(a.position)}: ${a.measure} ${Number(a.value.toPrecision(4))} > ${a.threshold}; ` +
-          `... ${window.join(", ")}\n`,
-      );
-    }
-  };
-  const monitor = monitorCommand({
-    command,
-    detector,
-    vocabulary,
-    rule: { measure, threshold },
-    ...(opts.frame !== undefined ? { frame: opts.frame } : {}),
-    ...(opts.window !== undefined ? { window: opts.window } : {}),
-    onAlarm: print,
-  });
-  let interrupted = false;
-  const onSignal = (): void => {
-    interrupted = true;
-    monitor.stop();
-  };
-  const removeHandlers = onStopSignals(onSignal);
-  try {
-    const r = await monitor.done;
-    const calls = r.streams.reduce((a, s) => a + s.summary.calls, 0);
-    const fate = r.capture.signal !== undefined ? `killed by ${r.capture.signal}` : `exit status ${r.capture.exitCode}`;
-    if (opts.json) {
-      process.stdout.write(
-        `${JSON.stringify({
-          type: "summary",
-          ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
-          model: spec,
-          ...(about !== undefined ? { about } : {}),
-          command,
-          exitCode: r.capture.exitCode,
-          ...(r.capture.signal !== undefined ? { signal: r.capture.signal } : {}),
-          calls,
-          streams: r.streams.length,
-          alarms: r.alarms,
-          interrupted,
-        })}\n`,
-      );
-    } else {
-      process.stderr.write(
-        `homeostat: ${command[0]} ${fate}; ${num(calls)} calls in ${num(r.streams.length)} processes/threads scored ` +
-          `against ${spec}; ${r.alarms === 0 ? paint("no alarm", "green", process.stderr) : paint(`${num(r.alarms)} alarm${r.alarms === 1 ? "" : "s"}`, "red", process.stderr)}\n`,
-      );
-    }
-    ctx.exitCode = r.alarms > 0 ? EXIT_ANOMALY : 0;
-  } finally {
-    removeHandlers();
+function printAlarm(a: MonitoredAlarm, vocabulary: Vocabulary, json: boolean): void {
+  const window = alarmWindowTokens(a, vocabulary);
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        type: "alarm",
+        pid: a.stream,
+        ...(a.program !== undefined ? { program: a.program } : {}),
+        position: a.position,
+        syscall: window.at(-1),
+        measure: a.measure,
+        value: a.value,
+        threshold: a.threshold,
+        lfc: a.lfc,
+        window,
+      })}\n`,
+    );
+  } else {
+    process.stderr.write(
+      `${paint("ALARM", "red", process.stderr)} pid ${a.stream}${a.program !== undefined ? ` (${a.program})` : ""} ` +
+        `call ${num(a.position)}: ${a.measure} ${Number(a.value.toPrecision(4))} > ${a.threshold}; ` +
+        `... ${window.join(", ")}\n`,
+    );
+  }
+}
+
+/** What the summary names besides the monitor's result. */
+interface SummaryContext {
+  command: string[];
+  opts: DetectOptions;
+  spec: string;
+  about: string | undefined;
+  interrupted: boolean;
+}
+
+function printSummary(r: CommandMonitorResult, c: SummaryContext): void {
+  const calls = r.streams.reduce((a, s) => a + s.summary.calls, 0);
+  const fate = r.capture.signal !== undefined ? `killed by ${r.capture.signal}` : `exit status ${r.capture.exitCode}`;
+  if (c.opts.json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        type: "summary",
+        ...(c.opts.profile !== undefined ? { profile: c.opts.profile } : {}),
+        model: c.spec,
+        ...(c.about !== undefined ? { about: c.about } : {}),
+        command: c.command,
+        exitCode: r.capture.exitCode,
+        ...(r.capture.signal !== undefined ? { signal: r.capture.signal } : {}),
+        calls,
+        streams: r.streams.length,
+        alarms: r.alarms,
+        interrupted: c.interrupted,
+      })}\n`,
+    );
+  } else {
+    process.stderr.write(
+      `homeostat: ${c.command[0]} ${fate}; ${num(calls)} calls in ${num(r.streams.length)} processes/threads scored ` +
+        `against ${c.spec}; ${r.alarms === 0 ? paint("no alarm", "green", process.stderr) : paint(`${num(r.alarms)} alarm${r.alarms === 1 ? "" : "s"}`, "red", process.stderr)}\n`,
+    );
   }
 }

@@ -107,18 +107,37 @@ export function describeModel(m: StaticModel): string {
         `everything the interpreter can call, not only what the script does`,
     );
   }
-  out.push(`  ${m.objects.length} objects:`);
+  out.push(...objectLines(m), ...callLines(m), ...(m.complete ? completeLines() : incompleteLines(m)));
+  const s = m.stats;
   out.push(
-    table(
+    `  analysed in ${num(s.milliseconds / 1000, 2)} s: ${num(s.functions)} functions (${num(s.reachableFunctions)} ` +
+      `reachable), ${num(s.instructions)} instructions, ${num(s.reachableSyscallSites)} of ${num(s.syscallSites)} ` +
+      "system-call sites reachable",
+  );
+  return `${out.join("\n")}\n`;
+}
+
+/** A table indented under its heading. */
+function indentedTable(header: string[], rows: string[][]): string {
+  return table(header, rows)
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
+}
+
+function objectLines(m: StaticModel): string[] {
+  return [
+    `  ${m.objects.length} objects:`,
+    indentedTable(
       ["role", "path", "build-id", "summary"],
       m.objects.map((o) => [o.role, o.path, o.buildId?.slice(0, 16) ?? "-", o.cached ? "cached" : "analysed"]),
-    )
-      .split("\n")
-      .map((l) => `    ${l}`)
-      .join("\n"),
-  );
-  out.push(`  ${m.syscalls.length} system calls:`);
-  out.push(wrap(m.names, "    "));
+    ),
+  ];
+}
+
+/** The set, the digraph's size, and the calls allowed whatever the binary. */
+function callLines(m: StaticModel): string[] {
+  const out = [`  ${m.syscalls.length} system calls:`, wrap(m.names, "    ")];
   if (m.pairs !== undefined) {
     out.push(
       `  digraph: ${num(m.pairs.length)} ordered pairs; on average ${num(m.branchingFactor, 1)} calls may follow ` +
@@ -127,41 +146,34 @@ export function describeModel(m: StaticModel): string {
   }
   out.push("  always allowed:");
   for (const a of m.alwaysAllowed) out.push(`    ${a.name}: ${a.why}`);
-  if (m.complete) {
-    out.push(
-      `  ${paint("complete", "green")}: every reachable system-call site has a known number and no dlopen is left ` +
-        "unanalysed, so a call outside the set is one the binary cannot make",
-    );
-  } else {
-    const parts = [
-      ...(m.unresolved.length > 0
-        ? [
-            `${m.unresolved.length} reachable system-call site${m.unresolved.length === 1 ? "" : "s"} with an unknown number`,
-          ]
-        : []),
-      ...(m.dlopen.length > 0
-        ? [
-            `${m.dlopen.length} reachable dlopen call${m.dlopen.length === 1 ? "" : "s"} whose plugins were not analysed (--plugins)`,
-          ]
-        : []),
-    ];
-    out.push(
-      `  ${paint("INCOMPLETE", "yellow")}: ${parts.join(" and ")}; calls made from there may be missing from the ` +
-        "set, so this model cannot claim zero false alarms",
-    );
-    const rows = [...siteRows("unresolved", m.unresolved), ...siteRows("dlopen", m.dlopen)];
-    out.push(
-      table(["site", "object", "address", "function", "reason"], rows)
-        .split("\n")
-        .map((l) => `    ${l}`)
-        .join("\n"),
-    );
-  }
-  const s = m.stats;
-  out.push(
-    `  analysed in ${num(s.milliseconds / 1000, 2)} s: ${num(s.functions)} functions (${num(s.reachableFunctions)} ` +
-      `reachable), ${num(s.instructions)} instructions, ${num(s.reachableSyscallSites)} of ${num(s.syscallSites)} ` +
-      "system-call sites reachable",
-  );
-  return `${out.join("\n")}\n`;
+  return out;
+}
+
+function completeLines(): string[] {
+  return [
+    `  ${paint("complete", "green")}: every reachable system-call site has a known number and no dlopen is left ` +
+      "unanalysed, so a call outside the set is one the binary cannot make",
+  ];
+}
+
+/** Why the model is incomplete, and the sites that make it so. */
+function incompleteLines(m: StaticModel): string[] {
+  const parts = [
+    ...(m.unresolved.length > 0
+      ? [
+          `${m.unresolved.length} reachable system-call site${m.unresolved.length === 1 ? "" : "s"} with an unknown number`,
+        ]
+      : []),
+    ...(m.dlopen.length > 0
+      ? [
+          `${m.dlopen.length} reachable dlopen call${m.dlopen.length === 1 ? "" : "s"} whose plugins were not analysed (--plugins)`,
+        ]
+      : []),
+  ];
+  const rows = [...siteRows("unresolved", m.unresolved), ...siteRows("dlopen", m.dlopen)];
+  return [
+    `  ${paint("INCOMPLETE", "yellow")}: ${parts.join(" and ")}; calls made from there may be missing from the ` +
+      "set, so this model cannot claim zero false alarms",
+    indentedTable(["site", "object", "address", "function", "reason"], rows),
+  ];
 }

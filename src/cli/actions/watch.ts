@@ -242,9 +242,20 @@ function announce(command: string[], opts: WatchFlags, plan: WatchPlan, statePat
 }
 
 function report(s: HostWatchSummary, opts: WatchFlags, interrupted: boolean): void {
+  const body = summaryFields(s, interrupted);
+  if (opts.json) printJsonSummary(s, body);
+  else {
+    printTotals(s, body);
+    if (s.static.policy !== "off") printStaticTotals(s.static);
+  }
+}
+
+type SummaryFields = ReturnType<typeof summaryFields>;
+
+/** The summary's numbers: the JSON summary's output_fields, and what the text summary prints. */
+function summaryFields(s: HostWatchSummary, interrupted: boolean) {
   const m = s.monitor;
-  const lost = m.lost.kernel + m.lost.capture + m.lost.monitor;
-  const body = {
+  return {
     backend: s.backend,
     seconds: Number((s.endedAt - s.startedAt).toFixed(3)),
     captured: s.capture.syscalls,
@@ -273,22 +284,27 @@ function report(s: HostWatchSummary, opts: WatchFlags, interrupted: boolean): vo
       ? { exitCode: s.command.exitCode, ...(s.command.signal !== undefined ? { signal: s.command.signal } : {}) }
       : {}),
   };
-  if (opts.json) {
-    // A summary in the same Falco shape as the alerts, so that every line of the stream parses alike.
-    process.stdout.write(
-      `${JSON.stringify({
-        time: new Date(s.endedAt * 1000).toISOString(),
-        rule: "homeostat watch summary",
-        priority: "Informational",
-        source: "syscall",
-        hostname: "",
-        tags: ["homeostat", "summary"],
-        output: `homeostat watch ended: ${body.captured} events captured, ${body.processed} processed`,
-        output_fields: body,
-      })}\n`,
-    );
-    return;
-  }
+}
+
+/** A summary in the same Falco shape as the alerts, so that every line of the stream parses alike. */
+function printJsonSummary(s: HostWatchSummary, body: SummaryFields): void {
+  process.stdout.write(
+    `${JSON.stringify({
+      time: new Date(s.endedAt * 1000).toISOString(),
+      rule: "homeostat watch summary",
+      priority: "Informational",
+      source: "syscall",
+      hostname: "",
+      tags: ["homeostat", "summary"],
+      output: `homeostat watch ended: ${body.captured} events captured, ${body.processed} processed`,
+      output_fields: body,
+    })}\n`,
+  );
+}
+
+function printTotals(s: HostWatchSummary, body: SummaryFields): void {
+  const m = s.monitor;
+  const lost = m.lost.kernel + m.lost.capture + m.lost.monitor;
   const err = process.stderr;
   err.write(
     `homeostat: ${num(body.captured)} events captured${body.kernelCounted !== undefined ? ` (${num(body.kernelCounted)} counted in the kernel)` : ""}, ` +
@@ -298,19 +314,20 @@ function report(s: HostWatchSummary, opts: WatchFlags, interrupted: boolean): vo
       `${num(s.responder.paused)} pauses (${num(s.responder.pausedMs)} ms), ${num(s.responder.killed)} kills, ` +
       `${num(s.responder.suspended)} suspended execve, ${num(s.responder.refused)} refused\n`,
   );
-  const st = s.static;
-  if (st.policy !== "off") {
-    const outside =
-      st.impossibleCalls === 0
-        ? "no call outside them"
-        : paint(
-            `${num(st.impossibleCalls)} calls outside them${st.impossibleUncertain > 0 ? ` (${num(st.impossibleUncertain)} outside incomplete models)` : ""}`,
-            "red",
-            err,
-          );
-    err.write(
-      `homeostat: static models: ${num(st.analysed)} analysed, ${num(st.fromStore)} from the store, ${num(st.reanalysed)} re-derived, ` +
-        `${num(st.failed)} failed, ${num(st.dropped)} dropped (queue full), ${num(st.unfinished)} unfinished; ${outside}\n`,
-    );
-  }
+}
+
+function printStaticTotals(st: HostWatchSummary["static"]): void {
+  const err = process.stderr;
+  const outside =
+    st.impossibleCalls === 0
+      ? "no call outside them"
+      : paint(
+          `${num(st.impossibleCalls)} calls outside them${st.impossibleUncertain > 0 ? ` (${num(st.impossibleUncertain)} outside incomplete models)` : ""}`,
+          "red",
+          err,
+        );
+  err.write(
+    `homeostat: static models: ${num(st.analysed)} analysed, ${num(st.fromStore)} from the store, ${num(st.reanalysed)} re-derived, ` +
+      `${num(st.failed)} failed, ${num(st.dropped)} dropped (queue full), ${num(st.unfinished)} unfinished; ${outside}\n`,
+  );
 }
