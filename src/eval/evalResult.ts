@@ -17,10 +17,26 @@ export interface DedupeSummary {
   units: string[];
 }
 
+/** The validation traces a LID-DS-style ADFA-LD split moved into training (`eval --protocol lidds-N`). */
+export interface TrainingFromValidation {
+  /** N: how many validation normals were moved. */
+  count: number;
+  /** How they were chosen: the first N by file name, as the LID-DS library's ADFA-LD loader does. */
+  order: "file-name";
+  /** The first and last file names moved. */
+  first: string;
+  last: string;
+}
+
 /** What was evaluated on what, and under which rules. */
 export interface EvalProtocol {
   /** "adfa-ld", "lid-ds", "generic" (--train/--normal/--attack) or "ks-kfold". */
   name: string;
+  /**
+   * True when the data set's own train/test split was used unchanged (no variant): only strict figures are
+   * comparable with results published under the data set's standard protocol.
+   */
+  strict: boolean;
   /** One sentence on the protocol for readers of the report. */
   description: string;
   /** The promises that keep the figures honest (thresholds from normal data only, same defaults everywhere...). */
@@ -28,8 +44,13 @@ export interface EvalProtocol {
   seed: number;
   /** How the alarm threshold was set: "max" (largest normal calibration score) or "far" (quantile). */
   threshold: { method: "max" | "far"; far?: number; calibration: string };
-  /** "dedupe": test units identical to a training trace were removed first (`eval --dedupe`). */
-  variant?: "dedupe";
+  /**
+   * The variants applied, joined by "+", split variant first: "lidds-500", "lidds-2000" (`--protocol`), "dedupe"
+   * (`--dedupe`: test units identical to a training trace removed), e.g. "lidds-500+dedupe".
+   */
+  variant?: string;
+  /** With a lidds-N variant: the validation traces moved into training (and out of the test set). */
+  trainingFromValidation?: TrainingFromValidation;
   /** With the dedupe variant: what was removed. */
   dedupe?: DedupeSummary;
 }
@@ -132,6 +153,31 @@ export interface KfoldRow {
   tn: number;
   precision: number;
   recall: number;
+  /** (tp + tn) / n. */
+  accuracy: number;
+}
+
+/** How traces were assigned to folds: whole attack sessions per fold, or trace by trace. */
+export type FoldGrouping = "attack-session" | "trace";
+
+/** A k-fold run's table: one row per fold and the pooled total (fold 0). */
+export interface KfoldTable {
+  grouping: FoldGrouping;
+  /** Attack sessions (groups of attack traces kept in one fold); each ungrouped attack trace counts as one. */
+  attackGroups: number;
+  rows: KfoldRow[];
+  total: KfoldRow;
+}
+
+/**
+ * The supervised KS protocol's figures. The main table groups folds by attack session; `random`, beside it, is the
+ * same classifier with folds drawn trace by trace, which lets traces of one attack session sit in both the training
+ * and the test folds (leaky: it measures recognising a session already seen, not detecting a new one).
+ */
+export interface KfoldResult extends KfoldTable {
+  k: number;
+  /** The random-fold comparison (only when attack sessions are known). */
+  random?: KfoldTable & { leaky: true; auc: number; model: string };
 }
 
 export interface EvalResult {
@@ -143,7 +189,7 @@ export interface EvalResult {
   dataset: DatasetSummary;
   models: ModelResult[];
   /** Present for the ks-kfold protocol. */
-  kfold?: { k: number; rows: KfoldRow[]; total: KfoldRow };
+  kfold?: KfoldResult;
   /** Seconds for the whole run, loading included. */
   totalSeconds: number;
   /** Seconds spent reading the inputs. */

@@ -55,6 +55,8 @@ export interface EvalUnit {
   attack: boolean;
   /** The attack's type, for per-attack figures (attack units only). */
   attackType?: string;
+  /** The attack session it belongs to (ADFA-LD's `<Type>_<n>` folder), for grouped folds (attack units only). */
+  attackInstance?: string;
   /** When the attack began, on the traces' clock (LID-DS); absent: attack from the first call. */
   attackTime?: number;
 }

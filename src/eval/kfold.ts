@@ -40,7 +40,6 @@ export function stratifiedKFold(labels: ArrayLike<number>, k: number, seed: numb
 
   const rng = new SeededRandom(seed);
   const foldOf = new Int32Array(n);
-  const testSize = new Int32Array(k);
   let position = 0;
   for (const label of [...byLabel.keys()].sort((a, b) => a - b)) {
     const group = byLabel.get(label)!;
@@ -53,11 +52,18 @@ export function stratifiedKFold(labels: ArrayLike<number>, k: number, seed: numb
     for (const idx of group) {
       const f = position % k;
       foldOf[idx] = f;
-      testSize[f]!++;
       position++;
     }
   }
 
+  return foldsOfAssignment(foldOf, k);
+}
+
+/** The folds of an assignment of each index to a fold in [0, k), both index lists ascending. */
+export function foldsOfAssignment(foldOf: Int32Array, k: number): Fold[] {
+  const n = foldOf.length;
+  const testSize = new Int32Array(k);
+  for (let i = 0; i < n; i++) testSize[foldOf[i]!]!++;
   const folds: Fold[] = [];
   for (let f = 0; f < k; f++) {
     const size = testSize[f]!;

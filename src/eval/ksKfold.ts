@@ -4,13 +4,19 @@
 // and the pooled total, with the seed paper's columns (n, TP, FN, FP, TN, precision, recall), plus the threshold-
 // free figures of the pooled out-of-fold scores (ROC/AUC), so that the supervised method sits in the same table as
 // the one-class detectors.
+//
+// Folds are grouped by attack session by default (groupedKFold.ts): every trace of one attack instance (ADFA-LD's
+// Attack_Data_Master/<Type>_<n>) sits in one fold, so no fold is tested on a session it was trained on; normal
+// traces are split trace by trace. `grouping: "trace"` gives the random (stratified, per-trace) folds, which leak
+// sessions across folds and are reported only beside the grouped figure, labelled as leaky.
 
 import { HomeostatError } from "../errors.js";
 import { KsBigramClassifier, type TraceLabel } from "../models/ksBigram.js";
 import { confusionAt, confusionOfPredictions, confusionRates } from "./confusion.js";
 import type { EvalUnit } from "./experiment.js";
-import type { AttackTypeResult, KfoldRow, ModelResult } from "./evalResult.js";
-import { stratifiedKFold } from "./kfold.js";
+import type { AttackTypeResult, FoldGrouping, KfoldRow, ModelResult } from "./evalResult.js";
+import { groupedStratifiedKFold } from "./groupedKFold.js";
+import { type Fold, stratifiedKFold } from "./kfold.js";
 import {
   detectionAtFalseAlarm,
   falseAlarmAtDetection,
@@ -29,18 +35,50 @@ export interface KsKfoldOptions {
   symbols: number;
   /** ksbigram options (models, k closest, scale, clip, ...). */
   classifier?: Partial<Record<string, number | string | boolean>>;
+  /** "attack-session" (default): an attack instance's traces share a fold; "trace": random per-trace folds. */
+  grouping?: FoldGrouping;
+  /** The result's model name (default "ksbigram"). */
+  name?: string;
 }
 
 export interface KsKfoldResult {
+  grouping: FoldGrouping;
+  /** Attack groups the folds kept whole (attack traces without an instance count one each). */
+  attackGroups: number;
   rows: KfoldRow[];
   total: KfoldRow;
   model: ModelResult;
+  /** The fold (1..k) that tested each unit, in the order given. */
+  foldOfUnit: Int32Array;
 }
 
 function row(fold: number, truth: number[], predicted: number[]): KfoldRow {
   const c = confusionOfPredictions(truth, predicted);
   const r = confusionRates(c);
-  return { fold, n: truth.length, ...c, precision: r.precision, recall: r.recall };
+  return { fold, n: truth.length, ...c, precision: r.precision, recall: r.recall, accuracy: r.accuracy };
+}
+
+/** The attack-session key of each unit (attack units with a known instance only). */
+function sessionKeys(units: readonly EvalUnit[]): (string | undefined)[] {
+  return units.map((u) => (u.attack && u.attackInstance !== undefined ? u.attackInstance : undefined));
+}
+
+/** Distinct attack groups: known instances, plus one per attack unit without one. */
+function countAttackGroups(units: readonly EvalUnit[]): number {
+  const keys = new Set<string>();
+  let loose = 0;
+  for (const u of units) {
+    if (!u.attack) continue;
+    if (u.attackInstance === undefined) loose++;
+    else keys.add(u.attackInstance);
+  }
+  return keys.size + loose;
+}
+
+/** The folds of the chosen grouping. */
+function foldsFor(units: readonly EvalUnit[], labels: readonly number[], options: KsKfoldOptions): Fold[] {
+  if ((options.grouping ?? "attack-session") === "trace") return stratifiedKFold(labels, options.k, options.seed);
+  return groupedStratifiedKFold(labels, sessionKeys(units), options.k, options.seed);
 }
 
 /** Runs the k folds over single-trace units (each unit's streams are joined in order). */
@@ -50,9 +88,21 @@ export function runKsKfold(units: readonly EvalUnit[], options: KsKfoldOptions):
   if (!labels.includes(0) || !labels.includes(1)) {
     throw new HomeostatError("E_USAGE", "the KS k-fold protocol needs both normal and attack traces");
   }
-  const folds = runFolds(traces, labels, options);
+  const split = foldsFor(units, labels, options);
+  const folds = runFolds(traces, labels, split, options);
   const total = row(0, labels, folds.predicted);
-  return { rows: folds.rows, total, model: pooledModel(units, traces, folds, options) };
+  const foldOfUnit = new Int32Array(units.length);
+  split.forEach((f, fi) => {
+    for (const i of f.test) foldOfUnit[i] = fi + 1;
+  });
+  return {
+    grouping: options.grouping ?? "attack-session",
+    attackGroups: countAttackGroups(units),
+    rows: folds.rows,
+    total,
+    model: pooledModel(units, traces, folds, options),
+    foldOfUnit,
+  };
 }
 
 /** Out-of-fold scores and decisions of every trace, the per-fold rows, and the cost. */
@@ -66,8 +116,26 @@ interface FoldRun {
   memoryBytes: number;
 }
 
+/** Throws E_USAGE when a fold's training part lacks a label (too few attack sessions for k folds). */
+function checkTrainingLabels(fold: Fold, labels: readonly number[], f: number, k: number): void {
+  let attacks = 0;
+  for (const i of fold.train) attacks += labels[i]!;
+  if (attacks === 0 || attacks === fold.train.length) {
+    throw new HomeostatError(
+      "E_USAGE",
+      `fold ${f + 1} of ${k} would train on ${attacks === 0 ? "no attack" : "no normal"} traces: ` +
+        "too few attack sessions (or normal traces) for that many folds",
+    );
+  }
+}
+
 /** Trains a classifier per fold on the other folds and classifies the fold's traces. */
-function runFolds(traces: readonly Uint16Array[], labels: readonly number[], options: KsKfoldOptions): FoldRun {
+function runFolds(
+  traces: readonly Uint16Array[],
+  labels: readonly number[],
+  folds: readonly Fold[],
+  options: KsKfoldOptions,
+): FoldRun {
   const run: FoldRun = {
     scores: new Float64Array(traces.length),
     predicted: new Array<number>(traces.length).fill(0),
@@ -77,7 +145,8 @@ function runFolds(traces: readonly Uint16Array[], labels: readonly number[], opt
     profileBytes: 0,
     memoryBytes: 0,
   };
-  stratifiedKFold(labels, options.k, options.seed).forEach((fold, f) => {
+  folds.forEach((fold, f) => checkTrainingLabels(fold, labels, f, options.k));
+  folds.forEach((fold, f) => {
     const cls = new KsBigramClassifier(options.lookup, options.symbols, options.classifier ?? {});
     const trainTraces = Array.from(fold.train, (i) => traces[i]!);
     const trainLabels = Array.from(fold.train, (i): TraceLabel => (labels[i] === 1 ? "attack" : "normal"));
@@ -118,7 +187,7 @@ function pooledModel(
   const confusion = confusionAt(neg, pos, 0);
   const calls = traces.reduce((a, t) => a + t.length, 0);
   return {
-    name: "ksbigram",
+    name: options.name ?? "ksbigram",
     kind: "ksbigram",
     options: { folds: options.k, ...(options.classifier ?? {}) } as Record<string, number | string | boolean>,
     score: "meanD(benign) - meanD(malicious)",

@@ -10,13 +10,16 @@
 // - Generic: --train, --normal and --attack [TYPE=]PATH groups.
 // Where the data has no separate normal calibration set (ADFA-LD, generic), a seeded share of the normal test
 // units calibrates the threshold; those units are left out of every figure taken at that threshold.
-// The dedupe variant (ProtocolOptions.dedupe) first removes the test units that are copies of training traces
-// (trainingCopies.ts), before any calibration share is drawn, and reports what it removed.
+// The LID-DS split variants of ADFA-LD (ProtocolOptions.trainFromValidation, liddsSplit.ts) first move the first N
+// validation normals by file name into training and out of the test set. The dedupe variant (ProtocolOptions.dedupe)
+// then removes the test units that are copies of training traces (trainingCopies.ts; with a lidds variant, the moved
+// traces count as training), before any calibration share is drawn, and reports what it removed.
 
 import { HomeostatError } from "../errors.js";
 import type { Trace } from "../ingest/traceCollector.js";
 import { SeededRandom } from "../models/random.js";
 import type { EvalUnit, ExperimentData } from "./experiment.js";
+import { takeFirstByFileName } from "./liddsSplit.js";
 import { removeTrainingCopies } from "./trainingCopies.js";
 
 /** Default share of normal test units held out to calibrate thresholds when there is no validation split. */
@@ -28,11 +31,15 @@ export const DEFAULT_EVAL_MODELS = ["stide", "tstide", "lookahead", "ngram", "hm
 export interface ProtocolOptions {
   /** Remove test units identical to a training trace (the dedupe variant). */
   dedupe?: boolean;
+  /** ADFA-LD only: train also on the first N validation normals by file name (the lidds-N variants). */
+  trainFromValidation?: number;
 }
 
-/** A protocol's experiment, and the test units the dedupe variant removed (when asked for). */
+/** A protocol's experiment, and what its variants moved into training or removed (when asked for). */
 export interface ProtocolData extends ExperimentData {
   removedCopies?: EvalUnit[];
+  /** The validation units a lidds-N variant trained on, in file-name order. */
+  movedToTraining?: EvalUnit[];
 }
 
 /** The test units to keep, and those removed as training copies when the variant asks for it. */
@@ -63,6 +70,7 @@ export function unitsOfTraces(
         traces: [],
         attack,
         ...(attack ? { attackType: type ?? "attack" } : {}),
+        ...(attack && t.source.attackInstance !== undefined ? { attackInstance: t.source.attackInstance } : {}),
         ...(attack && t.source.attackTime !== undefined ? { attackTime: t.source.attackTime } : {}),
       };
       bySource.set(key, unit);
@@ -97,7 +105,7 @@ function splitOf(t: Trace): string {
   return t.source.split ?? "";
 }
 
-/** ADFA-LD's standard protocol from traces loaded from its folder or archive. */
+/** ADFA-LD's strict protocol (or a lidds-N variant, by `options`) from traces loaded from its folder or archive. */
 export function adfaExperiment(
   traces: readonly Trace[],
   seed: number,
@@ -105,7 +113,7 @@ export function adfaExperiment(
   options: ProtocolOptions = {},
 ): ProtocolData {
   const train = traces.filter((t) => splitOf(t) === "training").map((t) => t.calls);
-  const normal = unitsOfTraces(
+  let normal = unitsOfTraces(
     traces.filter((t) => splitOf(t) === "validation"),
     { attack: false },
   );
@@ -120,12 +128,18 @@ export function adfaExperiment(
         "traces (expected Training_Data_Master, Validation_Data_Master and Attack_Data_Master)",
     );
   }
+  let moved: EvalUnit[] | undefined;
+  if (options.trainFromValidation !== undefined) {
+    ({ moved, kept: normal } = takeFirstByFileName(normal, options.trainFromValidation));
+    for (const u of moved) for (const t of u.traces) train.push(t.calls);
+  }
   const { test, removed } = dedupeTest(train, [...normal, ...attack], options);
   return {
     train,
     calibration: holdOutCalibration(test, share, seed),
     test,
     ...(removed !== undefined ? { removedCopies: removed } : {}),
+    ...(moved !== undefined ? { movedToTraining: moved } : {}),
   };
 }
 

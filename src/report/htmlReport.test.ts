@@ -72,7 +72,7 @@ function evalFixture(seed: number): EvalResult {
   const kRow = (fold: number, truth: number[], predicted: number[]): KfoldRow => {
     const c = confusionOfPredictions(truth, predicted);
     const r = confusionRates(c);
-    return { fold, n: truth.length, ...c, precision: r.precision, recall: r.recall };
+    return { fold, n: truth.length, ...c, precision: r.precision, recall: r.recall, accuracy: r.accuracy };
   };
   const allTruth: number[] = [];
   const allPredicted: number[] = [];
@@ -96,6 +96,7 @@ function evalFixture(seed: number): EvalResult {
     startedAt: new Date(Date.UTC(2024, 0, 2, 3, 4, 5)).toISOString(),
     protocol: {
       name: "lid-ds",
+      strict: true,
       description: "Synthetic recordings shaped like LID-DS: normal behaviour, then an attack at a known time.",
       rules: ["Thresholds come from normal calibration recordings only.", "Every model runs with its defaults."],
       seed,
@@ -115,7 +116,22 @@ function evalFixture(seed: number): EvalResult {
       syscalls: 10,
     },
     models,
-    kfold: { k: folds.length, rows, total: kRow(0, allTruth, allPredicted) },
+    kfold: {
+      k: folds.length,
+      grouping: "attack-session",
+      attackGroups: 4,
+      rows,
+      total: kRow(0, allTruth, allPredicted),
+      random: {
+        grouping: "trace",
+        attackGroups: 4,
+        rows,
+        total: kRow(0, allTruth, allTruth),
+        leaky: true,
+        auc: 0.987654,
+        model: "ksbigram (random folds, leaky)",
+      },
+    },
     totalSeconds: 2.5,
     loadSeconds: 0.4,
   };
@@ -204,6 +220,39 @@ describe("renderHtmlReport", () => {
     const code = inlineScript('var s = "</script>"; var r = /<\\/SCRIPT>/;');
     expect(code.slice("<script>".length, -"</script>".length)).not.toMatch(/<\/script/i);
     expect(() => inlineScript('var s = "<!--<script>";')).toThrow(/cannot be inlined/);
+  });
+
+  it("says in the title and a warning box when the protocol is not the strict one", () => {
+    expect(html).toContain("<h1>homeostat eval: lid-ds</h1>");
+    expect(html).not.toContain('class="warn"');
+    const variant: EvalResult = {
+      ...r,
+      protocol: {
+        ...r.protocol,
+        name: "adfa-ld",
+        strict: false,
+        variant: "lidds-500+dedupe",
+        trainingFromValidation: { count: 500, order: "file-name", first: "UVD-0001.txt", last: "UVD-0500.txt" },
+        dedupe: { removed: 7, normal: 6, attack: 1, units: [] },
+      },
+    };
+    const page = renderHtmlReport(variant);
+    expect(page).toContain("<h1>homeostat eval: adfa-ld (lidds-500+dedupe) (not strict)</h1>");
+    expect(page).toContain("<title>homeostat eval: adfa-ld (lidds-500+dedupe) (not strict)</title>");
+    const warn = /<div class="warn">([\s\S]*?)<\/div>/.exec(page)![1]!;
+    expect(warn).toContain("NOT the strict protocol");
+    expect(warn).toContain("500 validation traces (UVD-0001.txt to UVD-0500.txt by file name)");
+    expect(warn).toContain("7 test traces identical to a training trace were removed");
+  });
+
+  it("shows the grouped k-fold figure first and the random folds beside it, labelled leaky", () => {
+    expect(html).toContain("4 folds grouped by attack session (4 sessions");
+    const comparison = /Grouped folds \(the figure to quote\)[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)![1]!;
+    const rows = comparison.split("</tr>").filter((x) => x.includes("<td"));
+    expect(rows[0]).toContain("grouped by attack session");
+    expect(rows[1]).toContain("random per trace (LEAKY)");
+    expect(rows[1]).toContain("0.9877");
+    expect(html).toContain("LEAKY: traces of one attack session sit in both the training and the test folds");
   });
 
   it("renders a result with no models, k-fold only", () => {

@@ -4,10 +4,20 @@
 // the calibrated operating point, cost), ROC curves of all models on one chart (Fawcett 2006) with a zoom on the
 // low false-alarm rates an operator can live with, normal vs attack score distributions, per-attack detection,
 // confusion matrices, detection delay, the LID-DS call-level figures (Grimmer et al. 2019) and the supervised
-// k-fold table when present, and cost. Every figure comes from the EvalResult as given; nothing is recomputed
-// here except shares of histogram counts for plotting.
+// k-fold table when present (folds grouped by attack session, random leaky folds beside), and cost. A protocol
+// that is not the data set's strict split (the LID-DS split of ADFA-LD, dedupe) says so in the title and a warning
+// box. Every figure comes from the EvalResult as given; nothing is recomputed here except shares of histogram counts
+// for plotting.
 
-import type { EvalResult, ModelResult, OperatingPointJson } from "../eval/evalResult.js";
+import type { EvalResult, KfoldResult, KfoldRow, ModelResult, OperatingPointJson } from "../eval/evalResult.js";
+import {
+  foldGroupingLabel,
+  LEAKY_FOLDS,
+  protocolCaveats,
+  protocolLabel,
+  protocolTitle,
+  strictnessLabel,
+} from "../eval/protocolLabel.js";
 import { type Cell, DASH, fix, int, pct, type Row, secs, sig, tableHtml } from "./htmlTable.js";
 import { type Chart, escapeHtml, vegaPage } from "./vegaPage.js";
 
@@ -294,10 +304,17 @@ function timingChart(models: readonly ModelResult[]): Chart {
   };
 }
 
-/** The protocol's name, with its variant when there is one: "adfa-ld (dedupe)". */
-function protocolLabel(result: EvalResult): string {
+/** The title's warning when the protocol is not the strict one, with what its variants changed. */
+function variantWarningHtml(result: EvalResult): string {
   const p = result.protocol;
-  return p.variant !== undefined ? `${p.name} (${p.variant})` : p.name;
+  if (p.strict) return "";
+  return (
+    `<div class="warn"><b>${escapeHtml(protocolTitle(p))}.</b>` +
+    protocolCaveats(p)
+      .map((c) => ` ${escapeHtml(c)}`)
+      .join("") +
+    "</div>"
+  );
 }
 
 function headerHtml(result: EvalResult): string {
@@ -309,7 +326,7 @@ function headerHtml(result: EvalResult): string {
       : `largest score on ${t.calibration}`;
   const d = result.dataset;
   const meta: [string, string][] = [
-    ["protocol", `<b>${escapeHtml(protocolLabel(result))}</b>`],
+    ["protocol", `<b>${escapeHtml(protocolLabel(p))}</b>: ${escapeHtml(strictnessLabel(p))}`],
     ...(p.dedupe !== undefined
       ? [
           [
@@ -342,7 +359,8 @@ function headerHtml(result: EvalResult): string {
         )
       : '<p class="note">No attack types given.</p>';
   return [
-    `<header><h1>homeostat eval: ${escapeHtml(protocolLabel(result))}</h1>`,
+    `<header><h1>homeostat eval: ${escapeHtml(protocolLabel(p))}${p.strict ? "" : " (not strict)"}</h1>`,
+    variantWarningHtml(result),
     `<p class="lead">${escapeHtml(p.description)}</p>`,
     `<dl class="meta">${meta.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${v}</dd>`).join("")}</dl>`,
     p.rules.length > 0
@@ -512,8 +530,8 @@ function callLevelHtml(models: readonly ModelResult[]): string {
   ].join("\n");
 }
 
-function kfoldHtml(kfold: NonNullable<EvalResult["kfold"]>): string {
-  const row = (label: string, r: (typeof kfold.rows)[number], cls?: string): Row => ({
+function kfoldRowHtml(label: string, r: KfoldRow, extra: Cell[] = [], cls?: string): Row {
+  return {
     ...(cls !== undefined ? { cls } : {}),
     cells: [
       label,
@@ -524,14 +542,41 @@ function kfoldHtml(kfold: NonNullable<EvalResult["kfold"]>): string {
       { n: int(r.tn) },
       { n: pct(r.precision) },
       { n: pct(r.recall) },
+      { n: pct(r.accuracy) },
+      ...extra,
     ],
-  });
+  };
+}
+
+/** The grouped and random folds' totals side by side, the random ones labelled as leaky. */
+function kfoldComparisonHtml(kfold: KfoldResult, groupedAuc: number): string {
+  const random = kfold.random;
+  if (random === undefined) return "";
+  const leakyNote =
+    `${LEAKY_FOLDS}: a classifier tested on a session it has already trained on. The gap between the rows is ` +
+    `what that leak adds; the summary and ROC above show both, the random one as "${random.model}".`;
+  return [
+    "<h3>Grouped folds (the figure to quote) and random folds (leaky)</h3>",
+    tableHtml(
+      ["folds", "#n", "#TP", "#FN", "#FP", "#TN", "#precision", "#recall", "#accuracy", "#AUC"],
+      [
+        kfoldRowHtml("grouped by attack session", kfold.total, [{ n: fix(groupedAuc, 4) }], "best"),
+        kfoldRowHtml("random per trace (LEAKY)", random.total, [{ n: fix(random.auc, 4) }]),
+      ],
+    ),
+    `<p class="note">${escapeHtml(leakyNote)}</p>`,
+  ].join("\n");
+}
+
+function kfoldHtml(kfold: KfoldResult, groupedAuc: number): string {
   return [
     `<h2>Supervised ${escapeHtml(String(kfold.k))}-fold cross-validation</h2>`,
+    `<p class="note">${escapeHtml(foldGroupingLabel(kfold))}.</p>`,
     tableHtml(
-      ["fold", "#n", "#TP", "#FN", "#FP", "#TN", "#precision", "#recall"],
-      [...kfold.rows.map((r) => row(String(r.fold), r)), row("total", kfold.total, "total")],
+      ["fold", "#n", "#TP", "#FN", "#FP", "#TN", "#precision", "#recall", "#accuracy"],
+      [...kfold.rows.map((r) => kfoldRowHtml(String(r.fold), r)), kfoldRowHtml("total", kfold.total, [], "total")],
     ),
+    kfoldComparisonHtml(kfold, groupedAuc),
   ].join("\n");
 }
 
@@ -577,6 +622,7 @@ figure.confusion .tp, figure.confusion .tn { background: #eaf6ea; }
 figure.confusion .fp, figure.confusion .fn { background: #fcebea; }
 figure.confusion p.note { margin: 0; }
 td .sub { display: block; color: #5b6575; font-size: 0.85em; }
+.warn { margin: 10px 0; padding: 8px 12px; border: 1px solid #e0a800; border-left: 6px solid #d9480f; background: #fff8e6; }
 `;
 
 /** The report page for one eval run: a complete HTML document that needs no network to be viewed. */
@@ -614,11 +660,12 @@ export function renderHtmlReport(result: EvalResult): string {
     parts.push(delayHtml(models));
     parts.push(callLevelHtml(models));
   }
-  if (result.kfold !== undefined) parts.push(kfoldHtml(result.kfold));
+  if (result.kfold !== undefined) parts.push(kfoldHtml(result.kfold, models[0]?.auc ?? Number.NaN));
   if (models.length > 0) {
     parts.push('<h2>Cost</h2><div class="chart" id="chart-timing"></div>');
     charts.push(timingChart(models));
     parts.push(costHtml(models));
   }
-  return vegaPage(`homeostat eval: ${protocolLabel(result)}`, parts.join("\n"), charts, { style: REPORT_STYLE });
+  const title = `homeostat eval: ${protocolLabel(result.protocol)}${result.protocol.strict ? "" : " (not strict)"}`;
+  return vegaPage(title, parts.join("\n"), charts, { style: REPORT_STYLE });
 }

@@ -7,13 +7,23 @@ import type { ThresholdSpec } from "../../detect/threshold.js";
 import { HomeostatError } from "../../errors.js";
 import {
   type DedupeSummary,
+  type EvalProtocol,
   type EvalResult,
   EVAL_SCHEMA,
   type ModelResult,
   type SplitSummary,
+  type TrainingFromValidation,
 } from "../../eval/evalResult.js";
 import { type ExperimentData, runExperiment } from "../../eval/experiment.js";
-import { runKsKfold } from "../../eval/ksKfold.js";
+import { runKsKfoldComparison } from "../../eval/ksKfoldComparison.js";
+import {
+  adfaProtocolDescription,
+  isSplitProtocol,
+  SPLIT_PROTOCOLS,
+  type SplitProtocol,
+  trainingFromValidation,
+  validationMovedToTraining,
+} from "../../eval/liddsSplit.js";
 import { toJsonSafe } from "../../eval/metricJson.js";
 import {
   adfaExperiment,
@@ -35,8 +45,9 @@ import type { CliContext } from "../context.js";
 import { DEFAULT_MAX_HELD_CALLS, type InputFlags, inputReadOptions, parseAttackArg } from "../inputOptions.js";
 import { parseNumber } from "../numberOptions.js";
 import { writeAtomically } from "../partialOutput.js";
-import { num, paint, progress, table } from "../terminal.js";
+import { progress } from "../terminal.js";
 import { VERSION } from "../version.js";
+import { printEval } from "./evalPrint.js";
 
 export interface EvalFlags extends InputFlags {
   dataset?: string;
@@ -56,6 +67,8 @@ export interface EvalFlags extends InputFlags {
   report?: string;
   maxHeldCalls?: number;
   dedupe?: boolean;
+  /** The ADFA-LD split: strict (default), lidds-500 or lidds-2000. */
+  protocol?: string;
 }
 
 /**
@@ -102,6 +115,7 @@ function summarise(name: string, traces: readonly Trace[]): SplitSummary {
 /** What the flags ask for, checked before anything is read. */
 interface EvalPlan {
   dataset: "adfa-ld" | "lid-ds" | undefined;
+  split: SplitProtocol;
   threshold: ThresholdSpec;
   models: string[];
   ensemble: EnsembleMethod | undefined;
@@ -118,6 +132,8 @@ interface LoadedData {
   paths: string[];
   /** With --dedupe: the test units removed as copies of training traces. */
   dedupe?: DedupeSummary;
+  /** With --protocol lidds-N: the validation traces trained on. */
+  moved?: TrainingFromValidation;
 }
 
 /** The models' results and how they were obtained. */
@@ -150,7 +166,7 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
     else writeAtomically(flags.json, text);
   }
   if (flags.report !== undefined) writeAtomically(flags.report, renderHtmlReport(result));
-  if (!jsonToStdout) printEval(flags, plan, result);
+  if (!jsonToStdout) printEval(result, flags);
   ctx.exitCode = 0;
 }
 
@@ -191,6 +207,7 @@ function planEval(flags: EvalFlags): EvalPlan {
   if (flags.dedupe === true && flags.kfold !== undefined) {
     throw new HomeostatError("E_USAGE", "--dedupe removes test traces identical to training traces: not with --kfold");
   }
+  const split = planSplit(flags);
   const threshold = parseThreshold(flags.threshold ?? (dataset === "lid-ds" ? "max" : "far:0.05"));
   const models = flags.models === undefined ? [...DEFAULT_EVAL_MODELS] : splitModelList(flags.models);
   for (const spec of models) {
@@ -202,7 +219,34 @@ function planEval(flags: EvalFlags): EvalPlan {
       );
     }
   }
-  return { dataset, threshold, models, ensemble, share: flags.calibrationShare ?? DEFAULT_CALIBRATION_SHARE };
+  return { dataset, split, threshold, models, ensemble, share: flags.calibrationShare ?? DEFAULT_CALIBRATION_SHARE };
+}
+
+/**
+ * The --protocol split. The lidds-N variants are train/test splits of ADFA-LD's folders: refused with --kfold
+ * (no training split) and on any other data. They compose with --dedupe, which then also removes test traces
+ * identical to one of the moved validation traces.
+ */
+function planSplit(flags: EvalFlags): SplitProtocol {
+  const split = flags.protocol ?? "strict";
+  if (!isSplitProtocol(split)) {
+    throw new HomeostatError("E_USAGE", `unknown --protocol "${split}" (${SPLIT_PROTOCOLS.join(", ")})`);
+  }
+  if (split === "strict") return split;
+  if (flags.kfold !== undefined) {
+    throw new HomeostatError(
+      "E_USAGE",
+      `--protocol ${split} moves validation traces into training: not with --kfold ` +
+        "(cross-validation has no training split)",
+    );
+  }
+  if (flags.dataset !== "adfa-ld") {
+    throw new HomeostatError(
+      "E_USAGE",
+      `--protocol ${split} is a split of ADFA-LD's folders: it needs --dataset adfa-ld --data DIR`,
+    );
+  }
+  return split;
 }
 
 /** Reads paths into traces, counting every call held against one budget. */
@@ -237,11 +281,18 @@ function bySplit(all: readonly Trace[], names: readonly string[]): SplitSummary[
   );
 }
 
-/** The protocol's experiment, and what --dedupe removed (nothing to run with --kfold). */
-function protocolData(flags: EvalFlags, make: () => ProtocolData): { data: ExperimentData; dedupe?: DedupeSummary } {
+/** The protocol's experiment, what --protocol moved and what --dedupe removed (nothing to run with --kfold). */
+function protocolData(
+  flags: EvalFlags,
+  make: () => ProtocolData,
+): { data: ExperimentData; dedupe?: DedupeSummary; moved?: TrainingFromValidation } {
   if (flags.kfold !== undefined) return { data: NO_EXPERIMENT };
   const data = make();
-  return { data, ...(data.removedCopies !== undefined ? { dedupe: dedupeSummary(data.removedCopies) } : {}) };
+  return {
+    data,
+    ...(data.removedCopies !== undefined ? { dedupe: dedupeSummary(data.removedCopies) } : {}),
+    ...(data.movedToTraining !== undefined ? { moved: trainingFromValidation(data.movedToTraining) } : {}),
+  };
 }
 
 /**
@@ -254,15 +305,15 @@ async function loadProtocol(flags: EvalFlags, plan: EvalPlan, vocab: Vocabulary)
   const options = { dedupe: flags.dedupe === true };
   if (plan.dataset === "adfa-ld") {
     const all = await load([flags.data!]);
+    const moved = validationMovedToTraining(plan.split);
+    const adfaOptions = moved > 0 ? { ...options, trainFromValidation: moved } : options;
     return {
       all,
       paths: [flags.data!],
       protocolName: "adfa-ld",
-      description:
-        "ADFA-LD standard protocol (Creech & Hu 2013): train on Training_Data_Master only; test on " +
-        "Validation_Data_Master (normal) and Attack_Data_Master (attacks).",
+      description: adfaProtocolDescription(plan.split),
       splits: bySplit(all, ["training", "validation", "attack"]),
-      ...protocolData(flags, () => adfaExperiment(all, flags.seed, plan.share, options)),
+      ...protocolData(flags, () => adfaExperiment(all, flags.seed, plan.share, adfaOptions)),
     };
   }
   if (plan.dataset === "lid-ds") {
@@ -306,39 +357,49 @@ async function loadGeneric(flags: EvalFlags, plan: EvalPlan, load: TraceLoader):
   };
 }
 
-/** Runs the models (or the supervised k-fold classifier) on the loaded protocol. */
-function runModels(flags: EvalFlags, plan: EvalPlan, loaded: LoadedData, vocab: Vocabulary, bars: boolean): EvalRun {
-  const rules = [
-    "Every model runs with the same defaults on every dataset; no hyperparameter was chosen by looking at attack labels.",
-  ];
-  if (flags.kfold !== undefined) {
-    rules.push("Each trace is classified by a classifier trained without it (k-fold); the seed fixes the folds.");
-    const labelled = loaded.all.filter(
-      (t) => t.source.label === "normal" || t.source.label === "attack" || t.source.split === "training",
-    );
-    const r = runKsKfold(unitsOfTraces(labelled, "from-source"), {
-      k: flags.kfold,
-      seed: flags.seed,
-      lookup: categoryLookup(vocab),
-      symbols: CATEGORY_COUNT,
-    });
-    return {
-      results: [r.model],
-      kfold: { k: flags.kfold, rows: r.rows, total: r.total },
-      rules,
-      protocolName: "ks-kfold",
-      description:
-        `Supervised KS bigram classifier (Bushouse): stratified ${flags.kfold}-fold cross-validation over every ` +
-        "labelled trace (normal and attack); each fold's classifier never sees its own fold.",
-    };
-  }
+/** The supervised KS classifier's k-fold run: folds grouped by attack session, random folds beside (leaky). */
+function runKfold(k: number, flags: EvalFlags, loaded: LoadedData, vocab: Vocabulary, rules: string[]): EvalRun {
   rules.push(
-    "Thresholds and ensemble normalisation come from normal data only: " +
-      (loaded.protocolName === "lid-ds"
-        ? "the validation recordings."
-        : `a seeded ${Math.round(plan.share * 100)}% of the normal test traces, which are then left out of every figure taken at the threshold (ROC and AUC, which need no threshold, use all normal test traces).`),
-    "ROC/AUC and operating points are computed on exact score counts; ties are handled exactly.",
+    "Each trace is classified by a classifier trained without it (k-fold); the seed fixes the folds.",
+    "Folds are grouped by attack session: every trace of one attack instance " +
+      "(ADFA-LD's Attack_Data_Master/<Type>_<n>) is in one fold, so no fold is tested on a session it trained on. Random per-trace folds, where one session's " +
+      "traces sit in both training and test folds, are shown beside for comparison only, labelled leaky.",
   );
+  const labelled = loaded.all.filter(
+    (t) => t.source.label === "normal" || t.source.label === "attack" || t.source.split === "training",
+  );
+  const r = runKsKfoldComparison(unitsOfTraces(labelled, "from-source"), {
+    k,
+    seed: flags.seed,
+    lookup: categoryLookup(vocab),
+    symbols: CATEGORY_COUNT,
+  });
+  const grouped = r.kfold.grouping === "attack-session";
+  return {
+    results: r.models,
+    kfold: r.kfold,
+    rules,
+    protocolName: "ks-kfold",
+    description:
+      `Supervised KS bigram classifier (Bushouse): stratified ${k}-fold cross-validation over every labelled trace ` +
+      (grouped
+        ? `(normal and attack), folds grouped by attack session (${r.kfold.attackGroups} sessions); `
+        : "(normal and attack), folds drawn per trace (no attack session holds two traces); ") +
+      "each fold's classifier never sees its own fold." +
+      (grouped ? " Beside it, random per-trace folds: leaky, for comparison only." : ""),
+  };
+}
+
+/** The rules a variant adds: what it changed, and that its figures are not the strict protocol's. */
+function variantRules(loaded: LoadedData): string[] {
+  const rules: string[] = [];
+  if (loaded.moved !== undefined) {
+    rules.push(
+      `LID-DS split variant: the first ${loaded.moved.count} validation traces by file name (${loaded.moved.first} ` +
+        `to ${loaded.moved.last}) were trained on and are not tested. NOT the strict ADFA-LD protocol: do not ` +
+        "compare these figures with results under the strict protocol.",
+    );
+  }
   if (loaded.dedupe !== undefined) {
     rules.push(
       `Dedupe variant: ${loaded.dedupe.removed} test traces identical to a training trace (${loaded.dedupe.normal} ` +
@@ -346,6 +407,23 @@ function runModels(flags: EvalFlags, plan: EvalPlan, loaded: LoadedData, vocab: 
         "the strict protocol to see how much of a figure is memorisation.",
     );
   }
+  return rules;
+}
+
+/** Runs the models (or the supervised k-fold classifier) on the loaded protocol. */
+function runModels(flags: EvalFlags, plan: EvalPlan, loaded: LoadedData, vocab: Vocabulary, bars: boolean): EvalRun {
+  const rules = [
+    "Every model runs with the same defaults on every dataset; no hyperparameter was chosen by looking at attack labels.",
+  ];
+  if (flags.kfold !== undefined) return runKfold(flags.kfold, flags, loaded, vocab, rules);
+  rules.push(
+    "Thresholds and ensemble normalisation come from normal data only: " +
+      (loaded.protocolName === "lid-ds"
+        ? "the validation recordings."
+        : `a seeded ${Math.round(plan.share * 100)}% of the normal test traces, which are then left out of every figure taken at the threshold (ROC and AUC, which need no threshold, use all normal test traces).`),
+    "ROC/AUC and operating points are computed on exact score counts; ties are handled exactly.",
+    ...variantRules(loaded),
+  );
   const runBar = progress("evaluating", plan.models.length * 3, bars);
   let step = 0;
   const results = runExperiment(loaded.data, {
@@ -359,6 +437,22 @@ function runModels(flags: EvalFlags, plan: EvalPlan, loaded: LoadedData, vocab: 
   });
   runBar.stop();
   return { results, kfold: undefined, rules, protocolName: loaded.protocolName, description: loaded.description };
+}
+
+/** The protocol's variants as the result names them ("lidds-500+dedupe"), and what they changed. */
+function variantFields(
+  loaded: LoadedData,
+): Pick<EvalProtocol, "strict" | "variant" | "trainingFromValidation" | "dedupe"> {
+  const names = [
+    ...(loaded.moved !== undefined ? [`lidds-${loaded.moved.count}`] : []),
+    ...(loaded.dedupe !== undefined ? ["dedupe"] : []),
+  ];
+  return {
+    strict: names.length === 0,
+    ...(names.length > 0 ? { variant: names.join("+") } : {}),
+    ...(loaded.moved !== undefined ? { trainingFromValidation: loaded.moved } : {}),
+    ...(loaded.dedupe !== undefined ? { dedupe: loaded.dedupe } : {}),
+  };
 }
 
 /** The result document (times filled in by the caller). */
@@ -382,6 +476,7 @@ function evalResult(flags: EvalFlags, plan: EvalPlan, loaded: LoadedData, run: E
     startedAt: "",
     protocol: {
       name: run.protocolName,
+      ...variantFields(loaded),
       description: run.description,
       rules: run.rules,
       seed: flags.seed,
@@ -390,7 +485,6 @@ function evalResult(flags: EvalFlags, plan: EvalPlan, loaded: LoadedData, run: E
         ...(threshold.far !== undefined ? { far: threshold.far } : {}),
         calibration,
       },
-      ...(loaded.dedupe !== undefined ? { variant: "dedupe" as const, dedupe: loaded.dedupe } : {}),
     },
     dataset: {
       paths: loaded.paths,
@@ -403,65 +497,4 @@ function evalResult(flags: EvalFlags, plan: EvalPlan, loaded: LoadedData, run: E
     totalSeconds: 0,
     loadSeconds: 0,
   };
-}
-
-/** The tables on the terminal. */
-function printEval(flags: EvalFlags, plan: EvalPlan, result: EvalResult): void {
-  const say = (s: string): void => {
-    process.stdout.write(s);
-  };
-  const { threshold } = plan;
-  say(`${paint(result.protocol.description, "bold")}\n`);
-  const dedupe = result.protocol.dedupe;
-  if (dedupe !== undefined) {
-    say(
-      `dedupe variant: removed ${num(dedupe.removed)} test traces identical to a training trace ` +
-        `(${num(dedupe.normal)} normal, ${num(dedupe.attack)} attack)\n`,
-    );
-  }
-  say(
-    `${result.dataset.splits.map((s) => `${s.name} ${num(s.traces)} traces / ${num(s.calls)} calls`).join(", ")}; ` +
-      `threshold ${threshold.method === "max" ? "max" : `far ${threshold.far}`} on normal data\n\n`,
-  );
-  const pct = (x: number): string => (Number.isNaN(x) ? "-" : `${(x * 100).toFixed(1)}%`);
-  say(
-    `${table(
-      ["model", "score", "AUC", "DR@1%", "DR@5%", "DR@10%", "FAR@90%", "precision", "recall", "train s", "score s"],
-      result.models.map((r) => [
-        r.name,
-        r.score,
-        Number(r.auc.toFixed(4)),
-        pct(r.dr_at_far[0]!.tpr),
-        pct(r.dr_at_far[1]!.tpr),
-        pct(r.dr_at_far[2]!.tpr),
-        pct(r.far_at_dr90.fpr),
-        pct(r.rates.precision),
-        pct(r.rates.recall),
-        Number(r.cost.trainSeconds.toFixed(2)),
-        Number(r.cost.scoreSeconds.toFixed(2)),
-      ]),
-    )}\n`,
-  );
-  const kfold = result.kfold;
-  if (kfold !== undefined) {
-    say(
-      `\n${table(
-        ["fold", "n", "TP", "FN", "FP", "TN", "precision", "recall"],
-        [...kfold.rows, kfold.total].map((r) => [
-          r.fold === 0 ? "total" : String(r.fold),
-          r.n,
-          r.tp,
-          r.fn,
-          r.fp,
-          r.tn,
-          pct(r.precision),
-          pct(r.recall),
-        ]),
-      )}\n`,
-    );
-  }
-  say(`\n${num(result.totalSeconds, 1)} s in all (loading ${num(result.loadSeconds, 1)} s)`);
-  if (flags.json !== undefined) say(`; JSON: ${flags.json}`);
-  if (flags.report !== undefined) say(`; report: ${flags.report}`);
-  say("\n");
 }

@@ -1,5 +1,6 @@
-// `homeostat eval`: reproducible detection experiments. Protocols: ADFA-LD (--dataset adfa-ld), LID-DS
-// (--dataset lid-ds), any data (--train/--normal/--attack), and the KS classifier's supervised k-fold (--kfold K).
+// `homeostat eval`: reproducible detection experiments. Protocols: ADFA-LD (--dataset adfa-ld; strict by default,
+// or the LID-DS library's split with --protocol lidds-500|lidds-2000), LID-DS (--dataset lid-ds), any data
+// (--train/--normal/--attack), and the KS classifier's supervised k-fold (--kfold K, folds grouped by attack session).
 // Prints a compact table; --json FILE (or -) writes every figure (docs/eval-json.md); --report FILE.html writes a
 // self-contained page with the plots. Library work lives in src/eval; ../actions/eval.ts, loaded when the command
 // runs, only wires inputs and outputs.
@@ -7,6 +8,7 @@
 import type { Command } from "commander";
 import { ENSEMBLE_METHODS } from "../../detect/ensemble.js";
 import { TRACE_SCORE_NAMES } from "../../detect/traceScore.js";
+import { SPLIT_PROTOCOLS } from "../../eval/liddsSplit.js";
 import { DEFAULT_CALIBRATION_SHARE, DEFAULT_EVAL_MODELS } from "../../eval/protocol.js";
 import type { EvalFlags } from "../actions/eval.js";
 import type { CliContext } from "../context.js";
@@ -33,6 +35,11 @@ export function registerEval(program: Command, ctx: CliContext): void {
     .description("evaluate detectors: ROC/AUC, detection vs false alarms, per-attack results, delays, cost")
     .option("--dataset <name>", "a dataset layout: adfa-ld or lid-ds (with --data)")
     .option("--data <dir>", "the dataset's folder or archive")
+    .option(
+      "--protocol <split>",
+      `ADFA-LD split: ${SPLIT_PROTOCOLS.join(", ")} (default strict: train on Training_Data_Master only; lidds-N: ` +
+        "also train on the first N validation traces by file name, as the LID-DS library does; NOT comparable with strict)",
+    )
     .option("--train <path...>", "normal training traces (generic protocol)")
     .option("--normal <path...>", "normal test traces (generic protocol)")
     .option("--attack <[type=]path...>", "attack test traces, optionally grouped by type (generic protocol)")
@@ -59,7 +66,7 @@ export function registerEval(program: Command, ctx: CliContext): void {
     .option("--ensemble <method>", `also combine all models: ${ENSEMBLE_METHODS.join(", ")} or none`, "rank")
     .option(
       "--kfold <k>",
-      "supervised protocol: the KS bigram classifier, stratified k-fold over labelled traces",
+      "supervised protocol: the KS bigram classifier, stratified k-fold over labelled traces, folds grouped by attack session (random folds shown beside, as leaky)",
       intOption("kfold", 2, KFOLD_MAX),
     )
     .option("--frame <calls>", "locality frame length in calls (default 20)", intOption("frame", 1, FRAME_MAX))
