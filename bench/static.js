@@ -7,7 +7,9 @@
 //   python3 with its lib-dynload directory as plugins (the modules it dlopens), cold;
 // and, for the comparison table, the set size (and completeness) of nginx (with /usr/lib/nginx/modules), sqlite3,
 // ls, cat and python3, with the digraph's pair count and average branching factor for cat.
-// A cold run also reports the size of the summary cache it left on disk (cacheMB).
+// A cold run also reports the size of the summary cache it left on disk (cacheMB). The machine's load average is
+// recorded before and after (loadAverage), and each run's CPU time (cpuSeconds) beside its wall time: on a shared
+// machine the wall time of the same analysis varies with the load.
 // Targets: cold <= 3 s, warm <= 0.3 s, peak memory <= 300 MB, python3 with plugins cold <= 10 s. A program that is
 // not installed is skipped with the reason printed and recorded (nginx: apt-get install nginx-light).
 import { spawnSync } from "node:child_process";
@@ -37,14 +39,17 @@ async function child(job) {
     return;
   }
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const model = analyzeProgram(job.program, {
     cache: directoryCache(job.cacheDir),
     ...(job.plugins ? { plugins: job.plugins } : {}),
     ...(job.digraph ? { digraph: true } : {}),
   });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   const out = {
     seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     reportedMilliseconds: model.stats.milliseconds,
     maxRssKb: process.resourceUsage().maxRSS,
     vmHwmKb: vmHwmKb(),
@@ -124,7 +129,12 @@ function summarise(runs) {
     ...best,
     seconds: best.seconds,
     peakMB: Math.max(...runs.map((r) => r.peakMB)),
-    runs: runs.map((r) => ({ seconds: r.seconds, peakMB: r.peakMB, cachedObjects: r.cachedObjects })),
+    runs: runs.map((r) => ({
+      seconds: r.seconds,
+      cpuSeconds: r.cpuSeconds,
+      peakMB: r.peakMB,
+      cachedObjects: r.cachedObjects,
+    })),
   };
 }
 
@@ -178,7 +188,7 @@ function row(r, extra = {}) {
 }
 
 export async function run() {
-  const figures = { revision: revision(), skipped: {} };
+  const figures = { revision: revision(), skipped: {}, loadAverage: { before: os.loadavg() } };
   const checks = [];
   const baseline = inChild({ baseline: true });
   figures.nodeBaseline = {
@@ -259,6 +269,7 @@ export async function run() {
   }
 
   figures.table = table;
+  figures.loadAverage.after = os.loadavg();
   return save("static", { targets: TARGET, figures, checks });
 }
 

@@ -27,6 +27,41 @@ export function buildCfg(
   const start = map.start[f]!;
   const end = map.end[f]!;
   const local = (ip: number): number => localIndex(code, base, size, ip, start, end);
+  const { lists, tails, leaders, switches } = directEdges(code, base, size, local, noReturn);
+  if (dead !== undefined) prune(base, lists, dead, local);
+  if (switches.length === 0) return finish(base, size, lists, tails);
+  const targets = readTables
+    ? resolveSwitches(code, base, size, lists, switches, read, local)
+    : new Map<number, number[] | undefined>();
+  for (const s of switches) {
+    const t = targets.get(s);
+    if (t === undefined) {
+      // An unrecognised indirect jump: any block of the function, or a tail call through a pointer.
+      setEdges(lists, s, [...leaders]);
+      tails.push({ from: s, to: Number.NaN });
+    } else setEdges(lists, s, t);
+  }
+  return finish(base, size, lists, tails);
+}
+
+interface DirectEdges {
+  lists: Edges;
+  /** Transfers out of the function: the instruction and the address it goes to (NaN: through a pointer). */
+  tails: { from: number; to: number }[];
+  /** Instructions that start a block: where an unrecognised indirect jump may go. */
+  leaders: Set<number>;
+  /** Indirect jumps through a register: switches, resolved by the caller. */
+  switches: number[];
+}
+
+/** The edges each instruction's own encoding gives (fall-through, direct jumps, calls that return). */
+function directEdges(
+  code: DecodedCode,
+  base: number,
+  size: number,
+  local: (ip: number) => number,
+  noReturn: NoReturn | undefined,
+): DirectEdges {
   const lists = newEdges(size);
   const tails: { from: number; to: number }[] = [];
   const leaders = new Set<number>([0]);
@@ -63,20 +98,7 @@ export function buildCfg(
       fallOut(i);
     }
   }
-  if (dead !== undefined) prune(base, lists, dead, local);
-  if (switches.length === 0) return finish(base, size, lists, tails);
-  const targets = readTables
-    ? resolveSwitches(code, base, size, lists, switches, read, local)
-    : new Map<number, number[] | undefined>();
-  for (const s of switches) {
-    const t = targets.get(s);
-    if (t === undefined) {
-      // An unrecognised indirect jump: any block of the function, or a tail call through a pointer.
-      setEdges(lists, s, [...leaders]);
-      tails.push({ from: s, to: Number.NaN });
-    } else setEdges(lists, s, t);
-  }
-  return finish(base, size, lists, tails);
+  return { lists, tails, leaders, switches };
 }
 
 /**
@@ -205,10 +227,15 @@ function successorsOf(e: Edges, i: number): number[] {
   return out;
 }
 
+/** The reachability walk's stack, shared by every call (finish does not nest): one array, not one per function. */
+const dfsStack: number[] = [];
+
 function finish(base: number, size: number, lists: Edges, tails: { from: number; to: number }[]): FunctionCfg {
   const succStart = new Int32Array(size + 1);
+  // Only switches have more than two successors: most functions have none, and need no lookup per instruction.
+  const more = lists.more.size > 0 ? lists.more : undefined;
   for (let i = 0; i < size; i++) {
-    const n = (lists.a[i] !== -1 ? 1 : 0) + (lists.b[i] !== -1 ? 1 : 0) + (lists.more.get(i)?.length ?? 0);
+    const n = (lists.a[i] !== -1 ? 1 : 0) + (lists.b[i] !== -1 ? 1 : 0) + (more?.get(i)?.length ?? 0);
     succStart[i + 1] = succStart[i]! + n;
   }
   const succ = new Int32Array(succStart[size]!);
@@ -221,18 +248,23 @@ function finish(base: number, size: number, lists: Edges, tails: { from: number;
     let k = succStart[i]!;
     if (lists.a[i] !== -1) put(k++, lists.a[i]!);
     if (lists.b[i] !== -1) put(k++, lists.b[i]!);
-    for (const s of lists.more.get(i) ?? []) put(k++, s);
+    const extra = more?.get(i);
+    if (extra !== undefined) for (const s of extra) put(k++, s);
   }
   const predStart = new Int32Array(size + 1);
   for (let i = 0; i < size; i++) predStart[i + 1] = predStart[i]! + predCount[i + 1]!;
   const pred = new Int32Array(predStart[size]!);
-  const fill = predStart.slice(0, size);
+  // predCount is spent: it becomes each instruction's next free slot in pred.
+  const fill = predCount;
+  fill.set(predStart);
   for (let i = 0; i < size; i++) {
     for (let k = succStart[i]!; k < succStart[i + 1]!; k++) pred[fill[succ[k]!]!++] = i;
   }
   const reachable = new Uint8Array(size);
   if (size > 0) {
-    const stack = [0];
+    const stack = dfsStack;
+    stack.length = 0;
+    stack.push(0);
     reachable[0] = 1;
     while (stack.length > 0) {
       const i = stack.pop()!;

@@ -43,35 +43,9 @@ export function buildRegions(
   const sized = [...elf.symbols, ...elf.dynamicSymbols]
     .filter((s) => s.defined && s.type === STT_OBJECT && s.size > 0 && isData(s.value))
     .map((s) => ({ start: s.value, end: s.value + s.size, name: s.name }));
-  const dataPointers = new Map<number, number>();
-  const symbolPointers = new Map<number, string>();
-  const gotData = new Map<number, string>();
-  for (const r of elf.relocations) {
-    if (r.type === R_X86_64_RELATIVE && isData(r.addend)) dataPointers.set(r.offset, r.addend);
-    else if (
-      (r.type === R_X86_64_64 || r.type === R_X86_64_GLOB_DAT) &&
-      r.symbol?.type === STT_OBJECT &&
-      r.symbol.name !== ""
-    ) {
-      if (r.type === R_X86_64_GLOB_DAT) gotData.set(r.offset, r.symbol.name);
-      else symbolPointers.set(r.offset, r.symbol.name);
-    }
-  }
-  if (elf.kind === "exec") scanWords(elf, segments, isData, dataPointers);
-  const anchors = new Set<number>();
-  for (const s of segments) anchors.add(s.vaddr);
-  for (const s of elf.sections)
-    if ((s.flags & SHF_ALLOC) !== 0 && (s.flags & SHF_EXECINSTR) === 0 && s.addr > 0) anchors.add(s.addr);
-  for (const s of sized) {
-    anchors.add(s.start);
-    anchors.add(s.end);
-  }
-  for (const t of dataPointers.values()) anchors.add(t);
-  for (let i = 0; i < code.count; i++) {
-    for (const a of [code.memory[i]!, code.immediate[i]!])
-      if (!Number.isNaN(a) && isData(a) && !gotData.has(a)) anchors.add(a);
-  }
-  const sorted = Float64Array.from(anchors).sort();
+  const pointers = dataPointers(elf, isData);
+  if (elf.kind === "exec") scanWords(elf, segments, isData, pointers.data);
+  const sorted = anchors(elf, code, segments, sized, pointers, isData);
   const regionAt = (a: number): number => upperIndex(sorted, a);
   const regions: DataRegion[] = Array.from({ length: sorted.length }, () => ({ taken: [], data: [], symbols: [] }));
   for (const [slot, t] of slots) {
@@ -81,8 +55,8 @@ export function buildRegions(
   }
   if (elf.kind === "exec")
     for (const [slot, f] of codeWords(elf, segments, map)) regions[regionAt(slot)]!.taken.push(f);
-  for (const [slot, target] of dataPointers) regions[regionAt(slot)]!.data.push(regionAt(target));
-  for (const [slot, name] of symbolPointers) regions[regionAt(slot)]!.symbols.push(name);
+  for (const [slot, target] of pointers.data) regions[regionAt(slot)]!.data.push(regionAt(target));
+  for (const [slot, name] of pointers.symbols) regions[regionAt(slot)]!.symbols.push(name);
   const enclosing = (a: number): { start: number; end: number } | undefined =>
     sized.find((s) => a >= s.start && a < s.end);
   const regionsOf = (a: number): number[] => {
@@ -99,7 +73,63 @@ export function buildRegions(
       exports[s.name] = regionsOf(s.value);
     }
   }
+  const gotData = pointers.gotData;
   return { regions: regions.map(dedupe), regionsOf, dataSymbolOfSlot: (slot) => gotData.get(slot), exports };
+}
+
+/** Pointers the relocations put in data, by the slot that holds them. */
+interface DataPointers {
+  /** To data of this object (RELATIVE). */
+  data: Map<number, number>;
+  /** To a data symbol, looked up across the program (R_X86_64_64). */
+  symbols: Map<number, string>;
+  /** GOT slots holding a data symbol's address (GLOB_DAT): code that loads one takes that symbol's address. */
+  gotData: Map<number, string>;
+}
+
+function dataPointers(elf: ElfFile, isData: (a: number) => boolean): DataPointers {
+  const out: DataPointers = { data: new Map(), symbols: new Map(), gotData: new Map() };
+  for (const r of elf.relocations) {
+    if (r.type === R_X86_64_RELATIVE && isData(r.addend)) out.data.set(r.offset, r.addend);
+    else if (
+      (r.type === R_X86_64_64 || r.type === R_X86_64_GLOB_DAT) &&
+      r.symbol?.type === STT_OBJECT &&
+      r.symbol.name !== ""
+    ) {
+      if (r.type === R_X86_64_GLOB_DAT) out.gotData.set(r.offset, r.symbol.name);
+      else out.symbols.set(r.offset, r.symbol.name);
+    }
+  }
+  return out;
+}
+
+/** Where regions start, sorted: segment and section starts, sized symbols, pointer targets, addresses code names. */
+function anchors(
+  elf: ElfFile,
+  code: DecodedCode,
+  segments: readonly Segment[],
+  sized: readonly { start: number; end: number }[],
+  pointers: DataPointers,
+  isData: (a: number) => boolean,
+): Float64Array {
+  const out = new Set<number>();
+  for (const s of segments) out.add(s.vaddr);
+  for (const s of elf.sections)
+    if ((s.flags & SHF_ALLOC) !== 0 && (s.flags & SHF_EXECINSTR) === 0 && s.addr > 0) out.add(s.addr);
+  for (const s of sized) {
+    out.add(s.start);
+    out.add(s.end);
+  }
+  for (const t of pointers.data.values()) out.add(t);
+  const { memory, immediate } = code;
+  const named = (a: number): void => {
+    if (!Number.isNaN(a) && isData(a) && !pointers.gotData.has(a)) out.add(a);
+  };
+  for (let i = 0; i < code.count; i++) {
+    named(memory[i]!);
+    named(immediate[i]!);
+  }
+  return Float64Array.from(out).sort();
 }
 
 function dedupe(r: DataRegion): DataRegion {
@@ -123,15 +153,17 @@ function upperIndex(sorted: Float64Array, a: number): number {
 
 type Segment = ElfFile["segments"][number];
 
-function* words(elf: ElfFile, segments: readonly Segment[]): Generator<[number, number]> {
+/** Calls `visit` with each aligned, file-backed 8-byte word of the segments and its address. */
+function forEachWord(elf: ElfFile, segments: readonly Segment[], visit: (at: number, value: number) => void): void {
   for (const seg of segments) {
     if (seg.filesz === 0) continue;
     const bytes = elf.read(seg.vaddr, seg.filesz);
     if (bytes === undefined) continue;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const first = (8 - (seg.vaddr % 8)) % 8;
+    // Two 32-bit halves rather than a BigInt per word: this runs over every word of the data.
     for (let off = first; off + 8 <= bytes.length; off += 8)
-      yield [seg.vaddr + off, Number(view.getBigUint64(off, true))];
+      visit(seg.vaddr + off, view.getUint32(off, true) + view.getUint32(off + 4, true) * 2 ** 32);
   }
 }
 
@@ -142,16 +174,18 @@ function scanWords(
   isData: (a: number) => boolean,
   out: Map<number, number>,
 ): void {
-  for (const [at, v] of words(elf, segments)) if (v !== 0 && isData(v)) out.set(at, v);
+  forEachWord(elf, segments, (at, v) => {
+    if (v !== 0 && isData(v)) out.set(at, v);
+  });
 }
 
 /** ... and aligned words holding a code address are its code pointers. */
 function codeWords(elf: ElfFile, segments: readonly Segment[], map: FunctionMap): [number, number][] {
   const out: [number, number][] = [];
-  for (const [at, v] of words(elf, segments)) {
-    if (!elf.isCode(v)) continue;
+  forEachWord(elf, segments, (at, v) => {
+    if (!elf.isCode(v)) return;
     const f = functionAt(map, v);
     if (f >= 0) out.push([at, f]);
-  }
+  });
   return out;
 }

@@ -1,11 +1,11 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HomeostatError } from "../errors.js";
-import { parseElf, readElfFile, type ElfFile } from "./elfFile.js";
+import { parseElf, parseElfFully, parseElfSource, readElfFile, type ElfFile } from "./elfFile.js";
 
 const haveTools = spawnSync("gcc", ["--version"]).status === 0 && spawnSync("readelf", ["--version"]).status === 0;
 if (!haveTools)
@@ -359,7 +359,8 @@ function i386Elf(): Uint8Array {
 describe("malformed input never throws anything but HomeostatError", () => {
   const expectOnlyHomeostatErrors = (bytes: Uint8Array): void => {
     try {
-      parseElf(bytes, "fuzz");
+      // Every part, the lazily parsed ones too (symbols, relocations, arrays, .eh_frame).
+      parseElfFully(parseElf(bytes, "fuzz"));
     } catch (err) {
       if (!(err instanceof HomeostatError)) throw err;
       expect(err.code).toBe("E_FORMAT");
@@ -429,6 +430,226 @@ describe("malformed input never throws anything but HomeostatError", () => {
     for (let n = 0; n < 1200; n += 7) expectOnlyHomeostatErrors(original.subarray(0, n));
     const sizes = [original.length - 1, Math.floor(original.length / 2), Math.floor(original.length / 3)];
     for (const n of sizes) expectOnlyHomeostatErrors(original.subarray(0, n));
+  });
+});
+
+/** A copy of an ELF with a 32-bit field of the first section header of this type set to a value. */
+function withSectionField(bytes: Uint8Array, type: number, field: number, value: number): Uint8Array {
+  const copy = new Uint8Array(bytes);
+  const view = new DataView(copy.buffer);
+  const shoff = Number(view.getBigUint64(40, true));
+  const shnum = view.getUint16(60, true);
+  for (let i = 0; i < shnum; i++) {
+    if (view.getUint32(shoff + i * 64 + 4, true) !== type) continue;
+    view.setUint32(shoff + i * 64 + field, value, true);
+    return copy;
+  }
+  throw new Error(`no section of type ${type}`);
+}
+
+const SHT_SYMTAB = 2;
+const SHT_DYNSYM = 11;
+const SH_LINK = 40;
+const SH_ENTSIZE = 56;
+
+/** The file's bytes served in pieces, counting what was read; `all` returns `whole` (the file as it is now). */
+function piecewise(bytes: Uint8Array, whole: Uint8Array = bytes) {
+  const source = {
+    read: 0,
+    length: bytes.length,
+    range(at: number, length: number): Uint8Array {
+      source.read += length;
+      return bytes.slice(at, at + length);
+    },
+    all(): Uint8Array {
+      source.read += whole.length;
+      return whole.slice();
+    },
+  };
+  return source;
+}
+
+/** Everything parseElf gives, each part as its value or its error's code and message (for comparing two parses). */
+function everything(parse: () => ElfFile): unknown {
+  const part = (read: () => unknown): unknown => {
+    try {
+      return { value: read() };
+    } catch (err) {
+      expect(err).toBeInstanceOf(HomeostatError);
+      return { code: (err as HomeostatError).code, message: (err as HomeostatError).message };
+    }
+  };
+  let elf: ElfFile;
+  try {
+    elf = parse();
+  } catch (err) {
+    return part(() => {
+      throw err;
+    });
+  }
+  const { kind, entry, segments, interp, needed, rpath, runpath, soname, init, fini, buildId } = elf;
+  return {
+    eager: { kind, entry, segments, interp, needed, rpath, runpath, soname, init, fini, buildId },
+    sections: part(() => elf.sections),
+    dynamicSymbols: part(() => elf.dynamicSymbols),
+    symbols: part(() => elf.symbols),
+    relocations: part(() => elf.relocations),
+    arrays: part(() => [elf.initArray, elf.finiArray, elf.preinitArray]),
+    functionRanges: part(() => elf.functionRanges),
+    code: part(() => elf.codeRanges().map((r) => [r.vaddr, Buffer.from(r.bytes).toString("base64")])),
+    atEntry: part(() => elf.read(elf.entry, 16)),
+  };
+}
+
+/** The outcome of reading one lazily parsed part: its value, or the error it threw. */
+function outcome(read: () => unknown): { value?: unknown; error?: unknown } {
+  try {
+    return { value: read() };
+  } catch (error) {
+    return { error };
+  }
+}
+
+describe("lazily parsed parts: symbols, relocations, init/fini arrays and .eh_frame are read on first use", () => {
+  const ls = new Uint8Array(readFileSync("/bin/ls"));
+  const parts: [string, (e: ElfFile) => unknown][] = [
+    ["sections", (e) => e.sections],
+    ["dynamicSymbols", (e) => e.dynamicSymbols],
+    ["symbols", (e) => e.symbols],
+    ["relocations", (e) => e.relocations],
+    ["initArray", (e) => e.initArray],
+    ["finiArray", (e) => e.finiArray],
+    ["preinitArray", (e) => e.preinitArray],
+    ["functionRanges", (e) => e.functionRanges],
+  ];
+
+  it("a corrupt dynamic symbol table does not stop the loader's facts; its users get E_FORMAT, every time", () => {
+    const good = parseElf(ls, "ls");
+    const elf = parseElf(withSectionField(ls, SHT_DYNSYM, SH_ENTSIZE, 7), "ls");
+    // What the loader and the cache key need is read at once, and agrees with the intact file.
+    expect({ needed: elf.needed, interp: elf.interp, buildId: elf.buildId, kind: elf.kind }).toEqual({
+      needed: good.needed,
+      interp: good.interp,
+      buildId: good.buildId,
+      kind: good.kind,
+    });
+    const first = formatError(() => elf.dynamicSymbols);
+    expect(first.code).toBe("E_FORMAT");
+    expect(first.message).toBe("corrupt ELF: .dynsym entry size 7, not 24");
+    expect(formatError(() => elf.dynamicSymbols)).toBe(first);
+    // Relocations name dynamic symbols, and the arrays apply relocations: they fail with the same error.
+    expect(formatError(() => elf.relocations)).toBe(first);
+    expect(formatError(() => elf.initArray)).toBe(first);
+    expect(formatError(() => parseElfFully(elf))).toBe(first);
+    // .eh_frame does not depend on them.
+    expect(elf.functionRanges).toEqual(good.functionRanges);
+  });
+
+  it.skipIf(!haveTools)("a corrupt .symtab fails only its own users", () => {
+    const bytes = withSectionField(new Uint8Array(readFileSync(built.pie!)), SHT_SYMTAB, SH_LINK, 0);
+    const elf = parseElf(bytes, "pie");
+    expect(formatError(() => elf.symbols).message).toBe("corrupt ELF: .symtab links to no string table");
+    expect(elf.dynamicSymbols.length).toBeGreaterThan(0);
+    expect(elf.initArray.length).toBeGreaterThan(0);
+  });
+
+  it("read in pieces, a file parses exactly as read whole, and a cached library's headers are a small part of it", () => {
+    const libc = "/lib/x86_64-linux-gnu/libc.so.6";
+    for (const bytes of existsSync(libc) ? [ls, new Uint8Array(readFileSync(libc))] : [ls]) {
+      const source = piecewise(bytes);
+      const elf = parseElfSource(source, "file");
+      // What the loader and the cache key need: headers, the dynamic section and its strings, the build-id.
+      void [elf.needed, elf.soname, elf.buildId, elf.interp];
+      expect(source.read).toBeLessThan(Math.max(bytes.length / 10, 128 * 1024));
+      expect(everything(() => elf)).toEqual(everything(() => parseElf(bytes, "file")));
+      expect(source.read).toBeGreaterThanOrEqual(bytes.length);
+    }
+  });
+
+  it("a file that changes between its pieces and the whole is refused with E_IO, never parsed as a mixture", () => {
+    const changed = new Uint8Array(ls);
+    changed[10] = 0x55; // inside the ELF header, which was read first
+    const elf = parseElfSource(piecewise(ls, changed), "ls");
+    const err = formatError(() => elf.dynamicSymbols);
+    expect(err.code).toBe("E_IO");
+    expect(err.message).toBe("the file changed while it was being analysed");
+    expect(formatError(() => elf.read(elf.entry, 4)).code).toBe("E_IO");
+  });
+
+  it("readElfFile: a file replaced after its headers were read fails with E_IO when the rest is wanted", () => {
+    const tmp = mkdtempSync(join(tmpdir(), "homeostat-elfswap-"));
+    try {
+      const file = join(tmp, "ls");
+      copyFileSync("/bin/ls", file);
+      const elf = readElfFile(file);
+      expect(elf.needed).toEqual(parseElf(ls, "ls").needed);
+      rmSync(file);
+      copyFileSync("/bin/ls", file); // the same bytes, but another file (a new inode)
+      expect(formatError(() => elf.relocations).code).toBe("E_IO");
+      const again = readElfFile(file);
+      expect(again.relocations.length).toBe(parseElf(ls, "ls").relocations.length);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("release: what was parsed on first use is parsed again when used again, from the file read again", () => {
+    const source = piecewise(ls);
+    const elf = parseElfSource(source, "ls");
+    const before = everything(() => elf);
+    const read = source.read;
+    elf.release();
+    expect(everything(() => elf)).toEqual(before);
+    expect(source.read).toBeGreaterThanOrEqual(read + ls.length);
+    // Given in memory, the bytes stay; the tables are parsed again.
+    const inMemory = parseElf(ls, "ls");
+    const symbols = inMemory.dynamicSymbols;
+    inMemory.release();
+    expect(inMemory.dynamicSymbols).not.toBe(symbols);
+    expect(inMemory.dynamicSymbols).toEqual(symbols);
+  });
+
+  it("for any damage, each part either parses or throws E_FORMAT, and gives the same outcome when asked again", () => {
+    const good = parseElf(ls, "ls");
+    const hot = [
+      Number(new DataView(ls.buffer, ls.byteOffset).getBigUint64(40, true)),
+      ...good.segments.filter((s) => s.type === 2).map((s) => s.offset),
+      ...good.sections
+        .filter((s) => [".dynsym", ".rela.dyn", ".eh_frame", ".init_array"].includes(s.name))
+        .map((s) => s.offset),
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...hot), fc.nat({ max: 1023 }), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        (mutations) => {
+          const bytes = new Uint8Array(ls);
+          for (const [base, delta, value] of mutations) bytes[Math.min(base + delta, bytes.length - 1)] = value;
+          let elf: ElfFile;
+          try {
+            elf = parseElf(bytes, "fuzz");
+          } catch (err) {
+            expect(err).toBeInstanceOf(HomeostatError);
+            return;
+          }
+          // Read in pieces, the same file gives the same values and the same errors.
+          expect(everything(() => parseElfSource(piecewise(bytes), "fuzz"))).toEqual(everything(() => elf));
+          for (const [, read] of parts) {
+            const a = outcome(() => read(elf));
+            const b = outcome(() => read(elf));
+            if (a.error !== undefined) {
+              expect(a.error).toBeInstanceOf(HomeostatError);
+              expect((a.error as HomeostatError).code).toBe("E_FORMAT");
+            }
+            expect(b.error).toBe(a.error);
+            expect(b.value).toBe(a.value);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

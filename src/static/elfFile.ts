@@ -1,11 +1,13 @@
 // A read-only parser of ELF64 little-endian x86-64 executables and shared objects: segments, sections, the dynamic
 // section (needed libraries, search paths, symbols, relocations, init/fini arrays), the GNU build-id and function
 // ranges from .eh_frame. Follows the System V gABI (ELF-64 object file format) and the x86-64 psABI. Every read is
-// bounds-checked, so a malformed file fails with an E_FORMAT HomeostatError, never with a RangeError.
+// bounds-checked, so a malformed file fails with an E_FORMAT HomeostatError, never with a RangeError. What the loader
+// needs is parsed at once; the tables only the analysis of an object's code reads are parsed when first used, since
+// an object whose summary is cached never needs them.
 
-import { readFileSync } from "node:fs";
 import { HomeostatError } from "../errors.js";
 import { ehFrameAddressFromHeader, parseEhFrame, type FunctionRange } from "./ehFrame.js";
+import { type ByteSource, openFileSource } from "./fileSource.js";
 
 export type { FunctionRange } from "./ehFrame.js";
 
@@ -58,8 +60,11 @@ export interface ElfFile {
   kind: "exec" | "dyn";
   entry: number;
   segments: ElfSegment[];
-  /** Empty when the section headers were stripped: everything else then comes from PT_DYNAMIC. */
-  sections: ElfSection[];
+  /**
+   * Empty when the section headers were stripped: everything else then comes from PT_DYNAMIC. Parsed on first use,
+   * like the fields below.
+   */
+  readonly sections: ElfSection[];
   /** PT_INTERP. */
   interp?: string;
   /** DT_NEEDED, in order. */
@@ -71,25 +76,32 @@ export interface ElfFile {
   soname?: string;
   init?: number;
   fini?: number;
-  /** Function addresses: the array words with relocations applied, zeros dropped. */
-  initArray: number[];
-  finiArray: number[];
-  preinitArray: number[];
-  dynamicSymbols: ElfSymbol[];
-  /** .symtab when present, else []. */
-  symbols: ElfSymbol[];
-  /** Every entry of DT_RELA and DT_JMPREL, DT_RELR entries as R_X86_64_RELATIVE (see readRelocations). */
-  relocations: ElfRelocation[];
   /** NT_GNU_BUILD_ID, lowercase hex. */
   buildId?: string;
+  // The fields below are parsed on first use (see parseElf): a format error in them is thrown there, as E_FORMAT,
+  // and again at every later use.
+  /** Function addresses: the array words with relocations applied, zeros dropped. */
+  readonly initArray: number[];
+  readonly finiArray: number[];
+  readonly preinitArray: number[];
+  readonly dynamicSymbols: ElfSymbol[];
+  /** .symtab when present, else []. */
+  readonly symbols: ElfSymbol[];
+  /** Every entry of DT_RELA and DT_JMPREL, DT_RELR entries as R_X86_64_RELATIVE (see readRelocations). */
+  readonly relocations: ElfRelocation[];
   /** One per .eh_frame FDE, sorted by start. */
-  functionRanges: FunctionRange[];
+  readonly functionRanges: FunctionRange[];
   /** File bytes at a virtual address (through PT_LOAD segments), or undefined when not file-backed. */
   read(vaddr: number, length: number): Uint8Array | undefined;
   /** The file-backed parts of executable (PF_X) PT_LOAD segments. */
   codeRanges(): { vaddr: number; bytes: Uint8Array }[];
   /** Whether vaddr falls in an executable segment. */
   isCode(vaddr: number): boolean;
+  /**
+   * Lets go of what was parsed on first use, and of the file's bytes when it was read from a file: used again, they
+   * are parsed (and read) again. An analysis releases an object once its summary is built.
+   */
+  release(): void;
 }
 
 const EM_386 = 3;
@@ -157,15 +169,75 @@ const MACHINES: Record<number, string> = {
 
 const utf8 = new TextDecoder("utf-8");
 
-/** Bounds-checked little-endian reads; every failure is an E_FORMAT naming the file. */
+interface Piece {
+  start: number;
+  bytes: Uint8Array;
+  view: DataView;
+}
+
+/** Pieces of a file read at once: a whole page or more, since the headers a loader reads lie close together. */
+const PIECE_BYTES = 16384;
+
+function pieceOf(start: number, bytes: Uint8Array): Piece {
+  return { start, bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+}
+
+/**
+ * Bounds-checked little-endian reads; every failure is an E_FORMAT naming the file. Over a file, only the pieces
+ * read are held until something needs the whole file (`whole`): an object whose summary is cached needs its
+ * headers and dynamic section, a few pages of a file of megabytes.
+ */
 class Bytes {
-  readonly view: DataView;
+  readonly length: number;
+  private data: Uint8Array | undefined;
+  private pieces: Piece[] = [];
+  /** Where the file's bytes come from when they are not in memory (undefined: given whole, kept). */
+  private readonly source: ByteSource | undefined;
 
   constructor(
-    readonly data: Uint8Array,
+    data: Uint8Array | ByteSource,
     readonly path: string,
   ) {
-    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    if (data instanceof Uint8Array) {
+      this.length = data.length;
+      this.setWhole(data);
+    } else {
+      this.length = data.length;
+      this.source = data;
+    }
+  }
+
+  private setWhole(data: Uint8Array): void {
+    this.data = data;
+    this.pieces = [pieceOf(0, data)];
+  }
+
+  /** Lets go of the file's bytes, when they can be read again; the source checks then that the file is the same. */
+  release(): void {
+    if (this.source === undefined) return;
+    this.data = undefined;
+    this.pieces = [];
+  }
+
+  /** The whole file, read now if only pieces were. Bytes read before must be unchanged (E_IO otherwise). */
+  whole(): Uint8Array {
+    if (this.data !== undefined) return this.data;
+    const all = this.source!.all();
+    const same =
+      all.length === this.length &&
+      this.pieces.every((p) => Buffer.compare(p.bytes, all.subarray(p.start, p.start + p.bytes.length)) === 0);
+    if (!same) throw new HomeostatError("E_IO", "the file changed while it was being analysed", { file: this.path });
+    this.setWhole(all);
+    return all;
+  }
+
+  /** A piece holding [at, at + length), which lies inside the file. */
+  private piece(at: number, length: number): Piece {
+    for (const p of this.pieces) if (at >= p.start && at + length <= p.start + p.bytes.length) return p;
+    const end = Math.min(this.length, at + Math.max(length, PIECE_BYTES));
+    const p = pieceOf(at, this.source!.range(at, end - at));
+    this.pieces.push(p);
+    return p;
   }
 
   fail(message: string): HomeostatError {
@@ -177,39 +249,57 @@ class Bytes {
     if (!(Number.isSafeInteger(at) && Number.isSafeInteger(length) && at >= 0 && length >= 0)) {
       throw this.fail(`corrupt ELF: ${what} has an impossible offset or size`);
     }
-    if (at + length > this.data.length) throw this.fail(`truncated ELF: ${what} lies past the end of the file`);
+    if (at + length > this.length) throw this.fail(`truncated ELF: ${what} lies past the end of the file`);
   }
 
+  /** Bytes [at, at + length) after `need`. */
+  slice(at: number, length: number): Uint8Array {
+    const p = this.piece(at, length);
+    return p.bytes.subarray(at - p.start, at - p.start + length);
+  }
+
+  u8(at: number): number {
+    this.need(at, 1, `a read at offset ${at}`);
+    const p = this.piece(at, 1);
+    return p.bytes[at - p.start]!;
+  }
   u16(at: number): number {
     this.need(at, 2, `a read at offset ${at}`);
-    return this.view.getUint16(at, true);
+    const p = this.piece(at, 2);
+    return p.view.getUint16(at - p.start, true);
   }
   u32(at: number): number {
     this.need(at, 4, `a read at offset ${at}`);
-    return this.view.getUint32(at, true);
+    const p = this.piece(at, 4);
+    return p.view.getUint32(at - p.start, true);
   }
   u64(at: number): number {
     this.need(at, 8, `a read at offset ${at}`);
-    return this.view.getUint32(at, true) + this.view.getUint32(at + 4, true) * 2 ** 32;
+    const p = this.piece(at, 8);
+    const i = at - p.start;
+    return p.view.getUint32(i, true) + p.view.getUint32(i + 4, true) * 2 ** 32;
   }
   i64(at: number): number {
     this.need(at, 8, `a read at offset ${at}`);
-    return this.view.getUint32(at, true) + this.view.getInt32(at + 4, true) * 2 ** 32;
+    const p = this.piece(at, 8);
+    const i = at - p.start;
+    return p.view.getUint32(i, true) + p.view.getInt32(i + 4, true) * 2 ** 32;
   }
 
   /** The NUL-terminated string at `at`, which must end before `end`. */
   cstring(at: number, end: number, what: string): string {
-    const limit = Math.min(end, this.data.length, at + MAX_STRING);
+    const limit = Math.min(end, this.length, at + MAX_STRING);
     if (!(at >= 0 && at < limit)) throw this.fail(`corrupt ELF: ${what} lies outside its string table`);
-    const stop = this.data.subarray(at, limit).indexOf(0);
+    const text = this.slice(at, limit - at);
+    const stop = text.indexOf(0);
     if (stop < 0 && limit === at + MAX_STRING) throw this.fail(`corrupt ELF: ${what} is longer than 64 KiB`);
     if (stop < 0) throw this.fail(`corrupt ELF: ${what} is not terminated inside its string table`);
-    return utf8.decode(this.data.subarray(at, at + stop));
+    return utf8.decode(text.subarray(0, stop));
   }
 }
 
 function checkIdent(b: Bytes): void {
-  const d = b.data;
+  const d = b.slice(0, Math.min(b.length, 20));
   if (d.length < 4 || d[0] !== 0x7f || d[1] !== 0x45 || d[2] !== 0x4c || d[3] !== 0x46) throw b.fail("not an ELF file");
   if (d.length < 20) throw b.fail("truncated ELF: the file ends inside the ELF header");
   const elfClass = d[4]!;
@@ -316,11 +406,11 @@ function parseSections(b: Bytes, h: Header): ElfSection[] {
   return sections;
 }
 
-/** The contents of a section (empty for SHT_NOBITS), bounds-checked. */
-function sectionBytes(b: Bytes, s: ElfSection): Uint8Array {
-  if (s.type === SHT_NOBITS) return new Uint8Array(0);
+/** Where a section's contents lie in the file (empty for SHT_NOBITS), bounds-checked. */
+function sectionRange(b: Bytes, s: ElfSection): FileRange {
+  if (s.type === SHT_NOBITS) return { offset: 0, end: 0 };
   b.need(s.offset, s.size, `section ${s.name || "(unnamed)"}`);
-  return b.data.subarray(s.offset, s.offset + s.size);
+  return { offset: s.offset, end: s.offset + s.size };
 }
 
 /** Virtual address to file offset through the PT_LOAD segments. */
@@ -350,12 +440,11 @@ class AddressSpace {
     return at;
   }
 
-  /** The file-backed bytes from vaddr to the end of its segment. */
-  rest(vaddr: number): Uint8Array | undefined {
+  /** Where the file-backed bytes from vaddr to the end of its segment lie in the file. */
+  rest(vaddr: number): FileRange | undefined {
     for (const s of this.loads) {
       if (vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz) {
-        const at = s.offset + (vaddr - s.vaddr);
-        return this.b.data.subarray(at, s.offset + s.filesz);
+        return { offset: s.offset + (vaddr - s.vaddr), end: s.offset + s.filesz };
       }
     }
     return undefined;
@@ -387,12 +476,13 @@ function one(dyn: Dynamic | undefined, tag: number): number | undefined {
   return dyn?.get(tag)?.[0];
 }
 
-interface StringTable {
+/** File offsets [offset, end). */
+interface FileRange {
   offset: number;
   end: number;
 }
 
-function dynamicStringTable(b: Bytes, space: AddressSpace, dyn: Dynamic): StringTable | undefined {
+function dynamicStringTable(b: Bytes, space: AddressSpace, dyn: Dynamic): FileRange | undefined {
   const addr = one(dyn, DT.STRTAB);
   if (addr === undefined) return undefined;
   const size = one(dyn, DT.STRSZ);
@@ -402,8 +492,7 @@ function dynamicStringTable(b: Bytes, space: AddressSpace, dyn: Dynamic): String
   }
   const rest = space.rest(addr);
   if (rest === undefined) throw b.fail(`corrupt ELF: DT_STRTAB (address 0x${addr.toString(16)}) is not in the file`);
-  const offset = rest.byteOffset - b.data.byteOffset;
-  return { offset, end: offset + rest.length };
+  return rest;
 }
 
 interface DynamicStrings {
@@ -413,7 +502,7 @@ interface DynamicStrings {
   soname?: string;
 }
 
-function dynamicStrings(b: Bytes, dyn: Dynamic | undefined, strtab: StringTable | undefined): DynamicStrings {
+function dynamicStrings(b: Bytes, dyn: Dynamic | undefined, strtab: FileRange | undefined): DynamicStrings {
   const get = (tag: number, what: string): string[] =>
     (dyn?.get(tag) ?? []).map((index) => {
       if (strtab === undefined) throw b.fail(`corrupt ELF: ${what} without DT_STRTAB`);
@@ -428,12 +517,12 @@ function dynamicStrings(b: Bytes, dyn: Dynamic | undefined, strtab: StringTable 
   };
 }
 
-function readSymbolTable(b: Bytes, offset: number, count: number, strtab: StringTable, what: string): ElfSymbol[] {
+function readSymbolTable(b: Bytes, offset: number, count: number, strtab: FileRange, what: string): ElfSymbol[] {
   b.need(offset, count * 24, what);
   const symbols: ElfSymbol[] = [];
   for (let i = 0; i < count; i++) {
     const at = offset + i * 24;
-    const info = b.data[at + 4]!;
+    const info = b.u8(at + 4);
     const shndx = b.u16(at + 6);
     symbols.push({
       name: b.cstring(strtab.offset + b.u32(at), strtab.end, `the name of symbol ${i} of ${what}`),
@@ -454,9 +543,7 @@ function symbolSection(b: Bytes, sections: ElfSection[], s: ElfSection, what: st
   if (s.entsize !== 24 && s.entsize !== 0) throw b.fail(`corrupt ELF: ${what} entry size ${s.entsize}, not 24`);
   const strings = sections[s.link];
   if (strings === undefined || s.link === 0) throw b.fail(`corrupt ELF: ${what} links to no string table`);
-  const bytes = sectionBytes(b, strings);
-  const offset = bytes.byteOffset - b.data.byteOffset;
-  return readSymbolTable(b, s.offset, Math.floor(s.size / 24), { offset, end: offset + bytes.length }, what);
+  return readSymbolTable(b, s.offset, Math.floor(s.size / 24), sectionRange(b, strings), what);
 }
 
 /** The number of dynamic symbols from DT_GNU_HASH: one past the highest index any hash chain reaches. */
@@ -488,7 +575,7 @@ function readDynamicSymbols(
   space: AddressSpace,
   sections: ElfSection[],
   dyn: Dynamic | undefined,
-  strtab: StringTable | undefined,
+  strtab: FileRange | undefined,
 ): ElfSymbol[] {
   const section = sections.find((s) => s.type === SHT_DYNSYM);
   if (section !== undefined) return symbolSection(b, sections, section, ".dynsym");
@@ -642,25 +729,29 @@ function buildIdIn(b: Bytes, offset: number, size: number, align: number): strin
     const next = desc + pad(descsz);
     if (next > end) return undefined;
     const isGnu = namesz === 4 && b.u32(at + 12) === 0x00554e47; // "GNU\0"
-    if (type === NT_GNU_BUILD_ID && isGnu) return Buffer.from(b.data.subarray(desc, desc + descsz)).toString("hex");
+    if (type === NT_GNU_BUILD_ID && isGnu) return Buffer.from(b.slice(desc, descsz)).toString("hex");
     at = next;
   }
   return undefined;
 }
 
-function readBuildId(b: Bytes, h: Header, segments: ElfSegment[], sections: ElfSection[]): string | undefined {
+/** The build-id from PT_NOTE segments, else from SHT_NOTE sections (read only then). */
+function readBuildId(b: Bytes, h: Header, segments: ElfSegment[], sections: () => ElfSection[]): string | undefined {
   // Notes in a segment aligned to 8 (GNU property notes) are padded to 8 bytes, all others to 4, as readelf does.
   const align = (i: number): number => (b.u64(h.phoff + i * 56 + 48) === 8 ? 8 : 4);
-  const notes = [
-    ...segments.flatMap((s, i) => (s.type === PT_NOTE ? [{ offset: s.offset, size: s.filesz, align: align(i) }] : [])),
-    ...sections.filter((s) => s.type === SHT_NOTE).map((s) => ({ offset: s.offset, size: s.size, align: 4 })),
-  ];
-  for (const n of notes) {
-    b.need(n.offset, n.size, "a note");
-    const id = buildIdIn(b, n.offset, n.size, n.align);
-    if (id !== undefined) return id;
-  }
-  return undefined;
+  const search = (notes: { offset: number; size: number; align: number }[]): string | undefined => {
+    for (const n of notes) {
+      b.need(n.offset, n.size, "a note");
+      const id = buildIdIn(b, n.offset, n.size, n.align);
+      if (id !== undefined) return id;
+    }
+    return undefined;
+  };
+  return (
+    search(
+      segments.flatMap((s, i) => (s.type === PT_NOTE ? [{ offset: s.offset, size: s.filesz, align: align(i) }] : [])),
+    ) ?? search(sections().flatMap((s) => (s.type === SHT_NOTE ? [{ offset: s.offset, size: s.size, align: 4 }] : [])))
+  );
 }
 
 function readFunctionRanges(
@@ -679,13 +770,17 @@ function readFunctionRanges(
     },
   };
   const section = sections.find((s) => s.name === ".eh_frame" && s.type !== SHT_NOBITS);
-  if (section !== undefined) return parseEhFrame(sectionBytes(b, section), section.addr, { ...options, exact: true });
+  if (section !== undefined) {
+    const r = sectionRange(b, section);
+    return parseEhFrame(b.slice(r.offset, r.end - r.offset), section.addr, { ...options, exact: true });
+  }
   const hdr = segments.find((s) => s.type === PT_GNU_EH_FRAME);
   if (hdr === undefined) return [];
   b.need(hdr.offset, hdr.filesz, "PT_GNU_EH_FRAME");
-  const ehFrame = ehFrameAddressFromHeader(b.data.subarray(hdr.offset, hdr.offset + hdr.filesz), hdr.vaddr, b.path);
-  const bytes = ehFrame === undefined ? undefined : space.rest(ehFrame);
-  return bytes === undefined || ehFrame === undefined ? [] : parseEhFrame(bytes, ehFrame, { ...options, exact: false });
+  const ehFrame = ehFrameAddressFromHeader(b.slice(hdr.offset, hdr.filesz), hdr.vaddr, b.path);
+  const r = ehFrame === undefined ? undefined : space.rest(ehFrame);
+  if (r === undefined || ehFrame === undefined) return [];
+  return parseEhFrame(b.slice(r.offset, r.end - r.offset), ehFrame, { ...options, exact: false });
 }
 
 function readInterp(b: Bytes, segments: ElfSegment[]): string | undefined {
@@ -693,59 +788,163 @@ function readInterp(b: Bytes, segments: ElfSegment[]): string | undefined {
   return s === undefined ? undefined : b.cstring(s.offset, s.offset + s.filesz, "PT_INTERP");
 }
 
-/** Parses an ELF64 little-endian x86-64 executable or shared object held in memory. */
-export function parseElf(bytes: Uint8Array, path: string): ElfFile {
-  const b = new Bytes(bytes, path);
-  checkIdent(b);
-  const header = parseHeader(b);
-  const segments = parseSegments(b, header);
-  const sections = parseSections(b, header);
-  const space = new AddressSpace(b, segments);
-  const dyn = parseDynamic(b, segments);
-  const strtab = dyn === undefined ? undefined : dynamicStringTable(b, space, dyn);
-  const dynamicSymbols = readDynamicSymbols(b, space, sections, dyn, strtab);
-  const symtab = sections.find((s) => s.type === SHT_SYMTAB);
-  const relocations = readRelocations(b, space, sections, dyn, dynamicSymbols);
-  const code = space.code();
-  const codeRanges = code
-    .filter((s) => s.filesz > 0)
-    .map((s) => ({ vaddr: s.vaddr, bytes: bytes.subarray(s.offset, s.offset + s.filesz) }));
-  return {
-    path,
-    bytes,
-    kind: header.kind,
-    entry: header.entry,
-    segments,
-    sections,
-    interp: readInterp(b, segments),
-    ...dynamicStrings(b, dyn, strtab),
-    init: one(dyn, DT.INIT) ?? (dyn === undefined ? sections.find((s) => s.name === ".init")?.addr : undefined),
-    fini: one(dyn, DT.FINI) ?? (dyn === undefined ? sections.find((s) => s.name === ".fini")?.addr : undefined),
-    ...readArrays(b, space, sections, dyn, relocations),
-    dynamicSymbols,
-    symbols: symtab === undefined ? [] : symbolSection(b, sections, symtab, ".symtab"),
-    relocations,
-    buildId: readBuildId(b, header, segments, sections),
-    functionRanges: readFunctionRanges(b, space, segments, sections, dyn),
-    read(vaddr, length) {
-      const at = space.offset(vaddr, length);
-      return at === undefined ? undefined : bytes.subarray(at, at + length);
-    },
-    codeRanges: () => codeRanges,
-    isCode: (vaddr) => code.some((s) => vaddr >= s.vaddr && vaddr < s.vaddr + s.memsz),
+/**
+ * A value computed on first use and kept; a failure is kept too and thrown again at every use, so a malformed table
+ * is reported the same way however often it is asked for.
+ */
+function lazy<T>(compute: () => T): () => T {
+  let done: { value: T } | { error: unknown } | undefined;
+  return () => {
+    if (done === undefined) {
+      try {
+        done = { value: compute() };
+      } catch (error) {
+        done = { error };
+      }
+    }
+    if ("error" in done) throw done.error;
+    return done.value;
   };
 }
 
-/** Reads and parses an ELF file: E_NOT_FOUND when it does not exist, E_IO when unreadable, E_FORMAT when not ours. */
+/** Parses an ELF64 little-endian x86-64 executable or shared object held in memory. */
+export function parseElf(bytes: Uint8Array, path: string): ElfFile {
+  return parse(new Bytes(bytes, path));
+}
+
+/**
+ * Parses an ELF file from a source of its bytes, reading only the pieces the loader needs until more is used (see
+ * `parse`). Every piece read before the whole file must be unchanged when it is read (else E_IO).
+ */
+export function parseElfSource(source: ByteSource, path: string): ElfFile {
+  return parse(new Bytes(source, path));
+}
+
+/**
+ * What the loader needs (headers, segments, the dynamic section's strings, the interpreter, the build-id) is read
+ * now; sections, symbols, relocations, init/fini arrays, .eh_frame and the code only when first used, since an object
+ * whose summary comes from the cache never needs them. A format error is an E_FORMAT HomeostatError either way,
+ * thrown where the data is used.
+ */
+function parse(b: Bytes): ElfFile {
+  checkIdent(b);
+  const header = parseHeader(b);
+  const segments = parseSegments(b, header);
+  const space = new AddressSpace(b, segments);
+  const dyn = parseDynamic(b, segments);
+  const strtab = dyn === undefined ? undefined : dynamicStringTable(b, space, dyn);
+  let t = lazyTables(b, header, segments, space, dyn, strtab);
+  // Without a dynamic section (a static executable), DT_INIT and DT_FINI are the .init and .fini sections.
+  const section = (name: string): number | undefined => t.sections().find((s) => s.name === name)?.addr;
+  const code = space.code();
+  return {
+    path: b.path,
+    get bytes() {
+      return b.whole();
+    },
+    kind: header.kind,
+    entry: header.entry,
+    segments,
+    interp: readInterp(b, segments),
+    ...dynamicStrings(b, dyn, strtab),
+    init: one(dyn, DT.INIT) ?? (dyn === undefined ? section(".init") : undefined),
+    fini: one(dyn, DT.FINI) ?? (dyn === undefined ? section(".fini") : undefined),
+    buildId: readBuildId(b, header, segments, t.sections),
+    get sections() {
+      return t.sections();
+    },
+    get initArray() {
+      return t.arrays().initArray;
+    },
+    get finiArray() {
+      return t.arrays().finiArray;
+    },
+    get preinitArray() {
+      return t.arrays().preinitArray;
+    },
+    get dynamicSymbols() {
+      return t.dynamicSymbols();
+    },
+    get symbols() {
+      return t.symbols();
+    },
+    get relocations() {
+      return t.relocations();
+    },
+    get functionRanges() {
+      return t.functionRanges();
+    },
+    read(vaddr, length) {
+      const at = space.offset(vaddr, length);
+      return at === undefined ? undefined : b.whole().subarray(at, at + length);
+    },
+    codeRanges: () => t.codeRanges(),
+    isCode: (vaddr) => code.some((s) => vaddr >= s.vaddr && vaddr < s.vaddr + s.memsz),
+    release() {
+      b.release();
+      t = lazyTables(b, header, segments, space, dyn, strtab);
+    },
+  };
+}
+
+/** The parts of a file parsed on first use, each once (a failure is kept and thrown again). */
+function lazyTables(
+  b: Bytes,
+  header: Header,
+  segments: ElfSegment[],
+  space: AddressSpace,
+  dyn: Dynamic | undefined,
+  strtab: FileRange | undefined,
+) {
+  const sections = lazy(() => parseSections(b, header));
+  // Each table reads the whole file first: tables are large, and read piece by piece would be slow.
+  const whole = <T>(compute: () => T) =>
+    lazy(() => {
+      b.whole();
+      return compute();
+    });
+  const dynamicSymbols = whole(() => readDynamicSymbols(b, space, sections(), dyn, strtab));
+  const relocations = whole(() => readRelocations(b, space, sections(), dyn, dynamicSymbols()));
+  return {
+    sections,
+    dynamicSymbols,
+    symbols: whole(() => {
+      const symtab = sections().find((s) => s.type === SHT_SYMTAB);
+      return symtab === undefined ? [] : symbolSection(b, sections(), symtab, ".symtab");
+    }),
+    relocations,
+    arrays: whole(() => readArrays(b, space, sections(), dyn, relocations())),
+    functionRanges: whole(() => readFunctionRanges(b, space, segments, sections(), dyn)),
+    codeRanges: whole(() =>
+      space
+        .code()
+        .filter((s) => s.filesz > 0)
+        .map((s) => ({ vaddr: s.vaddr, bytes: b.slice(s.offset, s.filesz) })),
+    ),
+  };
+}
+
+/** Parses every lazily read part now, so that a format error anywhere in the file is thrown here. */
+export function parseElfFully(elf: ElfFile): ElfFile {
+  void elf.sections;
+  void elf.dynamicSymbols;
+  void elf.symbols;
+  void elf.relocations;
+  void elf.initArray;
+  void elf.functionRanges;
+  elf.codeRanges();
+  return elf;
+}
+
+/**
+ * Reads and parses an ELF file: E_NOT_FOUND when it does not exist, E_IO when unreadable, E_FORMAT when not ours.
+ * Only the pieces the loader needs are read now; the rest when first used (E_IO then if the file has changed).
+ */
 export function readElfFile(path: string): ElfFile {
-  let bytes: Buffer;
+  const source = openFileSource(path);
   try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new HomeostatError("E_NOT_FOUND", "no such file", { file: path }, { cause: err });
-    const why = code === "EISDIR" ? "is a directory" : code === "EACCES" ? "permission denied" : (err as Error).message;
-    throw new HomeostatError("E_IO", `cannot read: ${why}`, { file: path }, { cause: err });
+    return parseElfSource(source, path);
+  } finally {
+    source.close();
   }
-  return parseElf(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), path);
 }

@@ -46,11 +46,11 @@ export function eventGraph(obj: ObjectCode, cfg: FunctionCfg): EventGraph {
   for (let i = 0; i < cfg.size; i++) {
     const e = eventAt[i]!;
     if (e < 0) continue;
-    const r = walk(successors(cfg, i));
+    const r = walk(i, true);
     events[e]!.next = r.next;
     events[e]!.exit = r.exit;
   }
-  const entry = cfg.size > 0 ? walk([0]) : { next: [], exit: true };
+  const entry = cfg.size > 0 ? walk(0, false) : { next: [], exit: true };
   return { events, entryNext: entry.next, entryExit: entry.exit };
 }
 
@@ -65,26 +65,39 @@ function callee(obj: ObjectCode, g: number, to: number): { refs: Ref[]; indirect
   return f >= 0 ? { refs: [f], indirect: false } : { refs: [], indirect: true };
 }
 
-function successors(cfg: FunctionCfg, i: number): number[] {
-  const out: number[] = [];
-  for (let k = cfg.succStart[i]!; k < cfg.succStart[i + 1]!; k++) out.push(cfg.succ[k]!);
-  return out;
-}
+/**
+ * Which instructions a walk has visited, shared by every walk (of every function): a slot holds the number of the
+ * walk that last visited it, and walks are numbered from one up, so no walk sees another's marks and nothing is
+ * cleared or allocated per function.
+ */
+let visited = new Int32Array(1024);
+let walks = 0;
 
-/** Depth-first search from instructions to the first events met on each path, and whether a return is met. */
+/**
+ * Depth-first search from an instruction (or from its successors, `after`) to the first events met on each path,
+ * and whether a return is met.
+ */
 function makeWalker(
   cfg: FunctionCfg,
   eventAt: Int32Array,
   tailsAt: Map<number, number[]>,
   flow: Uint8Array,
-): (from: number[]) => { next: number[]; exit: boolean } {
-  const stamp = new Int32Array(cfg.size);
-  let generation = 0;
-  return (from) => {
-    generation++;
+): (from: number, after: boolean) => { next: number[]; exit: boolean } {
+  if (visited.length < cfg.size) visited = new Int32Array(Math.max(cfg.size, visited.length * 2));
+  // Before the numbers would outgrow the slots (a long-lived process), the marks are cleared and counting restarts.
+  if (walks > 0x3fffffff) {
+    visited.fill(0);
+    walks = 0;
+  }
+  const stamp = visited;
+  const stack: number[] = [];
+  const tails = tailsAt.size > 0 ? tailsAt : undefined;
+  return (from, after) => {
+    const generation = ++walks;
     const next = new Set<number>();
     let exit = false;
-    const stack = [...from];
+    if (after) for (let k = cfg.succStart[from]!; k < cfg.succStart[from + 1]!; k++) stack.push(cfg.succ[k]!);
+    else stack.push(from);
     while (stack.length > 0) {
       const i = stack.pop()!;
       if (stamp[i] === generation) continue;
@@ -94,7 +107,8 @@ function makeWalker(
         next.add(e);
         continue;
       }
-      for (const t of tailsAt.get(i) ?? []) next.add(t);
+      const out = tails?.get(i);
+      if (out !== undefined) for (const t of out) next.add(t);
       if (flow[cfg.base + i] === Flow.Ret) exit = true;
       for (let k = cfg.succStart[i]!; k < cfg.succStart[i + 1]!; k++) stack.push(cfg.succ[k]!);
     }

@@ -2,9 +2,9 @@
 // places unrelated code right after a call to such a function, so treating the call as falling through invents
 // paths (in ld.so, from a failed execve's error exit into the environment-parsing loop). A function returns when a
 // `ret`, or a tail transfer to a function that may return, is reachable from its entry in a graph where calls to
-// functions not yet known to return do not fall through; that set only grows, so the iteration ends; a function is walked again only when a function it
-// stopped at is found to return. Imports are
-// assumed to return unless the C standard or glibc declares them noreturn.
+// functions not yet known to return do not fall through; that set only grows, so the iteration ends; a function is
+// walked again only when a function it stopped at is found to return. Imports are assumed to return unless the C
+// standard or glibc declares them noreturn.
 
 import type { DeadEdges, NoReturn } from "./controlFlow.js";
 import { functionAt, type FunctionMap } from "./functionMap.js";
@@ -82,6 +82,17 @@ export function noReturnFunctions(
   return returns.map((r) => 1 - r);
 }
 
+/** One function's walk: its bounds, the instructions left to visit, and what to do on leaving it. */
+interface Walk {
+  code: DecodedCode;
+  map: FunctionMap;
+  start: number;
+  end: number;
+  stack: number[];
+  returns: Uint8Array;
+  blockedBy: (callee: number) => void;
+}
+
 /**
  * Whether a `ret`, or a transfer to a function that may return, is reachable from f's entry: a depth-first walk on
  * the decoded arrays (no graph is built; this runs for every function until nothing changes). An indirect jump
@@ -98,53 +109,57 @@ function mayReturn(
   stamp: number,
   blockedBy: (callee: number) => void,
 ): boolean {
-  const first = map.firstIndex[f]!;
   const last = map.lastIndex[f]!;
-  const start = map.start[f]!;
-  const end = map.end[f]!;
-  const leaves = (to: number): boolean => {
-    const callee = functionAt(map, to);
-    if (callee < 0 || returns[callee] === 1) return true;
-    blockedBy(callee);
-    return false;
+  const walk: Walk = {
+    code,
+    map,
+    start: map.start[f]!,
+    end: map.end[f]!,
+    stack: [map.firstIndex[f]!],
+    returns,
+    blockedBy,
   };
-  const stack = [first];
+  const { stack } = walk;
   while (stack.length > 0) {
     const g = stack.pop()!;
     if (g >= last || seen[g] === stamp) continue;
     seen[g] = stamp;
-    const flow = code.flow[g]!;
-    const next = code.ip[g]! + code.length[g]!;
-    const deadTo = dead.get(g);
-    const go = (to: number): boolean => {
-      if (to === deadTo) return false;
-      if (to >= start && to < end) {
-        const i = indexOfIp(code, to);
-        if (i < 0) return leaves(to);
-        stack.push(i);
-        return false;
-      }
-      return leaves(to);
-    };
-    if (flow === Flow.Ret) return true;
-    if (flow === Flow.Stop) continue;
-    if (flow === Flow.JmpIndirect) {
-      if (Number.isNaN(code.memory[g]!) || !noReturn.slot(code.memory[g]!)) return true;
-      continue;
-    }
-    if (flow === Flow.Jmp) {
-      if (go(code.target[g]!)) return true;
-      continue;
-    }
-    if (flow === Flow.Jcc && go(code.target[g]!)) return true;
-    if (flow === Flow.Call && noReturn.call(code.target[g]!)) continue;
-    if (flow === Flow.CallIndirect && noReturn.slot(code.memory[g]!)) continue;
-    if (flow === Flow.Call || flow === Flow.CallIndirect) {
-      // A call's return that lands outside the function means the callee does not return.
-      if (next < end && go(next)) return true;
-      continue;
-    }
-    if (go(next)) return true;
+    if (stepReturns(walk, g, noReturn, dead.get(g))) return true;
   }
+  return false;
+}
+
+/** Visits instruction g: true when it returns (or leaves to a function that may), else queues its successors. */
+function stepReturns(w: Walk, g: number, noReturn: NoReturn, deadTo: number | undefined): boolean {
+  const { code } = w;
+  const flow = code.flow[g]!;
+  const next = code.ip[g]! + code.length[g]!;
+  if (flow === Flow.Ret) return true;
+  if (flow === Flow.Stop) return false;
+  if (flow === Flow.JmpIndirect) return Number.isNaN(code.memory[g]!) || !noReturn.slot(code.memory[g]!);
+  if (flow === Flow.Jmp) return transfer(w, code.target[g]!, deadTo);
+  if (flow === Flow.Jcc && transfer(w, code.target[g]!, deadTo)) return true;
+  if (flow === Flow.Call && noReturn.call(code.target[g]!)) return false;
+  if (flow === Flow.CallIndirect && noReturn.slot(code.memory[g]!)) return false;
+  if (flow === Flow.Call || flow === Flow.CallIndirect) {
+    // A call's return that lands outside the function means the callee does not return.
+    return next < w.end && transfer(w, next, deadTo);
+  }
+  return transfer(w, next, deadTo);
+}
+
+/** Control goes to `to`: inside the function it is queued (false); outside, true when the function there may return. */
+function transfer(w: Walk, to: number, deadTo: number | undefined): boolean {
+  if (to === deadTo) return false;
+  if (to >= w.start && to < w.end) {
+    const i = indexOfIp(w.code, to);
+    if (i >= 0) {
+      w.stack.push(i);
+      return false;
+    }
+  }
+  const callee = functionAt(w.map, to);
+  if (callee < 0 || w.returns[callee] === 1) return true;
+  w.blockedBy(callee);
   return false;
 }

@@ -167,14 +167,18 @@ function summarizeFunction(obj: ObjectCode, f: number): FunctionRecord {
 
 /** Data the instruction at g refers to: a region of this object, or a data symbol through the GOT. */
 function collectData(obj: ObjectCode, g: number, data: Set<number>, symbols: Set<string>): void {
-  for (const a of [obj.code.memory[g]!, obj.code.immediate[g]!]) {
-    if (Number.isNaN(a)) continue;
-    const sym = obj.regions.dataSymbolOfSlot(a);
-    if (sym !== undefined) symbols.add(sym);
-    // Loading a pointer from a relocated slot is that code taking the pointer (collectTaken); an address computed
-    // into data (a table's start may itself be a slot) makes the region reachable.
-    else if (obj.code.isLea[g] === 1 || !obj.slots.has(a)) for (const r of obj.regions.regionsOf(a)) data.add(r);
-  }
+  const m = obj.code.memory[g]!;
+  const imm = obj.code.immediate[g]!;
+  if (!Number.isNaN(m)) collectDataAt(obj, g, m, data, symbols);
+  if (!Number.isNaN(imm)) collectDataAt(obj, g, imm, data, symbols);
+}
+
+function collectDataAt(obj: ObjectCode, g: number, a: number, data: Set<number>, symbols: Set<string>): void {
+  const sym = obj.regions.dataSymbolOfSlot(a);
+  if (sym !== undefined) symbols.add(sym);
+  // Loading a pointer from a relocated slot is that code taking the pointer (collectTaken); an address computed
+  // into data (a table's start may itself be a slot) makes the region reachable.
+  else if (obj.code.isLea[g] === 1 || !obj.slots.has(a)) for (const r of obj.regions.regionsOf(a)) data.add(r);
 }
 
 /** Address-taking at instruction g: lea of code, a GOT slot read (not called), a code address as an immediate. */

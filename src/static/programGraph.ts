@@ -131,33 +131,90 @@ function dataSymbolTable(objects: readonly LinkedObject[]): (o: number, name: nu
   return (o, name) => (memo[o]![name] ??= table.get(objects[o]!.summary.strings[name]!) ?? NONE);
 }
 
+/** Reachability from the roots, with the address-taken fixpoint (see the module's header). */
 function propagate(graph: ProgramGraph): void {
-  const { objects, offset, objectOf, reachable, addressTaken } = graph;
-  const work: number[] = [];
-  const takenList: number[] = [];
-  const reach = (g: number, from: number): void => {
-    if (reachable[g] === 0) {
-      reachable[g] = 1;
-      graph.reachedFrom[g] = from;
-      work.push(g);
-    }
-  };
-  const take = (g: number, by: number): void => {
-    if (addressTaken[g] === 1) return;
-    addressTaken[g] = 1;
+  const p = new Propagation(graph);
+  p.seedRoots();
+  for (let g = p.next(); g >= 0; g = p.next()) p.visit(g);
+}
+
+/** The fixpoint's state: functions left to visit, and what has been reached, taken and made live so far. */
+class Propagation {
+  private readonly work: number[] = [];
+  /** Address-taken functions, in the order found: all become reachable once any indirect call is. */
+  private readonly takenList: number[] = [];
+  private readonly live: Uint8Array[];
+  private readonly ownersOf: (o: number, name: number) => readonly number[];
+  private readonly stack: number[] = [];
+
+  constructor(private readonly graph: ProgramGraph) {
+    this.live = graph.objects.map((o) => new Uint8Array(o.summary.regions.count));
+    this.ownersOf = dataSymbolTable(graph.objects);
+  }
+
+  seedRoots(): void {
+    const { objects, offset } = this.graph;
+    objects.forEach((o, i) => {
+      for (const f of o.summary.roots) this.reach(offset[i]! + f, -1);
+      // The vDSO's functions are called through pointers libc looks up at start-up; a plugin's through dlsym.
+      if (o.role === "vdso" || o.role === "plugin")
+        for (const f of o.summary.exportFunction) this.reach(offset[i]! + f, -1);
+    });
+  }
+
+  /** The next function to visit, or -1 when the fixpoint is reached. */
+  next(): number {
+    return this.work.length > 0 ? this.work.pop()! : -1;
+  }
+
+  private reach(g: number, from: number): void {
+    const { graph } = this;
+    if (graph.reachable[g] !== 0) return;
+    graph.reachable[g] = 1;
+    graph.reachedFrom[g] = from;
+    this.work.push(g);
+  }
+
+  private take(g: number, by: number): void {
+    const { graph } = this;
+    if (graph.addressTaken[g] === 1) return;
+    graph.addressTaken[g] = 1;
     graph.takenBy[g] = by;
-    takenList.push(g);
-    if (graph.anyIndirect) reach(g, -2);
-  };
-  objects.forEach((o, i) => {
-    for (const f of o.summary.roots) reach(offset[i]! + f, -1);
-    // The vDSO's functions are called through pointers libc looks up at start-up; a plugin's through dlsym.
-    if (o.role === "vdso" || o.role === "plugin") for (const f of o.summary.exportFunction) reach(offset[i]! + f, -1);
-  });
-  const live = objects.map((o) => new Uint8Array(o.summary.regions.count));
-  const ownersOf = dataSymbolTable(objects);
-  const stack: number[] = [];
-  const liveRegion = (o: number, r: number): void => {
+    this.takenList.push(g);
+    if (graph.anyIndirect) this.reach(g, -2);
+  }
+
+  /** What reachable function g refers to: addresses it takes, data it makes live, the functions it calls. */
+  visit(g: number): void {
+    const { graph } = this;
+    const o = graph.objectOf[g]!;
+    const { functions: fn, events } = graph.objects[o]!.summary;
+    const f = g - graph.offset[o]!;
+    for (let k = fn.taken.start[f]!; k < fn.taken.start[f + 1]!; k++) {
+      const to = graph.resolve(o, fn.taken.items[k]!);
+      for (let j = 0; j < to.length; j++) this.take(to[j]!, g);
+    }
+    for (let k = fn.data.start[f]!; k < fn.data.start[f + 1]!; k++) this.liveRegion(o, fn.data.items[k]!);
+    for (let k = fn.dataSymbols.start[f]!; k < fn.dataSymbols.start[f + 1]!; k++) {
+      const owners = this.ownersOf(o, fn.dataSymbols.items[k]!);
+      for (let j = 0; j < owners.length; j += 2) this.liveRegion(owners[j]!, owners[j + 1]!);
+    }
+    for (let e = fn.events[f]!; e < fn.events[f + 1]!; e++) {
+      const kind = events.kind[e]!;
+      if ((kind === EventKind.CallIndirect || kind === EventKind.TailIndirect) && !graph.anyIndirect) {
+        graph.anyIndirect = true;
+        for (const t of this.takenList) this.reach(t, -2);
+      }
+      for (let k = events.refs.start[e]!; k < events.refs.start[e + 1]!; k++) {
+        const to = graph.resolve(o, events.refs.items[k]!);
+        for (let j = 0; j < to.length; j++) this.reach(to[j]!, g);
+      }
+    }
+  }
+
+  /** Makes region r of object o live, and everything its pointers lead to: the code it holds is address-taken. */
+  private liveRegion(o: number, r: number): void {
+    const { graph, live, stack } = this;
     if (live[o]![r] === 1) return;
     stack.push(o, r);
     while (stack.length > 0) {
@@ -165,42 +222,15 @@ function propagate(graph: ProgramGraph): void {
       const oi = stack.pop()!;
       if (live[oi]![ri] === 1) continue;
       live[oi]![ri] = 1;
-      const { regions } = objects[oi]!.summary;
-      const { taken, data, symbols } = regions;
+      const { taken, data, symbols } = graph.objects[oi]!.summary.regions;
       for (let k = taken.start[ri]!; k < taken.start[ri + 1]!; k++) {
         const to = graph.resolve(oi, taken.items[k]!);
-        for (let j = 0; j < to.length; j++) take(to[j]!, -1);
+        for (let j = 0; j < to.length; j++) this.take(to[j]!, -1);
       }
       for (let k = data.start[ri]!; k < data.start[ri + 1]!; k++) stack.push(oi, data.items[k]!);
       for (let k = symbols.start[ri]!; k < symbols.start[ri + 1]!; k++) {
-        const owners = ownersOf(oi, symbols.items[k]!);
+        const owners = this.ownersOf(oi, symbols.items[k]!);
         for (let j = 0; j < owners.length; j += 2) stack.push(owners[j]!, owners[j + 1]!);
-      }
-    }
-  };
-  while (work.length > 0) {
-    const g = work.pop()!;
-    const o = objectOf[g]!;
-    const { functions: fn, events } = objects[o]!.summary;
-    const f = g - offset[o]!;
-    for (let k = fn.taken.start[f]!; k < fn.taken.start[f + 1]!; k++) {
-      const to = graph.resolve(o, fn.taken.items[k]!);
-      for (let j = 0; j < to.length; j++) take(to[j]!, g);
-    }
-    for (let k = fn.data.start[f]!; k < fn.data.start[f + 1]!; k++) liveRegion(o, fn.data.items[k]!);
-    for (let k = fn.dataSymbols.start[f]!; k < fn.dataSymbols.start[f + 1]!; k++) {
-      const owners = ownersOf(o, fn.dataSymbols.items[k]!);
-      for (let j = 0; j < owners.length; j += 2) liveRegion(owners[j]!, owners[j + 1]!);
-    }
-    for (let e = fn.events[f]!; e < fn.events[f + 1]!; e++) {
-      const kind = events.kind[e]!;
-      if ((kind === EventKind.CallIndirect || kind === EventKind.TailIndirect) && !graph.anyIndirect) {
-        graph.anyIndirect = true;
-        for (const t of takenList) reach(t, -2);
-      }
-      for (let k = events.refs.start[e]!; k < events.refs.start[e + 1]!; k++) {
-        const to = graph.resolve(o, events.refs.items[k]!);
-        for (let j = 0; j < to.length; j++) reach(to[j]!, g);
       }
     }
   }

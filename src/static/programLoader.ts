@@ -18,7 +18,7 @@ import {
 } from "node:fs";
 import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { HomeostatError } from "../errors.js";
-import { parseElf, readElfFile, type ElfFile } from "./elfFile.js";
+import { parseElf, parseElfFully, readElfFile, type ElfFile } from "./elfFile.js";
 import { readLdCache } from "./ldCache.js";
 import type { ObjectRole } from "./staticModel.js";
 
@@ -218,7 +218,8 @@ function readVdsoUncached(): ElfFile | undefined {
     const bytes = Buffer.alloc(length);
     fd = openSync("/proc/self/mem", "r");
     if (readSync(fd, bytes, 0, length, start) !== length) return undefined;
-    return parseElf(new Uint8Array(bytes.buffer, bytes.byteOffset, length), "[vdso]");
+    // Parsed in full here: a vDSO this parser cannot read is left out, rather than failing a later analysis.
+    return parseElfFully(parseElf(new Uint8Array(bytes.buffer, bytes.byteOffset, length), "[vdso]"));
   } catch {
     return undefined;
   } finally {

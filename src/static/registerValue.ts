@@ -92,44 +92,78 @@ function effectOn(code: DecodedCode, g: number, read: CodeReader, reg: number): 
   if (flow === Flow.Call || flow === Flow.CallIndirect) return CALLER_SAVED.has(reg) ? UNKNOWN : NONE;
   if (flow === Flow.Syscall) return SYSCALL_CLOBBERS.has(reg) ? UNKNOWN : NONE;
   if (flow !== Flow.Next) return NONE;
-  return withInstruction(code, g, read, (x, ins) => classify(x, ins, reg)) ?? UNKNOWN;
+  const w = writesOf(code, g, read);
+  if (w === undefined) return UNKNOWN;
+  if (reg === w.target && w.effect !== undefined) return w.effect;
+  return (w.mask & (1 << reg)) !== 0 ? UNKNOWN : NONE;
+}
+
+/**
+ * What one instruction writes, for every register at once: the general-purpose registers it writes (a bit each),
+ * and for `mov`/`xor`/`lea` into a register, the value it gives that register.
+ */
+interface Writes {
+  mask: number;
+  /** The register a recognised form writes (-1: none), and what it puts there. */
+  target: number;
+  effect: Effect | undefined;
+}
+
+/**
+ * Each instruction's writes, worked out once per decoded object: a backward walk asks about the same instructions
+ * many times (for each register, each switch round, each site of a function), and every answer decodes again.
+ */
+const writesCache = new WeakMap<DecodedCode, Map<number, Writes | undefined>>();
+
+function writesOf(code: DecodedCode, g: number, read: CodeReader): Writes | undefined {
+  let known = writesCache.get(code);
+  if (known === undefined) writesCache.set(code, (known = new Map()));
+  if (known.has(g)) return known.get(g);
+  const w = withInstruction(code, g, read, classify);
+  known.set(g, w);
+  return w;
 }
 
 let infoFactory: Iced.InstructionInfoFactory | undefined;
 
-function classify(x: typeof Iced, ins: Iced.Instruction, reg: number): Effect {
-  const m = ins.mnemonic;
-  if (ins.opCount === 2 && ins.op0Kind === x.OpKind.Register && gpr(x, ins.op0Register) === reg) {
-    const width = widthOf(x, ins.op0Register);
-    if (m === x.Mnemonic.Mov && width >= 32) {
-      const k1 = ins.op1Kind;
-      if (k1 === x.OpKind.Register) {
-        const src = gpr(x, ins.op1Register);
-        return src >= 0 ? { kind: "copy", from: src } : UNKNOWN;
-      }
-      if (isImmediate(x, k1)) return { kind: "constant", value: Number(BigInt.asIntN(width, ins.immediate(1))) };
-      if (k1 === x.OpKind.Memory) return { kind: "memory" };
-    }
-    if (m === x.Mnemonic.Xor && ins.op1Kind === x.OpKind.Register && ins.op1Register === ins.op0Register) {
-      return { kind: "constant", value: 0 };
-    }
-    if (m === x.Mnemonic.Lea && width === 64 && ins.isIpRelMemoryOperand) {
-      return { kind: "constant", value: Number(ins.ipRelMemoryAddress) };
-    }
-  }
+function classify(x: typeof Iced, ins: Iced.Instruction): Writes {
+  const special = ins.opCount === 2 && ins.op0Kind === x.OpKind.Register ? recognised(x, ins) : undefined;
   infoFactory ??= new x.InstructionInfoFactory();
   const info = infoFactory.info(ins);
+  let mask = 0;
   try {
     for (const used of info.usedRegisters() as Iced.UsedRegister[]) {
       const writes = used.access !== x.OpAccess.Read && used.access !== x.OpAccess.CondRead;
-      const hit = writes && gpr(x, used.register) === reg;
+      const r = gpr(x, used.register);
       used.free();
-      if (hit) return UNKNOWN;
+      if (writes && r >= 0) mask |= 1 << r;
     }
   } finally {
     info.free();
   }
-  return NONE;
+  return { mask, target: special === undefined ? -1 : gpr(x, ins.op0Register), effect: special };
+}
+
+/** The value a `mov` (32 or 64 bits), `xor r, r` or rip-relative `lea` (64 bits) puts in its register operand 0. */
+function recognised(x: typeof Iced, ins: Iced.Instruction): Effect | undefined {
+  const m = ins.mnemonic;
+  const width = widthOf(x, ins.op0Register);
+  if (m === x.Mnemonic.Mov && width >= 32) {
+    const k1 = ins.op1Kind;
+    if (k1 === x.OpKind.Register) {
+      const src = gpr(x, ins.op1Register);
+      return src >= 0 ? { kind: "copy", from: src } : UNKNOWN;
+    }
+    if (isImmediate(x, k1)) return { kind: "constant", value: Number(BigInt.asIntN(width, ins.immediate(1))) };
+    if (k1 === x.OpKind.Memory) return { kind: "memory" };
+  }
+  if (m === x.Mnemonic.Xor && ins.op1Kind === x.OpKind.Register && ins.op1Register === ins.op0Register) {
+    return { kind: "constant", value: 0 };
+  }
+  if (m === x.Mnemonic.Lea && width === 64 && ins.isIpRelMemoryOperand) {
+    return { kind: "constant", value: Number(ins.ipRelMemoryAddress) };
+  }
+  return undefined;
 }
 
 function isImmediate(x: typeof Iced, k: Iced.OpKind): boolean {

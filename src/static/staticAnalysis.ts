@@ -95,7 +95,14 @@ export function analyzeProgram(path: string, options: AnalyzeOptions = {}): Stat
 function inFront(behind: SummaryCache | undefined): SummaryCache {
   const front = memoryCache();
   return {
-    get: (key) => front.get(key) ?? behind?.get(key),
+    get: (key) => {
+      const known = front.get(key);
+      if (known !== undefined || behind === undefined) return known;
+      // Kept in front too: the second round would otherwise read and check the same file again.
+      const found = behind.get(key);
+      if (found !== undefined) front.put(key, found);
+      return found;
+    },
     put: (key, summary) => {
       front.put(key, summary);
       behind?.put(key, summary);
@@ -132,6 +139,8 @@ function summarize(obj: LoadedObject, cache: SummaryCache | undefined): { summar
   const hit = key === undefined ? undefined : cache?.get(key);
   if (hit !== undefined) return { summary: hit, cached: true };
   const summary = summarizeObject(decodeObject(obj.elf, interp));
+  // The file's bytes and tables are needed again only if a wrapper's argument must be worked out from the code.
+  obj.elf.release();
   if (key !== undefined) cache?.put(key, summary);
   return { summary, cached: false };
 }
@@ -150,40 +159,27 @@ function describe(obj: LoadedObject, s: ObjectSummary, cached: boolean): Analyse
 
 /** Reachable calls of dlopen-like functions: their plugins are code this analysis has not seen. */
 function dlopenSites(graph: ProgramGraph): CodeSite[] {
-  const loaders = new Set<number>();
-  for (const name of DLOPEN_NAMES) for (const g of graph.resolveName(name)) loaders.add(g);
-  const callsLoader = (o: number, e: number): boolean => {
-    const { refs } = graph.objects[o]!.summary.events;
-    for (let k = refs.start[e]!; k < refs.start[e + 1]!; k++)
-      if (graph.resolve(o, refs.items[k]!).some((c) => loaders.has(c))) return true;
-    return false;
-  };
-  // A stub that only jumps to dlopen is dlopen for this purpose: report the code that calls it, or the stub itself
-  // when it is address-taken (sqlite's unixDlOpen is reached through a method table, so only it names the call).
-  const isLoaderStub = (g: number): boolean => {
-    const o = graph.objectOf[g]!;
-    const f = g - graph.offset[o]!;
-    const { functions, events } = graph.objects[o]!.summary;
-    const first = functions.events[f]!;
-    const end = functions.events[f + 1]!;
-    if (first === end || graph.addressTaken[g] !== 0) return false;
-    for (let e = first; e < end; e++) if (events.kind[e] !== EventKind.Tail) return false;
-    for (let e = first; e < end; e++) if (callsLoader(o, e)) return true;
-    return false;
-  };
-  for (let changed = true; changed;) {
-    changed = false;
-    for (let g = 0; g < graph.total; g++) {
-      if (graph.reachable[g] === 0 || loaders.has(g)) continue;
-      if (isLoaderStub(g)) {
-        loaders.add(g);
-        changed = true;
-      }
+  const loader = new Uint8Array(graph.total);
+  let any = false;
+  for (const name of DLOPEN_NAMES) {
+    for (const g of graph.resolveName(name)) {
+      loader[g] = 1;
+      any = true;
     }
   }
+  if (!any) return [];
+  const callsLoader = (o: number, e: number): boolean => {
+    const { refs } = graph.objects[o]!.summary.events;
+    for (let k = refs.start[e]!; k < refs.start[e + 1]!; k++) {
+      const to = graph.resolve(o, refs.items[k]!);
+      for (let j = 0; j < to.length; j++) if (loader[to[j]!] === 1) return true;
+    }
+    return false;
+  };
+  markLoaderStubs(graph, loader, callsLoader);
   const out: CodeSite[] = [];
   for (let g = 0; g < graph.total; g++) {
-    if (graph.reachable[g] === 0 || loaders.has(g)) continue;
+    if (graph.reachable[g] === 0 || loader[g] === 1) continue;
     const o = graph.objectOf[g]!;
     const f = g - graph.offset[o]!;
     const s = graph.objects[o]!.summary;
@@ -200,6 +196,46 @@ function dlopenSites(graph: ProgramGraph): CodeSite[] {
     }
   }
   return out;
+}
+
+/**
+ * A stub that only jumps to dlopen is dlopen for this purpose: report the code that calls it, or the stub itself
+ * when it is address-taken (sqlite's unixDlOpen is reached through a method table, so only it names the call).
+ * Marks such stubs as loaders, to a fixpoint (a stub of a stub).
+ */
+function markLoaderStubs(
+  graph: ProgramGraph,
+  loader: Uint8Array,
+  callsLoader: (o: number, e: number) => boolean,
+): void {
+  // Candidates: reachable functions, not address-taken, whose events are all tail transfers.
+  const candidates: number[] = [];
+  for (let g = 0; g < graph.total; g++) {
+    if (graph.reachable[g] === 0 || loader[g] === 1 || graph.addressTaken[g] !== 0) continue;
+    const o = graph.objectOf[g]!;
+    const f = g - graph.offset[o]!;
+    const { functions, events } = graph.objects[o]!.summary;
+    const first = functions.events[f]!;
+    const end = functions.events[f + 1]!;
+    let onlyTails = first < end;
+    for (let e = first; e < end && onlyTails; e++) onlyTails = events.kind[e] === EventKind.Tail;
+    if (onlyTails) candidates.push(g);
+  }
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const g of candidates) {
+      if (loader[g] === 1) continue;
+      const o = graph.objectOf[g]!;
+      const f = g - graph.offset[o]!;
+      const { functions } = graph.objects[o]!.summary;
+      for (let e = functions.events[f]!; e < functions.events[f + 1]!; e++) {
+        if (!callsLoader(o, e)) continue;
+        loader[g] = 1;
+        changed = true;
+        break;
+      }
+    }
+  }
 }
 
 function stats(

@@ -5,10 +5,14 @@
 import { float64s, int32s, uint32s, uint8s } from "./growableArray.js";
 import {
   EventKind,
+  type EventTable,
+  type FunctionTable,
   type ObjectSummary,
   type PackedRef,
+  type RegionTable,
   type Rows,
   SiteFlag,
+  type SiteTable,
   SUMMARY_VERSION,
   symbolRef,
 } from "./objectSummary.js";
@@ -147,54 +151,15 @@ export class SummaryBuilder {
   }
 
   finish(o: ObjectRecord): ObjectSummary {
-    const regionTaken = new RowsBuilder();
-    const regionData = new RowsBuilder();
-    const regionSymbols = new RowsBuilder();
-    for (const r of o.regions) {
-      regionTaken.add(r.taken.map((t) => this.ref(t)));
-      regionData.add(r.data);
-      regionSymbols.add(r.symbols.map((s) => this.intern(s)));
-    }
     const dataExportRegions = new RowsBuilder();
     for (const [, regions] of o.dataExports) dataExportRegions.add(regions);
-    const { fn, site, event } = this;
-    const functions = fn.start.finish();
     return {
       version: SUMMARY_VERSION,
       ...(o.buildId === undefined ? {} : { buildId: o.buildId }),
-      functions: {
-        count: functions.length,
-        start: functions,
-        end: fn.end.finish(),
-        name: fn.name.finish(),
-        sites: fn.sites.finish(),
-        events: fn.events.finish(),
-        entryNext: fn.entryNext.finish(),
-        entryExit: fn.entryExit.finish(),
-        taken: fn.taken.finish(),
-        data: fn.data.finish(),
-        dataSymbols: fn.dataSymbols.finish(),
-      },
-      sites: {
-        address: site.address.finish(),
-        numbers: site.numbers.finish(),
-        param: site.param.finish(),
-        flags: site.flags.finish(),
-      },
-      events: {
-        kind: event.kind.finish(),
-        site: event.site.finish(),
-        refs: event.refs.finish(),
-        address: event.address.finish(),
-        next: event.next.finish(),
-        exit: event.exit.finish(),
-      },
-      regions: {
-        count: o.regions.length,
-        taken: regionTaken.finish(),
-        data: regionData.finish(),
-        symbols: regionSymbols.finish(),
-      },
+      functions: this.functionTable(),
+      sites: this.siteTable(),
+      events: this.eventTable(),
+      regions: this.regionTable(o.regions),
       roots: Int32Array.from(o.roots),
       exportName: Int32Array.from(o.exports, ([name]) => this.intern(name)),
       exportFunction: Int32Array.from(o.exports, ([, f]) => f),
@@ -209,9 +174,62 @@ export class SummaryBuilder {
         unknown: new Uint8Array(0),
       },
       instructions: o.instructions,
-      syscallSites: site.address.length,
+      syscallSites: this.site.address.length,
+      // Every name is interned by now (the exports above included): the table is complete.
       strings: this.strings,
     };
+  }
+
+  private functionTable(): FunctionTable {
+    const { fn } = this;
+    const start = fn.start.finish();
+    return {
+      count: start.length,
+      start,
+      end: fn.end.finish(),
+      name: fn.name.finish(),
+      sites: fn.sites.finish(),
+      events: fn.events.finish(),
+      entryNext: fn.entryNext.finish(),
+      entryExit: fn.entryExit.finish(),
+      taken: fn.taken.finish(),
+      data: fn.data.finish(),
+      dataSymbols: fn.dataSymbols.finish(),
+    };
+  }
+
+  private siteTable(): SiteTable {
+    const { site } = this;
+    return {
+      address: site.address.finish(),
+      numbers: site.numbers.finish(),
+      param: site.param.finish(),
+      flags: site.flags.finish(),
+    };
+  }
+
+  private eventTable(): EventTable {
+    const { event } = this;
+    return {
+      kind: event.kind.finish(),
+      site: event.site.finish(),
+      refs: event.refs.finish(),
+      address: event.address.finish(),
+      next: event.next.finish(),
+      exit: event.exit.finish(),
+    };
+  }
+
+  private regionTable(regions: readonly DataRegion[]): RegionTable {
+    const taken = new RowsBuilder();
+    const data = new RowsBuilder();
+    const symbols = new RowsBuilder();
+    for (const r of regions) {
+      taken.add(r.taken.map((t) => this.ref(t)));
+      data.add(r.data);
+      symbols.add(r.symbols.map((s) => this.intern(s)));
+    }
+    return { count: regions.length, taken: taken.finish(), data: data.finish(), symbols: symbols.finish() };
   }
 
   private intern(s: string): number {

@@ -9,7 +9,6 @@ import { ARGUMENT_SLOTS, EventKind, functionName, type ObjectSummary, SiteFlag }
 import type { ProgramGraph } from "./programGraph.js";
 import { argumentValues, storedArgument } from "./wrapperArguments.js";
 import type { CodeSite } from "./staticModel.js";
-import { int32s } from "./growableArray.js";
 
 /** setuid, setgid, setreuid, setregid, setgroups, setresuid, setresgid: what glibc's __nptl_setxid broadcasts. */
 export const SETXID_FAMILY: readonly number[] = [105, 106, 113, 114, 116, 117, 119];
@@ -112,63 +111,53 @@ function resolveWrappers(
   numbers: Set<number>,
   unresolved: CodeSite[],
 ): void {
+  if (wrappers.size === 0) return;
   // A (call event, argument) pair is resolved once: key (first event of its object + event) * registers + argument.
   const eventBase: number[] = [0];
   for (const o of graph.objects) eventBase.push(eventBase[eventBase.length - 1]! + o.summary.events.kind.length);
   const done = new Set<number>();
-  const calls = wrappers.size > 0 ? reachableCalls(graph) : undefined;
-  let changed = calls !== undefined;
-  while (changed) {
+  const isWrapper = new Uint8Array(graph.total);
+  for (const g of wrappers.keys()) isWrapper[g] = 1;
+  const resolveCall = (g: number, o: number, f: number, s: ObjectSummary, e: number, callee: number): boolean => {
+    let grew = false;
+    const address = s.events.address[e]!;
+    for (const k of wrappers.get(callee)!) {
+      const key = (eventBase[o]! + e) * ARGUMENT_SLOTS + k;
+      if (done.has(key)) continue;
+      done.add(key);
+      const v = storedArgument(s, e, k) ?? argumentValues(codeOf(o), f, address, k);
+      for (const n of v.constants) if (n >= 0 && n < 1024) numbers.add(n);
+      for (const p of v.params) {
+        if (!addWrapper(wrappers, g, p)) continue;
+        isWrapper[g] = 1;
+        grew = true;
+      }
+      if (v.unknown) {
+        const why = `argument ${k + 1} of a syscall() wrapper not constant`;
+        unresolved.push(codeSite(graph, o, functionName(s, f), address, why));
+      }
+    }
+    return grew;
+  };
+  // Each pass visits every reachable call and tail call in order; one that finds a new wrapper asks for another,
+  // since calls before it in the order may call it. The calls are walked again rather than listed: listing every
+  // reachable call costs more than the few passes, and only the calls that reach a wrapper matter.
+  for (let changed = true; changed;) {
     changed = false;
-    for (let i = 0; i < calls!.callee.length; i++) {
-      const ks = wrappers.get(calls!.callee[i]!);
-      if (ks === undefined) continue;
-      const g = calls!.caller[i]!;
-      const e = calls!.event[i]!;
-      const o = graph.objectOf[g]!;
-      const f = g - graph.offset[o]!;
-      const s = graph.objects[o]!.summary;
-      const address = s.events.address[e]!;
-      for (const k of ks) {
-        const key = (eventBase[o]! + e) * ARGUMENT_SLOTS + k;
-        if (done.has(key)) continue;
-        done.add(key);
-        const v = storedArgument(s, e, k) ?? argumentValues(codeOf(o), f, address, k);
-        for (const n of v.constants) if (n >= 0 && n < 1024) numbers.add(n);
-        for (const p of v.params) if (addWrapper(wrappers, g, p)) changed = true;
-        if (v.unknown) {
-          const why = `argument ${k + 1} of a syscall() wrapper not constant`;
-          unresolved.push(codeSite(graph, o, functionName(s, f), address, why));
+    forEachReachable(graph, (g, o, f, s) => {
+      const { events } = s;
+      for (let e = s.functions.events[f]!; e < s.functions.events[f + 1]!; e++) {
+        const kind = events.kind[e]!;
+        if (kind !== EventKind.Call && kind !== EventKind.Tail) continue;
+        for (let r = events.refs.start[e]!; r < events.refs.start[e + 1]!; r++) {
+          const to = graph.resolve(o, events.refs.items[r]!);
+          for (let j = 0; j < to.length; j++) {
+            if (isWrapper[to[j]!] === 1 && resolveCall(g, o, f, s, e, to[j]!)) changed = true;
+          }
         }
       }
-    }
+    });
   }
-}
-
-/**
- * Each callee every reachable call or tail call may reach, as (calling function, event, callee), in function, event
- * and callee order: resolved once, since the rounds above pass over them again whenever a wrapper is found.
- */
-function reachableCalls(graph: ProgramGraph): { caller: Int32Array; event: Int32Array; callee: Int32Array } {
-  const caller = int32s();
-  const event = int32s();
-  const callee = int32s();
-  forEachReachable(graph, (g, o, f, s) => {
-    const { events } = s;
-    for (let e = s.functions.events[f]!; e < s.functions.events[f + 1]!; e++) {
-      const kind = events.kind[e]!;
-      if (kind !== EventKind.Call && kind !== EventKind.Tail) continue;
-      for (let r = events.refs.start[e]!; r < events.refs.start[e + 1]!; r++) {
-        const to = graph.resolve(o, events.refs.items[r]!);
-        for (let j = 0; j < to.length; j++) {
-          caller.push(g);
-          event.push(e);
-          callee.push(to[j]!);
-        }
-      }
-    }
-  });
-  return { caller: caller.finish(), event: event.finish(), callee: callee.finish() };
 }
 
 function codeSite(graph: ProgramGraph, o: number, name: string | undefined, address: number, reason: string): CodeSite {

@@ -58,11 +58,12 @@ export function decodeRanges(ranges: readonly { vaddr: number; bytes: Uint8Array
       const decoder = new x.Decoder(64, range.bytes, x.DecoderOptions.None);
       decoder.ip = BigInt(range.vaddr);
       try {
-        while (decoder.canDecode) {
+        // The offset is kept here rather than asked of the decoder: every property read is a call into WebAssembly.
+        const size = range.bytes.length;
+        for (let offset = 0; offset < size; n++) {
           decoder.decodeOut(ins);
           if (n === out.ip.length) out = grow(out, Math.ceil(n * 1.5));
-          record(x, ins, out, n, range.vaddr + (decoder.position - ins.length), absolute);
-          n++;
+          offset += record(x, ins, out, n, range.vaddr + offset, absolute, range.bytes, offset);
         }
       } finally {
         decoder.free();
@@ -75,8 +76,9 @@ export function decodeRanges(ranges: readonly { vaddr: number; bytes: Uint8Array
 }
 
 /**
- * `absolute` also records absolute memory operands and address-sized immediates: position-dependent (ET_EXEC)
- * code takes code addresses that way, with no relocation to show it.
+ * Records instruction n and returns its length. `absolute` also records absolute memory operands and address-sized
+ * immediates: position-dependent (ET_EXEC) code takes code addresses that way, with no relocation to show it.
+ * The instruction's bytes are at `offset` in `bytes`.
  */
 function record(
   x: typeof Iced,
@@ -85,23 +87,32 @@ function record(
   n: number,
   ip: number,
   absolute: boolean,
-): void {
+  bytes: Uint8Array,
+  offset: number,
+): number {
+  const length = ins.length;
   out.ip[n] = ip;
-  out.length[n] = ins.length;
+  out.length[n] = length;
   out.target[n] = Number.NaN;
   out.memory[n] = Number.NaN;
   out.immediate[n] = Number.NaN;
   out.isLea[n] = 0;
-  const code = ins.code;
-  if (code === x.Code.Syscall) {
-    out.flow[n] = Flow.Syscall;
-    return;
-  }
-  if (code === x.Code.INVALID || code === x.Code.Ud2 || code === x.Code.Hlt || code === x.Code.Int3) {
-    out.flow[n] = Flow.Stop;
-    return;
-  }
   const fc = ins.flowControl;
+  // The instructions told apart by their code: syscall (flow control Call), ud2 and undecodable bytes (Exception),
+  // int3 (Interrupt), hlt (Next; its opcode 0xf4 is its last byte, after any prefixes). Asking the code only then
+  // saves a call into WebAssembly for most instructions.
+  const maybeHlt = fc === x.FlowControl.Next && bytes[offset + length - 1] === 0xf4;
+  if (maybeHlt || fc === x.FlowControl.Call || fc === x.FlowControl.Exception || fc === x.FlowControl.Interrupt) {
+    const code = ins.code;
+    if (code === x.Code.Syscall) {
+      out.flow[n] = Flow.Syscall;
+      return length;
+    }
+    if (code === x.Code.INVALID || code === x.Code.Ud2 || code === x.Code.Hlt || code === x.Code.Int3) {
+      out.flow[n] = Flow.Stop;
+      return length;
+    }
+  }
   out.flow[n] = flowOf(x, fc);
   if (fc === x.FlowControl.UnconditionalBranch || fc === x.FlowControl.ConditionalBranch || fc === x.FlowControl.Call) {
     const kind = ins.op0Kind;
@@ -111,7 +122,7 @@ function record(
       // A far or unusual branch: treat as leaving to an unknown place.
       out.flow[n] = fc === x.FlowControl.Call ? Flow.CallIndirect : Flow.JmpIndirect;
     }
-    return;
+    return length;
   }
   if (ins.isIpRelMemoryOperand) {
     out.memory[n] = Number(ins.ipRelMemoryAddress);
@@ -119,6 +130,7 @@ function record(
   } else if (absolute) {
     operands(x, ins, out, n);
   }
+  return length;
 }
 
 function flowOf(x: typeof Iced, fc: Iced.FlowControl): Flow {
