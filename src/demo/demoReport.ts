@@ -59,6 +59,29 @@ export function renderDemoReport(r: DemoResult): string {
         `<tr><td>${escapeHtml(m.model)}</td><td class="n">${m.profileBytes}</td><td class="n">${m.threshold}</td><td class="n">${m.falseAlarms}</td><td class="n">${m.exploitAlarms}</td></tr>`,
     ),
     "</tbody></table>",
+    ...mimicrySection(r),
   ].join("\n");
   return vegaPage("homeostat demo", body, [chart]);
+}
+
+/** The mimicry table: per model, what would run the shell's execve unseen, or the proof that nothing can. */
+function mimicrySection(r: DemoResult): string[] {
+  const m = r.mimicry;
+  if (m === null) return [];
+  const answer = (row: NonNullable<DemoResult["mimicry"]>["rows"][number]): string => {
+    if (row.found)
+      return `${row.calls.length} call${row.calls.length === 1 ? "" : "s"}: <code>${escapeHtml(row.calls.join(", "))}</code>`;
+    return row.complete
+      ? `none: no sequence reaches execve unseen (a proof: ${row.explored} states explored)`
+      : `none found within ${row.explored} states (not a proof)`;
+  };
+  return [
+    "<h2>Mimicry: what would run the shell unseen</h2>",
+    `<p class="note">Wagner &amp; Soto (2002): an attacker who knows the model pads the exploit with calls that keep it ` +
+      `normal. From the calls pid ${m.pid} made before its execve (${m.contextCalls} calls of context, its creator's up ` +
+      "to the fork included), the shortest sequence each model finds normal that ends in execve:</p>",
+    "<table><thead><tr><th>model</th><th>calls to inject</th></tr></thead><tbody>",
+    ...m.rows.map((row) => `<tr><td>${escapeHtml(row.model)}</td><td>${answer(row)}</td></tr>`),
+    "</tbody></table>",
+  ];
 }

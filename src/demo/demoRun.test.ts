@@ -53,6 +53,16 @@ describe.skipIf(reason !== undefined)("the demo, end to end (real server, real s
       );
       expect(line).toContain("execve");
       expect(line).toContain(`at call ${first.call} of pid ${first.pid}`);
+      // Mimicry from where the shell's execve was made: the server never execs in training, so no window of stide
+      // ends in execve (a proof), and execve is outside the static set whatever comes before it.
+      const m = r.mimicry!;
+      expect(m.rows.map((row) => row.model)).toEqual(["stide", "lookahead", "ngram", "static (set)"]);
+      expect(m.contextCalls).toBeGreaterThan(5);
+      const row = (name: string) => m.rows.find((x) => x.model === name)!;
+      expect(row("stide")).toMatchObject({ found: false, complete: true });
+      expect(row("static (set)")).toMatchObject({ found: false, complete: true });
+      for (const x of m.rows) if (x.found) expect(x.calls[x.calls.length - 1]).toBe("execve");
+      expect(html).toContain("Mimicry: what would run the shell unseen");
     },
   );
 });

@@ -16,8 +16,9 @@ import { type EventSink, TeeSink } from "../ingest/event.js";
 import { type Trace, TraceCollector } from "../ingest/traceCollector.js";
 import type { Detector } from "../models/detector.js";
 import { createDetector } from "../models/registry.js";
-import { analyzeProgram, defaultCacheDir, directoryCache, type StaticModel } from "../static/index.js";
+import { analyzeProgram, defaultCacheDir, directoryCache, type StaticModel, staticProfile } from "../static/index.js";
 import { Vocabulary } from "../syscalls/vocabulary.js";
+import { type DemoMimicryTable, exploitMimicry, type MimicryModel } from "./demoMimicry.js";
 import { runExploit } from "./exploitClient.js";
 import { runNormalWorkload } from "./normalClient.js";
 import { checkAgainstStatic, type DemoStatic, describeStaticModel, ImageTracker } from "./staticCheck.js";
@@ -86,6 +87,8 @@ export interface DemoResult {
    */
   staticModel: DemoStatic | null;
   staticError?: string;
+  /** What an attacker who knows each model must inject for the shell's execve to go unseen (Wagner & Soto). */
+  mimicry: DemoMimicryTable | null;
   seconds: number;
 }
 /** A free TCP port on 127.0.0.1 (the kernel's choice, released for the server to bind). */
@@ -202,10 +205,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const watched = await watchHeldAndExploit(bench, trained.detectors, counts.held, seed);
   const sessions = timelines(bench.vocab, trained.detectors, watched.held, watched.attacked);
   const staticModel = staticVerdict(analysis.model, bench, watched);
+  const mimicry = mimicryOfExploit(bench, trained.detectors, analysis.model, watched.attacked);
   return {
     ...outcome(counts, trained, watched),
     ...sessions,
     staticModel,
+    mimicry,
     ...(analysis.staticError === undefined ? {} : { staticError: analysis.staticError }),
     seconds: (performance.now() - started) / 1000,
   };
@@ -260,12 +265,29 @@ function staticVerdict(model: StaticModel | undefined, bench: DemoBench, watched
   };
 }
 
+/** Each trained model's, and the static set model's, answer to the mimicry question for the exploit's execve. */
+function mimicryOfExploit(
+  bench: DemoBench,
+  detectors: TrainedModel[],
+  model: StaticModel | undefined,
+  attacked: LiveRun,
+): DemoMimicryTable | null {
+  bench.say("searching, for each model, the shortest call sequence that would run the shell's execve unseen");
+  const models: MimicryModel[] = detectors.map((d) => ({
+    name: d.kind,
+    detector: d.detector,
+    vocabulary: bench.vocab,
+  }));
+  if (model !== undefined) models.push({ name: "static (set)", ...staticProfile(model) });
+  return exploitMimicry(models, attacked.traces, attacked.images, bench.vocab);
+}
+
 /** What the trained models made of the live runs, per model and in all. */
 function outcome(
   counts: SessionCounts,
   trained: Training,
   { held, attacked, proof }: Watched,
-): Omit<DemoResult, "timeline" | "timelinePids" | "staticModel" | "staticError" | "seconds"> {
+): Omit<DemoResult, "timeline" | "timelinePids" | "staticModel" | "staticError" | "mimicry" | "seconds"> {
   return {
     exploitDetected: attacked.alarms.length > 0,
     exploitSucceeded: existsSync(proof),

@@ -8,3 +8,4 @@ export * from "./target.js";
 export * from "./demoRun.js";
 export * from "./demoReport.js";
 export * from "./staticCheck.js";
+export * from "./demoMimicry.js";

@@ -73,6 +73,15 @@ export class ImageTracker implements EventSink {
     return this.imagesOf(stream, calls, new Set());
   }
 
+  /** The process that created `stream`, and the index of its creating call; undefined for the capture's first. */
+  creator(stream: number): { parent: number; at: number } | undefined {
+    for (const [parent, s] of this.streams) {
+      const c = s.children.find((k) => k.pid === stream);
+      if (c !== undefined) return { parent, at: c.at };
+    }
+    return undefined;
+  }
+
   /** Global arrival order of a stream's calls. */
   order(stream: number): readonly number[] {
     return this.streams.get(stream)?.order ?? [];

@@ -49,7 +49,9 @@ export function mimicryContext(detector: Detector): number {
     case "ngram":
       return (o.n as number) - 1;
     case "static":
-      return o.mode === "digraph" ? 1 : 0;
+      // Even the set model's state holds one bit beyond no calls: whether the stream has made its first call
+      // (which alone may be the exec that started the program).
+      return 1;
     default:
       throw new HomeostatError(
         "E_USAGE",

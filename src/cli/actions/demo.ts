@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { requireStrace } from "../../capture/straceCapture.js";
+import type { DemoMimicryTable } from "../../demo/demoMimicry.js";
 import { renderDemoReport } from "../../demo/demoReport.js";
 import { runDemo } from "../../demo/demoRun.js";
 import { staticStoryLine } from "../../demo/staticCheck.js";
@@ -64,10 +65,26 @@ export async function runDemoCommand(flags: DemoFlags, ctx: CliContext): Promise
           ? staticStoryLine(r.staticModel, r.heldOutSessions)
           : `static model (no training): not available (${r.staticError ?? "unknown reason"})`,
       );
+      if (r.mimicry !== null) for (const line of mimicryLines(r.mimicry)) say(line);
       say(`\n${r.seconds.toFixed(1)} s; timeline report: ${flags.report}`);
     }
     ctx.exitCode = ok ? 0 : EXIT_ANOMALY;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** One line per model: what an attacker would have to inject for the shell's execve to go unseen. */
+function mimicryLines(m: DemoMimicryTable): string[] {
+  return [
+    "mimicry (what an attacker who knows the model must inject so that the shell's execve raises no anomaly):",
+    ...m.rows.map((row) => {
+      const what = row.found
+        ? `${row.calls.length} call${row.calls.length === 1 ? "" : "s"}: ${row.calls.join(", ")}`
+        : row.complete
+          ? "impossible (proved)"
+          : `none found within ${row.explored} states`;
+      return `  ${row.model.padEnd(12)} ${what}`;
+    }),
+  ];
 }
