@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import { SeededRandom } from "../models/random.js";
 import { CATEGORIES } from "../syscalls/categories.js";
 import { Vocabulary } from "../syscalls/vocabulary.js";
 import { renderDatasetReport } from "./datasetReport.js";
+import { chartsSettled, haveChromium, openReport } from "./testing/headlessPage.js";
 import { escapeHtml } from "./vegaPage.js";
 
 const HOSTILE = "<script>alert(1)</script>";
@@ -103,57 +104,19 @@ describe("renderDatasetReport", () => {
   });
 });
 
-const chromiumPath = process.env.HOMEOSTAT_CHROMIUM ?? "/usr/bin/chromium";
-const haveChromium = existsSync(chromiumPath);
-if (!haveChromium)
-  console.log(
-    `skipping the browser test: no Chromium at ${chromiumPath} (apt-get install chromium, or set HOMEOSTAT_CHROMIUM)`,
-  );
-
-describe.skipIf(!haveChromium)("the inspect report in headless Chromium", () => {
+describe.skipIf(!haveChromium())("the inspect report in headless Chromium", () => {
   const dir = mkdtempSync(join(tmpdir(), "homeostat-inspect-report-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("renders every chart as SVG, 31 x 31 cells per heatmap, offline", { timeout: 120_000 }, async () => {
-    const { chromium } = await import("playwright-core");
     const p = profileFixture(7);
     const file = join(dir, "inspect.html");
     writeFileSync(file, renderDatasetReport(p));
-    const browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-      ],
-    });
+    const { page, requests, problems, close } = await openReport(file);
     try {
-      const page = await browser.newPage();
-      const requests: string[] = [];
-      page.on("request", (req) => requests.push(req.url()));
-      const problems: string[] = [];
-      page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-      page.on("console", (m) => {
-        if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-      });
-      page.on("dialog", (d) => {
-        problems.push(`dialog: ${d.message()}`);
-        void d.dismiss();
-      });
-      await page.goto(`file://${file}`);
       const ids = await page.$$eval("div.chart", (els) => els.map((e) => e.id));
       expect(ids.length).toBe(p.heatmaps.length + 4);
-      await page.waitForFunction(
-        (list) =>
-          list.every((id) => {
-            const el = document.getElementById(id);
-            return el !== null && (el.dataset.rendered === "true" || el.dataset.error !== undefined);
-          }),
-        ids,
-        { timeout: 90_000 },
-      );
+      await chartsSettled(page, ids);
       const state = await page.evaluate(
         (list) =>
           list.map((id) => {
@@ -185,7 +148,7 @@ describe.skipIf(!haveChromium)("the inspect report in headless Chromium", () => 
       expect(requests.filter((u) => !/^(file|data):/.test(u))).toEqual([]);
       expect(requests.filter((u) => u.startsWith("file:")).length).toBe(1);
     } finally {
-      await browser.close();
+      await close();
     }
   });
 });

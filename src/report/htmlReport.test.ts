@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import { stratifiedKFold } from "../eval/kfold.js";
 import { toJsonSafe } from "../eval/metricJson.js";
 import { SeededRandom } from "../models/random.js";
 import { renderHtmlReport } from "./htmlReport.js";
+import { chartsSettled, haveChromium, openReport } from "./testing/headlessPage.js";
 import { escapeHtml, inlineScript, scriptJson } from "./vegaPage.js";
 
 const HOSTILE = "<script>alert(1)</script>";
@@ -263,55 +264,17 @@ describe("renderHtmlReport", () => {
   });
 });
 
-const chromiumPath = process.env.HOMEOSTAT_CHROMIUM ?? "/usr/bin/chromium";
-const haveChromium = existsSync(chromiumPath);
-if (!haveChromium)
-  console.log(
-    `skipping the browser test: no Chromium at ${chromiumPath} (apt-get install chromium, or set HOMEOSTAT_CHROMIUM)`,
-  );
-
-describe.skipIf(!haveChromium)("the report in headless Chromium", () => {
+describe.skipIf(!haveChromium())("the report in headless Chromium", () => {
   const dir = mkdtempSync(join(tmpdir(), "homeostat-report-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("renders every chart as SVG with the expected marks, offline", { timeout: 120_000 }, async () => {
-    const { chromium } = await import("playwright-core");
     const r = evalFixture(11);
     const file = join(dir, "report.html");
     writeFileSync(file, renderHtmlReport(r));
-    const browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-      ],
-    });
+    const { page, requests, problems, close } = await openReport(file);
     try {
-      const page = await browser.newPage();
-      const requests: string[] = [];
-      page.on("request", (req) => requests.push(req.url()));
-      const problems: string[] = [];
-      page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-      page.on("console", (m) => {
-        if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-      });
-      page.on("dialog", (d) => {
-        problems.push(`dialog: ${d.message()}`);
-        void d.dismiss();
-      });
-      await page.goto(`file://${file}`);
-      await page.waitForFunction(
-        (ids) =>
-          ids.every((id) => {
-            const el = document.getElementById(id);
-            return el !== null && (el.dataset.rendered === "true" || el.dataset.error !== undefined);
-          }),
-        CHART_IDS,
-        { timeout: 90_000 },
-      );
+      await chartsSettled(page, CHART_IDS);
       const state = await page.evaluate(
         (ids) =>
           Object.fromEntries(
@@ -360,7 +323,7 @@ describe.skipIf(!haveChromium)("the report in headless Chromium", () => {
       expect(requests.filter((u) => !/^(file|data):/.test(u))).toEqual([]);
       expect(requests.filter((u) => u.startsWith("file:")).length).toBe(1); // the page itself, nothing else
     } finally {
-      await browser.close();
+      await close();
     }
   });
 });
