@@ -1,25 +1,23 @@
 // Finds the objects a program runs with, as the dynamic loader would: the executable (after following #! lines
-// as execve does), its DT_NEEDED libraries breadth-first, the interpreter, the vDSO and any plugins named by the
-// user. Follows ld.so(8) and glibc's elf/dl-load.c for the search order and $ORIGIN/$LIB/$PLATFORM expansion,
-// and execve(2) for interpreter scripts.
+// as execve does, in programPath.ts), its DT_NEEDED libraries breadth-first, the interpreter, the vDSO and any
+// plugins named by the user. Follows ld.so(8) and glibc's elf/dl-load.c for the search order and
+// $ORIGIN/$LIB/$PLATFORM expansion.
 
 import {
-  accessSync,
   closeSync,
-  constants,
   existsSync,
   openSync,
   readdirSync,
   readFileSync,
   readSync,
   realpathSync,
-  statSync,
   type Stats,
 } from "node:fs";
-import { basename, delimiter, dirname, join, resolve } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
 import { HomeostatError } from "../errors.js";
 import { parseElf, parseElfFully, readElfFile, type ElfFile } from "./elfFile.js";
 import { readLdCache } from "./ldCache.js";
+import { head, notFound, resolveProgram, statOrUndefined } from "./programPath.js";
 import type { ObjectRole } from "./staticModel.js";
 
 export type { ObjectRole } from "./staticModel.js";
@@ -67,54 +65,6 @@ function cachedElf(options: LoadOptions, path: string): ElfFile {
 }
 
 const DEFAULT_DIRS = ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"];
-/** execve follows at most this many #! interpreters before giving up. */
-const MAX_SHEBANG_DEPTH = 4;
-
-function notFound(file: string, message: string): HomeostatError {
-  return new HomeostatError("E_NOT_FOUND", message, { file });
-}
-
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function isExecutableFile(path: string): boolean {
-  if (statOrUndefined(path)?.isFile() !== true) return false;
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The first executable `name` in `dirs`, as execvp searches PATH (an empty entry is the current directory). */
-function searchCommand(name: string, dirs: string[]): string | undefined {
-  for (const dir of dirs) {
-    const candidate = join(dir === "" ? "." : dir, name);
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-/** The first bytes of a file, for #! and ELF identification; undefined when it cannot be read. */
-function head(path: string, length: number): Uint8Array | undefined {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, "r");
-    const buf = Buffer.alloc(length);
-    const n = readSync(fd, buf, 0, length, 0);
-    return buf.subarray(0, n);
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 /** Whether a file starts like an ELF64 little-endian x86-64 object (the loader skips others and searches on). */
 function isElf64X86(path: string): boolean {
@@ -131,71 +81,6 @@ function isElf64X86(path: string): boolean {
     h[18] === 62 &&
     h[19] === 0
   );
-}
-
-/** The text after #! (the kernel reads at most the first 256 bytes), or undefined when not a script. */
-function shebangOf(path: string): string | undefined {
-  const h = head(path, 256);
-  if (h === undefined || h[0] !== 0x23 || h[1] !== 0x21) return undefined;
-  const text = Buffer.from(h).toString("utf8", 2);
-  const newline = text.indexOf("\n");
-  return (newline < 0 ? text : text.slice(0, newline)).trim();
-}
-
-/** The program `#!/usr/bin/env [-S] [options] [VAR=value] NAME` runs. */
-function envTarget(argument: string, script: string, searchPath: string[]): string {
-  let words = argument.split(/[ \t]+/).filter((w) => w !== "");
-  if (words[0]?.startsWith("-S") === true) words = [words[0].slice(2), ...words.slice(1)].filter((w) => w !== "");
-  let i = 0;
-  while (i < words.length && (words[i]!.startsWith("-") || words[i]!.includes("="))) {
-    // env's options that take a value as the next word.
-    if (["-u", "--unset", "-C", "--chdir"].includes(words[i]!)) i++;
-    i++;
-  }
-  const name = words[i];
-  if (name === undefined) throw new HomeostatError("E_FORMAT", "#! line runs env without a program", { file: script });
-  if (name.includes("/")) return resolve(name);
-  const found = searchCommand(name, searchPath);
-  if (found === undefined) throw notFound(script, `interpreter ${name} (from its #! line) not found in PATH`);
-  return found;
-}
-
-/** The interpreter named by a script's #! line. Like the kernel, the rest of the line is one argument. */
-function interpreterOf(line: string, script: string, searchPath: string[]): string {
-  const match = /^(\S+)(?:[ \t]+(.*))?$/.exec(line);
-  if (match === null) throw new HomeostatError("E_FORMAT", "empty #! line", { file: script });
-  const interpreter = resolve(match[1]!);
-  if (basename(interpreter) === "env") return envTarget(match[2] ?? "", script, searchPath);
-  if (!existsSync(interpreter)) throw notFound(script, `interpreter ${match[1]} (from its #! line) not found`);
-  return interpreter;
-}
-
-/**
- * The executable behind a path. A name without '/' is searched in PATH, as a shell would; a name with '/' is
- * used as given. Scripts are followed through their #! lines, at most four deep as execve allows.
- */
-function resolveProgram(given: string, searchPath: string[]): Pick<LoadedProgram, "program" | "script"> {
-  let current = given;
-  if (!given.includes("/")) {
-    const found = searchCommand(given, searchPath);
-    if (found === undefined) throw notFound(given, "program not found in PATH");
-    current = found;
-  } else if (!existsSync(given)) {
-    throw notFound(given, "no such program");
-  }
-  const scriptPath = current;
-  for (let depth = 0; ; depth++) {
-    const line = shebangOf(current);
-    if (line === undefined) {
-      if (depth === 0) return { program: current };
-      return { program: current, script: { path: scriptPath, interpreter: current } };
-    }
-    if (depth >= MAX_SHEBANG_DEPTH) {
-      const message = `#! chain deeper than ${MAX_SHEBANG_DEPTH} interpreters`;
-      throw new HomeostatError("E_FORMAT", message, { file: scriptPath });
-    }
-    current = interpreterOf(line, current, searchPath);
-  }
 }
 
 let vdsoCache: { elf: ElfFile | undefined } | undefined;
