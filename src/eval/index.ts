@@ -1,7 +1,8 @@
 // Public names of the evaluation stage: ROC curves and AUC with exact tie handling, operating points (detection
 // at a false-alarm rate and the reverse), confusion matrices and rates, LID-DS style call-level metrics with
 // consecutive false alarms and detection delay, stratified k-fold splits (and splits grouped by attack session),
-// classification reports, and JSON-safe conversion of results; protocol variants (the LID-DS split of ADFA-LD) and
+// classification reports, and JSON-safe conversion of results; the scenarios protocol (LID-DS per program, one model
+// per program) and its summary across programs; protocol variants (the LID-DS split of ADFA-LD) and
 // the labels that keep non-strict figures from passing as strict ones. Data-set cleaning: call-sequence hashing and
 // indexing, duplicate / cross-split / label conflict / degenerate-trace facts, the dedupe protocol variant, and the
 // inspect report's data (category-bigram heatmaps, per-bigram KS separation, per-label distributions).
@@ -22,6 +23,9 @@ export * from "./groupedKFold.js";
 export * from "./ksKfoldComparison.js";
 export * from "./liddsSplit.js";
 export * from "./protocolLabel.js";
+export * from "./scenariosProtocol.js";
+export * from "./scenariosResult.js";
+export * from "./scenariosSummary.js";
 export * from "./sequenceHash.js";
 export * from "./sequenceIndex.js";
 export * from "./datasetCleaning.js";

@@ -1,6 +1,6 @@
 // Public names of the ingestion stage: one event model, one parser per trace format (strace, UNM, ADFA-LD, LID-DS
-// 2021/2019, homeostat's binary format), input enumeration of folders and archives, dataset layouts, and loading
-// traces into typed arrays.
+// 2021/2019, homeostat's binary format), input enumeration of folders and archives, dataset layouts (ADFA-LD,
+// LID-DS, homeostat's scenarios benchmark), and loading traces into typed arrays.
 
 export * from "./adfaLayout.js";
 export * from "./adfaParser.js";
@@ -17,6 +17,8 @@ export * from "./liddsParser.js";
 export * from "./liddsRecordingZip.js";
 export * from "./loadTraces.js";
 export * from "./reader.js";
+export * from "./scenariosLayout.js";
+export * from "./scenariosManifest.js";
 export * from "./straceParser.js";
 export * from "./streamChunker.js";
 export * from "./sysdigCalls.js";

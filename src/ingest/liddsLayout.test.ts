@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { HomeostatError } from "../errors.js";
-import { liddsPathParts, liddsRecordingName, liddsSourceInfo, pickLiddsRecordingEntries } from "./liddsLayout.js";
+import {
+  inLiddsTree,
+  liddsPathParts,
+  liddsRecordingName,
+  liddsSourceInfo,
+  pickLiddsRecordingEntries,
+} from "./liddsLayout.js";
 import {
   assignLidds2019Splits,
   type LiddsRecordingMeta,
@@ -26,6 +32,14 @@ describe("liddsPathParts", () => {
     expect(liddsPathParts("/x/./S/runs.csv")).toEqual(["x", "S", "runs.csv"]);
     expect(liddsRecordingName(["S", "training", "r_1.zip", "r_1.sc"])).toBe("r_1");
     expect(liddsRecordingName(["S", "r_2.txt"])).toBe("r_2");
+    expect(liddsRecordingName(["nginx", "training", "r_3.strace"])).toBe("r_3");
+  });
+
+  it("tells a LID-DS-style tree by a split folder above the file", () => {
+    expect(inLiddsTree(["nginx", "test", "normal_and_attack", "r.strace"])).toBe(true);
+    expect(inLiddsTree(["validation", "r.strace"])).toBe(true);
+    expect(inLiddsTree(["Training_Data_Master", "r.txt"])).toBe(false);
+    expect(inLiddsTree(["training"])).toBe(false); // a file named like a split is not a folder
   });
 });
 

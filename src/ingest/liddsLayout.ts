@@ -2,6 +2,8 @@
 // 2021: <scenario>/training/<rec>.zip, <scenario>/validation/<rec>.zip, <scenario>/test/normal/<rec>.zip,
 //       <scenario>/test/normal_and_attack/<rec>.zip; each zip holds <rec>.sc, <rec>.json, <rec>.pcap, <rec>.res.
 // 2019: <scenario>/runs.csv and <scenario>/<rec>.txt; the split comes from runs.csv order (liddsMetadata.ts).
+// Other formats in the 2021 folders (homeostat's scenarios: <program>/training/<rec>.strace + <rec>.json, the json in
+// the 2021 shape) are labelled the same way.
 // Labels follow LID-DS: a recording is "attack" when its json says exploit (2021) / runs.csv says
 // is_executing_exploit (2019), otherwise "normal"; without metadata, the 2021 folder decides (normal_and_attack
 // = attack). Within an attack recording, calls before attackTime are still normal behaviour: that per-call
@@ -36,7 +38,18 @@ export function liddsRecordingName(pathParts: readonly string[]): string | undef
   const last = pathParts[pathParts.length - 1];
   if (last === undefined) return undefined;
   for (const ext of RECORDING_EXTENSIONS) if (last.endsWith(ext)) return last.slice(0, -ext.length);
-  return last;
+  // Another format's file in a LID-DS-style tree (`<rec>.strace` beside `<rec>.json`): the name without its extension.
+  const dot = last.lastIndexOf(".");
+  return dot > 0 ? last.slice(0, dot) : last;
+}
+
+/**
+ * Whether a path (see liddsPathParts) lies in a LID-DS-style tree: a training, validation or test folder above the
+ * file. Any format's recordings laid out so, with a `<stem>.json` beside each, get LID-DS labels (reader.ts).
+ */
+export function inLiddsTree(pathParts: readonly string[]): boolean {
+  for (let k = pathParts.length - 2; k >= 0; k--) if (SPLITS.includes(pathParts[k]!)) return true;
+  return false;
 }
 
 /**

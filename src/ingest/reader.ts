@@ -2,6 +2,7 @@
 // source labelled by its dataset layout. This is the pipeline every command shares (inspect, convert, train,
 // score, eval), so that a format or a layout added here works everywhere.
 
+import { resolve } from "node:path";
 import { HomeostatError, type ParseError } from "../errors.js";
 import type { Vocabulary } from "../syscalls/vocabulary.js";
 import { adfaSourceInfo } from "./adfaLayout.js";
@@ -9,7 +10,7 @@ import type { EventSink, SourceInfo } from "./event.js";
 import { type FormatName, FORMAT_NAMES, type TraceFormat, type TraceParser } from "./format.js";
 import { FORMATS, formatByName } from "./formats.js";
 import { type InputEntry, type InputLimits, listInputs, type SkippedInput } from "./inputs.js";
-import { liddsSourceInfo } from "./liddsLayout.js";
+import { inLiddsTree, liddsPathParts, liddsSourceInfo } from "./liddsLayout.js";
 import type { LiddsRecordingMeta } from "./liddsMetadata.js";
 import { createBinaryTraceParser } from "./binaryTrace.js";
 import { pidFromStraceFileName } from "./straceParser.js";
@@ -221,14 +222,24 @@ async function lidds2019Meta(entry: InputEntry): Promise<LiddsRecordingMeta | un
 /**
  * Labels from the dataset layout the entry sits in. LID-DS metadata (and its schema library) is loaded only when a
  * LID-DS entry is met: start-up is part of every command's cost.
+ *
+ * Any other format's file with a `<stem>.json` sidecar inside a LID-DS-style training/validation/test tree (the
+ * recordings of `homeostat scenarios`: `<program>/test/normal_and_attack/<rec>.strace` + `<rec>.json`) is labelled
+ * as a LID-DS 2021 recording: the sidecar must then be a 2021 recording json (E_PARSE naming it otherwise), and the
+ * scenario is the folder above the split, found in the resolved path, so that `--data <program>` still names it.
  */
 async function layoutInfo(entry: InputEntry, format: FormatName): Promise<Partial<SourceInfo>> {
+  const sidecar = entry.sidecar;
   if (format === "lidds2021") {
-    const sidecar = entry.sidecar;
     if (sidecar === undefined) return liddsSourceInfo(entry.parts, undefined) ?? {};
     const { parseLidds2021RecordingJson } = await import("./liddsMetadata.js");
     return liddsSourceInfo(entry.parts, parseLidds2021RecordingJson(sidecar.text, sidecar.path)) ?? {};
   }
   if (format === "lidds2019") return liddsSourceInfo(entry.parts, await lidds2019Meta(entry)) ?? {};
+  if (sidecar !== undefined && inLiddsTree(entry.parts)) {
+    const { parseLidds2021RecordingJson } = await import("./liddsMetadata.js");
+    const parts = liddsPathParts(resolve(entry.path));
+    return liddsSourceInfo(parts, parseLidds2021RecordingJson(sidecar.text, sidecar.path));
+  }
   return adfaSourceInfo(entry.parts) ?? {};
 }

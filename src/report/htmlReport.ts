@@ -176,7 +176,7 @@ function rocChart(
  * Score histograms, one panel per model, each class as its share of its own traces: attack traces are usually far
  * fewer than normal ones, and raw counts would hide their shape. Score scales differ by model, so x is independent.
  */
-function distributionChart(models: readonly ModelResult[]): Chart {
+function distributionChart(id: string, models: readonly ModelResult[]): Chart {
   const values = models.flatMap((m) => {
     const d = m.distribution;
     const nTotal = d.normal.reduce((a, b) => a + b, 0);
@@ -192,7 +192,7 @@ function distributionChart(models: readonly ModelResult[]): Chart {
     });
   });
   return {
-    id: "chart-dist",
+    id,
     spec: {
       $schema: SCHEMA,
       title: {
@@ -231,7 +231,7 @@ function distributionChart(models: readonly ModelResult[]): Chart {
   };
 }
 
-function attackChart(models: readonly ModelResult[]): Chart {
+function attackChart(id: string, models: readonly ModelResult[]): Chart {
   const values = models.flatMap((m) =>
     m.per_attack.map((a) => ({
       model: m.name,
@@ -242,7 +242,7 @@ function attackChart(models: readonly ModelResult[]): Chart {
     })),
   );
   return {
-    id: "chart-attack",
+    id,
     spec: {
       $schema: SCHEMA,
       title: "Detection rate per attack type at the calibrated threshold",
@@ -273,13 +273,13 @@ function attackChart(models: readonly ModelResult[]): Chart {
   };
 }
 
-function timingChart(models: readonly ModelResult[]): Chart {
+function timingChart(id: string, models: readonly ModelResult[]): Chart {
   const values = models.flatMap((m) => [
     { model: m.name, phase: "train", seconds: m.cost.trainSeconds },
     { model: m.name, phase: "score", seconds: m.cost.scoreSeconds },
   ]);
   return {
-    id: "chart-timing",
+    id,
     spec: {
       $schema: SCHEMA,
       title: "Seconds to train, and to score every test trace",
@@ -317,7 +317,7 @@ function variantWarningHtml(result: EvalResult): string {
   );
 }
 
-function headerHtml(result: EvalResult): string {
+function headerHtml(result: EvalResult, title: string): string {
   const p = result.protocol;
   const t = p.threshold;
   const threshold =
@@ -359,7 +359,7 @@ function headerHtml(result: EvalResult): string {
         )
       : '<p class="note">No attack types given.</p>';
   return [
-    `<header><h1>homeostat eval: ${escapeHtml(protocolLabel(p))}${p.strict ? "" : " (not strict)"}</h1>`,
+    `<header><h1>${escapeHtml(title)}</h1>`,
     variantWarningHtml(result),
     `<p class="lead">${escapeHtml(p.description)}</p>`,
     `<dl class="meta">${meta.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${v}</dd>`).join("")}</dl>`,
@@ -602,7 +602,8 @@ function costHtml(models: readonly ModelResult[]): string {
   );
 }
 
-const REPORT_STYLE = `
+/** The eval report's style sheet (after vegaPage's), for pages that hold eval report bodies. */
+export const EVAL_REPORT_STYLE = `
 th, td { padding: 4px 7px; }
 th, th.n { white-space: normal; vertical-align: bottom; }
 td:first-child { overflow-wrap: anywhere; min-width: 8em; max-width: 18em; }
@@ -625,10 +626,40 @@ td .sub { display: block; color: #5b6575; font-size: 0.85em; }
 .warn { margin: 10px 0; padding: 8px 12px; border: 1px solid #e0a800; border-left: 6px solid #d9480f; background: #fff8e6; }
 `;
 
-/** The report page for one eval run: a complete HTML document that needs no network to be viewed. */
-export function renderHtmlReport(result: EvalResult): string {
+/** The page title of one eval run's report. */
+function reportTitle(result: EvalResult): string {
+  return `homeostat eval: ${protocolLabel(result.protocol)}${result.protocol.strict ? "" : " (not strict)"}`;
+}
+
+/** Where an eval report body goes: its chart ids' prefix, its title, and how far its headings are moved down. */
+export interface EvalReportBodyOptions {
+  /** Prefixed to every chart id, so that several bodies can share a page ("" for a page of its own). */
+  idPrefix?: string;
+  /** The body's title (default: "homeostat eval: <protocol>"). */
+  title?: string;
+  /** Moves every heading down this many levels (h1 -> h2 with 1), for a body inside a larger page. */
+  headingShift?: number;
+}
+
+/**
+ * Moves HTML headings down `by` levels (at most to h6). Safe on the report's own markup: every text in it is
+ * escaped, so a `<hN` can only be one of its tags.
+ */
+export function shiftHeadings(html: string, by: number): string {
+  if (by <= 0) return html;
+  return html.replace(/<(\/?)h([1-6])\b/g, (_m, slash: string, level: string) => {
+    return `<${slash}h${Math.min(6, Number(level) + by)}`;
+  });
+}
+
+/** The sections of one eval run's report and their charts, to place in a page (renderHtmlReport) or several. */
+export function evalReportBody(
+  result: EvalResult,
+  options: EvalReportBodyOptions = {},
+): { html: string; charts: Chart[] } {
+  const id = (name: string): string => `${options.idPrefix ?? ""}${name}`;
   const models = result.models;
-  const parts: string[] = [headerHtml(result)];
+  const parts: string[] = [headerHtml(result, options.title ?? reportTitle(result))];
   const charts: Chart[] = [];
   if (models.length === 0) {
     parts.push('<h2>Summary</h2><p class="note">No models were evaluated.</p>');
@@ -641,18 +672,18 @@ export function renderHtmlReport(result: EvalResult): string {
         "Diamonds: the calibrated threshold. Right: the same curves for false-alarm rates up to 10%.</p>",
     );
     parts.push(
-      '<div class="side"><div class="chart" id="chart-roc"></div><div class="chart" id="chart-roc-low"></div></div>',
+      `<div class="side"><div class="chart" id="${id("chart-roc")}"></div><div class="chart" id="${id("chart-roc-low")}"></div></div>`,
     );
-    charts.push(rocChart("chart-roc", models, 1, "ROC: detection rate against false-alarm rate", true));
-    charts.push(rocChart("chart-roc-low", models, 0.1, "Zoom: false-alarm rates up to 10%", false));
+    charts.push(rocChart(id("chart-roc"), models, 1, "ROC: detection rate against false-alarm rate", true));
+    charts.push(rocChart(id("chart-roc-low"), models, 0.1, "Zoom: false-alarm rates up to 10%", false));
 
-    parts.push('<h2>Score distributions</h2><div class="chart" id="chart-dist"></div>');
-    charts.push(distributionChart(models));
+    parts.push(`<h2>Score distributions</h2><div class="chart" id="${id("chart-dist")}"></div>`);
+    charts.push(distributionChart(id("chart-dist"), models));
 
     parts.push("<h2>Per attack type</h2>");
     if (models.some((m) => m.per_attack.length > 0)) {
-      parts.push('<div class="chart" id="chart-attack"></div>');
-      charts.push(attackChart(models));
+      parts.push(`<div class="chart" id="${id("chart-attack")}"></div>`);
+      charts.push(attackChart(id("chart-attack"), models));
       parts.push(perAttackHtml(models));
     } else parts.push('<p class="note">The attack traces have no types.</p>');
 
@@ -662,10 +693,15 @@ export function renderHtmlReport(result: EvalResult): string {
   }
   if (result.kfold !== undefined) parts.push(kfoldHtml(result.kfold, models[0]?.auc ?? Number.NaN));
   if (models.length > 0) {
-    parts.push('<h2>Cost</h2><div class="chart" id="chart-timing"></div>');
-    charts.push(timingChart(models));
+    parts.push(`<h2>Cost</h2><div class="chart" id="${id("chart-timing")}"></div>`);
+    charts.push(timingChart(id("chart-timing"), models));
     parts.push(costHtml(models));
   }
-  const title = `homeostat eval: ${protocolLabel(result.protocol)}${result.protocol.strict ? "" : " (not strict)"}`;
-  return vegaPage(title, parts.join("\n"), charts, { style: REPORT_STYLE });
+  return { html: shiftHeadings(parts.join("\n"), options.headingShift ?? 0), charts };
+}
+
+/** The report page for one eval run: a complete HTML document that needs no network to be viewed. */
+export function renderHtmlReport(result: EvalResult): string {
+  const { html, charts } = evalReportBody(result);
+  return vegaPage(reportTitle(result), html, charts, { style: EVAL_REPORT_STYLE });
 }

@@ -2,6 +2,7 @@
 // report of a data set), and the tables and charts they share.
 
 export * from "./htmlReport.js";
+export * from "./scenariosReport.js";
 export * from "./vegaPage.js";
 export * from "./htmlTable.js";
 export * from "./datasetReport.js";

@@ -1,4 +1,6 @@
-// The work of `homeostat eval` (registered, with its argument parsers, in ../commands/eval.ts).
+// The work of `homeostat eval` (registered, with its argument parsers, in ../commands/eval.ts). The plan, the
+// loading of one LID-DS scenario, the model run and the result document are exported for `--dataset scenarios`
+// (evalScenarios.ts), which runs them once per program.
 
 import type { EnsembleMethod } from "../../detect/ensemble.js";
 import { ENSEMBLE_METHODS } from "../../detect/ensemble.js";
@@ -112,9 +114,13 @@ function summarise(name: string, traces: readonly Trace[]): SplitSummary {
   return { name, traces: traces.length, calls: traces.reduce((a, t) => a + t.calls.length, 0) };
 }
 
+/** The --dataset names. */
+const DATASETS = ["adfa-ld", "lid-ds", "scenarios"] as const;
+type DatasetName = (typeof DATASETS)[number];
+
 /** What the flags ask for, checked before anything is read. */
-interface EvalPlan {
-  dataset: "adfa-ld" | "lid-ds" | undefined;
+export interface EvalPlan {
+  dataset: DatasetName | undefined;
   split: SplitProtocol;
   threshold: ThresholdSpec;
   models: string[];
@@ -123,7 +129,7 @@ interface EvalPlan {
 }
 
 /** The traces read and the protocol's view of them. */
-interface LoadedData {
+export interface LoadedData {
   data: ExperimentData;
   all: Trace[];
   splits: SplitSummary[];
@@ -137,7 +143,7 @@ interface LoadedData {
 }
 
 /** The models' results and how they were obtained. */
-interface EvalRun {
+export interface EvalRun {
   results: ModelResult[];
   kfold: EvalResult["kfold"];
   rules: string[];
@@ -150,6 +156,9 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
   const startedAt = new Date().toISOString();
   const jsonToStdout = flags.json === "-";
   const plan = planEval(flags);
+  if (plan.dataset === "scenarios") {
+    throw new HomeostatError("E_USAGE", "--dataset scenarios is evaluated by evalScenarios.ts, not runEval");
+  }
   const vocab = new Vocabulary();
   const bar = progress("loading", 1, !jsonToStdout);
   const loaded = await loadProtocol(flags, plan, vocab);
@@ -170,7 +179,8 @@ export async function runEval(flags: EvalFlags, ctx: CliContext): Promise<void> 
   ctx.exitCode = 0;
 }
 
-function planEval(flags: EvalFlags): EvalPlan {
+/** Checks the flags and says what they ask for (E_USAGE on any contradiction), before anything is read. */
+export function planEval(flags: EvalFlags): EvalPlan {
   if (flags.score !== undefined && !isTraceScoreName(flags.score)) {
     throw new HomeostatError("E_USAGE", `unknown --score "${flags.score}" (one of ${TRACE_SCORE_NAMES.join(", ")})`);
   }
@@ -182,9 +192,15 @@ function planEval(flags: EvalFlags): EvalPlan {
     );
   }
   const generic = flags.train !== undefined || flags.normal !== undefined || flags.attack !== undefined;
-  const dataset = flags.dataset;
-  if (dataset !== undefined && dataset !== "adfa-ld" && dataset !== "lid-ds") {
-    throw new HomeostatError("E_USAGE", `unknown --dataset "${dataset}" (adfa-ld or lid-ds)`);
+  const dataset = flags.dataset as DatasetName | undefined;
+  if (dataset !== undefined && !DATASETS.includes(dataset)) {
+    throw new HomeostatError("E_USAGE", `unknown --dataset "${dataset}" (${DATASETS.join(", ")})`);
+  }
+  if (dataset === "scenarios" && flags.kfold !== undefined) {
+    throw new HomeostatError(
+      "E_USAGE",
+      "--kfold is the supervised KS protocol over one data set's labelled traces: not with --dataset scenarios",
+    );
   }
   if (dataset !== undefined && generic) {
     throw new HomeostatError("E_USAGE", "give either --dataset with --data, or --train/--normal/--attack, not both");
@@ -208,7 +224,8 @@ function planEval(flags: EvalFlags): EvalPlan {
     throw new HomeostatError("E_USAGE", "--dedupe removes test traces identical to training traces: not with --kfold");
   }
   const split = planSplit(flags);
-  const threshold = parseThreshold(flags.threshold ?? (dataset === "lid-ds" ? "max" : "far:0.05"));
+  const liddsLike = dataset === "lid-ds" || dataset === "scenarios";
+  const threshold = parseThreshold(flags.threshold ?? (liddsLike ? "max" : "far:0.05"));
   const models = flags.models === undefined ? [...DEFAULT_EVAL_MODELS] : splitModelList(flags.models);
   for (const spec of models) {
     const kind = spec.split(":")[0]!.trim();
@@ -250,9 +267,10 @@ function planSplit(flags: EvalFlags): SplitProtocol {
 }
 
 /** Reads paths into traces, counting every call held against one budget. */
-type TraceLoader = (paths: readonly string[], times?: boolean) => Promise<Trace[]>;
+export type TraceLoader = (paths: readonly string[], times?: boolean) => Promise<Trace[]>;
 
-function traceLoader(flags: EvalFlags, vocab: Vocabulary): TraceLoader {
+/** A loader with its own budget of held calls (--max-held-calls), shared by everything it loads. */
+export function traceLoader(flags: EvalFlags, vocab: Vocabulary): TraceLoader {
   const read = inputReadOptions(flags);
   const maxHeld = flags.maxHeldCalls ?? DEFAULT_MAX_HELD_CALLS;
   let held = 0;
@@ -272,7 +290,7 @@ function traceLoader(flags: EvalFlags, vocab: Vocabulary): TraceLoader {
 
 const NO_EXPERIMENT: ExperimentData = { train: [], calibration: [], test: [] };
 
-function bySplit(all: readonly Trace[], names: readonly string[]): SplitSummary[] {
+export function bySplit(all: readonly Trace[], names: readonly string[]): SplitSummary[] {
   return names.map((s) =>
     summarise(
       s,
@@ -282,7 +300,7 @@ function bySplit(all: readonly Trace[], names: readonly string[]): SplitSummary[
 }
 
 /** The protocol's experiment, what --protocol moved and what --dedupe removed (nothing to run with --kfold). */
-function protocolData(
+export function protocolData(
   flags: EvalFlags,
   make: () => ProtocolData,
 ): { data: ExperimentData; dedupe?: DedupeSummary; moved?: TrainingFromValidation } {
@@ -318,18 +336,23 @@ async function loadProtocol(flags: EvalFlags, plan: EvalPlan, vocab: Vocabulary)
   }
   if (plan.dataset === "lid-ds") {
     const all = await load([flags.data!], true);
-    return {
-      all,
-      paths: [flags.data!],
-      protocolName: "lid-ds",
-      description:
-        "LID-DS protocol (Grimmer et al. 2019/2021): train on the training recordings, set the threshold on the " +
-        "validation recordings, test on the test recordings; a recording is one unit (all its threads).",
-      splits: bySplit(all, ["training", "validation", "test"]),
-      ...protocolData(flags, () => liddsExperiment(all, options)),
-    };
+    return liddsLoaded(flags, flags.data!, all, () => liddsExperiment(all, options));
   }
   return loadGeneric(flags, plan, load);
+}
+
+/** One LID-DS scenario's loaded data (its recordings read with timestamps), its experiment made by `make`. */
+export function liddsLoaded(flags: EvalFlags, path: string, all: Trace[], make: () => ProtocolData): LoadedData {
+  return {
+    all,
+    paths: [path],
+    protocolName: "lid-ds",
+    description:
+      "LID-DS protocol (Grimmer et al. 2019/2021): train on the training recordings, set the threshold on the " +
+      "validation recordings, test on the test recordings; a recording is one unit (all its threads).",
+    splits: bySplit(all, ["training", "validation", "test"]),
+    ...protocolData(flags, make),
+  };
 }
 
 /** The generic protocol: --train, --normal and typed --attack groups. */
@@ -410,8 +433,15 @@ function variantRules(loaded: LoadedData): string[] {
   return rules;
 }
 
-/** Runs the models (or the supervised k-fold classifier) on the loaded protocol. */
-function runModels(flags: EvalFlags, plan: EvalPlan, loaded: LoadedData, vocab: Vocabulary, bars: boolean): EvalRun {
+/** Runs the models (or the supervised k-fold classifier) on the loaded protocol; `title` heads the progress bar. */
+export function runModels(
+  flags: EvalFlags,
+  plan: EvalPlan,
+  loaded: LoadedData,
+  vocab: Vocabulary,
+  bars: boolean,
+  title = "evaluating",
+): EvalRun {
   const rules = [
     "Every model runs with the same defaults on every dataset; no hyperparameter was chosen by looking at attack labels.",
   ];
@@ -424,7 +454,7 @@ function runModels(flags: EvalFlags, plan: EvalPlan, loaded: LoadedData, vocab: 
     "ROC/AUC and operating points are computed on exact score counts; ties are handled exactly.",
     ...variantRules(loaded),
   );
-  const runBar = progress("evaluating", plan.models.length * 3, bars);
+  const runBar = progress(title, plan.models.length * 3, bars);
   let step = 0;
   const results = runExperiment(loaded.data, {
     models: plan.models,
@@ -456,7 +486,13 @@ function variantFields(
 }
 
 /** The result document (times filled in by the caller). */
-function evalResult(flags: EvalFlags, plan: EvalPlan, loaded: LoadedData, run: EvalRun, vocab: Vocabulary): EvalResult {
+export function evalResult(
+  flags: EvalFlags,
+  plan: EvalPlan,
+  loaded: LoadedData,
+  run: EvalRun,
+  vocab: Vocabulary,
+): EvalResult {
   const attackTypes = new Map<string, number>();
   for (const t of loaded.all) {
     if (t.source.label !== "attack") continue;

@@ -1,9 +1,11 @@
 // `homeostat eval`: reproducible detection experiments. Protocols: ADFA-LD (--dataset adfa-ld; strict by default,
-// or the LID-DS library's split with --protocol lidds-500|lidds-2000), LID-DS (--dataset lid-ds), any data
-// (--train/--normal/--attack), and the KS classifier's supervised k-fold (--kfold K, folds grouped by attack session).
+// or the LID-DS library's split with --protocol lidds-500|lidds-2000), LID-DS (--dataset lid-ds), homeostat's
+// benchmark of real programs (--dataset scenarios: LID-DS per program, one model per program, macro-averaged), any
+// data (--train/--normal/--attack), and the KS classifier's supervised k-fold (--kfold K, folds grouped by attack
+// session).
 // Prints a compact table; --json FILE (or -) writes every figure (docs/eval-json.md); --report FILE.html writes a
-// self-contained page with the plots. Library work lives in src/eval; ../actions/eval.ts, loaded when the command
-// runs, only wires inputs and outputs.
+// self-contained page with the plots. Library work lives in src/eval; ../actions/eval.ts (or evalScenarios.ts),
+// loaded when the command runs, only wires inputs and outputs.
 
 import type { Command } from "commander";
 import { ENSEMBLE_METHODS } from "../../detect/ensemble.js";
@@ -33,7 +35,10 @@ export function registerEval(program: Command, ctx: CliContext): void {
   const cmd = program
     .command("eval")
     .description("evaluate detectors: ROC/AUC, detection vs false alarms, per-attack results, delays, cost")
-    .option("--dataset <name>", "a dataset layout: adfa-ld or lid-ds (with --data)")
+    .option(
+      "--dataset <name>",
+      "a dataset layout (with --data): adfa-ld, lid-ds (one scenario), or scenarios (homeostat's benchmark: every program's scenario, one model per program)",
+    )
     .option("--data <dir>", "the dataset's folder or archive")
     .option(
       "--protocol <split>",
@@ -56,7 +61,7 @@ export function registerEval(program: Command, ctx: CliContext): void {
     )
     .option(
       "--threshold <rule>",
-      'alarm threshold from normal data: "max" or "far:RATE" (default far:0.05; lid-ds: max)',
+      'alarm threshold from normal data: "max" or "far:RATE" (default far:0.05; lid-ds and scenarios: max)',
     )
     .option(
       "--calibration-share <share>",
@@ -80,6 +85,8 @@ export function registerEval(program: Command, ctx: CliContext): void {
   addInputOptions(cmd).action(async (flags: EvalFlags) => {
     // Named devices and FIFOs are refused at once, before the action and its parsers load.
     (await import("../../ingest/inputPaths.js")).checkNamedInputs(namedPaths(flags));
+    if (flags.dataset === "scenarios")
+      return (await import("../actions/evalScenarios.js")).runEvalScenarios(flags, ctx);
     return (await import("../actions/eval.js")).runEval(flags, ctx);
   });
 }
