@@ -18,6 +18,8 @@ const LAYERS = [
   "eval",
   "report",
   "demo",
+  "scenarios",
+  "serve",
   "cli",
 ];
 
