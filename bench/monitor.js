@@ -31,7 +31,7 @@ const PROCESSES = 2_000;
 const CALLS = 6_000_000;
 
 /** A deterministic generator: the models' own seeded one. */
-function rng(seed) {
+export function rng(seed) {
   const r = new SeededRandom(seed);
   return () => r.next();
 }
@@ -50,7 +50,7 @@ function programs(random) {
 }
 
 /** bpftrace's output for the synthetic host, as chunks of 64 KiB (what a pipe delivers). */
-function render(random) {
+export function render(random) {
   const progs = programs(random);
   const lines = ["Attaching 7 probes...", "R"];
   const state = [];

@@ -5,9 +5,11 @@ const all = {
   detectors: () => import("./detectors.js"),
   capture: () => import("./capture.js"),
   monitor: () => import("./monitor.js"),
+  outputs: () => import("./outputs.js"),
   static: () => import("./static.js"),
   startup: () => import("./startup.js"),
   memory: () => import("./memory.js"),
+  serve: () => import("./serve.js"),
 };
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(all);
 let failed = 0;

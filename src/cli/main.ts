@@ -35,6 +35,8 @@ const COMMANDS: readonly { name: string; load: () => Promise<Register> }[] = [
   { name: "profiles", load: async () => (await import("./commands/profiles.js")).registerProfiles },
   { name: "static", load: async () => (await import("./commands/static.js")).registerStatic },
   { name: "mimicry", load: async () => (await import("./commands/mimicry.js")).registerMimicry },
+  { name: "serve", load: async () => (await import("./commands/serve.js")).registerServe },
+  { name: "scenarios", load: async () => (await import("./commands/scenarios.js")).registerScenarios },
 ];
 
 export const COMMAND_NAMES: readonly string[] = COMMANDS.map((c) => c.name);

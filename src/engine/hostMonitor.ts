@@ -401,6 +401,11 @@ export class HostMonitor implements HostEventSink {
     return true;
   }
 
+  /** The time of the newest event seen (epoch seconds; -Infinity before the first): watch's event lag metric. */
+  get latestEventTime(): number {
+    return this.latestTime;
+  }
+
   stats(): HostMonitorStats {
     let pending = 0;
     for (const t of this.tasks.values()) pending += t.pendingCount;
@@ -618,6 +623,21 @@ export class HostMonitor implements HostEventSink {
     if (exe.ino !== 0 && (exe.path.startsWith("/") || !this.byInode.has(inode))) this.byInode.set(inode, entry);
     this.options.onProfileAdded?.(entry);
     return entry;
+  }
+
+  /**
+   * New lifecycle settings while running (watch's SIGHUP): normal_factor(_den), normal_wait, anomaly_limit and
+   * tolerize_limit, for every profile held and every one loaded or created later; the model's own settings
+   * (lookahead, frame) and the execve limit stay as they were. Invalid settings throw and change nothing.
+   */
+  updateSettings(settings: Partial<Omit<LifecycleSettings, "lookahead" | "frame">>): void {
+    const next = validateSettings({ ...this.settings, ...settings });
+    this.settings.normalFactor = next.normalFactor;
+    this.settings.normalFactorDen = next.normalFactorDen;
+    this.settings.normalWait = next.normalWait;
+    this.settings.anomalyLimit = next.anomalyLimit;
+    this.settings.tolerizeLimit = next.tolerizeLimit;
+    for (const e of this.entries.values()) this.applySettings(e.profile);
   }
 
   /** The lifecycle settings of this run apply to loaded profiles too (the table layout stays the profile's own). */

@@ -169,6 +169,24 @@ export class PhProfile extends LifecycleProfile<PhStream> {
     return out;
   }
 
+  /**
+   * The pairs seen at `lag` (1: consecutive calls, the bigrams), as [previous call, call] ids, from the table
+   * syscallsSeen reads (the normal one when normal).
+   */
+  pairsAtLag(lag = 1): [number, number][] {
+    if (!(Number.isInteger(lag) && lag >= 1 && lag < this.settings.lookahead)) {
+      throw new HomeostatError("E_USAGE", `lag must be in 1..${this.settings.lookahead - 1}, got ${lag}`);
+    }
+    const table = this.test ?? this.train;
+    const bit = 1 << (lag - 1);
+    const out: [number, number][] = [];
+    table.forEach((row, next) => {
+      if (row !== undefined)
+        for (let prev = 0; prev < row.length; prev++) if ((row[prev]! & bit) !== 0) out.push([prev, next]);
+    });
+    return out;
+  }
+
   /** Bytes of memory the tables hold. */
   memoryBytes(): number {
     let n = 0;

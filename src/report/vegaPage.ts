@@ -31,7 +31,8 @@ function packageRoot(pkg: string): string {
   }
 }
 
-function packageFile(pkg: string, file: string): string {
+/** A file of an installed package, as text (E_DEPENDENCY when it cannot be read). */
+export function packageFile(pkg: string, file: string): string {
   try {
     return readFileSync(join(packageRoot(pkg), file), "utf8");
   } catch (e) {

@@ -33,7 +33,8 @@ export type { ProfileState } from "../lifecycle/lifecycleSettings.js";
 
 /**
  * The schema this build writes; a database from a newer build is refused rather than misread. 1: profiles, alerts,
- * actions; 2: static_models (a version 1 database is migrated when opened for writing, in one transaction).
+ * actions; 2: static_models; 3: profile_history, alert_counts, runs and the alert indexes the console reads (an older
+ * database is migrated when opened for writing, in one transaction; stateSchema.ts).
  */
 export const STATE_DB_NAME = "homeostat.db";
 /** How long one side waits for the other's lock before giving up (watch writing, profiles reading). */
@@ -101,6 +102,8 @@ export interface AlertRecord {
   output: string;
   /** The full alert object, stored as JSON text. */
   json: unknown;
+  /** JSON.stringify(json), when the caller made it already (watch does, for its alert outputs): stored as it is. */
+  jsonText?: string | undefined;
 }
 
 export interface ActionRecord {
@@ -111,6 +114,44 @@ export interface ActionRecord {
   outcome: string;
   reason: string;
   json: unknown;
+}
+
+/** What a watch run reports of itself while it runs, and at its end. */
+export interface RunFigures {
+  events: number;
+  lost: number;
+  alerts: number;
+  /** Epoch seconds; set once, at the end. */
+  endedAt?: number;
+  /** The run's summary (JSON), at the end. */
+  summary?: unknown;
+}
+
+export interface StoredRun {
+  id: number;
+  pid: number;
+  backend: string;
+  startedAt: number;
+  updatedAt: number;
+  /** null while running, or when the run ended without saying so (killed). */
+  endedAt: number | null;
+  events: number;
+  lost: number;
+  alerts: number;
+  summary: unknown;
+}
+
+interface RunRow {
+  id: number;
+  pid: number;
+  backend: string;
+  started_at: number;
+  updated_at: number;
+  ended_at: number | null;
+  events: number;
+  lost: number;
+  alerts: number;
+  summary: string;
 }
 
 export interface StateStoreOptions {
@@ -277,9 +318,10 @@ export class StateStore {
    * Upserts every profile in ONE transaction: after a crash either all of them have their new version or none.
    * A record with `expectVersion` is written only if the stored version is still that one (0: not stored), checked
    * inside the transaction, so that `watch` never overwrites a change `homeostat profiles` made meanwhile; the keys
-   * skipped for that reason are returned.
+   * skipped for that reason are returned. A profile's first save, a change of its state, and any save with a
+   * `cause` (an administrator's operation) add a row to its history, in the same transaction.
    */
-  saveProfiles(records: readonly (ProfileRecord & { expectVersion?: number })[]): string[] {
+  saveProfiles(records: readonly (ProfileRecord & { expectVersion?: number; cause?: string })[]): string[] {
     for (const r of records) validateRecord(r, this.path);
     const upsert = this.statement(
       `INSERT INTO profiles (key, exe, name, dev, ino, model, state, train_count, last_mod_count, anomalies,
@@ -292,18 +334,24 @@ export class StateStore {
          anomalies = excluded.anomalies, normal_time = excluded.normal_time, version = profiles.version + 1,
          crc = excluded.crc, updated_at = excluded.updated_at, blob = excluded.blob`,
     );
-    const current = this.statement("SELECT version FROM profiles WHERE key = ?");
+    const current = this.statement("SELECT version, state FROM profiles WHERE key = ?");
+    const history = this.statement(
+      `INSERT INTO profile_history (key, time, before, after, cause, train_count, anomalies)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
     const conflicts: string[] = [];
     const time = this.now();
     this.write("cannot save profiles", () => {
       conflicts.length = 0;
       for (const r of records) {
-        if (r.expectVersion !== undefined) {
-          const row = current.get(r.key) as { version: number } | undefined;
-          if ((row?.version ?? 0) !== r.expectVersion) {
-            conflicts.push(r.key);
-            continue;
-          }
+        const row = current.get(r.key) as { version: number; state: ProfileState } | undefined;
+        if (r.expectVersion !== undefined && (row?.version ?? 0) !== r.expectVersion) {
+          conflicts.push(r.key);
+          continue;
+        }
+        if (row === undefined || row.state !== r.state || r.cause !== undefined) {
+          const cause = r.cause ?? (row === undefined ? "created" : "lifecycle");
+          history.run(r.key, time, row?.state ?? null, r.state, cause, r.trainCount, r.anomalies);
         }
         upsert.run({
           key: r.key,
@@ -371,8 +419,10 @@ export class StateStore {
   deleteProfile(key: string): boolean {
     const stmt = this.statement(`DELETE FROM profiles WHERE key = ?`);
     const statics = this.statement(`DELETE FROM static_models WHERE key = ?`);
+    const history = this.statement(`DELETE FROM profile_history WHERE key = ?`);
     return this.write("cannot delete a profile", () => {
       statics.run(key);
+      history.run(key);
       return stmt.run(key).changes > 0;
     });
   }
@@ -465,7 +515,7 @@ export class StateStore {
           exe: a.exe,
           key: a.key,
           output: a.output,
-          json: jsonText(a.json),
+          json: a.jsonText ?? jsonText(a.json),
         });
       }
     });
@@ -520,6 +570,71 @@ export class StateStore {
         ).run(keep).changes;
       return { alerts: cut("alerts"), actions: cut("actions") };
     });
+  }
+
+  /** Records the start of a watch run; returns its id, for updateRun. */
+  beginRun(run: { pid: number; backend: string; startedAt: number }): number {
+    const insert = this.statement(
+      `INSERT INTO runs (pid, backend, started_at, updated_at, ended_at, events, lost, alerts, summary)
+       VALUES (?, ?, ?, ?, NULL, 0, 0, 0, 'null')`,
+    );
+    return this.write("cannot record a run", () =>
+      Number(insert.run(run.pid, run.backend, run.startedAt, run.startedAt).lastInsertRowid),
+    );
+  }
+
+  /** A run's figures so far (events captured, lost, alerts), and at its end its time and summary. */
+  updateRun(id: number, figures: RunFigures): void {
+    const update = this.statement(
+      `UPDATE runs SET updated_at = @updatedAt, events = @events, lost = @lost, alerts = @alerts,
+         ended_at = coalesce(@endedAt, ended_at), summary = coalesce(@summary, summary) WHERE id = @id`,
+    );
+    this.write("cannot record a run", () =>
+      update.run({
+        id,
+        updatedAt: figures.endedAt ?? this.now(),
+        events: figures.events,
+        lost: figures.lost,
+        alerts: figures.alerts,
+        endedAt: figures.endedAt ?? null,
+        summary: figures.summary === undefined ? null : jsonText(figures.summary),
+      }),
+    );
+  }
+
+  /** The last `limit` runs, newest first (none before schema version 3). */
+  recentRuns(limit: number): StoredRun[] {
+    if (this.schemaVersion < 3) return [];
+    const rows = this.read("cannot read runs", () =>
+      this.statement(`SELECT * FROM runs ORDER BY id DESC LIMIT ?`).all(checkLimit(limit)),
+    ) as RunRow[];
+    return rows.map((r) => ({
+      id: r.id,
+      pid: r.pid,
+      backend: r.backend,
+      startedAt: r.started_at,
+      updatedAt: r.updated_at,
+      endedAt: r.ended_at,
+      events: r.events,
+      lost: r.lost,
+      alerts: r.alerts,
+      summary: JSON.parse(r.summary) as unknown,
+    }));
+  }
+
+  /**
+   * A prepared read-only statement on this connection (cached by its text), for the queries of the layers above
+   * (the web console's aggregates and pages); a statement that would write is refused (E_USAGE).
+   */
+  select(sql: string): Database.Statement {
+    const stmt = this.statement(sql);
+    if (!stmt.reader) throw new HomeostatError("E_USAGE", `not a read-only query: ${sql.slice(0, 60)}`);
+    return stmt;
+  }
+
+  /** Runs `fn` (reads through `select`) in one read transaction, so that its queries see one snapshot. */
+  snapshot<T>(fn: () => T): T {
+    return this.read("cannot read the state database", () => this.db.transaction(fn).deferred());
   }
 
   counts(): { profiles: number; alerts: number; actions: number; staticModels: number } {

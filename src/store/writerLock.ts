@@ -5,7 +5,7 @@
 // stale lock. The holder's pid is written beside it (`watch.pid`) only to name it in the refusal. Readers
 // (`profiles list`, the console) do not take it.
 
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { type Database, openSqlite } from "./sqliteDatabase.js";
 import { HomeostatError } from "../errors.js";
@@ -66,6 +66,29 @@ export class WriterLock {
     return new WriterLock(db, file);
   }
 
+  /**
+   * The watch holding the lock of `dir`, without taking it (taking it, even for a moment, could make a starting
+   * watch fail): the pid in watch.pid, alive, holding a POSIX lock on watch.lock's inode by /proc/locks (or, where
+   * /proc/locks cannot be read, merely alive), and since when (watch.pid's time: written when the lock was taken).
+   * undefined when no watch holds it.
+   */
+  static holder(dir: string): { pid: number; since: number } | undefined {
+    const pid = holderPid(dir);
+    if (pid === undefined) return undefined;
+    let since: number;
+    let lockInode: number;
+    try {
+      since = statSync(path.join(dir, PID_FILE)).mtimeMs / 1000;
+      lockInode = statSync(path.join(dir, LOCK_FILE)).ino;
+    } catch {
+      return undefined;
+    }
+    const held = locksHeldBy(pid, lockInode);
+    if (held === false) return undefined;
+    if (held === undefined && !alive(pid)) return undefined;
+    return { pid, since };
+  }
+
   /** Releases the lock (idempotent). The pid file stays: it names no one once the lock is free. */
   release(): void {
     const db = this.db;
@@ -96,5 +119,30 @@ function holderPid(dir: string): number | undefined {
     return /^[1-9][0-9]{0,9}$/.test(text) ? Number(text) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Whether /proc/locks shows `pid` holding a lock on inode `ino`; undefined when it cannot be read. */
+function locksHeldBy(pid: number, ino: number): boolean | undefined {
+  let text: string;
+  try {
+    text = readFileSync("/proc/locks", "utf8");
+  } catch {
+    return undefined;
+  }
+  // "1: POSIX  ADVISORY  WRITE 1234 08:01:5678 1073741824 1073742335": pid, then major:minor:inode.
+  for (const line of text.split("\n")) {
+    const m = /\s(\d+)\s+[0-9a-f]+:[0-9a-f]+:(\d+)\s/.exec(line);
+    if (m !== null && Number(m[1]) === pid && Number(m[2]) === ino) return true;
+  }
+  return false;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

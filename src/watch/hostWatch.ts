@@ -4,7 +4,9 @@
 // actions are recorded there too (watchRecords.ts); changes an administrator made to stored profiles are picked up
 // while running; static models of each executable are derived and checked (staticModels.ts). This is pH's daemon
 // loop (Somayaji & Forrest 2000; ebpH's daemon) in user space. It prints nothing: alerts and actions go to
-// callbacks; the CLI decides what the terminal sees.
+// callbacks; the CLI decides what the terminal sees. Alerts also go to the output plugins the caller opened
+// (outputs/alertOutputs.ts: HTTP with a spool, syslog), and the Prometheus metrics (outputs/metricsRegistry.ts) read
+// the parts' counters when scraped.
 
 import { hostname as osHostname } from "node:os";
 import type { HostCaptureStats, HostEventSink } from "../capture/hostEvents.js";
@@ -20,6 +22,8 @@ import { ProfileSaver } from "./profileSaver.js";
 import { type StaticModelCounts, type StaticPolicy, WatchStaticModels } from "./staticModels.js";
 import { profileFactory, restoreProfile } from "./storedProfiles.js";
 import { startWatchCapture, type WatchBackend } from "./watchCapture.js";
+import type { AlertOutputs } from "./outputs/alertOutputs.js";
+import type { WatchMetrics, WatchMetricsSource } from "./outputs/metricsRegistry.js";
 import { WatchRecords } from "./watchRecords.js";
 
 export { STATIC_POLICIES, type StaticPolicy, staleness } from "./staticModels.js";
@@ -62,6 +66,15 @@ export interface HostWatchOptions {
   ringBufferPages?: number;
   programOutput?: "inherit" | "ignore";
   env?: NodeJS.ProcessEnv;
+  /**
+   * Alert outputs (HTTP, syslog) the caller opened: watch feeds them, reports their overflow, and closes them at its
+   * end, before the state directory's lock is released (the spool is in it), after waiting up to `drainMs`
+   * (default 5 s) for the receiver to take what is waiting.
+   */
+  outputs?: AlertOutputs;
+  drainMs?: number;
+  /** Prometheus metrics: watch counts alerts and actions there and lets them read its parts when scraped. */
+  metrics?: WatchMetrics;
   onAlert?: (alert: HostAlert) => void;
   onAction?: (action: ResponseAction) => void;
   /** A stored profile could not be read (checksum, format): watch goes on with a new one and keeps the stored copy. */
@@ -161,6 +174,7 @@ function startLockedWatch(options: HostWatchOptions): HostWatch {
   const monitor = makeMonitor(options, { records, responder, statics, staticPolicy, unreadable });
   statics.attachTo(monitor);
   const saver = makeSaver(options, { monitor, records, statics, unreadable });
+  options.metrics?.attach(metricsSource(options, monitor, records, saver));
   const { capture, tracerPid, ready, commandResult } = startWatchCapture(options, monitorSink(monitor, responder));
   stopCapture = () => capture.stop();
   // The tracer is never acted on (a paused strace would pause everything it traces).
@@ -180,8 +194,13 @@ function startLockedWatch(options: HostWatchOptions): HostWatch {
   const done = (async (): Promise<HostWatchSummary> => {
     const stats = await ended(parts, capture.done, timers);
     parts.monitor.tick(Number.POSITIVE_INFINITY);
+    options.outputs?.tick(parts.monitor, true);
     // Everything learned and every alert is stored before watch reports the end, even after a failure elsewhere.
-    saver.final();
+    try {
+      saver.final();
+    } finally {
+      await options.outputs?.close(options.drainMs ?? 5_000);
+    }
     if (failure !== undefined) throw failure;
     const summary = summarise(parts, stats);
     if (commandResult !== undefined) summary.command = await commandResult;
@@ -234,6 +253,7 @@ function makeResponder(
     staticKill: staticPolicy === "kill",
     onAction: (action) => {
       records.action(action);
+      options.metrics?.action(action);
       options.onAction?.(action);
     },
   });
@@ -269,12 +289,43 @@ function makeMonitor(
       }
     },
     onAlert: (alert) => {
-      records.alert(alert);
+      // One JSON for the outputs and the store (which would otherwise make its own when it writes the alert).
+      const json = options.outputs?.active === true ? JSON.stringify(alert) : undefined;
+      records.alert(alert, json);
+      if (json !== undefined) options.outputs?.alert(alert, json);
+      options.metrics?.alert(alert);
       options.onAlert?.(alert);
     },
     ...(responder !== undefined ? { onResponse: (req) => responder.handle(req) } : {}),
     ...(staticPolicy !== "off" ? { staticModels: staticPolicy, onProfileAdded: statics.onProfileAdded } : {}),
   });
+}
+
+/** What the metrics read when scraped: the engine's, the store queues' and the outputs' own counters. */
+function metricsSource(
+  options: HostWatchOptions,
+  monitor: HostMonitor,
+  records: WatchRecords,
+  saver: ProfileSaver,
+): WatchMetricsSource {
+  return {
+    monitor: () => monitor.stats(),
+    profiles: () => monitor.profiles(),
+    latestEventTime: () => monitor.latestEventTime,
+    queues: () => {
+      const q = records.queued;
+      const o = options.outputs?.stats;
+      return {
+        store_alerts: q.alerts,
+        store_actions: q.actions,
+        static_analysis: monitor.stats().staticPending,
+        ...(o?.http !== undefined ? { alert_spool: o.http.spoolPending } : {}),
+        ...(o?.syslog !== undefined ? { syslog: o.syslog.queued } : {}),
+      };
+    },
+    outputs: () => options.outputs?.stats ?? {},
+    store: () => ({ dropped: records.dropped, saves: saver.saves, profilesSaved: saver.profilesSaved }),
+  };
 }
 
 /** The sink the backend feeds: the engine, plus the responder's bookkeeping of exited pids. */
@@ -311,6 +362,7 @@ function startTimers(parts: WatchParts, fail: (err: unknown) => void): NodeJS.Ti
         monitor.tick();
         statics.flush();
         records.flush(options.store, monitor);
+        options.outputs?.tick(monitor);
         saver.pickUpAdminChanges();
       }),
       options.pollIntervalMs ?? 2_000,

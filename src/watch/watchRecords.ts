@@ -18,8 +18,13 @@ export class WatchRecords {
 
   constructor(private readonly maxQueued: number) {}
 
-  /** Queues an engine alert for the store. */
-  alert(alert: HostAlert): void {
+  /** Alerts and actions waiting for the store (queue depths, for the metrics). */
+  get queued(): { alerts: number; actions: number } {
+    return { alerts: this.alerts.length, actions: this.actions.length };
+  }
+
+  /** Queues an engine alert for the store; `json` is JSON.stringify(alert) when made already (for the outputs). */
+  alert(alert: HostAlert, json?: string): void {
     if (this.alerts.length >= this.maxQueued) {
       this.dropped++;
       return;
@@ -34,6 +39,7 @@ export class WatchRecords {
       key: typeof f["homeostat.profile"] === "string" ? f["homeostat.profile"] : null,
       output: alert.output,
       json: alert,
+      jsonText: json,
     });
   }
 

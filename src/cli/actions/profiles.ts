@@ -3,8 +3,7 @@
 
 import { HomeostatError, isHomeostatError } from "../../errors.js";
 import { syscallName } from "../../engine/hostMonitor.js";
-import { profileRecord, restoreProfile } from "../../watch/hostWatch.js";
-import type { LiveProfile } from "../../lifecycle/liveProfile.js";
+import { type AdminOperation, administerProfiles, loadStoredProfile } from "../../watch/profileAdmin.js";
 import type { StaticSummary } from "../../static/analysisWorker.js";
 import { seccompPolicy } from "../../response/seccompPolicy.js";
 import type { ProfileSummary, StateStore } from "../../store/stateStore.js";
@@ -12,8 +11,7 @@ import { writeAtomically } from "../partialOutput.js";
 import { num } from "../terminal.js";
 import { type CommonFlags, openStore, when } from "./profilesList.js";
 
-/** pH-admin's operations on a profile. */
-export type AdminOperation = "normalize" | "tolerize" | "sensitize" | "reset";
+export type { AdminOperation } from "../../watch/profileAdmin.js";
 
 export interface ExportFlags extends CommonFlags {
   out?: string;
@@ -39,11 +37,7 @@ function resolveOne(store: StateStore, selector: string): ProfileSummary {
   return found[0]!;
 }
 
-function loadPh(store: StateStore, key: string): LiveProfile {
-  const stored = store.loadProfile(key);
-  if (stored === undefined) throw new HomeostatError("E_NOT_FOUND", `profile ${key} vanished from ${store.path}`);
-  return restoreProfile(stored.model, stored.blob, `profile ${key} in ${store.path}`);
-}
+const loadPh = loadStoredProfile;
 
 /** What `show` says of a profile's static model: null when there is none, with why when it cannot be read. */
 interface StaticView {
@@ -95,13 +89,6 @@ function staticView(
     },
   };
 }
-
-const ADMIN: Readonly<Record<AdminOperation, (p: LiveProfile) => void>> = {
-  normalize: (p) => p.normalize(),
-  tolerize: (p) => p.tolerize(),
-  sensitize: (p) => p.sensitize(),
-  reset: (p) => p.reset(),
-};
 
 export function runShow(selector: string, flags: CommonFlags): void {
   const store = openStore(flags, true);
@@ -170,13 +157,7 @@ export function runAdmin(name: AdminOperation, selector: string, flags: CommonFl
     const targets = flags.all ? store.findProfiles(selector) : [resolveOne(store, selector)];
     if (targets.length === 0)
       throw new HomeostatError("E_NOT_FOUND", `no profile matches "${selector}" in ${store.path}`);
-    const records = targets.map((t) => {
-      const p = loadPh(store, t.key);
-      ADMIN[name](p);
-      return { before: t.state, record: profileRecord(t.key, { path: t.exe, dev: t.dev, ino: t.ino }, p) };
-    });
-    store.saveProfiles(records.map((r) => r.record));
-    const out = records.map((r) => ({ key: r.record.key, operation: name, before: r.before, after: r.record.state }));
+    const out = administerProfiles(store, targets, name);
     if (flags.json) process.stdout.write(`${JSON.stringify(out)}\n`);
     else for (const o of out) process.stdout.write(`${name}: ${o.key}: ${o.before} -> ${o.after}\n`);
   } finally {

@@ -1,8 +1,11 @@
 // The work of `homeostat watch` (registered in ../commands/watch.ts): the flags checked and turned into the host
 // watch's options (src/watch), alerts and actions printed as they happen (or as Falco JSON lines), the state store
-// opened and closed around the run, and the summary at the end.
+// opened and closed around the run, and the summary at the end. Around the watch: the alert outputs (syslog opened
+// first, the HTTP spool once the state directory is locked), the metrics endpoint, and the signals: SIGINT and
+// SIGTERM stop (profiles saved, exit as usual), SIGHUP reloads (watchSettings.ts) and reopens --alerts.
 
 import { closeSync, writeSync } from "node:fs";
+import path from "node:path";
 import { type HostAlert, IMPOSSIBLE_RULE } from "../../engine/hostMonitor.js";
 import { HomeostatError } from "../../errors.js";
 import { openRegularForAppending } from "../../ingest/outputFile.js";
@@ -17,10 +20,15 @@ import {
   startHostWatch,
   type WatchBackend,
 } from "../../watch/hostWatch.js";
-import { onStopSignals, refuseCommandAndPid } from "../commandArgs.js";
+import { AlertOutputs, type AlertOutputStats } from "../../watch/outputs/alertOutputs.js";
+import { WatchMetrics } from "../../watch/outputs/metricsRegistry.js";
+import { type MetricsServer, parseMetricsAddress, startMetricsServer } from "../../watch/outputs/metricsServer.js";
+import { refuseCommandAndPid } from "../commandArgs.js";
 import type { CliContext } from "../context.js";
 import { EXIT_ANOMALY } from "../errors.js";
 import { num, paint } from "../terminal.js";
+import { VERSION } from "../version.js";
+import { currentSettings, lifecycleOf, outputsOf } from "./watchSettings.js";
 
 export interface WatchFlags {
   backend?: string;
@@ -50,6 +58,14 @@ export interface WatchFlags {
   json?: boolean;
   alerts?: string;
   quiet?: boolean;
+  metrics?: string;
+  alertsHttp?: string;
+  spoolSize: number;
+  drainTime: number;
+  alertsSyslog?: boolean;
+  syslogSocket?: string;
+  syslogFacility: string;
+  config?: string;
 }
 
 export function parsePolicies(text: string): Set<ResponsePolicy> {
@@ -79,42 +95,137 @@ interface WatchPlan {
 
 export async function runWatch(command: string[], opts: WatchFlags, ctx: CliContext): Promise<void> {
   const plan = planWatch(command, opts);
+  // Usage errors (a bad URL, facility or settings file) before anything is opened.
+  const settings = currentSettings(opts, opts.config);
+  const outputsConfig = outputsOf(settings);
+  const metricsAddress = opts.metrics !== undefined ? parseMetricsAddress(opts.metrics) : undefined;
   const store = StateStore.open(opts.state ?? defaultStateDir());
-  let alertsFd: number | undefined;
-  let watch: ReturnType<typeof startHostWatch>;
   const printer = new WatchPrinter(opts);
+  let services: Services | undefined;
+  let watch: ReturnType<typeof startHostWatch>;
   try {
-    if (opts.alerts !== undefined) alertsFd = openRegularForAppending(opts.alerts);
-    printer.alertsFd = alertsFd;
-    watch = startHostWatch(watchOptions(command, opts, plan, store, printer));
+    services = await openServices(store, outputsConfig, metricsAddress);
+    printer.openAlertsFile();
+    watch = startHostWatch(watchOptions(command, settings, plan, store, printer, services));
   } catch (e) {
+    await services?.outputs.close(0);
+    await services?.server?.close();
     store.close();
-    if (alertsFd !== undefined) closeSync(alertsFd);
+    printer.closeAlertsFile();
     throw e;
   }
   let interrupted = false;
-  const removeHandlers = onStopSignals(() => {
-    interrupted = true;
-    watch.stop();
-  });
+  const removeHandlers = onWatchSignals(
+    () => {
+      interrupted = true;
+      watch.stop();
+    },
+    () => void reload(opts, watch, services, printer),
+  );
   const timer = opts.duration !== undefined ? setTimeout(() => watch.stop(), opts.duration * 1000) : undefined;
-  try {
-    await watch.ready;
-  } catch {
-    // the capture failed to start: `done` rejects with the reason
-  }
-  if (!opts.quiet) announce(command, opts, plan, store.path);
   let summary: HostWatchSummary;
   try {
+    await startHttpOutput(services, outputsConfig, watch);
+    try {
+      await watch.ready;
+    } catch {
+      // the capture failed to start: `done` rejects with the reason
+    }
+    if (!opts.quiet) announce(command, opts, plan, store.path, services);
     summary = await watch.done;
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     removeHandlers();
+    await services.server?.close();
     store.close();
-    if (alertsFd !== undefined) closeSync(alertsFd);
+    printer.closeAlertsFile();
   }
-  report(summary, opts, interrupted);
+  report(summary, opts, interrupted, services.outputs.stats);
   ctx.exitCode = printer.anomalies > 0 ? EXIT_ANOMALY : 0;
+}
+
+/** The alert outputs and the metrics endpoint of one watch. */
+interface Services {
+  outputs: AlertOutputs;
+  metrics: WatchMetrics | undefined;
+  server: MetricsServer | undefined;
+}
+
+/** Syslog and the metrics endpoint, which fail (exit 3) before watching starts; the HTTP output comes later. */
+async function openServices(
+  store: StateStore,
+  config: ReturnType<typeof outputsOf>,
+  address: ReturnType<typeof parseMetricsAddress> | undefined,
+): Promise<Services> {
+  const outputs = await AlertOutputs.open(config, {
+    spoolDir: path.join(store.dir, "spool"),
+    userAgent: `homeostat/${VERSION}`,
+  });
+  if (address === undefined) return { outputs, metrics: undefined, server: undefined };
+  const metrics = new WatchMetrics();
+  try {
+    const server = await startMetricsServer(address, () => metrics.text(), metrics.registry.contentType);
+    return { outputs, metrics, server };
+  } catch (e) {
+    await outputs.close(0);
+    throw e;
+  }
+}
+
+/**
+ * The HTTP output's spool is opened once watch holds the state directory's lock (before any event reaches the
+ * engine); when it cannot be, the watch is stopped (its profiles saved) and the error is the one reported.
+ */
+async function startHttpOutput(
+  services: Services,
+  config: ReturnType<typeof outputsOf>,
+  watch: ReturnType<typeof startHostWatch>,
+): Promise<void> {
+  try {
+    services.outputs.startHttp(config.http);
+  } catch (e) {
+    watch.stop();
+    await watch.done.catch(() => {});
+    throw e;
+  }
+}
+
+/** SIGINT and SIGTERM stop the watch; SIGHUP reloads. Returns what removes the handlers. */
+function onWatchSignals(stop: () => void, reload: () => void): () => void {
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  process.on("SIGHUP", reload);
+  return () => {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    process.off("SIGHUP", reload);
+  };
+}
+
+/**
+ * SIGHUP: the settings file read again, the lifecycle settings given to every profile, the outputs reconfigured
+ * (or reconnected, retried at once), --alerts reopened (after log rotation). A failure is a warning: watch goes on
+ * with what it had.
+ */
+async function reload(
+  opts: WatchFlags,
+  watch: ReturnType<typeof startHostWatch>,
+  services: Services,
+  printer: WatchPrinter,
+): Promise<void> {
+  const err = process.stderr;
+  try {
+    const settings = currentSettings(opts, opts.config);
+    const config = outputsOf(settings);
+    watch.monitor.updateSettings(lifecycleOf(settings));
+    printer.reopenAlertsFile();
+    await services.outputs.reconfigure(config);
+    if (!opts.quiet)
+      err.write(`homeostat: settings reloaded${opts.config !== undefined ? ` from ${opts.config}` : ""}\n`);
+  } catch (e) {
+    const why = e instanceof HomeostatError ? e.oneLine() : String(e);
+    err.write(`homeostat: warning: reload failed, going on with the settings before: ${why}\n`);
+  }
 }
 
 function planWatch(command: string[], opts: WatchFlags): WatchPlan {
@@ -149,10 +260,28 @@ function planWatch(command: string[], opts: WatchFlags): WatchPlan {
 /** Alerts and actions on the terminal (or as JSON lines on stdout), and appended to --alerts; anomalies counted. */
 class WatchPrinter {
   anomalies = 0;
-  alertsFd: number | undefined;
+  private alertsFd: number | undefined;
   private readonly err = process.stderr;
 
   constructor(private readonly opts: WatchFlags) {}
+
+  /** Opens --alerts for appending (a regular file only). */
+  openAlertsFile(): void {
+    if (this.opts.alerts !== undefined) this.alertsFd = openRegularForAppending(this.opts.alerts);
+  }
+
+  /** SIGHUP: --alerts opened again by its name (a log rotation moved the old file away). */
+  reopenAlertsFile(): void {
+    if (this.opts.alerts === undefined) return;
+    const next = openRegularForAppending(this.opts.alerts);
+    this.closeAlertsFile();
+    this.alertsFd = next;
+  }
+
+  closeAlertsFile(): void {
+    if (this.alertsFd !== undefined) closeSync(this.alertsFd);
+    this.alertsFd = undefined;
+  }
 
   readonly onAlert = (a: HostAlert): void => {
     const line = `${JSON.stringify(a)}\n`;
@@ -185,14 +314,9 @@ function watchOptions(
   plan: WatchPlan,
   store: StateStore,
   printer: WatchPrinter,
+  services: Services,
 ): HostWatchOptions {
-  const settings: Partial<LifecycleSettings> = {
-    normalFactor: opts.normalFactor,
-    normalFactorDen: opts.normalFactorDen,
-    normalWait: opts.normalWait,
-    anomalyLimit: opts.anomalyLimit,
-    tolerizeLimit: opts.tolerizeLimit,
-  };
+  const settings: Partial<LifecycleSettings> = lifecycleOf(opts);
   const acting = [...plan.policies].some((p) => p !== "log") || plan.staticPolicy === "kill";
   const err = process.stderr;
   return {
@@ -222,6 +346,9 @@ function watchOptions(
     maxProfiles: opts.maxProfiles,
     keepRecords: opts.keepAlerts,
     ...(opts.ringBufferPages !== undefined ? { ringBufferPages: opts.ringBufferPages } : {}),
+    outputs: services.outputs,
+    drainMs: opts.drainTime * 1000,
+    ...(services.metrics !== undefined ? { metrics: services.metrics } : {}),
     onAlert: printer.onAlert,
     onAction: printer.onAction,
     onWarning: (m) => err.write(`homeostat: warning: ${m}\n`),
@@ -231,26 +358,55 @@ function watchOptions(
   };
 }
 
-function announce(command: string[], opts: WatchFlags, plan: WatchPlan, statePath: string): void {
+function announce(command: string[], opts: WatchFlags, plan: WatchPlan, statePath: string, services: Services): void {
   const what =
     plan.backend === "bpftrace" ? "the host (eBPF)" : command.length > 0 ? command.join(" ") : `pid ${opts.pid}`;
   const model = plan.staticPolicy === "off" ? "" : ` (${opts.staticModel})`;
+  const o = services.outputs.stats;
+  const a = services.server?.address;
+  const extras = [
+    ...(o.http !== undefined ? [`alerts to ${o.http.url} (${o.http.replayed} spooled from before)`] : []),
+    ...(o.syslog !== undefined ? [`alerts to syslog at ${o.syslog.path}`] : []),
+    ...(a !== undefined
+      ? [`metrics at http://${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}/metrics`]
+      : []),
+  ];
   process.stderr.write(
     `homeostat: watching ${what}; state in ${statePath}; response ${[...plan.policies].join(",")}` +
-      `${opts.dryRun ? " (dry run)" : ""}; static models ${plan.staticPolicy}${model}; Ctrl-C to stop\n`,
+      `${opts.dryRun ? " (dry run)" : ""}; static models ${plan.staticPolicy}${model}` +
+      `${extras.map((e) => `; ${e}`).join("")}; Ctrl-C to stop\n`,
   );
 }
 
-function report(s: HostWatchSummary, opts: WatchFlags, interrupted: boolean): void {
-  const body = summaryFields(s, interrupted);
+function report(s: HostWatchSummary, opts: WatchFlags, interrupted: boolean, outputs: AlertOutputStats): void {
+  const body = { ...summaryFields(s, interrupted), outputs };
   if (opts.json) printJsonSummary(s, body);
   else {
     printTotals(s, body);
     if (s.static.policy !== "off") printStaticTotals(s.static);
+    printOutputTotals(outputs);
   }
 }
 
-type SummaryFields = ReturnType<typeof summaryFields>;
+/** What the alert outputs did, when there were any. */
+function printOutputTotals(o: AlertOutputStats): void {
+  const err = process.stderr;
+  if (o.http !== undefined) {
+    const h = o.http;
+    err.write(
+      `homeostat: alerts to ${h.url}: ${num(h.delivered)} delivered, ${num(h.rejected)} rejected, ` +
+        `${num(h.spoolPending)} waiting in the spool for the next start` +
+        `${h.overflowed > 0 ? paint(`, ${num(h.overflowed)} did not fit the spool`, "red", err) : ""}` +
+        `${h.failures > 0 ? ` (${num(h.failures)} failed attempts; last: ${h.lastError})` : ""}\n`,
+    );
+  }
+  if (o.syslog !== undefined) {
+    const y = o.syslog;
+    err.write(`homeostat: alerts to syslog ${y.path}: ${num(y.sent)} sent, ${num(y.dropped)} dropped\n`);
+  }
+}
+
+type SummaryFields = ReturnType<typeof summaryFields> & { outputs: AlertOutputStats };
 
 /** The summary's numbers: the JSON summary's output_fields, and what the text summary prints. */
 function summaryFields(s: HostWatchSummary, interrupted: boolean) {

@@ -26,6 +26,7 @@ import { runExploit } from "../../demo/exploitClient.js";
 import { runNormalWorkload } from "../../demo/normalClient.js";
 import { buildTarget } from "../../demo/target.js";
 import { straceUnavailableReason } from "../../ingest/testing/straceCapture.js";
+import { until } from "../../response/testing/waits.js";
 import { type HostAlert, HOST_SYMBOLS, IMPOSSIBLE_RULE } from "../../engine/hostMonitor.js";
 import { profileRecord } from "../../watch/hostWatch.js";
 import { PhProfile } from "../../lifecycle/phProfile.js";
@@ -315,6 +316,10 @@ describe("homeostat watch: bad input", () => {
       [["--backend", "bpftrace", "--", "true"], /needs --backend strace/],
       [["--backend", "ebpf"], /unknown --backend "ebpf"/],
       [["--model", "hmm", "--", "true"], /refits in batch/],
+      [["--alerts-http", "ftp://host/", "--", "true"], /--alerts-http takes an http:\/\/ or https:\/\/ URL/],
+      [["--alerts-syslog", "--syslog-facility", "bogus", "--", "true"], /unknown --syslog-facility "bogus"/],
+      [["--metrics", "here", "--", "true"], /--metrics takes HOST:PORT or PORT/],
+      [["--config", join(dir, "missing.json"), "--", "true"], /missing\.json: cannot read the settings file/],
     ] as const) {
       const r = run([...args]);
       expect(r.code, r.stderr).toBe(2);
@@ -663,4 +668,64 @@ describe.skipIf(noEbpf !== undefined)("homeostat watch system-wide (bpftrace bac
     // What the kernel reports lost cannot exceed what it counted and did not deliver.
     expect(f.lost.kernel).toBeLessThanOrEqual(f.kernelCounted - f.captured);
   }, 60_000);
+});
+
+describe.skipIf(straceUnavailableReason() !== undefined)("homeostat watch as a service: signals, metrics", () => {
+  const dir = mkdtempSync(join(tmpdir(), "homeostat-watch-signals-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("SIGHUP reloads the settings file; SIGTERM stops it cleanly: profiles saved, exit 0", async () => {
+    const state = join(dir, "state");
+    const started = join(dir, "started");
+    const config = join(dir, "watch.json");
+    writeFileSync(config, JSON.stringify({ anomalyLimit: 30 }));
+    const port = await freePort();
+    // The command keeps running until watch is told to stop: SIGTERM comes while it is being watched.
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        "watch",
+        "--state",
+        state,
+        "--config",
+        config,
+        "--metrics",
+        `127.0.0.1:${port}`,
+        "--save-interval",
+        "3600",
+        "--",
+        "/bin/sh",
+        "-c",
+        `/bin/cat /etc/hostname >/dev/null; : > '${started}'; while :; do sleep 0.05; done`,
+      ],
+      { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
+    );
+    let err = "";
+    child.stderr!.on("data", (b: Buffer) => (err += b.toString()));
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on("exit", (code, signal) => resolve({ code, signal })),
+    );
+    await until("the watched command to start", () => existsSync(started));
+    await until("the announcement", () => err.includes("metrics at http://127.0.0.1:"));
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^homeostat_events_captured_total [1-9]/m);
+    writeFileSync(config, JSON.stringify({ anomalyLimit: 40, tolerizeLimit: 20 }));
+    child.kill("SIGHUP");
+    await until(
+      () => `the reload (stderr so far: ${err})`,
+      () => err.includes(`settings reloaded from ${config}`),
+    );
+    expect(child.exitCode).toBeNull(); // SIGHUP does not stop it
+    child.kill("SIGTERM");
+    const { code, signal } = await exit;
+    expect({ code, signal }, err).toEqual({ code: 0, signal: null });
+    // Every profile was saved by the final save (the periodic one is an hour away).
+    const exes = profilesJson(state).map((p) => p.exe);
+    expect(exes).toContain(realpathSync("/bin/sh"));
+    expect(exes).toContain(realpathSync("/bin/cat"));
+    // The port is free again.
+    const again = await freePort();
+    expect(again).toBeGreaterThan(0);
+  });
 });

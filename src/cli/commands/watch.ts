@@ -4,6 +4,9 @@
 // --static (alert by default) each executable's binary is analysed and a call its code cannot make is alerted
 // (or, with --static kill, the process killed) from its first run, before any training; so is a pair of consecutive
 // calls its code cannot make in that order (the digraph; --static-model set checks calls only).
+// Alerts can also go to an HTTP receiver (--alerts-http, spooled while it is down) and syslog (--alerts-syslog), and
+// --metrics serves Prometheus metrics; SIGHUP reloads the outputs and lifecycle settings (--config), SIGTERM and
+// SIGINT stop, saving every profile (docs/operations.md).
 // Exit 0 when no anomaly (nor call outside a static model) was alerted, 1 when one was, 2 on usage or input errors,
 // 3 when this machine lacks what watch needs (a tool, a permission, a kernel feature) or the state is in use.
 
@@ -174,6 +177,48 @@ const RUN_OPTIONS: OptionRow[] = [
   { flags: "-q, --quiet", description: "no lifecycle lines on stderr, only anomalies and actions" },
 ];
 
+/** Where alerts and figures go besides the terminal and the store (docs/operations.md), and the settings file. */
+const OUTPUT_OPTIONS: OptionRow[] = [
+  {
+    flags: "--metrics <addr>",
+    description: "serve Prometheus metrics at http://ADDR/metrics (HOST:PORT or PORT; loopback unless a host is given)",
+  },
+  {
+    flags: "--alerts-http <url>",
+    description:
+      "post each alert (Falco JSON, one per request, as Falcosidekick takes it) to URL, in order, retried with " +
+      "backoff; alerts wait in a spool in the state directory while it is down",
+  },
+  {
+    flags: "--spool-size <MiB>",
+    description: "bound of the --alerts-http spool; alerts beyond are counted and alerted, not delivered",
+    number: [0.001, 65_536],
+    default: 64,
+  },
+  {
+    flags: "--drain-time <s>",
+    description: "at the end, seconds to wait for the receiver to take what is spooled (the rest waits for next time)",
+    number: [0, TIMER_MAX_S],
+    default: 5,
+  },
+  { flags: "--alerts-syslog", description: "also send each alert to syslog as an RFC 5424 message" },
+  {
+    flags: "--syslog-socket <path>",
+    description: "the syslog daemon's unix stream socket (default /dev/log)",
+  },
+  {
+    flags: "--syslog-facility <name>",
+    description: "syslog facility: daemon (default), auth, authpriv, user, local0..local7, ...",
+    default: "daemon",
+  },
+  {
+    flags: "--config <file>",
+    description:
+      "a JSON settings file, read at start and again on SIGHUP: alert outputs and pH's lifecycle settings (its " +
+      "values win over the flags)",
+  },
+];
+
 export function registerWatch(program: Command, ctx: CliContext): void {
   const watch = program
     .command("watch")
@@ -183,7 +228,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     )
     .usage("[options]  |  watch --backend strace [options] -- CMD [ARGS...]  |  watch --pid PID [options]")
     .argument("[command...]", "with --backend strace: the program to run and watch, after `--`");
-  addOptions(watch, [...TARGET_OPTIONS, ...PH_OPTIONS, ...RUN_OPTIONS])
+  addOptions(watch, [...TARGET_OPTIONS, ...PH_OPTIONS, ...RUN_OPTIONS, ...OUTPUT_OPTIONS])
     .allowUnknownOption()
     .action(async (command: string[], opts: WatchFlags) => {
       requireAfterDashes(program, command, "homeostat watch --backend strace [options] -- CMD [ARGS...]");

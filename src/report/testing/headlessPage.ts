@@ -1,6 +1,6 @@
-// For the browser tests of the reports: Debian's Chromium through playwright-core, a report opened from its file
-// with every request, page error, console error and dialog recorded, and a wait for every chart to have rendered
-// (or failed). Tests skip with a printed reason when Chromium is absent.
+// For the browser tests of the reports and the console: Debian's Chromium through playwright-core, a report opened
+// from its file (or a console page from its URL) with every request, page error, console error and dialog
+// recorded, and a wait for every chart to have rendered (or failed). Tests skip with a printed reason when Chromium is absent.
 
 import { existsSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
@@ -28,6 +28,11 @@ export interface OpenReport {
 
 /** Opens `file` in a fresh headless Chromium. */
 export async function openReport(file: string): Promise<OpenReport> {
+  return openUrl(`file://${file}`);
+}
+
+/** Opens `url` (a report's file:// URL, or a page the console serves) in a fresh headless Chromium. */
+export async function openUrl(url: string): Promise<OpenReport> {
   const { chromium } = await import("playwright-core");
   const browser: Browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
@@ -52,7 +57,7 @@ export async function openReport(file: string): Promise<OpenReport> {
       problems.push(`dialog: ${d.message()}`);
       void d.dismiss();
     });
-    await page.goto(`file://${file}`);
+    await page.goto(url);
     return { page, requests, problems, close: () => browser.close() };
   } catch (err) {
     await browser.close();

@@ -1,0 +1,473 @@
+// A bounded, append-only spool of alerts waiting for an output that can be down (the HTTP receiver): alerts are
+// appended as they come, taken in order from the front, and acknowledged one at a time once delivered. It lives in
+// two files of the state directory's `spool/` folder:
+//
+//   <name>.spool  the records (spoolRecord.ts): appended in batches (one write per turn of the event loop), fsync'd
+//                 before any record in them is acknowledged (so a batch costs one fsync, not one per alert);
+//   <name>.ack    the acknowledged offset: two 32-byte slots written in turn (sequence number, generation, offset,
+//                 crc32), fdatasync'd after each acknowledgement; the valid slot with the higher sequence wins, so a
+//                 write torn by a crash leaves the previous acknowledgement.
+//
+// Delivery is at least once, in order: a crash after a send but before its acknowledgement is on disk resends that
+// one alert at the next start (records are acknowledged one at a time, so never more than one). What does not fit
+// the bound (`maxBytes` of records waiting) is refused and counted, never written. Acknowledged records are cut off
+// by a compaction (the waiting ones rewritten into a new file of the next generation, then renamed over the old
+// one) once they add up to `compactBytes`, so the file stays under maxBytes + compactBytes. A crash between the
+// rename and the acknowledgement leaves a new generation with no acknowledgement for it: all its records are
+// waiting, which is exactly what they were. A torn last record (an append cut short) is cut off at open.
+
+import {
+  closeSync,
+  existsSync,
+  fdatasync,
+  fdatasyncSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  write,
+  writeSync,
+} from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { crc32 } from "node:zlib";
+import { HomeostatError } from "../../errors.js";
+import {
+  encodeSpoolHeader,
+  MAX_PAYLOAD_BYTES,
+  parseSpoolHeader,
+  parseSpoolRecords,
+  type SpoolEntry,
+  spoolRecordText,
+} from "./spoolRecord.js";
+
+export type { SpoolEntry } from "./spoolRecord.js";
+
+const writeAsync = promisify(write);
+const fdatasyncAsync = promisify(fdatasync);
+
+const SLOT = 32;
+const NEWLINE = 0x0a;
+const ACK_MAGIC = 0x4b415348; // "HSAK"
+
+export interface AlertSpoolOptions {
+  /** The folder of the spool files (watch: `<state>/spool`), created when missing. */
+  dir: string;
+  /** The files' base name (watch: "alerts-http"). */
+  name: string;
+  /** Bytes of records waiting at most; an append beyond is refused and counted. */
+  maxBytes: number;
+  /** Acknowledged bytes after which the file is compacted (default min(maxBytes, 1 MiB)). */
+  compactBytes?: number;
+}
+
+export interface SpoolStats {
+  /** Records (and their bytes) waiting to be delivered. */
+  pendingRecords: number;
+  pendingBytes: number;
+  appended: number;
+  acked: number;
+  /** Appends refused because the spool was full. */
+  overflowed: number;
+  /** Records found waiting when the spool was opened (left by the previous run). */
+  replayed: number;
+  /** Damaged records skipped when the spool was opened. */
+  damaged: number;
+  /** Batches that could not be written (full disk): kept in memory and tried again. */
+  writeErrors: number;
+}
+
+interface AckState {
+  seq: number;
+  generation: number;
+  offset: number;
+}
+
+export class AlertSpool {
+  readonly file: string;
+  readonly ackFile: string;
+  private fd: number;
+  private readonly ackFd: number;
+  private generation: number;
+  private ackSeq: number;
+  private headerLength: number;
+  /** The offset acknowledged, the file's length on disk, the part of it fsync'd. */
+  private ackedOffset = 0;
+  private fileEnd = 0;
+  private syncedEnd = 0;
+  /** Where each waiting record is in the file (payloads are read back when sent, not held in memory). */
+  private readonly entries: { offset: number; end: number }[] = [];
+  private head = 0;
+  /** The front record with its payload, once read. */
+  private front: SpoolEntry | undefined;
+  /** Records queued for the next write: their text (append) or their bytes (appendLines). */
+  private unwritten: (string | Buffer)[] = [];
+  private unwrittenBytes = 0;
+  private flushScheduled = false;
+  private busy: Promise<void> | undefined;
+  private closed = false;
+  private readonly compactBytes: number;
+  private readonly counts: SpoolStats = {
+    pendingRecords: 0,
+    pendingBytes: 0,
+    appended: 0,
+    acked: 0,
+    overflowed: 0,
+    replayed: 0,
+    damaged: 0,
+    writeErrors: 0,
+  };
+
+  /** Opens (or creates) the spool; records left by a previous run are waiting at the front, in order. */
+  static open(options: AlertSpoolOptions): AlertSpool {
+    try {
+      mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+      return new AlertSpool(options);
+    } catch (err) {
+      throw spoolError(err, options.dir);
+    }
+  }
+
+  private constructor(private readonly options: AlertSpoolOptions) {
+    this.file = path.join(options.dir, `${options.name}.spool`);
+    this.ackFile = path.join(options.dir, `${options.name}.ack`);
+    this.compactBytes = options.compactBytes ?? Math.min(options.maxBytes, 1024 * 1024);
+    this.ackFd = openSync(this.ackFile, existsSync(this.ackFile) ? "r+" : "w+", 0o600);
+    const ack = readAck(this.ackFd);
+    this.ackSeq = ack?.seq ?? 0;
+    const data = existsSync(this.file) ? readFileSync(this.file) : Buffer.alloc(0);
+    const header = parseSpoolHeader(data);
+    if (header === undefined) {
+      // No spool yet (or not one: a file with no valid header is kept aside, never parsed as alerts).
+      if (data.length > 0) renameSync(this.file, `${this.file}.damaged-${Date.now()}`);
+      this.generation = (ack?.generation ?? 0) + 1;
+      closeSync(createFile(this.file, this.generation, Buffer.alloc(0)));
+      this.fd = openSync(this.file, "a+", 0o600);
+      this.headerLength = this.fileEnd = this.syncedEnd = encodeSpoolHeader(this.generation).length;
+      this.ackedOffset = this.headerLength;
+      this.writeAckSync(this.ackedOffset);
+      return;
+    }
+    this.generation = header.generation;
+    this.headerLength = header.length;
+    this.fd = openSync(this.file, "a+", 0o600);
+    this.load(data, ack);
+  }
+
+  /** Takes the waiting records of `data` (from the acknowledged offset of this generation on), cuts a torn tail. */
+  private load(data: Buffer, ack: AckState | undefined): void {
+    const acked = ack !== undefined && ack.generation === this.generation ? ack.offset : this.headerLength;
+    const start = Math.min(Math.max(acked, this.headerLength), data.length);
+    const parsed = parseSpoolRecords(data.subarray(start), start);
+    if (parsed.torn) ftruncateSync(this.fd, parsed.validEnd);
+    this.ackedOffset = start;
+    this.fileEnd = this.syncedEnd = parsed.validEnd;
+    for (const r of parsed.records) this.pushEntry(r.offset, r.end);
+    this.counts.replayed = parsed.records.length;
+    this.counts.damaged = parsed.damaged;
+  }
+
+  get stats(): Readonly<SpoolStats> {
+    return this.counts;
+  }
+
+  /** Queues one record; false (and counted) when it does not fit the bound. Written on the next turn. */
+  append(payload: string): boolean {
+    if (this.closed) return false;
+    if (this.counts.pendingBytes >= this.options.maxBytes) {
+      this.counts.overflowed++;
+      return false;
+    }
+    const record = spoolRecordText(payload);
+    if (this.counts.pendingBytes + record.bytes > this.options.maxBytes) {
+      this.counts.overflowed++;
+      return false;
+    }
+    const offset = this.fileEnd + this.unwrittenBytes;
+    this.pushEntry(offset, offset + record.bytes);
+    this.counts.appended++;
+    this.queueWrite(record.text, record.bytes);
+    return true;
+  }
+
+  private queueWrite(piece: string | Buffer, bytes: number): void {
+    this.unwritten.push(piece);
+    this.unwrittenBytes += bytes;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flushWrites();
+      });
+    }
+  }
+
+  /**
+   * Queues the payloads found in `data[start, end)`, one per line (newline-separated; JSON never holds a raw
+   * newline; empty lines are ignored): each framed as a record (length, crc32 of its bytes) into one buffer, written
+   * on the next turn with the others. Those that do not fit the bound are refused and counted, as append's are.
+   * Returns how many were taken. The bytes are copied: `data` may be reused once this returns.
+   */
+  appendLines(data: Buffer, start: number, end: number): number {
+    if (this.closed) return 0;
+    const heads: string[] = [];
+    const from: number[] = [];
+    const to: number[] = [];
+    let size = 0;
+    const base = this.fileEnd + this.unwrittenBytes;
+    for (let p = start; p < end;) {
+      let nl = data.indexOf(NEWLINE, p);
+      if (nl < 0 || nl > end) nl = end;
+      const length = nl - p;
+      if (length > 0) {
+        const head = `${length} ${crc32(data.subarray(p, nl)).toString(16).padStart(8, "0")} `;
+        const bytes = head.length + length + 1;
+        if (length > MAX_PAYLOAD_BYTES || this.counts.pendingBytes + bytes > this.options.maxBytes) {
+          this.counts.overflowed++;
+        } else {
+          this.pushEntry(base + size, base + size + bytes);
+          heads.push(head);
+          from.push(p);
+          to.push(nl);
+          size += bytes;
+        }
+      }
+      p = nl + 1;
+    }
+    if (heads.length === 0) return 0;
+    const out = Buffer.allocUnsafe(size);
+    let o = 0;
+    for (let i = 0; i < heads.length; i++) {
+      o += out.write(heads[i]!, o, "latin1");
+      o += data.copy(out, o, from[i]!, to[i]!);
+      out[o++] = NEWLINE;
+    }
+    this.counts.appended += heads.length;
+    this.queueWrite(out, size);
+    return heads.length;
+  }
+
+  /** The first record waiting, if any (its payload read back from the file). */
+  peek(): SpoolEntry | undefined {
+    const e = this.entries[this.head];
+    if (e === undefined) return undefined;
+    if (this.front?.offset === e.offset) return this.front;
+    this.flushWrites();
+    const buf = Buffer.allocUnsafe(e.end - e.offset);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(this.fd, buf, got, buf.length - got, e.offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    const parsed = parseSpoolRecords(buf.subarray(0, got), e.offset).records[0];
+    // A record that cannot be read back (the file damaged under us) is delivered as what it is not: skipped.
+    this.front = { offset: e.offset, end: e.end, payload: parsed?.payload ?? "" };
+    return this.front;
+  }
+
+  /**
+   * Acknowledges the first record (delivered): its batch is fsync'd if it was not yet, then the new offset is
+   * written and fdatasync'd; only then is the record gone from the front. One acknowledgement at a time.
+   */
+  async ack(entry: SpoolEntry): Promise<void> {
+    if (this.closed || this.entries[this.head]?.offset !== entry.offset) throw new Error("acknowledged out of order");
+    const work = this.acknowledge(entry);
+    this.busy = work;
+    try {
+      await work;
+    } finally {
+      this.busy = undefined;
+    }
+  }
+
+  private async acknowledge(entry: SpoolEntry): Promise<void> {
+    this.flushWrites();
+    if (this.unwritten.length > 0) throw new HomeostatError("E_IO", `the alert spool cannot be written: ${this.file}`);
+    if (this.syncedEnd < entry.end) {
+      const target = this.fileEnd;
+      await fdatasyncAsync(this.fd);
+      this.syncedEnd = Math.max(this.syncedEnd, target);
+    }
+    await this.writeAck(entry.end);
+    this.ackedOffset = entry.end;
+    this.entries[this.head++] = { offset: 0, end: 0 };
+    this.front = undefined;
+    this.counts.pendingRecords--;
+    this.counts.pendingBytes -= entry.end - entry.offset;
+    this.counts.acked++;
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries.splice(0, this.head);
+      this.head = 0;
+    }
+    if (this.ackedOffset - this.headerLength >= this.compactBytes) this.compact();
+  }
+
+  /** Writes the records queued since the last write, in one write (a failed one is kept and tried again). */
+  flushWrites(): void {
+    if (this.unwritten.length === 0 || this.closed) return;
+    const u = this.unwritten;
+    const batch =
+      u.length === 1
+        ? typeof u[0] === "string"
+          ? Buffer.from(u[0], "utf8")
+          : u[0]!
+        : u.every((p) => typeof p === "string")
+          ? Buffer.from(u.join(""), "utf8")
+          : Buffer.concat(u.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p)));
+    let done = 0;
+    try {
+      while (done < batch.length) done += writeSync(this.fd, batch, done);
+    } catch {
+      this.counts.writeErrors++;
+      // Nothing half-written stays in the file: the batch is written again whole next time.
+      if (done > 0) tryTruncate(this.fd, this.fileEnd);
+      return;
+    }
+    this.fileEnd += batch.length;
+    this.unwritten = [];
+    this.unwrittenBytes = 0;
+  }
+
+  /** Writes and fsyncs what is queued, then closes the files; records still waiting stay for the next run. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.busy?.catch(() => {});
+    this.flushWrites();
+    this.closed = true;
+    try {
+      fsyncSync(this.fd);
+    } finally {
+      closeSync(this.fd);
+      closeSync(this.ackFd);
+    }
+  }
+
+  private pushEntry(offset: number, end: number): void {
+    this.entries.push({ offset, end });
+    this.counts.pendingRecords++;
+    this.counts.pendingBytes += end - offset;
+  }
+
+  /** Rewrites the waiting records into a new generation of the file, renamed over the old one. */
+  private compact(): void {
+    this.flushWrites();
+    if (this.unwritten.length > 0) return; // a full disk: try again at the next acknowledgement
+    const waiting = Buffer.allocUnsafe(this.fileEnd - this.ackedOffset);
+    let got = 0;
+    while (got < waiting.length) {
+      const n = readSync(this.fd, waiting, got, waiting.length - got, this.ackedOffset + got);
+      if (n === 0) return; // shorter than we know: leave it as it is
+      got += n;
+    }
+    const generation = this.generation + 1;
+    const tmp = `${this.file}.tmp`;
+    closeSync(createFile(tmp, generation, waiting));
+    renameSync(tmp, this.file);
+    syncDir(this.options.dir);
+    closeSync(this.fd);
+    this.fd = openSync(this.file, "a+", 0o600);
+    const headerLength = encodeSpoolHeader(generation).length;
+    const shift = headerLength - this.ackedOffset;
+    const entries = this.entries.slice(this.head).map((e) => ({ offset: e.offset + shift, end: e.end + shift }));
+    this.entries.length = 0;
+    this.entries.push(...entries);
+    this.head = 0;
+    this.front = undefined;
+    this.generation = generation;
+    this.headerLength = headerLength;
+    this.ackedOffset = headerLength;
+    this.fileEnd = this.syncedEnd = this.fileEnd + shift;
+    this.writeAckSync(headerLength);
+  }
+
+  private async writeAck(offset: number): Promise<void> {
+    const slot = this.nextSlot(offset);
+    await writeAsync(this.ackFd, slot.buf, 0, SLOT, slot.position);
+    await fdatasyncAsync(this.ackFd);
+  }
+
+  private writeAckSync(offset: number): void {
+    const slot = this.nextSlot(offset);
+    writeSync(this.ackFd, slot.buf, 0, SLOT, slot.position);
+    fdatasyncSync(this.ackFd);
+  }
+
+  private nextSlot(offset: number): { buf: Buffer; position: number } {
+    const seq = ++this.ackSeq;
+    return { buf: encodeAck({ seq, generation: this.generation, offset }), position: (seq % 2) * SLOT };
+  }
+}
+
+/** A new spool file of `generation` holding the record bytes `body`, fsync'd; returns its descriptor. */
+function createFile(file: string, generation: number, body: Buffer): number {
+  const fd = openSync(file, "w", 0o600);
+  writeSync(fd, Buffer.concat([encodeSpoolHeader(generation), body]));
+  fsyncSync(fd);
+  return fd;
+}
+
+/** One acknowledgement slot: magic, sequence, generation, offset (u64), reserved, crc32 of the 28 bytes before. */
+export function encodeAck(ack: AckState): Buffer {
+  const b = Buffer.alloc(SLOT);
+  b.writeUInt32LE(ACK_MAGIC, 0);
+  b.writeUInt32LE(ack.seq >>> 0, 4);
+  b.writeUInt32LE(ack.generation >>> 0, 8);
+  b.writeBigUInt64LE(BigInt(ack.offset), 12);
+  b.writeUInt32LE(crc32(b.subarray(0, 28)), 28);
+  return b;
+}
+
+/** The newest valid acknowledgement of the two slots, or undefined (none written yet, or both damaged). */
+function readAck(fd: number): AckState | undefined {
+  const b = Buffer.alloc(2 * SLOT);
+  let n = 0;
+  try {
+    n = readFileSync(fd).copy(b);
+  } catch {
+    return undefined;
+  }
+  let best: AckState | undefined;
+  for (let i = 0; i + SLOT <= n; i += SLOT) {
+    const s = b.subarray(i, i + SLOT);
+    if (s.readUInt32LE(0) !== ACK_MAGIC || s.readUInt32LE(28) !== crc32(s.subarray(0, 28))) continue;
+    const ack = { seq: s.readUInt32LE(4), generation: s.readUInt32LE(8), offset: Number(s.readBigUInt64LE(12)) };
+    if (best === undefined || ack.seq > best.seq) best = ack;
+  }
+  return best;
+}
+
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // some file systems cannot fsync a directory; the rename is still atomic
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function tryTruncate(fd: number, length: number): void {
+  try {
+    ftruncateSync(fd, length);
+  } catch {
+    // the parser skips a damaged line at the next open
+  }
+}
+
+function spoolError(err: unknown, dir: string): HomeostatError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = err instanceof Error ? err.message : String(err);
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+    return new HomeostatError("E_PERMISSION", `cannot write the alert spool in ${dir}: ${why}`, {}, { cause: err });
+  }
+  if (code === "ENOSPC" || code === "EDQUOT") {
+    return new HomeostatError("E_NO_SPACE", `no space for the alert spool in ${dir}`, {}, { cause: err });
+  }
+  return new HomeostatError("E_IO", `cannot open the alert spool in ${dir}: ${why}`, {}, { cause: err });
+}
