@@ -19,7 +19,6 @@ import { HomeostatError } from "../errors.js";
 import { type Ensemble, type EnsembleMethod, fitEnsemble } from "../detect/ensemble.js";
 import { calibrateThreshold, type ThresholdSpec } from "../detect/threshold.js";
 import {
-  defaultScoreName,
   isTraceScoreName,
   scoreOf,
   scoreTrace,
@@ -95,12 +94,14 @@ export interface ExperimentOptions {
 }
 
 /**
- * The default trace score of a model in evaluations: the anomalous-window rate for mismatch and count detectors
- * (Forrest, Warrender) and the mean surprisal for probabilistic ones (the per-trace average negative log-likelihood
- * Kim et al. 2016 score ADFA-LD by), chosen from the literature, not from results on any test set.
+ * The default trace score of a model in evaluations: the share of its calls that are anomalous (the mismatch rate of
+ * Forrest and Warrender; for probabilistic models, the share of calls whose surprisal reaches the model's rare-event
+ * threshold, as t-stide counts rare windows). A mean over every call's surprisal lets the common calls of a long
+ * normal trace hide a short burst of rare ones; counting only rare events does not (docs/detectors.md, "Per-trace
+ * scores"). The same rule for every model and every data set.
  */
-export function defaultEvalScore(detector: Pick<Detector, "signal">): TraceScoreName {
-  return detector.signal.kind === "surprisal" ? "meanSurprisal" : defaultScoreName(detector);
+export function defaultEvalScore(_detector: Pick<Detector, "signal">): TraceScoreName {
+  return "rate";
 }
 
 /** Everything measured, per model, in the order given (the ensemble, when asked for, last). */
