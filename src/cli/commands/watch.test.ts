@@ -219,10 +219,10 @@ describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (
       expect(before.error).toBeUndefined();
       const falseAlarms = anomalies(w, binary).length;
       const proof = join(work, `pwned-${mode}`);
-      // In the delay run the hijacked session lives on for a few seconds after its command (as a shell an attacker
-      // keeps would): the responder acts on events as watch reads them, and on a loaded machine that is after a
-      // short-lived session has already ended, leaving nothing to pause.
-      const command = mode === "delay" ? `id > ${proof}; sleep 3` : `id > ${proof}`;
+      // In the delay and suspend-execve runs the hijacked session lives on for a few seconds after its command (as a
+      // shell an attacker keeps would): the responder acts on events as watch reads them, and on a loaded machine
+      // that is after a short-lived session has already ended, leaving nothing to pause or stop.
+      const command = mode === "log" ? `id > ${proof}` : `id > ${proof}; sleep 3`;
       const exploit = await timed(() => runExploit({ port, binary, command }));
       await new Promise((r) => setTimeout(r, 300));
       const after = await timed(() => normal(port, data, 10, 8));
