@@ -13,6 +13,7 @@ import {
   scoreTrace,
   supportsHamming,
   TraceAccumulator,
+  type TraceScoreOptions,
   type TraceSummary,
 } from "./traceScore.js";
 
@@ -39,8 +40,9 @@ export class OpenTrace<S extends DetectorState> {
 
 export class TraceStreamScorer<S extends DetectorState> implements StreamConsumer<OpenTrace<S>> {
   private source: SourceInfo | undefined;
-  // One signal buffer for every whole trace, grown to the longest, instead of one allocation per trace.
-  private buffer = new Float64Array(4096);
+  // One signal buffer for every whole trace, grown to the longest, instead of one allocation per trace; the options
+  // of whole traces hold it, made once rather than per trace.
+  private readonly wholeOptions: TraceScoreOptions & { buffer: Float64Array };
   private readonly probe: HammingProbe<S> | null;
 
   constructor(
@@ -49,6 +51,7 @@ export class TraceStreamScorer<S extends DetectorState> implements StreamConsume
     private readonly onScored: (trace: ScoredTrace) => void,
   ) {
     this.probe = options.hamming === true && supportsHamming(detector) ? new HammingProbe(detector) : null;
+    this.wholeOptions = { ...options, buffer: new Float64Array(4096) };
   }
 
   beginSource(source: SourceInfo): void {
@@ -56,10 +59,11 @@ export class TraceStreamScorer<S extends DetectorState> implements StreamConsume
   }
 
   whole(stream: number, calls: Uint16Array, multiStream: boolean): void {
-    if (calls.length > this.buffer.length) {
-      this.buffer = new Float64Array(Math.max(calls.length, 2 * this.buffer.length));
+    const options = this.wholeOptions;
+    if (calls.length > options.buffer.length) {
+      options.buffer = new Float64Array(Math.max(calls.length, 2 * options.buffer.length));
     }
-    const summary = scoreTrace(this.detector, calls, { ...this.options, buffer: this.buffer });
+    const summary = scoreTrace(this.detector, calls, options);
     this.onScored({ source: this.source!, stream, multiStream, summary });
   }
 

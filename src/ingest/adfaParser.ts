@@ -42,48 +42,55 @@ export class NumberListParser implements TraceParser {
     }
   }
 
+  // The loop keeps its state in locals (fields are read and written once per chunk, not per byte) and tracks where
+  // the current line began rather than counting columns: the column is needed only for an error.
   private scan(chunk: Uint8Array): void {
     const sink = this.options.sink;
+    const mapper = this.mapper;
+    const stream = this.stream;
     let value = this.value;
     let digits = this.digits;
-    let column = this.column;
+    let skipping = this.skipping;
+    // The column of byte i is i - lineBase (bytes of the current line before this chunk count too).
+    let lineBase = -this.column - 1;
     const n = chunk.length;
     for (let i = 0; i < n; i++) {
       const b = chunk[i]!;
-      column++;
       if (b >= 48 && b <= 57) {
-        if (this.skipping) continue;
+        if (skipping) continue;
         value = value * 10 + (b - 48);
         digits++;
         if (value > MAX_NUMBER) {
-          this.value = value;
-          this.column = column;
+          this.column = i - lineBase;
           this.fail(chunk, i, digits, `syscall number too large (over ${MAX_NUMBER})`);
+          skipping = true;
           value = 0;
           digits = 0;
         }
         continue;
       }
       if (b === 32 || b === 10 || b === 9 || b === 13) {
-        if (digits > 0) sink.call(this.stream, this.mapper.id(value), Number.NaN, Number.NaN, undefined);
+        if (digits > 0) sink.call(stream, mapper.id(value), Number.NaN, Number.NaN, undefined);
         value = 0;
         digits = 0;
-        this.skipping = false;
+        skipping = false;
         if (b === 10) {
           this.line++;
-          column = 0;
+          lineBase = i;
         }
         continue;
       }
-      if (this.skipping) continue;
-      this.column = column;
+      if (skipping) continue;
+      this.column = i - lineBase;
       this.fail(chunk, i, digits, `unexpected byte 0x${b.toString(16).padStart(2, "0")}: expected a syscall number`);
+      skipping = true;
       value = 0;
       digits = 0;
     }
     this.value = value;
     this.digits = digits;
-    this.column = column;
+    this.skipping = skipping;
+    this.column = n - 1 - lineBase;
   }
 
   end(): void {
@@ -114,8 +121,15 @@ export class NumberListParser implements TraceParser {
   }
 }
 
-/** Share of a head that looks like whitespace-separated small numbers. */
-export function numberListShape(head: Uint8Array): { numbers: number; perLine: number; bad: number } {
+/**
+ * Share of a head that looks like whitespace-separated small numbers. With `stopAbove`, the scan ends at the first
+ * line holding more numbers than that (then the counts are partial and perLine is just above it): a format that
+ * wants few numbers per line knows its answer there, without scanning a head that is one long line.
+ */
+export function numberListShape(
+  head: Uint8Array,
+  stopAbove = Number.POSITIVE_INFINITY,
+): { numbers: number; perLine: number; bad: number } {
   let numbers = 0;
   let lines = 0;
   let bad = 0;
@@ -127,7 +141,7 @@ export function numberListShape(head: Uint8Array): { numbers: number; perLine: n
     if (b >= 48 && b <= 57) {
       if (!inNum) {
         numbers++;
-        lineNums++;
+        if (++lineNums > stopAbove) return { numbers, perLine: lineNums, bad };
       }
       inNum = true;
     } else if (b === 32 || b === 9 || b === 13) {

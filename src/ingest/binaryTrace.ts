@@ -25,12 +25,12 @@ import { HomeostatError, ParseError } from "../errors.js";
 import { MAX_VOCABULARY, type Vocabulary } from "../syscalls/vocabulary.js";
 import type { EventSink, Label, NoteKind, SourceInfo, StreamNote } from "./event.js";
 import { locateError, type ParserOptions, type TraceFormat, type TraceParser } from "./format.js";
+import { BINARY_TRACE_MAGIC, hasBinaryTraceMagic } from "./formatHints.js";
 
 /** The format version this build writes and reads. */
 export const BINARY_TRACE_VERSION = 1;
 
-/** "HOMEOSTT": the first 8 bytes of every file. */
-export const BINARY_TRACE_MAGIC: Uint8Array = new Uint8Array([0x48, 0x4f, 0x4d, 0x45, 0x4f, 0x53, 0x54, 0x54]);
+export { BINARY_TRACE_MAGIC };
 export const HEADER_BYTES = 16;
 /** type u8 + length u32 before the payload. */
 export const BLOCK_HEAD_BYTES = 5;
@@ -772,9 +772,7 @@ export const binaryTraceFormat: TraceFormat = {
   name: "homeostat",
   description: "homeostat's compact binary trace format (columnar, checksummed blocks)",
   sniff(head: Uint8Array): number {
-    if (head.length < BINARY_TRACE_MAGIC.length) return 0;
-    for (let i = 0; i < BINARY_TRACE_MAGIC.length; i++) if (head[i] !== BINARY_TRACE_MAGIC[i]) return 0;
-    return 1;
+    return hasBinaryTraceMagic(head) ? 1 : 0;
   },
   createParser(options: ParserOptions): BinaryTraceParser {
     return new BinaryTraceReader(options);

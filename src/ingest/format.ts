@@ -45,6 +45,39 @@ export interface TraceFormat {
   createParser(options: ParserOptions): TraceParser;
 }
 
+/** The sniff score a format must reach to be taken for an input's. */
+export const SURE_ENOUGH = 0.5;
+
+/** A format's sniff score for a head; a sniff that throws scores 0. */
+export function sniffScore(format: TraceFormat, head: Uint8Array, path: string): number {
+  try {
+    return format.sniff(head, path);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The most likely of `formats` for a head (its first bytes, up to 64 KiB) and path: the highest sniff score, the
+ * first of equal scores winning, or undefined when none reaches SURE_ENOUGH.
+ */
+export function mostLikelyFormat(
+  formats: Iterable<TraceFormat>,
+  head: Uint8Array,
+  path: string,
+): TraceFormat | undefined {
+  let best: TraceFormat | undefined;
+  let bestScore = 0;
+  for (const f of formats) {
+    const s = sniffScore(f, head, path);
+    if (s > bestScore) {
+      best = f;
+      bestScore = s;
+    }
+  }
+  return bestScore >= SURE_ENOUGH ? best : undefined;
+}
+
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
 
 /**

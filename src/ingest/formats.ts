@@ -3,7 +3,7 @@
 import { HomeostatError } from "../errors.js";
 import { adfaFormat } from "./adfaParser.js";
 import { binaryTraceFormat } from "./binaryTrace.js";
-import { FORMAT_NAMES, type FormatName, type TraceFormat } from "./format.js";
+import { FORMAT_NAMES, type FormatName, mostLikelyFormat, type TraceFormat } from "./format.js";
 import { lidds2019Format } from "./lidds2019Parser.js";
 import { lidds2021Format } from "./liddsParser.js";
 import { straceFormat } from "./straceParser.js";
@@ -17,6 +17,11 @@ export const FORMATS: readonly TraceFormat[] = [
   unmFormat,
   adfaFormat,
 ];
+
+/** Picks the most likely format for an entry from its first bytes and name. */
+export function detectFormat(head: Uint8Array, path: string): TraceFormat | undefined {
+  return mostLikelyFormat(FORMATS, head, path);
+}
 
 export function formatByName(name: string): TraceFormat {
   const f = FORMATS.find((x) => x.name === name);

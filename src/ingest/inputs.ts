@@ -15,7 +15,6 @@
 
 import { type Dirent, readdirSync, readFileSync, type Stats, statSync } from "node:fs";
 import { basename, join, relative, sep } from "node:path";
-import { archiveFileEntries, firstTopLevelName, gunzipBounded } from "./inputArchives.js";
 import { type InputContext, type InputEntry, type InputOptions, SIDECAR_MAX } from "./inputEntry.js";
 import {
   DEFAULT_LIMITS,
@@ -25,8 +24,8 @@ import {
   specialFileError,
   specialKind,
 } from "./inputLimits.js";
-import { archiveKind, isArchiveName, isNonTraceName, stemOf } from "./inputNames.js";
-import { readRegularFile, readWholeRegularFile, regularFileStream } from "./regularFile.js";
+import { type ArchiveKind, archiveKind, isArchiveName, isNonTraceName, stemOf } from "./inputNames.js";
+import { readRegularFile, readWholeRegularFile, regularFileStream, type WholeFile } from "./regularFile.js";
 
 export type { InputEntry, InputOptions, SkippedInput } from "./inputEntry.js";
 export { DEFAULT_LIMITS, DEFAULT_MAX_INPUT_BYTES, type InputLimits } from "./inputLimits.js";
@@ -75,13 +74,16 @@ type Found =
   | { kind: "special"; what: string }
   | { kind: "dangling" };
 
+/** A regular file of unknown size: one shared answer rather than one object per trace in a folder of thousands. */
+const FILE: Found = Object.freeze({ kind: "file" });
+
 /**
  * Classifies a folder entry, following a symbolic link. A regular file needs no stat (its size matters only to the
  * decompression-ratio check of an archive): with thousands of small traces in a folder, stat calls cost as much as
  * the reading.
  */
-function classify(d: Dirent, full: string): Found {
-  if (d.isFile()) return archiveKind(d.name) === undefined ? { kind: "file" } : { kind: "file", size: sizeOf(full) };
+function classify(d: Dirent, full: string, kind: ArchiveKind | undefined): Found {
+  if (d.isFile()) return kind === undefined ? FILE : { kind: "file", size: sizeOf(full) };
   if (d.isDirectory()) return { kind: "folder", st: statPath(full) };
   if (!d.isSymbolicLink()) return { kind: "special", what: specialKind(d) };
   let st: Stats;
@@ -113,9 +115,12 @@ async function* walkDir(
   const dirents = readFolder(dir);
   const names = new Set(dirents.map((d) => d.name));
   const runsCsv = names.has("runs.csv") ? readSmallText(join(dir, "runs.csv"), 64 * SIDECAR_MAX) : undefined;
+  const anyJson = dirents.some((d) => d.name.endsWith(".json"));
+  const prefix = childPrefix(dir);
   for (const d of dirents) {
-    const full = join(dir, d.name);
-    const found = classify(d, full);
+    const full = prefix + d.name;
+    const kind = archiveKind(d.name);
+    const found = classify(d, full, kind);
     if (found.kind === "folder") {
       const key = folderKey(found.st);
       if (ancestors.has(key)) {
@@ -136,20 +141,23 @@ async function* walkDir(
       continue;
     }
     if (found.kind === "special") throw specialFileError(full, found.what);
-    const kind = archiveKind(d.name);
     if (kind !== undefined && kind !== "gz") {
-      const top = await firstTopLevelName(full, kind).catch(() => undefined);
+      const top = await (await archives()).firstTopLevelName(full, kind).catch(() => undefined);
       if (top !== undefined && top !== d.name && names.has(top)) {
         options.onSkip?.({ path: full, reason: `its content is already extracted beside it (${top}${sep})` });
         continue;
       }
     }
-    const sidecar = kind === undefined ? readSidecarFile(dir, d.name, names) : undefined;
-    for await (const e of fileEntries(full, [...parts, d.name], false, found.size, ctx)) {
-      if (sidecar !== undefined && e.sidecar === undefined) e.sidecar = sidecar;
-      if (runsCsv !== undefined && kind === undefined) e.runsCsv = runsCsv;
-      yield e;
+    if (kind !== undefined) {
+      yield* fileEntries(full, [...parts, d.name], false, found.size, ctx);
+      continue;
     }
+    // A plain file is one entry, made here rather than through a generator of its own (thousands per folder).
+    const e = plainFileEntry(full, false, [...parts, d.name], false, found.size, ctx);
+    const sidecar = anyJson ? readSidecarFile(dir, d.name, names) : undefined;
+    if (sidecar !== undefined) e.sidecar = sidecar;
+    if (runsCsv !== undefined) e.runsCsv = runsCsv;
+    yield e;
   }
 }
 
@@ -178,28 +186,74 @@ async function* fileEntries(
   ctx: InputContext,
 ): AsyncGenerator<InputEntry> {
   if (isArchiveName(file)) {
-    yield* archiveFileEntries(file, size, parts, ctx);
+    yield* (await archives()).archiveFileEntries(file, size, parts, ctx);
     return;
   }
+  yield plainFileEntry(file, archiveKind(file) === "gz", parts, explicit, size, ctx);
+}
+
+/** The entry of a file that is not an archive of entries: itself, or its gunzipped content. */
+function plainFileEntry(
+  file: string,
+  gzipped: boolean,
+  parts: string[],
+  explicit: boolean,
+  size: number | undefined,
+  ctx: InputContext,
+): InputEntry {
   ctx.budget.countEntry(file);
-  if (archiveKind(file) === "gz") {
-    yield {
+  if (gzipped) {
+    return {
       path: file,
       parts: [...parts.slice(0, -1), basename(file.slice(0, -3))],
       explicit,
-      open: () => ctx.budget.counted(gunzipBounded(regularFileStream(file), file, size, ctx.limits), file),
+      open: () => ctx.budget.counted(gunzipped(file, size, ctx.limits), file),
     };
-    return;
   }
-  const entry: InputEntry = {
-    path: file,
-    parts,
-    explicit,
-    open: () => readRegularFile(file, ctx.budget),
-    readWhole: () => readWholeRegularFile(file, ctx.budget),
-  };
+  const entry = new RegularFileEntry(file, parts, explicit, ctx.budget);
   if (size !== undefined) entry.size = size;
-  yield entry;
+  return entry;
+}
+
+/** The archive readers, loaded when the first archive or compressed file is met: most inputs are plain files. */
+async function archives(): Promise<typeof import("./inputArchives.js")> {
+  return import("./inputArchives.js");
+}
+
+/** A gzip-compressed file's content, bounded like any archive member's. */
+async function* gunzipped(file: string, size: number | undefined, limits: InputLimits): AsyncGenerator<Uint8Array> {
+  const { gunzipBounded } = await archives();
+  yield* gunzipBounded(regularFileStream(file), file, size, limits);
+}
+
+/** A regular file's entry: methods rather than closures per entry, for folders of thousands of traces. */
+class RegularFileEntry implements InputEntry {
+  size?: number;
+  sidecar?: InputEntry["sidecar"];
+  runsCsv?: InputEntry["runsCsv"];
+
+  constructor(
+    public path: string,
+    public parts: string[],
+    public explicit: boolean,
+    private readonly budget: InputBudget,
+  ) {}
+
+  open(): AsyncIterable<Uint8Array> {
+    return readRegularFile(this.path, this.budget);
+  }
+
+  readWhole(): WholeFile | undefined {
+    return readWholeRegularFile(this.path, this.budget);
+  }
+}
+
+/**
+ * What the paths of a folder's entries start with: `join(dir, name)` is this prefix and the name for every name
+ * a folder holds (a single segment, never "." or ".."), so the normalisation is done once per folder, not per file.
+ */
+function childPrefix(dir: string): string {
+  return join(dir, "x").slice(0, -1);
 }
 
 /** A path relative to a root, with forward slashes, for display. */

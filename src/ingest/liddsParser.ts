@@ -14,6 +14,7 @@
 
 import * as byteScan from "./byteScan.js";
 import type { ParserOptions, TraceFormat, TraceParser } from "./format.js";
+import { hasEventDirection } from "./formatHints.js";
 import { isEventName, type SysdigCallOptions } from "./sysdigCalls.js";
 import { SysdigTextParser } from "./sysdigTextParser.js";
 
@@ -106,8 +107,14 @@ export function parseTid(bytes: Uint8Array, start: number, end: number): number 
 
 const LINE_2021 = /^\d{10,20} +\S+ +\S+ +.+? +\d{1,10} +(?:[A-Za-z0-9_]{1,64}|<NA>) +[<>](?: |$)/;
 
-/** Scores the first complete lines of `head` against a line pattern (shared by both LID-DS formats). */
+/**
+ * Scores the first complete lines of `head` against a line pattern (shared by both LID-DS formats, whose patterns
+ * both require an event direction: see hasEventDirection).
+ */
 export function sniffLines(head: Uint8Array, pattern: RegExp): number {
+  // A head that cannot match is refused before any line is decoded (a folder of number lists is thousands of
+  // sniffs, each of which would decode a whole one-line head).
+  if (!hasEventDirection(head)) return 0;
   try {
     // A full head whose last line is cut: that line is not judged. Only the lines looked at are decoded.
     const lastNl = head.lastIndexOf(10);

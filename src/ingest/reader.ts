@@ -7,13 +7,13 @@ import { HomeostatError, type ParseError } from "../errors.js";
 import type { Vocabulary } from "../syscalls/vocabulary.js";
 import { adfaSourceInfo } from "./adfaLayout.js";
 import type { EventSink, SourceInfo } from "./event.js";
-import { type FormatName, FORMAT_NAMES, type TraceFormat, type TraceParser } from "./format.js";
-import { FORMATS, formatByName } from "./formats.js";
+import type { BinaryParserOptions } from "./binaryTrace.js";
+import { type FormatName, FORMAT_NAMES, type ParserOptions, type TraceFormat, type TraceParser } from "./format.js";
+import { loadedFor, loadFor, loadFormat, sniffLoaded } from "./formatLoader.js";
 import { type InputEntry, type InputLimits, listInputs, type SkippedInput } from "./inputs.js";
 import { inLiddsTree, liddsPathParts, liddsSourceInfo } from "./liddsLayout.js";
 import type { LiddsRecordingMeta } from "./liddsMetadata.js";
-import { createBinaryTraceParser } from "./binaryTrace.js";
-import { pidFromStraceFileName } from "./straceParser.js";
+import { pidFromStraceFileName } from "./straceFileName.js";
 
 /** Bytes looked at to recognise a format. */
 const SNIFF_BYTES = 64 * 1024;
@@ -54,29 +54,35 @@ export function isFormatName(s: string): s is FormatName {
   return (FORMAT_NAMES as readonly string[]).includes(s);
 }
 
-/** Picks the most likely format for an entry from its first bytes and name. */
-export function detectFormat(head: Uint8Array, path: string): TraceFormat | undefined {
-  let best: TraceFormat | undefined;
-  let bestScore = 0;
-  for (const f of FORMATS) {
-    let s = 0;
-    try {
-      s = f.sniff(head, path);
-    } catch {
-      s = 0;
-    }
-    if (s > bestScore) {
-      best = f;
-      bestScore = s;
-    }
-  }
-  return bestScore >= 0.5 ? best : undefined;
+/** What reading every entry of one readTraces call shares. */
+interface ReadContext {
+  options: ReadOptions;
+  report: ReadReport;
+  forced: TraceFormat | undefined;
+  /** The options of every parser but the entry's own (its file name, strace's default stream), made once. */
+  parsers: Omit<ParserOptions, "file">;
 }
 
 /** Reads every trace in `paths` into `options.sink`. */
 export async function readTraces(paths: readonly string[], options: ReadOptions): Promise<ReadReport> {
   const report: ReadReport = { entries: 0, bytes: 0, skippedLines: 0, skippedInputs: [], formats: {} };
-  const forced = options.format === undefined ? undefined : formatByName(options.format);
+  const ctx: ReadContext = {
+    options,
+    report,
+    // A forced format's parser is loaded at once; the others as the inputs need them.
+    forced: options.format === undefined ? undefined : await loadFormat(options.format),
+    parsers: {
+      vocab: options.vocab,
+      sink: options.sink,
+      lenient: options.lenient ?? false,
+      keepArgs: options.keepArgs ?? false,
+      ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
+      onSkip: (err: ParseError) => {
+        report.skippedLines++;
+        options.onSkipLine?.(err);
+      },
+    },
+  };
   const inputs = listInputs(paths, {
     limits: options.limits ?? {},
     onSkip: (s) => {
@@ -85,7 +91,7 @@ export async function readTraces(paths: readonly string[], options: ReadOptions)
     },
   });
   for await (const entry of inputs) {
-    const bytes = await readEntry(entry, forced, options, report);
+    const bytes = await readEntry(entry, ctx);
     report.entries++;
     report.bytes += bytes;
     options.onProgress?.({ entries: report.entries, bytes: report.bytes, path: entry.path });
@@ -94,22 +100,17 @@ export async function readTraces(paths: readonly string[], options: ReadOptions)
 }
 
 /** Reads one entry into the sink: whole when it is a small file, else streamed. Returns the bytes read. */
-async function readEntry(
-  entry: InputEntry,
-  forced: TraceFormat | undefined,
-  options: ReadOptions,
-  report: ReadReport,
-): Promise<number> {
+async function readEntry(entry: InputEntry, ctx: ReadContext): Promise<number> {
   const whole = entry.readWhole?.();
   if (whole !== undefined) {
     try {
-      return await parseEntry(entry, { head: whole.bytes, rest: undefined }, forced, options, report);
+      return await parseEntry(entry, { head: whole.bytes, rest: undefined }, ctx);
     } finally {
       whole.release();
     }
   }
   const iterator = entry.open()[Symbol.asyncIterator]();
-  return parseEntry(entry, await readHead(iterator), forced, options, report);
+  return parseEntry(entry, await readHead(iterator), ctx);
 }
 
 /** An entry's first bytes (at least SNIFF_BYTES unless it is shorter) and, unless they are all of it, the rest. */
@@ -135,13 +136,8 @@ function concat(chunks: Uint8Array[]): Uint8Array {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
-async function parseEntry(
-  entry: InputEntry,
-  { head, rest }: EntryBytes,
-  forced: TraceFormat | undefined,
-  options: ReadOptions,
-  report: ReadReport,
-): Promise<number> {
+async function parseEntry(entry: InputEntry, { head, rest }: EntryBytes, ctx: ReadContext): Promise<number> {
+  const { options, report, forced } = ctx;
   if (head.length === 0) {
     if (options.lenient) {
       report.skippedInputs.push({ path: entry.path, reason: "empty file" });
@@ -149,7 +145,10 @@ async function parseEntry(
     }
     throw new HomeostatError("E_FORMAT", "empty file: no system calls to read", { file: entry.path });
   }
-  const format = forced ?? detectFormat(head.subarray(0, SNIFF_BYTES), entry.path);
+  const sniffed = head.length > SNIFF_BYTES ? head.subarray(0, SNIFF_BYTES) : head;
+  // Parsers are loaded on first need (formatLoader.ts): those of the formats this head may be in.
+  if (forced === undefined && !loadedFor(sniffed)) await loadFor(sniffed);
+  const format = forced ?? sniffLoaded(sniffed, entry.path);
   if (format === undefined) {
     if (options.lenient && !entry.explicit) {
       report.skippedInputs.push({ path: entry.path, reason: "not a recognised trace format" });
@@ -166,7 +165,7 @@ async function parseEntry(
   const source: SourceInfo = { path: entry.path, format: format.name, ...(await layoutInfo(entry, format.name)) };
   // homeostat's own files carry their sources (with labels) inside: the parser brackets them itself.
   const own = format.name === "homeostat";
-  const parser = createParser(entry, format, options, report);
+  const parser = createParser(entry, format, ctx);
   if (!own) options.sink.beginSource(source);
   let bytes = head.length;
   parser.write(head);
@@ -181,25 +180,19 @@ async function parseEntry(
   return bytes;
 }
 
-function createParser(entry: InputEntry, format: TraceFormat, options: ReadOptions, report: ReadReport): TraceParser {
+function createParser(entry: InputEntry, format: TraceFormat, ctx: ReadContext): TraceParser {
   const base = entry.parts[entry.parts.length - 1] ?? entry.path;
   const defaultStream = format.name === "strace" ? pidFromStraceFileName(base) : undefined;
-  const parserOptions = {
-    file: entry.path,
-    vocab: options.vocab,
-    sink: options.sink,
-    lenient: options.lenient ?? false,
-    keepArgs: options.keepArgs ?? false,
-    ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
-    ...(defaultStream !== undefined ? { defaultStream } : {}),
-    onSkip: (err: ParseError) => {
-      report.skippedLines++;
-      options.onSkipLine?.(err);
-    },
-  };
-  return format.name === "homeostat"
-    ? createBinaryTraceParser({ ...parserOptions, bracketSources: true })
-    : format.createParser(parserOptions);
+  const parserOptions: ParserOptions =
+    defaultStream === undefined
+      ? { ...ctx.parsers, file: entry.path }
+      : { ...ctx.parsers, file: entry.path, defaultStream };
+  return format.createParser(format.name === "homeostat" ? bracketing(parserOptions) : parserOptions);
+}
+
+/** A binary trace parser's options that have it bracket the sources its file carries. */
+function bracketing(options: ParserOptions): BinaryParserOptions {
+  return { ...options, bracketSources: true };
 }
 
 // A scenario's runs.csv labels all its recordings: parse it once per file, not once per recording.

@@ -3,6 +3,7 @@
 // (straceTimestamp.ts), and -n `[ 59]` / -i `[00007f...]` brackets. Layout in docs/strace-format.md.
 
 import * as byteScan from "./byteScan.js";
+import { PID_MAX } from "./straceFileName.js";
 import { StraceClock } from "./straceTimestamp.js";
 
 // Bound to module constants rather than used as imported names (see byteScan.ts).
@@ -15,8 +16,7 @@ const QMARK = 0x3f;
 const LBRACK = 0x5b;
 const RBRACK = 0x5d;
 
-/** Linux's PID_MAX_LIMIT. */
-export const PID_MAX = 4_194_304;
+export { PID_MAX };
 
 /** Reads line leaders; the results of the last read are in its fields (nothing is allocated per line). */
 export class StraceLeader {

@@ -18,6 +18,7 @@ import {
   type TraceFormat,
   type TraceParser,
 } from "./format.js";
+import { hasStraceMarker } from "./formatHints.js";
 import { StraceCalls } from "./straceCalls.js";
 import { isExecName, MAX_NAME, StraceSyscallIds } from "./straceCallNames.js";
 import {
@@ -29,14 +30,16 @@ import {
   unfinishedAt,
 } from "./straceCallMarkers.js";
 import { execPath } from "./straceExecPath.js";
-import { PID_MAX, StraceLeader } from "./straceLeader.js";
+import { StraceLeader } from "./straceLeader.js";
 import { ATTACHED, CutLine, DETACHED, embeddedMessageStart, ProcessMessage } from "./straceMessages.js";
 import { ReturnValueScanner } from "./straceReturnValue.js";
 import { StraceStreams } from "./straceStreams.js";
 import { SummaryTable } from "./straceSummary.js";
 
+export { pidFromStraceFileName } from "./straceFileName.js";
+
 // Bound to module constants rather than used as imported names (see byteScan.ts).
-const { asciiAt, decimalValue, digitsEnd, isDigit, isIdent, isIdentStart, latin1, tokenEnd, utf8 } = byteScan;
+const { asciiAt, decimalValue, digitsEnd, isIdent, isIdentStart, latin1, tokenEnd, utf8 } = byteScan;
 
 const SP = 0x20;
 const PERCENT = 0x25;
@@ -49,24 +52,6 @@ const GT = 0x3e;
 const QMARK = 0x3f;
 const LBRACK = 0x5b;
 const PIPE = 0x7c;
-
-/**
- * The pid of an `strace -ff -o NAME` output file `NAME.<pid>`, or undefined when the name does not end that way.
- * Takes the last path component of a file path or an `archive:member` display path.
- */
-export function pidFromStraceFileName(path: string): number | undefined {
-  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"), path.lastIndexOf(":"));
-  const base = path.slice(slash + 1);
-  const dot = base.lastIndexOf(".");
-  if (dot <= 0 || dot === base.length - 1) return undefined;
-  const digits = base.slice(dot + 1);
-  if (digits.length > 10) return undefined;
-  for (let i = 0; i < digits.length; i++) if (!isDigit(digits.charCodeAt(i))) return undefined;
-  const pid = Number(digits);
-  // Linux pids are 1..PID_MAX_LIMIT (2^22); a leading zero is not how strace writes one.
-  if (pid < 1 || pid > PID_MAX || digits[0] === "0") return undefined;
-  return pid;
-}
 
 /** Parses strace text output into an EventSink. */
 export class StraceParser implements TraceParser {
@@ -547,9 +532,8 @@ let sniffVocabulary = new Vocabulary();
 
 /** Scores how much `head` looks like strace output by parsing its complete lines leniently. */
 function sniffStrace(head: Uint8Array, path: string): number {
-  // Every strace line has a call's `(` or a `+++`/`---` message: without any, there is nothing to parse (a folder
-  // of number lists is thousands of sniffs).
-  if (head.indexOf(40) < 0 && head.indexOf(43) < 0 && head.indexOf(45) < 0) return 0;
+  // Without a call or a message there is nothing to parse (a folder of number lists is thousands of sniffs).
+  if (!hasStraceMarker(head)) return 0;
   if (sniffVocabulary.size > 4096) sniffVocabulary = new Vocabulary();
   try {
     let end = head.length;

@@ -48,7 +48,7 @@ class Held<S> {
 export class StreamChunker<S> implements EventSink {
   private readonly holdCalls: number;
   private readonly chunkCalls: number;
-  private streams = new Map<number, Held<S>>();
+  private readonly streams = new Map<number, Held<S>>();
   private lastId = Number.NaN;
   private last: Held<S> | undefined;
   /** Capacity of the buffers of streams not yet open: what the hold budget bounds. */
@@ -65,7 +65,7 @@ export class StreamChunker<S> implements EventSink {
   }
 
   beginSource(source: SourceInfo): void {
-    this.streams = new Map();
+    this.streams.clear();
     this.last = undefined;
     this.lastId = Number.NaN;
     this.held = 0;
@@ -85,7 +85,8 @@ export class StreamChunker<S> implements EventSink {
     let withCalls = 0;
     for (const h of this.streams.values()) if (h.opened || h.n > 0) withCalls++;
     const multi = withCalls > 1;
-    const ids = [...this.streams.keys()].sort((a, b) => a - b);
+    // One stream (a folder of single-process traces) needs no sorting.
+    const ids = this.streams.size === 1 ? this.streams.keys() : [...this.streams.keys()].sort((a, b) => a - b);
     for (const id of ids) {
       const h = this.streams.get(id)!;
       if (!h.opened) {
@@ -97,7 +98,7 @@ export class StreamChunker<S> implements EventSink {
       this.consumer.close(id, h.state as S, multi);
     }
     this.consumer.endSource();
-    this.streams = new Map();
+    this.streams.clear();
     this.last = undefined;
     this.lastId = Number.NaN;
   }

@@ -194,7 +194,7 @@ export const unmFormat: TraceFormat = {
   description: "UNM (Forrest et al.): `PID SYSCALL` per line, processes interleaved, one trace per pid",
   sniff(head) {
     if (head.length === 0) return 0;
-    const { numbers, perLine, bad } = numberListShape(head);
+    const { numbers, perLine, bad } = numberListShape(head, 2);
     if (bad > 0 || numbers === 0) return 0;
     return perLine === 2 ? 0.9 : 0;
   },

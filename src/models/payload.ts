@@ -6,6 +6,16 @@
 
 import { HomeostatError } from "../errors.js";
 
+/**
+ * Whether this host is little-endian, the payloads' byte order: then arrays are copied as bytes, where a loop of
+ * DataView calls would run once per profile, mostly unoptimised.
+ */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function bytesOf(values: Uint16Array | Uint32Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
+
 export class PayloadWriter {
   private bytes = new Uint8Array(256);
   private view = new DataView(this.bytes.buffer);
@@ -55,6 +65,7 @@ export class PayloadWriter {
   }
 
   u16s(values: Uint16Array): this {
+    if (LITTLE_ENDIAN) return this.raw(bytesOf(values));
     this.reserve(values.length * 2);
     for (let i = 0; i < values.length; i++) this.view.setUint16(this.used + i * 2, values[i]!, true);
     this.used += values.length * 2;
@@ -69,6 +80,7 @@ export class PayloadWriter {
   }
 
   u32s(values: Uint32Array): this {
+    if (LITTLE_ENDIAN) return this.raw(bytesOf(values));
     this.reserve(values.length * 4);
     for (let i = 0; i < values.length; i++) this.view.setUint32(this.used + i * 4, values[i]!, true);
     this.used += values.length * 4;
@@ -164,6 +176,10 @@ export class PayloadReader {
   u16s(n: number): Uint16Array {
     const at = this.need(n * 2);
     const out = new Uint16Array(n);
+    if (LITTLE_ENDIAN) {
+      bytesOf(out).set(this.bytes.subarray(at, at + n * 2));
+      return out;
+    }
     for (let i = 0; i < n; i++) out[i] = this.view.getUint16(at + i * 2, true);
     return out;
   }
@@ -183,6 +199,10 @@ export class PayloadReader {
   u32s(n: number): Uint32Array {
     const at = this.need(n * 4);
     const out = new Uint32Array(n);
+    if (LITTLE_ENDIAN) {
+      bytesOf(out).set(this.bytes.subarray(at, at + n * 4));
+      return out;
+    }
     for (let i = 0; i < n; i++) out[i] = this.view.getUint32(at + i * 4, true);
     return out;
   }

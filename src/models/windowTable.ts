@@ -18,7 +18,6 @@
 import { HomeostatError } from "../errors.js";
 import type { DetectorState } from "./detector.js";
 import type { PayloadReader, PayloadWriter } from "./payload.js";
-import { radixOrder64 } from "./radixSort.js";
 
 /** Smallest and largest window length. */
 export const MIN_WINDOW = 2;
@@ -34,6 +33,8 @@ export interface WindowTableTuning {
 const BASE_LO = 0x01000193; // two odd multipliers for the two polynomial hashes
 const BASE_HI = 0x5bd1e995;
 const INITIAL_CAPACITY = 1024;
+/** Whether this host lays out a 64-bit integer low 32-bit half first (how packed keys are sorted as BigUint64s). */
+const LOW_HALF_FIRST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Per-stream rolling state: the last k calls (twice over) and the rolling key of the window ending at the last call. */
 export class WindowState implements DetectorState {
@@ -86,6 +87,13 @@ export interface WindowList {
 /** Where probing starts for key (hi, lo) in a table of 2^(32 - shift) slots: multiplicative hashing, top bits. */
 function slotOf(hi: number, lo: number, shift: number): number {
   return Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> shift;
+}
+
+/** Whether window i of a flattened list comes after window i - 1 in lexicographic order. */
+function windowAfter(windows: Uint16Array, i: number, k: number): boolean {
+  let d = 0;
+  for (let j = 0; j < k && d === 0; j++) d = windows[i * k + j]! - windows[(i - 1) * k + j]!;
+  return d > 0;
 }
 
 /** Bits per call in a packed key: calls are stored as id + 1, so 1 .. maxId + 1 must fit. */
@@ -417,12 +425,57 @@ export class WindowTable {
   }
 
   private buildList(): WindowList {
+    return this.packed ? this.buildPackedList() : this.buildHashedList();
+  }
+
+  /**
+   * Packed keys hold the oldest call in their high bits, so their unsigned order is the windows' order: they are
+   * sorted as 64-bit integers by the engine's own typed-array sort (a profile is written once per process, where a
+   * sort loop in JavaScript would run mostly unoptimised), then decoded.
+   */
+  private buildPackedList(): WindowList {
+    const k = this.k;
+    const n = this.sizeValue;
+    const keys = this.keys;
+    const sorted = new BigUint64Array(n);
+    const halves = new Uint32Array(sorted.buffer);
+    const lo0 = LOW_HALF_FIRST ? 0 : 1;
+    const hi0 = 1 - lo0;
+    let m = 0;
+    for (let s = 0; s <= this.cmask; s++) {
+      const lo = keys[2 * s]!;
+      if (lo === 0) continue;
+      halves[2 * m + lo0] = lo;
+      halves[2 * m + hi0] = keys[2 * s + 1]!;
+      m++;
+    }
+    sorted.sort();
+    const windows = new Uint16Array(n * k);
+    const counts = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const hi = halves[2 * i + hi0]! | 0;
+      const lo = halves[2 * i + lo0]! | 0;
+      this.decodePacked(hi, lo, windows, i * k);
+      counts[i] = this.counts === null ? 1 : this.counts[this.packedSlot(hi, lo)]!;
+    }
+    return { windows, counts };
+  }
+
+  /** The slot of a stored packed key. */
+  private packedSlot(hi: number, lo: number): number {
+    const keys = this.keys;
+    let s = slotOf(hi, lo, this.shift);
+    while (keys[2 * s] !== lo || keys[2 * s + 1] !== hi) s = (s + 1) & this.cmask;
+    return s;
+  }
+
+  private buildHashedList(): WindowList {
     const k = this.k;
     const n = this.sizeValue;
     const slots = new Int32Array(n);
     let m = 0;
     for (let s = 0; s <= this.cmask; s++) if (this.keys[2 * s] !== 0) slots[m++] = s;
-    const order = this.packed ? this.packedOrder(slots) : this.hashedOrder(slots);
+    const order = this.hashedOrder(slots);
     const windows = new Uint16Array(n * k);
     const counts = new Uint32Array(n);
     for (let i = 0; i < n; i++) {
@@ -431,17 +484,6 @@ export class WindowTable {
       counts[i] = this.counts === null ? 1 : this.counts[s]!;
     }
     return { windows, counts };
-  }
-
-  /** Packed keys hold the oldest call in their high bits, so their unsigned order is the windows' order. */
-  private packedOrder(slots: Int32Array): Uint32Array {
-    const hi = new Int32Array(slots.length);
-    const lo = new Int32Array(slots.length);
-    for (let i = 0; i < slots.length; i++) {
-      lo[i] = this.keys[2 * slots[i]!]!;
-      hi[i] = this.keys[2 * slots[i]! + 1]!;
-    }
-    return radixOrder64(hi, lo);
   }
 
   /** Hashed keys say nothing of order: the windows themselves are compared. */
@@ -489,26 +531,104 @@ export class WindowTable {
     if (maxId < -1 || maxId > 0xffff) throw r.fail(`largest id ${maxId} is out of range`);
     if ((n === 0) !== (maxId === -1)) throw r.fail(`${n} windows but largest id ${maxId}`);
     const windows = r.u16s(n * k);
-    const counts = this.counted ? r.u32s(n) : new Uint32Array(n).fill(1);
-    let sum = 0;
-    let seenMax = -1;
-    for (let i = 0; i < n; i++) {
-      if (counts[i]! === 0) throw r.fail(`window ${i} has count 0`);
-      sum += counts[i]!;
-      for (let j = 0; j < k; j++) if (windows[i * k + j]! > seenMax) seenMax = windows[i * k + j]!;
-      if (i > 0) {
-        let d = 0;
-        for (let j = 0; j < k && d === 0; j++) d = windows[i * k + j]! - windows[(i - 1) * k + j]!;
-        if (d <= 0) throw r.fail(`windows are not strictly sorted at ${i}`);
-      }
-    }
+    const counts = this.counted ? r.u32s(n) : null;
+    // Checked and inserted in one pass: a profile is read once per process, mostly by unoptimised code, so every
+    // pass over its windows counts. A list that fails a check leaves this table half filled: it is then discarded.
+    this.grow(maxId);
+    this.reserve(n);
+    const { sum, seenMax } = this.packed
+      ? this.insertSortedPacked(r, windows, counts, maxId)
+      : this.insertSortedHashed(r, windows, counts);
     if (seenMax !== maxId) throw r.fail(`largest id is ${seenMax}, header says ${maxId}`);
     if (this.counted ? sum !== total : total < n) throw r.fail(`window total ${total} does not match the counts`);
-    this.grow(maxId);
-    this.insertList({ windows, counts });
     this.totalValue = total;
     this.trimPool();
     this.epochValue++;
+  }
+
+  /**
+   * Inserts a stored list in packed mode, checking each window's count and its order after the previous window. A
+   * key's unsigned order is its window's order when no call of either window exceeds maxId (a larger one, which
+   * fails the caller's check anyway, overflows its field): then keys are compared, else the windows themselves.
+   * Distinct windows are distinct keys, so no slot is probed for an equal key.
+   */
+  private insertSortedPacked(
+    r: PayloadReader,
+    windows: Uint16Array,
+    counts: Uint32Array | null,
+    maxId: number,
+  ): { sum: number; seenMax: number } {
+    const k = this.k;
+    const bits = this.bits;
+    const back = 32 - bits;
+    const hiMask = this.hiMask;
+    const loMask = this.loMask;
+    const keys = this.keys;
+    const cmask = this.cmask;
+    const n = windows.length / k;
+    let sum = 0;
+    let seenMax = -1;
+    let prevHi = 0;
+    let prevLo = 0;
+    let prevFits = true;
+    for (let i = 0; i < n; i++) {
+      const count = counts === null ? 1 : counts[i]!;
+      if (count === 0) throw r.fail(`window ${i} has count 0`);
+      sum += count;
+      let hi = 0;
+      let lo = 0;
+      let largest = -1;
+      for (let j = i * k; j < i * k + k; j++) {
+        const id = windows[j]!;
+        if (id > largest) largest = id;
+        hi = ((hi << bits) | (lo >>> back)) & hiMask;
+        lo = ((lo << bits) | (id + 1)) & loMask;
+      }
+      if (largest > seenMax) seenMax = largest;
+      const fits = largest <= maxId;
+      if (i > 0) {
+        const after =
+          fits && prevFits
+            ? hi >>> 0 > prevHi >>> 0 || (hi === prevHi && lo >>> 0 > prevLo >>> 0)
+            : windowAfter(windows, i, k);
+        if (!after) throw r.fail(`windows are not strictly sorted at ${i}`);
+      }
+      prevHi = hi;
+      prevLo = lo;
+      prevFits = fits;
+      let s = slotOf(hi, lo, this.shift);
+      while (keys[2 * s] !== 0) s = (s + 1) & cmask;
+      keys[2 * s] = lo;
+      keys[2 * s + 1] = hi;
+      if (this.counts !== null) this.counts[s] = count;
+      this.sizeValue++;
+    }
+    return { sum, seenMax };
+  }
+
+  /** Inserts a stored list in hashed mode, with the checks of insertSortedPacked on the windows themselves. */
+  private insertSortedHashed(
+    r: PayloadReader,
+    windows: Uint16Array,
+    counts: Uint32Array | null,
+  ): { sum: number; seenMax: number } {
+    const k = this.k;
+    const n = windows.length / k;
+    const st = this.scratch;
+    let sum = 0;
+    let seenMax = -1;
+    for (let i = 0; i < n; i++) {
+      const count = counts === null ? 1 : counts[i]!;
+      if (count === 0) throw r.fail(`window ${i} has count 0`);
+      sum += count;
+      for (let j = 0; j < k; j++) if (windows[i * k + j]! > seenMax) seenMax = windows[i * k + j]!;
+      if (i > 0 && !windowAfter(windows, i, k)) throw r.fail(`windows are not strictly sorted at ${i}`);
+      st.reset();
+      st.epoch = this.epochValue;
+      for (let j = 0; j < k; j++) this.advance(st, windows[i * k + j]!);
+      this.insertCurrent(st, count);
+    }
+    return { sum, seenMax };
   }
 
   // ---- internals ----
@@ -764,10 +884,14 @@ export class WindowTable {
       out.set(this.pool.subarray(e * k, e * k + k), at);
       return;
     }
+    this.decodePacked(this.keys[2 * s + 1]!, this.keys[2 * s]!, out, at);
+  }
+
+  /** Writes the window of packed key (hi, lo) into out[at .. at + k). */
+  private decodePacked(hi: number, lo: number, out: Uint16Array, at: number): void {
+    const k = this.k;
     const bits = this.bits;
     const fieldMask = (1 << bits) - 1;
-    const lo = this.keys[2 * s]!;
-    const hi = this.keys[2 * s + 1]!;
     for (let j = 0; j < k; j++) {
       const pos = bits * (k - 1 - j);
       let v: number;
