@@ -20,6 +20,7 @@ const LAYERS = [
   "demo",
   "scenarios",
   "serve",
+  "fleet",
   "cli",
 ];
 
