@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Ensemble, fitEnsemble, midRank } from "./ensemble.js";
+import { DEFAULT_ENSEMBLE_METHOD, Ensemble, fitEnsemble, midRank } from "./ensemble.js";
 
 const f64 = (xs: number[]) => Float64Array.from(xs);
 
@@ -61,9 +61,49 @@ describe("normalised-score averaging", () => {
     expect(ens.combine([6, 0.25])).toBe(0.75);
   });
 
+  it("minmax: a detector quiet on every normal trace maps its value to 0 and anything above to 1 + excess", () => {
+    // A varies (range 4); B is 0 on every normal trace.
+    const ens = fitEnsemble([f64([2, 6, 3]), f64([0, 0, 0])], "minmax");
+    expect(ens.normalise(1, 0)).toBe(0);
+    expect(ens.normalise(1, 0.25)).toBe(1.25);
+    expect(ens.normalise(1, -0.5)).toBe(-0.5);
+    // A at its normal maximum (1) and B just above its normal value (1.25): mean 1.125.
+    expect(ens.combine([6, 0.25])).toBe(1.125);
+    expect(ens.toJSON().models[1]).toEqual({ n: 3, offset: 0, scale: 1, constant: true });
+  });
+
   it("refuses infinite normal scores (rank accepts them)", () => {
     expect(() => fitEnsemble([f64([1, Number.POSITIVE_INFINITY])], "zscore")).toThrow(/finite/);
     expect(fitEnsemble([f64([1, Number.POSITIVE_INFINITY])], "rank").combine([2])).toBe(0.5);
+  });
+});
+
+describe("the default method keeps a strong member's evidence", () => {
+  // Three normal calibration traces, as a LID-DS scenario's validation recordings. Member S separates clearly: its
+  // attacks score far above its normal range. Member W is weak: its scores barely depend on the label.
+  const calibration = [f64([0.01, 0.02, 0.03]), f64([0.1, 0.3, 0.2])];
+  const normals = { s: [0.02, 0.04, 0.05, 0.01], w: [0.5, 0.25, 0.15, 0.45] };
+  const attacks = { s: [0.4, 0.6, 0.9], w: [0.12, 0.2, 0.1] };
+  const combined = (method: "rank" | "minmax") => {
+    const ens = fitEnsemble(calibration, method);
+    return {
+      normal: Array.from(ens.combineMany([normals.s, normals.w])),
+      attack: Array.from(ens.combineMany([attacks.s, attacks.w])),
+    };
+  };
+
+  it("minmax ranks every attack above every normal trace, as S alone does", () => {
+    expect(DEFAULT_ENSEMBLE_METHOD).toBe("minmax");
+    expect(Math.min(...attacks.s)).toBeGreaterThan(Math.max(...normals.s));
+    const { normal, attack } = combined("minmax");
+    expect(Math.min(...attack)).toBeGreaterThan(Math.max(...normal));
+  });
+
+  it("rank saturates above the normal maximum, so W's noise outranks S's evidence", () => {
+    // S: normals 0.04 and 0.05 are above every calibration score, as every attack is: all map to 1. W then decides,
+    // and its normal 0.5 (rank 1) beats its attack 0.1 (rank 0).
+    const { normal, attack } = combined("rank");
+    expect(Math.min(...attack)).toBeLessThan(Math.max(...normal));
   });
 });
 
@@ -71,16 +111,17 @@ describe("Ensemble", () => {
   it("round-trips through JSON text, infinite scores included", () => {
     const normal = [f64([0, 0, 0.25, Number.POSITIVE_INFINITY]), f64([3, 1, 2])];
     for (const method of ["rank", "zscore", "minmax"] as const) {
-      const fitted = method === "rank" ? normal : [f64([0, 0, 0.25]), normal[1]!];
+      const fitted = method === "rank" ? normal : [f64([0, 0, 0.25]), normal[1]!, f64([0.5, 0.5])];
       const ens = fitEnsemble(fitted, method);
       const back = Ensemble.fromJSON(JSON.parse(JSON.stringify(ens)));
       expect(back.method).toBe(method);
       expect(back.toJSON()).toEqual(ens.toJSON());
       for (const scores of [
-        [0, 1],
-        [0.25, 2.5],
-        [Number.POSITIVE_INFINITY, 9],
+        [0, 1, 0.5],
+        [0.25, 2.5, 0.75],
+        [Number.POSITIVE_INFINITY, 9, 0],
       ]) {
+        if (method === "rank") scores.pop();
         expect(back.combine(scores)).toBe(ens.combine(scores));
       }
     }
@@ -100,6 +141,12 @@ describe("Ensemble", () => {
     expect(() => Ensemble.fromJSON({ ...good, models: [{ n: 2, sorted: [2, 1] }] })).toThrow(/not sorted/);
     expect(() => Ensemble.fromJSON({ ...good, models: [{ n: 3, sorted: [1, 2] }] })).toThrow(/3 sorted/);
     expect(() => Ensemble.fromJSON({ version: 1, method: "zscore", models: [{ n: 2 }] })).toThrow(/offset/);
+    const constant = { n: 2, offset: 0, scale: 1, constant: true };
+    expect(Ensemble.fromJSON({ version: 1, method: "minmax", models: [constant] }).combine([0.5])).toBe(1.5);
+    expect(() => Ensemble.fromJSON({ version: 1, method: "zscore", models: [constant] })).toThrow(/constant/);
+    expect(() => Ensemble.fromJSON({ version: 1, method: "minmax", models: [{ ...constant, scale: 2 }] })).toThrow(
+      /constant/,
+    );
     expect(() => Ensemble.fromJSON("nonsense")).toThrow(expect.objectContaining({ code: "E_PARSE" }));
   });
 

@@ -1,15 +1,20 @@
 // Ensembles of detectors: per-trace scores of several detectors, each on its own scale (a mismatch rate, an LFC,
 // bits of surprisal), are mapped onto a common scale fitted on NORMAL calibration scores only, then averaged.
 //
+// - "minmax" (the default of `eval`): (x - min) / (max - min) of the normal scores; normal scores map into [0, 1],
+//   anomalies above 1, never clipped, so that how far above normal a trace is still counts. A detector that is noisy
+//   on normal data has a wide range and so a small weight; one that is quiet has a narrow range and a large one: a
+//   weak member cannot outvote a strong one's clear evidence, and no member saturates.
 // - "rank": each score becomes its empirical CDF position among that detector's normal scores, with ties counted
 //   half (mid-rank): F(x) = (#{normal < x} + #{normal <= x}) / (2n). So a score equal to every normal score (often
-//   0 for stide) maps to 0.5 and anything above every normal score to 1: rank averaging is robust to scale and to
-//   outliers, at the price of saturating above the largest normal score.
+//   0 for stide) maps to 0.5 and anything above every normal score to 1: robust to scale and to outliers, but it
+//   saturates above the largest normal score, so with few calibration traces strong and weak evidence tie.
 // - "zscore": (x - mean) / sd of the normal scores (population sd).
-// - "minmax": (x - min) / (max - min) of the normal scores; normal scores map into [0, 1], anomalies above 1
-//   (never clipped, so that how far above normal a trace is still counts).
-// A detector whose normal scores are all equal has sd = range = 0; its scale is then taken as 1 (its own units),
-// so that a deviation counts but nothing divides by zero.
+// A detector whose normal scores are all equal (a detector quiet on every calibration trace) has no range to measure
+// by. zscore takes its scale as 1 (its own units). minmax maps its normal value to 0 and anything above it to 1 plus
+// the excess in its own units: above every normal score, as far as the largest normal score of a detector whose
+// scores vary, and rising beyond. So a quiet detector is neither muted (scale 1 would make a rate's excess tiny)
+// nor trusted without bound (no measured scale says how far its one normal value is from its next one).
 //
 // Fitting sorts and sums in a fixed order, so the same inputs give the same ensemble, and its JSON form restores
 // an ensemble that combines identically.
@@ -20,6 +25,9 @@ import { HomeostatError } from "../errors.js";
 export type EnsembleMethod = "rank" | "zscore" | "minmax";
 
 export const ENSEMBLE_METHODS: readonly EnsembleMethod[] = ["rank", "zscore", "minmax"];
+
+/** The method `eval` combines its models with unless told otherwise (docs/detectors.md, "Ensembles in eval"). */
+export const DEFAULT_ENSEMBLE_METHOD: EnsembleMethod = "minmax";
 
 /** A JSON number, or the spelling of an infinite one (JSON has none). */
 type JsonScore = number | "Infinity" | "-Infinity";
@@ -32,6 +40,8 @@ export interface EnsembleModelJson {
   /** zscore / minmax: the offset subtracted and the scale divided by. */
   offset?: number;
   scale?: number;
+  /** minmax: every normal score was `offset` (the step rule applies; `scale` is then 1). */
+  constant?: boolean;
 }
 
 export interface EnsembleJson {
@@ -51,6 +61,7 @@ const ensembleSchema = z.object({
         sorted: z.array(jsonScore).optional(),
         offset: z.number().optional(),
         scale: z.number().positive().optional(),
+        constant: z.boolean().optional(),
       }),
     )
     .min(1),
@@ -94,6 +105,8 @@ interface ModelScale {
   sorted: Float64Array | null;
   offset: number;
   scale: number;
+  /** minmax with all normal scores equal: 0 at that value, 1 + excess above it (see the header). */
+  constant: boolean;
 }
 
 export class Ensemble {
@@ -116,6 +129,7 @@ export class Ensemble {
     if (m === undefined) throw new HomeostatError("E_USAGE", `ensemble has no model ${model}`);
     if (Number.isNaN(score)) throw new HomeostatError("E_USAGE", `score of model ${model} is NaN`);
     if (m.sorted !== null) return midRank(m.sorted, score);
+    if (m.constant && score > m.offset) return 1 + (score - m.offset);
     return (score - m.offset) / m.scale;
   }
 
@@ -160,7 +174,7 @@ export class Ensemble {
       models: this.models.map((m) =>
         m.sorted !== null
           ? { n: m.n, sorted: Array.from(m.sorted, toJsonScore) }
-          : { n: m.n, offset: m.offset, scale: m.scale },
+          : { n: m.n, offset: m.offset, scale: m.scale, ...(m.constant ? { constant: true } : {}) },
       ),
     };
   }
@@ -186,12 +200,15 @@ export class Ensemble {
             throw new HomeostatError("E_PARSE", `bad ensemble: model ${i} scores are not sorted`);
           }
         }
-        return { n: m.n, sorted, offset: 0, scale: 1 };
+        return { n: m.n, sorted, offset: 0, scale: 1, constant: false };
       }
       if (m.offset === undefined || m.scale === undefined) {
         throw new HomeostatError("E_PARSE", `bad ensemble: model ${i} needs offset and scale`);
       }
-      return { n: m.n, sorted: null, offset: m.offset, scale: m.scale };
+      if (m.constant === true && (method !== "minmax" || m.scale !== 1)) {
+        throw new HomeostatError("E_PARSE", `bad ensemble: model ${i} is constant, which only minmax with scale 1 has`);
+      }
+      return { n: m.n, sorted: null, offset: m.offset, scale: m.scale, constant: m.constant === true };
     });
     return new Ensemble(method, scales);
   }
@@ -217,7 +234,7 @@ export class Ensemble {
       if (method === "rank") {
         const sorted = Float64Array.from(scores);
         sorted.sort();
-        return { n, sorted, offset: 0, scale: 1 };
+        return { n, sorted, offset: 0, scale: 1, constant: false };
       }
       if (method === "minmax") {
         let lo = Number.POSITIVE_INFINITY;
@@ -227,7 +244,7 @@ export class Ensemble {
           if (s < lo) lo = s;
           if (s > hi) hi = s;
         }
-        return { n, sorted: null, offset: lo, scale: hi > lo ? hi - lo : 1 };
+        return { n, sorted: null, offset: lo, scale: hi > lo ? hi - lo : 1, constant: !(hi > lo) };
       }
       let sum = 0;
       for (let j = 0; j < n; j++) sum += scores[j]!;
@@ -238,7 +255,7 @@ export class Ensemble {
         ss += d * d;
       }
       const sd = Math.sqrt(ss / n);
-      return { n, sorted: null, offset: mean, scale: sd > 0 ? sd : 1 };
+      return { n, sorted: null, offset: mean, scale: sd > 0 ? sd : 1, constant: false };
     });
     return new Ensemble(method, models);
   }

@@ -116,7 +116,7 @@ export interface CostFigures {
 }
 
 export interface ModelResult {
-  /** The model spec as given (e.g. "stide:k=6"), or "ensemble(rank)". */
+  /** The model spec as given (e.g. "stide:k=6"), or "ensemble(<method>)", e.g. "ensemble(minmax)". */
   name: string;
   kind: string;
   /** Every option, defaults filled in. */

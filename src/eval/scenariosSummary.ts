@@ -31,7 +31,7 @@ export interface CallLevelSummary {
 
 /** One model across programs. */
 export interface ModelSummary {
-  /** The model spec as given, or "ensemble(rank)". */
+  /** The model spec as given, or "ensemble(<method>)", e.g. "ensemble(minmax)". */
   name: string;
   kind: string;
   score: string;

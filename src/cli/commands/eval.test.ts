@@ -73,7 +73,7 @@ describe("homeostat eval, generic protocol (generated traces)", () => {
     expect(r.stdout).toMatch(/stide:k=3/);
     const out = JSON.parse(readFileSync(json, "utf8"));
     expect(out.schema).toBe("homeostat-eval/1");
-    expect(out.models.map((m: { name: string }) => m.name)).toEqual(["stide:k=3", "ngram:n=3", "ensemble(rank)"]);
+    expect(out.models.map((m: { name: string }) => m.name)).toEqual(["stide:k=3", "ngram:n=3", "ensemble(minmax)"]);
     // Foreign calls in every attack trace: perfectly separable.
     expect(out.models[0].auc).toBe(1);
     expect(out.models[0].per_attack.map((a: { type: string; traces: number }) => [a.type, a.traces])).toEqual([

@@ -8,7 +8,7 @@
 // loaded when the command runs, only wires inputs and outputs.
 
 import type { Command } from "commander";
-import { ENSEMBLE_METHODS } from "../../detect/ensemble.js";
+import { DEFAULT_ENSEMBLE_METHOD, ENSEMBLE_METHODS } from "../../detect/ensemble.js";
 import { TRACE_SCORE_NAMES } from "../../detect/traceScore.js";
 import { SPLIT_PROTOCOLS } from "../../eval/liddsSplit.js";
 import { DEFAULT_CALIBRATION_SHARE, DEFAULT_EVAL_MODELS } from "../../eval/protocol.js";
@@ -68,7 +68,11 @@ export function registerEval(program: Command, ctx: CliContext): void {
       `share of normal test traces held out to set the threshold when there is no validation split (default ${DEFAULT_CALIBRATION_SHARE})`,
       numberOption("calibration-share", 0, 1, { minExclusive: true, maxExclusive: true }),
     )
-    .option("--ensemble <method>", `also combine all models: ${ENSEMBLE_METHODS.join(", ")} or none`, "rank")
+    .option(
+      "--ensemble <method>",
+      `also combine all models: ${ENSEMBLE_METHODS.join(", ")} or none`,
+      DEFAULT_ENSEMBLE_METHOD,
+    )
     .option(
       "--kfold <k>",
       "supervised protocol: the KS bigram classifier, stratified k-fold over labelled traces, folds grouped by attack session (random folds shown beside, as leaky)",

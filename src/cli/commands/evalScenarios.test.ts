@@ -45,7 +45,7 @@ describe.skipIf(unavailable !== undefined)("homeostat eval --dataset scenarios (
       /^\s+shell \[testing\/bash-coreutils\]: training \d+ \/ validation \d+ \/ test \d+ traces/m,
     );
     const auc = r.stdout.slice(r.stdout.indexOf("AUC per program"));
-    expect(auc).toMatch(/program\s+stide:k=6\s+ngram:n=3\s+ensemble\(rank\)/);
+    expect(auc).toMatch(/program\s+stide:k=6\s+ngram:n=3\s+ensemble\(minmax\)/);
     for (const row of ["shell", "python", "mean", "min"])
       expect(auc).toMatch(new RegExp(`^${row}\\s+[\\d.]+\\s+`, "m"));
   });
@@ -61,7 +61,7 @@ describe.skipIf(unavailable !== undefined)("homeostat eval --dataset scenarios (
       name: "scenarios",
       strict: true,
       models: ["stide:k=6", "ngram:n=3"],
-      ensemble: "rank",
+      ensemble: "minmax",
       threshold: { method: "max" },
     });
     expect(out.dataset).toMatchObject({ path: data, manifest: true, seed: 4, skipped: [] });
@@ -72,11 +72,11 @@ describe.skipIf(unavailable !== undefined)("homeostat eval --dataset scenarios (
     for (const p of out.programs) {
       expect(p.result.schema).toBe("homeostat-eval/1");
       expect(p.result.protocol.name).toBe("lid-ds");
-      expect(p.result.models.map((m) => m.name)).toEqual(["stide:k=6", "ngram:n=3", "ensemble(rank)"]);
+      expect(p.result.models.map((m) => m.name)).toEqual(["stide:k=6", "ngram:n=3", "ensemble(minmax)"]);
       expect(p.result.models[0]!.callLevel!.attackRecordings).toBe(2);
     }
     expect(out.summary.programs).toBe(2);
-    expect(out.summary.models.map((m) => m.name)).toEqual(["stide:k=6", "ngram:n=3", "ensemble(rank)"]);
+    expect(out.summary.models.map((m) => m.name)).toEqual(["stide:k=6", "ngram:n=3", "ensemble(minmax)"]);
     const mean = (out.programs[0]!.result.models[1]!.auc + out.programs[1]!.result.models[1]!.auc) / 2;
     expect(out.summary.models[1]!.auc.mean).toBeCloseTo(mean, 12);
     expect(["shell", "python"]).toContain(out.summary.models[1]!.auc.minProgram);
