@@ -25,6 +25,8 @@ interface RepoState {
   /** New files staged, committed with the next commit. */
   stagedNew: Set<string>;
   staged: boolean;
+  /** main's files that `git rm` or `git mv` took away: a merge does not bring them back (no branch edits them). */
+  removed: Set<string>;
   /** The modified files a stash holds. */
   stash: Set<string> | undefined;
   commits: number;
@@ -97,7 +99,7 @@ function switchBranch(s: RepoState): ShellAction {
 function merge(s: RepoState): ShellAction {
   const branch = pick(s.rng, [...s.unmerged]);
   s.unmerged.delete(branch);
-  for (const f of s.files.get(branch)!) s.files.get("main")!.add(f);
+  for (const f of s.files.get(branch)!) if (!s.removed.has(f)) s.files.get("main")!.add(f);
   s.commits++;
   return { command: `git merge -q --no-edit -X theirs ${branch}` };
 }
@@ -112,6 +114,7 @@ function moveOrRemove(s: RepoState): ShellAction {
   const mine = movable(s);
   const file = pick(rng, mine);
   s.files.get("main")!.delete(file);
+  s.removed.add(file);
   s.staged = true;
   if (rng.next() < 0.5) return { command: `git rm -q ${file}` };
   const to = `src/${word(rng, 3, 7)}-${++s.created}.txt`;
@@ -237,6 +240,7 @@ export function planGitSession(spec: RecordingSpec): RecordingPlan<ShellAction> 
     branch: "main",
     files: new Map([["main", new Set<string>()]]),
     unmerged: new Set(),
+    removed: new Set(),
     modified: new Set(),
     untracked: new Set(),
     stagedNew: new Set(),
