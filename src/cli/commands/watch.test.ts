@@ -294,9 +294,10 @@ describe("homeostat watch: bad input", () => {
   const dir = mkdtempSync(join(tmpdir(), "homeostat-watch-bad-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const run = (args: string[]) => {
+    // Its own default state folder: a case that fails after the store opens must not depend on the user's one.
     const r = spawnSync(process.execPath, [BIN, "watch", ...args], {
       encoding: "utf8",
-      env: { ...process.env, NO_COLOR: "1" },
+      env: { ...process.env, NO_COLOR: "1", XDG_STATE_HOME: join(dir, "xdg-state") },
     });
     return { code: r.status, stderr: r.stderr };
   };
