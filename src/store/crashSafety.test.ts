@@ -37,7 +37,7 @@ interface Run {
   ready: number;
 }
 
-/** Starts the child, kills it `delayMs` after it reports ready, and returns what it said before dying. */
+/** Starts the child, kills it `delayMs` after its first commit, and returns what it said before dying. */
 function runAndKill(dir: string, delayMs: number): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CHILD, dir], { stdio: ["ignore", "pipe", "pipe"] });
@@ -45,9 +45,10 @@ function runAndKill(dir: string, delayMs: number): Promise<Run> {
     let out = "";
     let err = "";
     let killed = false;
+    let scheduled = false;
     const guard = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`the child never reported ready within 20 s; stderr: ${err}`));
+      reject(new Error(`the child never reported its first commit within 20 s; stderr: ${err}`));
     }, 20_000);
     child.stdout.setEncoding("utf8");
     child.stderr.setEncoding("utf8");
@@ -56,13 +57,16 @@ function runAndKill(dir: string, delayMs: number): Promise<Run> {
       out += chunk;
       if (run.ready < 0 && out.includes("\n")) {
         const first = out.slice(0, out.indexOf("\n")).split(" ");
-        if (first[0] === "ready") {
-          run.ready = Number(first[1]);
-          clearTimeout(guard);
-          setTimeout(() => {
-            killed = child.kill("SIGKILL");
-          }, delayMs);
-        }
+        if (first[0] === "ready") run.ready = Number(first[1]);
+      }
+      // The delay runs from the child's first commit, not from its start: on a loaded machine a child may
+      // otherwise be killed before it saved anything, and the run would test nothing.
+      if (run.ready >= 0 && !scheduled && out.includes("\ncommit ")) {
+        scheduled = true;
+        clearTimeout(guard);
+        setTimeout(() => {
+          killed = child.kill("SIGKILL");
+        }, delayMs);
       }
     });
     child.on("error", reject);
