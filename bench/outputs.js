@@ -2,17 +2,22 @@
 // output through the parser into the pH engine, with profiles cycling through pH's states, so that alerts come by
 // the tens of thousands a second) run in pairs, the same input each time: as it is, and with watch's outputs on:
 // every alert turned into JSON, appended to the spool and posted to an HTTP receiver (another process, answering
-// 200 as Falcosidekick does), the Prometheus registry counting alerts and scraped by another process every 250 ms.
-// Chunks are fed one per turn of the event loop in both runs, as a live capture delivers them, so that delivery and
-// scrapes run between them. The check: the median events/s with outputs on drops by at most 5% from the median
-// without.
+// 200 as Falcosidekick does), sent to syslog as an RFC 5424 message (the same process listening on a unix stream
+// socket; OUTPUTS_SYSLOG=datagram: a python3 process on a datagram socket, as journald's /dev/log is, reached
+// through watch's helper process; OUTPUTS_SYSLOG=off: none), the Prometheus registry counting alerts and scraped by
+// another process every 250 ms. Chunks are fed one per turn of the event loop in both runs, as a live capture
+// delivers them, so that delivery and scrapes run between them. The check: the median events/s with outputs on
+// drops by at most 5% from the median without. A third variant turns each alert into JSON and does nothing else:
+// watch does that for its store whether outputs are on or not, and shares the JSON with them, so the drop from it
+// is what the outputs add to a watch (reported, not checked).
 //
-// The machine may be shared (other jobs, 2 cores), so one run says little: both variants are warmed up first (the
-// JIT sees the outputs' code before a measured run), then ROUNDS pairs run with the order alternating (without,
-// with; with, without; ...), a full GC before each run, and the medians are compared (the best of a few runs would
-// favour whichever variant got a quiet moment). Each run also reports the main thread's own CPU time (from
-// /proc/self/task/<pid>/stat, the thread that scores events), events per CPU second of it being far less sensitive
-// to other jobs than events per wall second; that figure is reported, not checked.
+// The machine may be shared (other jobs, 2 cores), so one run says little: every variant is warmed up first (the
+// JIT sees the outputs' code before a measured run), then ROUNDS rounds run each variant once, the order rotating
+// from round to round, a full GC before each run, and the medians are compared (the best of a few runs would
+// favour whichever variant got a quiet moment); the load average is recorded around each run. Each run also reports
+// the main thread's own CPU time (from /proc/self/task/<pid>/stat, the thread that scores events), events per CPU
+// second of it being far less sensitive to other jobs than events per wall second; that figure is reported, not
+// checked.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
@@ -30,12 +35,32 @@ import { render, rng } from "./monitor.js";
 
 const ROUNDS = Number(process.env.OUTPUTS_ROUNDS ?? 7);
 
+const SYSLOG = process.env.OUTPUTS_SYSLOG ?? "stream";
+
 const RECEIVER = `
 const http = require("node:http");
+const net = require("node:net");
 let n = 0;
+let lines = 0;
 const s = http.createServer((req, res) => { req.resume(); req.on("end", () => { n++; res.end(); }); });
+const path = process.argv[1];
+const count = (d) => { for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) lines++; };
+if (path) net.createServer((c) => c.on("data", count)).listen(path);
 s.listen(0, "127.0.0.1", () => console.log(s.address().port));
-process.on("SIGTERM", () => { console.log(n); process.exit(0); });
+process.on("SIGTERM", () => { console.log(lines); console.log(n); process.exit(0); });
+`;
+
+const DATAGRAM_RECEIVER = `
+import signal, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+n = 0
+def stop(*_):
+    print(n, flush=True); sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+print("ready", flush=True)
+while True:
+    s.recv(65536); n += 1
 `;
 
 const SCRAPER = `
@@ -46,8 +71,8 @@ process.on("SIGTERM", () => { console.log(n); process.exit(0); });
 `;
 
 /** A helper process running `code`; resolves with it and its first line of output. */
-function helper(code, args = []) {
-  const child = spawn(process.execPath, ["-e", code, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+function helper(code, args = [], program = process.execPath, flag = "-e") {
+  const child = spawn(program, [flag, code, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.setEncoding("utf8");
   child.stdout.on("data", (s) => (out += s));
@@ -55,9 +80,10 @@ function helper(code, args = []) {
     const poll = () => (out.includes("\n") ? resolve(out.split("\n")[0]) : setTimeout(poll, 5));
     poll();
   });
+  // Every line it printed, as numbers (its figures, said on SIGTERM, are the last).
   const stop = () =>
     new Promise((resolve) => {
-      child.on("exit", () => resolve(Number(out.trim().split("\n").at(-1))));
+      child.on("exit", () => resolve(out.trim().split("\n").map(Number)));
       child.kill("SIGTERM");
     });
   return { first, stop };
@@ -65,19 +91,28 @@ function helper(code, args = []) {
 
 const resolveExe = (_pid, dev, ino, filename) => ({ path: filename, dev, ino });
 
-/** One run over the input; with `port`, the outputs and metrics on. */
-async function once(input, port) {
+/** What the JSON-only variant made (kept, so that the work is not optimised away). */
+let jsonChars = 0;
+
+/**
+ * One run over the input; with `port`, the outputs and metrics on (syslog to `syslogPath` when given); with `json`
+ * (and no port), each alert turned into JSON and nothing more, as watch does for its store whether outputs are on
+ * or not (it shares that JSON with them).
+ */
+async function once(input, port, syslogPath, json = false) {
   let outputs;
   let metrics;
   const dir = mkdtempSync(path.join(os.tmpdir(), "homeostat-bench-outputs-"));
   if (port !== undefined) {
     metrics = new WatchMetrics();
-    outputs = await AlertOutputs.open({}, { spoolDir: dir });
+    const syslog = syslogPath !== undefined ? { path: syslogPath, facility: 3 } : undefined;
+    outputs = await AlertOutputs.open({ ...(syslog !== undefined ? { syslog } : {}) }, { spoolDir: dir });
     outputs.startHttp({ url: new URL(`http://127.0.0.1:${port}/`), spoolMaxBytes: 64 * 1024 * 1024 });
   }
   const monitor = new HostMonitor({
     settings: { normalWait: 0, normalFactor: 4, normalFactorDen: 3 },
     onAlert: (a) => {
+      if (json) jsonChars += JSON.stringify(a).length;
       outputs?.alert(a);
       metrics?.alert(a);
     },
@@ -87,7 +122,7 @@ async function once(input, port) {
     monitor: () => monitor.stats(),
     profiles: () => monitor.profiles(),
     latestEventTime: () => monitor.latestEventTime,
-    queues: () => ({ alert_spool: outputs.stats.http.spoolPending }),
+    queues: () => ({ alert_spool: outputs.stats.http.spoolPending, syslog: outputs.stats.syslog?.queued ?? 0 }),
     outputs: () => outputs.stats,
     store: () => ({ dropped: 0, saves: 0, profilesSaved: 0 }),
   });
@@ -129,9 +164,10 @@ async function feed(input, run) {
   };
 }
 
-async function measure(input, port, server) {
+async function measure(input, port, server, json = false) {
   globalThis.gc?.();
-  const run = await once(input, port);
+  const loadBefore = os.loadavg()[0];
+  const run = await once(input, port, server?.syslogPath, json);
   let stopServer;
   if (run.metrics !== undefined) {
     const s = await startMetricsServer(
@@ -145,14 +181,20 @@ async function measure(input, port, server) {
   await run.outputs?.close(0);
   // Read once closed: the alerts of the last turns have reached the spool (or been counted as overflow).
   const delivery = run.outputs?.stats.http;
+  const syslog = run.outputs?.stats.syslog;
   await stopServer?.();
   rmSync(run.dir, { recursive: true, force: true });
-  return { ...r, ...(delivery !== undefined ? { delivery } : {}) };
+  const load = [loadBefore, os.loadavg()[0]];
+  return { ...r, load, ...(delivery !== undefined ? { delivery } : {}), ...(syslog !== undefined ? { syslog } : {}) };
 }
 
 export async function run() {
   const input = render(rng(6));
-  const receiver = helper(RECEIVER);
+  const socketDir = mkdtempSync(path.join(os.tmpdir(), "homeostat-bench-syslog-"));
+  const syslogPath = SYSLOG === "off" ? undefined : path.join(socketDir, "log.sock");
+  const receiver = helper(RECEIVER, SYSLOG === "stream" ? [syslogPath] : []);
+  const dgram = SYSLOG === "datagram" ? helper(DATAGRAM_RECEIVER, [syslogPath], "python3", "-c") : undefined;
+  await dgram?.first;
   const port = Number(await receiver.first);
   const metricsPort = await new Promise((resolve) => {
     const s = net.createServer().listen(0, "127.0.0.1", () => {
@@ -161,37 +203,43 @@ export async function run() {
     });
   });
   const scraper = helper(SCRAPER, [`http://127.0.0.1:${metricsPort}/metrics`]);
-  const base = [];
-  const withOutputs = [];
-  const without = () => measure(input, undefined);
-  const withOn = () => measure(input, port, { port: metricsPort });
-  // Warm-up: both variants, unmeasured.
-  await without();
-  await withOn();
+  const variants = {
+    base: () => measure(input, undefined),
+    json: () => measure(input, undefined, undefined, true),
+    withOutputs: () => measure(input, port, { port: metricsPort, syslogPath }),
+  };
+  const names = Object.keys(variants);
+  const runs = Object.fromEntries(names.map((n) => [n, []]));
+  // Warm-up: every variant, unmeasured. Then rounds, the order rotating, so that none always runs first.
+  for (const n of names) await variants[n]();
   for (let i = 0; i < ROUNDS; i++) {
-    if (i % 2 === 0) {
-      base.push(await without());
-      withOutputs.push(await withOn());
-    } else {
-      withOutputs.push(await withOn());
-      base.push(await without());
+    for (let k = 0; k < names.length; k++) {
+      const n = names[(i + k) % names.length];
+      runs[n].push(await variants[n]());
     }
   }
-  const received = await receiver.stop();
-  const scrapes = await scraper.stop();
+  const { base, json, withOutputs } = runs;
+  const [syslogLines, received] = (await receiver.stop()).slice(-2);
+  const datagrams = dgram !== undefined ? (await dgram.stop()).at(-1) : undefined;
+  const scrapes = (await scraper.stop()).at(-1);
+  rmSync(socketDir, { recursive: true, force: true });
   const median = (xs) => {
     const s = [...xs].sort((a, b) => a - b);
     const m = s.length >> 1;
     return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
   };
   const b = median(base.map((r) => r.eventsPerSecond));
+  const j = median(json.map((r) => r.eventsPerSecond));
   const w = median(withOutputs.map((r) => r.eventsPerSecond));
   const drop = (1 - w / b) * 100;
   const bCpu = median(base.map((r) => r.eventsPerCpuSecond));
+  const jCpu = median(json.map((r) => r.eventsPerCpuSecond));
   const wCpu = median(withOutputs.map((r) => r.eventsPerCpuSecond));
+  // Pairwise too: each round's with-outputs run against the same round's base run, the median of those drops.
+  const pairDrops = withOutputs.map((r, i) => (1 - r.eventsPerSecond / base[i].eventsPerSecond) * 100);
   const checks = [
     check(
-      `events/s lost with metrics and HTTP delivery on (median of ${ROUNDS} interleaved runs each)`,
+      `events/s lost with metrics, HTTP delivery and syslog (${SYSLOG}) on (median of ${ROUNDS} interleaved runs each)`,
       Number(drop.toFixed(2)),
       "<=",
       5,
@@ -202,10 +250,24 @@ export async function run() {
     input: { calls: input.calls, bytes: input.bytes, chunks: input.chunks.length },
     rounds: ROUNDS,
     base: { medianEventsPerSecond: b, medianEventsPerCpuSecond: bCpu, runs: base },
+    jsonOnly: { medianEventsPerSecond: j, medianEventsPerCpuSecond: jCpu, runs: json },
     withOutputs: { medianEventsPerSecond: w, medianEventsPerCpuSecond: wCpu, runs: withOutputs },
     dropPercent: drop,
+    medianPairDropPercent: median(pairDrops),
     mainThreadCpuDropPercent: (1 - wCpu / bCpu) * 100,
-    receiver: { alertsReceived: received },
+    // What the outputs add in watch, where each alert's JSON is made for the store anyway.
+    dropFromJsonPercent: (1 - w / j) * 100,
+    mainThreadCpuDropFromJsonPercent: (1 - wCpu / jCpu) * 100,
+    jsonChars,
+    syslog: SYSLOG,
+    loadAverage: {
+      median: median([...base, ...json, ...withOutputs].flatMap((r) => r.load)),
+      max: Math.max(...[...base, ...json, ...withOutputs].flatMap((r) => r.load)),
+    },
+    receiver: {
+      alertsReceived: received,
+      syslogMessagesReceived: SYSLOG === "datagram" ? datagrams : SYSLOG === "stream" ? syslogLines : 0,
+    },
     scrapes,
     checks,
   });

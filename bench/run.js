@@ -10,6 +10,8 @@ const all = {
   startup: () => import("./startup.js"),
   memory: () => import("./memory.js"),
   serve: () => import("./serve.js"),
+  "fleet-publish": () => import("./fleet-publish.js"),
+  "fleet-serve": () => import("./fleet-serve.js"),
 };
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(all);
 let failed = 0;

@@ -1,10 +1,12 @@
 // What the Alerts page and its live stream read: alerts filtered by rule, priority, program (its path or base
-// name: its profiles' keys) and time, a page at a time, newest first, continued by id (`before`, a cursor: no OFFSET over a million
-// rows); the live stream asks for those after an id, oldest first. Every filter is a bound parameter; the indexes
-// on (rule, id), (priority, id), (key, id) and (time) keep each page a short index walk. Also the rules and
-// priorities there are, for the filter's choices (from the hourly counts, a small table).
+// name: its profiles' keys) and time, a page at a time, newest first, continued by id (`before`, a cursor: no OFFSET
+// over a million rows); the live stream asks for those after an id, oldest first. Every filter is a bound parameter.
+// The store indexes alerts by profile and by rule only, which keeps storing them cheap; a filter by priority or time
+// is answered through the hourly counts (alertReads.ts). Also the rules and priorities there are, for the filter's
+// choices (from the hourly counts, a small table).
 
 import type { StateStore } from "../store/stateStore.js";
+import { alertsOfKids, alertsThroughCounts, type Conditions, kidsOf } from "./alertReads.js";
 
 export const ALERT_PAGE_SIZE = 50;
 
@@ -35,67 +37,84 @@ export interface AlertView {
   window: string[];
 }
 
-/**
- * The WHERE clauses of a filter. A program (a path, or a base name) is first turned into the keys of its profiles
- * (profiles' exe and name indexes), so that its alerts are read through the (key, id) index: one key is an index
- * range in id order; several are merged.
- */
-function conditions(store: StateStore, f: AlertFilter): { sql: string[]; args: (string | number)[] } {
+/** The WHERE clauses of a filter's rule, priority and time (its profiles are handled apart: profileKeys). */
+function conditions(f: AlertFilter): Conditions {
   const sql: string[] = [];
   const args: (string | number)[] = [];
-  const add = (clause: string, ...values: (string | number)[]) => {
+  const add = (clause: string, value: string | number) => {
     sql.push(clause);
-    args.push(...values);
+    args.push(value);
   };
-  if (f.rule !== undefined && f.rule !== "") add("rule = ?", f.rule);
-  if (f.priority !== undefined && f.priority !== "") add("priority = ?", f.priority);
-  if (f.key !== undefined && f.key !== "") add("key = ?", f.key);
-  if (f.program !== undefined && f.program !== "") {
-    const keys = programKeys(store, f.program);
-    if (keys.length === 0) add("0");
-    else add(`key IN (${keys.map(() => "?").join(", ")})`, ...keys);
-  }
+  if (has(f.rule)) add("rule = ?", f.rule);
+  if (has(f.priority)) add("priority = ?", f.priority);
   if (f.from !== undefined) add("time >= ?", f.from);
   if (f.to !== undefined) add("time <= ?", f.to);
   return { sql, args };
 }
 
-/** The keys of the profiles of a program: its path, or its executable's base name (at most 100). */
-function programKeys(store: StateStore, program: string): string[] {
-  const column = program.includes("/") ? "exe" : "name";
+/**
+ * The profile keys a filter names: its key, or a program's (a path, or a base name: found through the profiles' exe
+ * and name indexes, at most 100); undefined when it names none.
+ */
+function profileKeys(store: StateStore, f: AlertFilter): string[] | undefined {
+  if (has(f.key)) return [f.key];
+  if (!has(f.program)) return undefined;
+  const column = f.program.includes("/") ? "exe" : "name";
   return (
-    store.select(`SELECT key FROM profiles WHERE ${column} = ? ORDER BY key LIMIT 100`).all(program) as {
+    store.select(`SELECT key FROM profiles WHERE ${column} = ? ORDER BY key LIMIT 100`).all(f.program) as {
       key: string;
     }[]
   ).map((r) => r.key);
 }
 
-/** A page of alerts older than `before` (all when undefined), newest first; `more` when another page follows. */
+const has = (v: string | undefined): v is string => v !== undefined && v !== "";
+
+const COLUMNS = "id, time, rule, priority, pid, exe, key, output, json";
+
+/**
+ * A page of alerts older than `before` (all when undefined), newest first; `more` when another page follows. By
+ * profile: through the profile index (alertReads.ts); by priority or time: through the hourly counts; otherwise
+ * (all, or by rule) the table's id order or the (rule, id) index, read from the newest.
+ */
 export function alertPage(
   store: StateStore,
   f: AlertFilter,
   before?: number,
   limit = ALERT_PAGE_SIZE,
 ): { rows: AlertView[]; more: boolean } {
-  const { sql, args } = conditions(store, f);
+  const conds = conditions(f);
   if (before !== undefined) {
-    sql.push("id < ?");
-    args.push(before);
+    conds.sql.push("id < ?");
+    conds.args.push(before);
   }
-  const where = sql.length > 0 ? `WHERE ${sql.join(" AND ")}` : "";
-  const rows = store
-    .select(`SELECT * FROM alerts ${where} ORDER BY id DESC LIMIT ?`)
-    .all(...args, limit + 1) as AlertRowRaw[];
+  const keys = profileKeys(store, f);
+  let rows: AlertRowRaw[];
+  if (keys !== undefined) rows = alertsOfKids(store, COLUMNS, kidsOf(store, keys), conds, limit + 1);
+  else if (has(f.priority) || f.from !== undefined || f.to !== undefined)
+    rows = alertsThroughCounts(store, COLUMNS, f, conds, before, limit + 1);
+  else {
+    const where = conds.sql.length > 0 ? `WHERE ${conds.sql.join(" AND ")}` : "";
+    rows = store
+      .select(`SELECT ${COLUMNS} FROM alerts ${where} ORDER BY id DESC LIMIT ?`)
+      .all(...conds.args, limit + 1) as AlertRowRaw[];
+  }
   return { rows: rows.slice(0, limit).map(alertView), more: rows.length > limit };
 }
 
-/** Alerts after id `after` matching the filter, oldest first, at most `limit` (the live stream). */
+/** Alerts after id `after` matching the filter, oldest first, at most `limit` (the live stream: few new rows). */
 export function alertsAfter(store: StateStore, f: AlertFilter, after: number, limit = 100): AlertView[] {
-  const { sql, args } = conditions(store, f);
+  const { sql, args } = conditions(f);
+  const keys = profileKeys(store, f);
+  if (keys !== undefined) {
+    const { kids } = kidsOf(store, keys);
+    if (kids.length === 0) return [];
+    sql.push(`kid IN (${kids.map(() => "?").join(", ")})`);
+    args.push(...kids);
+  }
   sql.push("id > ?");
   args.push(after);
   const rows = store
-    .select(`SELECT * FROM alerts WHERE ${sql.join(" AND ")} ORDER BY id LIMIT ?`)
+    .select(`SELECT ${COLUMNS} FROM alerts WHERE ${sql.join(" AND ")} ORDER BY id LIMIT ?`)
     .all(...args, limit) as AlertRowRaw[];
   return rows.map(alertView);
 }

@@ -74,11 +74,13 @@ describe("the console over HTTP (app.request)", () => {
 
   it("answers 401 on every path without the token, and the token as a bearer header or a login cookie", async () => {
     const { app } = createConsoleApp({ store, token: TOKEN });
-    for (const path of PATHS) {
+    for (const [i, path] of PATHS.entries()) {
       const res = await app.request(path);
       expect(res.status, path).toBe(401);
       expect(res.headers.get("www-authenticate"), path).toContain("Bearer");
-      const wrong = await app.request(path, { headers: { Authorization: `Bearer ${TOKEN}x` } });
+      // Each from its own address: five wrong tokens from one are throttled (consoleSecurity.test.ts).
+      const from = { incoming: { socket: { remoteAddress: `192.0.2.${i}` } } };
+      const wrong = await app.request(path, { headers: { Authorization: `Bearer ${TOKEN}x` } }, from);
       expect(wrong.status, path).toBe(401);
     }
     const bearer = await app.request("/profiles", { headers: { Authorization: `Bearer ${TOKEN}` } });

@@ -37,9 +37,12 @@ export interface ConsoleApp {
 }
 
 export function createConsoleApp(options: ConsoleAppOptions): ConsoleApp {
+  const now = options.now;
   const security = new ConsoleSecurity({
     ...(options.token !== undefined ? { token: options.token } : {}),
     ...(options.hosts !== undefined ? { hosts: options.hosts } : {}),
+    // The throttle of wrong tokens keeps the pages' clock (a test's fixed one too), in milliseconds.
+    ...(now !== undefined ? { now: () => now() * 1000 } : {}),
   });
   const ctx: ConsoleContext = {
     store: options.store,
@@ -68,7 +71,8 @@ export function createConsoleApp(options: ConsoleAppOptions): ConsoleApp {
   return { app, live };
 }
 
-function registerAssets(app: Hono<ConsoleEnv>): void {
+/** The static assets of assets.ts under /assets/ (ETag, cached an hour), and an empty favicon. */
+export function registerAssets(app: Hono<ConsoleEnv>): void {
   // Browsers ask for it unprompted; an empty answer instead of a 404 in their console.
   app.get("/favicon.ico", (c) => c.body(null, 204));
   app.get("/assets/:name", (c) => {

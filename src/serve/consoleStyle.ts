@@ -27,6 +27,7 @@ code.window { color: #4a5566; }
 .chart { margin: 8px 0 16px; min-height: 40px; overflow-x: auto; }
 .chart[data-error]::before { content: "chart failed: " attr(data-error); color: #b00020; }
 form.inline { display: inline; }
+header form.logout { margin-left: auto; }
 form.filters { display: flex; gap: 8px; flex-wrap: wrap; align-items: end; margin: 8px 0; }
 form.filters label { display: flex; flex-direction: column; font-size: 0.85em; color: #4a5566; }
 button { padding: 3px 10px; }

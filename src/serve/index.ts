@@ -6,3 +6,4 @@ export * from "./consoleServer.js";
 export * from "./listenAddress.js";
 export { CONTENT_SECURITY_POLICY, SESSION_COOKIE, safeEqual } from "./security.js";
 export { escapeHtml, html, SafeHtml } from "./html.js";
+export { readToken } from "./tokenFile.js";

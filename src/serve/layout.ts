@@ -6,9 +6,15 @@ import type { Chart } from "../report/vegaPage.js";
 import { scriptJson } from "../report/vegaPage.js";
 import { html, type SafeHtml, trusted } from "./html.js";
 
+/** Where the header's log-out form goes: security.ts puts it there when the request has a session to end. */
+export const LOGOUT_SLOT = "<!--homeostat:logout-->";
+
 export type NavName = "overview" | "profiles" | "alerts" | "responses" | "login";
 
-const NAV: readonly [NavName, string, string][] = [
+/** A navigation link: its name (matched against PageParts.nav), its path and its label. */
+export type NavItem = readonly [name: string, href: string, label: string];
+
+const NAV: readonly NavItem[] = [
   ["overview", "/", "Overview"],
   ["profiles", "/profiles", "Profiles"],
   ["alerts", "/alerts", "Alerts"],
@@ -17,9 +23,14 @@ const NAV: readonly [NavName, string, string][] = [
 
 export interface PageParts {
   title: string;
-  nav: NavName;
+  /** The link to mark as the current page ("login": no navigation); one of `menu`'s names when it is given. */
+  nav: NavName | (string & {});
   body: SafeHtml;
   charts?: readonly Chart[];
+  /** Another console's navigation (the fleet console's), instead of this one's. */
+  menu?: readonly NavItem[];
+  /** The name in the header (default "homeostat"). */
+  brand?: string;
 }
 
 /** A whole page: doctype, head, navigation, body, charts. */
@@ -35,7 +46,7 @@ export function page(parts: PageParts): string {
   const nav =
     parts.nav === "login"
       ? ""
-      : NAV.map(
+      : (parts.menu ?? NAV).map(
           ([name, href, label]) =>
             html`<a href="${href}" ${name === parts.nav ? trusted(' class="here"') : ""}>${label}</a>`,
         );
@@ -52,7 +63,7 @@ ${html`<html lang="en">
     ${style}${vega}
   </head>
   <body>
-    <header><span class="brand">homeostat</span>${nav}</header>
+    <header><span class="brand">${parts.brand ?? "homeostat"}</span>${nav}${trusted(LOGOUT_SLOT)}</header>
     <main>${parts.body}</main>
     ${charts.length > 0 ? trusted(`<script type="application/json" id="chart-specs">${scriptJson(specs)}</script>`) : ""}
     ${script}

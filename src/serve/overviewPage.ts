@@ -1,5 +1,5 @@
-// The Overview page (/): profiles by state, alerts per hour by rule and priority, losses, the running watch and
-// the last run's figures (events per second, lost events), and the newest alerts and responses.
+// The Overview page (/): the running watch and the newest runs with the last one's summary (runsView.ts), profiles
+// by state, alerts per hour by rule and priority, losses, and the newest alerts.
 
 import type { Hono } from "hono";
 import type { ConsoleContext, ConsoleEnv } from "./consoleEnv.js";
@@ -9,13 +9,15 @@ import { count, html, isoTime, type SafeHtml } from "./html.js";
 import { chartDiv, page } from "./layout.js";
 import { type Overview, overview } from "./overviewQueries.js";
 import { alertTable } from "./alertsPage.js";
+import { runsSection } from "./runsView.js";
 
 export function registerOverview(app: Hono<ConsoleEnv>, ctx: ConsoleContext): void {
   app.get("/", (c) => {
     const o = overview(ctx.store);
     const latest = alertPage(ctx.store, {}, undefined, 10).rows;
     const body = html`<h1>Overview</h1>
-      ${watchStatus(o, ctx.now())}
+      <h2>Watch</h2>
+      ${runsSection(o)}
       <h2>Profiles</h2>
       ${profileCards(o)}
       <h2>Alerts</h2>
@@ -33,41 +35,6 @@ export function registerOverview(app: Hono<ConsoleEnv>, ctx: ConsoleContext): vo
       page({ title: "Overview", nav: "overview", body, charts: [alertsOverTimeChart("alerts-over-time", o.hourly)] }),
     );
   });
-}
-
-function watchStatus(o: Overview, now: number): SafeHtml {
-  const running = o.running
-    ? html`<p class="flash">homeostat watch is running (pid ${o.running.pid}) since ${isoTime(o.running.since)}.</p>`
-    : html`<p class="warn">No homeostat watch is running on this state directory.</p>`;
-  const r = o.lastRun;
-  if (r === null)
-    return html`${running}
-      <p class="note">No watch run recorded in the store yet.</p>`;
-  const end = r.endedAt ?? (o.running?.pid === r.pid ? now : r.updatedAt);
-  const seconds = Math.max(end - r.startedAt, 1e-3);
-  return html`${running}
-    <table>
-      <tr>
-        <th>last run</th>
-        <th>backend</th>
-        <th>started</th>
-        <th>ended</th>
-        <th class="n">events</th>
-        <th class="n">events/s</th>
-        <th class="n">lost</th>
-        <th class="n">alerts</th>
-      </tr>
-      <tr>
-        <td>#${r.id} (pid ${r.pid})</td>
-        <td>${r.backend}</td>
-        <td>${isoTime(r.startedAt)}</td>
-        <td>${r.endedAt === null ? "running, or ended without saying so" : isoTime(r.endedAt)}</td>
-        <td class="n">${count(r.events)}</td>
-        <td class="n">${count(r.events / seconds)}</td>
-        <td class="n">${count(r.lost)}</td>
-        <td class="n">${count(r.alerts)}</td>
-      </tr>
-    </table>`;
 }
 
 function profileCards(o: Overview): SafeHtml {

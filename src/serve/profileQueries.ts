@@ -1,9 +1,10 @@
 // What the Profiles pages read: one page of the profile table, searched, filtered by state and sorted by a column
-// chosen from a fixed list (never SQL from the request), with each row's last alert by the alerts' (key, id) index;
-// and for one profile, its history of state changes, its anomalies per hour (from its newest anomaly alerts, a
-// bounded number) and its latest alerts.
+// chosen from a fixed list (never SQL from the request), with each row's last alert (alert_keys.last_id, which the
+// store keeps per profile key); and for one profile, its history of state changes, its anomalies per hour (from its
+// newest anomaly alerts, a bounded number) and its latest alerts.
 
 import type { StateStore } from "../store/stateStore.js";
+import { alertsOfKids, kidsOf } from "./alertReads.js";
 
 export const PAGE_SIZE = 50;
 /** Anomaly alerts of one profile its chart counts at most (the newest). */
@@ -63,7 +64,7 @@ export function listProfiles(store: StateStore, q: ProfileListQuery): { rows: Pr
   const order = `${PROFILE_SORTS[q.sort]} ${q.descending ? "DESC" : "ASC"}, p.key`;
   return store.snapshot(() => {
     const total = (store.select(`SELECT count(*) AS n FROM profiles p ${filter}`).get(...args) as { n: number }).n;
-    const lastAlert = q.sort === "lastAlert" ? `(SELECT max(id) FROM alerts a WHERE a.key = p.key)` : "NULL";
+    const lastAlert = q.sort === "lastAlert" ? `(SELECT k.last_id FROM alert_keys k WHERE k.key = p.key)` : "NULL";
     const rows = store
       .select(
         `SELECT p.key, p.exe, p.name, p.state, p.train_count, p.last_mod_count, p.anomalies, ${lastAlert} AS last_alert
@@ -76,7 +77,7 @@ export function listProfiles(store: StateStore, q: ProfileListQuery): { rows: Pr
 
 function withLastAlert(store: StateStore, r: Record<string, string | number | null>): ProfileRow {
   const last = store
-    .select(`SELECT id, time, rule FROM alerts INDEXED BY alerts_key WHERE key = ? ORDER BY id DESC LIMIT 1`)
+    .select(`SELECT a.id, a.time, a.rule FROM alert_keys k JOIN alerts a ON a.id = k.last_id WHERE k.key = ?`)
     .get(r.key) as { id: number; time: number; rule: string } | undefined;
   return {
     key: r.key as string,
@@ -121,11 +122,17 @@ export function profileHistory(store: StateStore, key: string, limit = 200): His
 
 /** Anomaly alerts of the profile per hour, over its newest ANOMALY_SAMPLE anomaly alerts. */
 export function anomaliesPerHour(store: StateStore, key: string): { hour: number; n: number }[] {
-  return store
-    .select(
-      `SELECT CAST(time / 3600 AS INTEGER) AS hour, count(*) AS n FROM
-         (SELECT time FROM alerts INDEXED BY alerts_key WHERE key = ? AND rule = ? ORDER BY id DESC LIMIT ?)
-       GROUP BY hour ORDER BY hour`,
-    )
-    .all(key, ANOMALY_RULE, ANOMALY_SAMPLE) as { hour: number; n: number }[];
+  const rows = alertsOfKids<{ time: number }>(
+    store,
+    "time",
+    kidsOf(store, [key]),
+    { sql: ["rule = ?"], args: [ANOMALY_RULE] },
+    ANOMALY_SAMPLE,
+  );
+  const perHour = new Map<number, number>();
+  for (const r of rows) {
+    const hour = Math.trunc(r.time / 3600);
+    perHour.set(hour, (perHour.get(hour) ?? 0) + 1);
+  }
+  return [...perHour].sort((a, b) => a[0] - b[0]).map(([hour, n]) => ({ hour, n }));
 }

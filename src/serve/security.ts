@@ -2,14 +2,19 @@
 // (scripts and styles only from this origin, no inline script, no eval, no framing), nosniff, no referrer outside
 // the origin, no caching of pages. Without a token (loopback only), a Host header other than the address served is
 // refused, so that a DNS-rebinding page cannot read the console. With a token, every request but the login form
-// needs it: `Authorization: Bearer TOKEN`, or the session cookie the login form sets (HttpOnly, SameSite=Strict),
-// compared in constant time. A session is a random id signed with a per-process key (HMAC-SHA-256), and a form's
-// CSRF token is the HMAC of its session: a POST needs that token and an Origin (or Referer) matching the Host.
+// needs it: `Authorization: Bearer TOKEN`, or the session cookie the login form sets once given the token (HttpOnly,
+// SameSite=Strict), compared in constant time; wrong tokens from one client address are slowed down
+// (loginThrottle.ts: 429 after five). A session is a random id signed with a per-process key (HMAC-SHA-256); logging
+// out revokes its id. A form's CSRF token is the HMAC of its session: a POST needs that token and an Origin (or
+// Referer) matching the Host. Pages carry a log-out form in their header when there is a session to end.
 
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
-import { getCookie, setCookie } from "hono/cookie";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { ConsoleEnv } from "./consoleEnv.js";
+import { html } from "./html.js";
+import { LOGOUT_SLOT } from "./layout.js";
+import { LoginThrottle } from "./loginThrottle.js";
 
 export const SESSION_COOKIE = "homeostat_session";
 
@@ -32,7 +37,12 @@ export interface SecurityOptions {
   hosts?: readonly string[];
   /** The key that signs sessions (default: random, per process). */
   secret?: Buffer;
+  /** The clock of the throttle of wrong tokens, in milliseconds (tests set it). */
+  now?: () => number;
 }
+
+/** Logged-out session ids remembered at most (the oldest are forgotten first). */
+const MAX_REVOKED = 10_000;
 
 /** Constant-time equality of two strings (their SHA-256 digests, so that lengths leak nothing either). */
 export function safeEqual(a: string, b: string): boolean {
@@ -42,10 +52,14 @@ export function safeEqual(a: string, b: string): boolean {
 }
 
 export class ConsoleSecurity {
+  /** Wrong tokens by client address. */
+  readonly throttle: LoginThrottle;
   private readonly secret: Buffer;
+  private readonly revoked = new Set<string>();
 
   constructor(private readonly options: SecurityOptions) {
     this.secret = options.secret ?? randomBytes(32);
+    this.throttle = new LoginThrottle(options.now);
   }
 
   get tokenRequired(): boolean {
@@ -64,7 +78,23 @@ export class ConsoleSecurity {
       h.set("Cross-Origin-Opener-Policy", "same-origin");
       h.set("Cross-Origin-Resource-Policy", "same-origin");
       if (!h.has("Cache-Control")) h.set("Cache-Control", "no-store");
+      await this.fillLogoutSlot(c);
     };
+  }
+
+  /** A page's header gets the log-out form when the console has a token and the request a session to end. */
+  private async fillLogoutSlot(c: Context<ConsoleEnv>): Promise<void> {
+    const type = c.res.headers.get("Content-Type") ?? "";
+    if (!type.startsWith("text/html")) return;
+    const session = c.get("session") as string | undefined;
+    const text = await c.res.text();
+    const form =
+      this.tokenRequired && session !== undefined && session !== "" && session !== "bearer"
+        ? html`<form method="post" action="/logout" class="inline logout">
+            <input type="hidden" name="csrf" value="${c.get("csrf")}" /><button type="submit">Log out</button>
+          </form>`.text
+        : "";
+    c.res = new Response(text.replace(LOGOUT_SLOT, form), c.res);
   }
 
   /** Without a token: only the Host names of the address served (DNS rebinding). */
@@ -78,13 +108,31 @@ export class ConsoleSecurity {
     };
   }
 
-  /** Who is asking: a bearer token, a signed session cookie, or (with a token) nobody, 401; sets session and csrf. */
+  /**
+   * Who is asking: a signed session cookie, a bearer token, or (with a token) nobody: 401, except on the login form,
+   * which is served without a session (a session comes only with the token). Sets session and csrf. Bearer tokens
+   * count against the throttle as the login form's do (429 while a client address must wait).
+   */
   authenticate(): MiddlewareHandler<ConsoleEnv> {
     return async (c, next) => {
       let session = this.sessionOf(c);
-      if (session === undefined && this.bearerValid(c)) session = "bearer";
+      if (session === undefined && hasBearer(c) && this.tokenRequired) {
+        const address = clientAddress(c);
+        const wait = this.throttle.waitMs(address);
+        if (wait > 0) return tooManyTries(c, wait);
+        if (this.bearerValid(c)) {
+          this.throttle.succeeded(address);
+          session = "bearer";
+        } else this.throttle.failed(address);
+      }
       if (session === undefined) {
-        if (this.tokenRequired && !isLoginPath(c)) return unauthorized(c);
+        if (this.tokenRequired) {
+          if (!isLoginPath(c)) return unauthorized(c);
+          // No session, so no CSRF token: the login form's POST is checked by its origin instead.
+          c.set("session", "");
+          c.set("csrf", "");
+          return next();
+        }
         session = this.newSession(c);
       }
       c.set("session", session);
@@ -93,16 +141,40 @@ export class ConsoleSecurity {
     };
   }
 
-  /** The login form's check: the token, compared in constant time; sets a new session cookie when it matches. */
+  /** Milliseconds the client must wait before its next token is checked (0: now). */
+  loginWaitMs(c: Context<ConsoleEnv>): number {
+    return this.throttle.waitMs(clientAddress(c));
+  }
+
+  /**
+   * The login form's check: the token, compared in constant time; sets a new session cookie when it matches. A
+   * wrong token counts against the client's address (loginWaitMs says how long it must then wait).
+   */
   login(c: Context<ConsoleEnv>, token: string): boolean {
-    if (this.options.token === undefined || !safeEqual(token, this.options.token)) return false;
+    const address = clientAddress(c);
+    if (this.options.token === undefined || !safeEqual(token, this.options.token)) {
+      if (this.options.token !== undefined) this.throttle.failed(address);
+      return false;
+    }
+    this.throttle.succeeded(address);
     this.newSession(c);
     return true;
   }
 
+  /** Ends the request's session: its id is revoked (a copy of the cookie no longer works) and the cookie cleared. */
+  logout(c: Context<ConsoleEnv>): void {
+    const session = c.get("session");
+    if (session !== "" && session !== "bearer") {
+      this.revoked.add(session);
+      if (this.revoked.size > MAX_REVOKED) this.revoked.delete(this.revoked.values().next().value!);
+    }
+    deleteCookie(c, SESSION_COOKIE, { path: "/", httpOnly: true, sameSite: "Strict" });
+  }
+
   /** Whether a POST may change anything: same origin, and the CSRF token of its session. */
   postAllowed(c: Context<ConsoleEnv>, csrf: unknown): boolean {
-    return sameOrigin(c) && typeof csrf === "string" && safeEqual(csrf, c.get("csrf"));
+    const expected = c.get("csrf");
+    return sameOrigin(c) && typeof csrf === "string" && expected !== "" && safeEqual(csrf, expected);
   }
 
   private csrfOf(session: string): string {
@@ -119,7 +191,7 @@ export class ConsoleSecurity {
     const dot = cookie.indexOf(".");
     if (dot <= 0) return undefined;
     const id = cookie.slice(0, dot);
-    return safeEqual(cookie.slice(dot + 1), this.sign(id)) ? id : undefined;
+    return safeEqual(cookie.slice(dot + 1), this.sign(id)) && !this.revoked.has(id) ? id : undefined;
   }
 
   private bearerValid(c: Context<ConsoleEnv>): boolean {
@@ -138,6 +210,27 @@ export class ConsoleSecurity {
 
 function isLoginPath(c: Context<ConsoleEnv>): boolean {
   return c.req.path === "/login";
+}
+
+function hasBearer(c: Context<ConsoleEnv>): boolean {
+  return /^Bearer /i.test(c.req.header("Authorization") ?? "");
+}
+
+/** The TCP peer's address (@hono/node-server's env), or "unknown" (app.request() in tests, without one). */
+export function clientAddress(c: Context<ConsoleEnv>): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? "unknown";
+}
+
+/** 429, with how long to wait (Retry-After, whole seconds). */
+export function tooManyTries(c: Context<ConsoleEnv>, waitMs: number): Response {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  c.header("Retry-After", String(seconds));
+  return c.html(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>homeostat: too many tries</title></head>` +
+      `<body><p>Too many wrong tokens from this address: try again in ${seconds} s.</p></body></html>`,
+    429,
+  );
 }
 
 /** The request's Origin, or its Referer's origin, is the origin of the Host it was sent to. */

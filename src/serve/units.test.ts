@@ -98,7 +98,7 @@ describe("the console's queries", () => {
     expect(o.profiles).toEqual({ total: 3, byState: { training: 2, frozen: 0, normal: 1 } });
     expect(o.alerts).toMatchObject({ stored: 3, firstId: 1, lastId: 3, lastTime: now - 30 });
     expect(o.hourly.reduce((t, h) => t + h.n, 0)).toBe(3);
-    expect(o.lastRun).toMatchObject({ pid: 4242, events: 360_000, lost: 12 });
+    expect(o.runs[0]).toMatchObject({ pid: 4242, events: 360_000, lost: 12 });
     expect(o.running).toBeNull();
   });
 

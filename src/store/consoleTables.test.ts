@@ -1,13 +1,15 @@
-// Schema version 3, what the web console reads: profile_history written by saveProfiles, alert_counts kept by a
-// trigger (and backfilled when an older database is migrated), runs, read-only statements, and the writer lock's
-// holder found without taking the lock.
+// Schema versions 3 and 4, what the web console reads: profile_history written by saveProfiles, alert_counts kept
+// with each batch of alerts (and backfilled when an older database is migrated, with the ids each count covers),
+// alerts' profile numbers (kid), runs, read-only statements, and the writer lock's holder found without taking it.
+// A version 3 database (its trigger and four alert indexes) is migrated to version 4 keeping every count.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { HomeostatError } from "../errors.js";
 import { openSqlite } from "./sqliteDatabase.js";
-import { type ProfileRecord, StateStore } from "./stateStore.js";
+import { type ProfileRecord, STATE_SCHEMA_VERSION, StateStore } from "./stateStore.js";
 import { WriterLock } from "./writerLock.js";
 
 const record = (key: string, state: ProfileRecord["state"], trainCount = 10): ProfileRecord => ({
@@ -35,7 +37,24 @@ const alert = (time: number, rule = "r", priority = "Warning") => ({
   json: {},
 });
 
-describe("the state store's console tables (schema 3)", () => {
+/** Undoes version 4 in a new database: what a version 3 build left (its columns, indexes and trigger). */
+const VERSION_3 = `
+DROP INDEX alerts_kid;
+ALTER TABLE alerts DROP COLUMN kid;
+DROP TABLE alert_keys;
+ALTER TABLE alert_counts DROP COLUMN first_id;
+ALTER TABLE alert_counts DROP COLUMN last_id;
+CREATE INDEX alerts_key ON alerts (key, id);
+CREATE INDEX alerts_priority ON alerts (priority, id);
+CREATE INDEX alerts_time ON alerts (time);
+CREATE TRIGGER alerts_counted AFTER INSERT ON alerts BEGIN
+  INSERT INTO alert_counts (hour, rule, priority, n) VALUES (CAST(NEW.time / 3600 AS INTEGER), NEW.rule, NEW.priority, 1)
+    ON CONFLICT (hour, rule, priority) DO UPDATE SET n = n + 1;
+END;
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
+`;
+
+describe("the state store's console tables (schema 3 and 4)", () => {
   const dir = mkdtempSync(join(tmpdir(), "homeostat-store3-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -92,7 +111,7 @@ describe("the state store's console tables (schema 3)", () => {
     expect(reader.recentRuns(5)).toEqual([]);
     reader.close();
     const writer = StateStore.open(state);
-    expect(writer.schemaVersion).toBe(3);
+    expect(writer.schemaVersion).toBe(STATE_SCHEMA_VERSION);
     expect(writer.select(`SELECT rule, n FROM alert_counts ORDER BY rule`).all()).toEqual([
       { rule: "r", n: 2 },
       { rule: "s", n: 1 },
@@ -100,6 +119,101 @@ describe("the state store's console tables (schema 3)", () => {
     writer.addAlerts([alert(7500)]);
     expect(writer.select(`SELECT n FROM alert_counts WHERE rule = 'r'`).get()).toEqual({ n: 3 });
     writer.close();
+  });
+
+  it("counts each batch's alerts per hour, rule and priority with the first and last id counted", () => {
+    const store = StateStore.open(join(dir, "cells"));
+    store.addAlerts([alert(3600 * 5), alert(3600 * 5 + 1, "s"), alert(3600 * 5 + 2)]);
+    store.addAlerts([alert(3600 * 5 + 3), alert(3600 * 6)]);
+    const cells = store.select(`SELECT hour, rule, n, first_id, last_id FROM alert_counts ORDER BY hour, rule`).all();
+    expect(cells).toEqual([
+      { hour: 5, rule: "r", n: 3, first_id: 1, last_id: 4 },
+      { hour: 5, rule: "s", n: 1, first_id: 2, last_id: 2 },
+      { hour: 6, rule: "r", n: 1, first_id: 5, last_id: 5 },
+    ]);
+    store.close();
+  });
+
+  it("numbers each profile key once (kid), and forgets a number whose batch was rolled back", () => {
+    const store = StateStore.open(join(dir, "kids"));
+    store.addAlerts([
+      { ...alert(10), key: "a" },
+      { ...alert(11), key: "b" },
+      { ...alert(12), key: null },
+    ]);
+    // A batch that fails after numbering a new key: rolled back whole, the number with it.
+    const bad = { ...alert(13), rule: null as unknown as string };
+    expect(() => store.addAlerts([{ ...alert(13), key: "c" }, bad])).toThrow(HomeostatError);
+    store.addAlerts([
+      { ...alert(14), key: "d" },
+      { ...alert(15), key: "c" },
+      { ...alert(16), key: "a" },
+    ]);
+    const rows = store
+      .select(`SELECT a.key, a.kid, k.key AS numbered FROM alerts a LEFT JOIN alert_keys k USING (kid) ORDER BY a.id`)
+      .all() as { key: string | null; kid: number | null; numbered: string | null }[];
+    expect(rows.map((r) => r.key)).toEqual(["a", "b", null, "d", "c", "a"]);
+    for (const r of rows) expect(r.numbered).toBe(r.key);
+    expect(new Set(rows.filter((r) => r.key === "a").map((r) => r.kid)).size).toBe(1);
+    expect(store.select(`SELECT count(*) AS n FROM alert_counts WHERE rule = 'r'`).get()).toEqual({ n: 1 });
+    expect(store.select(`SELECT sum(n) AS n FROM alert_counts`).get()).toEqual({ n: 6 });
+    store.close();
+  });
+
+  it("migrates a version 3 database: trigger and three indexes gone, every alert numbered, counts kept", () => {
+    const state = join(dir, "v3");
+    StateStore.open(state).close();
+    const raw = openSqlite(join(state, "homeostat.db"));
+    raw.exec(VERSION_3);
+    const insert = raw.prepare(
+      `INSERT INTO alerts (time, rule, priority, pid, exe, key, output, json) VALUES (?, ?, ?, 1, 'x', ?, 'o', '{}')`,
+    );
+    for (let i = 0; i < 40; i++) insert.run(3600 * (100 + (i % 3)), i % 4 === 0 ? "s" : "r", "Warning", `k${i % 5}`);
+    insert.run(3600 * 100, "r", "Error", null);
+    raw.exec(`DELETE FROM alerts WHERE id <= 4`); // pruned before the migration: still counted
+    const before = raw.prepare(`SELECT hour, rule, priority, n FROM alert_counts ORDER BY 1, 2, 3`).all();
+    raw.close();
+    expect(before.length).toBeGreaterThan(0);
+
+    const store = StateStore.open(state);
+    expect(store.schemaVersion).toBe(4);
+    expect(store.select(`SELECT hour, rule, priority, n FROM alert_counts ORDER BY 1, 2, 3`).all()).toEqual(before);
+    const schema = (
+      store.select(`SELECT type, name FROM sqlite_master WHERE tbl_name = 'alerts'`).all() as {
+        name: string;
+      }[]
+    ).map((r) => r.name);
+    expect(schema.sort()).toEqual(["alerts", "alerts_kid", "alerts_rule"]);
+    expect(store.select(`SELECT count(*) AS n FROM alerts WHERE (key IS NULL) != (kid IS NULL)`).get()).toEqual({
+      n: 0,
+    });
+    expect(
+      store.select(`SELECT count(*) AS n FROM alerts a JOIN alert_keys k USING (kid) WHERE k.key != a.key`).get(),
+    ).toEqual({ n: 0 });
+    // Each count's id range covers exactly its stored alerts.
+    const cells = store
+      .select(
+        `SELECT c.first_id AS lo, c.last_id AS hi, (SELECT min(id) FROM alerts a WHERE CAST(a.time / 3600 AS INTEGER) =
+           c.hour AND a.rule = c.rule AND a.priority = c.priority) AS min_id FROM alert_counts c`,
+      )
+      .all() as { lo: number; hi: number; min_id: number }[];
+    for (const c of cells) expect(c.lo).toBe(c.min_id);
+    // New alerts are counted once (no trigger left to count them again).
+    const n = (
+      store.select(`SELECT n FROM alert_counts WHERE hour = 100 AND rule = 'r' AND priority = 'Warning'`).get() as {
+        n: number;
+      }
+    ).n;
+    store.addAlerts([{ ...alert(3600 * 100), key: "k1" }]);
+    expect(
+      store.select(`SELECT n FROM alert_counts WHERE hour = 100 AND rule = 'r' AND priority = 'Warning'`).get(),
+    ).toEqual({
+      n: n + 1,
+    });
+    const kids = store.select(`SELECT DISTINCT kid FROM alerts WHERE key = 'k1'`).all();
+    expect(kids).toHaveLength(1);
+    expect(store.integrityCheck()).toEqual(["ok"]);
+    store.close();
   });
 
   it("records runs, and refuses a writing statement through select()", () => {
@@ -110,6 +224,9 @@ describe("the state store's console tables (schema 3)", () => {
     store.updateRun(id, { events: 200, lost: 1, alerts: 2, endedAt: 60, summary: { ok: true } });
     expect(store.recentRuns(1)[0]).toMatchObject({ endedAt: 60, events: 200, summary: { ok: true } });
     expect(() => store.select(`DELETE FROM runs`)).toThrow(/not a read-only query/);
+    // Only the newest runs are kept.
+    const ids = [1, 2, 3, 4].map((pid) => store.beginRun({ pid, backend: "bpftrace", startedAt: 70 }, 2));
+    expect(store.recentRuns(10).map((r) => r.id)).toEqual([ids[3], ids[2]]);
     store.close();
   });
 

@@ -4,18 +4,31 @@
 //
 // Versions: 1 profiles, alerts, actions; 2 static_models; 3 what the web console (`homeostat serve`) reads without
 // scanning: each profile's state changes (profile_history, written by saveProfiles in the saving transaction),
-// alerts counted per hour, rule and priority (alert_counts, kept by a trigger on every insert, so it also counts
-// alerts pruned since), indexes of alerts by profile, rule, priority and time and of profiles by state, and watch
-// runs (runs). The alert indexes and the count cost inserts: about 25,000 alerts/s in batches of 1,000 instead of
-// about 100,000 (bench/serve.js), far above what watch's rate-limited alerts need.
+// alerts counted per hour, rule and priority (alert_counts, so that it also counts alerts pruned since), indexes of
+// alerts and of profiles by state, and watch runs (runs). 4 makes storing alerts cheap again: version 3's per-row
+// trigger (which made SQLite journal every insert as a statement that could fail halfway) and its indexes of alerts
+// by profile key (a batch from many programs spread over as many index pages), priority and time made most of the
+// cost of an insert. Now alert_counts is kept by addAlerts, one upsert per hour, rule and priority of each batch, and
+// also says which alert ids each count covers (first_id, last_id), which is how the console finds alerts by priority
+// or time without an index on either; alerts are indexed by rule, and by their profile through a small integer
+// (kid, from the alert_keys dictionary) instead of the key's text, within epochs of 16,384 alerts, so that a batch's
+// entries land together (STEP_4_TABLES says why).
+//
+// A new database is made by the same steps an old one takes (the version 3 schema, then the step to 4), so that
+// there is one way to reach each version.
 
 import type { Database } from "./sqliteDatabase.js";
 import { HomeostatError } from "../errors.js";
 
 /** The schema version this build writes and reads. */
-export const STATE_SCHEMA_VERSION = 3;
+export const STATE_SCHEMA_VERSION = 4;
 
-const SCHEMA = `
+/**
+ * Version 3's tables and the indexes version 4 kept (every statement IF NOT EXISTS: it also completes a version 1 or
+ * 2 file). Version 3's trigger and its alert indexes by key, priority and time are left out: every file goes on to
+ * version 4, which drops them.
+ */
+const SCHEMA_3 = `
 CREATE TABLE IF NOT EXISTS meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -82,10 +95,7 @@ CREATE TABLE IF NOT EXISTS profile_history (
 );
 CREATE INDEX IF NOT EXISTS profile_history_key ON profile_history (key, id);
 CREATE INDEX IF NOT EXISTS profiles_state ON profiles (state);
-CREATE INDEX IF NOT EXISTS alerts_key ON alerts (key, id);
 CREATE INDEX IF NOT EXISTS alerts_rule ON alerts (rule, id);
-CREATE INDEX IF NOT EXISTS alerts_priority ON alerts (priority, id);
-CREATE INDEX IF NOT EXISTS alerts_time ON alerts (time);
 CREATE INDEX IF NOT EXISTS actions_exe ON actions (exe, id);
 CREATE TABLE IF NOT EXISTS alert_counts (
   hour     INTEGER NOT NULL, -- floor(time / 3600)
@@ -94,10 +104,6 @@ CREATE TABLE IF NOT EXISTS alert_counts (
   n        INTEGER NOT NULL,
   PRIMARY KEY (hour, rule, priority)
 ) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS alerts_counted AFTER INSERT ON alerts BEGIN
-  INSERT INTO alert_counts (hour, rule, priority, n) VALUES (CAST(NEW.time / 3600 AS INTEGER), NEW.rule, NEW.priority, 1)
-    ON CONFLICT (hour, rule, priority) DO UPDATE SET n = n + 1;
-END;
 CREATE TABLE IF NOT EXISTS runs (
   id         INTEGER PRIMARY KEY AUTOINCREMENT,
   pid        INTEGER NOT NULL,
@@ -118,6 +124,55 @@ DELETE FROM alert_counts;
 INSERT INTO alert_counts (hour, rule, priority, n)
   SELECT CAST(time / 3600 AS INTEGER), rule, priority, count(*) FROM alerts GROUP BY 1, 2, 3;
 `;
+
+/** Alerts per epoch of the profile index: ids id >> ALERT_EPOCH_BITS apart are in different epochs. */
+export const ALERT_EPOCH_BITS = 14;
+/** The epoch of an alert in SQL, as the index has it (a query must say it the same way to use the index). */
+export const ALERT_EPOCH = `(id >> ${ALERT_EPOCH_BITS})`;
+
+/**
+ * Version 3 to 4: the trigger and the key, priority and time indexes go; alerts get their profile's kid (every
+ * stored alert is rewritten once, here), indexed by epoch first: (id >> 14, kid, id). The epoch keeps each batch's
+ * index entries together, in the newest epoch's few pages, where an index by kid alone spread a batch of alerts from
+ * many programs over as many pages of a large index, each written to the log and checkpointed; a query by profile
+ * reads it one epoch at a time, newest first. alert_keys also keeps each key's newest alert id (for the profile list,
+ * sorted by last alert), and each hourly count gets the ids of the alerts it covers. Written to complete a file that
+ * has some of it already (IF NOT EXISTS, columns added only when missing), as SCHEMA_3 is.
+ */
+const STEP_4_TABLES = `
+CREATE TABLE IF NOT EXISTS alert_keys (
+  kid     INTEGER PRIMARY KEY,
+  key     TEXT NOT NULL UNIQUE,
+  last_id INTEGER -- the newest alert of this key (maybe pruned since)
+);
+INSERT INTO alert_keys (key, last_id) SELECT key, max(id) FROM alerts WHERE key IS NOT NULL GROUP BY key
+  ON CONFLICT (key) DO UPDATE SET last_id = max(coalesce(last_id, 0), excluded.last_id);
+DROP TRIGGER IF EXISTS alerts_counted;
+DROP INDEX IF EXISTS alerts_key;
+DROP INDEX IF EXISTS alerts_priority;
+DROP INDEX IF EXISTS alerts_time;
+`;
+const STEP_4_ROWS = `
+UPDATE alerts SET kid = (SELECT k.kid FROM alert_keys k WHERE k.key = alerts.key) WHERE key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS alerts_kid ON alerts (${ALERT_EPOCH}, kid, id);
+UPDATE alert_counts SET first_id = r.lo, last_id = r.hi
+  FROM (SELECT CAST(time / 3600 AS INTEGER) AS hour, rule, priority, min(id) AS lo, max(id) AS hi
+        FROM alerts GROUP BY 1, 2, 3) AS r
+  WHERE r.hour = alert_counts.hour AND r.rule = alert_counts.rule AND r.priority = alert_counts.priority;
+`;
+
+function stepTo4(db: Database.Database): void {
+  db.exec(STEP_4_TABLES);
+  const columns = (table: string) =>
+    new Set((db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]).map((r) => r.name));
+  // alerts.kid: alert_keys.kid of key, null when key is. alert_counts' first_id and last_id: the lowest and highest
+  // alert id counted there (null when every alert it counted was stored before version 4 and pruned since).
+  if (!columns("alerts").has("kid")) db.exec(`ALTER TABLE alerts ADD COLUMN kid INTEGER`);
+  const counts = columns("alert_counts");
+  if (!counts.has("first_id")) db.exec(`ALTER TABLE alert_counts ADD COLUMN first_id INTEGER`);
+  if (!counts.has("last_id")) db.exec(`ALTER TABLE alert_counts ADD COLUMN last_id INTEGER`);
+  db.exec(STEP_4_ROWS);
+}
 
 /**
  * Creates the schema on a new database, migrates an older one (writable only), and refuses one this build cannot
@@ -168,10 +223,13 @@ export function migrate(db: Database.Database, file: string, readonly: boolean):
   db.transaction(() => {
     const version = check();
     if (version === STATE_SCHEMA_VERSION) return;
-    // New, or an older version: every table, index and trigger is CREATE ... IF NOT EXISTS, so SCHEMA creates what
-    // is missing and leaves existing rows alone; alerts stored before version 3 are counted once.
-    db.exec(SCHEMA);
-    if (version !== undefined && version < 3) db.exec(BACKFILL_ALERT_COUNTS);
+    // New, or an older version: up to 3, every table and index is CREATE ... IF NOT EXISTS, so SCHEMA_3 creates
+    // what is missing and leaves existing rows alone; alerts stored before version 3 are counted once.
+    if (version === undefined || version < 3) {
+      db.exec(SCHEMA_3);
+      if (version !== undefined) db.exec(BACKFILL_ALERT_COUNTS);
+    }
+    stepTo4(db);
     db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(
       String(STATE_SCHEMA_VERSION),
     );

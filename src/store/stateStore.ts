@@ -24,8 +24,9 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import { type Database, openSqlite } from "./sqliteDatabase.js";
 import { migrate } from "./stateSchema.js";
+import { insertAlertBatch } from "./alertBatch.js";
 
-export { STATE_SCHEMA_VERSION } from "./stateSchema.js";
+export { ALERT_EPOCH, ALERT_EPOCH_BITS, STATE_SCHEMA_VERSION } from "./stateSchema.js";
 import { HomeostatError, type ErrorCode } from "../errors.js";
 import type { ProfileState } from "../lifecycle/lifecycleSettings.js";
 
@@ -33,12 +34,19 @@ export type { ProfileState } from "../lifecycle/lifecycleSettings.js";
 
 /**
  * The schema this build writes; a database from a newer build is refused rather than misread. 1: profiles, alerts,
- * actions; 2: static_models; 3: profile_history, alert_counts, runs and the alert indexes the console reads (an older
- * database is migrated when opened for writing, in one transaction; stateSchema.ts).
+ * actions; 2: static_models; 3: profile_history, alert_counts, runs and the alert indexes the console reads; 4: alert
+ * counts kept per batch, alerts indexed by rule and by profile (kid) only (an older database is migrated when opened
+ * for writing, in one transaction; stateSchema.ts).
  */
 export const STATE_DB_NAME = "homeostat.db";
 /** How long one side waits for the other's lock before giving up (watch writing, profiles reading). */
 export const STATE_BUSY_TIMEOUT_MS = 5000;
+
+/** Watch runs the store keeps (a service restarted often would otherwise add rows without end). */
+export const RUNS_KEPT = 1000;
+
+/** Profile keys whose kid a writer remembers at most. */
+const MAX_REMEMBERED_KIDS = 100_000;
 
 const PROFILE_STATES: readonly ProfileState[] = ["training", "frozen", "normal"];
 
@@ -244,6 +252,8 @@ export class StateStore {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Profile keys and their kid in alert_keys (which never changes once committed). */
+  private readonly kids = new Map<string, number>();
 
   private constructor(
     db: Database.Database,
@@ -499,26 +509,27 @@ export class StateStore {
     };
   }
 
-  /** Appends alerts in one transaction. */
+  /**
+   * Appends alerts in one transaction, with their hourly counts (alertBatch.ts). Alerts are stored in the order given
+   * (ids ascending), so a batch keeps watch's order.
+   */
   addAlerts(alerts: readonly AlertRecord[]): void {
-    const insert = this.statement(
-      `INSERT INTO alerts (time, rule, priority, pid, exe, key, output, json)
-       VALUES (@time, @rule, @priority, @pid, @exe, @key, @output, @json)`,
+    const rows = alerts.map((a) => ({
+      time: a.time,
+      rule: a.rule,
+      priority: a.priority,
+      pid: a.pid,
+      exe: a.exe,
+      key: a.key,
+      output: a.output,
+      json: a.jsonText ?? jsonText(a.json),
+    }));
+    const fresh = this.write("cannot save alerts", () =>
+      insertAlertBatch((sql) => this.statement(sql), rows, this.kids),
     );
-    this.write("cannot save alerts", () => {
-      for (const a of alerts) {
-        insert.run({
-          time: a.time,
-          rule: a.rule,
-          priority: a.priority,
-          pid: a.pid,
-          exe: a.exe,
-          key: a.key,
-          output: a.output,
-          json: a.jsonText ?? jsonText(a.json),
-        });
-      }
-    });
+    // Remembered once committed; bounded (a host with very many executables only looks the rest up).
+    if (this.kids.size > MAX_REMEMBERED_KIDS) this.kids.clear();
+    for (const [key, kid] of fresh) this.kids.set(key, kid);
   }
 
   /** Appends response actions in one transaction. */
@@ -545,7 +556,9 @@ export class StateStore {
   /** The last `limit` alerts, newest (highest id) first. */
   recentAlerts(limit: number): (AlertRecord & { id: number })[] {
     const rows = this.read("cannot read alerts", () =>
-      this.statement(`SELECT * FROM alerts ORDER BY id DESC LIMIT ?`).all(checkLimit(limit)),
+      this.statement(
+        `SELECT id, time, rule, priority, pid, exe, key, output, json FROM alerts ORDER BY id DESC LIMIT ?`,
+      ).all(checkLimit(limit)),
     ) as AlertRow[];
     return rows.map((r) => ({ ...r, json: JSON.parse(r.json) as unknown }));
   }
@@ -572,15 +585,20 @@ export class StateStore {
     });
   }
 
-  /** Records the start of a watch run; returns its id, for updateRun. */
-  beginRun(run: { pid: number; backend: string; startedAt: number }): number {
+  /** Records the start of a watch run, keeping the newest `keep` runs; returns its id, for updateRun. */
+  beginRun(run: { pid: number; backend: string; startedAt: number }, keep = RUNS_KEPT): number {
     const insert = this.statement(
       `INSERT INTO runs (pid, backend, started_at, updated_at, ended_at, events, lost, alerts, summary)
        VALUES (?, ?, ?, ?, NULL, 0, 0, 0, 'null')`,
     );
-    return this.write("cannot record a run", () =>
-      Number(insert.run(run.pid, run.backend, run.startedAt, run.startedAt).lastInsertRowid),
+    const prune = this.statement(
+      `DELETE FROM runs WHERE id <= (SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?)`,
     );
+    return this.write("cannot record a run", () => {
+      const id = Number(insert.run(run.pid, run.backend, run.startedAt, run.startedAt).lastInsertRowid);
+      prune.run(checkLimit(keep));
+      return id;
+    });
   }
 
   /** A run's figures so far (events captured, lost, alerts), and at its end its time and summary. */

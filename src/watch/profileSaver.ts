@@ -9,6 +9,7 @@ import type { ProfileEntry } from "../engine/profileEntry.js";
 import { HomeostatError, isHomeostatError } from "../errors.js";
 import type { StateStore } from "../store/stateStore.js";
 import { profileRecord, restoreProfile } from "./storedProfiles.js";
+import type { SavedProfile } from "./watchObserver.js";
 
 export interface ProfileSaverOptions {
   store: StateStore;
@@ -19,6 +20,8 @@ export interface ProfileSaverOptions {
   keepRecords: number;
   /** Writes the alerts, actions and models queued for the store (after the profiles, in the same save). */
   flushRecords: () => void;
+  /** The profiles this save wrote (not those an administrator's change won over), with their new versions. */
+  onSaved?: (saved: SavedProfile[]) => void;
   onSave?: (profiles: number, ms: number) => void;
   onWarning?: (message: string) => void;
 }
@@ -113,14 +116,17 @@ export class ProfileSaver {
   private write(dirty: ProfileEntry[]): void {
     const records = dirty.map((e) => ({ ...profileRecord(e.key, e.exe, e.profile), expectVersion: e.storedVersion }));
     const conflicts = new Set(this.options.store.saveProfiles(records));
-    for (const e of dirty) {
-      if (conflicts.has(e.key)) continue;
+    const saved: SavedProfile[] = [];
+    dirty.forEach((e, i) => {
+      if (conflicts.has(e.key)) return;
       e.dirty = false;
       e.storedVersion++;
-    }
+      saved.push({ entry: e, record: records[i]!, version: e.storedVersion });
+    });
     this.saves++;
     this.profilesSaved += dirty.length - conflicts.size;
     if (conflicts.size > 0) this.pickUpAdminChanges();
+    this.options.onSaved?.(saved);
   }
 
   private raiseDiskFull(): void {

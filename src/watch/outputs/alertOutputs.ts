@@ -14,8 +14,8 @@ import type { BackoffOptions } from "./backoff.js";
 import { HttpAlertSink } from "./httpAlertSink.js";
 import { httpPoster, type PostFn } from "./httpPost.js";
 import { type HttpOutputFigures, HttpOutputWorker } from "./httpWorker.js";
-import { syslogMessage } from "./syslogFormat.js";
-import { SyslogSink, type SyslogStats } from "./syslogSink.js";
+import { SyslogFormatter } from "./syslogFormat.js";
+import { type SyslogOutput, SyslogSink, type SyslogStats } from "./syslogSink.js";
 
 export const SPOOL_OVERFLOW_RULE = "alert spool overflow";
 
@@ -44,7 +44,7 @@ export interface AlertOutputsOptions {
 /** What the outputs did, for the summary and the metrics. */
 export interface AlertOutputStats {
   http?: HttpOutputFigures & { url: string };
-  syslog?: SyslogStats & { path: string; queued: number };
+  syslog?: SyslogStats & { path: string; queued: number; socket: "stream" | "datagram" };
 }
 
 /** The HTTP output's spool and sender, in a worker (httpWorker.ts) or on this thread (InProcessHttp). */
@@ -111,7 +111,8 @@ class InProcessHttp implements HttpChannel {
 
 export class AlertOutputs {
   private http: HttpOutput | undefined;
-  private syslog: { config: NonNullable<AlertOutputsConfig["syslog"]>; sink: SyslogSink } | undefined;
+  private syslog:
+    { config: NonNullable<AlertOutputsConfig["syslog"]>; sink: SyslogOutput; format: SyslogFormatter } | undefined;
   private reportedOverflow = 0;
   private overflowAlertAt = Number.NEGATIVE_INFINITY;
   private readonly clock: Clock;
@@ -144,7 +145,10 @@ export class AlertOutputs {
   alert(alert: HostAlert, json: string = this.active ? JSON.stringify(alert) : ""): void {
     if (!this.active) return;
     this.http?.channel.append(json);
-    this.syslog?.sink.send(syslogMessage(alert, { facility: this.syslog.config.facility, procId: process.pid }, json));
+    if (this.syslog !== undefined) {
+      const [head, body] = this.syslog.format.parts(alert, json);
+      this.syslog.sink.send(head, body);
+    }
   }
 
   /**
@@ -234,11 +238,13 @@ export class AlertOutputs {
     const old = this.syslog;
     if (old !== undefined && config !== undefined && old.config.path === config.path) {
       old.config = config;
+      old.format = syslogFormatter(config);
       old.sink.reconnect();
       return;
     }
     const next = config !== undefined ? await SyslogSink.open({ path: config.path }) : undefined;
-    this.syslog = next !== undefined && config !== undefined ? { config, sink: next } : undefined;
+    this.syslog =
+      next !== undefined && config !== undefined ? { config, sink: next, format: syslogFormatter(config) } : undefined;
     await old?.sink.close();
   }
 
@@ -249,7 +255,8 @@ export class AlertOutputs {
       out.http = { ...c.stats, url: c.target.href };
     }
     if (this.syslog !== undefined) {
-      out.syslog = { ...this.syslog.sink.stats, path: this.syslog.config.path, queued: this.syslog.sink.queued };
+      const sink = this.syslog.sink;
+      out.syslog = { ...sink.stats, path: this.syslog.config.path, queued: sink.queued, socket: sink.socketType };
     }
     return out;
   }
@@ -265,4 +272,9 @@ export class AlertOutputs {
   private async closeHttp(http: HttpOutput, drainMs: number): Promise<void> {
     await http.channel.close(drainMs);
   }
+}
+
+/** The syslog messages of this watch (its facility, its pid). */
+function syslogFormatter(config: NonNullable<AlertOutputsConfig["syslog"]>): SyslogFormatter {
+  return new SyslogFormatter({ facility: config.facility, procId: process.pid });
 }

@@ -166,4 +166,23 @@ describe("AlertSpool.appendLines (the worker's batches)", () => {
     expect(await drain(spool)).toEqual(xs.slice(0, taken));
     await spool.close();
   });
+
+  it("gives several records at once and acknowledges them together, across a restart and a compaction", async () => {
+    const dir = freshDir();
+    const spool = AlertSpool.open({ dir, name: "a", maxBytes: 1 << 20, compactBytes: 100 });
+    for (const a of alerts(0, 30)) spool.append(a);
+    const batch = spool.peekMany(10);
+    expect(batch.map((e) => e.payload)).toEqual(alerts(0, 10));
+    await expect(spool.ackThrough({ ...batch[3]!, offset: batch[3]!.offset + 1 })).rejects.toThrow(/out of order/);
+    await spool.ackThrough(batch[6]!);
+    expect(spool.stats).toMatchObject({ acked: 7, pendingRecords: 23 });
+    expect(spool.peekMany(100).map((e) => e.payload)).toEqual(alerts(7, 30));
+    await spool.close();
+    const again = AlertSpool.open({ dir, name: "a", maxBytes: 1 << 20 });
+    expect(again.peekMany(5).map((e) => e.payload)).toEqual(alerts(7, 12));
+    await again.ackThrough(again.peekMany(23).at(-1)!);
+    expect(again.peekMany(5)).toEqual([]);
+    expect(again.stats).toMatchObject({ pendingRecords: 0, pendingBytes: 0 });
+    await again.close();
+  });
 });

@@ -270,12 +270,45 @@ export class AlertSpool {
   }
 
   /**
+   * Up to `n` records from the front, in order, their payloads read back in one read (for a sender that delivers
+   * several at once and acknowledges them together with ackThrough). Only records already written are given.
+   */
+  peekMany(n: number): SpoolEntry[] {
+    this.flushWrites();
+    let count = 0;
+    while (count < n && this.head + count < this.entries.length && this.entries[this.head + count]!.end <= this.fileEnd)
+      count++;
+    if (count === 0) return [];
+    const waiting = this.entries.slice(this.head, this.head + count);
+    const from = waiting[0]!.offset;
+    const buf = Buffer.allocUnsafe(waiting[count - 1]!.end - from);
+    let got = 0;
+    while (got < buf.length) {
+      const r = readSync(this.fd, buf, got, buf.length - got, from + got);
+      if (r === 0) break;
+      got += r;
+    }
+    const read = new Map(parseSpoolRecords(buf.subarray(0, got), from).records.map((r) => [r.offset, r.payload]));
+    // As peek: a record that cannot be read back is delivered as what it is not (an empty payload), i.e. skipped.
+    return waiting.map((e) => ({ offset: e.offset, end: e.end, payload: read.get(e.offset) ?? "" }));
+  }
+
+  /**
    * Acknowledges the first record (delivered): its batch is fsync'd if it was not yet, then the new offset is
    * written and fdatasync'd; only then is the record gone from the front. One acknowledgement at a time.
    */
   async ack(entry: SpoolEntry): Promise<void> {
     if (this.closed || this.entries[this.head]?.offset !== entry.offset) throw new Error("acknowledged out of order");
-    const work = this.acknowledge(entry);
+    await this.ackThrough(entry);
+  }
+
+  /** Acknowledges every record from the front up to and including `entry` (delivered in order), with one fsync. */
+  async ackThrough(entry: SpoolEntry): Promise<void> {
+    let count = 0;
+    while (this.head + count < this.entries.length && this.entries[this.head + count]!.end < entry.end) count++;
+    const last = this.entries[this.head + count];
+    if (this.closed || last?.offset !== entry.offset) throw new Error("acknowledged out of order");
+    const work = this.acknowledge(entry, count + 1);
     this.busy = work;
     try {
       await work;
@@ -284,7 +317,7 @@ export class AlertSpool {
     }
   }
 
-  private async acknowledge(entry: SpoolEntry): Promise<void> {
+  private async acknowledge(entry: SpoolEntry, count: number): Promise<void> {
     this.flushWrites();
     if (this.unwritten.length > 0) throw new HomeostatError("E_IO", `the alert spool cannot be written: ${this.file}`);
     if (this.syncedEnd < entry.end) {
@@ -293,12 +326,13 @@ export class AlertSpool {
       this.syncedEnd = Math.max(this.syncedEnd, target);
     }
     await this.writeAck(entry.end);
+    const bytes = entry.end - this.entries[this.head]!.offset;
     this.ackedOffset = entry.end;
-    this.entries[this.head++] = { offset: 0, end: 0 };
+    for (let i = 0; i < count; i++) this.entries[this.head++] = { offset: 0, end: 0 };
     this.front = undefined;
-    this.counts.pendingRecords--;
-    this.counts.pendingBytes -= entry.end - entry.offset;
-    this.counts.acked++;
+    this.counts.pendingRecords -= count;
+    this.counts.pendingBytes -= bytes;
+    this.counts.acked += count;
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
       this.entries.splice(0, this.head);
       this.head = 0;

@@ -2,7 +2,7 @@
 // made by `npm run build`), a real receiver on a port from the OS, real timers (a tiny backoff, awaited with
 // `until`, never a fixed sleep). The batch framing it uses (AlertSpool.appendLines) is checked against the record
 // format by property in alertSpool.test.ts.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -108,6 +108,42 @@ describe("the HTTP output in a worker thread", () => {
     expect(parsed.records.map((r) => (JSON.parse(r.payload) as HostAlert).output)).toEqual(
       Array.from({ length: s.spoolPending }, (_, i) => `alert ${i}`),
     );
+  });
+
+  it("takes a turn of alerts larger than its shared ring (the rest in a buffer of their own), every one in order", async () => {
+    const dir = join(root, "beyond-ring");
+    const rx = await receiver();
+    const outputs = await AlertOutputs.open({}, { spoolDir: dir });
+    // The ring is 1 MiB for a spool this size; a turn of 1,500 alerts of about 1 KB (reserved 3 bytes a character)
+    // does not fit it.
+    outputs.startHttp({ url: new URL(`http://127.0.0.1:${rx.port}/`), spoolMaxBytes: 8 << 20 });
+    const pad = "x".repeat(900);
+    for (let i = 0; i < 1500; i++) outputs.alert(alert(i, `alert ${i} ${i % 7 === 0 ? "é ✓ 😀" : ""} ${pad}`));
+    await until("the 1,500 alerts to be spooled", () => outputs.stats.http!.spooled === 1500, 60_000);
+    await until("the 1,500 alerts to arrive", () => rx.got.length === 1500, 120_000);
+    await outputs.close(1000);
+    await rx.stop();
+    expect(rx.got.map((a) => a.output_fields["homeostat.n"])).toEqual([...Array(1500).keys()]);
+    expect(rx.got[7]!.output).toBe(`alert 7 é ✓ 😀 ${pad}`);
+    expect(outputs.stats.http).toMatchObject({ delivered: 1500, overflowed: 0 });
+  }, 180_000);
+
+  it.skipIf(process.platform !== "linux")("runs at a lower scheduling priority than the engine (nice 10)", async () => {
+    const niceOf = (tid: string) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+    };
+    const niced = () => readdirSync("/proc/self/task").filter((tid) => niceOf(tid) === 10).length;
+    const before = niced();
+    const outputs = await AlertOutputs.open({}, { spoolDir: join(root, "nice") });
+    outputs.startHttp({ url: new URL("http://127.0.0.1:9/"), spoolMaxBytes: 4096 });
+    try {
+      // The worker lowers its own priority as it starts, before it says the spool is open.
+      expect(niced()).toBe(before + 1);
+      expect(niceOf(String(process.pid))).toBe(0);
+    } finally {
+      await outputs.close(0);
+    }
   });
 
   it("a spool that cannot be opened throws at startHttp, typed, as the in-process one does", async () => {

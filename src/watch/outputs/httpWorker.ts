@@ -1,9 +1,12 @@
 // The HTTP output off the engine's thread: the spool (alertSpool.ts) and its sender (httpAlertSink.ts) run in a
 // worker thread, so that what an alert costs the thread that scores events is its JSON (made once, for every output)
-// and a push onto an array. Once per turn of the event loop the alerts of that turn go to the worker as one string
-// (their JSON joined by newlines, which JSON never holds raw) in one postMessage; the worker frames them into spool
+// and a copy of it into shared memory. Once per turn of the event loop the alerts of that turn go to the worker as
+// lines (their JSON and a newline, which JSON never holds raw) with one postMessage; the worker frames them into spool
 // records (length, crc32), writes them in one write, fsyncs before acknowledging, posts them to the receiver one at a
 // time and acknowledges each, exactly as the in-process output does: the same classes, on another thread.
+//
+// The worker runs at a lower scheduling priority than the engine (nice 10, Linux): on a busy host, delivery waits
+// (its spool holds what comes meanwhile) rather than the scoring of events.
 //
 // Figures are shared, not sent: the worker keeps its counters (spooled, waiting, delivered, overflowed, ...) in a
 // SharedArrayBuffer, updated after each batch and each delivery, and the main thread reads them when asked (a
@@ -15,7 +18,8 @@
 // flight, they are refused and counted as overflow, like alerts that do not fit the spool. If the worker dies, the
 // output counts what it is then given as overflow (reported by the overflow alert) and says why in lastError.
 
-import { existsSync } from "node:fs";
+import { existsSync, readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   isMainThread,
@@ -75,7 +79,7 @@ interface WorkerConfig {
 
 type ToWorker =
   | { kind: "ring"; start: number; end: number; upTo: number }
-  | { kind: "alerts"; text: string }
+  | { kind: "lines"; buffer: ArrayBuffer; length: number; chars: number }
   | { kind: "retarget"; url: string }
   | { kind: "retry" }
   | { kind: "close"; drainMs: number };
@@ -93,7 +97,24 @@ export interface HttpOutputFigures extends HttpSinkStats {
 
 // ------------------------------------------------------------------------------------------------ the worker
 
+/**
+ * Lowers this thread's scheduling priority (nice 10), on Linux, where a thread has its own (setpriority on its
+ * thread id, from /proc/thread-self): when the CPUs are busy, the thread that scores events goes first, and delivery
+ * catches up from the spool, which is what it is for. Elsewhere, or if refused, the thread keeps its priority.
+ */
+function yieldToTheEngine(): void {
+  try {
+    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isInteger(tid) && tid !== process.pid) setPriority(tid, WORKER_NICENESS);
+  } catch {
+    // not Linux, or not permitted: the same priority as the engine
+  }
+}
+
+const WORKER_NICENESS = 10;
+
 function serve(config: WorkerConfig): void {
+  yieldToTheEngine();
   const state = new Int32Array(config.state);
   const figures = new Float64Array(config.figures);
   let spool: AlertSpool;
@@ -156,18 +177,11 @@ function serve(config: WorkerConfig): void {
         if (taken > 0) sink.kick();
         break;
       }
-      case "alerts": {
-        const text = m.text;
-        let taken = false;
-        for (let start = 0; start <= text.length;) {
-          let nl = text.indexOf("\n", start);
-          if (nl < 0) nl = text.length;
-          if (spool.append(text.slice(start, nl))) taken = true;
-          start = nl + 1;
-        }
-        figures[F.taken] = figures[F.taken]! + text.length;
+      case "lines": {
+        const taken = spool.appendLines(Buffer.from(m.buffer, 0, m.length), 0, m.length);
+        figures[F.taken] = figures[F.taken]! + m.chars;
         publish();
-        if (taken) sink.kick();
+        if (taken > 0) sink.kick();
         break;
       }
       case "retarget":
@@ -233,7 +247,7 @@ export interface HttpWorkerOptions {
  * is written there as UTF-8 with a newline, and once per turn the worker is told which part of the ring holds the
  * turn's alerts (one small message); the worker frames them into records, copies them out and says how far it
  * has taken (the CONSUMED word), which frees that part. When the ring has no room (the worker is behind), the
- * turn's remaining alerts go as one string message instead (bounded too), after the ring's part: order is kept.
+ * turn's remaining alerts go in a buffer of their own instead (bounded too), after the ring's part: order is kept.
  */
 export class HttpOutputWorker {
   private url: URL;
@@ -248,7 +262,7 @@ export class HttpOutputWorker {
   /** This turn's alerts that did not fit the ring. */
   private batch: string[] = [];
   private flushScheduled = false;
-  /** Alerts handed to the worker; characters of them sent as strings; alerts refused here. */
+  /** Alerts handed to the worker; characters of them sent outside the ring; alerts refused here. */
   private handed = 0;
   private posted = 0;
   private refused = 0;
@@ -374,11 +388,24 @@ export class HttpOutputWorker {
     if (this.dead !== undefined) return;
     this.postSegment();
     if (this.batch.length === 0) return;
-    const text = this.batch.length === 1 ? this.batch[0]! : this.batch.join("\n");
+    // Lines in a buffer of their own, handed over (transferred, not copied); not one joined string, which would be
+    // a large object on this thread's heap that only a full collection frees.
+    let size = 0;
+    let chars = 0;
+    for (const json of this.batch) {
+      size += Buffer.byteLength(json, "utf8") + 1;
+      chars += json.length + 1;
+    }
+    const lines = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    for (const json of this.batch) {
+      at += lines.write(json, at, "utf8");
+      lines[at++] = 0x0a;
+    }
     this.batch = [];
-    // One newline fewer than alerts: the worker counts the text's length.
-    this.posted -= 1;
-    this.port.postMessage({ kind: "alerts", text } satisfies ToWorker);
+    this.port.postMessage({ kind: "lines", buffer: lines.buffer, length: at, chars } satisfies ToWorker, [
+      lines.buffer,
+    ]);
   };
 
   retarget(url: URL): void {

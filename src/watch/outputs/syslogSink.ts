@@ -1,11 +1,8 @@
-// Alerts to the local syslog daemon as RFC 5424 messages (syslogFormat.ts) over a unix stream socket, one message
-// per line (RFC 6587's non-transparent framing, what syslog-ng's unix-stream() and rsyslog's imptcp read).
-//
-// Why a stream socket: Node.js has no unix datagram sockets (dgram is UDP only), and /dev/log is a datagram socket
-// where journald or rsyslog's imuxsock own it. Sending datagrams would take a native addon (unix-dgram) or a helper
-// process (`logger`) per message; neither is worth it for a best-effort output, and the reliable output is the HTTP
-// one. So the sink connects with a stream socket, and when the path is a datagram socket it says so at once (one
-// sentence, exit 3) and names the fix: a stream socket the daemon listens on (docs/operations.md).
+// Alerts to the local syslog daemon as RFC 5424 messages (syslogFormat.ts). Over a unix stream socket (syslog-ng's
+// unix-stream(), rsyslog's imptcp with a path), one message per line (RFC 6587's non-transparent framing), the
+// turn's messages in one write. When the path is a datagram socket (/dev/log where systemd-journald or rsyslog's
+// imuxsock own it), which Node.js cannot write to, the messages go through a helper process instead
+// (syslogDatagram.ts); `open` finds out which by connecting.
 //
 // Syslog is best effort, as syslog itself is: while the daemon is away (restarting), messages wait in a bounded
 // queue and the sink reconnects with backoff; beyond the queue they are dropped and counted. Lines written into a
@@ -15,9 +12,14 @@ import net from "node:net";
 import { HomeostatError } from "../../errors.js";
 import { type Clock, systemClock, unrefTimer } from "../../response/clock.js";
 import { type BackoffOptions, backoffDelay } from "./backoff.js";
+import { DatagramSyslogSink } from "./syslogDatagram.js";
+import { LinesWriter } from "./syslogFormat.js";
+import type { SyslogOutput, SyslogStats } from "./syslogOutput.js";
+
+export type { SyslogOutput, SyslogStats } from "./syslogOutput.js";
 
 export interface SyslogSinkOptions {
-  /** The syslog daemon's stream socket (default /dev/log). */
+  /** The syslog daemon's socket (default /dev/log), stream or datagram. */
   path: string;
   /** Messages waiting while disconnected, or buffered in the socket, at most (default 10,000). */
   maxQueued?: number;
@@ -25,33 +27,33 @@ export interface SyslogSinkOptions {
   backoff?: BackoffOptions;
 }
 
-export interface SyslogStats {
-  sent: number;
-  /** Messages dropped because the queue was full (those lost with a broken connection cannot be known). */
-  dropped: number;
-  /** Connection failures (each, reconnects included). */
-  failures: number;
-  connected: boolean;
-  lastError: string | undefined;
-}
-
-export class SyslogSink {
+export class SyslogSink implements SyslogOutput {
+  readonly socketType = "stream" as const;
   private socket: net.Socket | undefined;
   private queue: string[] = [];
+  /** This turn's messages (their heads and bodies), written together once the turn ends. */
+  private heads: string[] = [];
+  private bodies: string[] = [];
   private attempt = 0;
   private retryTimer: unknown;
-  private corked = false;
   private closed = false;
   private readonly clock: Clock;
   private readonly maxQueued: number;
+  private readonly lines = new LinesWriter();
   private readonly counts: SyslogStats = { sent: 0, dropped: 0, failures: 0, connected: false, lastError: undefined };
 
-  /** Connects to the socket; rejects with a typed error (which says why and what to do) when it cannot. */
-  static async open(options: SyslogSinkOptions): Promise<SyslogSink> {
+  /**
+   * Connects to the socket: a stream socket is written here, a datagram one through a helper (syslogDatagram.ts).
+   * Rejects with a typed error (which says why and what to do) when neither can be.
+   */
+  static async open(options: SyslogSinkOptions): Promise<SyslogOutput> {
     const sink = new SyslogSink(options);
-    sink.socket = await connect(options.path).catch((err: unknown) => {
+    try {
+      sink.socket = await connect(options.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EPROTOTYPE") return DatagramSyslogSink.open(options);
       throw syslogError(err, options.path);
-    });
+    }
     sink.attach(sink.socket);
     return sink;
   }
@@ -65,24 +67,44 @@ export class SyslogSink {
     return this.counts;
   }
 
-  /** Messages waiting for the connection. */
   get queued(): number {
     return this.queue.length;
   }
 
-  /** Sends one message (a line of syslogFormat.ts); written with the others of this turn in one write. */
-  send(message: string): void {
+  send(head: string, body = ""): void {
     if (this.closed) return;
     const s = this.socket;
     if (s === undefined || this.queue.length > 0 || s.writableLength > this.maxQueued * 256) {
-      if (this.queue.length >= this.maxQueued) this.counts.dropped++;
-      else this.queue.push(message);
+      this.enqueue(`${head}${body}`);
       return;
     }
-    this.write(s, message);
+    if (this.heads.length === 0) setImmediate(this.writeTurn);
+    this.heads.push(head);
+    this.bodies.push(body);
   }
 
-  /** SIGHUP: reconnect now (the daemon restarted, or moved its socket back). */
+  /** The turn's messages in one write (one buffer, one system call, instead of one per message). */
+  private readonly writeTurn = (): void => {
+    const heads = this.heads;
+    const bodies = this.bodies;
+    this.heads = [];
+    this.bodies = [];
+    if (heads.length === 0) return;
+    const s = this.socket;
+    if (s === undefined) {
+      // The connection broke during the turn: the messages wait for the next one.
+      for (let i = 0; i < heads.length; i++) this.enqueue(`${heads[i]}${bodies[i]}`);
+      return;
+    }
+    this.lines.write(s, heads, bodies);
+    this.counts.sent += heads.length;
+  };
+
+  private enqueue(message: string): void {
+    if (this.queue.length >= this.maxQueued) this.counts.dropped++;
+    else this.queue.push(message);
+  }
+
   reconnect(): void {
     if (this.closed) return;
     if (this.retryTimer !== undefined) this.clock.clearTimer(this.retryTimer);
@@ -93,9 +115,9 @@ export class SyslogSink {
     this.dial();
   }
 
-  /** Writes what is waiting (bounded by `ms`) and closes the connection. */
   async close(ms = 1000): Promise<void> {
     if (this.closed) return;
+    this.writeTurn();
     this.closed = true;
     if (this.retryTimer !== undefined) this.clock.clearTimer(this.retryTimer);
     const s = this.socket;
@@ -112,19 +134,6 @@ export class SyslogSink {
     });
   }
 
-  private write(s: net.Socket, message: string): void {
-    if (!this.corked) {
-      this.corked = true;
-      s.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        s.uncork();
-      });
-    }
-    s.write(`${message}\n`);
-    this.counts.sent++;
-  }
-
   private attach(s: net.Socket): void {
     this.counts.connected = true;
     this.attempt = 0;
@@ -132,15 +141,24 @@ export class SyslogSink {
       this.counts.lastError = err.code ?? err.message;
     });
     s.on("close", () => {
-      if (this.socket !== s) return;
+      if (this.socket !== s || this.closed) return;
       this.socket = undefined;
       this.counts.connected = false;
       this.counts.failures++;
       if (!this.closed) this.scheduleRetry();
     });
+    // What waited (for the connection, or for the daemon to catch up) goes once the socket has room again.
+    s.on("drain", () => this.writeQueue(s));
+    this.writeQueue(s);
+  }
+
+  /** The queued messages, in one write, when the socket has room (or at once after connecting). */
+  private writeQueue(s: net.Socket): void {
     const waiting = this.queue;
+    if (waiting.length === 0 || s !== this.socket || s.writableLength > this.maxQueued * 256) return;
     this.queue = [];
-    for (const m of waiting) this.write(s, m);
+    this.lines.write(s, waiting);
+    this.counts.sent += waiting.length;
   }
 
   private scheduleRetry(): void {
@@ -186,16 +204,6 @@ function connect(path: string): Promise<net.Socket> {
 
 function syslogError(err: unknown, path: string): HomeostatError {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === "EPROTOTYPE") {
-    return new HomeostatError(
-      "E_DEPENDENCY",
-      `${path} is a datagram socket (journald's or rsyslog's /dev/log), and Node.js cannot send unix datagrams: ` +
-        "give --syslog-socket a stream socket your syslog daemon listens on (syslog-ng unix-stream(), rsyslog " +
-        "imptcp with path=; see docs/operations.md)",
-      {},
-      { cause: err },
-    );
-  }
   if (code === "EACCES" || code === "EPERM") {
     return new HomeostatError(
       "E_PERMISSION",
