@@ -1,8 +1,10 @@
 // What /proc says about a running task, for attributing system calls to executables as pH does (one profile per
 // program): the executable's path, device and inode (stat of /proc/PID/exe follows the link to the file itself,
-// even when it was deleted or replaced since), and a thread's process (Tgid).
+// even when it was deleted or replaced since), and a thread's process (Tgid); and, for a capture that attaches to a
+// process, its command line and name.
 
-import { readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { HomeostatError } from "../errors.js";
 import type { ExeIdentity } from "./hostEvents.js";
 
 /** The executable `pid` runs, or undefined (gone, a kernel thread, or not readable). */
@@ -49,4 +51,36 @@ export function taskAlive(tid: number): boolean {
   } catch {
     return false;
   }
+}
+
+export interface ProcessInfo {
+  pid: number;
+  argv: string[];
+  /** The executable (readlink /proc/PID/exe), when readable. */
+  exe: string | undefined;
+  comm: string | undefined;
+}
+
+/** What /proc says about a running process; E_NOT_FOUND when there is no such process. */
+export function processInfo(pid: number): ProcessInfo {
+  if (!Number.isInteger(pid) || pid < 1) throw new HomeostatError("E_USAGE", `not a process id: ${pid}`);
+  const dir = `/proc/${pid}`;
+  if (!existsSync(dir)) throw new HomeostatError("E_NOT_FOUND", `no process with pid ${pid}`);
+  const read = (f: string): string | undefined => {
+    try {
+      return readFileSync(`${dir}/${f}`, "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  const cmdline = read("cmdline") ?? "";
+  const argv = cmdline.split("\0");
+  if (argv.length > 0 && argv[argv.length - 1] === "") argv.pop();
+  let exe: string | undefined;
+  try {
+    exe = readlinkSync(`${dir}/exe`);
+  } catch {
+    exe = undefined;
+  }
+  return { pid, argv, exe, comm: read("comm")?.trim() };
 }

@@ -224,6 +224,16 @@ describe("HostMonitor: bounded memory and explicit loss", () => {
     expect(m.stats().lost.kernel).toBe(15);
   });
 
+  it("the end's tick(Infinity) still reports losses waiting for their alert, at a real time", () => {
+    const { m, alerts } = setup();
+    m.lost(1, "kernel", 5);
+    m.lost(1, "kernel", 5.5);
+    m.tick(Number.POSITIVE_INFINITY);
+    const lost = alerts.filter((a) => a.rule === "homeostat capture lost events");
+    expect(lost.map((a) => a.output_fields["homeostat.lost"])).toEqual([1, 1]);
+    expect(Number.isNaN(Date.parse(lost[1]!.time))).toBe(false);
+  });
+
   it("sweep forgets tasks whose process is gone", () => {
     const { m, exes } = setup();
     exes.set(1, CAT);

@@ -98,3 +98,16 @@ export function latin1(b: Uint8Array, start: number, end: number): string {
 export function utf8(b: Uint8Array, start: number, end: number): string {
   return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString("utf8");
 }
+
+/** Non-empty lines in head[0, end) (counting stops at a million). */
+export function nonEmptyLines(head: Uint8Array, end: number): number {
+  let nonEmpty = 0;
+  let start = 0;
+  for (let i = 0; i <= end && nonEmpty < 1_000_000; i++) {
+    if (i === end || head[i] === 10) {
+      if (i > start) nonEmpty++;
+      start = i + 1;
+    }
+  }
+  return nonEmpty;
+}

@@ -1,8 +1,9 @@
 // The strace text-output parser ("strace" format): turns what strace(1) writes into EventSink calls and notes,
 // with strace's line layout (printleader, syscall_exiting_trace) as tested against strace 6.1's real output. It is
 // how homeostat reads the per-process system-call streams Forrest et al. (1996) built their "sense of self" on.
-// The line grammar, the counting rule for unfinished calls, how streams are assigned, and why the hot path looks
-// the way it does are in docs/strace-format.md.
+// This file dispatches lines and reads complete calls; the strace*.ts files beside it hold the other parts
+// (resumed calls, process lines, leaders, streams). The line grammar, the counting rule for unfinished calls, how
+// streams are assigned, and why the hot path looks the way it does are in docs/strace-format.md.
 
 import type { ParseError } from "../errors.js";
 import { Vocabulary } from "../syscalls/vocabulary.js";
@@ -21,17 +22,13 @@ import {
 import { hasStraceMarker } from "./formatHints.js";
 import { StraceCalls } from "./straceCalls.js";
 import { isExecName, MAX_NAME, StraceSyscallIds } from "./straceCallNames.js";
-import {
-  detachedAt,
-  pidChangedAt,
-  pidChangedTarget,
-  resumedEnd,
-  skipUnfinished,
-  unfinishedAt,
-} from "./straceCallMarkers.js";
+import { detachedAt, pidChangedAt, pidChangedTarget, unfinishedAt } from "./straceCallMarkers.js";
+import { StraceExecHandover } from "./straceExecHandover.js";
 import { execPath } from "./straceExecPath.js";
 import { StraceLeader } from "./straceLeader.js";
-import { ATTACHED, CutLine, DETACHED, embeddedMessageStart, ProcessMessage } from "./straceMessages.js";
+import { CutLine, embeddedMessageStart, ProcessMessage } from "./straceMessages.js";
+import { StraceProcessLines } from "./straceProcessLines.js";
+import { StraceResumedCalls } from "./straceResumedCalls.js";
 import { ReturnValueScanner } from "./straceReturnValue.js";
 import { StraceStreams } from "./straceStreams.js";
 import { SummaryTable } from "./straceSummary.js";
@@ -39,7 +36,7 @@ import { SummaryTable } from "./straceSummary.js";
 export { pidFromStraceFileName } from "./straceFileName.js";
 
 // Bound to module constants rather than used as imported names (see byteScan.ts).
-const { asciiAt, decimalValue, digitsEnd, isIdent, isIdentStart, latin1, tokenEnd, utf8 } = byteScan;
+const { asciiAt, isIdent, isIdentStart, nonEmptyLines, utf8 } = byteScan;
 
 const SP = 0x20;
 const PERCENT = 0x25;
@@ -71,14 +68,9 @@ export class StraceParser implements TraceParser {
   private readonly message = new ProcessMessage();
   private readonly cut: CutLine;
   private skippedLines = 0;
-  /** Why the last `+++` line part failed (the part returns where). */
-  private exitLineError = "";
-
-  // A threaded execve: the stream whose next `<... execve resumed>` completes a call counted elsewhere, and
-  // the pid and path of the last `execve(... <pid changed to N ...>`.
-  private supersededStream = -1;
-  private pidChangeTo = -1;
-  private pidChangePath: string | null = null;
+  private readonly handover = new StraceExecHandover();
+  private readonly resumed: StraceResumedCalls;
+  private readonly processLines: StraceProcessLines;
 
   // Per-line results of the leader (fields, not objects, so nothing is allocated per line).
   private lineStream = 0;
@@ -93,6 +85,15 @@ export class StraceParser implements TraceParser {
     this.ids = new StraceSyscallIds(options.vocab);
     this.emitter = new StraceCalls(options.sink);
     this.streams = new StraceStreams(options.defaultStream ?? 0);
+    this.resumed = new StraceResumedCalls(
+      this.ids,
+      this.emitter,
+      this.streams,
+      this.returns,
+      this.handover,
+      this.keepArgs,
+    );
+    this.processLines = new StraceProcessLines(options.sink, this.emitter, this.streams, this.handover);
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.cut = new CutLine(options.file, this.maxLineBytes);
     this.splitter = new LineSplitter(options.file, (b, s, e, n) => this.onRawLine(b, s, e, n), this.maxLineBytes);
@@ -218,6 +219,7 @@ export class StraceParser implements TraceParser {
   }
 
   // ---------------------------------------------------------------------------------------------- call lines
+  // (unfinished and resumed halves are paired in straceResumedCalls.ts)
 
   private callLine(b: Uint8Array, s: number, p: number, e: number, lineNo: number): void {
     const nameStart = p;
@@ -237,7 +239,7 @@ export class StraceParser implements TraceParser {
     const unfinished = unfinishedAt(b, argsStart, e);
     if (unfinished >= 0) {
       const id = this.ids.id(b, nameStart, nameEnd);
-      this.startPending(id, b, nameStart, nameEnd, argsStart, unfinished);
+      this.resumed.start(id, b, nameStart, nameEnd, argsStart, unfinished, this.lineStream, this.lineTime);
       if (this.linePid < 0) this.streams.unprefixedCall();
       return;
     }
@@ -276,8 +278,8 @@ export class StraceParser implements TraceParser {
     this.emitter.emit(this.lineStream, id, this.lineTime, Number.NaN, args);
     if (this.linePid < 0) this.streams.unprefixedCall();
     if (pidChangedEnd >= 0 && isExecName(b, nameStart, nameEnd)) {
-      this.pidChangeTo = pidChangedTarget(b, cut, pidChangedEnd);
-      this.pidChangePath = execPath(b, nameEnd - nameStart === 8, argsStart, cut);
+      this.handover.pidChangeTo = pidChangedTarget(b, cut, pidChangedEnd);
+      this.handover.pidChangePath = execPath(b, nameEnd - nameStart === 8, argsStart, cut);
     }
   }
 
@@ -312,212 +314,25 @@ export class StraceParser implements TraceParser {
     }
   }
 
-  private resumedLine(b: Uint8Array, s: number, p: number, e: number, lineNo: number): void {
-    if (!asciiAt(b, p, e, "<... ")) {
-      this.fail(lineNo, p - s + 1, "not strace output: expected `<... NAME resumed>`", b, s, e);
-      return;
-    }
-    const nameStart = p + 5;
-    let q = nameStart;
-    while (q < e && isIdent(b[q]!)) q++;
-    const nameEnd = q;
-    const restStart = resumedEnd(b, q, e);
-    if (nameEnd === nameStart || nameEnd - nameStart > MAX_NAME || restStart < 0) {
-      this.fail(lineNo, q - s + 1, "bad `<... NAME resumed>`", b, s, e);
-      return;
-    }
-    const id = this.ids.id(b, nameStart, nameEnd);
-    const slot = this.pendingSlotOf(id);
-    const unfinished = unfinishedAt(b, restStart, e);
-    if (unfinished >= 0) {
-      // Resumed and interrupted again: still the same one call.
-      if (slot < 0) this.startPending(id, b, nameStart, nameEnd, restStart, unfinished);
-      else if (this.keepArgs) {
-        const pending = this.emitter.pending;
-        pending.args[slot] = (pending.args[slot] ?? "") + utf8(b, restStart, unfinished);
-      }
-      return;
-    }
-    let close = detachedAt(b, restStart, e);
-    let ret = Number.NaN;
-    if (close < 0) {
-      close = this.returns.findClose(b, restStart, e);
-      if (close < 0) {
-        this.fail(lineNo, e - s + 1, "resumed system call without ` = return value`", b, s, e);
-        return;
-      }
-      const retEnd = this.returns.parse(b, close, e);
-      if (retEnd < 0) {
-        this.fail(lineNo, -retEnd - s + 1, "bad return value", b, s, e);
-        return;
-      }
-      ret = this.returns.value;
-    }
-    this.resumedCall(b, id, slot, nameStart, nameEnd, restStart, close, ret);
-  }
-
-  /** The slot of this stream's unfinished call of `id`, or -1; another call found there never returned. */
-  private pendingSlotOf(id: number): number {
-    const pending = this.emitter.pending;
-    const slot = pending.count > 0 ? pending.find(this.lineStream) : -1;
-    if (slot >= 0 && pending.sys[slot] !== id) {
-      // Not the call this stream started (a lost line): that one never returned; this one started unseen.
-      this.emitter.settleSlot(slot);
-      return -1;
-    }
-    return slot;
-  }
-
-  /** Emits a resumed call whose arguments end at `close`: joined with its start (at `slot`) when that was seen. */
-  private resumedCall(
-    b: Uint8Array,
-    id: number,
-    slot: number,
-    nameStart: number,
-    nameEnd: number,
-    restStart: number,
-    close: number,
-    ret: number,
-  ): void {
-    const stream = this.lineStream;
-    const pending = this.emitter.pending;
-    let time = this.lineTime;
-    let args: string | undefined;
-    let exec: string | null | undefined;
-    if (this.keepArgs) {
-      args = utf8(b, skipUnfinished(b, restStart, close), close);
-    }
-    if (slot >= 0) {
-      time = pending.time[slot]!;
-      if (this.keepArgs) args = (pending.args[slot] ?? "") + (args ?? "");
-      exec = pending.exec[slot];
-      pending.remove(slot);
-    } else if (stream === this.supersededStream && isExecName(b, nameStart, nameEnd)) {
-      // The return of an execve that another thread started (and that was counted there: `<pid changed to>`).
-      this.supersededStream = -1;
-      if (ret === 0) this.emitter.exec(stream, time, this.pidChangeTo === this.linePid ? this.pidChangePath : null);
-      return;
-    }
-    this.emitter.emit(stream, id, time, ret, args);
-    if (this.linePid < 0) this.streams.unprefixedCallReturned(b, nameStart, nameEnd, ret);
-    if (ret === 0 && (exec !== undefined || isExecName(b, nameStart, nameEnd))) {
-      this.emitter.exec(stream, time, exec ?? null);
-    }
-  }
-
-  /** Registers an unfinished call of the line's stream. */
-  private startPending(
-    id: number,
-    b: Uint8Array,
-    nameStart: number,
-    nameEnd: number,
-    argsStart: number,
-    argsEnd: number,
-  ): void {
-    const args = this.keepArgs ? utf8(b, argsStart, argsEnd) : undefined;
-    const exec = isExecName(b, nameStart, nameEnd)
-      ? execPath(b, nameEnd - nameStart === 8, argsStart, argsEnd)
-      : undefined;
-    this.emitter.start(this.lineStream, id, this.lineTime, args, exec);
-  }
-
-  // ---------------------------------------------------------------------------------------------- other lines
+  // ---------------------------------------------------------------------------------------------- process lines
 
   private signalLine(b: Uint8Array, s: number, p: number, e: number, lineNo: number): void {
-    if (!(e - 3 >= p && asciiAt(b, e - 3, e, "---"))) {
-      this.fail(lineNo, p - s + 1, "signal line not ending in `---`", b, s, e);
-      return;
-    }
-    if (asciiAt(b, p, e, "stopped by ")) p += 11;
-    const q = tokenEnd(b, p, e - 3);
-    if (q === p) {
-      this.fail(lineNo, p - s + 1, "signal line without a signal name", b, s, e);
-      return;
-    }
-    this.sink.note(this.lineStream, { kind: "signal", time: this.lineTime, detail: latin1(b, p, q) });
+    const bad = this.processLines.signal(b, p, e, this.lineStream, this.lineTime);
+    if (bad >= 0) this.fail(lineNo, bad - s + 1, this.processLines.error, b, s, e);
   }
 
-  /** `+++ exited with N +++`, `+++ killed by SIG +++`, `+++ superseded by execve in pid N +++`. */
   private exitLine(b: Uint8Array, s: number, p: number, e: number, lineNo: number): void {
-    if (!(e - 3 >= p && asciiAt(b, e - 3, e, "+++"))) {
-      this.fail(lineNo, p - s + 1, "process line not ending in `+++`", b, s, e);
-      return;
-    }
-    let bad = -1;
-    if (asciiAt(b, p, e, "exited with ")) bad = this.exitedWith(b, p + 12, e);
-    else if (asciiAt(b, p, e, "killed by ")) bad = this.killedBy(b, p + 10, e);
-    else if (asciiAt(b, p, e, "superseded by execve in pid ")) bad = this.superseded(b, p + 28, e);
-    // Another `+++ ... +++` status line from a newer strace: nothing to count.
-    if (bad >= 0) this.fail(lineNo, bad - s + 1, this.exitLineError, b, s, e);
+    const bad = this.processLines.exit(b, p, e, this.lineStream, this.linePid, this.lineTime);
+    if (bad >= 0) this.fail(lineNo, bad - s + 1, this.processLines.error, b, s, e);
   }
 
-  /** `exited with N` from the status at q; returns -1, or the index of a problem. */
-  private exitedWith(b: Uint8Array, q: number, e: number): number {
-    const neg = b[q] === DASH;
-    if (neg) q++;
-    const d0 = q;
-    q = digitsEnd(b, d0, Math.min(e, d0 + 10));
-    if (q === d0 || b[q] !== SP) return this.exitFailure(q, "bad exit status");
-    const code = decimalValue(b, d0, q);
-    this.processGone();
-    this.sink.note(this.lineStream, { kind: "exit", time: this.lineTime, code: neg ? -code : code });
-    return -1;
-  }
-
-  /** `killed by SIG` from the signal name at p; returns -1, or the index of a problem. */
-  private killedBy(b: Uint8Array, p: number, e: number): number {
-    const q = tokenEnd(b, p, e - 3);
-    if (q === p) return this.exitFailure(q, "`killed by` without a signal name");
-    this.processGone();
-    this.sink.note(this.lineStream, { kind: "killed", time: this.lineTime, detail: latin1(b, p, q) });
-    return -1;
-  }
-
-  /**
-   * `superseded by execve in pid OLD`: a non-leader thread execve'd. It now has the leader's pid (this line's),
-   * and its unfinished execve resumes under that pid; the leader's own unresumed call (if any) never returns.
-   * Returns -1, or the index of a problem.
-   */
-  private superseded(b: Uint8Array, d0: number, e: number): number {
-    const q = digitsEnd(b, d0, Math.min(e, d0 + 10));
-    if (q === d0) return this.exitFailure(q, "bad `superseded by execve` line");
-    const old = decimalValue(b, d0, q);
-    const stream = this.lineStream;
-    const oldStream = this.streams.streamOf(old);
-    this.supersededStream = stream;
-    const pending = this.emitter.pending;
-    if (pending.count > 0) {
-      this.emitter.settle(stream);
-      const slot = pending.find(oldStream);
-      if (slot >= 0 && oldStream !== stream) {
-        this.supersededStream = -1;
-        pending.rekey(slot, stream);
-      }
-    }
-    this.streams.gone(old);
-    return -1;
-  }
-
-  private exitFailure(at: number, message: string): number {
-    this.exitLineError = message;
-    return at;
-  }
-
-  /** An exited or killed process: its unresumed call never returns. */
-  private processGone(): void {
-    if (this.emitter.pending.count > 0) this.emitter.settle(this.lineStream);
-    if (this.linePid >= 0) this.streams.exited(this.linePid);
+  private resumedLine(b: Uint8Array, s: number, p: number, e: number, lineNo: number): void {
+    const bad = this.resumed.line(b, p, e, this.lineStream, this.linePid, this.lineTime);
+    if (bad >= 0) this.fail(lineNo, bad - s + 1, this.resumed.error, b, s, e);
   }
 
   private applyProcessMessage(): void {
-    const { kind, pid } = this.message;
-    if (kind === ATTACHED) {
-      this.streams.attached(pid);
-    } else if (kind === DETACHED) {
-      if (this.emitter.pending.count > 0) this.emitter.settle(this.streams.streamOf(pid));
-      this.streams.gone(pid);
-    }
-    this.message.clear();
+    this.processLines.applyMessage(this.message);
   }
 
   private fail(lineNo: number, column: number, message: string, b: Uint8Array, s: number, e: number): void {
@@ -571,19 +386,6 @@ function sniffStrace(head: Uint8Array, path: string): number {
   } catch {
     return 0;
   }
-}
-
-/** Non-empty lines in head[0, end) (counting stops at a million). */
-function nonEmptyLines(head: Uint8Array, end: number): number {
-  let nonEmpty = 0;
-  let start = 0;
-  for (let i = 0; i <= end && nonEmpty < 1_000_000; i++) {
-    if (i === end || head[i] === 10) {
-      if (i > start) nonEmpty++;
-      start = i + 1;
-    }
-  }
-  return nonEmpty;
 }
 
 export const straceFormat: TraceFormat = {
