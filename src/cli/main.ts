@@ -37,6 +37,7 @@ const COMMANDS: readonly { name: string; load: () => Promise<Register> }[] = [
   { name: "mimicry", load: async () => (await import("./commands/mimicry.js")).registerMimicry },
   { name: "serve", load: async () => (await import("./commands/serve.js")).registerServe },
   { name: "scenarios", load: async () => (await import("./commands/scenarios.js")).registerScenarios },
+  { name: "fleet", load: async () => (await import("./commands/fleet.js")).registerFleet },
 ];
 
 export const COMMAND_NAMES: readonly string[] = COMMANDS.map((c) => c.name);

@@ -17,6 +17,7 @@ import { detectorFactory, formatModelSpec, parseModelSpec } from "../models/regi
 import { LifecycleProfile } from "./lifecycleProfile.js";
 import type { LifecycleSettings, LifecycleState } from "./lifecycleSettings.js";
 import { PhStream } from "./phProfile.js";
+import type { LiveProfile } from "./liveProfile.js";
 import { decodeBlob, encodeBlob } from "./profileBlob.js";
 
 /** Calls a task buffers before they are learned. */
@@ -133,6 +134,17 @@ export class DetectorProfile extends LifecycleProfile<DetectorStream> {
     this.generation++;
   }
 
+  protected mergeModels(other: LiveProfile, normals: boolean): void {
+    if (!(other instanceof DetectorProfile))
+      throw new HomeostatError("E_MODEL", `cannot merge a ${other.model} profile`);
+    this.trainModel.merge(other.trainModel);
+    orSeen(this.trainSeen, other.trainSeen);
+    if (normals) {
+      this.testModel!.merge(other.testModel!);
+      orSeen(this.testSeen!, other.testSeen!);
+    } else this.dropNormal();
+  }
+
   endStream(stream: DetectorStream): void {
     if (stream.profile === this && stream.generation === this.generation && stream.length > OVERLAP) this.learn(stream);
     stream.length = 0;
@@ -223,6 +235,10 @@ function seenList(seen: Uint8Array): number[] {
   const out: number[] = [];
   for (let i = 0; i < seen.length; i++) if (seen[i] === 1) out.push(i);
   return out;
+}
+
+function orSeen(into: Uint8Array, from: Uint8Array): void {
+  for (let i = 0; i < into.length; i++) into[i]! |= from[i]!;
 }
 
 function seenSet(list: readonly number[]): Uint8Array {

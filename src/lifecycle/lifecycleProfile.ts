@@ -15,6 +15,7 @@
 // Subclasses supply the model: pH's lookahead pairs (phProfile.ts) or a detector of src/models
 // (detectorProfile.ts). Pure logic: the caller supplies time (so tests can set normal_wait small).
 
+import { HomeostatError } from "../errors.js";
 import type { LiveProfile, LiveStream } from "./liveProfile.js";
 import {
   type LifecycleSettings,
@@ -101,13 +102,7 @@ export abstract class LifecycleProfile<S extends LiveStream> implements LiveProf
       this.lastModCount = 0;
     } else {
       this.lastModCount++;
-      const normalCount = this.trainCount - this.lastModCount;
-      if (
-        !this.frozen &&
-        !this.hasNormal() &&
-        normalCount > 0 &&
-        this.trainCount * s.normalFactorDen > normalCount * s.normalFactor
-      ) {
+      if (!this.frozen && !this.hasNormal() && this.passesFreezeTest()) {
         this.frozen = true;
         this.normalTime = now + s.normalWait;
         transition = "froze";
@@ -116,6 +111,54 @@ export abstract class LifecycleProfile<S extends LiveStream> implements LiveProf
     stream.push(syscall);
     return { missing, lfc, state: this.state, anomaly, transition };
   }
+
+  /** pH's freeze test: normal_count = train_count - last_mod_count > 0 and train_count * den > normal_count * factor. */
+  private passesFreezeTest(): boolean {
+    const normalCount = this.trainCount - this.lastModCount;
+    return (
+      normalCount > 0 && this.trainCount * this.settings.normalFactorDen > normalCount * this.settings.normalFactor
+    );
+  }
+
+  /**
+   * Fleet pooling: takes in another host's profile of the same model, as if this one had also trained on that
+   * host's calls. Training models are merged (the model of both streams); normal models too when both profiles are
+   * normal, else the result has none: a pool is normal only when every profile in it is, since each host's own
+   * lifecycle decided that it waited normal_wait without learning anything new, and whoever merges sees neither the
+   * calls nor when they were new. Counts add up: a host's calls since its last change taught its own model nothing,
+   * so they teach the union nothing either; into a result that is not normal, all of a normal profile's calls count
+   * so (its lifecycle froze it and then waited normal_wait without a change). Such a result is frozen when the summed
+   * counts pass the freeze test (normal at the later of the two profiles' normal times), else training. E_MODEL when
+   * the models differ.
+   */
+  merge(other: LiveProfile, now: number): void {
+    if (!(other instanceof LifecycleProfile) || other.model !== this.model) {
+      throw new HomeostatError("E_MODEL", `cannot merge a ${other.model} profile into a ${this.model} profile`);
+    }
+    const both = this.hasNormal() && other.hasNormal();
+    const ready = Math.max(this.readyTime(now), other.readyTime(now));
+    const unchanging = both ? this.lastModCount + other.lastModCount : this.unchanging() + other.unchanging();
+    this.mergeModels(other, both);
+    this.trainCount += other.trainCount;
+    this.lastModCount = unchanging;
+    this.anomalies = both ? this.anomalies + other.anomalies : 0;
+    this.frozen = !both && this.passesFreezeTest();
+    this.normalTime = this.frozen ? ready : Number.NaN;
+  }
+
+  /** Calls that changed nothing, for a merge into a profile that is not normal (all of a normal one's). */
+  private unchanging(): number {
+    return this.hasNormal() ? this.trainCount : this.lastModCount;
+  }
+
+  /** When the profile is normal or may be: the past when normal, its normal time when frozen, else normal_wait on. */
+  private readyTime(now: number): number {
+    if (this.hasNormal()) return -Infinity;
+    return this.frozen ? this.normalTime : now + this.settings.normalWait;
+  }
+
+  /** Merges `other`'s training model into this one's, and its normal model when `normals` (else drops this one's). */
+  protected abstract mergeModels(other: LiveProfile, normals: boolean): void;
 
   protected resetTraining(): void {
     this.clearTraining();

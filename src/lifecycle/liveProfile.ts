@@ -51,6 +51,8 @@ export interface LiveProfile {
   syscallsSeen(): number[];
   memoryBytes(): number;
   serialize(): Uint8Array;
+  /** Fleet pooling: takes in another host's profile of the same model (lifecycleProfile.ts); E_MODEL otherwise. */
+  merge(other: LiveProfile, now: number): void;
 }
 
 /** The kind of a model spec: "ph" for "ph:L=9" (or "ph"), "stide" for "stide:k=6". */

@@ -8,7 +8,7 @@
 import { HomeostatError } from "../errors.js";
 import { LifecycleProfile } from "./lifecycleProfile.js";
 import type { LifecycleSettings } from "./lifecycleSettings.js";
-import type { LiveStream } from "./liveProfile.js";
+import type { LiveProfile, LiveStream } from "./liveProfile.js";
 import { decodeBlob, encodeBlob } from "./profileBlob.js";
 
 export {
@@ -124,6 +124,15 @@ export class PhProfile extends LifecycleProfile<PhStream> {
     this.train = new Array<Uint8Array | undefined>(this.symbols).fill(undefined);
   }
 
+  protected mergeModels(other: LiveProfile, normals: boolean): void {
+    if (!(other instanceof PhProfile) || other.symbols !== this.symbols) {
+      throw new HomeostatError("E_MODEL", `cannot merge pH profiles of different vocabularies`);
+    }
+    orRows(this.train, other.train);
+    if (normals) orRows(this.test!, other.test!);
+    else this.test = null;
+  }
+
   /** Unseen pairs (current call, call at lag) in `table`; ids out of range count as unseen. */
   private missing(table: PairRows, stream: PhStream, syscall: number): number {
     let n = 0;
@@ -220,6 +229,16 @@ export class PhProfile extends LifecycleProfile<PhStream> {
     p.restoreLifecycle(h);
     return p;
   }
+}
+
+/** Adds every pair of `from` to `into` (the union of two tables of one vocabulary). */
+function orRows(into: PairRows, from: PairRows): void {
+  from.forEach((row, i) => {
+    if (row === undefined) return;
+    const mine = into[i];
+    if (mine === undefined) into[i] = row.slice();
+    else for (let j = 0; j < row.length; j++) mine[j]! |= row[j]!;
+  });
 }
 
 function countPairs(rows: PairRows): number {

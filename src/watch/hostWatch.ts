@@ -23,12 +23,16 @@ import { type StaticModelCounts, type StaticPolicy, WatchStaticModels } from "./
 import { profileFactory, restoreProfile } from "./storedProfiles.js";
 import { startWatchCapture, type WatchBackend } from "./watchCapture.js";
 import type { AlertOutputs } from "./outputs/alertOutputs.js";
-import type { WatchMetrics, WatchMetricsSource } from "./outputs/metricsRegistry.js";
+import type { WatchMetrics } from "./outputs/metricsRegistry.js";
+import { type WatchObserver, WatchObservers } from "./watchObserver.js";
 import { WatchRecords } from "./watchRecords.js";
+import { WatchRun } from "./watchRun.js";
+import { watchMetricsSource } from "./watchMetricsSource.js";
 
 export { STATIC_POLICIES, type StaticPolicy, staleness } from "./staticModels.js";
 export { profileFactory, profileRecord, restoreProfile } from "./storedProfiles.js";
 export type { WatchBackend } from "./watchCapture.js";
+export type { SavedProfile, WatchObserver } from "./watchObserver.js";
 
 export interface HostWatchOptions {
   backend: WatchBackend;
@@ -75,6 +79,8 @@ export interface HostWatchOptions {
   drainMs?: number;
   /** Prometheus metrics: watch counts alerts and actions there and lets them read its parts when scraped. */
   metrics?: WatchMetrics;
+  /** Layers above watch that see its alerts, actions and profiles (the fleet); closed with the outputs. */
+  observers?: readonly WatchObserver[];
   onAlert?: (alert: HostAlert) => void;
   onAction?: (action: ResponseAction) => void;
   /** A stored profile could not be read (checksum, format): watch goes on with a new one and keeps the stored copy. */
@@ -105,6 +111,8 @@ export interface HostWatchSummary {
   static: StaticWatchStats;
   /** The watched command's exit status (strace backend with a command). */
   command?: StraceCaptureResult;
+  /** Each observer's figures, by its name. */
+  observers: Record<string, unknown>;
   startedAt: number;
   endedAt: number;
 }
@@ -152,6 +160,7 @@ interface WatchParts {
   records: WatchRecords;
   statics: WatchStaticModels;
   saver: ProfileSaver;
+  observers: WatchObservers;
   unreadable: Set<string>;
   staticPolicy: StaticPolicy;
   startedAt: number;
@@ -170,11 +179,16 @@ function startLockedWatch(options: HostWatchOptions): HostWatch {
     stopCapture();
   };
   const statics = makeStatics(options, fail);
-  const responder = makeResponder(options, staticPolicy, records);
-  const monitor = makeMonitor(options, { records, responder, statics, staticPolicy, unreadable });
+  const observers = new WatchObservers(options.observers ?? []);
+  const responder = makeResponder(options, staticPolicy, records, observers);
+  const monitor = makeMonitor(options, { records, responder, statics, staticPolicy, unreadable, observers });
   statics.attachTo(monitor);
-  const saver = makeSaver(options, { monitor, records, statics, unreadable });
-  options.metrics?.attach(metricsSource(options, monitor, records, saver));
+  observers.attach(monitor);
+  const saver = makeSaver(options, { monitor, records, statics, unreadable, observers });
+  options.metrics?.attach(watchMetricsSource(options.outputs, monitor, records, saver));
+  // The console's record of this run: a failed write is a warning, never a reason not to watch.
+  const run = new WatchRun({ store: options.store, backend: options.backend, startedAt, onWarning: options.onWarning });
+  run.begin();
   const { capture, tracerPid, ready, commandResult } = startWatchCapture(options, monitorSink(monitor, responder));
   stopCapture = () => capture.stop();
   // The tracer is never acted on (a paused strace would pause everything it traces).
@@ -186,11 +200,13 @@ function startLockedWatch(options: HostWatchOptions): HostWatch {
     records,
     statics,
     saver,
+    observers,
     unreadable,
     staticPolicy,
     startedAt,
   };
   const timers = startTimers(parts, fail);
+  timers.push(setInterval(() => run.update(monitor.stats()), Math.max(1_000, options.saveIntervalMs ?? 30_000)));
   const done = (async (): Promise<HostWatchSummary> => {
     const stats = await ended(parts, capture.done, timers);
     parts.monitor.tick(Number.POSITIVE_INFINITY);
@@ -198,15 +214,34 @@ function startLockedWatch(options: HostWatchOptions): HostWatch {
     // Everything learned and every alert is stored before watch reports the end, even after a failure elsewhere.
     try {
       saver.final();
+      observers.tick(true);
     } finally {
-      await options.outputs?.close(options.drainMs ?? 5_000);
+      await closeOutputs(options, observers);
     }
     if (failure !== undefined) throw failure;
     const summary = summarise(parts, stats);
     if (commandResult !== undefined) summary.command = await commandResult;
     return summary;
-  })();
+  })().then(
+    (summary) => {
+      run.end(summary.monitor, summary, summary.endedAt);
+      return summary;
+    },
+    (err: unknown) => {
+      run.end(monitor.stats(), { failed: isHomeostatError(err) ? err.oneLine() : String(err) });
+      throw err;
+    },
+  );
   return { monitor, backend: options.backend, tracerPid, ready, done, stop: () => capture.stop() };
+}
+
+/** The alert outputs and the observers, each given `drainMs` to send what waits; both closed whatever happens. */
+async function closeOutputs(options: HostWatchOptions, observers: WatchObservers): Promise<void> {
+  try {
+    await options.outputs?.close(options.drainMs ?? 5_000);
+  } finally {
+    await observers.close(options.drainMs ?? 5_000);
+  }
 }
 
 /** The static models of the executables watched, analysed in a worker; a failure there ends the watch. */
@@ -224,9 +259,9 @@ function makeStatics(options: HostWatchOptions, fail: (err: unknown) => void): W
 /** What saves profiles, alerts and responses to the store, on its interval and at the end. */
 function makeSaver(
   options: HostWatchOptions,
-  parts: Pick<WatchParts, "monitor" | "records" | "statics" | "unreadable">,
+  parts: Pick<WatchParts, "monitor" | "records" | "statics" | "unreadable" | "observers">,
 ): ProfileSaver {
-  const { monitor, records, statics, unreadable } = parts;
+  const { monitor, records, statics, unreadable, observers } = parts;
   return new ProfileSaver({
     store: options.store,
     monitor,
@@ -236,6 +271,7 @@ function makeSaver(
       statics.flush();
       records.flush(options.store, monitor);
     },
+    onSaved: (saved) => observers.profilesSaved(saved),
     ...(options.onSave !== undefined ? { onSave: options.onSave } : {}),
     ...(options.onWarning !== undefined ? { onWarning: options.onWarning } : {}),
   });
@@ -246,6 +282,7 @@ function makeResponder(
   options: HostWatchOptions,
   staticPolicy: StaticPolicy,
   records: WatchRecords,
+  observers: WatchObservers,
 ): Responder | undefined {
   if (options.response === undefined && staticPolicy !== "kill") return undefined;
   return new Responder({
@@ -253,6 +290,7 @@ function makeResponder(
     staticKill: staticPolicy === "kill",
     onAction: (action) => {
       records.action(action);
+      observers.action(action);
       options.metrics?.action(action);
       options.onAction?.(action);
     },
@@ -262,9 +300,9 @@ function makeResponder(
 /** The engine, loading stored profiles (an unreadable one is left in the store and replaced by a new one). */
 function makeMonitor(
   options: HostWatchOptions,
-  parts: Pick<WatchParts, "records" | "responder" | "statics" | "staticPolicy" | "unreadable">,
+  parts: Pick<WatchParts, "records" | "responder" | "statics" | "staticPolicy" | "unreadable" | "observers">,
 ): HostMonitor {
-  const { records, responder, statics, staticPolicy, unreadable } = parts;
+  const { records, responder, statics, staticPolicy, unreadable, observers } = parts;
   return new HostMonitor({
     ...(options.settings !== undefined ? { settings: options.settings } : {}),
     ...(options.maxTasks !== undefined ? { maxTasks: options.maxTasks } : {}),
@@ -290,42 +328,22 @@ function makeMonitor(
     },
     onAlert: (alert) => {
       // One JSON for the outputs and the store (which would otherwise make its own when it writes the alert).
-      const json = options.outputs?.active === true ? JSON.stringify(alert) : undefined;
+      const json = options.outputs?.active === true || observers.wantsAlerts ? JSON.stringify(alert) : undefined;
       records.alert(alert, json);
-      if (json !== undefined) options.outputs?.alert(alert, json);
+      if (json !== undefined) {
+        options.outputs?.alert(alert, json);
+        observers.alert(alert, json);
+      }
       options.metrics?.alert(alert);
       options.onAlert?.(alert);
     },
     ...(responder !== undefined ? { onResponse: (req) => responder.handle(req) } : {}),
-    ...(staticPolicy !== "off" ? { staticModels: staticPolicy, onProfileAdded: statics.onProfileAdded } : {}),
-  });
-}
-
-/** What the metrics read when scraped: the engine's, the store queues' and the outputs' own counters. */
-function metricsSource(
-  options: HostWatchOptions,
-  monitor: HostMonitor,
-  records: WatchRecords,
-  saver: ProfileSaver,
-): WatchMetricsSource {
-  return {
-    monitor: () => monitor.stats(),
-    profiles: () => monitor.profiles(),
-    latestEventTime: () => monitor.latestEventTime,
-    queues: () => {
-      const q = records.queued;
-      const o = options.outputs?.stats;
-      return {
-        store_alerts: q.alerts,
-        store_actions: q.actions,
-        static_analysis: monitor.stats().staticPending,
-        ...(o?.http !== undefined ? { alert_spool: o.http.spoolPending } : {}),
-        ...(o?.syslog !== undefined ? { syslog: o.syslog.queued } : {}),
-      };
+    ...(staticPolicy !== "off" ? { staticModels: staticPolicy } : {}),
+    onProfileAdded: (entry) => {
+      if (staticPolicy !== "off") statics.onProfileAdded(entry);
+      observers.profileAdded(entry);
     },
-    outputs: () => options.outputs?.stats ?? {},
-    store: () => ({ dropped: records.dropped, saves: saver.saves, profilesSaved: saver.profilesSaved }),
-  };
+  });
 }
 
 /** The sink the backend feeds: the engine, plus the responder's bookkeeping of exited pids. */
@@ -363,6 +381,7 @@ function startTimers(parts: WatchParts, fail: (err: unknown) => void): NodeJS.Ti
         statics.flush();
         records.flush(options.store, monitor);
         options.outputs?.tick(monitor);
+        parts.observers.tick();
         saver.pickUpAdminChanges();
       }),
       options.pollIntervalMs ?? 2_000,
@@ -416,6 +435,7 @@ function summarise(parts: WatchParts, stats: HostCaptureStats): HostWatchSummary
     queueDropped: records.dropped,
     reloaded: saver.reloaded,
     unreadable: [...parts.unreadable],
+    observers: parts.observers.figures(),
     static: {
       policy: parts.staticPolicy,
       ...statics.counts,

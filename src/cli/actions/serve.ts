@@ -1,9 +1,7 @@
 // `homeostat serve` (registered in ../commands/serve.ts): the token read from its file, the console started
 // (src/serve), its URL printed, and served until SIGINT, SIGTERM or SIGHUP, then closed cleanly.
 
-import { readFileSync, statSync } from "node:fs";
-import { HomeostatError } from "../../errors.js";
-import { parseListen, requireTokenOffLoopback, startConsole } from "../../serve/index.js";
+import { parseListen, readToken, requireTokenOffLoopback, startConsole } from "../../serve/index.js";
 import { defaultStateDir } from "../../store/stateStore.js";
 import { onStopSignals } from "../commandArgs.js";
 import type { CliContext } from "../context.js";
@@ -12,24 +10,6 @@ export interface ServeFlags {
   state?: string;
   listen: string;
   tokenFile?: string;
-}
-
-/** The token in `file` (surrounding white space removed): a regular file of 16 characters or more. */
-export function readToken(file: string): string {
-  let text: string;
-  try {
-    if (!statSync(file).isFile()) throw new HomeostatError("E_USAGE", `--token-file must be a regular file`, { file });
-    text = readFileSync(file, "utf8").trim();
-  } catch (err) {
-    if (err instanceof HomeostatError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new HomeostatError("E_NOT_FOUND", `no such token file`, { file });
-    throw new HomeostatError("E_PERMISSION", `cannot read the token file: ${(err as Error).message}`, { file });
-  }
-  if (text.length < 16 || /\s/.test(text)) {
-    throw new HomeostatError("E_USAGE", `the token must be 16 characters or more, without white space`, { file });
-  }
-  return text;
 }
 
 export async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {

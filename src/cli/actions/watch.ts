@@ -28,9 +28,10 @@ import type { CliContext } from "../context.js";
 import { EXIT_ANOMALY } from "../errors.js";
 import { num, paint } from "../terminal.js";
 import { VERSION } from "../version.js";
+import { openWatchFleet, printFleetTotals, type WatchFleetFlags } from "./watchFleet.js";
 import { currentSettings, lifecycleOf, outputsOf } from "./watchSettings.js";
 
-export interface WatchFlags {
+export interface WatchFlags extends WatchFleetFlags {
   backend?: string;
   model?: string;
   pid?: number;
@@ -38,6 +39,7 @@ export interface WatchFlags {
   response: string;
   static: string;
   staticModel: string;
+  staticWait: number;
   dryRun?: boolean;
   allow: string[];
   delayFactor: number;
@@ -102,12 +104,18 @@ export async function runWatch(command: string[], opts: WatchFlags, ctx: CliCont
   const store = StateStore.open(opts.state ?? defaultStateDir());
   const printer = new WatchPrinter(opts);
   let services: Services | undefined;
+  let fleet: Awaited<ReturnType<typeof openWatchFleet>>;
   let watch: ReturnType<typeof startHostWatch>;
   try {
+    fleet = await openWatchFleet(opts, store.dir);
     services = await openServices(store, outputsConfig, metricsAddress);
     printer.openAlertsFile();
-    watch = startHostWatch(watchOptions(command, settings, plan, store, printer, services));
+    watch = startHostWatch({
+      ...watchOptions(command, settings, plan, store, printer, services),
+      ...(fleet !== undefined ? { observers: [fleet] } : {}),
+    });
   } catch (e) {
+    await fleet?.close(0);
     await services?.outputs.close(0);
     await services?.server?.close();
     store.close();
@@ -341,6 +349,7 @@ function watchOptions(
     ...(opts.execveLimit !== undefined ? { execveLimit: opts.execveLimit } : {}),
     staticModels: plan.staticPolicy,
     staticDigraph: opts.staticModel === "digraph",
+    staticDrainMs: opts.staticWait * 1000,
     saveIntervalMs: opts.saveInterval * 1000,
     maxTasks: opts.maxTasks,
     maxProfiles: opts.maxProfiles,
@@ -379,12 +388,17 @@ function announce(command: string[], opts: WatchFlags, plan: WatchPlan, statePat
 }
 
 function report(s: HostWatchSummary, opts: WatchFlags, interrupted: boolean, outputs: AlertOutputStats): void {
-  const body = { ...summaryFields(s, interrupted), outputs };
+  const body = {
+    ...summaryFields(s, interrupted),
+    outputs,
+    ...(s.observers.fleet !== undefined ? { fleet: s.observers.fleet } : {}),
+  };
   if (opts.json) printJsonSummary(s, body);
   else {
     printTotals(s, body);
     if (s.static.policy !== "off") printStaticTotals(s.static);
     printOutputTotals(outputs);
+    printFleetTotals(s.observers.fleet);
   }
 }
 

@@ -4,13 +4,15 @@
 // them up within seconds instead of overwriting them. `export` turns a normal profile into a seccomp allow-list.
 // `show` puts the static model of the binary (what its code can call, derived by watch --static) beside what the
 // profile learned, and lists what the program can call but was never seen calling: what training has not covered.
-// The work is in ../actions/profilesList.ts (list: the store only) and ../actions/profiles.ts (the rest, with the
-// profile models), each loaded when its command runs.
+// With --fleet, an operation goes to every watch of a fleet instead (../actions/profilesFleet.ts). The work is in
+// ../actions/profilesList.ts (list: the store only) and ../actions/profiles.ts (the rest, with the profile models),
+// each loaded when its command runs.
 
 import type { Command } from "commander";
 import { defaultStateDir } from "../../store/stateStore.js";
 import type { AdminOperation, ExportFlags } from "../actions/profiles.js";
 import type { CommonFlags } from "../actions/profilesList.js";
+import type { FleetAdminFlags } from "../actions/profilesFleet.js";
 import type { CliContext } from "../context.js";
 
 /** pH-admin's operations on a profile, with their help. */
@@ -40,10 +42,27 @@ export function registerProfiles(program: Command, ctx: CliContext): void {
   ).action(async (selector: string, flags: CommonFlags) => (await admin()).runShow(selector, flags));
 
   for (const [name, help] of Object.entries(ADMIN_HELP) as [AdminOperation, string][]) {
-    common(profiles.command(name).description(help).argument("<profile>", "key, executable path or name"))
+    common(
+      profiles
+        .command(name)
+        .description(help)
+        .argument("<profile>", "key, executable path or name (with --fleet: a program identity b-…/s-…, path or name)"),
+    )
       .option("--all", "apply to every profile the name matches")
-      .action(async (selector: string, flags: CommonFlags & { all?: boolean }) =>
-        (await admin()).runAdmin(name, selector, flags),
+      .option(
+        "--fleet <url>",
+        "instead of this host's store: ask every watch of the fleet at this NATS URL (nats://… or tls://…) to apply " +
+          "it to its profiles of the program",
+      )
+      .option("--fleet-creds <file>", "NATS credentials for --fleet: a creds file or a user nkey seed")
+      .option("--fleet-tls-ca <file>", "the CA of the NATS servers' certificates for --fleet (turns TLS on)")
+      .action(async (selector: string, flags: CommonFlags & FleetAdminFlags & { all?: boolean }) =>
+        flags.fleet !== undefined
+          ? (await import("../actions/profilesFleet.js")).runFleetAdmin(name, selector, {
+              ...flags,
+              fleet: flags.fleet,
+            })
+          : (await admin()).runAdmin(name, selector, flags),
       );
   }
 

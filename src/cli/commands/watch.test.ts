@@ -456,7 +456,8 @@ describe.skipIf(unavailable !== undefined)(
       const state = join(work, "benign");
       // A shell, its children (each seen first through /proc, before strace reports the fork), a program of our own.
       const command = ["/bin/sh", "-c", `for i in 1 2 3; do /bin/cat /etc/hostname; done; ${prog}; /usr/bin/env true`];
-      const first = runWatch(state, command);
+      // Wait for every analysis at the end, however loaded the machine: the figures below count all five.
+      const first = runWatch(state, command, ["--static-wait", "600"]);
       const context = `stderr: ${first.stderr.slice(-2000)}; alerts: ${JSON.stringify(first.alerts).slice(0, 2000)}`;
       expect(first.code, context).toBe(0);
       expect(

@@ -5,8 +5,9 @@
 // (or, with --static kill, the process killed) from its first run, before any training; so is a pair of consecutive
 // calls its code cannot make in that order (the digraph; --static-model set checks calls only).
 // Alerts can also go to an HTTP receiver (--alerts-http, spooled while it is down) and syslog (--alerts-syslog), and
-// --metrics serves Prometheus metrics; SIGHUP reloads the outputs and lifecycle settings (--config), SIGTERM and
-// SIGINT stop, saving every profile (docs/operations.md).
+// --metrics serves Prometheus metrics; --fleet sends alerts, actions, heartbeats and profile snapshots to NATS
+// JetStream (src/fleet); SIGHUP reloads the outputs and lifecycle settings (--config), SIGTERM and SIGINT stop,
+// saving every profile (docs/operations.md).
 // Exit 0 when no anomaly (nor call outside a static model) was alerted, 1 when one was, 2 on usage or input errors,
 // 3 when this machine lacks what watch needs (a tool, a permission, a kernel feature) or the state is in use.
 
@@ -74,6 +75,14 @@ const TARGET_OPTIONS: OptionRow[] = [
       "what the static check holds a program to: digraph (the default: its calls, and which call may follow which, " +
       "Wagner & Dean) or set (its calls only: a cheaper analysis)",
     default: "digraph",
+  },
+  {
+    flags: "--static-wait <s>",
+    description:
+      "at the end, seconds to wait for static analyses still running (their programs' calls are checked when " +
+      "they finish; those not finished are counted as unfinished)",
+    number: [0, TIMER_MAX_S],
+    default: 10,
   },
   { flags: "--dry-run", description: "decide responses and log them, but signal nothing" },
   {
@@ -204,7 +213,8 @@ const OUTPUT_OPTIONS: OptionRow[] = [
   { flags: "--alerts-syslog", description: "also send each alert to syslog as an RFC 5424 message" },
   {
     flags: "--syslog-socket <path>",
-    description: "the syslog daemon's unix stream socket (default /dev/log)",
+    description:
+      "unix socket of the syslog daemon, stream or datagram (default /dev/log; datagram: via python3 or perl)",
   },
   {
     flags: "--syslog-facility <name>",
@@ -219,6 +229,38 @@ const OUTPUT_OPTIONS: OptionRow[] = [
   },
 ];
 
+/** Fleet mode: alerts, actions, heartbeats and profiles to NATS JetStream (README, "Fleet"). */
+const FLEET_OPTIONS: OptionRow[] = [
+  {
+    flags: "--fleet <url>",
+    description:
+      "join a fleet: send alerts, actions, heartbeats and profile snapshots to NATS JetStream at URL " +
+      "(nats://[user:password@]HOST:4222 or tls://...; several joined by commas); spooled in the state directory " +
+      "while it cannot be reached",
+  },
+  {
+    flags: "--fleet-creds <file>",
+    description: "NATS credentials: a creds file (JWT and nkey seed) or a user nkey seed",
+  },
+  { flags: "--fleet-tls-ca <file>", description: "the CA of the NATS servers' certificates (turns TLS on)" },
+  {
+    flags: "--host-id <id>",
+    description: "this host's name in the fleet (letters, digits, _ and -; default: the host name's first label)",
+  },
+  {
+    flags: "--fleet-profiles <mode>",
+    description:
+      "push (the default: snapshots of this host's profiles) or pull (also start a program never seen here from the fleet's pooled profile)",
+    default: "push",
+  },
+  {
+    flags: "--fleet-spool-size <MiB>",
+    description: "bound of the fleet spool; messages beyond are counted (heartbeats, summary), not sent",
+    number: [0.001, 65_536],
+    default: 64,
+  },
+];
+
 export function registerWatch(program: Command, ctx: CliContext): void {
   const watch = program
     .command("watch")
@@ -228,7 +270,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     )
     .usage("[options]  |  watch --backend strace [options] -- CMD [ARGS...]  |  watch --pid PID [options]")
     .argument("[command...]", "with --backend strace: the program to run and watch, after `--`");
-  addOptions(watch, [...TARGET_OPTIONS, ...PH_OPTIONS, ...RUN_OPTIONS, ...OUTPUT_OPTIONS])
+  addOptions(watch, [...TARGET_OPTIONS, ...PH_OPTIONS, ...RUN_OPTIONS, ...OUTPUT_OPTIONS, ...FLEET_OPTIONS])
     .allowUnknownOption()
     .action(async (command: string[], opts: WatchFlags) => {
       requireAfterDashes(program, command, "homeostat watch --backend strace [options] -- CMD [ARGS...]");

@@ -1,0 +1,215 @@
+// A host's profiles in the fleet: after each save, the profiles written are put as snapshots in the profiles
+// bucket under `<program>.<host>` (the newest per profile waits in memory while the fleet is away: a later save
+// supersedes an earlier one, so nothing older needs spooling); and, with `--fleet-profiles pull`, a program this
+// host has no stored profile for starts from the fleet's pooled snapshot of it (trained, frozen or normal as
+// pooled) instead of from nothing. Program identities (programIdentity.ts) are worked out off the engine's turn.
+
+import type { ProfileEntry } from "../engine/profileEntry.js";
+import type { HostMonitor } from "../engine/hostMonitor.js";
+import { isHomeostatError } from "../errors.js";
+import { restoreProfile } from "../watch/storedProfiles.js";
+import type { SavedProfile } from "../watch/watchObserver.js";
+import { POOLED_BUCKET, profileKey } from "./fleetNames.js";
+import type { FleetSession } from "./fleetLink.js";
+import { decodeSnapshot, encodeSnapshot, type SnapshotHeader } from "./profileSnapshot.js";
+import type { ProgramIdentities } from "./programIdentity.js";
+
+const RANK = { training: 0, frozen: 1, normal: 2 } as const;
+
+export interface FleetProfilesOptions {
+  host: string;
+  identities: ProgramIdentities;
+  /** Start new programs from the pooled snapshot. */
+  pull: boolean;
+  clock?: () => number;
+  /** A program's identity became known (for the admin operations). */
+  onIdentified?: (entry: ProfileEntry, program: string) => void;
+  onMessage?: (line: string) => void;
+}
+
+export interface FleetProfileStats {
+  /** Snapshots put in the profiles bucket, failed puts, and those waiting for the fleet. */
+  snapshotsPut: number;
+  snapshotFailures: number;
+  snapshotsWaiting: number;
+  /** New profiles started from a pooled snapshot; asked but none pooled (or not usable). */
+  pulled: number;
+  pullMisses: number;
+  /** Profiles whose program could not be identified (binary gone or replaced). */
+  unidentified: number;
+}
+
+export class FleetProfiles {
+  private monitor: HostMonitor | undefined;
+  private session: FleetSession | undefined;
+  /** The newest snapshot of each profile not yet in the bucket, by its bucket key. */
+  private readonly unsent = new Map<string, Uint8Array>();
+  private readonly putting = new Set<string>();
+  /** The newest version taken per profile (sent or waiting), by the profile's key in the store. */
+  private readonly newest = new Map<string, number>();
+  /** New profiles waiting for a session to ask the pool about. */
+  private readonly pullLater = new Map<ProfileEntry, string>();
+  private readonly counts = { snapshotsPut: 0, snapshotFailures: 0, pulled: 0, pullMisses: 0, unidentified: 0 };
+  private readonly clock: () => number;
+  /** Identifications and pulls under way (tests and the end wait for them). */
+  private readonly work = new Set<Promise<void>>();
+
+  constructor(private readonly options: FleetProfilesOptions) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  attach(monitor: HostMonitor): void {
+    this.monitor = monitor;
+  }
+
+  get stats(): FleetProfileStats {
+    return { ...this.counts, snapshotsWaiting: this.unsent.size };
+  }
+
+  up(session: FleetSession): void {
+    this.session = session;
+    this.flush();
+    const later = [...this.pullLater];
+    this.pullLater.clear();
+    for (const [entry, program] of later) this.track(this.pull(entry, program));
+  }
+
+  down(): void {
+    this.session = undefined;
+  }
+
+  /** A profile is held: its program identified; a new one (never stored) may start from the pool. */
+  added(entry: ProfileEntry): void {
+    this.track(
+      (async () => {
+        const program = await this.options.identities.identify(entry.exe);
+        if (program === undefined) {
+          this.counts.unidentified++;
+          return;
+        }
+        this.options.onIdentified?.(entry, program);
+        if (this.options.pull && entry.storedVersion === 0) await this.pull(entry, program);
+      })(),
+    );
+  }
+
+  /** Profiles were saved: their snapshots go to the bucket. */
+  saved(saved: readonly SavedProfile[]): void {
+    for (const s of saved) {
+      this.track(
+        (async () => {
+          const program = await this.options.identities.identify(s.entry.exe);
+          if (program === undefined) return;
+          const r = s.record;
+          const header: SnapshotHeader = {
+            v: 1,
+            host: this.options.host,
+            program,
+            path: r.exe,
+            model: r.model,
+            state: r.state,
+            trainCount: r.trainCount,
+            version: s.version,
+            time: this.clock(),
+          };
+          // Identifications finish in any order: a snapshot older than one already taken is not sent.
+          if ((this.newest.get(s.entry.key) ?? 0) >= s.version) return;
+          this.newest.set(s.entry.key, s.version);
+          this.unsent.set(profileKey(program, this.options.host), encodeSnapshot(header, r.blob));
+          this.flush();
+        })(),
+      );
+    }
+  }
+
+  /** Waits for identifications, pulls and puts under way. */
+  async settle(): Promise<void> {
+    while (this.work.size > 0) await Promise.allSettled([...this.work]);
+  }
+
+  /** Puts the waiting snapshots (one put per key at a time; a newer snapshot waits for the one under way). */
+  private flush(): void {
+    const session = this.session;
+    const kv = session?.profiles;
+    if (session === undefined || kv === undefined) return;
+    for (const [key, bytes] of this.unsent) {
+      if (this.putting.has(key)) continue;
+      this.unsent.delete(key);
+      this.putting.add(key);
+      this.track(
+        kv.put(key, bytes).then(
+          () => {
+            this.counts.snapshotsPut++;
+          },
+          () => {
+            this.counts.snapshotFailures++;
+            // Kept for the next session unless a newer one came meanwhile.
+            if (!this.unsent.has(key)) this.unsent.set(key, bytes);
+          },
+        ),
+        () => {
+          this.putting.delete(key);
+          if (this.session === session && this.unsent.has(key)) this.flush();
+        },
+      );
+    }
+  }
+
+  /** Asks the pool for `program`; a usable snapshot replaces the new profile (still training, same model). */
+  private async pull(entry: ProfileEntry, program: string): Promise<void> {
+    const kv = this.session?.pooled;
+    if (kv === undefined) {
+      if (this.session === undefined) this.pullLater.set(entry, program);
+      return;
+    }
+    let value: Uint8Array | undefined;
+    try {
+      value = (await kv.get(program))?.value;
+    } catch {
+      this.pullLater.set(entry, program);
+      return;
+    }
+    if (value === undefined || value.length === 0) {
+      this.counts.pullMisses++;
+      return;
+    }
+    this.adopt(entry, program, value);
+  }
+
+  private adopt(entry: ProfileEntry, program: string, value: Uint8Array): void {
+    const monitor = this.monitor;
+    try {
+      const { header, blob } = decodeSnapshot(value, `${POOLED_BUCKET} ${program}`);
+      const live = entry.profile;
+      // The pool's is taken when it is further along than this host's (which is not normal yet), or as far and
+      // trained on more calls: a host that has already learned its program keeps its own profile.
+      const ahead = RANK[header.state] - RANK[live.state];
+      const better = ahead > 0 || (ahead === 0 && header.trainCount > live.trainCount);
+      if (monitor?.profile(entry.key) !== entry || live.state === "normal" || header.model !== live.model || !better) {
+        this.counts.pullMisses++;
+        return;
+      }
+      const pooled = restoreProfile(header.model, blob, `${POOLED_BUCKET} ${program}`);
+      monitor.replaceProfile(entry.key, pooled, entry.storedVersion);
+      // Saved at the next save, as this host's own from now on.
+      entry.dirty = true;
+      this.counts.pulled++;
+      this.options.onMessage?.(
+        `fleet: ${entry.exe.path} starts from the fleet's pooled profile (${pooled.state}, ${header.trainCount} calls trained)`,
+      );
+    } catch (err) {
+      if (!isHomeostatError(err)) throw err;
+      this.counts.pullMisses++;
+      this.options.onMessage?.(`fleet: the pooled profile of ${entry.exe.path} cannot be used: ${err.oneLine()}`);
+    }
+  }
+
+  private track(p: Promise<unknown>, then?: () => void): void {
+    const done = p.then(
+      () => then?.(),
+      () => then?.(),
+    );
+    this.work.add(done);
+    void done.finally(() => this.work.delete(done));
+  }
+}

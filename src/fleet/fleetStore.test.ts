@@ -1,0 +1,128 @@
+// The fleet database on its own: a batch stored twice is stored once (the second time every message is a
+// duplicate, and the per-host counts the triggers keep do not move), heartbeats give a host its status and events
+// per second and an older one changes nothing, snapshots keep the latest revision, and the file refuses to be
+// opened as something else.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { openSqlite } from "../store/sqliteDatabase.js";
+import { decodeMessage } from "./fleetMessages.js";
+import { subjectFor, type FleetKind } from "./fleetNames.js";
+import { FleetStore } from "./fleetStore.js";
+import { decodeSnapshot } from "./profileSnapshot.js";
+import { envelope, messageBytes, RUN, trainedProfile } from "./testing/fleetTraffic.js";
+import { encodeSnapshot } from "./profileSnapshot.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(path.join(tmpdir(), "homeostat-fleetdb-"));
+  dirs.push(d);
+  return d;
+}
+
+function decoded(kind: FleetKind, host: string, seq: number, time: number) {
+  return decodeMessage(subjectFor(kind, host), messageBytes(kind, envelope(host, seq, time)));
+}
+
+describe("the fleet database", () => {
+  it("stores a batch once, however often it is delivered", () => {
+    const store = FleetStore.open(tempDir());
+    try {
+      const t = 1_714_557_600_000;
+      const batch = [
+        decoded("alerts", "web-1", 1, t),
+        decoded("alerts", "web-1", 2, t + 1000),
+        decoded("actions", "web-1", 3, t + 2000),
+        decoded("alerts", "db-1", 1, t + 3000),
+      ];
+      expect(store.storeMessages(batch)).toEqual({ stored: 4, duplicates: 0 });
+      expect(store.storeMessages([...batch].reverse())).toEqual({ stored: 0, duplicates: 4 });
+      expect(store.counts()).toMatchObject({ hosts: 2, alerts: 3, actions: 1 });
+      const hosts = store.select(`SELECT id, alerts, actions, first_seen, last_seen FROM hosts ORDER BY id`).all();
+      expect(hosts).toEqual([
+        { id: "db-1", alerts: 1, actions: 0, first_seen: (t + 3000) / 1000, last_seen: (t + 3000) / 1000 },
+        { id: "web-1", alerts: 2, actions: 1, first_seen: t / 1000, last_seen: (t + 2000) / 1000 },
+      ]);
+      const ids = store.select(`SELECT msg_id FROM alerts ORDER BY id`).all() as { msg_id: string }[];
+      expect(ids.map((r) => r.msg_id)).toEqual([`web-1.${RUN}.1`, `web-1.${RUN}.2`, `db-1.${RUN}.1`]);
+      const hours = store.select(`SELECT sum(n) AS n FROM alert_hours`).get() as { n: number };
+      expect(hours.n).toBe(3);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("takes a host's status from its newest heartbeat, with events per second between two of one run", () => {
+    const store = FleetStore.open(tempDir());
+    try {
+      const t = 1_714_557_600_000;
+      // messageBytes's heartbeat counts seq * 100 events.
+      store.storeMessages([decoded("heartbeats", "web-1", 1, t)]);
+      store.storeMessages([decoded("heartbeats", "web-1", 3, t + 10_000)]);
+      const row = () =>
+        store.select(`SELECT last_heartbeat, events_rate, run, counters FROM hosts WHERE id = 'web-1'`).get() as {
+          last_heartbeat: number;
+          events_rate: number;
+          run: string;
+          counters: string;
+        };
+      expect(row().last_heartbeat).toBe((t + 10_000) / 1000);
+      expect(row().events_rate).toBeCloseTo(20, 6); // 200 events in 10 s
+      expect(JSON.parse(row().counters)).toMatchObject({ events: 300 });
+      // An older heartbeat (delivered late) changes nothing.
+      expect(store.storeMessages([decoded("heartbeats", "web-1", 2, t + 5000)]).duplicates).toBe(1);
+      expect(row().last_heartbeat).toBe((t + 10_000) / 1000);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("keeps each host's latest snapshot of a program, by revision", () => {
+    const store = FleetStore.open(tempDir());
+    try {
+      const program = `b-${"ab".repeat(20)}`;
+      const snap = (trainCount: number) =>
+        decodeSnapshot(
+          encodeSnapshot(
+            {
+              v: 1,
+              host: "web-1",
+              program,
+              path: "/usr/sbin/nginx",
+              model: "ph:L=9",
+              state: "training",
+              trainCount,
+              version: 1,
+              time: 1000,
+            },
+            trainedProfile([1, 2, 3], 2, false).serialize(),
+          ),
+        );
+      expect(store.saveSnapshot(snap(10), 5)).toBe(true);
+      expect(store.saveSnapshot(snap(5), 4)).toBe(false); // an older revision, replayed
+      expect(store.saveSnapshot(snap(20), 7)).toBe(true);
+      const [s] = store.snapshotsOf(program);
+      expect(s).toMatchObject({ host: "web-1", trainCount: 20, revision: 7, path: "/usr/sbin/nginx" });
+      expect(store.programsOnHosts(1)).toEqual([program]);
+      expect(store.programsOnHosts(2)).toEqual([]);
+      expect(store.deleteSnapshot(program, "web-1")).toBe(true);
+      expect(store.snapshotsOf(program)).toEqual([]);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("refuses a file that is not a fleet database", () => {
+    const dir = tempDir();
+    const db = openSqlite(path.join(dir, "fleet.db"));
+    db.exec(`CREATE TABLE other (x INTEGER)`);
+    db.close();
+    expect(() => FleetStore.open(dir)).toThrow(/not a homeostat fleet database/);
+  });
+});
