@@ -3,16 +3,54 @@
 // even when it was deleted or replaced since), and a thread's process (Tgid); and, for a capture that attaches to a
 // process, its command line and name.
 
-import { existsSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
 import { HomeostatError } from "../errors.js";
 import type { ExeIdentity } from "./hostEvents.js";
 
-/** The executable `pid` runs, or undefined (gone, a kernel thread, or not readable). */
+/**
+ * The executable `pid` runs, or undefined (gone, a kernel thread, or not readable). The path and the file must be
+ * of the same moment: the process may exec between two reads of /proc (a shell's child about to become `cat`), and
+ * a profile keyed by cat's path with the shell's inode is neither program's. So the link is opened (which opens the
+ * executable file itself) and both are read from that one descriptor; where it cannot be opened, the file is stated
+ * before and after the path is read and taken only when both agree.
+ */
 export function identifyProcess(pid: number): ExeIdentity | undefined {
+  const link = `/proc/${pid}/exe`;
+  let fd: number;
   try {
-    const st = statSync(`/proc/${pid}/exe`);
-    const path = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, "");
+    fd = openSync(link, "r");
+  } catch {
+    return identifyByStats(link);
+  }
+  try {
+    const st = fstatSync(fd);
+    const path = readlinkSync(`/proc/self/fd/${fd}`).replace(/ \(deleted\)$/, "");
     return { path, dev: st.dev, ino: st.ino };
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function identifyByStats(link: string): ExeIdentity | undefined {
+  try {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const before = statSync(link);
+      const path = readlinkSync(link).replace(/ \(deleted\)$/, "");
+      const after = statSync(link);
+      if (before.ino === after.ino && before.dev === after.dev) return { path, dev: after.dev, ino: after.ino };
+    }
+    return undefined;
   } catch {
     return undefined;
   }

@@ -110,7 +110,13 @@ describe("start-up loads only what the command line needs", () => {
     const r = modulesOf(["profiles", "list", "--state", path.join(dir, "state")]);
     expect(r.modules).toContain("store/stateStore.js");
     expect(r.modules).toContain("cli/actions/profilesList.js");
-    const store = ["errors.js", "store/stateStore.js", "store/stateSchema.js", "store/sqliteDatabase.js"];
+    const store = [
+      "errors.js",
+      "store/stateStore.js",
+      "store/stateSchema.js",
+      "store/sqliteDatabase.js",
+      "store/alertBatch.js",
+    ];
     expect(r.modules.filter((m) => !m.startsWith("cli/") && !store.includes(m))).toEqual([]);
     expect(r.modules).not.toContain("cli/actions/profiles.js");
   });

@@ -192,7 +192,8 @@ describe.skipIf(unavailable !== undefined)("fleet publisher", () => {
       expect(got.map((m) => m.body.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
       const nc = await connect({ servers: cluster.urls.slice(1) });
       try {
-        const info = await (await jetstreamManager(nc)).streams.info(STREAM_NAME);
+        // The stream was read above, so the cluster's JetStream answers again; a generous timeout all the same.
+        const info = await (await jetstreamManager(nc, { timeout: 30_000 })).streams.info(STREAM_NAME);
         expect(info.config.num_replicas).toBe(3);
       } finally {
         await nc.close();

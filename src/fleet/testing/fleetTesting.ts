@@ -55,8 +55,24 @@ export interface StoredMessage extends DecodedMessage {
   header: string | undefined;
 }
 
-/** Every message of the HOMEOSTAT stream, in stream order, decoded (the protocol's validation included). */
-export async function readStream(url: string): Promise<StoredMessage[]> {
+/**
+ * Every message of the HOMEOSTAT stream, in stream order, decoded (the protocol's validation included). Retried
+ * until `deadlineMs`: right after a cluster lost a server, JetStream's API may not answer until a new leader is
+ * elected, which takes longer the busier the machine.
+ */
+export async function readStream(url: string, deadlineMs = 120_000): Promise<StoredMessage[]> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      return await readStreamOnce(url);
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+async function readStreamOnce(url: string): Promise<StoredMessage[]> {
   const transport = await import("@nats-io/transport-node");
   const nc = await connect(natsConnectionOptions(planFleetConnection({ url }), transport));
   try {
