@@ -80,6 +80,9 @@ export class FleetProfiles {
 
   /** A profile is held: its program identified; a new one (never stored) may start from the pool. */
   added(entry: ProfileEntry): void {
+    // New or loaded is decided now: a save while the file is identified (hashing a large binary takes a while)
+    // gives the new profile a stored version, and it would then never ask the pool.
+    const fresh = entry.storedVersion === 0;
     this.track(
       (async () => {
         const program = await this.options.identities.identify(entry.exe);
@@ -88,7 +91,7 @@ export class FleetProfiles {
           return;
         }
         this.options.onIdentified?.(entry, program);
-        if (this.options.pull && entry.storedVersion === 0) await this.pull(entry, program);
+        if (this.options.pull && fresh) await this.pull(entry, program);
       })(),
     );
   }

@@ -1,0 +1,103 @@
+// A host's profiles in the fleet with --fleet-profiles pull, against a real nats-server and a real host monitor: a
+// new profile starts from its program's pooled snapshot even when the watch saved it (which gives it a stored
+// version) while its file was still being identified, as happens to a large binary hashed just before a save.
+
+import { Kvm } from "@nats-io/kv";
+import { connect } from "@nats-io/transport-node";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ExeIdentity, exeKey } from "../capture/hostEvents.js";
+import { HostMonitor } from "../engine/hostMonitor.js";
+import { HOST_SYMBOLS } from "../engine/staticCheck.js";
+import { PhProfile } from "../lifecycle/phProfile.js";
+import { FleetLink } from "./fleetLink.js";
+import { POOLED_BUCKET, POOL_HOST } from "./fleetNames.js";
+import { FleetProfiles } from "./fleetProfiles.js";
+import { ensureBucket } from "./fleetSetup.js";
+import { planFleetConnection } from "./natsOptions.js";
+import { encodeSnapshot } from "./profileSnapshot.js";
+import { ProgramIdentities } from "./programIdentity.js";
+import { waitFor } from "./testing/fleetTesting.js";
+import { natsServerUnavailableReason, startNatsServer } from "./testing/natsServer.js";
+
+const unavailable = natsServerUnavailableReason();
+if (unavailable !== undefined) console.log(`skipping the fleet profiles tests: ${unavailable}`);
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const EXE: ExeIdentity = { path: "/opt/big/server", dev: 2049, ino: 77 };
+const PROGRAM = "b-0123456789abcdef";
+
+/** Identities that answer only once released: a file still being hashed. */
+class HeldIdentities extends ProgramIdentities {
+  release: () => void = () => {};
+  private readonly held = new Promise<void>((resolve) => (this.release = resolve));
+
+  override async identify(): Promise<string> {
+    await this.held;
+    return PROGRAM;
+  }
+}
+
+/** A normal pH profile of the host's vocabulary, as the pool would publish it. */
+function normalProfile(): PhProfile {
+  const p = new PhProfile(HOST_SYMBOLS);
+  const s = p.newStream();
+  for (let i = 0; i < 60; i++) p.step(s, [0, 1, 3][i % 3]!, 1000);
+  p.normalize();
+  return p;
+}
+
+describe.skipIf(unavailable !== undefined)("FleetProfiles with pull", () => {
+  it("asks the pool for a new profile saved while its program was being identified", { timeout: 120_000 }, async () => {
+    const server = await startNatsServer();
+    cleanups.push(() => server.cleanup());
+    const nc = await connect({ servers: server.url });
+    cleanups.push(() => nc.close());
+    const pooled = normalProfile();
+    const header = {
+      v: 1 as const,
+      host: POOL_HOST,
+      program: PROGRAM,
+      path: EXE.path,
+      model: pooled.model,
+      state: pooled.state,
+      trainCount: pooled.trainCount,
+      version: 1,
+      time: Date.now(),
+    };
+    await (await ensureBucket(new Kvm(nc), POOLED_BUCKET))!.put(PROGRAM, encodeSnapshot(header, pooled.serialize()));
+
+    const identities = new HeldIdentities();
+    const profiles = new FleetProfiles({ host: "h1", identities, pull: true });
+    const monitor = new HostMonitor({ identify: () => EXE, onProfileAdded: (e) => profiles.added(e) });
+    profiles.attach(monitor);
+    const link = new FleetLink({
+      plan: planFleetConnection({ url: server.url }),
+      onUp: (s) => profiles.up(s),
+      onDown: () => profiles.down(),
+    });
+    link.start();
+    cleanups.push(() => link.close());
+    await waitFor(() => link.stats.connected, "the fleet link");
+
+    monitor.syscall(100, 100, 0, 1000);
+    const entry = monitor.profile(exeKey(EXE))!;
+    expect(entry.storedVersion).toBe(0);
+    // The watch's save (profileSaver.ts) comes first: the new profile is in the store, version 1.
+    entry.storedVersion = 1;
+    entry.dirty = false;
+    identities.release();
+    await profiles.settle();
+
+    expect(profiles.stats.pulled).toBe(1);
+    const now = monitor.profile(entry.key)!;
+    expect(now.profile.state).toBe("normal");
+    expect(now.profile.trainCount).toBe(pooled.trainCount);
+    // Saved as this host's own at the next save, over the version the store has.
+    expect(now.dirty).toBe(true);
+    expect(now.storedVersion).toBe(1);
+  });
+});
