@@ -3,11 +3,12 @@
 // race that once keyed a profile as `/usr/bin/cat` with the inode of the shell that was about to become cat).
 
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { identifyFile, identifyProcess } from "./procIdentity.js";
+import { identifyExecTarget, identifyFile, identifyProcess } from "./procIdentity.js";
+import { execIdentity } from "./straceHostCapture.js";
 
 const HOPPER = String.raw`
 #include <stdio.h>
@@ -60,5 +61,42 @@ describe.skipIf(noCompiler !== undefined)("identifyProcess", () => {
     expect(seen).toBeGreaterThan(100);
     expect(mismatched).toEqual([]);
     expect(identifyFile(a)).toEqual({ path: a, dev: statSync(a).dev, ino: inodes.get(a) });
+  });
+});
+
+describe("identifyExecTarget and an exec note's identity", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "homeostat-exectarget-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const sh = identifyFile("/bin/sh")!;
+
+  it("names the file an exec ran, not what /proc shows now (the task may have exec'd again since)", () => {
+    // This test process runs node; an exec note of /bin/sh read late must still name the shell.
+    expect(identifyProcess(process.pid)!.ino).not.toBe(sh.ino);
+    expect(execIdentity(process.pid, "/bin/sh")).toEqual(sh);
+    // When /proc agrees with the file, /proc's own answer is taken.
+    expect(execIdentity(process.pid, process.execPath)).toEqual(identifyProcess(process.pid));
+    // No file named: /proc's answer.
+    expect(execIdentity(process.pid, undefined)).toEqual(identifyProcess(process.pid));
+  });
+
+  it("follows #! to the interpreter, as the kernel does, also through a script interpreter", () => {
+    const script = path.join(dir, "run.sh");
+    writeFileSync(script, "#!/bin/sh -e\necho hi\n");
+    chmodSync(script, 0o755);
+    expect(identifyExecTarget(process.pid, script)).toEqual(sh);
+    const outer = path.join(dir, "outer");
+    writeFileSync(outer, `#! ${script}\n`);
+    expect(identifyExecTarget(process.pid, outer)).toEqual(sh);
+    const loop = path.join(dir, "loop");
+    writeFileSync(loop, `#!${loop}\n`);
+    expect(identifyExecTarget(process.pid, loop)).toBeUndefined();
+  });
+
+  it("resolves a relative path in the task's working directory", () => {
+    const bin = path.join(dir, "mine");
+    copyFileSync(realpathSync("/bin/sh"), bin);
+    const rel = path.relative(process.cwd(), bin);
+    expect(identifyExecTarget(process.pid, rel)).toEqual(identifyFile(bin));
+    expect(identifyExecTarget(process.pid, path.join(dir, "absent"))).toBeUndefined();
   });
 });

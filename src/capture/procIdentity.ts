@@ -10,9 +10,11 @@ import {
   openSync,
   readFileSync,
   readlinkSync,
+  readSync,
   realpathSync,
   statSync,
 } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import { HomeostatError } from "../errors.js";
 import type { ExeIdentity } from "./hostEvents.js";
 
@@ -64,6 +66,55 @@ export function identifyFile(path: string): ExeIdentity | undefined {
     return { path: real, dev: st.dev, ino: st.ino };
   } catch {
     return undefined;
+  }
+}
+
+/** How deep the kernel follows `#!` interpreters that are scripts themselves (fs/exec.c allows 5 rewrites). */
+const MAX_INTERPRETERS = 4;
+
+/**
+ * The executable that an exec of `file` by task `tid` ran, from the file rather than from /proc/PID/exe: when the
+ * capture lags behind the traced programs (strace's output is read after the fact), /proc may already show a later
+ * exec (env that has become true), and the calls between the two execs would be charged to the wrong program. A
+ * script runs its `#!` interpreter, followed as the kernel does; a relative path is resolved in the task's working
+ * directory. undefined when the file cannot be read.
+ */
+export function identifyExecTarget(tid: number, file: string): ExeIdentity | undefined {
+  let target = inCwdOf(tid, file);
+  for (let depth = 0; depth <= MAX_INTERPRETERS; depth++) {
+    const interpreter = shebangOf(target);
+    if (interpreter === undefined) return identifyFile(target);
+    target = inCwdOf(tid, interpreter);
+  }
+  return undefined;
+}
+
+/** `file` as the task sees it: a relative path in its working directory (in ours when the task is gone already). */
+function inCwdOf(tid: number, file: string): string {
+  if (isAbsolute(file)) return file;
+  const there = join(`/proc/${tid}/cwd`, file);
+  return existsSync(there) ? there : file;
+}
+
+/** The interpreter a `#!` line names, or undefined for any other file (or one that cannot be read). */
+function shebangOf(file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    const head = Buffer.alloc(256);
+    const n = readSync(fd, head, 0, head.length, 0);
+    if (n < 3 || head[0] !== 0x23 || head[1] !== 0x21) return undefined;
+    const line = head.toString("latin1", 2, n).split("\n", 1)[0]!.trim();
+    const interpreter = line.split(/[ \t]/, 1)[0];
+    return interpreter !== undefined && interpreter.length > 0 ? interpreter : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -8,8 +8,8 @@ import { HomeostatError } from "../errors.js";
 import type { EventSink, SourceInfo, StreamNote } from "../ingest/event.js";
 import { syscallTable } from "../syscalls/abi.js";
 import { Vocabulary } from "../syscalls/vocabulary.js";
-import type { HostCapture, HostCaptureStats, HostEventSink } from "./hostEvents.js";
-import { identifyFile, identifyProcess, threadGroupOf } from "./procIdentity.js";
+import type { ExeIdentity, HostCapture, HostCaptureStats, HostEventSink } from "./hostEvents.js";
+import { identifyExecTarget, identifyProcess, threadGroupOf } from "./procIdentity.js";
 import { type StraceCapture, type StraceCaptureResult, startStraceCapture } from "./straceCapture.js";
 
 export interface StraceHostCaptureOptions {
@@ -96,8 +96,7 @@ class HostAdapter implements EventSink {
       // A thread that execs becomes its process's leader; strace reports it under the leader's id already.
       const pid = threadGroupOf(tid) ?? tid;
       this.tgid.set(tid, pid);
-      const exe = identifyProcess(tid) ?? (note.detail !== undefined ? identifyFile(note.detail) : undefined);
-      this.sink.exec(pid, tid, exe, note.time);
+      this.sink.exec(pid, tid, execIdentity(tid, note.detail), note.time);
     } else if (note.kind === "exit" || note.kind === "killed") {
       this.sink.exit(this.pidOf(tid), tid, note.time);
       this.tgid.delete(tid);
@@ -105,6 +104,18 @@ class HostAdapter implements EventSink {
   }
 
   endSource(): void {}
+}
+
+/**
+ * The program an exec note's task runs: /proc's answer when it is the file the exec named (its path is the one the
+ * kernel shows), the named file (or its script's interpreter) when /proc shows another, since the task has exec'd
+ * again before its line was read; /proc's alone when the trace does not name the file.
+ */
+export function execIdentity(tid: number, file: string | undefined): ExeIdentity | undefined {
+  const now = identifyProcess(tid);
+  const ran = file !== undefined ? identifyExecTarget(tid, file) : undefined;
+  if (ran === undefined) return now;
+  return now !== undefined && now.dev === ran.dev && now.ino === ran.ino ? now : ran;
 }
 
 /** Starts `strace -f` on a command or a pid, delivering host events; throws what startStraceCapture throws. */
