@@ -12,11 +12,8 @@
 // other jobs on a shared machine), not checked. Each fleet run also reports how its messages went: published,
 // spooled (the server could not keep up), dropped.
 
-/* global fetch, setTimeout, clearInterval, setInterval */
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+/* global clearInterval, setInterval */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setImmediate as turn } from "node:timers/promises";
@@ -24,53 +21,10 @@ import { BpftraceOutputParser } from "../dist/capture/bpftraceCapture.js";
 import { HostMonitor } from "../dist/engine/hostMonitor.js";
 import { openHostFleet } from "../dist/fleet/hostFleet.js";
 import { check, save } from "./lib.js";
+import { startNats, until } from "./natsServer.js";
 import { render, rng } from "./monitor.js";
 
 const ROUNDS = Number(process.env.FLEET_PUBLISH_ROUNDS ?? 7);
-const NATS = process.env.HOMEOSTAT_NATS_SERVER ?? "/usr/sbin/nats-server";
-
-async function freePort() {
-  const srv = createServer().listen(0, "127.0.0.1");
-  await once(srv, "listening");
-  const { port } = srv.address();
-  srv.close();
-  await once(srv, "close");
-  return port;
-}
-
-async function until(what, cond, ms = 120_000) {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function startNats(dir) {
-  const port = await freePort();
-  const http = await freePort();
-  const conf = path.join(dir, "nats.conf");
-  writeFileSync(
-    conf,
-    `listen: "127.0.0.1:${port}"\nhttp: "127.0.0.1:${http}"\njetstream { store_dir: ${JSON.stringify(path.join(dir, "js"))} }\n`,
-  );
-  const log = openSync(path.join(dir, "nats.log"), "a");
-  // FLEET_PUBLISH_NICE_SERVER=1: the server at the lowest priority (in a fleet it runs on another machine, not on
-  // the watched host's cores; here it shares them).
-  const niced = process.env.FLEET_PUBLISH_NICE_SERVER === "1";
-  const child = spawn(niced ? "nice" : NATS, niced ? ["-n", "19", NATS, "-c", conf] : ["-c", conf], {
-    stdio: ["ignore", log, log],
-  });
-  closeSync(log);
-  await until("nats-server", async () => {
-    try {
-      return (await fetch(`http://127.0.0.1:${http}/healthz`)).ok;
-    } catch {
-      return false;
-    }
-  });
-  return { url: `nats://127.0.0.1:${port}`, child };
-}
 
 const resolveExe = (_pid, dev, ino, filename) => ({ path: filename, dev, ino });
 
@@ -110,7 +64,7 @@ async function measure(input, url, host, json = false) {
   });
   if (fleet !== undefined) {
     fleet.attach(monitor);
-    await until("the fleet link", () => fleet.figures().link.connected);
+    await until("the fleet link", () => fleet.figures().link.connected, 120_000, 20);
   }
   // watch's poll timer: the fleet's heartbeat is due every 10 s on it.
   const tick = fleet !== undefined ? setInterval(() => fleet.tick(false), 2000) : undefined;
@@ -149,7 +103,7 @@ async function measure(input, url, host, json = false) {
 export async function run() {
   const input = render(rng(6));
   const dir = mkdtempSync(path.join(os.tmpdir(), "homeostat-bench-nats-"));
-  const nats = await startNats(dir);
+  const nats = await startNats(dir, { nice: process.env.FLEET_PUBLISH_NICE_SERVER === "1" });
   let hosts = 0;
   const variants = {
     base: () => measure(input, undefined),

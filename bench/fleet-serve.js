@@ -7,11 +7,10 @@
 // database. Targets: every alert stored once, p99 delay <= 1 s. Then its capacity apart from the publishers' pace:
 // a backlog published while it is stopped, and the rate at which a new fleet serve stores it.
 
-/* global fetch, setTimeout */
+/* global setTimeout */
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { jetstream } from "@nats-io/jetstream";
@@ -24,6 +23,7 @@ import { encodeSnapshot } from "../dist/fleet/profileSnapshot.js";
 import { PhProfile } from "../dist/lifecycle/phProfile.js";
 import { openSqlite } from "../dist/store/sqliteDatabase.js";
 import { check, ROOT, save } from "./lib.js";
+import { startNats, until } from "./natsServer.js";
 
 const NATS = process.env.HOMEOSTAT_NATS_SERVER ?? "/usr/sbin/nats-server";
 const HOSTS = 50;
@@ -37,48 +37,10 @@ const PROFILE_ARGS = process.env.FLEET_BENCH_PROF
   ? ["--cpu-prof", `--cpu-prof-dir=${process.env.FLEET_BENCH_PROF}`]
   : [];
 
-async function freePort() {
-  const srv = createServer().listen(0, "127.0.0.1");
-  await once(srv, "listening");
-  const { port } = srv.address();
-  srv.close();
-  await once(srv, "close");
-  return port;
-}
-
 /** CPU seconds (user + system) a process has used, from /proc. */
 function cpuSeconds(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
-async function until(what, check, ms = 120_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function startNats(dir) {
-  const port = await freePort();
-  const http = await freePort();
-  const conf = path.join(dir, "nats.conf");
-  writeFileSync(
-    conf,
-    `listen: "127.0.0.1:${port}"\nhttp: "127.0.0.1:${http}"\njetstream { store_dir: ${JSON.stringify(path.join(dir, "js"))} }\n`,
-  );
-  const log = openSync(path.join(dir, "nats.log"), "a");
-  const child = spawn(NATS, ["-c", conf], { stdio: ["ignore", log, log] });
-  closeSync(log);
-  await until("nats-server", async () => {
-    try {
-      return (await fetch(`http://127.0.0.1:${http}/healthz`)).ok;
-    } catch {
-      return false;
-    }
-  });
-  return { url: `nats://127.0.0.1:${port}`, child };
 }
 
 async function startFleetServe(url, state) {
