@@ -1,6 +1,8 @@
 // A host's profiles in the fleet with --fleet-profiles pull, against a real nats-server and a real host monitor: a
 // new profile starts from its program's pooled snapshot even when the watch saved it (which gives it a stored
-// version) while its file was still being identified, as happens to a large binary hashed just before a save.
+// version) while its file was still being identified, as happens to a large binary hashed just before a save; its
+// snapshots name the pooled profile they started from (so that the pool leaves them out), after a restart too, and
+// no longer once its training is emptied.
 
 import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
@@ -10,11 +12,12 @@ import { HostMonitor } from "../engine/hostMonitor.js";
 import { HOST_SYMBOLS } from "../engine/staticCheck.js";
 import { PhProfile } from "../lifecycle/phProfile.js";
 import { FleetLink } from "./fleetLink.js";
-import { POOLED_BUCKET, POOL_HOST } from "./fleetNames.js";
+import { POOLED_BUCKET, POOL_HOST, PROFILES_BUCKET, profileKey } from "./fleetNames.js";
 import { FleetProfiles } from "./fleetProfiles.js";
 import { ensureBucket } from "./fleetSetup.js";
 import { planFleetConnection } from "./natsOptions.js";
-import { encodeSnapshot } from "./profileSnapshot.js";
+import { decodeSnapshot, encodeSnapshot, type PoolBase } from "./profileSnapshot.js";
+import { profileRecord } from "../watch/storedProfiles.js";
 import { ProgramIdentities } from "./programIdentity.js";
 import { waitFor } from "./testing/fleetTesting.js";
 import { natsServerUnavailableReason, startNatsServer } from "./testing/natsServer.js";
@@ -99,5 +102,39 @@ describe.skipIf(unavailable !== undefined)("FleetProfiles with pull", () => {
     // Saved as this host's own at the next save, over the version the store has.
     expect(now.dirty).toBe(true);
     expect(now.storedVersion).toBe(1);
+
+    // Its snapshots say which pooled profile it started from.
+    const bucket = (await ensureBucket(new Kvm(nc), PROFILES_BUCKET))!;
+    const baseInBucket = async (): Promise<PoolBase | undefined> =>
+      decodeSnapshot((await bucket.get(profileKey(PROGRAM, "h1")))!.value).header.base;
+    const save = async (p: FleetProfiles, e: typeof now, version: number) => {
+      p.saved([{ entry: e, record: profileRecord(e.key, EXE, e.profile), version }]);
+      await p.settle();
+    };
+    await save(profiles, now, 2);
+    expect(await baseInBucket()).toEqual({ version: 1, trainCount: pooled.trainCount });
+
+    // A restarted watch loads the profile from its store, and reads the base back from its previous snapshot.
+    const known = new HeldIdentities();
+    known.release();
+    const again = new FleetProfiles({ host: "h1", identities: known, pull: true });
+    const restarted = new HostMonitor({
+      identify: () => EXE,
+      loadProfile: () => ({ profile: now.profile, version: 2 }),
+      onProfileAdded: (e) => again.added(e),
+    });
+    again.attach(restarted);
+    again.up(link.current!);
+    restarted.syscall(101, 101, 0, 2000);
+    const loaded = restarted.profile(entry.key)!;
+    expect(loaded.storedVersion).toBe(2);
+    await save(again, loaded, 3);
+    expect(again.stats.snapshotsPut).toBe(1);
+    expect(await baseInBucket()).toEqual({ version: 1, trainCount: pooled.trainCount });
+
+    // A reset empties what it took from the pool: its snapshots are its own again.
+    loaded.profile.reset();
+    await save(again, loaded, 4);
+    expect(await baseInBucket()).toBeUndefined();
   });
 });

@@ -3,6 +3,9 @@
 // supersedes an earlier one, so nothing older needs spooling); and, with `--fleet-profiles pull`, a program this
 // host has no stored profile for starts from the fleet's pooled snapshot of it (trained, frozen or normal as
 // pooled) instead of from nothing. Program identities (programIdentity.ts) are worked out off the engine's turn.
+// A profile started from the pool says so in its snapshots (`base`), for as long as it holds what it took (a reset
+// or sensitize empties it), so that the pool never merges its own data back; after a restart, that is read back
+// from the profile's previous snapshot in the bucket before the next one is put.
 
 import type { ProfileEntry } from "../engine/profileEntry.js";
 import type { HostMonitor } from "../engine/hostMonitor.js";
@@ -11,7 +14,8 @@ import { restoreProfile } from "../watch/storedProfiles.js";
 import type { SavedProfile } from "../watch/watchObserver.js";
 import { POOLED_BUCKET, profileKey } from "./fleetNames.js";
 import type { FleetSession } from "./fleetLink.js";
-import { decodeSnapshot, encodeSnapshot, type SnapshotHeader } from "./profileSnapshot.js";
+import type { KV } from "@nats-io/kv";
+import { decodeSnapshot, encodeSnapshot, type PoolBase, type SnapshotHeader } from "./profileSnapshot.js";
 import type { ProgramIdentities } from "./programIdentity.js";
 
 const RANK = { training: 0, frozen: 1, normal: 2 } as const;
@@ -43,7 +47,11 @@ export class FleetProfiles {
   private monitor: HostMonitor | undefined;
   private session: FleetSession | undefined;
   /** The newest snapshot of each profile not yet in the bucket, by its bucket key. */
-  private readonly unsent = new Map<string, Uint8Array>();
+  private readonly unsent = new Map<string, PendingSnapshot>();
+  /** The pooled profile each profile started from, by the profile's key in the store; and its last trained count. */
+  private readonly bases = new Map<string, PoolBase & { lastTrainCount: number }>();
+  /** Profiles loaded from the store whose previous snapshot has not been read for its base yet. */
+  private readonly unchecked = new Set<string>();
   private readonly putting = new Set<string>();
   /** The newest version taken per profile (sent or waiting), by the profile's key in the store. */
   private readonly newest = new Map<string, number>();
@@ -83,6 +91,7 @@ export class FleetProfiles {
     // New or loaded is decided now: a save while the file is identified (hashing a large binary takes a while)
     // gives the new profile a stored version, and it would then never ask the pool.
     const fresh = entry.storedVersion === 0;
+    if (!fresh) this.unchecked.add(entry.key);
     this.track(
       (async () => {
         const program = await this.options.identities.identify(entry.exe);
@@ -118,7 +127,7 @@ export class FleetProfiles {
           // Identifications finish in any order: a snapshot older than one already taken is not sent.
           if ((this.newest.get(s.entry.key) ?? 0) >= s.version) return;
           this.newest.set(s.entry.key, s.version);
-          this.unsent.set(profileKey(program, this.options.host), encodeSnapshot(header, r.blob));
+          this.unsent.set(profileKey(program, this.options.host), { header, blob: r.blob, entryKey: s.entry.key });
           this.flush();
         })(),
       );
@@ -135,19 +144,19 @@ export class FleetProfiles {
     const session = this.session;
     const kv = session?.profiles;
     if (session === undefined || kv === undefined) return;
-    for (const [key, bytes] of this.unsent) {
+    for (const [key, pending] of this.unsent) {
       if (this.putting.has(key)) continue;
       this.unsent.delete(key);
       this.putting.add(key);
       this.track(
-        kv.put(key, bytes).then(
+        this.put(kv, key, pending).then(
           () => {
             this.counts.snapshotsPut++;
           },
           () => {
             this.counts.snapshotFailures++;
             // Kept for the next session unless a newer one came meanwhile.
-            if (!this.unsent.has(key)) this.unsent.set(key, bytes);
+            if (!this.unsent.has(key)) this.unsent.set(key, pending);
           },
         ),
         () => {
@@ -156,6 +165,33 @@ export class FleetProfiles {
         },
       );
     }
+  }
+
+  /** Puts one snapshot, with its base (read back from the bucket first for a profile loaded from the store). */
+  private async put(kv: KV, key: string, pending: PendingSnapshot): Promise<void> {
+    if (this.unchecked.has(pending.entryKey)) {
+      const previous = (await kv.get(key))?.value;
+      this.unchecked.delete(pending.entryKey);
+      const base = previous === undefined || previous.length === 0 ? undefined : baseIn(previous);
+      if (base !== undefined && !this.bases.has(pending.entryKey)) {
+        this.bases.set(pending.entryKey, { ...base, lastTrainCount: base.trainCount });
+      }
+    }
+    const base = this.baseOf(pending.entryKey, pending.header.trainCount);
+    const header = base === undefined ? pending.header : { ...pending.header, base };
+    await kv.put(key, encodeSnapshot(header, pending.blob));
+  }
+
+  /** The base of a profile that still holds it: fewer trained calls than before means its training was emptied. */
+  private baseOf(entryKey: string, trainCount: number): PoolBase | undefined {
+    const base = this.bases.get(entryKey);
+    if (base === undefined) return undefined;
+    if (trainCount < base.trainCount || trainCount < base.lastTrainCount) {
+      this.bases.delete(entryKey);
+      return undefined;
+    }
+    base.lastTrainCount = trainCount;
+    return { version: base.version, trainCount: base.trainCount };
   }
 
   /** Asks the pool for `program`; a usable snapshot replaces the new profile (still training, same model). */
@@ -194,6 +230,7 @@ export class FleetProfiles {
       }
       const pooled = restoreProfile(header.model, blob, `${POOLED_BUCKET} ${program}`);
       monitor.replaceProfile(entry.key, pooled, entry.storedVersion);
+      this.bases.set(entry.key, { version: header.version, trainCount: header.trainCount, lastTrainCount: 0 });
       // Saved at the next save, as this host's own from now on.
       entry.dirty = true;
       this.counts.pulled++;
@@ -214,5 +251,22 @@ export class FleetProfiles {
     );
     this.work.add(done);
     void done.finally(() => this.work.delete(done));
+  }
+}
+
+interface PendingSnapshot {
+  header: SnapshotHeader;
+  blob: Uint8Array;
+  /** The profile's key in the store. */
+  entryKey: string;
+}
+
+/** The base a previous snapshot of this host's recorded; none when it cannot be read (it is replaced anyway). */
+function baseIn(bytes: Uint8Array): PoolBase | undefined {
+  try {
+    return decodeSnapshot(bytes).header.base;
+  } catch (err) {
+    if (!isHomeostatError(err)) throw err;
+    return undefined;
   }
 }

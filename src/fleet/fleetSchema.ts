@@ -9,7 +9,7 @@ import { HomeostatError } from "../errors.js";
 import type { Database } from "../store/sqliteDatabase.js";
 
 /** The schema version this build writes and reads. */
-export const FLEET_SCHEMA_VERSION = 1;
+export const FLEET_SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS profiles (
   revision    INTEGER NOT NULL, -- the KV revision it came from
   updated     REAL NOT NULL,    -- when stored here
   blob        BLOB NOT NULL,    -- the profile's blob as the host's store keeps it
+  base        INTEGER,          -- the pooled version the profile started from; NULL: learnt on its host alone
   PRIMARY KEY (program, host)
 );
 CREATE INDEX IF NOT EXISTS profiles_host ON profiles (host);
@@ -140,7 +141,10 @@ export function migrateFleet(db: Database.Database, file: string, readonly: bool
     return version;
   }
   db.transaction(() => {
-    if (check() === FLEET_SCHEMA_VERSION) return;
+    const found = check();
+    if (found === FLEET_SCHEMA_VERSION) return;
+    // Version 1 had no profiles.base: its snapshots count as learnt on their hosts alone, until replaced.
+    if (found === 1) db.exec(`ALTER TABLE profiles ADD COLUMN base INTEGER`);
     db.exec(SCHEMA);
     db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('fleet_schema_version', ?)`).run(
       String(FLEET_SCHEMA_VERSION),

@@ -87,7 +87,7 @@ describe("the fleet database", () => {
     const store = FleetStore.open(tempDir());
     try {
       const program = `b-${"ab".repeat(20)}`;
-      const snap = (trainCount: number) =>
+      const snap = (trainCount: number, base?: { version: number; trainCount: number }) =>
         decodeSnapshot(
           encodeSnapshot(
             {
@@ -100,6 +100,7 @@ describe("the fleet database", () => {
               trainCount,
               version: 1,
               time: 1000,
+              ...(base === undefined ? {} : { base }),
             },
             trainedProfile([1, 2, 3], 2, false).serialize(),
           ),
@@ -108,7 +109,9 @@ describe("the fleet database", () => {
       expect(store.saveSnapshot(snap(5), 4)).toBe(false); // an older revision, replayed
       expect(store.saveSnapshot(snap(20), 7)).toBe(true);
       const [s] = store.snapshotsOf(program);
-      expect(s).toMatchObject({ host: "web-1", trainCount: 20, revision: 7, path: "/usr/sbin/nginx" });
+      expect(s).toMatchObject({ host: "web-1", trainCount: 20, revision: 7, path: "/usr/sbin/nginx", base: null });
+      expect(store.saveSnapshot(snap(30, { version: 3, trainCount: 25 }), 8)).toBe(true);
+      expect(store.snapshotsOf(program)[0]).toMatchObject({ trainCount: 30, base: 3 });
       expect(store.programsOnHosts(1)).toEqual([program]);
       expect(store.programsOnHosts(2)).toEqual([]);
       expect(store.deleteSnapshot(program, "web-1")).toBe(true);
@@ -116,6 +119,23 @@ describe("the fleet database", () => {
     } finally {
       store.close();
     }
+  });
+
+  it("upgrades a version 1 database: its snapshots count as learnt on their hosts alone", () => {
+    const dir = tempDir();
+    FleetStore.open(dir).close();
+    const db = openSqlite(path.join(dir, "fleet.db"));
+    db.exec(`ALTER TABLE profiles DROP COLUMN base`);
+    db.exec(`UPDATE meta SET value = '1' WHERE key = 'fleet_schema_version'`);
+    db.close();
+    const store = FleetStore.open(dir);
+    store.close();
+    const after = openSqlite(path.join(dir, "fleet.db"));
+    const columns = (after.prepare(`PRAGMA table_info(profiles)`).all() as { name: string }[]).map((c) => c.name);
+    const version = after.prepare(`SELECT value FROM meta WHERE key = 'fleet_schema_version'`).get();
+    after.close();
+    expect(columns).toContain("base");
+    expect(version).toEqual({ value: "2" });
   });
 
   it("refuses a file that is not a fleet database", () => {

@@ -39,6 +39,8 @@ export interface StoredSnapshot {
   time: number;
   revision: number;
   blob: Uint8Array;
+  /** The pooled version the profile started from; null: learnt on its host alone. */
+  base: number | null;
 }
 
 export interface PooledRecord {
@@ -211,11 +213,11 @@ export class FleetStore {
   applySnapshots(changes: readonly SnapshotChange[]): { applied: number; programs: string[] } {
     const upsert = this.statement(
       `INSERT INTO profiles (program, host, path, name, model, state, train_count, version, time, revision,
-         updated, blob) VALUES (@program, @host, @path, @name, @model, @state, @trainCount, @version, @time,
-         @revision, @updated, @blob)
+         updated, blob, base) VALUES (@program, @host, @path, @name, @model, @state, @trainCount, @version, @time,
+         @revision, @updated, @blob, @base)
        ON CONFLICT (program, host) DO UPDATE SET path = excluded.path, name = excluded.name, model = excluded.model,
          state = excluded.state, train_count = excluded.train_count, version = excluded.version, time = excluded.time,
-         revision = excluded.revision, updated = excluded.updated, blob = excluded.blob
+         revision = excluded.revision, updated = excluded.updated, blob = excluded.blob, base = excluded.base
        WHERE excluded.revision > profiles.revision`,
     );
     const remove = this.statement(`DELETE FROM profiles WHERE program = ? AND host = ?`);
@@ -245,6 +247,7 @@ export class FleetStore {
           revision: c.revision,
           updated,
           blob: Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength),
+          base: h.base?.version ?? null,
         });
         if (info.changes === 0) continue;
         applied++;
@@ -258,7 +261,7 @@ export class FleetStore {
   snapshotsOf(program: string): StoredSnapshot[] {
     const rows = this.read("cannot read profile snapshots", () =>
       this.statement(
-        `SELECT program, host, path, model, state, train_count, version, time, revision, blob FROM profiles
+        `SELECT program, host, path, model, state, train_count, version, time, revision, blob, base FROM profiles
          WHERE program = ? ORDER BY host`,
       ).all(program),
     ) as (Omit<StoredSnapshot, "trainCount" | "blob"> & { train_count: number; blob: Buffer })[];

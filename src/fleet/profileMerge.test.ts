@@ -1,7 +1,8 @@
 // Pooling's merge by the lifecycle's rules: two hosts' normal profiles pool into a normal one that knows what each
 // learned; a pool with a host still training is not normal (frozen when the summed counts pass the freeze test,
 // else training); detector profiles merge their detectors; snapshots of another model are left out; a damaged blob
-// is left out and named.
+// is left out and named; a host's profile started from the pool, or sent back to training while two others are
+// normal, is left out.
 
 import { describe, expect, it } from "vitest";
 import { DetectorProfile } from "../lifecycle/detectorProfile.js";
@@ -24,6 +25,7 @@ function snapshot(host: string, p: LiveProfile, path = "/usr/bin/app"): StoredSn
     time: 1000,
     revision: 1,
     blob: p.serialize(),
+    base: null,
   };
 }
 
@@ -95,6 +97,34 @@ describe("pooling's merge", () => {
     expect(pool.merged.map((s) => s.host)).toEqual(["a", "b"]);
     expect(pool.unreadable.map((u) => u.host)).toEqual(["e"]);
     expect(mergeSnapshots([ph("a"), damaged], 2000)).toBeUndefined();
+  });
+
+  it("leaves out a profile started from the pool: its hosts are not counted twice", () => {
+    const a = snapshot("a", trainedProfile(A, 50, true));
+    const b = snapshot("b", trainedProfile(B, 50, true));
+    const pulled = mergeSnapshots([a, b], 2000)!.profile;
+    const c = { ...snapshot("c", pulled), base: 1 };
+    expect(poolGroup([a, b, c]).map((s) => s.host)).toEqual(["a", "b"]);
+    expect(mergeSnapshots(poolGroup([a, b, c]), 2000)!.profile.trainCount).toBe(pulled.trainCount);
+    // Without two hosts that learnt alone there is nothing to pool.
+    expect(mergeSnapshots(poolGroup([a, c]), 2000)).toBeUndefined();
+  });
+
+  it("keeps a pool of normal hosts normal when another host is sent back to training", () => {
+    const a = snapshot("a", trainedProfile(A, 50, true));
+    const b = snapshot("b", trainedProfile(B, 50, true));
+    const tolerized = trainedProfile([1, 2, 66, 67, 68, 6], 50, true);
+    tolerized.tolerize();
+    expect(tolerized.state).toBe("training");
+    const c = snapshot("c", tolerized);
+    expect(poolGroup([c, b, a]).map((s) => s.host)).toEqual(["a", "b"]);
+    const pool = mergeSnapshots(poolGroup([a, b, c]), 2000)!.profile;
+    expect(pool.state).toBe("normal");
+    expect(anomalies(pool, [1, 2, 66, 67, 68, 6])).toBeGreaterThan(0);
+    // One normal host and two training: the two training ones are as far as two hosts got, so all three pool.
+    const d = snapshot("d", trainedProfile([1, 2, 3], 1, false));
+    expect(poolGroup([a, c, d]).map((s) => s.host)).toEqual(["a", "c", "d"]);
+    expect(mergeSnapshots(poolGroup([a, c, d]), 2000)!.profile.state).toBe("training");
   });
 
   it("refuses to merge profiles of different models", () => {

@@ -1,8 +1,8 @@
-// What pooling merges, free of I/O: of one program's snapshots, those of the model spec most hosts keep (profiles of
-// different models cannot be merged), each restored from its blob as watch restores a stored profile
-// (watch/storedProfiles.ts), then merged one into the other by the lifecycle's rules (lifecycleProfile.ts, merge):
-// training models united, counts added, normal only when every host's profile is normal, else frozen or training
-// by the freeze test on the summed counts.
+// What pooling merges, free of I/O: of one program's snapshots learnt on their hosts alone, those of the model
+// spec most hosts keep (profiles of different models cannot be merged) at the most advanced state two of them
+// reached, each restored from its blob as watch restores a stored profile (watch/storedProfiles.ts), then merged
+// one into the other by the lifecycle's rules (lifecycleProfile.ts, merge): training models united, counts added,
+// normal only when every profile merged is normal, else frozen or training by the freeze test on the summed counts.
 
 import { isHomeostatError } from "../errors.js";
 import type { LiveProfile } from "../lifecycle/liveProfile.js";
@@ -17,10 +17,19 @@ export interface MergedPool {
   unreadable: { host: string; reason: string }[];
 }
 
-/** The snapshots of the model spec most hosts keep (on a tie, the spec that sorts first), by host. */
+const RANK: Readonly<Record<string, number>> = { training: 0, frozen: 1, normal: 2 };
+
+/**
+ * The snapshots a pooling merges, by host: of those learnt on their hosts alone (a profile started from the pool
+ * holds the pool's own data, and merging it back would count its hosts twice), the model spec most hosts keep (on a
+ * tie, the spec that sorts first), then of these the ones at the most advanced state that two hosts or more reached.
+ * A host whose profile an attack or an administrator sent back to training (tolerize) thus leaves a pool of normal
+ * hosts normal, and its unvetted training data out of it, instead of taking the pool back to training fleet-wide.
+ */
 export function poolGroup(snapshots: readonly StoredSnapshot[]): StoredSnapshot[] {
   const byModel = new Map<string, StoredSnapshot[]>();
   for (const s of snapshots) {
+    if (s.base !== null) continue;
     const group = byModel.get(s.model);
     if (group === undefined) byModel.set(s.model, [s]);
     else group.push(s);
@@ -28,7 +37,16 @@ export function poolGroup(snapshots: readonly StoredSnapshot[]): StoredSnapshot[
   const models = [...byModel.keys()].sort();
   let best: StoredSnapshot[] = [];
   for (const m of models) if (byModel.get(m)!.length > best.length) best = byModel.get(m)!;
-  return [...best].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  return mostAdvanced(best).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+}
+
+/** The snapshots at or past the most advanced state that two of them reached (all of them when none did). */
+function mostAdvanced(snapshots: readonly StoredSnapshot[]): StoredSnapshot[] {
+  for (let floor = RANK.normal!; floor > 0; floor--) {
+    const at = snapshots.filter((s) => (RANK[s.state] ?? 0) >= floor);
+    if (at.length >= 2) return at;
+  }
+  return [...snapshots];
 }
 
 /**

@@ -26,6 +26,18 @@ export interface SnapshotHeader {
   version: number;
   /** Epoch milliseconds of the snapshot. */
   time: number;
+  /**
+   * Set when the profile started from the fleet's pooled one (`--fleet-profiles pull`) and still holds what it
+   * took: that pooled version and its trained calls. The pool leaves such snapshots out, or it would count the
+   * hosts it came from twice.
+   */
+  base?: PoolBase;
+}
+
+/** The pooled profile a host's profile started from. */
+export interface PoolBase {
+  version: number;
+  trainCount: number;
 }
 
 export interface ProfileSnapshot {
@@ -43,6 +55,7 @@ const headerSchema = z.looseObject({
   trainCount: z.number().int().nonnegative(),
   version: z.number().int().nonnegative(),
   time: z.number().finite().nonnegative(),
+  base: z.object({ version: z.number().int().positive(), trainCount: z.number().int().nonnegative() }).optional(),
 });
 
 export function encodeSnapshot(header: SnapshotHeader, blob: Uint8Array): Uint8Array {
