@@ -1,13 +1,14 @@
 // The fleet's Alerts page (/alerts): every host's alerts, newest first, filtered by host, rule, priority, program
 // (its content identity: its alerts on every host that has a profile of it) or path through query parameters (a
-// plain GET form), paged by id; each with its host and the window of calls before it.
+// plain GET form), paged by id; each with its host and the window of calls before it. With JavaScript, rows for new
+// alerts are added as the /events stream announces them (serve's liveEvents.ts over the fleet database).
 
 import type { Context, Hono } from "hono";
 import type { ConsoleEnv } from "../serve/consoleEnv.js";
 import { html, link, type SafeHtml } from "../serve/html.js";
 import type { FleetConsoleContext } from "./fleetConsoleEnv.js";
 import { fleetPage } from "./fleetLayout.js";
-import { type FleetAlertFilter, type FleetAlertView, fleetAlertPage } from "./fleetQueries.js";
+import { type FleetAlertFilter, type FleetAlertView, fleetAlertPage, fleetLastAlertId } from "./fleetQueries.js";
 
 const PRIORITIES = ["Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Informational", "Debug"];
 const FILTERS = ["host", "rule", "priority", "program", "exe"] as const;
@@ -26,15 +27,21 @@ export function fleetAlertQuery(c: Context<ConsoleEnv>): { filter: FleetAlertFil
 export function registerFleetAlerts(app: Hono<ConsoleEnv>, ctx: FleetConsoleContext): void {
   app.get("/alerts", (c) => {
     const { filter, before } = fleetAlertQuery(c);
-    const { rows, more, hosts } = ctx.store.snapshot(() => ({
+    const { rows, more, hosts, after } = ctx.store.snapshot(() => ({
       ...fleetAlertPage(ctx.store, filter, before),
+      after: fleetLastAlertId(ctx.store),
       hosts: (ctx.store.select(`SELECT id FROM hosts ORDER BY id`).all() as { id: string }[]).map((r) => r.id),
     }));
     const params = filter as Record<string, string>;
     const next = more ? link("/alerts", { ...params, before: rows[rows.length - 1]!.id }) : undefined;
+    const live = before === undefined ? link("/events", { ...params, after }) : undefined;
     const title = filter.host !== undefined ? `Alerts of ${filter.host}` : "Alerts";
     const body = html`<h1>${title}</h1>
-      ${filterForm(params, hosts)} ${fleetAlertTable(rows)}
+      ${filterForm(params, hosts)}
+      <p id="live-status" class="note">
+        ${live !== undefined ? "Newest first." : "Older alerts: live updates are on the first page."}
+      </p>
+      ${fleetAlertTable(rows, live)}
       <p class="pager">
         ${before !== undefined ? html`<a href="${link("/alerts", params)}">newest</a>` : ""}${
           next !== undefined ? html`<a href="${next}">older alerts</a>` : ""
@@ -63,8 +70,8 @@ function filterForm(p: Record<string, string>, hosts: readonly string[]): SafeHt
   </form>`;
 }
 
-/** Alerts of several hosts as a table. */
-export function fleetAlertTable(rows: readonly FleetAlertView[]): SafeHtml {
+/** Alerts of several hosts as a table; `live`: the /events URL whose alerts console.js adds at the top. */
+export function fleetAlertTable(rows: readonly FleetAlertView[], live?: string): SafeHtml {
   const body =
     rows.length === 0
       ? html`<tr class="empty">
@@ -83,7 +90,11 @@ export function fleetAlertTable(rows: readonly FleetAlertView[]): SafeHtml {
               </td>
             </tr>`,
         );
-  return html`<table id="alerts-table">
+  return html`<table
+    id="alerts-table"
+    data-columns="time host priority rule exe output"
+    ${live !== undefined ? html` data-events="${live}"` : ""}
+  >
     <thead>
       <tr>
         <th>time (UTC)</th>

@@ -1,7 +1,7 @@
 // The fleet console as a Hono application, free of sockets (tests call app.request()), and its HTTP server: serve's
 // security middleware (headers and Content-Security-Policy, Host check without a token, token or login cookie
-// otherwise, CSRF on POSTs), its login form and assets, then the fleet's pages (Hosts, Alerts, Programs, Program)
-// and JSON API. Errors become pages (a JSON body under /api/): a missing program 404, a bad parameter 400, anything
+// otherwise, CSRF on POSTs), its login form and assets, then the fleet's pages (Hosts, Alerts, Programs, Program),
+// the live alert stream (serve's, over the fleet database) and JSON API. Errors become pages (a JSON body under /api/): a missing program 404, a bad parameter 400, anything
 // else 500 with one line (never a stack trace).
 
 import type { Server } from "node:http";
@@ -12,12 +12,14 @@ import { registerAssets } from "../serve/consoleApp.js";
 import type { ConsoleEnv } from "../serve/consoleEnv.js";
 import { html } from "../serve/html.js";
 import { authority, isLoopback, type ListenAddress, requireTokenOffLoopback } from "../serve/listenAddress.js";
+import { LiveEvents } from "../serve/liveEvents.js";
 import { registerLogin } from "../serve/loginPage.js";
 import { ConsoleSecurity } from "../serve/security.js";
 import { registerFleetApi } from "./fleetApi.js";
-import { registerFleetAlerts } from "./fleetAlertsPage.js";
+import { fleetAlertQuery, registerFleetAlerts } from "./fleetAlertsPage.js";
 import type { FleetConsoleContext } from "./fleetConsoleEnv.js";
 import { fleetPage } from "./fleetLayout.js";
+import { fleetAlertsAfter, fleetLastAlertId } from "./fleetQueries.js";
 import { registerHosts } from "./hostsPage.js";
 import { registerPrograms } from "./programPage.js";
 
@@ -27,6 +29,8 @@ export interface FleetConsoleOptions extends Omit<FleetConsoleContext, "allowPos
   /** Host header values accepted without a token (the address served); undefined accepts any. */
   hosts?: readonly string[];
   onError?: (err: unknown) => void;
+  /** The live alert streams (/events); the server closes them as it closes. */
+  live?: LiveEvents;
 }
 
 export function createFleetConsoleApp(options: FleetConsoleOptions): Hono<ConsoleEnv> {
@@ -48,6 +52,11 @@ export function createFleetConsoleApp(options: FleetConsoleOptions): Hono<Consol
   registerHosts(app, ctx);
   app.get("/hosts", (c) => c.redirect("/", 301));
   registerFleetAlerts(app, ctx);
+  (options.live ?? new LiveEvents()).register(app, {
+    filterOf: (c) => fleetAlertQuery(c).filter,
+    lastId: () => fleetLastAlertId(ctx.store),
+    after: (filter, after, limit) => fleetAlertsAfter(ctx.store, filter, after, limit),
+  });
   registerPrograms(app, ctx);
   registerFleetApi(app, ctx);
   app.notFound((c) =>
@@ -89,7 +98,8 @@ export async function listenFleetConsole(
   requireTokenOffLoopback(address, options.token !== undefined);
   const { createAdaptorServer } = await import("@hono/node-server");
   const hosts: string[] = [];
-  const app = createFleetConsoleApp({ ...options, ...(options.token === undefined ? { hosts } : {}) });
+  const live = options.live ?? new LiveEvents();
+  const app = createFleetConsoleApp({ ...options, live, ...(options.token === undefined ? { hosts } : {}) });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: address.host }) as Server;
   const port = await new Promise<number>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) => {
@@ -105,6 +115,7 @@ export async function listenFleetConsole(
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= new Promise<void>((resolve) => {
+      live.close();
       server.close(() => resolve());
       server.closeAllConnections();
     }));

@@ -1,7 +1,8 @@
 // The fleet console in a real browser (Debian's Chromium through playwright-core; skipped without it or without
 // nats-server): fleet serve against a real nats-server, fed alerts, heartbeats and two hosts' profile snapshots;
 // every page loads without a console error or Content-Security-Policy violation, the Hosts page's chart renders as
-// SVG, and everything comes from the console itself.
+// SVG, and everything comes from the console itself; an alert a host publishes while the Alerts page is open
+// appears on it without a reload.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +13,8 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chartsSettled, haveChromium, type OpenReport, openUrl } from "../report/testing/headlessPage.js";
 import { type RunningFleetServe, startFleetServe } from "./fleetServe.js";
-import { envelope, publishUntilAcked, putSnapshot, trainedProfile, until } from "./testing/fleetTraffic.js";
+import { encodeMessage } from "./fleetMessages.js";
+import { envelope, hostAlert, publishUntilAcked, putSnapshot, trainedProfile, until } from "./testing/fleetTraffic.js";
 import { type NatsServer, natsServerUnavailableReason, startNatsServer } from "./testing/natsServer.js";
 
 const PROGRAM = `s-${"0123456789abcdef".repeat(2)}`;
@@ -87,4 +89,28 @@ describe.skipIf(!haveChromium() || natsServerUnavailableReason() !== undefined)(
     expect(problems).toEqual([]);
     expect(browser.requests.filter((u) => !u.startsWith(fleet.url!))).toEqual([]);
   });
+
+  it(
+    "shows an alert a host publishes while the Alerts page is open, without a reload",
+    { timeout: 60_000 },
+    async () => {
+      browser ??= await openUrl(fleet.url!);
+      const { page, problems } = browser;
+      await page.goto(`${fleet.url}alerts`);
+      await page.waitForFunction(() => /live/.test(document.getElementById("live-status")?.textContent ?? ""));
+      const marker = `live fleet alert ${Date.now()}`;
+      const env = envelope("web-1", 100);
+      const alert = hostAlert("web-1", "/usr/bin/true", env.time, marker);
+      await publishUntilAcked(jetstream(nc), "alerts", env, encodeMessage("alerts", env, JSON.stringify(alert)));
+      const t0 = performance.now();
+      const row = page.locator("#alerts-table tbody tr.new", { hasText: marker });
+      await row.waitFor({ timeout: 10_000 });
+      console.log(`the published alert appeared after ${Math.round(performance.now() - t0)} ms`);
+      // The fleet table's columns, in order: the host links to its alerts, the program to its path's.
+      expect(await row.locator("td").nth(1).textContent()).toBe("web-1");
+      expect(await row.locator("td a").nth(1).getAttribute("href")).toBe("/alerts?exe=%2Fusr%2Fbin%2Ftrue");
+      expect(await row.locator("code.window").textContent()).toBe("openat read mprotect");
+      expect(problems).toEqual([]);
+    },
+  );
 });

@@ -120,11 +120,47 @@ export function fleetAlertPage(
   before?: number,
   limit = FLEET_PAGE_SIZE,
 ): { rows: FleetAlertView[]; more: boolean } {
+  const { sql, args } = alertConditions(f);
+  if (before !== undefined) {
+    sql.push("id < ?");
+    args.push(before);
+  }
+  const where = sql.length > 0 ? `WHERE ${sql.join(" AND ")}` : "";
+  const rows = store
+    .select(`SELECT ${ALERT_COLUMNS} FROM alerts ${where} ORDER BY id DESC LIMIT ?`)
+    .all(...args, limit + 1) as AlertRow[];
+  return { rows: rows.slice(0, limit).map(alertView), more: rows.length > limit };
+}
+
+/** The alerts matching `f` newer than id `after`, oldest first (the console's live stream). */
+export function fleetAlertsAfter(
+  store: FleetStore,
+  f: FleetAlertFilter,
+  after: number,
+  limit: number,
+): FleetAlertView[] {
+  const { sql, args } = alertConditions(f);
+  sql.push("id > ?");
+  args.push(after);
+  const rows = store
+    .select(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE ${sql.join(" AND ")} ORDER BY id LIMIT ?`)
+    .all(...args, limit) as AlertRow[];
+  return rows.map(alertView);
+}
+
+/** The highest alert id stored (0 when none). */
+export function fleetLastAlertId(store: FleetStore): number {
+  return (store.select(`SELECT coalesce(max(id), 0) AS id FROM alerts`).get() as { id: number }).id;
+}
+
+const ALERT_COLUMNS = "id, msg_id, host, exe, time, rule, priority, output, json";
+
+function alertConditions(f: FleetAlertFilter): { sql: string[]; args: (string | number)[] } {
   const sql: string[] = [];
   const args: (string | number)[] = [];
-  const add = (clause: string, ...values: (string | number)[]) => {
+  const add = (clause: string, value: string) => {
     sql.push(clause);
-    args.push(...values);
+    args.push(value);
   };
   if (f.host !== undefined && f.host !== "") add("host = ?", f.host);
   if (f.rule !== undefined && f.rule !== "") add("rule = ?", f.rule);
@@ -133,14 +169,7 @@ export function fleetAlertPage(
   if (f.program !== undefined && f.program !== "") {
     add("(exe, host) IN (SELECT path, host FROM profiles WHERE program = ?)", f.program);
   }
-  if (before !== undefined) add("id < ?", before);
-  const where = sql.length > 0 ? `WHERE ${sql.join(" AND ")}` : "";
-  const rows = store
-    .select(
-      `SELECT id, msg_id, host, exe, time, rule, priority, output, json FROM alerts ${where} ORDER BY id DESC LIMIT ?`,
-    )
-    .all(...args, limit + 1) as AlertRow[];
-  return { rows: rows.slice(0, limit).map(alertView), more: rows.length > limit };
+  return { sql, args };
 }
 
 function alertView(r: AlertRow): FleetAlertView {

@@ -99,7 +99,11 @@ export function alertTable(rows: readonly AlertView[], live?: string): SafeHtml 
           <td colspan="6">No alerts.</td>
         </tr>`
       : rows.map((a) => alertRow(a));
-  return html`<table id="alerts-table" ${live !== undefined ? html` data-events="${live}"` : ""}>
+  return html`<table
+    id="alerts-table"
+    data-columns="time priority rule program pid output"
+    ${live !== undefined ? html` data-events="${live}"` : ""}
+  >
     <thead>
       <tr>
         <th>time (UTC)</th>

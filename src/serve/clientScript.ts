@@ -30,29 +30,45 @@ export const CONSOLE_JS = `(function () {
     tr.appendChild(td);
     return td;
   }
-  function alertRow(a) {
+  function linked(td, href, text) {
+    var a = document.createElement("a");
+    a.href = href;
+    a.textContent = text;
+    td.appendChild(a);
+  }
+  // One cell per column the table names in data-columns (the host console's and the fleet console's differ).
+  var CELLS = {
+    time: function (tr, a) { cell(tr, a.time); },
+    host: function (tr, a) { linked(cell(tr, ""), "/alerts?host=" + encodeURIComponent(a.host), a.host); },
+    priority: function (tr, a) { cell(tr, a.priority, "prio prio-" + String(a.priority).toLowerCase()); },
+    rule: function (tr, a) { cell(tr, a.rule); },
+    program: function (tr, a) {
+      var td = cell(tr, "");
+      if (a.key) linked(td, "/profile?key=" + encodeURIComponent(a.key), a.program || a.key);
+      else td.textContent = a.program || "-";
+    },
+    exe: function (tr, a) {
+      var td = cell(tr, "");
+      if (a.exe) linked(td, "/alerts?exe=" + encodeURIComponent(a.exe), a.name || a.exe);
+      else td.textContent = "-";
+    },
+    pid: function (tr, a) { cell(tr, a.pid === null || a.pid === undefined ? "-" : String(a.pid), "n"); },
+    output: function (tr, a) {
+      var text = cell(tr, a.output);
+      if (a.window && a.window.length > 0) {
+        var code = document.createElement("code");
+        code.className = "window";
+        code.textContent = a.window.join(" ");
+        text.appendChild(document.createElement("br"));
+        text.appendChild(code);
+      }
+    }
+  };
+  function alertRow(a, columns) {
     var tr = document.createElement("tr");
     tr.className = "new";
     tr.setAttribute("data-id", String(a.id));
-    cell(tr, a.time);
-    cell(tr, a.priority, "prio prio-" + String(a.priority).toLowerCase());
-    cell(tr, a.rule);
-    var program = cell(tr, "");
-    if (a.key) {
-      var link = document.createElement("a");
-      link.href = "/profile?key=" + encodeURIComponent(a.key);
-      link.textContent = a.program || a.key;
-      program.appendChild(link);
-    } else program.textContent = a.program || "-";
-    cell(tr, a.pid === null ? "-" : String(a.pid), "n");
-    var text = cell(tr, a.output);
-    if (a.window && a.window.length > 0) {
-      var code = document.createElement("code");
-      code.className = "window";
-      code.textContent = a.window.join(" ");
-      text.appendChild(document.createElement("br"));
-      text.appendChild(code);
-    }
+    columns.forEach(function (c) { if (CELLS[c]) CELLS[c](tr, a); else cell(tr, ""); });
     return tr;
   }
   function liveAlerts() {
@@ -60,6 +76,7 @@ export const CONSOLE_JS = `(function () {
     var url = table && table.getAttribute("data-events");
     if (!url || typeof EventSource !== "function") return;
     var body = table.querySelector("tbody");
+    var columns = (table.getAttribute("data-columns") || "time priority rule program pid output").split(" ");
     var status = document.getElementById("live-status");
     var source = new EventSource(url);
     function say(text) { if (status) status.textContent = text; }
@@ -70,7 +87,7 @@ export const CONSOLE_JS = `(function () {
       if (body.querySelector('tr[data-id="' + String(Number(a.id)) + '"]')) return;
       var empty = body.querySelector("tr.empty");
       if (empty) empty.remove();
-      body.insertBefore(alertRow(a), body.firstChild);
+      body.insertBefore(alertRow(a, columns), body.firstChild);
     });
   }
   embedCharts();

@@ -6,7 +6,8 @@
 import { Hono } from "hono";
 import { HomeostatError } from "../errors.js";
 import type { StateStore } from "../store/stateStore.js";
-import { registerAlerts } from "./alertsPage.js";
+import { alertsAfter, lastAlertId } from "./alertQueries.js";
+import { alertFilterOf, registerAlerts } from "./alertsPage.js";
 import { asset } from "./assets.js";
 import type { ConsoleContext, ConsoleEnv } from "./consoleEnv.js";
 import { html } from "./html.js";
@@ -60,7 +61,11 @@ export function createConsoleApp(options: ConsoleAppOptions): ConsoleApp {
   registerAlerts(app, ctx);
   registerResponses(app, ctx);
   const live = new LiveEvents(options);
-  live.register(app, ctx);
+  live.register(app, {
+    filterOf: alertFilterOf,
+    lastId: () => lastAlertId(ctx.store),
+    after: (filter, after, limit) => alertsAfter(ctx.store, filter, after, limit),
+  });
   app.notFound((c) => c.html(errorPage("Not found", "There is no such page."), 404));
   app.onError((err, c) => {
     const status = err instanceof HomeostatError ? statusOf(err) : 500;

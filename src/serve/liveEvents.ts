@@ -1,14 +1,24 @@
-// Live alerts as server-sent events (/events): each stream polls the store's alert id high-water mark (max(id), one
-// index lookup) every pollMs, and when it rose sends the new alerts that match the page's filter, oldest first, as
+// Live alerts as server-sent events (/events): each stream polls its alert source's id high-water mark (max(id),
+// one index lookup; the state store's for serve, the fleet database's for fleet serve) every pollMs, and when it rose sends the new alerts that match the page's filter, oldest first, as
 // `alert` events whose id is the alert's (so a reconnecting EventSource resumes after Last-Event-ID). A comment line
 // every KEEPALIVE_MS finds dead connections. Streams are bounded in number and all end when the console closes.
 
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
-import { alertsAfter, lastAlertId } from "./alertQueries.js";
-import { alertFilterOf } from "./alertsPage.js";
-import type { ConsoleContext, ConsoleEnv } from "./consoleEnv.js";
+import type { ConsoleEnv } from "./consoleEnv.js";
+
+/** Where a console's alerts come from, with the filter a request's query names (`F`). */
+export interface LiveAlertSource<F> {
+  filterOf(c: Context<ConsoleEnv>): F;
+  /** The highest alert id stored (0 when none). */
+  lastId(): number;
+  /** The alerts matching `filter` with ids above `after`, oldest first, at most `limit`. */
+  after(filter: F, after: number, limit: number): readonly { id: number }[];
+}
+
+/** Alerts sent per query; fewer mean the source had nothing more up to its high-water mark. */
+const BATCH = 100;
 
 export const KEEPALIVE_MS = 15_000;
 
@@ -35,11 +45,11 @@ export class LiveEvents {
     this.ended.abort();
   }
 
-  register(app: Hono<ConsoleEnv>, ctx: ConsoleContext): void {
+  register<F>(app: Hono<ConsoleEnv>, source: LiveAlertSource<F>): void {
     app.get("/events", (c) => {
       if (this.open >= (this.options.maxStreams ?? 32)) return c.text("too many live streams", 503);
-      const filter = alertFilterOf(c);
-      const start = idOf(c.req.header("Last-Event-ID")) ?? idOf(c.req.query("after")) ?? lastAlertId(ctx.store);
+      const filter = source.filterOf(c);
+      const start = idOf(c.req.header("Last-Event-ID")) ?? idOf(c.req.query("after")) ?? source.lastId();
       c.header("Cache-Control", "no-store");
       this.open++;
       return streamSSE(c, async (stream) => {
@@ -48,7 +58,7 @@ export class LiveEvents {
         const signal = AbortSignal.any([gone.signal, this.ended.signal]);
         try {
           await this.pump(
-            ctx,
+            source,
             filter,
             start,
             signal,
@@ -63,9 +73,9 @@ export class LiveEvents {
   }
 
   /** Sends new alerts until `signal` aborts. */
-  private async pump(
-    ctx: ConsoleContext,
-    filter: ReturnType<typeof alertFilterOf>,
+  private async pump<F>(
+    source: LiveAlertSource<F>,
+    filter: F,
     start: number,
     signal: AbortSignal,
     send: (id: number, data: string) => Promise<unknown>,
@@ -76,13 +86,13 @@ export class LiveEvents {
     let quiet = 0;
     const pollMs = this.options.pollMs ?? 250;
     while (!signal.aborted) {
-      const high = lastAlertId(ctx.store);
+      const high = source.lastId();
       if (high > seen) {
-        const rows = alertsAfter(ctx.store, filter, after);
+        const rows = source.after(filter, after, BATCH);
         for (const a of rows) await send(a.id, JSON.stringify(a));
         after = rows.length > 0 ? rows[rows.length - 1]!.id : high;
         // Fewer than a batch: everything up to the mark was seen (filtered-out alerts included).
-        if (rows.length < 100) seen = high;
+        if (rows.length < BATCH) seen = high;
         if (rows.length > 0) continue;
       }
       quiet += pollMs;
