@@ -1,185 +1,24 @@
 // Baum-Welch re-estimation of a discrete hidden Markov model with scaling (Rabiner, "A tutorial on hidden Markov
 // models and selected applications in speech recognition", Proc. IEEE 1989: sections III.C and V.A-B, scaled
-// forward/backward variables and several weighted observation sequences). The HMM detector (hmm.ts) trains with
-// this and scores with the same parameter layout (hmmParameters.ts).
+// forward/backward variables and several weighted observation sequences): the E-step here, the M-step in
+// hmmReestimation.ts. The HMM detector (hmm.ts) trains with this and scores with the same parameter layout
+// (hmmParameters.ts).
 //
 // Layout: A row-major (a[i * S + j] = P(j | i)) and B symbol-major (b[k * S + i] = P(k | i)), Float64Arrays, so
 // that every loop over states reads contiguous memory. Products by A and by its transpose run in the WebAssembly
 // SIMD kernel (simdKernel.ts) when available, on forward/backward variables that live in the kernel's memory, or
-// in `vecMat` otherwise, with bit-identical results; the transition counts are summed as one blocked matrix
-// product per sequence (`outerSum`). Parameters, forward and backward variables below FLUSH are set to zero, so
-// that no product of two of them is a denormal (which runs two orders of magnitude slower).
+// in `vecMat` otherwise (hmmProducts.ts), with bit-identical results. Forward and backward variables below FLUSH
+// are set to zero, so that no product of two of them is a denormal.
 
 import { HomeostatError } from "../errors.js";
 import type { HmmParameters } from "./hmmParameters.js";
+import { FLUSH, outerSum, vecMat } from "./hmmProducts.js";
+import { reestimate, type ExpectedCounts } from "./hmmReestimation.js";
+import type { HmmTrainingSet } from "./hmmTrainingSet.js";
 import { createVecMatKernel, paddedStride, type VecMatKernel } from "./simdKernel.js";
 
-/**
- * Values below this are set to zero: far below anything that changes a likelihood, and the product of two stays
- * above the denormal range.
- */
-export const FLUSH = 1e-100;
-
-/** Training sequences of symbol indices with weights (multiplicities of identical traces). */
-export class HmmTrainingSet {
-  readonly maxLength: number;
-  /** Sum over sequences of weight * length. */
-  readonly weightedCalls: number;
-
-  constructor(
-    /** All sequences' symbols, concatenated. */
-    readonly symbols: Uint16Array,
-    /** Sequence s is symbols[offsets[s], offsets[s + 1]). */
-    readonly offsets: Int32Array,
-    readonly weights: Float64Array,
-  ) {
-    let max = 0;
-    let calls = 0;
-    for (let s = 0; s + 1 < offsets.length; s++) {
-      const len = offsets[s + 1]! - offsets[s]!;
-      if (len > max) max = len;
-      calls += len * weights[s]!;
-    }
-    this.maxLength = max;
-    this.weightedCalls = calls;
-  }
-
-  get size(): number {
-    return this.offsets.length - 1;
-  }
-
-  static of(sequences: readonly ArrayLike<number>[], weights?: readonly number[]): HmmTrainingSet {
-    let total = 0;
-    for (const s of sequences) total += s.length;
-    const symbols = new Uint16Array(total);
-    const offsets = new Int32Array(sequences.length + 1);
-    let at = 0;
-    sequences.forEach((s, i) => {
-      for (let t = 0; t < s.length; t++) symbols[at + t] = s[t]!;
-      at += s.length;
-      offsets[i + 1] = at;
-    });
-    const w = new Float64Array(sequences.length);
-    for (let i = 0; i < sequences.length; i++) w[i] = weights?.[i] ?? 1;
-    return new HmmTrainingSet(symbols, offsets, w);
-  }
-}
-
-/**
- * out[outOff + j] = sum_i x[xOff + i] * m[i * n + j] for j < n: a row vector times a row-major n x n matrix. Eight
- * outputs are accumulated at once so that each x[i] is loaded once per eight products and the sums stay in
- * registers (about 2.5x faster in V8 than updating `out` row by row). Sums run over i in increasing order.
- */
-export function vecMat(x: Float64Array, xOff: number, m: Float64Array, n: number, out: Float64Array, outOff: number) {
-  let j = 0;
-  for (; j + 8 <= n; j += 8) {
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    let s4 = 0;
-    let s5 = 0;
-    let s6 = 0;
-    let s7 = 0;
-    for (let i = 0, r = j; i < n; i++, r += n) {
-      const f = x[xOff + i]!;
-      s0 += f * m[r]!;
-      s1 += f * m[r + 1]!;
-      s2 += f * m[r + 2]!;
-      s3 += f * m[r + 3]!;
-      s4 += f * m[r + 4]!;
-      s5 += f * m[r + 5]!;
-      s6 += f * m[r + 6]!;
-      s7 += f * m[r + 7]!;
-    }
-    out[outOff + j] = s0;
-    out[outOff + j + 1] = s1;
-    out[outOff + j + 2] = s2;
-    out[outOff + j + 3] = s3;
-    out[outOff + j + 4] = s4;
-    out[outOff + j + 5] = s5;
-    out[outOff + j + 6] = s6;
-    out[outOff + j + 7] = s7;
-  }
-  for (; j < n; j++) {
-    let s = 0;
-    for (let i = 0, r = j; i < n; i++, r += n) s += x[xOff + i]! * m[r]!;
-    out[outOff + j] = s;
-  }
-}
-
-/** Rows of t processed together by `outerSum`: two 40-state blocks of them fit in a 64 KB L1 cache. */
-const T_CHUNK = 64;
-
-/**
- * acc[i * n + j] += w * sum_{t < count} x[t * n + i] * y[(t + 1) * n + j]: the sum of outer products of
- * consecutive rows, as a blocked matrix product (2 x 4 accumulators in registers, t in cache-sized chunks).
- */
-function outerSum(x: Float64Array, y: Float64Array, count: number, n: number, w: number, acc: Float64Array): void {
-  for (let t0 = 0; t0 < count; t0 += T_CHUNK) {
-    const t1 = Math.min(count, t0 + T_CHUNK);
-    let i = 0;
-    for (; i + 2 <= n; i += 2) {
-      let j = 0;
-      for (; j + 4 <= n; j += 4) {
-        let a0 = 0;
-        let a1 = 0;
-        let a2 = 0;
-        let a3 = 0;
-        let b0 = 0;
-        let b1 = 0;
-        let b2 = 0;
-        let b3 = 0;
-        for (let t = t0; t < t1; t++) {
-          const xr = t * n + i;
-          const x0 = x[xr]!;
-          const x1 = x[xr + 1]!;
-          const yr = xr - i + n + j;
-          const y0 = y[yr]!;
-          const y1 = y[yr + 1]!;
-          const y2 = y[yr + 2]!;
-          const y3 = y[yr + 3]!;
-          a0 += x0 * y0;
-          a1 += x0 * y1;
-          a2 += x0 * y2;
-          a3 += x0 * y3;
-          b0 += x1 * y0;
-          b1 += x1 * y1;
-          b2 += x1 * y2;
-          b3 += x1 * y3;
-        }
-        const r0 = i * n + j;
-        const r1 = r0 + n;
-        acc[r0]! += w * a0;
-        acc[r0 + 1]! += w * a1;
-        acc[r0 + 2]! += w * a2;
-        acc[r0 + 3]! += w * a3;
-        acc[r1]! += w * b0;
-        acc[r1 + 1]! += w * b1;
-        acc[r1 + 2]! += w * b2;
-        acc[r1 + 3]! += w * b3;
-      }
-      for (; j < n; j++) {
-        let a0 = 0;
-        let b0 = 0;
-        for (let t = t0; t < t1; t++) {
-          const v = y[(t + 1) * n + j]!;
-          a0 += x[t * n + i]! * v;
-          b0 += x[t * n + i + 1]! * v;
-        }
-        acc[i * n + j]! += w * a0;
-        acc[(i + 1) * n + j]! += w * b0;
-      }
-    }
-    for (; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let t = t0; t < t1; t++) s += x[t * n + i]! * y[(t + 1) * n + j]!;
-        acc[i * n + j]! += w * s;
-      }
-    }
-  }
-}
+export { FLUSH, vecMat } from "./hmmProducts.js";
+export { HmmTrainingSet } from "./hmmTrainingSet.js";
 
 /** Largest training buffer (forward and backward variables of the longest distinct trace) BaumWelch allocates. */
 const MAX_TRAINING_BYTES = 2 ** 31;
@@ -204,6 +43,8 @@ export class BaumWelch {
   private readonly piAcc: Float64Array;
   private readonly xiAcc: Float64Array;
   private readonly bAcc: Float64Array;
+  /** The accumulators above, as the M-step reads them. */
+  private readonly expected: ExpectedCounts;
   private readonly kernel: VecMatKernel | null;
   private readonly blocks: number;
   private readonly aByte: number;
@@ -256,6 +97,7 @@ export class BaumWelch {
     this.piAcc = new Float64Array(n);
     this.xiAcc = new Float64Array(n * n);
     this.bAcc = new Float64Array(this.m * n);
+    this.expected = { pi: this.piAcc, xi: this.xiAcc, b: this.bAcc };
   }
 
   /** Training log-likelihood (natural log, weighted) of `p`, by the forward pass only. */
@@ -277,7 +119,6 @@ export class BaumWelch {
     this.load(p);
     const n = this.n;
     const d = this.data;
-    const a = p.a;
     this.piAcc.fill(0);
     this.xiAcc.fill(0);
     this.bAcc.fill(0);
@@ -290,36 +131,7 @@ export class BaumWelch {
       ll += w * this.forward(p, start, end);
       this.backward(p, start, end, w);
     }
-    // M-step. xi_t(i, j) = alpha_t(i) A(i, j) bb_{t+1}(j), so A(i, j) is proportional to A(i, j) times the
-    // accumulated sum of alpha_t(i) bb_{t+1}(j). Rows with no expected visits keep their old values.
-    for (let i = 0; i < n; i++) {
-      const row = i * n;
-      let sum = 0;
-      for (let j = 0; j < n; j++) sum += a[row + j]! * this.xiAcc[row + j]!;
-      if (!(sum > 0)) continue;
-      for (let j = 0; j < n; j++) {
-        const v = (a[row + j]! * this.xiAcc[row + j]!) / sum;
-        a[row + j] = v < FLUSH ? 0 : v;
-      }
-    }
-    const b = p.b;
-    for (let i = 0; i < n; i++) {
-      let sum = 0;
-      for (let k = 0; k < this.m; k++) sum += this.bAcc[k * n + i]!;
-      if (!(sum > 0)) continue;
-      for (let k = 0; k < this.m; k++) {
-        const v = this.bAcc[k * n + i]! / sum;
-        b[k * n + i] = v < FLUSH ? 0 : v;
-      }
-    }
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += this.piAcc[i]!;
-    if (sum > 0) {
-      for (let i = 0; i < n; i++) {
-        const v = this.piAcc[i]! / sum;
-        p.pi[i] = v < FLUSH ? 0 : v;
-      }
-    }
+    reestimate(p, this.expected, n, this.m);
     return ll;
   }
 
