@@ -4,7 +4,7 @@
 //
 //   <name>.spool  the records (spoolRecord.ts): appended in batches (one write per turn of the event loop), fsync'd
 //                 before any record in them is acknowledged (so a batch costs one fsync, not one per alert);
-//   <name>.ack    the acknowledged offset: two 32-byte slots written in turn (sequence number, generation, offset,
+//   <name>.ack    the acknowledged offset (spoolAck.ts): two 32-byte slots written in turn (sequence number, generation, offset,
 //                 crc32), fdatasync'd after each acknowledgement; the valid slot with the higher sequence wins, so a
 //                 write torn by a crash leaves the previous acknowledgement.
 //
@@ -14,44 +14,27 @@
 // by a compaction (the waiting ones rewritten into a new file of the next generation, then renamed over the old
 // one) once they add up to `compactBytes`, so the file stays under maxBytes + compactBytes. A crash between the
 // rename and the acknowledgement leaves a new generation with no acknowledgement for it: all its records are
-// waiting, which is exactly what they were. A torn last record (an append cut short) is cut off at open.
+// waiting, which is exactly what they were. A torn last record (an append cut short) is cut off at open (spoolFile.ts).
 
-import {
-  closeSync,
-  existsSync,
-  fdatasync,
-  fdatasyncSync,
-  fsyncSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  write,
-  writeSync,
-} from "node:fs";
+import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { crc32 } from "node:zlib";
 import { HomeostatError } from "../../errors.js";
+import { SpoolAcks } from "./spoolAck.js";
+import { createSpoolFile, readFully, recoverSpool, spoolError, syncDir, tryTruncate } from "./spoolFile.js";
 import {
   encodeSpoolHeader,
+  frameSpoolLines,
   MAX_PAYLOAD_BYTES,
-  parseSpoolHeader,
   parseSpoolRecords,
   type SpoolEntry,
   spoolRecordText,
 } from "./spoolRecord.js";
 
+export { encodeAck } from "./spoolAck.js";
 export type { SpoolEntry } from "./spoolRecord.js";
 
-const writeAsync = promisify(write);
 const fdatasyncAsync = promisify(fdatasync);
-
-const SLOT = 32;
-const NEWLINE = 0x0a;
-const ACK_MAGIC = 0x4b415348; // "HSAK"
 
 export interface AlertSpoolOptions {
   /** The folder of the spool files (watch: `<state>/spool`), created when missing. */
@@ -80,19 +63,12 @@ export interface SpoolStats {
   writeErrors: number;
 }
 
-interface AckState {
-  seq: number;
-  generation: number;
-  offset: number;
-}
-
 export class AlertSpool {
   readonly file: string;
   readonly ackFile: string;
   private fd: number;
-  private readonly ackFd: number;
+  private readonly acks: SpoolAcks;
   private generation: number;
-  private ackSeq: number;
   private headerLength: number;
   /** The offset acknowledged, the file's length on disk, the part of it fsync'd. */
   private ackedOffset = 0;
@@ -135,39 +111,16 @@ export class AlertSpool {
     this.file = path.join(options.dir, `${options.name}.spool`);
     this.ackFile = path.join(options.dir, `${options.name}.ack`);
     this.compactBytes = options.compactBytes ?? Math.min(options.maxBytes, 1024 * 1024);
-    this.ackFd = openSync(this.ackFile, existsSync(this.ackFile) ? "r+" : "w+", 0o600);
-    const ack = readAck(this.ackFd);
-    this.ackSeq = ack?.seq ?? 0;
-    const data = existsSync(this.file) ? readFileSync(this.file) : Buffer.alloc(0);
-    const header = parseSpoolHeader(data);
-    if (header === undefined) {
-      // No spool yet (or not one: a file with no valid header is kept aside, never parsed as alerts).
-      if (data.length > 0) renameSync(this.file, `${this.file}.damaged-${Date.now()}`);
-      this.generation = (ack?.generation ?? 0) + 1;
-      closeSync(createFile(this.file, this.generation, Buffer.alloc(0)));
-      this.fd = openSync(this.file, "a+", 0o600);
-      this.headerLength = this.fileEnd = this.syncedEnd = encodeSpoolHeader(this.generation).length;
-      this.ackedOffset = this.headerLength;
-      this.writeAckSync(this.ackedOffset);
-      return;
-    }
-    this.generation = header.generation;
-    this.headerLength = header.length;
-    this.fd = openSync(this.file, "a+", 0o600);
-    this.load(data, ack);
-  }
-
-  /** Takes the waiting records of `data` (from the acknowledged offset of this generation on), cuts a torn tail. */
-  private load(data: Buffer, ack: AckState | undefined): void {
-    const acked = ack !== undefined && ack.generation === this.generation ? ack.offset : this.headerLength;
-    const start = Math.min(Math.max(acked, this.headerLength), data.length);
-    const parsed = parseSpoolRecords(data.subarray(start), start);
-    if (parsed.torn) ftruncateSync(this.fd, parsed.validEnd);
-    this.ackedOffset = start;
-    this.fileEnd = this.syncedEnd = parsed.validEnd;
-    for (const r of parsed.records) this.pushEntry(r.offset, r.end);
-    this.counts.replayed = parsed.records.length;
-    this.counts.damaged = parsed.damaged;
+    this.acks = SpoolAcks.open(this.ackFile);
+    const found = recoverSpool(this.file, this.acks);
+    this.fd = found.fd;
+    this.generation = found.generation;
+    this.headerLength = found.headerLength;
+    this.ackedOffset = found.ackedOffset;
+    this.fileEnd = this.syncedEnd = found.fileEnd;
+    for (const r of found.records) this.pushEntry(r.offset, r.end);
+    this.counts.replayed = found.records.length;
+    this.counts.damaged = found.damaged;
   }
 
   get stats(): Readonly<SpoolStats> {
@@ -213,41 +166,21 @@ export class AlertSpool {
    */
   appendLines(data: Buffer, start: number, end: number): number {
     if (this.closed) return 0;
-    const heads: string[] = [];
-    const from: number[] = [];
-    const to: number[] = [];
-    let size = 0;
     const base = this.fileEnd + this.unwrittenBytes;
-    for (let p = start; p < end;) {
-      let nl = data.indexOf(NEWLINE, p);
-      if (nl < 0 || nl > end) nl = end;
-      const length = nl - p;
-      if (length > 0) {
-        const head = `${length} ${crc32(data.subarray(p, nl)).toString(16).padStart(8, "0")} `;
-        const bytes = head.length + length + 1;
-        if (length > MAX_PAYLOAD_BYTES || this.counts.pendingBytes + bytes > this.options.maxBytes) {
-          this.counts.overflowed++;
-        } else {
-          this.pushEntry(base + size, base + size + bytes);
-          heads.push(head);
-          from.push(p);
-          to.push(nl);
-          size += bytes;
-        }
+    let size = 0;
+    const framed = frameSpoolLines(data, start, end, (length, bytes) => {
+      if (length > MAX_PAYLOAD_BYTES || this.counts.pendingBytes + bytes > this.options.maxBytes) {
+        this.counts.overflowed++;
+        return false;
       }
-      p = nl + 1;
-    }
-    if (heads.length === 0) return 0;
-    const out = Buffer.allocUnsafe(size);
-    let o = 0;
-    for (let i = 0; i < heads.length; i++) {
-      o += out.write(heads[i]!, o, "latin1");
-      o += data.copy(out, o, from[i]!, to[i]!);
-      out[o++] = NEWLINE;
-    }
-    this.counts.appended += heads.length;
-    this.queueWrite(out, size);
-    return heads.length;
+      this.pushEntry(base + size, base + size + bytes);
+      size += bytes;
+      return true;
+    });
+    if (framed.count === 0) return 0;
+    this.counts.appended += framed.count;
+    this.queueWrite(framed.bytes, framed.bytes.length);
+    return framed.count;
   }
 
   /** The first record waiting, if any (its payload read back from the file). */
@@ -257,12 +190,7 @@ export class AlertSpool {
     if (this.front?.offset === e.offset) return this.front;
     this.flushWrites();
     const buf = Buffer.allocUnsafe(e.end - e.offset);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(this.fd, buf, got, buf.length - got, e.offset + got);
-      if (n === 0) break;
-      got += n;
-    }
+    const got = readFully(this.fd, buf, e.offset);
     const parsed = parseSpoolRecords(buf.subarray(0, got), e.offset).records[0];
     // A record that cannot be read back (the file damaged under us) is delivered as what it is not: skipped.
     this.front = { offset: e.offset, end: e.end, payload: parsed?.payload ?? "" };
@@ -282,12 +210,7 @@ export class AlertSpool {
     const waiting = this.entries.slice(this.head, this.head + count);
     const from = waiting[0]!.offset;
     const buf = Buffer.allocUnsafe(waiting[count - 1]!.end - from);
-    let got = 0;
-    while (got < buf.length) {
-      const r = readSync(this.fd, buf, got, buf.length - got, from + got);
-      if (r === 0) break;
-      got += r;
-    }
+    const got = readFully(this.fd, buf, from);
     const read = new Map(parseSpoolRecords(buf.subarray(0, got), from).records.map((r) => [r.offset, r.payload]));
     // As peek: a record that cannot be read back is delivered as what it is not (an empty payload), i.e. skipped.
     return waiting.map((e) => ({ offset: e.offset, end: e.end, payload: read.get(e.offset) ?? "" }));
@@ -325,7 +248,7 @@ export class AlertSpool {
       await fdatasyncAsync(this.fd);
       this.syncedEnd = Math.max(this.syncedEnd, target);
     }
-    await this.writeAck(entry.end);
+    await this.acks.write(this.generation, entry.end);
     const bytes = entry.end - this.entries[this.head]!.offset;
     this.ackedOffset = entry.end;
     for (let i = 0; i < count; i++) this.entries[this.head++] = { offset: 0, end: 0 };
@@ -376,7 +299,7 @@ export class AlertSpool {
       fsyncSync(this.fd);
     } finally {
       closeSync(this.fd);
-      closeSync(this.ackFd);
+      this.acks.close();
     }
   }
 
@@ -391,15 +314,11 @@ export class AlertSpool {
     this.flushWrites();
     if (this.unwritten.length > 0) return; // a full disk: try again at the next acknowledgement
     const waiting = Buffer.allocUnsafe(this.fileEnd - this.ackedOffset);
-    let got = 0;
-    while (got < waiting.length) {
-      const n = readSync(this.fd, waiting, got, waiting.length - got, this.ackedOffset + got);
-      if (n === 0) return; // shorter than we know: leave it as it is
-      got += n;
-    }
+    // shorter than we know: leave it as it is
+    if (readFully(this.fd, waiting, this.ackedOffset) < waiting.length) return;
     const generation = this.generation + 1;
     const tmp = `${this.file}.tmp`;
-    closeSync(createFile(tmp, generation, waiting));
+    closeSync(createSpoolFile(tmp, generation, waiting));
     renameSync(tmp, this.file);
     syncDir(this.options.dir);
     closeSync(this.fd);
@@ -415,93 +334,6 @@ export class AlertSpool {
     this.headerLength = headerLength;
     this.ackedOffset = headerLength;
     this.fileEnd = this.syncedEnd = this.fileEnd + shift;
-    this.writeAckSync(headerLength);
+    this.acks.writeSync(generation, headerLength);
   }
-
-  private async writeAck(offset: number): Promise<void> {
-    const slot = this.nextSlot(offset);
-    await writeAsync(this.ackFd, slot.buf, 0, SLOT, slot.position);
-    await fdatasyncAsync(this.ackFd);
-  }
-
-  private writeAckSync(offset: number): void {
-    const slot = this.nextSlot(offset);
-    writeSync(this.ackFd, slot.buf, 0, SLOT, slot.position);
-    fdatasyncSync(this.ackFd);
-  }
-
-  private nextSlot(offset: number): { buf: Buffer; position: number } {
-    const seq = ++this.ackSeq;
-    return { buf: encodeAck({ seq, generation: this.generation, offset }), position: (seq % 2) * SLOT };
-  }
-}
-
-/** A new spool file of `generation` holding the record bytes `body`, fsync'd; returns its descriptor. */
-function createFile(file: string, generation: number, body: Buffer): number {
-  const fd = openSync(file, "w", 0o600);
-  writeSync(fd, Buffer.concat([encodeSpoolHeader(generation), body]));
-  fsyncSync(fd);
-  return fd;
-}
-
-/** One acknowledgement slot: magic, sequence, generation, offset (u64), reserved, crc32 of the 28 bytes before. */
-export function encodeAck(ack: AckState): Buffer {
-  const b = Buffer.alloc(SLOT);
-  b.writeUInt32LE(ACK_MAGIC, 0);
-  b.writeUInt32LE(ack.seq >>> 0, 4);
-  b.writeUInt32LE(ack.generation >>> 0, 8);
-  b.writeBigUInt64LE(BigInt(ack.offset), 12);
-  b.writeUInt32LE(crc32(b.subarray(0, 28)), 28);
-  return b;
-}
-
-/** The newest valid acknowledgement of the two slots, or undefined (none written yet, or both damaged). */
-function readAck(fd: number): AckState | undefined {
-  const b = Buffer.alloc(2 * SLOT);
-  let n = 0;
-  try {
-    n = readFileSync(fd).copy(b);
-  } catch {
-    return undefined;
-  }
-  let best: AckState | undefined;
-  for (let i = 0; i + SLOT <= n; i += SLOT) {
-    const s = b.subarray(i, i + SLOT);
-    if (s.readUInt32LE(0) !== ACK_MAGIC || s.readUInt32LE(28) !== crc32(s.subarray(0, 28))) continue;
-    const ack = { seq: s.readUInt32LE(4), generation: s.readUInt32LE(8), offset: Number(s.readBigUInt64LE(12)) };
-    if (best === undefined || ack.seq > best.seq) best = ack;
-  }
-  return best;
-}
-
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, "r");
-    fsyncSync(fd);
-  } catch {
-    // some file systems cannot fsync a directory; the rename is still atomic
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-function tryTruncate(fd: number, length: number): void {
-  try {
-    ftruncateSync(fd, length);
-  } catch {
-    // the parser skips a damaged line at the next open
-  }
-}
-
-function spoolError(err: unknown, dir: string): HomeostatError {
-  const code = (err as NodeJS.ErrnoException).code;
-  const why = err instanceof Error ? err.message : String(err);
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
-    return new HomeostatError("E_PERMISSION", `cannot write the alert spool in ${dir}: ${why}`, {}, { cause: err });
-  }
-  if (code === "ENOSPC" || code === "EDQUOT") {
-    return new HomeostatError("E_NO_SPACE", `no space for the alert spool in ${dir}`, {}, { cause: err });
-  }
-  return new HomeostatError("E_IO", `cannot open the alert spool in ${dir}: ${why}`, {}, { cause: err });
 }

@@ -8,6 +8,9 @@
 // The worker runs at a lower scheduling priority than the engine (nice 10, Linux): on a busy host, delivery waits
 // (its spool holds what comes meanwhile) rather than the scoring of events.
 //
+// This file is the worker's entry (started by its own path, httpWorkerScript) and the main thread's side; the worker's
+// side is httpWorkerThread.ts, what the two share httpWorkerChannel.ts, the ring of shared memory httpWorkerRing.ts.
+//
 // Figures are shared, not sent: the worker keeps its counters (spooled, waiting, delivered, overflowed, ...) in a
 // SharedArrayBuffer, updated after each batch and each delivery, and the main thread reads them when asked (a
 // Prometheus scrape, the overflow alert's tick, the summary). The last error, a string, comes as a message.
@@ -18,8 +21,7 @@
 // flight, they are refused and counted as overflow, like alerts that do not fit the spool. If the worker dies, the
 // output counts what it is then given as overflow (reported by the overflow alert) and says why in lastError.
 
-import { existsSync, readlinkSync } from "node:fs";
-import { setPriority } from "node:os";
+import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   isMainThread,
@@ -29,189 +31,29 @@ import {
   Worker,
   workerData,
 } from "node:worker_threads";
-import { type ErrorCode, HomeostatError, isHomeostatError } from "../../errors.js";
-import { AlertSpool } from "./alertSpool.js";
+import { type ErrorCode, HomeostatError } from "../../errors.js";
 import type { BackoffOptions } from "./backoff.js";
-import { HttpAlertSink, type HttpSinkStats } from "./httpAlertSink.js";
-import { httpPoster } from "./httpPost.js";
+import {
+  F,
+  FIELDS,
+  type FromWorker,
+  HANDSHAKE,
+  type HttpOutputFigures,
+  OPEN,
+  OPENING,
+  readFigures,
+  type ToWorker,
+  type WorkerConfig,
+} from "./httpWorkerChannel.js";
+import { AlertRing } from "./httpWorkerRing.js";
+import { serveHttpOutput } from "./httpWorkerThread.js";
 
-/** The shared counters, by index in a Float64Array. */
-const F = {
-  appended: 0,
-  pendingRecords: 1,
-  pendingBytes: 2,
-  acked: 3,
-  overflowed: 4,
-  replayed: 5,
-  damaged: 6,
-  writeErrors: 7,
-  delivered: 8,
-  rejected: 9,
-  failures: 10,
-  backingOff: 11,
-  /** Characters of alert text the worker has taken (to bound what is in flight). */
-  taken: 12,
-} as const;
-const FIELDS = 13;
+export type { HttpOutputFigures } from "./httpWorkerChannel.js";
 
-/** The state buffer's words: the handshake, and how far into the ring (bytes, modulo 2^32) the worker has taken. */
-const HANDSHAKE = 0;
-const CONSUMED = 1;
-/** The handshake: 0 opening, 1 open, 2 failed. */
-const OPENING = 0;
-const OPEN = 1;
-const FAILED = 2;
-
-interface WorkerConfig {
-  homeostatHttpOutput: true;
-  dir: string;
-  name: string;
-  maxBytes: number;
-  url: string;
-  timeoutMs: number;
-  userAgent: string;
-  backoff?: Omit<BackoffOptions, "random">;
-  state: SharedArrayBuffer;
-  figures: SharedArrayBuffer;
-  ring: SharedArrayBuffer;
-  port: MessagePort;
-}
-
-type ToWorker =
-  | { kind: "ring"; start: number; end: number; upTo: number }
-  | { kind: "lines"; buffer: ArrayBuffer; length: number; chars: number }
-  | { kind: "retarget"; url: string }
-  | { kind: "retry" }
-  | { kind: "close"; drainMs: number };
-
-type FromWorker = { kind: "error"; text: string | undefined } | { kind: "closed" };
-
-/** The figures of the HTTP output, as the in-process one gives them. */
-export interface HttpOutputFigures extends HttpSinkStats {
-  spooled: number;
-  spoolPending: number;
-  spoolBytes: number;
-  overflowed: number;
-  replayed: number;
-}
-
-// ------------------------------------------------------------------------------------------------ the worker
-
-/**
- * Lowers this thread's scheduling priority (nice 10), on Linux, where a thread has its own (setpriority on its
- * thread id, from /proc/thread-self): when the CPUs are busy, the thread that scores events goes first, and delivery
- * catches up from the spool, which is what it is for. Elsewhere, or if refused, the thread keeps its priority.
- */
-function yieldToTheEngine(): void {
-  try {
-    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
-    if (Number.isInteger(tid) && tid !== process.pid) setPriority(tid, WORKER_NICENESS);
-  } catch {
-    // not Linux, or not permitted: the same priority as the engine
-  }
-}
-
-const WORKER_NICENESS = 10;
-
-function serve(config: WorkerConfig): void {
-  yieldToTheEngine();
-  const state = new Int32Array(config.state);
-  const figures = new Float64Array(config.figures);
-  let spool: AlertSpool;
-  let sink: HttpAlertSink;
-  let closePoster: () => void;
-  let lastError: string | undefined;
-  const publish = (): void => {
-    const s = spool.stats;
-    const h = sink.stats;
-    figures[F.appended] = s.appended;
-    figures[F.pendingRecords] = s.pendingRecords;
-    figures[F.pendingBytes] = s.pendingBytes;
-    figures[F.acked] = s.acked;
-    figures[F.overflowed] = s.overflowed;
-    figures[F.replayed] = s.replayed;
-    figures[F.damaged] = s.damaged;
-    figures[F.writeErrors] = s.writeErrors;
-    figures[F.delivered] = h.delivered;
-    figures[F.rejected] = h.rejected;
-    figures[F.failures] = h.failures;
-    figures[F.backingOff] = h.backingOff ? 1 : 0;
-    if (h.lastError !== lastError) {
-      lastError = h.lastError;
-      config.port.postMessage({ kind: "error", text: lastError } satisfies FromWorker);
-    }
-  };
-  try {
-    spool = AlertSpool.open({ dir: config.dir, name: config.name, maxBytes: config.maxBytes });
-    const poster = httpPoster(config.timeoutMs, config.userAgent);
-    closePoster = poster.close;
-    sink = new HttpAlertSink({
-      url: new URL(config.url),
-      spool,
-      post: poster.post,
-      onProgress: publish,
-      ...(config.backoff !== undefined ? { backoff: config.backoff } : {}),
-    });
-    publish();
-  } catch (err) {
-    const code: ErrorCode = isHomeostatError(err) ? err.code : "E_IO";
-    config.port.postMessage({ code, message: err instanceof Error ? err.message : String(err) });
-    Atomics.store(state, HANDSHAKE, FAILED);
-    Atomics.notify(state, HANDSHAKE);
-    config.port.close();
-    return;
-  }
-  Atomics.store(state, HANDSHAKE, OPEN);
-  Atomics.notify(state, HANDSHAKE);
-  // What the last run left is sent first, before anything this run raises.
-  sink.kick();
-  config.port.on("message", (m: ToWorker) => {
-    switch (m.kind) {
-      case "ring": {
-        // Copied out in one go (copies from shared memory record by record are slow), then that part is free.
-        const part = Buffer.allocUnsafe(m.end - m.start);
-        part.set(new Uint8Array(config.ring, m.start, m.end - m.start));
-        Atomics.store(state, CONSUMED, m.upTo | 0);
-        const taken = spool.appendLines(part, 0, part.length);
-        publish();
-        if (taken > 0) sink.kick();
-        break;
-      }
-      case "lines": {
-        const taken = spool.appendLines(Buffer.from(m.buffer, 0, m.length), 0, m.length);
-        figures[F.taken] = figures[F.taken]! + m.chars;
-        publish();
-        if (taken > 0) sink.kick();
-        break;
-      }
-      case "retarget":
-        sink.retarget(new URL(m.url));
-        break;
-      case "retry":
-        sink.retryNow();
-        break;
-      case "close":
-        void (async () => {
-          try {
-            await sink.close(m.drainMs);
-          } finally {
-            closePoster();
-            await spool.close();
-            publish();
-            config.port.postMessage({ kind: "closed" } satisfies FromWorker);
-            config.port.close();
-          }
-        })();
-        break;
-    }
-  });
-}
-
+// Loaded as the worker (by httpWorkerScript's path): serve the output in this thread.
 if (!isMainThread && (workerData as WorkerConfig | undefined)?.homeostatHttpOutput === true) {
-  serve(workerData as WorkerConfig);
+  serveHttpOutput(workerData as WorkerConfig);
 }
-
-// ------------------------------------------------------------------------------------------------ the client
 
 /**
  * The worker's script: this module's compiled JavaScript. From dist/ that is this very file; under vitest (this
@@ -242,23 +84,70 @@ export interface HttpWorkerOptions {
   openTimeoutMs?: number;
 }
 
+/** The worker started, with what the two threads share. */
+interface StartedWorker {
+  worker: Worker;
+  port: MessagePort;
+  figures: Float64Array;
+  state: Int32Array;
+  ring: Buffer;
+}
+
+/** Starts the worker on `script` with the shared buffers it writes to and a channel of its own. */
+function startWorker(script: URL, options: HttpWorkerOptions): StartedWorker {
+  const stateBuffer = new SharedArrayBuffer(8);
+  const figures = new SharedArrayBuffer(FIELDS * 8);
+  const ring = new SharedArrayBuffer(Math.min(Math.max(options.maxBytes, 1 << 20), 8 << 20));
+  const channel = new MessageChannel();
+  const config: WorkerConfig = {
+    homeostatHttpOutput: true,
+    dir: options.dir,
+    name: options.name,
+    maxBytes: options.maxBytes,
+    url: options.url.href,
+    timeoutMs: options.timeoutMs,
+    userAgent: options.userAgent,
+    ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
+    state: stateBuffer,
+    figures,
+    ring,
+    port: channel.port2,
+  };
+  const worker = new Worker(script, { workerData: config, transferList: [channel.port2] });
+  return {
+    worker,
+    port: channel.port1,
+    figures: new Float64Array(figures),
+    state: new Int32Array(stateBuffer),
+    ring: Buffer.from(ring),
+  };
+}
+
+/** Waits (bounded) until the worker has opened the spool; when it has not, ends it and throws its error. */
+function awaitOpening(started: StartedWorker, options: HttpWorkerOptions): void {
+  const { state, port, worker } = started;
+  Atomics.wait(state, HANDSHAKE, OPENING, options.openTimeoutMs ?? 60_000);
+  const outcome = Atomics.load(state, HANDSHAKE);
+  if (outcome === OPEN) return;
+  const failure = receiveMessageOnPort(port)?.message as { code: ErrorCode; message: string } | undefined;
+  void worker.terminate();
+  port.close();
+  if (failure !== undefined) throw new HomeostatError(failure.code, failure.message);
+  throw new HomeostatError("E_IO", `the alert spool in ${options.dir} could not be opened in time`);
+}
+
 /**
- * The main thread's side of the HTTP output's worker. Alerts go through a ring of shared memory: each alert's JSON
- * is written there as UTF-8 with a newline, and once per turn the worker is told which part of the ring holds the
- * turn's alerts (one small message); the worker frames them into records, copies them out and says how far it
- * has taken (the CONSUMED word), which frees that part. When the ring has no room (the worker is behind), the
- * turn's remaining alerts go in a buffer of their own instead (bounded too), after the ring's part: order is kept.
+ * The main thread's side of the HTTP output's worker. Alerts go through a ring of shared memory (httpWorkerRing.ts):
+ * once per turn the worker is told which part of the ring holds the turn's alerts (one small message). When the ring
+ * has no room (the worker is behind), the turn's remaining alerts go in a buffer of their own instead (bounded too),
+ * after the ring's part: order is kept.
  */
 export class HttpOutputWorker {
   private url: URL;
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly figures: Float64Array;
-  private readonly state: Int32Array;
-  private readonly ring: Buffer;
-  /** Ring bytes reserved since the start (positions are these modulo the ring's size), and the turn's start. */
-  private written = 0;
-  private segmentStart = 0;
+  private readonly ring: AlertRing;
   /** This turn's alerts that did not fit the ring. */
   private batch: string[] = [];
   private flushScheduled = false;
@@ -281,39 +170,14 @@ export class HttpOutputWorker {
         `the alert output worker ${fileURLToPath(script)} is missing (npm run build makes it)`,
       );
     }
-    const stateBuffer = new SharedArrayBuffer(8);
-    const figures = new SharedArrayBuffer(FIELDS * 8);
-    const ring = new SharedArrayBuffer(Math.min(Math.max(options.maxBytes, 1 << 20), 8 << 20));
-    const channel = new MessageChannel();
-    const config: WorkerConfig = {
-      homeostatHttpOutput: true,
-      dir: options.dir,
-      name: options.name,
-      maxBytes: options.maxBytes,
-      url: options.url.href,
-      timeoutMs: options.timeoutMs,
-      userAgent: options.userAgent,
-      ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
-      state: stateBuffer,
-      figures,
-      ring,
-      port: channel.port2,
-    };
-    this.worker = new Worker(script, { workerData: config, transferList: [channel.port2] });
-    this.port = channel.port1;
-    this.figures = new Float64Array(figures);
-    this.ring = Buffer.from(ring);
-    const state = new Int32Array(stateBuffer);
-    this.state = state;
-    Atomics.wait(state, HANDSHAKE, OPENING, options.openTimeoutMs ?? 60_000);
-    const outcome = Atomics.load(state, HANDSHAKE);
-    if (outcome !== OPEN) {
-      const failure = receiveMessageOnPort(this.port)?.message as { code: ErrorCode; message: string } | undefined;
-      void this.worker.terminate();
-      this.port.close();
-      if (failure !== undefined) throw new HomeostatError(failure.code, failure.message);
-      throw new HomeostatError("E_IO", `the alert spool in ${options.dir} could not be opened in time`);
-    }
+    const started = startWorker(script, options);
+    this.worker = started.worker;
+    this.port = started.port;
+    this.figures = started.figures;
+    this.ring = new AlertRing(started.ring, started.state, (segment) =>
+      this.port.postMessage(segment satisfies ToWorker),
+    );
+    awaitOpening(started, options);
     this.port.on("message", (m: FromWorker) => {
       if (m.kind === "error") this.lastError = m.text;
     });
@@ -335,7 +199,7 @@ export class HttpOutputWorker {
       this.refused++;
       return;
     }
-    if (this.batch.length > 0 || !this.intoRing(json)) {
+    if (this.batch.length > 0 || !this.ring.write(json)) {
       if (this.posted - this.figures[F.taken]! + json.length > this.options.maxBytes) {
         this.refused++;
         return;
@@ -350,43 +214,11 @@ export class HttpOutputWorker {
     }
   }
 
-  /** Writes `json` and a newline into the ring, if it has room (at most 3 bytes per UTF-16 unit). */
-  private intoRing(json: string): boolean {
-    const size = this.ring.length;
-    const need = json.length * 3 + 1;
-    let pos = this.written % size;
-    let used = (this.written - Atomics.load(this.state, CONSUMED)) >>> 0;
-    if (pos + need > size) {
-      // Not enough room before the ring's end: the turn's part so far goes now, and this alert at the start.
-      const skip = size - pos;
-      if (used + skip + need > size) return false;
-      this.postSegment();
-      this.written += skip;
-      this.segmentStart = this.written;
-      used += skip;
-      pos = 0;
-    }
-    if (used + need > size) return false;
-    const n = this.ring.write(json, pos, "utf8");
-    this.ring[pos + n] = 0x0a;
-    this.written += n + 1;
-    return true;
-  }
-
-  /** Tells the worker where this turn's alerts are in the ring. */
-  private postSegment(): void {
-    if (this.written === this.segmentStart) return;
-    const start = this.segmentStart % this.ring.length;
-    const end = start + (this.written - this.segmentStart);
-    this.segmentStart = this.written;
-    this.port.postMessage({ kind: "ring", start, end, upTo: this.written } satisfies ToWorker);
-  }
-
   /** Sends the alerts of this turn to the worker: where they are in the ring, then those that did not fit it. */
   private readonly flush = (): void => {
     this.flushScheduled = false;
     if (this.dead !== undefined) return;
-    this.postSegment();
+    this.ring.postSegment();
     if (this.batch.length === 0) return;
     // Lines in a buffer of their own, handed over (transferred, not copied); not one joined string, which would be
     // a large object on this thread's heap that only a full collection frees.
@@ -418,19 +250,7 @@ export class HttpOutputWorker {
   }
 
   get stats(): HttpOutputFigures {
-    const f = this.figures;
-    return {
-      delivered: f[F.delivered]!,
-      rejected: f[F.rejected]!,
-      failures: f[F.failures]!,
-      backingOff: f[F.backingOff] === 1,
-      lastError: this.dead ?? this.lastError,
-      spooled: f[F.appended]!,
-      spoolPending: f[F.pendingRecords]!,
-      spoolBytes: f[F.pendingBytes]!,
-      overflowed: f[F.overflowed]! + this.refused,
-      replayed: f[F.replayed]!,
-    };
+    return readFigures(this.figures, this.refused, this.dead ?? this.lastError);
   }
 
   /** Hands over what is left, lets the worker send for up to `drainMs`, close the spool, and end. */

@@ -62,6 +62,48 @@ export function spoolRecordText(payload: string): { text: string; bytes: number 
   return { text: `${head}${payload}\n`, bytes: head.length + length + 1 };
 }
 
+/**
+ * Frames the payloads of `data[start, end)`, one per line (newline-separated; empty lines are ignored), as records
+ * into one new buffer, in order. `admit(length, bytes)` is asked about each (its payload's length and its record's
+ * size) and leaves it out by returning false. The bytes are copied: `data` may be reused once this returns.
+ */
+export function frameSpoolLines(
+  data: Buffer,
+  start: number,
+  end: number,
+  admit: (length: number, bytes: number) => boolean,
+): { bytes: Buffer; count: number } {
+  const heads: string[] = [];
+  const from: number[] = [];
+  const to: number[] = [];
+  let size = 0;
+  for (let p = start; p < end;) {
+    let nl = data.indexOf(NL, p);
+    if (nl < 0 || nl > end) nl = end;
+    const length = nl - p;
+    if (length > 0) {
+      const head = `${length} ${crc32(data.subarray(p, nl)).toString(16).padStart(8, "0")} `;
+      const bytes = head.length + length + 1;
+      if (admit(length, bytes)) {
+        heads.push(head);
+        from.push(p);
+        to.push(nl);
+        size += bytes;
+      }
+    }
+    p = nl + 1;
+  }
+  if (heads.length === 0) return { bytes: Buffer.alloc(0), count: 0 };
+  const out = Buffer.allocUnsafe(size);
+  let o = 0;
+  for (let i = 0; i < heads.length; i++) {
+    o += out.write(heads[i]!, o, "latin1");
+    o += data.copy(out, o, from[i]!, to[i]!);
+    out[o++] = NL;
+  }
+  return { bytes: out, count: heads.length };
+}
+
 /** The header line of generation `generation`. */
 export function encodeSpoolHeader(generation: number): Buffer {
   return Buffer.from(`${SPOOL_MAGIC} ${SPOOL_VERSION} ${generation}\n`, "latin1");
