@@ -1,62 +1,28 @@
-// Static analysis off the main thread, for `homeostat watch`: one worker thread (node:worker_threads) runs
-// `analyzeProgram` (staticAnalysis.ts, synchronous, ~1 s cold for a libc program, 0.1-0.3 s once libc's summary is
-// in the cache) on each new executable, so that the capture's events keep flowing while it works. Bounded: one
-// worker, one analysis at a time, at most `maxPending` waiting (64 by default); a job beyond is refused and counted
-// (`submit` returns false), never queued without limit. An analysis over `timeoutMs`, or one that crashes the worker
-// (out of its memory limit, an exception), fails that job alone: the worker is replaced for the next.
-//
-// The worker checks that the file it analyses is the one that ran (device and inode, before and after), and returns
-// the set with what is needed to notice later that it went stale: a stamp (device, inode, size, mtime, ctime) of the
-// executable and of every library it was analysed with. With `digraph`, the pairs too (Wagner & Dean's digraph).
+// Static analysis off the main thread, for `homeostat watch`: one worker thread (node:worker_threads) runs each
+// new executable's analysis (analysisJob.ts), so that the capture's events keep flowing while it works. Bounded:
+// one worker, one analysis at a time, at most `maxPending` waiting (64 by default); a job beyond is refused and
+// counted (`submit` returns false), never queued without limit. An analysis over `timeoutMs`, or one that crashes
+// the worker (out of its memory limit, an exception), fails that job alone: the worker is replaced for the next.
 //
 // This module is both the worker's body and its client. The worker runs the compiled JavaScript (dist/static/
 // analysisWorker.js): under vitest, where this file is TypeScript, the client finds the build beside src/ (`npm run
 // build` first); no TypeScript loader is needed in the worker.
 
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { HomeostatError } from "../errors.js";
+import { type AnalysisJob, type AnalysisOutcome, analyseJob, failure } from "./analysisJob.js";
 
-/** A file as it was when analysed: a different stamp means the file changed (a new inode, or rewritten in place). */
-export interface FileStamp {
-  path: string;
-  dev: number;
-  ino: number;
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-}
-
-/** What watch keeps of a StaticModel (staticModel.ts): the set, whether it is complete and why not, and stamps. */
-export interface StaticSummary {
-  /** The analysed executable. */
-  program: string;
-  /** x86_64 system-call numbers the code can make (with the always-allowed ones), sorted; and their names. */
-  syscalls: number[];
-  names: string[];
-  /** The digraph, flattened (a0, b0, a1, b1, ...: b may follow a), when it was built. */
-  pairs?: number[];
-  complete: boolean;
-  /** Reachable syscall sites whose number was not resolved, and reachable dlopen calls (plugins not analysed). */
-  unresolved: number;
-  dlopen: number;
-  /** A few of those sites, described ("object+0xaddr (function): reason"). */
-  sites: string[];
-  objects: { path: string; role: string; buildId?: string; cached: boolean }[];
-  /** The executable and every library analysed, as they were on disk (the vDSO has no file). */
-  files: FileStamp[];
-  milliseconds: number;
-}
-
-export interface AnalysisJob {
-  /** The executable's absolute path, and the device and inode of the file that ran. */
-  path: string;
-  dev: number;
-  ino: number;
-}
-
-export type AnalysisOutcome = { ok: true; model: StaticSummary } | { ok: false; code: string; message: string };
+export {
+  type AnalysisJob,
+  type AnalysisOutcome,
+  analyseJob,
+  type FileStamp,
+  sameFile,
+  type StaticSummary,
+  stampOf,
+} from "./analysisJob.js";
 
 interface WorkerRequest {
   id: number;
@@ -74,109 +40,7 @@ interface WorkerConfig {
   digraph?: boolean;
 }
 
-const SITES_SHOWN = 5;
-
 // ------------------------------------------------------------------------------------------------ the worker
-
-export function stampOf(path: string): FileStamp {
-  const st = statSync(path);
-  return { path, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
-}
-
-/** Whether the file at `stamp.path` is still the one stamped. */
-export function sameFile(stamp: FileStamp): boolean {
-  try {
-    const now = stampOf(stamp.path);
-    return (
-      now.dev === stamp.dev &&
-      now.ino === stamp.ino &&
-      now.size === stamp.size &&
-      now.mtimeMs === stamp.mtimeMs &&
-      now.ctimeMs === stamp.ctimeMs
-    );
-  } catch {
-    return false;
-  }
-}
-
-type Analyze = typeof import("./staticAnalysis.js").analyzeProgram;
-type Cache = import("./summaryCache.js").SummaryCache;
-
-const FS_CODES: Record<string, string> = {
-  ENOENT: "E_NOT_FOUND",
-  ENOTDIR: "E_NOT_FOUND",
-  EACCES: "E_PERMISSION",
-  EPERM: "E_PERMISSION",
-};
-
-function failure(err: unknown): AnalysisOutcome {
-  if (err instanceof HomeostatError) return { ok: false, code: err.code, message: err.oneLine() };
-  const e = err as { code?: unknown; message?: unknown; syscall?: unknown };
-  const code = typeof e?.code === "string" ? e.code : "";
-  return {
-    ok: false,
-    code: code.startsWith("E_") ? code : (FS_CODES[code] ?? (typeof e?.syscall === "string" ? "E_IO" : "E_INTERNAL")),
-    message: typeof e?.message === "string" ? e.message : String(err),
-  };
-}
-
-/** One analysis, as the worker runs it (exported for the worker's own use; the main thread uses the client). */
-export function analyseJob(
-  job: AnalysisJob,
-  analyze: Analyze,
-  cache: Cache | undefined,
-  digraph = false,
-): AnalysisOutcome {
-  const changed = (what: string): AnalysisOutcome => ({
-    ok: false,
-    code: "E_NOT_FOUND",
-    message: `${job.path}: the file there ${what} is not the one that ran (device ${job.dev}, inode ${job.ino})`,
-  });
-  try {
-    const before = stampOf(job.path);
-    if (before.dev !== job.dev || before.ino !== job.ino) return changed("now");
-    const model = analyze(job.path, { digraph, ...(cache !== undefined ? { cache } : {}) });
-    const exe = stampOf(job.path);
-    if (exe.dev !== before.dev || exe.ino !== before.ino || exe.ctimeMs !== before.ctimeMs)
-      return changed("changed during the analysis and");
-    const files = [exe];
-    const seen = new Set([job.path]);
-    for (const o of model.objects) {
-      if (o.role === "vdso" || seen.has(o.path)) continue;
-      seen.add(o.path);
-      files.push(stampOf(o.path));
-    }
-    const sites = [...model.unresolved, ...model.dlopen]
-      .slice(0, SITES_SHOWN)
-      .map(
-        (s) =>
-          `${s.object}+0x${s.address.toString(16)}${s.function !== undefined ? ` (${s.function})` : ""}: ${s.reason}`,
-      );
-    return {
-      ok: true,
-      model: {
-        program: model.program,
-        syscalls: model.syscalls,
-        names: model.names,
-        ...(model.pairs !== undefined ? { pairs: model.pairs.flat() } : {}),
-        complete: model.complete,
-        unresolved: model.unresolved.length,
-        dlopen: model.dlopen.length,
-        sites,
-        objects: model.objects.map((o) => ({
-          path: o.path,
-          role: o.role,
-          ...(o.buildId !== undefined ? { buildId: o.buildId } : {}),
-          cached: o.cached,
-        })),
-        files,
-        milliseconds: model.stats.milliseconds,
-      },
-    };
-  } catch (err) {
-    return failure(err);
-  }
-}
 
 async function serve(config: WorkerConfig): Promise<void> {
   const port = parentPort!;

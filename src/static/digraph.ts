@@ -10,39 +10,15 @@
 import { EventKind, type ObjectSummary, SiteFlag } from "./objectSummary.js";
 import type { ProgramGraph } from "./programGraph.js";
 import type { SyscallSetResult } from "./syscallSet.js";
+import { type Bits, bitMembers, orBits, orNext, orRow, rowsFor, setOf, stackFor, WORDS } from "./syscallBits.js";
 
-const WORDS = 16; // 512 system-call numbers
+export { bitMembers } from "./syscallBits.js";
+
 const RT_SIGRETURN = 15;
 const RESTART_SYSCALL = 219;
 const EXEC_FAMILY = [59, 322]; // execve, execveat
 const SETJMP = ["setjmp", "_setjmp", "__sigsetjmp", "sigsetjmp"];
 const LONGJMP = ["longjmp", "_longjmp", "siglongjmp", "__longjmp_chk"];
-
-type Bits = Uint32Array;
-
-function add(to: Bits, from: Bits): boolean {
-  let changed = false;
-  for (let w = 0; w < WORDS; w++) {
-    const v = (to[w]! | from[w]!) >>> 0;
-    if (v !== to[w]) {
-      to[w] = v;
-      changed = true;
-    }
-  }
-  return changed;
-}
-
-function setOf(numbers: Iterable<number>): Bits {
-  const b = new Uint32Array(WORDS);
-  for (const n of numbers) if (n >= 0 && n < WORDS * 32) b[n >>> 5]! |= 1 << (n & 31);
-  return b;
-}
-
-export function bitMembers(b: Bits): number[] {
-  const out: number[] = [];
-  for (let n = 0; n < WORDS * 32; n++) if ((b[n >>> 5]! >>> (n & 31)) & 1) out.push(n);
-  return out;
-}
 
 export interface Digraph {
   /** follows[a] = the set of calls that may follow a, as a bitset. */
@@ -88,7 +64,7 @@ export function buildDigraph(graph: ProgramGraph, set: SyscallSetResult): Digrap
   const follows = Array.from({ length: WORDS * 32 }, () => new Uint32Array(WORDS));
   const all = setOf(set.numbers);
   const pair = (a: Bits, b: Bits): void => {
-    for (const n of bitMembers(a)) add(follows[n]!, b);
+    for (const n of bitMembers(a)) orBits(follows[n]!, b);
   };
   const last = new Uint32Array(WORDS);
   const after = new Uint32Array(WORDS);
@@ -125,19 +101,6 @@ export function buildDigraph(graph: ProgramGraph, set: SyscallSetResult): Digrap
   return { follows, pairCount };
 }
 
-/** ORs row `from` into row `at` of `out`; true when it grew. */
-function orRow(out: Uint32Array, at: number, from: Uint32Array, fromAt = 0): boolean {
-  let changed = false;
-  for (let w = 0; w < WORDS; w++) {
-    const v = (out[at + w]! | from[fromAt + w]!) >>> 0;
-    if (v !== out[at + w]) {
-      out[at + w] = v;
-      changed = true;
-    }
-  }
-  return changed;
-}
-
 /** ORs into row `at` of `out` the calls an event can make first (or last): its site's, or its callees'. */
 function orEnd(s: Summaries, e: LinkedEvent, end: "first" | "last", out: Uint32Array, at: number): void {
   if (e.site !== undefined) {
@@ -148,35 +111,12 @@ function orEnd(s: Summaries, e: LinkedEvent, end: "first" | "last", out: Uint32A
   if (e.indirect) orRow(out, at, s.taken[end]);
 }
 
-/** ORs into `out` the rows of `rows` of the given events. */
-function orNext(out: Bits, rows: Uint32Array, next: ArrayLike<number>): boolean {
-  let changed = false;
-  for (let i = 0; i < next.length; i++) if (orRow(out, 0, rows, next[i]! * WORDS)) changed = true;
-  return changed;
-}
-
 /** Whether the event may make no system call (a call to a function that may make none, or to nothing known). */
 function emptyOf(s: Summaries, e: LinkedEvent): boolean {
   if (e.site !== undefined) return false;
   if (e.indirect || e.callees.length === 0) return true;
   for (const c of e.callees) if (s.empty[c] === 1) return true;
   return false;
-}
-
-// One scratch row per event of the function at hand, and a work stack: reused, since a function is evaluated many
-// times and large programs have hundreds of thousands of events.
-let scratchRows = new Uint32Array(WORDS * 1024);
-let scratchStack = new Int32Array(1024);
-
-function rowsFor(n: number): Uint32Array {
-  if (scratchRows.length < n * WORDS) scratchRows = new Uint32Array(Math.max(n * WORDS, scratchRows.length * 2));
-  else scratchRows.fill(0, 0, n * WORDS);
-  return scratchRows;
-}
-
-function stackFor(n: number): Int32Array {
-  if (scratchStack.length < n) scratchStack = new Int32Array(Math.max(n, scratchStack.length * 2));
-  return scratchStack;
 }
 
 /** Recomputes which events may make no call. */
@@ -336,8 +276,8 @@ function worklist(graph: ProgramGraph, s: Summaries, callers: Map<number, number
     if (!evaluate(s, g)) continue;
     for (const c of callers.get(g) ?? []) push(c);
     if (graph.addressTaken[g] === 1) {
-      const grewFirst = add(s.taken.first, s.first[g]!);
-      const grewLast = add(s.taken.last, s.last[g]!);
+      const grewFirst = orBits(s.taken.first, s.first[g]!);
+      const grewLast = orBits(s.taken.last, s.last[g]!);
       takenGrew ||= grewFirst || grewLast;
     }
   }
@@ -419,8 +359,8 @@ function rootSummary(graph: ProgramGraph, s: Summaries): { first: Bits; last: Bi
     if (o.role === "vdso" || o.role === "plugin") roots.push(...o.summary.exportFunction);
     for (const f of roots) {
       const g = graph.offset[i]! + f;
-      add(out.first, s.first[g]!);
-      add(out.last, s.last[g]!);
+      orBits(out.first, s.first[g]!);
+      orBits(out.last, s.last[g]!);
     }
   });
   return out;
