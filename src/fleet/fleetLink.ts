@@ -50,6 +50,8 @@ export interface FleetLinkStats {
 }
 
 const PING_INTERVAL_MS = 10_000;
+/** Request timeouts that setting up a session (the stream, three buckets) may take in all before it is given up. */
+const SETUP_TIMEOUTS = 4;
 
 /** A NATS error as one line, without any secret (the client's messages carry neither passwords nor creds). */
 export function describeNatsError(err: unknown): string {
@@ -60,6 +62,8 @@ export function describeNatsError(err: unknown): string {
 
 export class FleetLink {
   private session: FleetSession | undefined;
+  /** The connection of the session being set up (stream and buckets), if any. */
+  private opening: NatsConnection | undefined;
   private gen = 0;
   private closed = false;
   private wake: (() => void) | undefined;
@@ -87,6 +91,8 @@ export class FleetLink {
   async close(): Promise<void> {
     this.closed = true;
     this.wake?.();
+    // A connection still being set up is closed too: its pending requests fail and the attempt ends.
+    await this.opening?.close().catch(() => {});
     const s = this.session;
     if (s !== undefined) await s.nc.close().catch(() => {});
     await this.running;
@@ -151,7 +157,11 @@ export class FleetLink {
       pingInterval: PING_INTERVAL_MS,
       maxPingOut: 2,
     });
+    this.opening = nc;
+    // Setting up is bounded as a whole, whatever the server does with each request.
+    const watchdog = setTimeout(() => void nc.close().catch(() => {}), timeout * SETUP_TIMEOUTS);
     try {
+      if (this.closed) throw new Error("the fleet link is closed");
       const replicas = this.options.replicas ?? 1;
       const jsm = await jsLib.jetstreamManager(nc, { timeout });
       await ensureStream(jsm, replicas);
@@ -165,6 +175,9 @@ export class FleetLink {
     } catch (err) {
       await nc.close().catch(() => {});
       throw err;
+    } finally {
+      clearTimeout(watchdog);
+      this.opening = undefined;
     }
   }
 }

@@ -1,7 +1,8 @@
 // `homeostat watch --fleet` end to end, for real: the CLI (dist/, `npm run build` first) watches a shell under
 // strace against a real nats-server. Every alert it prints reaches the stream, in order, with its id, between
 // heartbeats; its profiles' snapshots reach the profiles bucket; and with `--fleet-profiles pull`, a program this
-// host never saw starts from the fleet's pooled profile, normal, instead of from nothing.
+// host never saw starts from the fleet's pooled profile, normal, instead of from nothing. On a three-server
+// cluster, a watch that is the first to create the stream and buckets makes them with --fleet-replicas copies.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -21,7 +22,14 @@ import { ensureBucket } from "./fleetSetup.js";
 import { decodeSnapshot, encodeSnapshot } from "./profileSnapshot.js";
 import { ProgramIdentities } from "./programIdentity.js";
 import { readStream, waitFor } from "./testing/fleetTesting.js";
-import { natsServerUnavailableReason, type NatsServer, startNatsServer } from "./testing/natsServer.js";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { STREAM_NAME } from "./fleetNames.js";
+import {
+  natsServerUnavailableReason,
+  type NatsServer,
+  startNatsCluster,
+  startNatsServer,
+} from "./testing/natsServer.js";
 
 const unavailable = natsServerUnavailableReason() ?? straceUnavailableReason();
 if (unavailable !== undefined) console.log(`skipping the watch --fleet tests: ${unavailable}`);
@@ -189,6 +197,27 @@ describe.skipIf(unavailable !== undefined)("homeostat watch --fleet (strace, rea
       expect(summary.output_fields.fleet.profiles.pulled).toBe(1);
     },
   );
+
+  it("creates the stream and the buckets with --fleet-replicas copies on a cluster", { timeout: 240_000 }, async () => {
+    const cluster = await startNatsCluster(3);
+    cleanups.push(() => cluster.cleanup());
+    const state = tempDir();
+    // Long enough for the buckets to be made (each with three replicas) before the watch ends.
+    const run = await homeostatWatch(state, cluster.urls.join(","), "sleep 3", ["--fleet-replicas", "3"]);
+    expect([0, 1], run.stderr).toContain(run.status);
+    const nc = await connect({ servers: cluster.urls });
+    cleanups.push(() => nc.close());
+    const jsm = await jetstreamManager(nc);
+    expect((await jsm.streams.info(STREAM_NAME)).config.num_replicas).toBe(3);
+    const bucket = await (await new Kvm(nc).open(PROFILES_BUCKET)).status();
+    expect(bucket.replicas).toBe(3);
+  });
+
+  it("refuses --fleet-replicas without --fleet", async () => {
+    const run = await homeostatWatch(tempDir(), undefined, "/bin/true", ["--fleet-replicas", "3"]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--fleet-replicas need --fleet URL/);
+  });
 });
 
 /** Runs `watch` on `sh -c script` to its end; with `url`, as a fleet host. */

@@ -14,6 +14,7 @@ export interface WatchFleetFlags {
   hostId?: string;
   fleetProfiles: string;
   fleetSpoolSize: number;
+  fleetReplicas?: number;
   quiet?: boolean;
 }
 
@@ -22,12 +23,12 @@ export async function openWatchFleet(
   opts: WatchFleetFlags,
   stateDir: string,
 ): Promise<(WatchObserver & { close(drainMs: number): Promise<void> }) | undefined> {
-  const fleetOnly = [opts.fleetCreds, opts.fleetTlsCa, opts.hostId].some((v) => v !== undefined);
+  const fleetOnly = [opts.fleetCreds, opts.fleetTlsCa, opts.hostId, opts.fleetReplicas].some((v) => v !== undefined);
   if (opts.fleet === undefined) {
     if (fleetOnly || opts.fleetProfiles !== "push") {
       throw new HomeostatError(
         "E_USAGE",
-        "--fleet-creds, --fleet-tls-ca, --host-id and --fleet-profiles need --fleet URL",
+        "--fleet-creds, --fleet-tls-ca, --host-id, --fleet-profiles and --fleet-replicas need --fleet URL",
       );
     }
     return undefined;
@@ -42,6 +43,7 @@ export async function openWatchFleet(
     ...(opts.fleetCreds !== undefined ? { credsFile: opts.fleetCreds } : {}),
     ...(opts.fleetTlsCa !== undefined ? { tlsCaFile: opts.fleetTlsCa } : {}),
     ...(opts.hostId !== undefined ? { hostId: opts.hostId } : {}),
+    ...(opts.fleetReplicas !== undefined ? { replicas: opts.fleetReplicas } : {}),
     name: `homeostat watch ${process.pid}`,
     stateDir,
     spoolMaxBytes: Math.round(opts.fleetSpoolSize * 1024 * 1024),

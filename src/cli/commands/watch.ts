@@ -254,6 +254,13 @@ const FLEET_OPTIONS: OptionRow[] = [
     default: "push",
   },
   {
+    flags: "--fleet-replicas <n>",
+    description:
+      "replicas of the stream and buckets when this host is the first to create them (a JetStream cluster: 3); " +
+      "existing ones are kept as they are",
+    int: [1, 5],
+  },
+  {
     flags: "--fleet-spool-size <MiB>",
     description: "bound of the fleet spool; messages beyond are counted (heartbeats, summary), not sent",
     number: [0.001, 65_536],
