@@ -11,12 +11,12 @@ import {
   CATEGORIES,
   CATEGORY_COUNT,
   CATEGORY_MEMBERS,
-  categoriesMarkdown,
   categoryIndex,
   categoryLookup,
   categoryOf,
   type SyscallCategory,
 } from "./categories.js";
+import { categoriesMarkdown } from "./categoriesMarkdown.js";
 import { opaqueToken, unknownSyscallToken, Vocabulary } from "./vocabulary.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

@@ -3,6 +3,7 @@
 export * from "./abi.js";
 export * from "./aliases.js";
 export * from "./categories.js";
+export { categoriesMarkdown } from "./categoriesMarkdown.js";
 export * from "./i386.js";
 export * from "./vocabulary.js";
 export * from "./x86_64.js";
