@@ -249,6 +249,7 @@ describe("HostMonitor: bounded memory and explicit loss", () => {
     stored.step(stored.newStream(), 1, 0);
     const { m, exes } = setup({
       loadProfile: (key) => (key === "/usr/bin/cat@2049:12" ? { profile: stored, version: 7 } : undefined),
+      confirmGrace: 0,
     });
     exes.set(5, CAT);
     m.syscall(5, 5, 2, 1);
@@ -507,12 +508,46 @@ describe("HostMonitor: static models (a sense of self from the binary)", () => {
     expect(impossible(alerts).map((a) => a.output_fields["evt.type"])).toEqual(["ptrace", "getpid", "kill"]);
   });
 
-  it("with static models off, a task known from /proc is scored at once, as before", () => {
-    const { m, exes } = setup();
-    exes.set(30, LS);
-    m.syscall(30, 30, 33, 10);
-    m.exec(30, 30, LS, 10.2);
-    expect(m.stats()).toMatchObject({ pending: 0, processed: 1, unattributed: 0 });
+  it("with static models off too, a task known from /proc is held (confirmGrace 0: scored at once)", () => {
+    const held = setup();
+    held.exes.set(30, LS);
+    held.m.syscall(30, 30, 33, 10);
+    held.m.exec(30, 30, LS, 10.2);
+    expect(held.m.stats()).toMatchObject({ pending: 0, processed: 0, unattributed: 1 });
+    const atOnce = setup({ confirmGrace: 0 });
+    atOnce.exes.set(30, LS);
+    atOnce.m.syscall(30, 30, 33, 10);
+    atOnce.m.exec(30, 30, LS, 10.2);
+    expect(atOnce.m.stats()).toMatchObject({ pending: 0, processed: 1, unattributed: 0 });
+  });
+
+  it("with static models off, a child seen before its parent's fork continues the parent's sequence", () => {
+    // strace prints a child's first calls before its parent's clone returns: scored from an empty sequence, the
+    // calls the program always makes after a fork would be anomalies.
+    const run = (confirmGrace?: number) => {
+      const { m, alerts, exes } = setup(confirmGrace === undefined ? {} : { confirmGrace });
+      exes.set(10, LS);
+      exes.set(11, LS);
+      exes.set(12, LS);
+      // Training: the parent forks (3) and its child's calls (5, 6) come through before the fork does, within
+      // milliseconds, as strace prints them.
+      let t = feed(m, 10, 10, [0, 1, 2, 3], 0);
+      m.syscall(11, 11, 5, t + 0.001);
+      m.syscall(11, 11, 6, t + 0.002);
+      m.fork(10, 10, 11, 11, t + 0.003);
+      m.exit(11, 11, t + 1);
+      t = feed(m, 10, 10, loop(60), t + 2);
+      t = feed(m, 10, 10, [0], t + 20); // normal from here
+      expect(m.profile("/usr/bin/ls@2049:11")!.profile.state).toBe("normal");
+      alerts.length = 0;
+      // The same fork, its events in order this time.
+      t = feed(m, 10, 10, [1, 2, 3], t);
+      m.fork(10, 10, 12, 12, t);
+      feed(m, 12, 12, [5, 6], t + 1);
+      return alerts.filter((a) => a.rule === "Anomalous system calls").length;
+    };
+    expect(run()).toBe(0);
+    expect(run(0)).toBeGreaterThan(0);
   });
 
   it("a child seen before its parent's fork is as certain as its parent", () => {

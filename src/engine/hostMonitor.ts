@@ -22,7 +22,7 @@ import type { LiveProfile, LiveStream } from "../lifecycle/liveProfile.js";
 import { validateSettings } from "../lifecycle/lifecycleSettings.js";
 import { type LifecycleSettings, PhStream } from "../lifecycle/phProfile.js";
 import { type AlertPriority, type HostAlert, HostAlerts } from "./hostAlerts.js";
-import type { HostMonitorOptions, StaticCheckMode } from "./hostMonitorOptions.js";
+import { DEFAULT_CONFIRM_GRACE, type HostMonitorOptions, type StaticCheckMode } from "./hostMonitorOptions.js";
 import { type HostMonitorStats, newHostCounts } from "./hostMonitorStats.js";
 import { HeldTasks } from "./heldTasks.js";
 import { HostLosses } from "./hostLosses.js";
@@ -74,7 +74,7 @@ export class HostMonitor implements HostEventSink {
     this.losses = new HostLosses(this.alerts, this.counts);
     this.clock = options.clock ?? (() => Date.now() / 1000);
     this.staticMode = options.staticModels;
-    this.confirmGrace = options.confirmGrace ?? (this.staticMode !== undefined ? 1 : 0);
+    this.confirmGrace = options.confirmGrace ?? DEFAULT_CONFIRM_GRACE;
     if (!(this.confirmGrace >= 0))
       throw new HomeostatError("E_USAGE", `confirmGrace must be >= 0, got ${this.confirmGrace}`);
     this.entries = new ProfileTable(this.settings, options, this.maxProfiles, this.staticMode);

@@ -48,7 +48,15 @@ export interface HostMonitorOptions {
   onProfileAdded?: (entry: ProfileEntry) => void;
   /**
    * Seconds of event time the calls of a task whose program only /proc names are held before they are scored (an
-   * exec meanwhile shows they were another program's). Default 1 with static models on, 0 (at once) otherwise.
+   * exec meanwhile shows they were another program's, a fork that they continue the parent's sequence); default
+   * DEFAULT_CONFIRM_GRACE, static models on or off. 0 scores them at once, from an empty sequence.
    */
   confirmGrace?: number;
 }
+
+/**
+ * How long, in seconds of event time, the calls of a task only /proc names wait (hostTask.ts). strace prints a
+ * child's first calls before its parent's fork returns, under load by a good fraction of a second: scored at once,
+ * they would start from an empty sequence instead of the parent's, and pH would flag what the program always does.
+ */
+export const DEFAULT_CONFIRM_GRACE = 1;

@@ -1,12 +1,13 @@
 // One task (a thread) as the host monitor tracks it: the program it runs (its profile entry), its place in pH's
 // sequence (its live stream), its anomaly and alert counts, and the calls it made before its program was certain.
 //
-// With static models on, a task whose program only /proc names (a process first seen mid-life, or a child whose
-// calls arrive before its parent's fork) is held: its calls (up to 256) wait until it has run `confirmGrace` seconds
-// of event time without an exec, or ends, and are then scored and checked; if an exec of the program /proc named
-// comes first, they were made by the program before it (the shell's dup2 and execve, charged to the new program
-// because /proc already showed it) and are counted unattributed. Neither the profile nor the static check is
-// charged with another program's calls.
+// A task whose program only /proc names (a process first seen mid-life, or a child whose calls arrive before its
+// parent's fork) is held: its calls (up to 256) wait until it has run `confirmGrace` seconds of event time without
+// an exec, or ends, and are then scored and checked; if an exec of the program /proc named comes first, they were
+// made by the program before it (the shell's dup2 and execve, charged to the new program because /proc already
+// showed it) and are counted unattributed; if its parent's fork comes first, they continue the parent's sequence,
+// as the fork would have had it. Neither the profile nor the static check is charged with another program's calls,
+// and no call is scored from a sequence it did not have.
 
 import type { LiveStream } from "../lifecycle/liveProfile.js";
 import type { ProfileEntry } from "./profileEntry.js";
