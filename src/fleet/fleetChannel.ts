@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { HomeostatError } from "../errors.js";
+import { SharedRing } from "../watch/outputs/sharedRing.js";
 import type { FleetLinkStats } from "./fleetLink.js";
 import type { FleetKind } from "./fleetNames.js";
 import type { FleetPublisherStats } from "./fleetPublisher.js";
@@ -52,10 +53,7 @@ export class FleetChannel {
   private readonly port: MessagePort;
   private readonly figures: Float64Array;
   private readonly state: Int32Array;
-  private readonly ring: Buffer;
-  /** Ring bytes reserved since the start (positions are these modulo the ring's size), and the turn's start. */
-  private written = 0;
-  private segmentStart = 0;
+  private readonly ring: SharedRing;
   /** This turn's lines that did not fit the ring. */
   private lines: string[] = [];
   private flushScheduled = false;
@@ -88,9 +86,11 @@ export class FleetChannel {
     this.worker = new Worker(script, { workerData: config, transferList: [channel.port2] });
     this.port = channel.port1;
     this.figures = new Float64Array(figures);
-    this.ring = Buffer.from(ring);
     const state = new Int32Array(stateBuffer);
     this.state = state;
+    this.ring = new SharedRing(Buffer.from(ring), state, CONSUMED, (segment) =>
+      this.port.postMessage(segment satisfies ToWorker),
+    );
     Atomics.wait(state, HANDSHAKE, OPENING, openTimeoutMs ?? 60_000);
     if (Atomics.load(state, HANDSHAKE) !== OPEN) {
       const failure = receiveMessageOnPort(this.port)?.message as FromWorker | undefined;
@@ -117,7 +117,7 @@ export class FleetChannel {
       return;
     }
     const letter = KIND_LETTER[kind];
-    if (this.lines.length > 0 || !this.intoRing(letter, json)) {
+    if (this.lines.length > 0 || !this.ring.write(json, letter.charCodeAt(0))) {
       if (this.posted - this.figures[F.taken]! + json.length > this.options.spoolMaxBytes) {
         this.refused++;
         return;
@@ -131,44 +131,11 @@ export class FleetChannel {
     }
   }
 
-  /** Writes the line (kind letter, JSON, newline) into the ring, if it has room (3 bytes per UTF-16 unit at most). */
-  private intoRing(letter: string, json: string): boolean {
-    const size = this.ring.length;
-    const need = json.length * 3 + 2;
-    let pos = this.written % size;
-    let used = (this.written - Atomics.load(this.state, CONSUMED)) >>> 0;
-    if (pos + need > size) {
-      // Not enough room before the ring's end: the turn's part so far goes now, and this line at the start.
-      const skip = size - pos;
-      if (used + skip + need > size) return false;
-      this.postSegment();
-      this.written += skip;
-      this.segmentStart = this.written;
-      used += skip;
-      pos = 0;
-    }
-    if (used + need > size) return false;
-    this.ring[pos] = letter.charCodeAt(0);
-    const n = this.ring.write(json, pos + 1, "utf8");
-    this.ring[pos + 1 + n] = 0x0a;
-    this.written += n + 2;
-    return true;
-  }
-
-  /** Tells the worker where this turn's lines are in the ring. */
-  private postSegment(): void {
-    if (this.written === this.segmentStart) return;
-    const start = this.segmentStart % this.ring.length;
-    const end = start + (this.written - this.segmentStart);
-    this.segmentStart = this.written;
-    this.port.postMessage({ kind: "ring", start, end, upTo: this.written } satisfies ToWorker);
-  }
-
   /** Sends this turn's messages: where they are in the ring, then those that did not fit it. */
   private readonly flush = (): void => {
     this.flushScheduled = false;
     if (this.dead !== undefined) return;
-    this.postSegment();
+    this.ring.postSegment();
     if (this.lines.length === 0) return;
     const text = this.lines.join("\n");
     this.lines = [];

@@ -1,7 +1,7 @@
 // The fleet's stream publishing off the engine's thread: the NATS connection (fleetLink.ts), the publisher and its
 // spool (fleetPublisher.ts) run in a worker thread, so that what an alert costs the thread that scores events is
-// its JSON (made once, for every output) and a copy into shared memory. Messages go through a ring of shared
-// memory, as the alert output worker's do (watch/outputs/httpWorker.ts: a postMessage of the strings themselves
+// its JSON (made once, for every output) and a copy into shared memory. Messages go through the ring of shared
+// memory the alert output worker uses too (watch/outputs/sharedRing.ts; a postMessage of the strings themselves
 // costs ten times more): each as one line, a letter for its kind then its JSON (which never holds a raw newline),
 // and once per turn the worker is told which part of the ring holds the turn's lines; it copies them out, says how
 // far it has taken (the CONSUMED word, which frees that part), and numbers them (sequence, id, time) in order.
@@ -22,6 +22,7 @@ import { FleetLink } from "./fleetLink.js";
 import type { FleetKind } from "./fleetNames.js";
 import { FleetPublisher, type FleetPublisherStats } from "./fleetPublisher.js";
 import type { FleetConnectPlan } from "./natsOptions.js";
+import type { RingSegment } from "../watch/outputs/sharedRing.js";
 
 /** The shared counters, by index in a Float64Array. */
 export const F = {
@@ -71,10 +72,7 @@ export interface FleetWorkerConfig {
   port: MessagePort;
 }
 
-export type ToWorker =
-  | { kind: "ring"; start: number; end: number; upTo: number }
-  | { kind: "lines"; text: string }
-  | { kind: "close"; drainMs: number };
+export type ToWorker = RingSegment | { kind: "lines"; text: string } | { kind: "close"; drainMs: number };
 
 export type FromWorker =
   | { kind: "up" }

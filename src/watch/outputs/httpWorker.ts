@@ -8,8 +8,9 @@
 // The worker runs at a lower scheduling priority than the engine (nice 10, Linux): on a busy host, delivery waits
 // (its spool holds what comes meanwhile) rather than the scoring of events.
 //
-// This file is the worker's entry (started by its own path, httpWorkerScript) and the main thread's side; the worker's
-// side is httpWorkerThread.ts, what the two share httpWorkerChannel.ts, the ring of shared memory httpWorkerRing.ts.
+// This file is the worker's entry (started by its own path, httpWorkerScript) and the main thread's side; the
+// worker's side is httpWorkerThread.ts, what the two share httpWorkerChannel.ts, and the ring of shared memory
+// sharedRing.ts (the fleet's worker uses it too).
 //
 // Figures are shared, not sent: the worker keeps its counters (spooled, waiting, delivered, overflowed, ...) in a
 // SharedArrayBuffer, updated after each batch and each delivery, and the main thread reads them when asked (a
@@ -34,6 +35,7 @@ import {
 import { type ErrorCode, HomeostatError } from "../../errors.js";
 import type { BackoffOptions } from "./backoff.js";
 import {
+  CONSUMED,
   F,
   FIELDS,
   type FromWorker,
@@ -45,7 +47,7 @@ import {
   type ToWorker,
   type WorkerConfig,
 } from "./httpWorkerChannel.js";
-import { AlertRing } from "./httpWorkerRing.js";
+import { SharedRing } from "./sharedRing.js";
 import { serveHttpOutput } from "./httpWorkerThread.js";
 
 export type { HttpOutputFigures } from "./httpWorkerChannel.js";
@@ -137,7 +139,7 @@ function awaitOpening(started: StartedWorker, options: HttpWorkerOptions): void 
 }
 
 /**
- * The main thread's side of the HTTP output's worker. Alerts go through a ring of shared memory (httpWorkerRing.ts):
+ * The main thread's side of the HTTP output's worker. Alerts go through a ring of shared memory (sharedRing.ts):
  * once per turn the worker is told which part of the ring holds the turn's alerts (one small message). When the ring
  * has no room (the worker is behind), the turn's remaining alerts go in a buffer of their own instead (bounded too),
  * after the ring's part: order is kept.
@@ -147,7 +149,7 @@ export class HttpOutputWorker {
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly figures: Float64Array;
-  private readonly ring: AlertRing;
+  private readonly ring: SharedRing;
   /** This turn's alerts that did not fit the ring. */
   private batch: string[] = [];
   private flushScheduled = false;
@@ -174,7 +176,7 @@ export class HttpOutputWorker {
     this.worker = started.worker;
     this.port = started.port;
     this.figures = started.figures;
-    this.ring = new AlertRing(started.ring, started.state, (segment) =>
+    this.ring = new SharedRing(started.ring, started.state, CONSUMED, (segment) =>
       this.port.postMessage(segment satisfies ToWorker),
     );
     awaitOpening(started, options);

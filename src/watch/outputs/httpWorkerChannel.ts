@@ -7,6 +7,7 @@ import type { MessagePort } from "node:worker_threads";
 import type { SpoolStats } from "./alertSpool.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { HttpSinkStats } from "./httpAlertSink.js";
+import type { RingSegment } from "./sharedRing.js";
 
 /** The shared counters, by index in a Float64Array. */
 export const F = {
@@ -51,7 +52,7 @@ export interface WorkerConfig {
 }
 
 export type ToWorker =
-  | { kind: "ring"; start: number; end: number; upTo: number }
+  | RingSegment
   | { kind: "lines"; buffer: ArrayBuffer; length: number; chars: number }
   | { kind: "retarget"; url: string }
   | { kind: "retry" }
