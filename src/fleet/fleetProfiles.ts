@@ -7,6 +7,7 @@
 // or sensitize empties it), so that the pool never merges its own data back; after a restart, that is read back
 // from the profile's previous snapshot in the bucket before the next one is put.
 
+import type { KV } from "@nats-io/kv";
 import type { ProfileEntry } from "../engine/profileEntry.js";
 import type { HostMonitor } from "../engine/hostMonitor.js";
 import { isHomeostatError } from "../errors.js";
@@ -14,7 +15,6 @@ import { restoreProfile } from "../watch/storedProfiles.js";
 import type { SavedProfile } from "../watch/watchObserver.js";
 import { POOLED_BUCKET, profileKey } from "./fleetNames.js";
 import type { FleetSession } from "./fleetLink.js";
-import type { KV } from "@nats-io/kv";
 import { decodeSnapshot, encodeSnapshot, type PoolBase, type SnapshotHeader } from "./profileSnapshot.js";
 import type { ProgramIdentities } from "./programIdentity.js";
 
