@@ -1,7 +1,8 @@
 // Live alerts as server-sent events (/events): each stream polls its alert source's id high-water mark (max(id),
-// one index lookup; the state store's for serve, the fleet database's for fleet serve) every pollMs, and when it rose sends the new alerts that match the page's filter, oldest first, as
-// `alert` events whose id is the alert's (so a reconnecting EventSource resumes after Last-Event-ID). A comment line
-// every KEEPALIVE_MS finds dead connections. Streams are bounded in number and all end when the console closes.
+// one index lookup; the state store's for serve, the fleet database's for fleet serve) every pollMs, and when it
+// rose sends the new alerts that match the page's filter, oldest first, as `alert` events whose id is the alert's
+// (so a reconnecting EventSource resumes after Last-Event-ID). A comment line every KEEPALIVE_MS finds dead
+// connections. Streams are bounded in number and all end when the console closes.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Context, Hono } from "hono";
