@@ -22,7 +22,7 @@ import { FleetLink } from "./fleetLink.js";
 import type { FleetKind } from "./fleetNames.js";
 import { FleetPublisher, type FleetPublisherStats } from "./fleetPublisher.js";
 import type { FleetConnectPlan } from "./natsOptions.js";
-import type { RingSegment } from "../watch/outputs/sharedRing.js";
+import { CONSUMED, FAILED, HANDSHAKE, OPEN, type RingSegment } from "../watch/outputs/sharedRing.js";
 
 /** The shared counters, by index in a Float64Array. */
 export const F = {
@@ -43,13 +43,8 @@ export const F = {
 } as const;
 export const FIELDS = 13;
 
-/** The state buffer's words: the handshake, and how far into the ring (bytes, modulo 2^32) the worker has taken. */
-export const HANDSHAKE = 0;
-export const CONSUMED = 1;
-/** The handshake: 0 opening, 1 open, 2 failed. */
-export const OPENING = 0;
-export const OPEN = 1;
-export const FAILED = 2;
+/** The state buffer's words and the handshake's values, as the shared ring defines them. */
+export { CONSUMED, FAILED, HANDSHAKE, OPEN, OPENING } from "../watch/outputs/sharedRing.js";
 
 /** One letter per kind in a batch's `kinds`. */
 export const KIND_LETTER: Readonly<Record<FleetKind, string>> = { alerts: "a", actions: "c", heartbeats: "h" };

@@ -28,13 +28,8 @@ export const F = {
 } as const;
 export const FIELDS = 13;
 
-/** The state buffer's words: the handshake, and how far into the ring (bytes, modulo 2^32) the worker has taken. */
-export const HANDSHAKE = 0;
-export const CONSUMED = 1;
-/** The handshake: 0 opening, 1 open, 2 failed. */
-export const OPENING = 0;
-export const OPEN = 1;
-export const FAILED = 2;
+/** The state buffer's words and the handshake's values, as the shared ring defines them. */
+export { CONSUMED, FAILED, HANDSHAKE, OPEN, OPENING } from "./sharedRing.js";
 
 export interface WorkerConfig {
   homeostatHttpOutput: true;

@@ -4,6 +4,14 @@
 // which part holds a turn's lines with one small message, so that handing a line over costs one copy, not a
 // message each.
 
+/** The state buffer's words: the handshake, and how far into the ring (bytes, modulo 2^32) the worker has taken. */
+export const HANDSHAKE = 0;
+export const CONSUMED = 1;
+/** The handshake: 0 opening, 1 open, 2 failed. */
+export const OPENING = 0;
+export const OPEN = 1;
+export const FAILED = 2;
+
 /** The message that tells the worker where a turn's lines are: bytes [start, end) of the ring, `upTo` written. */
 export interface RingSegment {
   kind: "ring";
