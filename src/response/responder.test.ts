@@ -79,7 +79,7 @@ describe("Responder (pH's responses, carried out with signals on real processes)
     const pid = await sleeper();
     const { r, actions, sent, clock } = responder(["delay"]);
     r.handle(request(pid, "delay", 4)); // 10 x 2^4 = 160 ms
-    r.handle(request(pid, "delay", 5)); // already paused: ignored
+    r.handle(request(pid, "delay", 3)); // already paused for longer than this asks: ignored
     expect(sent).toEqual([[pid, "SIGSTOP"]]);
     expect(actions).toHaveLength(1);
     expect(actions[0]).toMatchObject({ outcome: "paused", delayMs: 160, pid });
@@ -110,6 +110,42 @@ describe("Responder (pH's responses, carried out with signals on real processes)
     expect(sent.map(([, s]) => s)).toEqual(["SIGSTOP", "SIGCONT", "SIGSTOP", "SIGCONT"]);
     await untilState(pid, "S");
     expect(r.stats).toMatchObject({ paused: 2, pausedMs: 560 });
+  });
+
+  it("a longer delay asked for during a pause extends it to end that long from now; a suspension takes it over", async () => {
+    const pid = await sleeper();
+    const { r, actions, sent, clock } = responder(["delay", "suspend-execve"]);
+    r.handle(request(pid, "delay", 1)); // 20 ms: the first call of a burst has the lowest LFC
+    r.handle(request(pid, "delay", 4)); // 160 ms from now: 140 ms more
+    expect(actions.map((a) => [a.outcome, a.delayMs])).toEqual([
+      ["paused", 20],
+      ["paused", 140],
+    ]);
+    expect(actions[1]!.reason).toBe("LFC 4: delay 160 ms = 10 ms x 2^4; the pause under way made 140 ms longer");
+    expect(clock.pending()).toEqual([160]);
+    clock.advance(100);
+    r.handle(request(pid, "delay", 4)); // as long as the pause was set for: nothing changes (one line a level)
+    r.handle(request(pid, "delay", 5)); // 320 ms from now: 260 ms more
+    expect(actions.map((a) => a.delayMs)).toEqual([20, 140, 260]);
+    expect(clock.pending()).toEqual([320]);
+    expect(r.stats).toMatchObject({ paused: 3, pausedMs: 420 });
+    await untilState(pid, "T");
+    clock.advance(100);
+    // A suspended execve during a delay: stopped for the suspension's time from now, and said when it ends.
+    r.handle(request(pid, "suspend-execve", 12));
+    expect(actions.at(-1)).toMatchObject({ outcome: "suspended", delayMs: 60_000 - 220 });
+    expect(r.stats).toMatchObject({ paused: 3, pausedMs: 420, suspended: 1 });
+    r.handle(request(pid, "delay", 8)); // shorter than the suspension: nothing changes
+    expect(actions).toHaveLength(4);
+    expect(sent).toEqual([[pid, "SIGSTOP"]]); // one stop all along, not one per request
+    clock.advance(60_000);
+    expect(sent).toEqual([
+      [pid, "SIGSTOP"],
+      [pid, "SIGCONT"],
+    ]);
+    expect(actions.at(-1)).toMatchObject({ outcome: "resumed", reason: "the 60000 ms suspension ended" });
+    expect(r.pausedPids()).toEqual([]);
+    await untilState(pid, "S");
   });
 
   it("does nothing for a policy that is not enabled (log only)", async () => {

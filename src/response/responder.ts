@@ -1,7 +1,8 @@
 // Carries out the host monitor's response requests under a policy, as pH does (Somayaji & Forrest 2000): `log`
 // only records; `delay` slows an anomalous process by delay_factor x 2^LFC (pausing it with SIGSTOP/SIGCONT, one
 // pause at a time per process, so that a process stays slow while its locality frame holds anomalies, like pH's
-// per-call delays); `kill` ends a process that reached anomaly_limit; `suspend-execve` stops a process whose LFC is
+// per-call delays; a request for a longer one while it is paused extends the pause to end that long from now, since
+// events come in batches after the fact and the first of a burst has the lowest LFC); `kill` ends a process that reached anomaly_limit; `suspend-execve` stops a process whose LFC is
 // above the limit when it calls execve (pH's suspend_execve), for `suspendExecveMs`. `staticKill` ends a process that
 // made a call its binary cannot make (outside its static model, watch --static kill).
 // Safety first: refusalReason (graduatedDelay.ts) protects pid 1, kernel threads, homeostat, its parent and
@@ -67,8 +68,12 @@ export interface ResponseAction {
 
 interface Paused {
   timer: TimerHandle;
-  /** The request that paused the process, for the line that says it was resumed. */
+  /** The request that paused the process (or last extended it), for the line that says it was resumed. */
   req: ResponseRequest;
+  /** When the pause ends (clock milliseconds), and how long it was set for when it began or was last extended. */
+  end: number;
+  ms: number;
+  outcome: "paused" | "suspended";
 }
 
 export interface ResponderStats {
@@ -119,8 +124,12 @@ export class Responder {
         ? req.kind === "kill" && this.options.staticKill === true
         : this.options.policies.has(req.kind);
     if (!enabled) return;
-    // One pause at a time: the process is stopped already (a kill still goes through).
-    if (req.kind !== "kill" && this.paused.has(req.pid)) return;
+    // One pause at a time: the process is stopped already (a kill still goes through), at most made longer.
+    const paused = this.paused.get(req.pid);
+    if (req.kind !== "kill" && paused !== undefined) {
+      this.extend(paused, req);
+      return;
+    }
     const refused = this.refusal(req.pid);
     if (refused !== null) {
       // Report a refusal once per pid and kind, not on every call of a protected process.
@@ -183,13 +192,9 @@ export class Responder {
 
   private pause(req: ResponseRequest, ms: number, outcome: "paused" | "suspended"): void {
     if (!(ms > 0)) return;
-    const why =
-      outcome === "paused"
-        ? `${req.reason}: delay ${ms} ms = ${this.options.delayFactorMs} ms x 2^${req.lfc}${ms === this.options.maxDelayMs ? " (capped)" : ""}`
-        : `${req.reason}: stopped for ${ms} ms (pH suspend_execve); resume early with kill -CONT ${req.pid}`;
     if (this.options.dryRun === true) {
       this.counts.dryRun++;
-      this.report(req, "dry-run", ms, why);
+      this.report(req, "dry-run", ms, this.why(req, ms, outcome));
       return;
     }
     const failed = trySignal(this.kill, req.pid, "SIGSTOP");
@@ -197,25 +202,64 @@ export class Responder {
       this.signalFailed(req, ms, "paused", failed);
       return;
     }
-    const timer = this.clock.setTimer(() => {
-      this.paused.delete(req.pid);
-      const lost = trySignal(this.kill, req.pid, "SIGCONT");
-      // Gone meanwhile: nothing to resume. Not permitted: the process stays stopped, which must be said.
-      if (lost !== undefined && !lost.gone) {
-        this.report(req, "failed", ms, `pid ${req.pid} could not be resumed: SIGCONT failed with ${lost.text}`, lost);
-        return;
-      }
-      // A suspension is rare and long: its end is worth a line; a delay's end is implied by its length.
-      if (outcome === "suspended") this.report(req, "resumed", ms, `the ${ms} ms suspension ended`);
-    }, ms);
-    // A two-day suspension must not keep the event loop (and so homeostat) alive on its own.
-    unrefTimer(timer);
-    this.paused.set(req.pid, { timer, req });
+    const p: Paused = { timer: undefined, req, end: this.clock.now() + ms, ms, outcome };
+    this.arm(p, ms);
+    this.paused.set(req.pid, p);
+    this.counted(outcome, ms);
+    this.report(req, outcome, ms, this.why(req, ms, outcome));
+  }
+
+  /**
+   * A request for a process already paused: when it asks for a longer pause than the one under way was set for (a
+   * higher LFC, or a suspension), the pause is made to end that long from now; the time added is reported as a
+   * pause of its own. Requests for as long or shorter change nothing, so that a burst of calls at one LFC makes
+   * one line, not one per call.
+   */
+  private extend(p: Paused, req: ResponseRequest): void {
+    const ms = req.kind === "delay" ? delayFor(req.lfc, this.options) : this.options.suspendExecveMs;
+    const end = this.clock.now() + ms;
+    if (!(ms > p.ms && end > p.end)) return;
+    const added = end - p.end;
+    const outcome = req.kind === "suspend-execve" ? "suspended" : p.outcome;
+    this.clock.clearTimer(p.timer);
+    p.req = req;
+    p.end = end;
+    p.ms = ms;
+    p.outcome = outcome;
+    this.arm(p, ms);
+    this.counted(outcome, added);
+    this.report(req, outcome, added, `${this.why(req, ms, outcome)}; the pause under way made ${added} ms longer`);
+  }
+
+  private why(req: ResponseRequest, ms: number, outcome: "paused" | "suspended"): string {
+    return outcome === "paused"
+      ? `${req.reason}: delay ${ms} ms = ${this.options.delayFactorMs} ms x 2^${req.lfc}${ms === this.options.maxDelayMs ? " (capped)" : ""}`
+      : `${req.reason}: stopped for ${ms} ms (pH suspend_execve); resume early with kill -CONT ${req.pid}`;
+  }
+
+  private counted(outcome: "paused" | "suspended", ms: number): void {
     if (outcome === "paused") {
       this.counts.paused++;
       this.counts.pausedMs += ms;
     } else this.counts.suspended++;
-    this.report(req, outcome, ms, why);
+  }
+
+  /** Resumes the process `ms` from now (unless the pause is extended or ended first). */
+  private arm(p: Paused, ms: number): void {
+    const pid = p.req.pid;
+    p.timer = this.clock.setTimer(() => {
+      this.paused.delete(pid);
+      const lost = trySignal(this.kill, pid, "SIGCONT");
+      // Gone meanwhile: nothing to resume. Not permitted: the process stays stopped, which must be said.
+      if (lost !== undefined && !lost.gone) {
+        this.report(p.req, "failed", ms, `pid ${pid} could not be resumed: SIGCONT failed with ${lost.text}`, lost);
+        return;
+      }
+      // A suspension is rare and long: its end is worth a line; a delay's end is implied by its length.
+      if (p.outcome === "suspended") this.report(p.req, "resumed", ms, `the ${ms} ms suspension ended`);
+    }, ms);
+    // A two-day suspension must not keep the event loop (and so homeostat) alive on its own.
+    unrefTimer(p.timer);
   }
 
   private terminate(req: ResponseRequest): void {
