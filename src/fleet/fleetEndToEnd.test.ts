@@ -21,8 +21,14 @@ const unavailable = natsServerUnavailableReason() ?? straceUnavailableReason();
 const SMALL = ["--normal-factor", "4", "--normal-factor-den", "3", "--normal-wait", "0", "--save-interval", "0.5"];
 const LOOP = "i=0; while [ $i -lt 40 ]; do i=$((i+1)); /bin/true; done";
 
-/** One `watch --fleet` run to its end; the alerts it printed (its JSON lines, the summary left out). */
-async function watchHost(url: string, host: string, state: string): Promise<HostAlert[]> {
+interface WatchedHost {
+  alerts: HostAlert[];
+  /** The summary's fleet figures (what was made, published and spooled), to show when a wait fails. */
+  fleet: unknown;
+}
+
+/** One `watch --fleet` run to its end; the alerts it printed (its JSON lines) and its summary's fleet figures. */
+async function watchHost(url: string, host: string, state: string): Promise<WatchedHost> {
   const args = ["watch", "--state", state, "--static", "off", "--json", ...SMALL, "--fleet", url, "--host-id", host];
   const child = spawn(process.execPath, [BIN, ...args, "--", "/bin/sh", "-c", LOOP], {
     stdio: ["ignore", "pipe", "pipe"],
@@ -34,11 +40,15 @@ async function watchHost(url: string, host: string, state: string): Promise<Host
   child.stderr.on("data", (b: Buffer) => (err += b.toString()));
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
   expect([0, 1], err).toContain(code);
-  return out
+  const lines = out
     .split("\n")
     .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as HostAlert)
-    .filter((a) => a.rule !== "homeostat watch summary");
+    .map((l) => JSON.parse(l) as HostAlert);
+  const summary = lines.find((a) => a.rule === "homeostat watch summary");
+  return {
+    alerts: lines.filter((a) => a !== summary),
+    fleet: (summary?.output_fields as { fleet?: unknown } | undefined)?.fleet,
+  };
 }
 
 describe.skipIf(unavailable !== undefined)("watch --fleet hosts into fleet serve", () => {
@@ -56,8 +66,10 @@ describe.skipIf(unavailable !== undefined)("watch --fleet hosts into fleet serve
     const state = path.join(dir, "fleet");
     fleet = await startFleetChild(["--nats", server.url, "--state", state, "--listen", "127.0.0.1:0", "--pool"]);
     const url = fleet.events.find((e) => e.event === "started")!.console as string;
-    const printed = new Map<string, HostAlert[]>();
-    for (const host of ["e2e-a", "e2e-b"]) printed.set(host, await watchHost(server.url, host, path.join(dir, host)));
+    const watched = new Map<string, WatchedHost>();
+    for (const host of ["e2e-a", "e2e-b"]) watched.set(host, await watchHost(server.url, host, path.join(dir, host)));
+    const printed = new Map([...watched].map(([host, w]) => [host, w.alerts]));
+    const figures = JSON.stringify(Object.fromEntries([...watched].map(([host, w]) => [host, w.fleet])));
     const total = [...printed.values()].reduce((n, a) => n + a.length, 0);
     expect(total).toBeGreaterThan(0);
     const rows = () => {
@@ -84,6 +96,8 @@ describe.skipIf(unavailable !== undefined)("watch --fleet hosts into fleet serve
     await until("each host's final heartbeat", async () => {
       hosts = (await (await fetch(`${url}api/fleet/hosts`)).json()) as Hosts;
       return hosts.hosts.length === 2 && hosts.hosts.every((h) => (h.counters?.events ?? 0) > 0);
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; the watches' fleet figures: ${figures}`);
     });
     expect(hosts.hosts.map((h) => [h.id, h.alerts])).toEqual([
       ["e2e-a", printed.get("e2e-a")!.length],

@@ -9,7 +9,7 @@ import { HomeostatError } from "../errors.js";
 import type { Database } from "../store/sqliteDatabase.js";
 
 /** The schema version this build writes and reads. */
-export const FLEET_SCHEMA_VERSION = 2;
+export const FLEET_SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS hosts (
   last_seen      REAL NOT NULL, -- of its newest message, any kind
   last_heartbeat REAL,          -- of its newest heartbeat
   run            TEXT,          -- the watch run that sent that heartbeat
+  heartbeat_seq  INTEGER,       -- and its sequence number in that run (orders two of one run made in one ms)
   started        REAL,          -- when that run started
   version        TEXT,
   counters       TEXT,          -- JSON: that heartbeat's counters
@@ -145,6 +146,8 @@ export function migrateFleet(db: Database.Database, file: string, readonly: bool
     if (found === FLEET_SCHEMA_VERSION) return;
     // Version 1 had no profiles.base: its snapshots count as learnt on their hosts alone, until replaced.
     if (found === 1) db.exec(`ALTER TABLE profiles ADD COLUMN base INTEGER`);
+    // Versions 1 and 2 had no hosts.heartbeat_seq: until a host's next heartbeat, its last one is ordered by time.
+    if (found !== undefined && found < 3) db.exec(`ALTER TABLE hosts ADD COLUMN heartbeat_seq INTEGER`);
     db.exec(SCHEMA);
     db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('fleet_schema_version', ?)`).run(
       String(FLEET_SCHEMA_VERSION),

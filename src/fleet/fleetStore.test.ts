@@ -83,6 +83,27 @@ describe("the fleet database", () => {
     }
   });
 
+  it("orders two heartbeats of one run made in the same millisecond by their sequence numbers", () => {
+    const store = FleetStore.open(tempDir());
+    try {
+      const t = 1_714_557_600_000;
+      const events = () =>
+        JSON.parse(
+          (store.select(`SELECT counters FROM hosts WHERE id = 'web-1'`).get() as { counters: string }).counters,
+        ).events as number;
+      store.storeMessages([decoded("heartbeats", "web-1", 1, t)]);
+      expect(store.storeMessages([decoded("heartbeats", "web-1", 2, t)]).stored).toBe(1);
+      expect(events()).toBe(200);
+      const rate = store.select(`SELECT events_rate FROM hosts WHERE id = 'web-1'`).get();
+      expect(rate).toEqual({ events_rate: null }); // no time between the two: no rate
+      // The earlier one delivered again, even stamped later, changes nothing.
+      expect(store.storeMessages([decoded("heartbeats", "web-1", 1, t + 5)]).duplicates).toBe(1);
+      expect(events()).toBe(200);
+    } finally {
+      store.close();
+    }
+  });
+
   it("keeps each host's latest snapshot of a program, by revision", () => {
     const store = FleetStore.open(tempDir());
     try {
@@ -121,21 +142,25 @@ describe("the fleet database", () => {
     }
   });
 
-  it("upgrades a version 1 database: its snapshots count as learnt on their hosts alone", () => {
+  it.each([1, 2])("upgrades a version %i database: the columns later versions added are there", (from) => {
     const dir = tempDir();
     FleetStore.open(dir).close();
     const db = openSqlite(path.join(dir, "fleet.db"));
-    db.exec(`ALTER TABLE profiles DROP COLUMN base`);
-    db.exec(`UPDATE meta SET value = '1' WHERE key = 'fleet_schema_version'`);
+    // Version 1 had no profiles.base (its snapshots count as learnt on their hosts alone), 1 and 2 no heartbeat_seq.
+    if (from === 1) db.exec(`ALTER TABLE profiles DROP COLUMN base`);
+    db.exec(`ALTER TABLE hosts DROP COLUMN heartbeat_seq`);
+    db.prepare(`UPDATE meta SET value = ? WHERE key = 'fleet_schema_version'`).run(String(from));
     db.close();
     const store = FleetStore.open(dir);
     store.close();
     const after = openSqlite(path.join(dir, "fleet.db"));
-    const columns = (after.prepare(`PRAGMA table_info(profiles)`).all() as { name: string }[]).map((c) => c.name);
+    const columns = (table: string) =>
+      (after.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
     const version = after.prepare(`SELECT value FROM meta WHERE key = 'fleet_schema_version'`).get();
+    expect(columns("profiles")).toContain("base");
+    expect(columns("hosts")).toContain("heartbeat_seq");
     after.close();
-    expect(columns).toContain("base");
-    expect(version).toEqual({ value: "2" });
+    expect(version).toEqual({ value: "3" });
   });
 
   it("refuses a file that is not a fleet database", () => {

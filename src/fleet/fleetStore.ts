@@ -173,22 +173,27 @@ export class FleetStore {
     ).changes;
   }
 
-  /** A heartbeat newer than the host's last one becomes its status; events/s from the two, when of one run. */
+  /**
+   * A heartbeat newer than the host's last one becomes its status; events/s from the two, when of one run. Of one
+   * run, the later sequence number is the newer (a worker that falls behind stamps two in one millisecond); of two
+   * runs, the later time, then the later start.
+   */
   private heartbeat(b: HeartbeatBody): number {
     const t = b.time / 1000;
-    const row = this.statement(`SELECT last_heartbeat, run, counters FROM hosts WHERE id = ?`).get(b.host) as
-      { last_heartbeat: number | null; run: string | null; counters: string | null } | undefined;
+    const row = this.statement(
+      `SELECT last_heartbeat, heartbeat_seq, run, started, counters FROM hosts WHERE id = ?`,
+    ).get(b.host) as LastHeartbeat | undefined;
+    if (row !== undefined && !newerHeartbeat(b, row)) return 0;
     const last = row?.last_heartbeat ?? null;
-    if (last !== null && last >= t) return 0;
     let rate: number | null = null;
-    if (last !== null && row?.run === b.run && row.counters !== null) {
+    if (last !== null && t > last && row?.run === b.run && row.counters !== null) {
       const before = (JSON.parse(row.counters) as { events?: unknown }).events;
       if (typeof before === "number") rate = Math.max(0, b.counters.events - before) / (t - last);
     }
     this.statement(
-      `UPDATE hosts SET last_heartbeat = ?, run = ?, started = ?, version = ?, counters = ?, events_rate = ?
-       WHERE id = ?`,
-    ).run(t, b.run, b.started / 1000, b.version, JSON.stringify(b.counters), rate, b.host);
+      `UPDATE hosts SET last_heartbeat = ?, heartbeat_seq = ?, run = ?, started = ?, version = ?, counters = ?,
+         events_rate = ? WHERE id = ?`,
+    ).run(t, b.seq, b.run, b.started / 1000, b.version, JSON.stringify(b.counters), rate, b.host);
     return 1;
   }
 
@@ -389,4 +394,21 @@ function fleetError(err: unknown, file: string, what: string): HomeostatError {
   else if (code.startsWith("SQLITE_READONLY") || code === "EACCES" || code === "EPERM") ours = "E_PERMISSION";
   else if (code.startsWith("SQLITE_CONSTRAINT")) ours = "E_USAGE";
   return new HomeostatError(ours, `${what}: ${detail}`, { file }, { cause: err });
+}
+
+interface LastHeartbeat {
+  last_heartbeat: number | null;
+  heartbeat_seq: number | null;
+  run: string | null;
+  started: number | null;
+  counters: string | null;
+}
+
+/** Whether heartbeat `b` is newer than the host's last one. */
+function newerHeartbeat(b: HeartbeatBody, last: LastHeartbeat): boolean {
+  if (last.last_heartbeat === null) return true;
+  const t = b.time / 1000;
+  if (last.run === b.run && last.heartbeat_seq !== null) return b.seq > last.heartbeat_seq;
+  if (t !== last.last_heartbeat) return t > last.last_heartbeat;
+  return last.run !== b.run && last.started !== null && b.started / 1000 > last.started;
 }
