@@ -12,6 +12,7 @@ import type { FleetLinkStats } from "./fleetLink.js";
 import type { FleetKind } from "./fleetNames.js";
 import type { FleetPublisherStats } from "./fleetPublisher.js";
 import {
+  ALERT_WITH_PROGRAM,
   CONSUMED,
   F,
   FIELDS,
@@ -110,13 +111,20 @@ export class FleetChannel {
     this.worker.on("exit", (code) => this.died(`exit code ${code}`));
   }
 
-  /** Hands one message over (the worker gets it with the others of this turn). */
-  send(kind: FleetKind, json: string): void {
+  /**
+   * Hands one message over (the worker gets it with the others of this turn); `program`: an alert's program
+   * identity, when known.
+   */
+  send(kind: FleetKind, json: string, program?: string): void {
     if (this.closing !== undefined || this.dead !== undefined) {
       this.refused++;
       return;
     }
-    const letter = KIND_LETTER[kind];
+    let letter = KIND_LETTER[kind];
+    if (program !== undefined && kind === "alerts") {
+      letter = ALERT_WITH_PROGRAM;
+      json = `${program} ${json}`;
+    }
     if (this.lines.length > 0 || !this.ring.write(json, letter.charCodeAt(0))) {
       if (this.posted - this.figures[F.taken]! + json.length > this.options.spoolMaxBytes) {
         this.refused++;

@@ -1,7 +1,8 @@
 // Fleet mode end to end, for real (the built CLI: `npm run build` first): a nats-server, `homeostat fleet serve
 // --pool` as its own process, and two `homeostat watch --fleet` hosts watching a shell under strace. Every alert
 // each watch printed is in the fleet database exactly once under its host; the console's API lists both hosts with
-// their heartbeats and counters, and the shell's program on both hosts, with a pooled profile of it.
+// their heartbeats and counters, and the shell's program on both hosts, with a pooled profile of it; alerts carry
+// their program's identity.
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -112,5 +113,19 @@ describe.skipIf(unavailable !== undefined)("watch --fleet hosts into fleet serve
       return sh !== undefined && sh.hosts === 2 && sh.pooled !== null;
     });
     expect(sh!.program).toMatch(/^(b|s)-[0-9a-f]+$/);
+    // Alerts carry their program's identity once the host has worked it out, the one its snapshots carry.
+    const db = openSqlite(path.join(state, "fleet.db"), { readonly: true });
+    try {
+      const identified = db.prepare(`SELECT host, exe, program FROM alerts WHERE program IS NOT NULL`).all() as {
+        host: string;
+        exe: string;
+        program: string;
+      }[];
+      expect(identified.length).toBeGreaterThan(0);
+      const snapshot = db.prepare(`SELECT program FROM profiles WHERE host = ? AND path = ?`);
+      for (const a of identified) expect(snapshot.all(a.host, a.exe)).toContainEqual({ program: a.program });
+    } finally {
+      db.close();
+    }
   });
 });

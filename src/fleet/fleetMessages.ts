@@ -7,7 +7,15 @@ import type { HostAlert } from "../engine/hostAlerts.js";
 import { excerptOf, HomeostatError } from "../errors.js";
 import type { ResponseAction } from "../response/responder.js";
 import { parseJsonVersioned, parseWith } from "./fleetJson.js";
-import { type FleetKind, HOST_ID_RE, messageId, MSG_ID_HEADER, parseSubject, RUN_ID_RE } from "./fleetNames.js";
+import {
+  type FleetKind,
+  HOST_ID_RE,
+  messageId,
+  MSG_ID_HEADER,
+  parseSubject,
+  PROGRAM_ID_RE,
+  RUN_ID_RE,
+} from "./fleetNames.js";
 
 /** What every message body starts with. */
 export interface FleetEnvelope {
@@ -17,6 +25,11 @@ export interface FleetEnvelope {
   seq: number;
   /** Epoch milliseconds at which the host made the message. */
   time: number;
+  /**
+   * An alert's program: its executable's content identity (programIdentity.ts), when the host had worked it out
+   * (it is read off the engine's turn, so a new program's first alerts may come without it).
+   */
+  program?: string;
 }
 
 export interface AlertBody extends FleetEnvelope {
@@ -59,7 +72,9 @@ const PAYLOAD_FIELD = { alerts: "alert", actions: "action", heartbeats: null } a
  * whose fields join the envelope's. The text holds no raw newline (JSON never does), so it can be spooled as a line.
  */
 export function messageText(kind: FleetKind, env: FleetEnvelope, payloadJson: string): string {
-  const head = `{"v":1,"host":${JSON.stringify(env.host)},"run":"${env.run}","seq":${env.seq},"time":${env.time}`;
+  // A program id is letters, digits and "-" (PROGRAM_ID_RE): nothing to escape.
+  const program = env.program === undefined ? "" : `,"program":"${env.program}"`;
+  const head = `{"v":1,"host":${JSON.stringify(env.host)},"run":"${env.run}","seq":${env.seq},"time":${env.time}${program}`;
   const field = PAYLOAD_FIELD[kind];
   if (field === null) {
     const inner = payloadJson.trim();
@@ -90,6 +105,7 @@ const envelopeSchema = {
   run: z.string().regex(RUN_ID_RE),
   seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   time: z.number().finite().nonnegative(),
+  program: z.string().regex(PROGRAM_ID_RE).optional(),
 };
 
 const alertSchema = z.looseObject({

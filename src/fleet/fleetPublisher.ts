@@ -109,15 +109,15 @@ export class FleetPublisher {
     this.clock = options.clock ?? Date.now;
   }
 
-  /** Queues one message; `payloadJson` is the alert's or action's JSON, or a heartbeat's fields. Never throws. */
-  publish(kind: FleetKind, payloadJson: string): void {
+  /**
+   * Queues one message; `payloadJson` is the alert's or action's JSON, or a heartbeat's fields; `program`, an
+   * alert's program identity when known. Never throws.
+   */
+  publish(kind: FleetKind, payloadJson: string, program?: string): void {
     const seq = ++this.seq;
     const { host, run } = this.options;
-    const m = {
-      kind,
-      id: messageId(host, run, seq),
-      text: messageText(kind, { v: 1, host, run, seq, time: this.clock() }, payloadJson),
-    };
+    const env = { v: 1 as const, host, run, seq, time: this.clock(), ...(program !== undefined ? { program } : {}) };
+    const m = { kind, id: messageId(host, run, seq), text: messageText(kind, env, payloadJson) };
     // The queue only ever holds messages older than any in the spool: once something is spooled, all follows it.
     if (this.spooling || this.offline) this.toSpool(m);
     else if (this.session !== undefined && this.queue.length === 0 && this.inflight.size < this.window)

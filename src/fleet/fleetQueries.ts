@@ -80,7 +80,10 @@ export interface FleetAlertFilter {
   host?: string;
   rule?: string;
   priority?: string;
-  /** A program's content identity: its alerts on every host that has a profile of it (by the path there). */
+  /**
+   * A program's content identity: the alerts its hosts sent with it, and those sent without it (before the host had
+   * identified the file) from its path on every host that has a profile of it.
+   */
   program?: string;
   /** An executable's path. */
   exe?: string;
@@ -167,7 +170,11 @@ function alertConditions(f: FleetAlertFilter): { sql: string[]; args: (string | 
   if (f.priority !== undefined && f.priority !== "") add("priority = ?", f.priority);
   if (f.exe !== undefined && f.exe !== "") add("exe = ?", f.exe);
   if (f.program !== undefined && f.program !== "") {
-    add("(exe, host) IN (SELECT path, host FROM profiles WHERE program = ?)", f.program);
+    // By the identity the host sent; an alert sent without one, by its path on a host with a profile of the program.
+    sql.push(
+      "(program = ? OR (program IS NULL AND (exe, host) IN (SELECT path, host FROM profiles WHERE program = ?)))",
+    );
+    args.push(f.program, f.program);
   }
   return { sql, args };
 }
@@ -272,7 +279,8 @@ export function programDetail(store: FleetStore, program: string): ProgramDetail
   const hosts = store
     .select(
       `SELECT host, path, model, state, train_count AS trainCount, version, time,
-         (SELECT count(*) FROM alerts a WHERE a.exe = p.path AND a.host = p.host) AS alerts
+         (SELECT count(*) FROM alerts a WHERE a.host = p.host
+            AND (a.program = p.program OR (a.program IS NULL AND a.exe = p.path))) AS alerts
        FROM profiles p WHERE program = ? ORDER BY host`,
     )
     .all(program) as ProgramHost[];

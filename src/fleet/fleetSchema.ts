@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS alerts (
   msg_id   TEXT NOT NULL UNIQUE,
   host     TEXT NOT NULL,
   exe      TEXT,          -- the program's path on that host (proc.exepath)
+  program  TEXT,          -- its content identity, when the host knew it (else found through profiles)
   time     REAL NOT NULL, -- the alert's time, epoch seconds
   rule     TEXT NOT NULL,
   priority TEXT NOT NULL,
@@ -45,6 +46,7 @@ CREATE TABLE IF NOT EXISTS alerts (
 );
 CREATE INDEX IF NOT EXISTS alerts_host ON alerts (host, id);
 CREATE INDEX IF NOT EXISTS alerts_exe ON alerts (exe, host, id);
+CREATE INDEX IF NOT EXISTS alerts_program ON alerts (program, id);
 CREATE TABLE IF NOT EXISTS actions (
   id      INTEGER PRIMARY KEY AUTOINCREMENT,
   msg_id  TEXT NOT NULL UNIQUE,
@@ -145,13 +147,25 @@ export function migrateFleet(db: Database.Database, file: string, readonly: bool
     const found = check();
     if (found === FLEET_SCHEMA_VERSION) return;
     // Version 1 had no profiles.base: its snapshots count as learnt on their hosts alone, until replaced.
-    if (found === 1) db.exec(`ALTER TABLE profiles ADD COLUMN base INTEGER`);
-    // Versions 1 and 2 had no hosts.heartbeat_seq: until a host's next heartbeat, its last one is ordered by time.
-    if (found !== undefined && found < 3) db.exec(`ALTER TABLE hosts ADD COLUMN heartbeat_seq INTEGER`);
+    if (found === 1) addColumn(db, "profiles", "base", "INTEGER");
+    // Versions 1 and 2 had no hosts.heartbeat_seq (until a host's next heartbeat, its last one is ordered by time)
+    // and no alerts.program (their alerts are found through the profiles, by path).
+    if (found !== undefined && found < 3) {
+      addColumn(db, "hosts", "heartbeat_seq", "INTEGER");
+      addColumn(db, "alerts", "program", "TEXT");
+    }
     db.exec(SCHEMA);
     db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('fleet_schema_version', ?)`).run(
       String(FLEET_SCHEMA_VERSION),
     );
   }).immediate();
   return FLEET_SCHEMA_VERSION;
+}
+
+/** Adds a column unless the table has it already (a migration that completes a file, as the state store's do). */
+function addColumn(db: Database.Database, table: string, column: string, type: string): void {
+  const has = (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]).some(
+    (c) => c.name === column,
+  );
+  if (!has) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
 }

@@ -8,11 +8,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openSqlite } from "../store/sqliteDatabase.js";
-import { decodeMessage } from "./fleetMessages.js";
+import { decodeMessage, encodeMessage } from "./fleetMessages.js";
+import { fleetAlertPage, programDetail } from "./fleetQueries.js";
 import { subjectFor, type FleetKind } from "./fleetNames.js";
 import { FleetStore } from "./fleetStore.js";
 import { decodeSnapshot } from "./profileSnapshot.js";
-import { envelope, messageBytes, RUN, trainedProfile } from "./testing/fleetTraffic.js";
+import { envelope, hostAlert, messageBytes, RUN, trainedProfile } from "./testing/fleetTraffic.js";
 import { encodeSnapshot } from "./profileSnapshot.js";
 
 const dirs: string[] = [];
@@ -142,13 +143,63 @@ describe("the fleet database", () => {
     }
   });
 
+  it("finds a program's alerts by the identity its hosts sent, or else by its path on a host with its profile", () => {
+    const store = FleetStore.open(tempDir());
+    try {
+      const t = 1_714_557_600_000;
+      const program = `b-${"cd".repeat(20)}`;
+      const other = `s-${"e".repeat(32)}`;
+      const alert = (host: string, seq: number, exe: string, id?: string) =>
+        decodeMessage(
+          subjectFor("alerts", host),
+          encodeMessage(
+            "alerts",
+            { ...envelope(host, seq, t + seq), ...(id !== undefined ? { program: id } : {}) },
+            JSON.stringify(hostAlert(host, exe, t + seq)),
+          ),
+        );
+      store.storeMessages([
+        alert("web-1", 1, "/usr/bin/curl", program), // identified; no snapshot of it from web-1 yet
+        alert("web-2", 2, "/usr/bin/curl"), // sent before web-2 had identified the file: its snapshot tells
+        alert("web-3", 3, "/usr/bin/curl", other), // the same path, another binary
+        alert("web-3", 4, "/usr/bin/true"),
+      ]);
+      const header = {
+        v: 1 as const,
+        host: "web-2",
+        program,
+        path: "/usr/bin/curl",
+        model: "ph:L=9",
+        state: "normal" as const,
+        trainCount: 10,
+        version: 1,
+        time: t,
+      };
+      store.saveSnapshot(decodeSnapshot(encodeSnapshot(header, trainedProfile([1, 2, 3], 3, true).serialize())), 1);
+      expect(store.select(`SELECT program FROM alerts ORDER BY id`).all()).toEqual([
+        { program },
+        { program: null },
+        { program: other },
+        { program: null },
+      ]);
+      expect(fleetAlertPage(store, { program }).rows.map((r) => r.host)).toEqual(["web-2", "web-1"]);
+      expect(fleetAlertPage(store, { program: other }).rows.map((r) => r.host)).toEqual(["web-3"]);
+      expect(programDetail(store, program)?.hosts.map((h) => [h.host, h.alerts])).toEqual([["web-2", 1]]);
+    } finally {
+      store.close();
+    }
+  });
+
   it.each([1, 2])("upgrades a version %i database: the columns later versions added are there", (from) => {
     const dir = tempDir();
     FleetStore.open(dir).close();
     const db = openSqlite(path.join(dir, "fleet.db"));
-    // Version 1 had no profiles.base (its snapshots count as learnt on their hosts alone), 1 and 2 no heartbeat_seq.
+    // Version 1 had no profiles.base (its snapshots count as learnt on their hosts alone); 1 and 2 had no
+    // hosts.heartbeat_seq and no alerts.program.
     if (from === 1) db.exec(`ALTER TABLE profiles DROP COLUMN base`);
     db.exec(`ALTER TABLE hosts DROP COLUMN heartbeat_seq`);
+    db.exec(`DROP INDEX alerts_program`);
+    db.exec(`ALTER TABLE alerts DROP COLUMN program`);
     db.prepare(`UPDATE meta SET value = ? WHERE key = 'fleet_schema_version'`).run(String(from));
     db.close();
     const store = FleetStore.open(dir);
@@ -159,6 +210,7 @@ describe("the fleet database", () => {
     const version = after.prepare(`SELECT value FROM meta WHERE key = 'fleet_schema_version'`).get();
     expect(columns("profiles")).toContain("base");
     expect(columns("hosts")).toContain("heartbeat_seq");
+    expect(columns("alerts")).toContain("program");
     after.close();
     expect(version).toEqual({ value: "3" });
   });

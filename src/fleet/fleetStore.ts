@@ -137,12 +137,13 @@ export class FleetStore {
     const exe = a.output_fields["proc.exepath"];
     const parsed = Date.parse(a.time);
     return this.statement(
-      `INSERT INTO alerts (msg_id, host, exe, time, rule, priority, output, sent, stored, json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING`,
+      `INSERT INTO alerts (msg_id, host, exe, program, time, rule, priority, output, sent, stored, json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING`,
     ).run(
       id,
       b.host,
       typeof exe === "string" ? exe : null,
+      b.program ?? null,
       Number.isNaN(parsed) ? b.time / 1000 : parsed / 1000,
       a.rule,
       a.priority,

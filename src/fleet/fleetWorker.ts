@@ -48,6 +48,8 @@ export { CONSUMED, FAILED, HANDSHAKE, OPEN, OPENING } from "../watch/outputs/sha
 
 /** One letter per kind in a batch's `kinds`. */
 export const KIND_LETTER: Readonly<Record<FleetKind, string>> = { alerts: "a", actions: "c", heartbeats: "h" };
+/** The letter of an alert whose program is known: the program id and a space come before its JSON. */
+export const ALERT_WITH_PROGRAM = "A";
 const LETTER_KIND: Readonly<Record<string, FleetKind>> = { a: "alerts", c: "actions", h: "heartbeats" };
 
 export interface FleetWorkerConfig {
@@ -180,13 +182,24 @@ function serve(config: FleetWorkerConfig): void {
   });
 }
 
-/** The messages of `text`, in order: one a line, its kind's letter then its JSON. */
-function take(publisher: FleetPublisher, text: string): void {
+/**
+ * The messages of `text`, in order: one a line, its kind's letter then its JSON; or ALERT_WITH_PROGRAM, the
+ * program id, a space, then the alert's JSON.
+ */
+export function take(publisher: Pick<FleetPublisher, "publish">, text: string): void {
   for (let start = 0; start < text.length;) {
     let nl = text.indexOf("\n", start);
     if (nl < 0) nl = text.length;
-    const kind = LETTER_KIND[text[start]!];
-    if (kind !== undefined && nl > start + 1) publisher.publish(kind, text.slice(start + 1, nl));
+    const letter = text[start]!;
+    if (letter === ALERT_WITH_PROGRAM) {
+      const space = text.indexOf(" ", start);
+      if (space > start + 1 && space < nl - 1) {
+        publisher.publish("alerts", text.slice(space + 1, nl), text.slice(start + 1, space));
+      }
+    } else {
+      const kind = LETTER_KIND[letter];
+      if (kind !== undefined && nl > start + 1) publisher.publish(kind, text.slice(start + 1, nl));
+    }
     start = nl + 1;
   }
 }

@@ -83,6 +83,8 @@ export class HostFleet implements WatchObserver {
   private readonly started = Date.now();
   private lastBeat = Number.NEGATIVE_INFINITY;
   private actions = 0;
+  /** Each profile's program (by profile key), once identified, for its alerts. */
+  private readonly programs = new Map<string, string>();
   private everUp = false;
   private closing = false;
 
@@ -97,7 +99,10 @@ export class HostFleet implements WatchObserver {
       host,
       identities: new ProgramIdentities(),
       pull: options.pull === true,
-      onIdentified: (entry, program) => this.admin.identified(entry, program),
+      onIdentified: (entry, program) => {
+        this.programs.set(entry.key, program);
+        this.admin.identified(entry, program);
+      },
       ...(say !== undefined ? { onMessage: say } : {}),
     });
     this.kvLink = new FleetLink({
@@ -136,8 +141,9 @@ export class HostFleet implements WatchObserver {
     this.beat();
   }
 
-  alert(_alert: HostAlert, json: string): void {
-    this.channel?.send("alerts", json);
+  alert(alert: HostAlert, json: string): void {
+    const key = alert.output_fields["homeostat.profile"];
+    this.channel?.send("alerts", json, typeof key === "string" ? this.programs.get(key) : undefined);
   }
 
   action(action: ResponseAction): void {

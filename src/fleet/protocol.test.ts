@@ -166,6 +166,16 @@ describe("messages", () => {
     expect(c).toEqual({ kind: "heartbeats", id: "web-1.0123456789abcdef.3", body: { ...env(3), ...hb } });
   });
 
+  it("carries an alert's program identity when the host knows it, and refuses one that is not an identity", () => {
+    const program = `b-${"ab".repeat(20)}`;
+    const bytes = encodeMessage("alerts", { ...env(4), program }, JSON.stringify(ALERT));
+    expect(decodeMessage("homeostat.alerts.web-1", bytes).body).toEqual({ ...env(4), program, alert: ALERT });
+    for (const bad of ["", "x-12", "b-XY", `s-${"a".repeat(31)}`]) {
+      const body = Buffer.from(JSON.stringify({ ...env(4), program: bad, alert: ALERT }));
+      expect(codeOf(() => decodeMessage("homeostat.alerts.web-1", body))).toBe("E_PARSE");
+    }
+  });
+
   it("refuses a body of another host, kind, id or version", () => {
     const bytes = encodeMessage("alerts", env(1), JSON.stringify(ALERT));
     expect(codeOf(() => decodeMessage("homeostat.alerts.web-2", bytes))).toBe("E_PARSE");
@@ -227,7 +237,7 @@ describe("messages", () => {
       string,
       unknown
     >;
-    const keys = ["v", "host", "run", "seq", "time", "alert"];
+    const keys = ["v", "host", "run", "seq", "time", "alert", "program"];
     const bad = fc.oneof(
       fc.constant(null),
       fc.string().map((s) => `!${s}`),
