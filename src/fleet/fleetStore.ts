@@ -11,6 +11,7 @@ import { type ErrorCode, HomeostatError } from "../errors.js";
 import { type Database, openSqlite } from "../store/sqliteDatabase.js";
 import { migrateFleet } from "./fleetSchema.js";
 import type { ActionBody, AlertBody, DecodedMessage, HeartbeatBody } from "./fleetMessages.js";
+import { type LastHeartbeat, newerHeartbeat } from "./heartbeatOrder.js";
 import type { ProfileSnapshot } from "./profileSnapshot.js";
 
 export const FLEET_DB_NAME = "fleet.db";
@@ -174,11 +175,7 @@ export class FleetStore {
     ).changes;
   }
 
-  /**
-   * A heartbeat newer than the host's last one becomes its status; events/s from the two, when of one run. Of one
-   * run, the later sequence number is the newer (a worker that falls behind stamps two in one millisecond); of two
-   * runs, the later time, then the later start.
-   */
+  /** A heartbeat newer than the host's last one (heartbeatOrder.ts) becomes its status; events/s from the two. */
   private heartbeat(b: HeartbeatBody): number {
     const t = b.time / 1000;
     const row = this.statement(
@@ -395,21 +392,4 @@ function fleetError(err: unknown, file: string, what: string): HomeostatError {
   else if (code.startsWith("SQLITE_READONLY") || code === "EACCES" || code === "EPERM") ours = "E_PERMISSION";
   else if (code.startsWith("SQLITE_CONSTRAINT")) ours = "E_USAGE";
   return new HomeostatError(ours, `${what}: ${detail}`, { file }, { cause: err });
-}
-
-interface LastHeartbeat {
-  last_heartbeat: number | null;
-  heartbeat_seq: number | null;
-  run: string | null;
-  started: number | null;
-  counters: string | null;
-}
-
-/** Whether heartbeat `b` is newer than the host's last one. */
-function newerHeartbeat(b: HeartbeatBody, last: LastHeartbeat): boolean {
-  if (last.last_heartbeat === null) return true;
-  const t = b.time / 1000;
-  if (last.run === b.run && last.heartbeat_seq !== null) return b.seq > last.heartbeat_seq;
-  if (t !== last.last_heartbeat) return t > last.last_heartbeat;
-  return last.run !== b.run && last.started !== null && b.started / 1000 > last.started;
 }
