@@ -76,6 +76,11 @@ export class FleetAdmin {
     this.stopWatch = undefined;
   }
 
+  /** The program of the profile `key`, once identified. */
+  programOf(key: string): string | undefined {
+    return this.programs.get(key);
+  }
+
   /** A profile's program is known: a stored one takes the operations it missed; a new one is past them all. */
   identified(entry: ProfileEntry, program: string): void {
     this.programs.set(entry.key, program);

@@ -170,9 +170,10 @@ function alertConditions(f: FleetAlertFilter): { sql: string[]; args: (string | 
   if (f.priority !== undefined && f.priority !== "") add("priority = ?", f.priority);
   if (f.exe !== undefined && f.exe !== "") add("exe = ?", f.exe);
   if (f.program !== undefined && f.program !== "") {
-    // By the identity the host sent; an alert sent without one, by its path on a host with a profile of the program.
+    // By the identity the host sent; an alert sent without one, by its path on a host with a profile of the program
+    // (`+program`: found through the path's index, not among every alert without a program).
     sql.push(
-      "(program = ? OR (program IS NULL AND (exe, host) IN (SELECT path, host FROM profiles WHERE program = ?)))",
+      "(program = ? OR ((exe, host) IN (SELECT path, host FROM profiles WHERE program = ?) AND +program IS NULL))",
     );
     args.push(f.program, f.program);
   }
@@ -279,8 +280,8 @@ export function programDetail(store: FleetStore, program: string): ProgramDetail
   const hosts = store
     .select(
       `SELECT host, path, model, state, train_count AS trainCount, version, time,
-         (SELECT count(*) FROM alerts a WHERE a.host = p.host
-            AND (a.program = p.program OR (a.program IS NULL AND a.exe = p.path))) AS alerts
+         (SELECT count(*) FROM alerts a WHERE a.program = p.program AND a.host = p.host)
+           + (SELECT count(*) FROM alerts a WHERE a.exe = p.path AND a.host = p.host AND +a.program IS NULL) AS alerts
        FROM profiles p WHERE program = ? ORDER BY host`,
     )
     .all(program) as ProgramHost[];

@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS alerts (
 );
 CREATE INDEX IF NOT EXISTS alerts_host ON alerts (host, id);
 CREATE INDEX IF NOT EXISTS alerts_exe ON alerts (exe, host, id);
-CREATE INDEX IF NOT EXISTS alerts_program ON alerts (program, id);
+CREATE INDEX IF NOT EXISTS alerts_program ON alerts (program, host, id);
 CREATE TABLE IF NOT EXISTS actions (
   id      INTEGER PRIMARY KEY AUTOINCREMENT,
   msg_id  TEXT NOT NULL UNIQUE,

@@ -83,8 +83,6 @@ export class HostFleet implements WatchObserver {
   private readonly started = Date.now();
   private lastBeat = Number.NEGATIVE_INFINITY;
   private actions = 0;
-  /** Each profile's program (by profile key), once identified, for its alerts. */
-  private readonly programs = new Map<string, string>();
   private everUp = false;
   private closing = false;
 
@@ -99,10 +97,7 @@ export class HostFleet implements WatchObserver {
       host,
       identities: new ProgramIdentities(),
       pull: options.pull === true,
-      onIdentified: (entry, program) => {
-        this.programs.set(entry.key, program);
-        this.admin.identified(entry, program);
-      },
+      onIdentified: (entry, program) => this.admin.identified(entry, program),
       ...(say !== undefined ? { onMessage: say } : {}),
     });
     this.kvLink = new FleetLink({
@@ -143,7 +138,8 @@ export class HostFleet implements WatchObserver {
 
   alert(alert: HostAlert, json: string): void {
     const key = alert.output_fields["homeostat.profile"];
-    this.channel?.send("alerts", json, typeof key === "string" ? this.programs.get(key) : undefined);
+    // The admin's record of each profile's program (it needs it to apply fleet operations) names the alert's too.
+    this.channel?.send("alerts", json, typeof key === "string" ? this.admin.programOf(key) : undefined);
   }
 
   action(action: ResponseAction): void {
