@@ -138,3 +138,84 @@ describe.skipIf(unavailable !== undefined)("FleetProfiles with pull", () => {
     expect(await baseInBucket()).toBeUndefined();
   });
 });
+
+/** A host's FleetProfiles linked to `url` (the link closed after the test), and the messages it gave. */
+async function linkedProfiles(url: string) {
+  const messages: string[] = [];
+  const identities = new HeldIdentities();
+  identities.release();
+  const profiles = new FleetProfiles({ host: "h1", identities, pull: false, onMessage: (m) => messages.push(m) });
+  const monitor = new HostMonitor({ identify: () => EXE });
+  profiles.attach(monitor);
+  const link = new FleetLink({
+    plan: planFleetConnection({ url }),
+    timeoutMs: 1000,
+    onUp: (s) => profiles.up(s),
+    onDown: () => profiles.down(),
+  });
+  link.start();
+  cleanups.push(() => link.close());
+  await waitFor(() => link.stats.connected, "the fleet link");
+  monitor.syscall(100, 100, 0, 1000);
+  const entry = monitor.profile(exeKey(EXE))!;
+  const save = async (p: PhProfile, version: number) => {
+    profiles.saved([{ entry, record: profileRecord(entry.key, EXE, p), version }]);
+    await profiles.settle();
+  };
+  return { profiles, messages, save };
+}
+
+/** A pH profile whose blob is at least `bytes` long: random calls of the host's vocabulary. */
+function largeProfile(bytes: number): PhProfile {
+  const p = new PhProfile(HOST_SYMBOLS);
+  const s = p.newStream();
+  let x = 1;
+  while (p.serialize().length < bytes) {
+    for (let i = 0; i < 1000; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      p.step(s, (x >>> 16) % 300, 1000);
+    }
+  }
+  return p;
+}
+
+describe.skipIf(unavailable !== undefined)("FleetProfiles and what the server refuses", () => {
+  it(
+    "puts no snapshot larger than the server's max_payload, says so once, and puts the next that fits",
+    { timeout: 120_000 },
+    async () => {
+      const server = await startNatsServer({ extraConfig: "max_payload: 8192" });
+      cleanups.push(() => server.cleanup());
+      const { profiles, messages, save } = await linkedProfiles(server.url);
+      const big = largeProfile(9000);
+      await save(big, 1);
+      await save(big, 2);
+      expect(profiles.stats).toMatchObject({ snapshotsPut: 0, snapshotFailures: 0, snapshotsTooLarge: 2 });
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatch(/\/opt\/big\/server \(\d+ bytes\) is larger than .*\(max_payload 8192 bytes\)/);
+      // A profile that fits again (after a reset, say) is put as usual.
+      await save(normalProfile(), 3);
+      expect(profiles.stats).toMatchObject({ snapshotsPut: 1, snapshotsTooLarge: 2, snapshotsWaiting: 0 });
+      const nc = await connect({ servers: server.url });
+      cleanups.push(() => nc.close());
+      const bucket = (await ensureBucket(new Kvm(nc), PROFILES_BUCKET))!;
+      expect(decodeSnapshot((await bucket.get(profileKey(PROGRAM, "h1")))!.value).header.version).toBe(3);
+    },
+  );
+
+  it(
+    "keeps a snapshot the server refused for the next save, without trying again at once",
+    { timeout: 120_000 },
+    async () => {
+      // A host allowed everything but puts in the profiles bucket.
+      const server = await startNatsServer({
+        extraConfig: `authorization { users: [ { user: h, password: p, permissions: {
+        publish: { allow: [">"], deny: ["$KV.${PROFILES_BUCKET}.>"] }, subscribe: { allow: [">"] } } } ] }`,
+      });
+      cleanups.push(() => server.cleanup());
+      const { profiles, save } = await linkedProfiles(server.url.replace("nats://", "nats://h:p@"));
+      await save(normalProfile(), 1);
+      expect(profiles.stats).toMatchObject({ snapshotsPut: 0, snapshotFailures: 1, snapshotsWaiting: 1 });
+    },
+  );
+});

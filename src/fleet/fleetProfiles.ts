@@ -35,6 +35,8 @@ export interface FleetProfileStats {
   /** Snapshots put in the profiles bucket, failed puts, and those waiting for the fleet. */
   snapshotsPut: number;
   snapshotFailures: number;
+  /** Snapshots not put because the server's max_payload is smaller (the run's message says what to change). */
+  snapshotsTooLarge: number;
   snapshotsWaiting: number;
   /** New profiles started from a pooled snapshot; asked but none pooled (or not usable). */
   pulled: number;
@@ -57,7 +59,16 @@ export class FleetProfiles {
   private readonly newest = new Map<string, number>();
   /** New profiles waiting for a session to ask the pool about. */
   private readonly pullLater = new Map<ProfileEntry, string>();
-  private readonly counts = { snapshotsPut: 0, snapshotFailures: 0, pulled: 0, pullMisses: 0, unidentified: 0 };
+  private readonly counts = {
+    snapshotsPut: 0,
+    snapshotFailures: 0,
+    snapshotsTooLarge: 0,
+    pulled: 0,
+    pullMisses: 0,
+    unidentified: 0,
+  };
+  /** Profiles whose snapshot was too large for the server, said once each. */
+  private readonly toldTooLarge = new Set<string>();
   private readonly clock: () => number;
   /** Identifications and pulls under way (tests and the end wait for them). */
   private readonly work = new Set<Promise<void>>();
@@ -139,7 +150,11 @@ export class FleetProfiles {
     while (this.work.size > 0) await Promise.allSettled([...this.work]);
   }
 
-  /** Puts the waiting snapshots (one put per key at a time; a newer snapshot waits for the one under way). */
+  /**
+   * Puts the waiting snapshots (one put per key at a time; a newer snapshot waits for the one under way). A failed
+   * put waits for the next save or session, never retried at once: a put that fails every time (a server that
+   * refuses it) would otherwise spin the engine's thread.
+   */
   private flush(): void {
     const session = this.session;
     const kv = session?.profiles;
@@ -148,12 +163,14 @@ export class FleetProfiles {
       if (this.putting.has(key)) continue;
       this.unsent.delete(key);
       this.putting.add(key);
+      let failed = false;
       this.track(
-        this.put(kv, key, pending).then(
-          () => {
-            this.counts.snapshotsPut++;
+        this.put(session, kv, key, pending).then(
+          (put) => {
+            if (put) this.counts.snapshotsPut++;
           },
           () => {
+            failed = true;
             this.counts.snapshotFailures++;
             // Kept for the next session unless a newer one came meanwhile.
             if (!this.unsent.has(key)) this.unsent.set(key, pending);
@@ -161,14 +178,17 @@ export class FleetProfiles {
         ),
         () => {
           this.putting.delete(key);
-          if (this.session === session && this.unsent.has(key)) this.flush();
+          if (!failed && this.session === session && this.unsent.has(key)) this.flush();
         },
       );
     }
   }
 
-  /** Puts one snapshot, with its base (read back from the bucket first for a profile loaded from the store). */
-  private async put(kv: KV, key: string, pending: PendingSnapshot): Promise<void> {
+  /**
+   * Puts one snapshot, with its base (read back from the bucket first for a profile loaded from the store). A
+   * snapshot larger than the server takes in one message is not put (false), and said once per profile.
+   */
+  private async put(session: FleetSession, kv: KV, key: string, pending: PendingSnapshot): Promise<boolean> {
     if (this.unchecked.has(pending.entryKey)) {
       const previous = (await kv.get(key))?.value;
       this.unchecked.delete(pending.entryKey);
@@ -179,7 +199,22 @@ export class FleetProfiles {
     }
     const base = this.baseOf(pending.entryKey, pending.header.trainCount);
     const header = base === undefined ? pending.header : { ...pending.header, base };
-    await kv.put(key, encodeSnapshot(header, pending.blob));
+    const value = encodeSnapshot(header, pending.blob);
+    const limit = snapshotLimit(session);
+    if (value.length > limit) {
+      this.counts.snapshotsTooLarge++;
+      if (!this.toldTooLarge.has(pending.entryKey)) {
+        this.toldTooLarge.add(pending.entryKey);
+        this.options.onMessage?.(
+          `fleet: the profile of ${header.path} (${value.length} bytes) is larger than the fleet server takes in ` +
+            `one message (max_payload ${limit + PUT_OVERHEAD_BYTES} bytes): its snapshots are not put; raise ` +
+            `max_payload in the server's configuration (docs/fleet.md, "Limits")`,
+        );
+      }
+      return false;
+    }
+    await kv.put(key, value);
+    return true;
   }
 
   /** The base of a profile that still holds it: fewer trained calls than before means its training was emptied. */
@@ -252,6 +287,14 @@ export class FleetProfiles {
     this.work.add(done);
     void done.finally(() => this.work.delete(done));
   }
+}
+
+/** Room left in a message for the KV put's subject and headers. */
+const PUT_OVERHEAD_BYTES = 1024;
+
+/** The largest snapshot this session's server takes (NATS's default max_payload, 1 MiB, before it says). */
+function snapshotLimit(session: FleetSession): number {
+  return (session.nc.info?.max_payload ?? 1024 * 1024) - PUT_OVERHEAD_BYTES;
 }
 
 interface PendingSnapshot {

@@ -59,7 +59,7 @@ interface FleetFigures {
   host: string;
   server: string;
   messages: { published: number; replayed: number; rejected: number; spooled: number; spoolDropped: number };
-  profiles: { snapshotsPut: number; snapshotsWaiting: number; pulled: number };
+  profiles: { snapshotsPut: number; snapshotsWaiting: number; snapshotsTooLarge: number; pulled: number };
   adminApplied: number;
 }
 
@@ -74,7 +74,8 @@ export function printFleetTotals(figures: unknown): void {
       `${num(m.spooled)} waiting in the spool for the next start` +
       `${m.spoolDropped > 0 ? paint(`, ${num(m.spoolDropped)} did not fit the spool`, "red", err) : ""}` +
       `${m.rejected > 0 ? paint(`, ${num(m.rejected)} refused by the server`, "red", err) : ""}; ` +
-      `${num(f.profiles.snapshotsPut)} profile snapshots sent (${num(f.profiles.snapshotsWaiting)} waiting), ` +
+      `${num(f.profiles.snapshotsPut)} profile snapshots sent (${num(f.profiles.snapshotsWaiting)} waiting` +
+      `${f.profiles.snapshotsTooLarge > 0 ? paint(`, ${num(f.profiles.snapshotsTooLarge)} too large for the server`, "red", err) : ""}), ` +
       `${num(f.profiles.pulled)} profiles from the pool, ${num(f.adminApplied)} fleet operations applied\n`,
   );
 }
