@@ -44,6 +44,19 @@ class HeldIdentities extends ProgramIdentities {
   }
 }
 
+/** A link to `url` whose sessions `profiles` gets, connected (closed after the test). */
+async function linked(profiles: FleetProfiles, url: string): Promise<FleetLink> {
+  const link = new FleetLink({
+    plan: planFleetConnection({ url }),
+    onUp: (s) => profiles.up(s),
+    onDown: () => profiles.down(),
+  });
+  link.start();
+  cleanups.push(() => link.close());
+  await waitFor(() => link.stats.connected, "the fleet link");
+  return link;
+}
+
 /** A normal pH profile of the host's vocabulary, as the pool would publish it. */
 function normalProfile(): PhProfile {
   const p = new PhProfile(HOST_SYMBOLS);
@@ -77,14 +90,7 @@ describe.skipIf(unavailable !== undefined)("FleetProfiles with pull", () => {
     const profiles = new FleetProfiles({ host: "h1", identities, pull: true });
     const monitor = new HostMonitor({ identify: () => EXE, onProfileAdded: (e) => profiles.added(e) });
     profiles.attach(monitor);
-    const link = new FleetLink({
-      plan: planFleetConnection({ url: server.url }),
-      onUp: (s) => profiles.up(s),
-      onDown: () => profiles.down(),
-    });
-    link.start();
-    cleanups.push(() => link.close());
-    await waitFor(() => link.stats.connected, "the fleet link");
+    const link = await linked(profiles, server.url);
 
     monitor.syscall(100, 100, 0, 1000);
     const entry = monitor.profile(exeKey(EXE))!;
@@ -147,15 +153,7 @@ async function linkedProfiles(url: string) {
   const profiles = new FleetProfiles({ host: "h1", identities, pull: false, onMessage: (m) => messages.push(m) });
   const monitor = new HostMonitor({ identify: () => EXE });
   profiles.attach(monitor);
-  const link = new FleetLink({
-    plan: planFleetConnection({ url }),
-    timeoutMs: 1000,
-    onUp: (s) => profiles.up(s),
-    onDown: () => profiles.down(),
-  });
-  link.start();
-  cleanups.push(() => link.close());
-  await waitFor(() => link.stats.connected, "the fleet link");
+  await linked(profiles, url);
   monitor.syscall(100, 100, 0, 1000);
   const entry = monitor.profile(exeKey(EXE))!;
   const save = async (p: PhProfile, version: number) => {
