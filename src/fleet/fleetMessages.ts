@@ -59,6 +59,11 @@ export interface HeartbeatBody extends FleetEnvelope {
   /** homeostat's version. */
   version: string;
   counters: HeartbeatCounters;
+  /**
+   * Epoch milliseconds at which the engine's thread took the counters. The envelope's `time` is when the publishing
+   * worker took the message, which is later by as much as the worker is behind (absent from older hosts).
+   */
+  taken?: number;
 }
 
 export type FleetBody = AlertBody | ActionBody | HeartbeatBody;
@@ -89,11 +94,14 @@ export function encodeMessage(kind: FleetKind, env: FleetEnvelope, payloadJson: 
 }
 
 /** A heartbeat's JSON fields (started, version, counters), as messageText takes them. */
-export function heartbeatJson(hb: Pick<HeartbeatBody, "started" | "version" | "counters">): string {
-  return JSON.stringify({ started: hb.started, version: hb.version, counters: hb.counters });
+type HeartbeatFields = Pick<HeartbeatBody, "started" | "version" | "counters" | "taken">;
+
+export function heartbeatJson(hb: HeartbeatFields): string {
+  const taken = hb.taken !== undefined ? { taken: hb.taken } : {};
+  return JSON.stringify({ started: hb.started, version: hb.version, counters: hb.counters, ...taken });
 }
 
-export function encodeHeartbeat(env: FleetEnvelope, hb: Pick<HeartbeatBody, "started" | "version" | "counters">) {
+export function encodeHeartbeat(env: FleetEnvelope, hb: HeartbeatFields) {
   return encodeMessage("heartbeats", env, heartbeatJson(hb));
 }
 
@@ -147,6 +155,7 @@ const BODY_SCHEMAS = {
     started: z.number().finite().nonnegative(),
     version: z.string().max(200),
     counters: countersSchema,
+    taken: z.number().finite().nonnegative().optional(),
   }),
 };
 

@@ -8,12 +8,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openSqlite } from "../store/sqliteDatabase.js";
-import { decodeMessage, encodeMessage } from "./fleetMessages.js";
+import { decodeMessage, encodeHeartbeat, encodeMessage } from "./fleetMessages.js";
 import { fleetAlertPage, programDetail } from "./fleetQueries.js";
 import { subjectFor, type FleetKind } from "./fleetNames.js";
 import { FleetStore } from "./fleetStore.js";
 import { decodeSnapshot } from "./profileSnapshot.js";
-import { envelope, hostAlert, messageBytes, RUN, trainedProfile } from "./testing/fleetTraffic.js";
+import { counters, envelope, hostAlert, messageBytes, RUN, trainedProfile } from "./testing/fleetTraffic.js";
 import { encodeSnapshot } from "./profileSnapshot.js";
 
 const dirs: string[] = [];
@@ -100,6 +100,30 @@ describe("the fleet database", () => {
       // The earlier one delivered again, even stamped later, changes nothing.
       expect(store.storeMessages([decoded("heartbeats", "web-1", 1, t + 5)]).duplicates).toBe(1);
       expect(events()).toBe(200);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("times a heartbeat by when the engine took its counters, not when the worker published it", () => {
+    const store = FleetStore.open(tempDir());
+    try {
+      const t = 1_714_557_600_000;
+      // A worker that fell behind publishes two heartbeats 1 ms apart; their counters were taken 10 s apart.
+      const beat = (seq: number, published: number, taken: number) => {
+        const env = envelope("web-1", seq, published);
+        const bytes = encodeHeartbeat(env, {
+          started: t - 60_000,
+          version: "0.1.0",
+          counters: counters(seq * 100),
+          taken,
+        });
+        return decodeMessage(subjectFor("heartbeats", "web-1"), bytes);
+      };
+      store.storeMessages([beat(1, t + 30_000, t)]);
+      store.storeMessages([beat(2, t + 30_001, t + 10_000)]);
+      const row = store.select(`SELECT last_heartbeat, events_rate FROM hosts WHERE id = 'web-1'`).get();
+      expect(row).toEqual({ last_heartbeat: (t + 10_000) / 1000, events_rate: 10 }); // 100 events in 10 s
     } finally {
       store.close();
     }

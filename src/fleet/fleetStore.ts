@@ -11,7 +11,7 @@ import { type ErrorCode, HomeostatError } from "../errors.js";
 import { type Database, openSqlite } from "../store/sqliteDatabase.js";
 import { migrateFleet } from "./fleetSchema.js";
 import type { ActionBody, AlertBody, DecodedMessage, HeartbeatBody } from "./fleetMessages.js";
-import { type LastHeartbeat, newerHeartbeat } from "./heartbeatOrder.js";
+import { heartbeatTime, type LastHeartbeat, newerHeartbeat } from "./heartbeatOrder.js";
 import type { ProfileSnapshot } from "./profileSnapshot.js";
 
 export const FLEET_DB_NAME = "fleet.db";
@@ -177,7 +177,7 @@ export class FleetStore {
 
   /** A heartbeat newer than the host's last one (heartbeatOrder.ts) becomes its status; events/s from the two. */
   private heartbeat(b: HeartbeatBody): number {
-    const t = b.time / 1000;
+    const t = heartbeatTime(b);
     const row = this.statement(
       `SELECT last_heartbeat, heartbeat_seq, run, started, counters FROM hosts WHERE id = ?`,
     ).get(b.host) as LastHeartbeat | undefined;

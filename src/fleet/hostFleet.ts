@@ -203,7 +203,12 @@ export class HostFleet implements WatchObserver {
 
   private beat(): void {
     this.lastBeat = Date.now();
-    const json = heartbeatJson({ started: this.started, version: this.options.version, counters: this.counters() });
+    const json = heartbeatJson({
+      started: this.started,
+      version: this.options.version,
+      counters: this.counters(),
+      taken: this.lastBeat,
+    });
     this.channel?.send("heartbeats", json);
   }
 
