@@ -49,8 +49,13 @@ function programs(random) {
   });
 }
 
-/** bpftrace's output for the synthetic host, as chunks of 64 KiB (what a pipe delivers). */
-export function render(random) {
+/**
+ * bpftrace's output for the synthetic host, as chunks of 64 KiB (what a pipe delivers). `rare`: the share of calls
+ * that take one of a chain's two rare branches. `anomalyEvery` (calls, 0 = none): how often one call is replaced by
+ * a call no program makes (numbers 300 and up, each used once per program state), an anomaly at a rate the caller
+ * sets rather than one the lifecycle's churn decides. `calls`: how many calls in all (about).
+ */
+export function render(random, { rare = 0.03, anomalyEvery = 0, calls: total = CALLS } = {}) {
   const progs = programs(random);
   const lines = ["Attaching 7 probes...", "R"];
   const state = [];
@@ -61,7 +66,7 @@ export function render(random) {
     lines.push(`E ${pid} ${pid} ${pid} ${1000 + prog} 2049 /usr/bin/prog${prog}`);
   }
   let calls = 0;
-  while (calls < CALLS) {
+  while (calls < total) {
     const s = state[Math.floor(random() * state.length)];
     const prog = progs[s.prog];
     // A time slice: a few batches of this thread, as a scheduler would give it.
@@ -69,8 +74,10 @@ export function render(random) {
     for (let b = 0; b < batches; b++) {
       const w = Array.from({ length: BATCH / 4 }, () => 0n);
       for (let i = 0; i < BATCH; i++) {
-        w[i >> 2] |= BigInt(prog.calls[s.at]) << BigInt(16 * (i & 3));
-        s.at = prog.next[s.at][random() < 0.97 ? 0 : 1 + Math.floor(random() * 2)];
+        const foreign = anomalyEvery > 0 && (calls + i) % anomalyEvery === anomalyEvery - 1;
+        const nr = foreign ? 300 + ((calls + i) % 150) : prog.calls[s.at];
+        w[i >> 2] |= BigInt(nr) << BigInt(16 * (i & 3));
+        s.at = prog.next[s.at][random() < 1 - rare ? 0 : 1 + Math.floor(random() * 2)];
       }
       lines.push(`B ${s.pid} ${s.pid} ${BATCH} ${w.map((x) => x.toString(16)).join(" ")}`);
       calls += BATCH;

@@ -26,5 +26,6 @@ for (const name of names) {
     console.log(`${c.pass ? "ok  " : "MISS"} ${name}: ${c.name}: ${c.value} ${c.unit} (target ${c.target})`);
     if (!c.pass) failed++;
   }
+  if (result.said !== undefined) console.log(`     ${name}: ${result.said}`);
 }
 process.exit(failed > 0 ? 1 : 0);
