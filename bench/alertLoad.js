@@ -50,3 +50,41 @@ export function mainThreadCpu() {
     return Number.NaN;
   }
 }
+
+/**
+ * The figures of one input's runs, `on` naming the variant with the outputs on: medians of each variant, the drop
+ * from the bare engine and from the JSON-only variant (the one checked), and per round (each run with the outputs
+ * on against the same round's other runs, which ran next to it: less sensitive to a machine whose speed drifts).
+ */
+export function dropFigures(input, runs, on) {
+  const { base, json } = runs;
+  const out = runs[on];
+  const eps = (rs) => median(rs.map((r) => r.eventsPerSecond));
+  const cpu = (rs) => median(rs.map((r) => r.eventsPerCpuSecond));
+  const [b, j, w] = [eps(base), eps(json), eps(out)];
+  const [bCpu, jCpu, wCpu] = [cpu(base), cpu(json), cpu(out)];
+  const pairs = (other) => median(out.map((r, i) => (1 - r.eventsPerSecond / other[i].eventsPerSecond) * 100));
+  // The engine thread's own price of an alert: its extra CPU over the JSON-only variant, per alert.
+  const mainSeconds = (rs) => median(rs.map((r) => r.mainThreadCpuSeconds));
+  const all = [...base, ...json, ...out];
+  const loads = all.flatMap((r) => r.load ?? []);
+  return {
+    input: { calls: input.calls, bytes: input.bytes, chunks: input.chunks.length },
+    base: { medianEventsPerSecond: b, medianEventsPerCpuSecond: bCpu, runs: base },
+    jsonOnly: { medianEventsPerSecond: j, medianEventsPerCpuSecond: jCpu, runs: json },
+    [on]: {
+      medianEventsPerSecond: w,
+      medianEventsPerCpuSecond: wCpu,
+      medianAlertsPerSecond: median(out.map((r) => r.alerts / r.seconds)),
+      runs: out,
+    },
+    dropPercent: (1 - w / b) * 100,
+    dropFromJsonPercent: (1 - w / j) * 100,
+    medianPairDropPercent: pairs(base),
+    medianPairDropFromJsonPercent: pairs(json),
+    mainThreadCpuDropPercent: (1 - wCpu / bCpu) * 100,
+    mainThreadCpuDropFromJsonPercent: (1 - wCpu / jCpu) * 100,
+    mainThreadMicrosecondsPerAlert: ((mainSeconds(out) - mainSeconds(json)) / out[0].alerts) * 1e6,
+    ...(loads.length > 0 ? { loadAverage: { median: median(loads), max: Math.max(...loads) } } : {}),
+  };
+}

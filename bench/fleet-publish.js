@@ -23,7 +23,7 @@ import { HostMonitor } from "../dist/engine/hostMonitor.js";
 import { openHostFleet } from "../dist/fleet/hostFleet.js";
 import { check, save } from "./lib.js";
 import { startNats, until } from "./natsServer.js";
-import { ANOMALY_EVERY, mainThreadCpu, median, rotatedRounds, WORKLOADS } from "./alertLoad.js";
+import { ANOMALY_EVERY, dropFigures, mainThreadCpu, rotatedRounds, WORKLOADS } from "./alertLoad.js";
 
 const ROUNDS = Number(process.env.FLEET_PUBLISH_ROUNDS ?? 7);
 
@@ -103,36 +103,6 @@ function rounds(input, nats, hostPrefix) {
   );
 }
 
-/** The figures of one workload's runs. */
-function figuresOf(input, { base, json, withFleet }) {
-  const b = median(base.map((r) => r.eventsPerSecond));
-  const w = median(withFleet.map((r) => r.eventsPerSecond));
-  const j = median(json.map((r) => r.eventsPerSecond));
-  const bCpu = median(base.map((r) => r.eventsPerCpuSecond));
-  const wCpu = median(withFleet.map((r) => r.eventsPerCpuSecond));
-  // The engine thread's own price of an alert: extra CPU of the main thread per alert (its JSON, the ring copy).
-  const mainMicrosPerAlert =
-    ((median(withFleet.map((r) => r.mainThreadCpuSeconds)) - median(base.map((r) => r.mainThreadCpuSeconds))) /
-      withFleet[0].alerts) *
-    1e6;
-  return {
-    input: { calls: input.calls, bytes: input.bytes, chunks: input.chunks.length },
-    base: { medianEventsPerSecond: b, medianEventsPerCpuSecond: bCpu, runs: base },
-    withFleet: {
-      medianEventsPerSecond: w,
-      medianEventsPerCpuSecond: wCpu,
-      medianAlertsPerSecond: median(withFleet.map((r) => r.alerts / r.seconds)),
-      runs: withFleet,
-    },
-    jsonOnly: { medianEventsPerSecond: j, runs: json },
-    dropPercent: (1 - w / b) * 100,
-    // What publishing adds to a watch, where each alert's JSON is made for the store anyway: the figure checked.
-    dropFromJsonPercent: (1 - w / j) * 100,
-    mainThreadMicrosecondsPerAlert: mainMicrosPerAlert,
-    mainThreadCpuDropPercent: (1 - wCpu / bCpu) * 100,
-  };
-}
-
 export async function run() {
   const dir = mkdtempSync(path.join(os.tmpdir(), "homeostat-bench-nats-"));
   const nats = await startNats(dir, { nice: process.env.FLEET_PUBLISH_NICE_SERVER === "1" });
@@ -140,7 +110,7 @@ export async function run() {
   try {
     for (const [name, make] of Object.entries(WORKLOADS)) {
       const input = make();
-      workloads[name] = figuresOf(input, await rounds(input, nats, `bench-${name}`));
+      workloads[name] = dropFigures(input, await rounds(input, nats, `bench-${name}`), "withFleet");
     }
   } finally {
     nats.child.kill("SIGKILL");
@@ -167,6 +137,7 @@ export async function run() {
   });
   const rate = (w) => Math.round(w.withFleet.medianAlertsPerSecond);
   const said =
+    `per round, against the JSON-only run beside it, the checked load loses a median ${steady.medianPairDropFromJsonPercent.toFixed(1)}%; ` +
     `at a sparser load (${rate(sparse)} alerts/s) it loses ${sparse.dropFromJsonPercent.toFixed(1)}%, in the alert ` +
     `storm (${rate(storm)} alerts/s) ${storm.dropFromJsonPercent.toFixed(1)}% (both reported, not checked)`;
   return { checks, said };

@@ -31,7 +31,7 @@ import { AlertOutputs } from "../dist/watch/outputs/alertOutputs.js";
 import { WatchMetrics } from "../dist/watch/outputs/metricsRegistry.js";
 import { startMetricsServer } from "../dist/watch/outputs/metricsServer.js";
 import { check, save } from "./lib.js";
-import { ANOMALY_EVERY, mainThreadCpu, median, rotatedRounds, WORKLOADS } from "./alertLoad.js";
+import { ANOMALY_EVERY, dropFigures, mainThreadCpu, rotatedRounds, WORKLOADS } from "./alertLoad.js";
 
 const ROUNDS = Number(process.env.OUTPUTS_ROUNDS ?? 7);
 
@@ -177,37 +177,6 @@ async function measure(input, port, server, json = false) {
   return { ...r, load, ...(delivery !== undefined ? { delivery } : {}), ...(syslog !== undefined ? { syslog } : {}) };
 }
 
-/** The figures of one workload's runs. */
-function figuresOf(input, { base, json, withOutputs }) {
-  const b = median(base.map((r) => r.eventsPerSecond));
-  const j = median(json.map((r) => r.eventsPerSecond));
-  const w = median(withOutputs.map((r) => r.eventsPerSecond));
-  const bCpu = median(base.map((r) => r.eventsPerCpuSecond));
-  const jCpu = median(json.map((r) => r.eventsPerCpuSecond));
-  const wCpu = median(withOutputs.map((r) => r.eventsPerCpuSecond));
-  // Pairwise too: each round's with-outputs run against the same round's base run, the median of those drops.
-  const pairDrops = withOutputs.map((r, i) => (1 - r.eventsPerSecond / base[i].eventsPerSecond) * 100);
-  const all = [...base, ...json, ...withOutputs];
-  return {
-    input: { calls: input.calls, bytes: input.bytes, chunks: input.chunks.length },
-    base: { medianEventsPerSecond: b, medianEventsPerCpuSecond: bCpu, runs: base },
-    jsonOnly: { medianEventsPerSecond: j, medianEventsPerCpuSecond: jCpu, runs: json },
-    withOutputs: {
-      medianEventsPerSecond: w,
-      medianEventsPerCpuSecond: wCpu,
-      medianAlertsPerSecond: median(withOutputs.map((r) => r.alerts / r.seconds)),
-      runs: withOutputs,
-    },
-    dropPercent: (1 - w / b) * 100,
-    medianPairDropPercent: median(pairDrops),
-    mainThreadCpuDropPercent: (1 - wCpu / bCpu) * 100,
-    // What the outputs add in watch, where each alert's JSON is made for the store anyway: the figure checked.
-    dropFromJsonPercent: (1 - w / j) * 100,
-    mainThreadCpuDropFromJsonPercent: (1 - wCpu / jCpu) * 100,
-    loadAverage: { median: median(all.flatMap((r) => r.load)), max: Math.max(...all.flatMap((r) => r.load)) },
-  };
-}
-
 export async function run() {
   const socketDir = mkdtempSync(path.join(os.tmpdir(), "homeostat-bench-syslog-"));
   const syslogPath = SYSLOG === "off" ? undefined : path.join(socketDir, "log.sock");
@@ -233,7 +202,7 @@ export async function run() {
       },
       ROUNDS,
     );
-    workloads[name] = figuresOf(input, runs);
+    workloads[name] = dropFigures(input, runs, "withOutputs");
   }
   const [syslogLines, received] = (await receiver.stop()).slice(-2);
   const datagrams = dgram !== undefined ? (await dgram.stop()).at(-1) : undefined;
@@ -267,6 +236,7 @@ export async function run() {
   });
   const rate = (w) => Math.round(w.withOutputs.medianAlertsPerSecond);
   const said =
+    `per round, against the JSON-only run beside it, the checked load loses a median ${steady.medianPairDropFromJsonPercent.toFixed(1)}%; ` +
     `at a sparser load (${rate(sparse)} alerts/s) it loses ${sparse.dropFromJsonPercent.toFixed(1)}%, in the alert ` +
     `storm (${rate(storm)} alerts/s) ${storm.dropFromJsonPercent.toFixed(1)}% (both reported, not checked)`;
   return { checks, said };
