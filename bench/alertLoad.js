@@ -88,3 +88,13 @@ export function dropFigures(input, runs, on) {
     ...(loads.length > 0 ? { loadAverage: { median: median(loads), max: Math.max(...loads) } } : {}),
   };
 }
+
+/** The line that says the reported figures of `workloads` (steady, sparse, storm), `on` naming the outputs' variant. */
+export function reportedLine({ steady, sparse, storm }, on) {
+  const rate = (w) => Math.round(w[on].medianAlertsPerSecond);
+  return (
+    `per round, against the JSON-only run beside it, the checked load loses a median ${steady.medianPairDropFromJsonPercent.toFixed(1)}%; ` +
+    `at a sparser load (${rate(sparse)} alerts/s) it loses ${sparse.dropFromJsonPercent.toFixed(1)}%, in the alert ` +
+    `storm (${rate(storm)} alerts/s) ${storm.dropFromJsonPercent.toFixed(1)}% (both reported, not checked)`
+  );
+}

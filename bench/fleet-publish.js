@@ -23,7 +23,7 @@ import { HostMonitor } from "../dist/engine/hostMonitor.js";
 import { openHostFleet } from "../dist/fleet/hostFleet.js";
 import { check, save } from "./lib.js";
 import { startNats, until } from "./natsServer.js";
-import { ANOMALY_EVERY, dropFigures, mainThreadCpu, rotatedRounds, WORKLOADS } from "./alertLoad.js";
+import { ANOMALY_EVERY, dropFigures, mainThreadCpu, reportedLine, rotatedRounds, WORKLOADS } from "./alertLoad.js";
 
 const ROUNDS = Number(process.env.FLEET_PUBLISH_ROUNDS ?? 7);
 
@@ -135,11 +135,7 @@ export async function run() {
     storm: { note: "reported, not checked: an alert storm far above the issue's load", ...storm, jsonChars },
     checks,
   });
-  const rate = (w) => Math.round(w.withFleet.medianAlertsPerSecond);
-  const said =
-    `per round, against the JSON-only run beside it, the checked load loses a median ${steady.medianPairDropFromJsonPercent.toFixed(1)}%; ` +
-    `at a sparser load (${rate(sparse)} alerts/s) it loses ${sparse.dropFromJsonPercent.toFixed(1)}%, in the alert ` +
-    `storm (${rate(storm)} alerts/s) ${storm.dropFromJsonPercent.toFixed(1)}% (both reported, not checked)`;
+  const said = reportedLine(workloads, "withFleet");
   return { checks, said };
 }
 

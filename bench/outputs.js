@@ -31,7 +31,7 @@ import { AlertOutputs } from "../dist/watch/outputs/alertOutputs.js";
 import { WatchMetrics } from "../dist/watch/outputs/metricsRegistry.js";
 import { startMetricsServer } from "../dist/watch/outputs/metricsServer.js";
 import { check, save } from "./lib.js";
-import { ANOMALY_EVERY, dropFigures, mainThreadCpu, rotatedRounds, WORKLOADS } from "./alertLoad.js";
+import { ANOMALY_EVERY, dropFigures, mainThreadCpu, reportedLine, rotatedRounds, WORKLOADS } from "./alertLoad.js";
 
 const ROUNDS = Number(process.env.OUTPUTS_ROUNDS ?? 7);
 
@@ -234,10 +234,6 @@ export async function run() {
     scrapes,
     checks,
   });
-  const rate = (w) => Math.round(w.withOutputs.medianAlertsPerSecond);
-  const said =
-    `per round, against the JSON-only run beside it, the checked load loses a median ${steady.medianPairDropFromJsonPercent.toFixed(1)}%; ` +
-    `at a sparser load (${rate(sparse)} alerts/s) it loses ${sparse.dropFromJsonPercent.toFixed(1)}%, in the alert ` +
-    `storm (${rate(storm)} alerts/s) ${storm.dropFromJsonPercent.toFixed(1)}% (both reported, not checked)`;
+  const said = reportedLine(workloads, "withOutputs");
   return { checks, said };
 }
