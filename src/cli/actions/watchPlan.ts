@@ -38,6 +38,7 @@ export interface WatchFlags extends WatchFleetFlags {
   quiet?: boolean;
   metrics?: string;
   alertsHttp?: string;
+  alertsHttpPipeline: number;
   spoolSize: number;
   drainTime: number;
   alertsSyslog?: boolean;

@@ -3,7 +3,7 @@
 // and applies it (the outputs reopened, the lifecycle settings given to every profile), so that a service changes
 // them without a restart, losing no training. Keys are the long flags' names in camelCase:
 //
-//   { "alertsHttp": "http://127.0.0.1:2801/", "spoolSize": 64, "alertsSyslog": true, "syslogSocket": "/run/x.sock",
+//   { "alertsHttp": "http://127.0.0.1:2801/", "alertsHttpPipeline": 16, "spoolSize": 64, "alertsSyslog": true, "syslogSocket": "/run/x.sock",
 //     "syslogFacility": "daemon", "normalFactor": 128, "normalFactorDen": 32, "normalWait": 604800,
 //     "anomalyLimit": 30, "tolerizeLimit": 12 }
 //
@@ -21,6 +21,7 @@ const count = z.number().int().min(1);
 
 const SETTINGS_FILE = z.strictObject({
   alertsHttp: z.string().nullable().optional(),
+  alertsHttpPipeline: z.number().int().min(1).max(256).optional(),
   spoolSize: z.number().min(0.001).max(65_536).optional(),
   alertsSyslog: z.boolean().optional(),
   syslogSocket: z.string().min(1).optional(),
@@ -35,6 +36,7 @@ const SETTINGS_FILE = z.strictObject({
 /** What a SIGHUP can change, as the flags hold it. */
 export interface ReloadableSettings {
   alertsHttp?: string | null | undefined;
+  alertsHttpPipeline: number;
   spoolSize: number;
   alertsSyslog?: boolean | undefined;
   syslogSocket?: string | undefined;
@@ -97,7 +99,13 @@ export function outputsOf(s: ReloadableSettings): AlertOutputsConfig {
   }
   return {
     ...(s.alertsHttp !== undefined && s.alertsHttp !== null
-      ? { http: { url: alertsUrl(s.alertsHttp), spoolMaxBytes: Math.round(s.spoolSize * 1024 * 1024) } }
+      ? {
+          http: {
+            url: alertsUrl(s.alertsHttp),
+            spoolMaxBytes: Math.round(s.spoolSize * 1024 * 1024),
+            pipeline: s.alertsHttpPipeline,
+          },
+        }
       : {}),
     ...(s.alertsSyslog === true ? { syslog: { path: s.syslogSocket ?? "/dev/log", facility } } : {}),
   };

@@ -323,6 +323,7 @@ describe("homeostat watch: bad input", () => {
       [["--backend", "ebpf"], /unknown --backend "ebpf"/],
       [["--model", "hmm", "--", "true"], /refits in batch/],
       [["--alerts-http", "ftp://host/", "--", "true"], /--alerts-http takes an http:\/\/ or https:\/\/ URL/],
+      [["--alerts-http-pipeline", "0", "--", "true"], /--alerts-http-pipeline needs a number from 1 to 256, got "0"/],
       [["--alerts-syslog", "--syslog-facility", "bogus", "--", "true"], /unknown --syslog-facility "bogus"/],
       [["--metrics", "here", "--", "true"], /--metrics takes HOST:PORT or PORT/],
       [["--config", join(dir, "missing.json"), "--", "true"], /missing\.json: cannot read the settings file/],

@@ -199,6 +199,14 @@ const OUTPUT_OPTIONS: OptionRow[] = [
       "backoff; alerts wait in a spool in the state directory while it is down",
   },
   {
+    flags: "--alerts-http-pipeline <n>",
+    description:
+      "POSTs in flight at most on the --alerts-http connection (HTTP/1.1 pipelining, answers in order); 1 sends " +
+      "one at a time, for a receiver behind a proxy that mishandles pipelining",
+    number: [1, 256],
+    default: 16,
+  },
+  {
     flags: "--spool-size <MiB>",
     description: "bound of the --alerts-http spool; alerts beyond are counted and alerted, not delivered",
     number: [0.001, 65_536],

@@ -12,7 +12,7 @@ import { type Clock, systemClock } from "../../response/clock.js";
 import { AlertSpool } from "./alertSpool.js";
 import type { BackoffOptions } from "./backoff.js";
 import { HttpAlertSink } from "./httpAlertSink.js";
-import { httpPoster, type PostFn } from "./httpPost.js";
+import { type PipelinedPost, pipelinedPoster } from "./httpPipeline.js";
 import { type HttpOutputFigures, HttpOutputWorker } from "./httpWorker.js";
 import { SyslogFormatter } from "./syslogFormat.js";
 import { type SyslogOutput, SyslogSink, type SyslogStats } from "./syslogSink.js";
@@ -20,7 +20,8 @@ import { type SyslogOutput, SyslogSink, type SyslogStats } from "./syslogSink.js
 export const SPOOL_OVERFLOW_RULE = "alert spool overflow";
 
 export interface AlertOutputsConfig {
-  http?: { url: URL; spoolMaxBytes: number };
+  /** `pipeline`: POSTs in flight at most on the connection (default DEFAULT_PIPELINE; 1: one at a time). */
+  http?: { url: URL; spoolMaxBytes: number; pipeline?: number };
   syslog?: { path: string; facility: number };
 }
 
@@ -32,7 +33,7 @@ export interface AlertOutputsOptions {
   backoff?: BackoffOptions;
   clock?: Clock;
   /** Replaces the HTTP client (tests). */
-  post?: PostFn;
+  post?: PipelinedPost;
   userAgent?: string;
   /**
    * Where the HTTP output's spool and sender run: "worker" (a worker thread, off the engine's; the default) or
@@ -187,7 +188,12 @@ export class AlertOutputs {
 
   private async reconfigureHttp(config: AlertOutputsConfig["http"]): Promise<void> {
     const old = this.http;
-    if (old !== undefined && config !== undefined && old.config.spoolMaxBytes === config.spoolMaxBytes) {
+    if (
+      old !== undefined &&
+      config !== undefined &&
+      old.config.spoolMaxBytes === config.spoolMaxBytes &&
+      old.config.pipeline === config.pipeline
+    ) {
       if (old.config.url.href === config.url.href) old.channel.retryNow();
       else old.channel.retarget(config.url);
       old.config = config;
@@ -213,6 +219,7 @@ export class AlertOutputs {
         url: config.url,
         timeoutMs: o.timeoutMs ?? 10_000,
         userAgent: o.userAgent ?? "homeostat",
+        ...(config.pipeline !== undefined ? { pipeline: config.pipeline } : {}),
         ...(o.backoff !== undefined ? { backoff: o.backoff } : {}),
       });
       return { config, channel };
@@ -221,11 +228,15 @@ export class AlertOutputs {
     const poster =
       this.options.post !== undefined
         ? { post: this.options.post, close: () => {} }
-        : httpPoster(this.options.timeoutMs ?? 10_000, this.options.userAgent ?? "homeostat");
+        : pipelinedPoster({
+            timeoutMs: this.options.timeoutMs ?? 10_000,
+            userAgent: this.options.userAgent ?? "homeostat",
+          });
     const sink = new HttpAlertSink({
       url: config.url,
       spool,
       post: poster.post,
+      ...(config.pipeline !== undefined ? { pipeline: config.pipeline } : {}),
       ...(this.options.clock !== undefined ? { clock: this.options.clock } : {}),
       ...(this.options.backoff !== undefined ? { backoff: this.options.backoff } : {}),
     });

@@ -1,5 +1,5 @@
 // A bounded, append-only spool of alerts waiting for an output that can be down (the HTTP receiver): alerts are
-// appended as they come, taken in order from the front, and acknowledged one at a time once delivered. It lives in
+// appended as they come, taken in order from the front, and acknowledged once delivered, one or a batch at a time. It lives in
 // two files of the state directory's `spool/` folder:
 //
 //   <name>.spool  the records (spoolRecord.ts): appended in batches (one write per turn of the event loop), fsync'd
@@ -8,8 +8,8 @@
 //                 crc32), fdatasync'd after each acknowledgement; the valid slot with the higher sequence wins, so a
 //                 write torn by a crash leaves the previous acknowledgement.
 //
-// Delivery is at least once, in order: a crash after a send but before its acknowledgement is on disk resends that
-// one alert at the next start (records are acknowledged one at a time, so never more than one). What does not fit
+// Delivery is at least once, in order: a crash after a send but before its acknowledgement is on disk resends the
+// records not yet acknowledged at the next start (never more than the sender takes in one batch). What does not fit
 // the bound (`maxBytes` of records waiting) is refused and counted, never written. Acknowledged records are cut off
 // by a compaction (the waiting ones rewritten into a new file of the next generation, then renamed over the old
 // one) once they add up to `compactBytes`, so the file stays under maxBytes + compactBytes. A crash between the

@@ -33,6 +33,10 @@ class Receiver {
   readonly got: HostAlert[] = [];
   attempts = 0;
   status = 200;
+  /** The status of attempt `n` (from 0), when set; else `status`. */
+  statusOf: ((n: number) => number) | undefined;
+  /** Answers with Connection: close, as a receiver that does not keep connections open does. */
+  closeEach = false;
   private server: http.Server | undefined;
 
   async start(port = 0): Promise<number> {
@@ -41,9 +45,10 @@ class Receiver {
       req.setEncoding("utf8");
       req.on("data", (c: string) => (body += c));
       req.on("end", () => {
+        const status = this.statusOf?.(this.attempts) ?? this.status;
         this.attempts++;
-        if (this.status === 200) this.got.push(JSON.parse(body) as HostAlert);
-        res.writeHead(this.status).end();
+        if (status === 200) this.got.push(JSON.parse(body) as HostAlert);
+        res.writeHead(status, this.closeEach ? { connection: "close" } : {}).end();
       });
     });
     this.server = server;
@@ -153,5 +158,43 @@ describe("alert delivery over HTTP", () => {
     await outputs.close(0);
     await receiver.stop();
     expect(receiver.got[0]!.output).toBe("alert 1");
+  });
+
+  it("alerts go several to a write (pipelined); a receiver that fails one in the middle gets those after it again", async () => {
+    const clock = new ManualClock();
+    const receiver = new Receiver();
+    receiver.statusOf = (n) => (n === 20 ? 503 : 200);
+    const port = await receiver.start();
+    const outputs = await openOutputs(join(root, "mid-batch"), port, clock);
+    for (let i = 0; i < 60; i++) outputs.alert(alert(i));
+    await until("the failure", () => outputs.stats.http!.backingOff);
+    clock.advance(clock.pending()[0]!);
+    await until("every alert", () => outputs.stats.http!.delivered === 60);
+    await outputs.close(0);
+    await receiver.stop();
+    const got = receiver.got.map((a) => a.output_fields["homeostat.n"] as number);
+    // The 21st was refused (503) while the ones pipelined after it in its batch were taken: those come again, after
+    // it, so that from the failed one on the receiver has every alert in order. Nothing is lost.
+    const again = got.length - 60;
+    expect(again).toBeGreaterThan(0); // pipelined: more than one request was in flight
+    expect(again).toBeLessThan(16); // at most the depth less one
+    expect(got.slice(0, 20)).toEqual([...Array(20).keys()]);
+    expect(got.slice(20 + again)).toEqual([...Array(40).keys()].map((i) => i + 20));
+    expect(new Set(got).size).toBe(60);
+    expect(outputs.stats.http).toMatchObject({ delivered: 60, failures: 1, spoolPending: 0 });
+  });
+
+  it("a receiver that closes the connection after each answer gets every alert once, in order", async () => {
+    const clock = new ManualClock();
+    const receiver = new Receiver();
+    receiver.closeEach = true;
+    const port = await receiver.start();
+    const outputs = await openOutputs(join(root, "close-each"), port, clock);
+    for (let i = 0; i < 40; i++) outputs.alert(alert(i));
+    await until("every alert", () => outputs.stats.http!.delivered === 40);
+    await outputs.close(0);
+    await receiver.stop();
+    expect(receiver.got.map((a) => a.output_fields["homeostat.n"])).toEqual([...Array(40).keys()]);
+    expect(outputs.stats.http).toMatchObject({ delivered: 40, failures: 0 });
   });
 });

@@ -1,9 +1,9 @@
 // The HTTP output off the engine's thread: the spool (alertSpool.ts) and its sender (httpAlertSink.ts) run in a
 // worker thread, so that what an alert costs the thread that scores events is its JSON (made once, for every output)
-// and a copy of it into shared memory. Once per turn of the event loop the alerts of that turn go to the worker as
-// lines (their JSON and a newline, which JSON never holds raw) with one postMessage; the worker frames them into spool
-// records (length, crc32), writes them in one write, fsyncs before acknowledging, posts them to the receiver one at a
-// time and acknowledges each, exactly as the in-process output does: the same classes, on another thread.
+// and a copy of it into shared memory. Once per output window (outputWindow.ts; sooner when the ring fills) the
+// alerts gathered go to the worker as lines (their JSON and a newline, which JSON never holds raw) with one postMessage; the worker frames them into spool
+// records (length, crc32), writes them in one write, fsyncs before acknowledging, posts them to the receiver (pipelined,
+// in order) and acknowledges them, exactly as the in-process output does: the same classes, on another thread.
 //
 // The worker runs at a lower scheduling priority than the engine (nice 10, Linux): on a busy host, delivery waits
 // (its spool holds what comes meanwhile) rather than the scoring of events.
@@ -47,6 +47,7 @@ import {
   type ToWorker,
   type WorkerConfig,
 } from "./httpWorkerChannel.js";
+import { afterWindow } from "./outputWindow.js";
 import { SharedRing } from "./sharedRing.js";
 import { serveHttpOutput } from "./httpWorkerThread.js";
 
@@ -81,6 +82,8 @@ export interface HttpWorkerOptions {
   url: URL;
   timeoutMs: number;
   userAgent: string;
+  /** POSTs in flight at most (httpAlertSink.ts). */
+  pipeline?: number;
   backoff?: Omit<BackoffOptions, "random">;
   /** Milliseconds the opening may take (default 60 s: a 64 MiB spool is read and checked). */
   openTimeoutMs?: number;
@@ -109,6 +112,7 @@ function startWorker(script: URL, options: HttpWorkerOptions): StartedWorker {
     url: options.url.href,
     timeoutMs: options.timeoutMs,
     userAgent: options.userAgent,
+    ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}),
     ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
     state: stateBuffer,
     figures,
@@ -152,7 +156,8 @@ export class HttpOutputWorker {
   private readonly ring: SharedRing;
   /** This turn's alerts that did not fit the ring. */
   private batch: string[] = [];
-  private flushScheduled = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushSoon = false;
   /** Alerts handed to the worker; characters of them sent outside the ring; alerts refused here. */
   private handed = 0;
   private posted = 0;
@@ -210,15 +215,19 @@ export class HttpOutputWorker {
       this.posted += json.length + 1;
     }
     this.handed++;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
+    this.flushTimer ??= afterWindow(this.flush);
+    // A ring filling up goes at the end of this turn, not after the wait.
+    if (!this.flushSoon && (this.batch.length > 0 || this.ring.unposted > this.ring.size / 4)) {
+      this.flushSoon = true;
       setImmediate(this.flush);
     }
   }
 
   /** Sends the alerts of this turn to the worker: where they are in the ring, then those that did not fit it. */
   private readonly flush = (): void => {
-    this.flushScheduled = false;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.flushSoon = false;
     if (this.dead !== undefined) return;
     this.ring.postSegment();
     if (this.batch.length === 0) return;

@@ -39,6 +39,7 @@ export interface WorkerConfig {
   url: string;
   timeoutMs: number;
   userAgent: string;
+  pipeline?: number;
   backoff?: Omit<BackoffOptions, "random">;
   state: SharedArrayBuffer;
   figures: SharedArrayBuffer;

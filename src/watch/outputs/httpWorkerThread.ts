@@ -9,7 +9,7 @@ import type { MessagePort } from "node:worker_threads";
 import { type ErrorCode, isHomeostatError } from "../../errors.js";
 import { AlertSpool } from "./alertSpool.js";
 import { HttpAlertSink } from "./httpAlertSink.js";
-import { httpPoster } from "./httpPost.js";
+import { pipelinedPoster } from "./httpPipeline.js";
 import {
   CONSUMED,
   F,
@@ -71,7 +71,7 @@ export function serveHttpOutput(config: WorkerConfig): void {
 
 function openOutput(config: WorkerConfig, figures: Float64Array): OpenOutput {
   const spool = AlertSpool.open({ dir: config.dir, name: config.name, maxBytes: config.maxBytes });
-  const poster = httpPoster(config.timeoutMs, config.userAgent);
+  const poster = pipelinedPoster({ timeoutMs: config.timeoutMs, userAgent: config.userAgent });
   let lastError: string | undefined;
   // Called by the sender after each delivery, and here once it exists.
   const publish = (): void => {
@@ -88,6 +88,7 @@ function openOutput(config: WorkerConfig, figures: Float64Array): OpenOutput {
     spool,
     post: poster.post,
     onProgress: publish,
+    ...(config.pipeline !== undefined ? { pipeline: config.pipeline } : {}),
     ...(config.backoff !== undefined ? { backoff: config.backoff } : {}),
   });
   publish();

@@ -63,6 +63,15 @@ export class SharedRing {
     return true;
   }
 
+  /** Bytes written since the last segment was posted, and the ring's size. */
+  get unposted(): number {
+    return this.written - this.segmentStart;
+  }
+
+  get size(): number {
+    return this.ring.length;
+  }
+
   /** Tells the worker where this turn's lines are in the ring. */
   postSegment(): void {
     if (this.written === this.segmentStart) return;

@@ -3,7 +3,7 @@
 // every host), so a small helper process does: python3, or perl where python3 is missing (Debian's perl-base is
 // always installed). The helper is started once; it connects a datagram socket to the path (which checks there is a
 // datagram socket with a listener: it answers "ready" or "error ERRNO" and exits), then sends each line it reads on
-// its standard input as one datagram. Watch writes the turn's messages to it in one write.
+// its standard input as one datagram. Watch writes an output window's messages to it in one write.
 //
 // Best effort, as the stream output is: when a send fails (the daemon is restarting), the helper says "fail ERRNO",
 // waits (0.1 s, doubling up to 5 s), connects again and sends the same message, so that order is kept; meanwhile
@@ -14,6 +14,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { HomeostatError } from "../../errors.js";
 import { type Clock, systemClock, unrefTimer } from "../../response/clock.js";
 import { type BackoffOptions, backoffDelay } from "./backoff.js";
+import { afterWindow } from "./outputWindow.js";
 import { LinesWriter } from "./syslogFormat.js";
 import type { SyslogOutput, SyslogStats } from "./syslogOutput.js";
 
@@ -105,7 +106,7 @@ export class DatagramSyslogSink implements SyslogOutput {
   /** Messages waiting for the helper: their heads and bodies. */
   private heads: string[] = [];
   private bodies: string[] = [];
-  private flushScheduled = false;
+  private windowTimer: NodeJS.Timeout | undefined;
   private retryTimer: unknown;
   private attempt = 0;
   private closed = false;
@@ -139,7 +140,7 @@ export class DatagramSyslogSink implements SyslogOutput {
     return this.heads.length;
   }
 
-  /** Queues one message (`head` then `body`); the turn's messages go to the helper in one write. */
+  /** Queues one message (`head` then `body`); the window's messages (outputWindow.ts) go to the helper in one write. */
   send(head: string, body = ""): void {
     if (this.closed) return;
     if (this.heads.length >= this.maxQueued) {
@@ -148,14 +149,12 @@ export class DatagramSyslogSink implements SyslogOutput {
     }
     this.heads.push(head);
     this.bodies.push(body);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flush);
-    }
+    this.windowTimer ??= afterWindow(this.flush);
   }
 
   private readonly flush = (): void => {
-    this.flushScheduled = false;
+    clearTimeout(this.windowTimer);
+    this.windowTimer = undefined;
     const c = this.child;
     if (c === undefined || this.heads.length === 0) return;
     // The helper is behind (the daemon is away): what does not fit waits here, bounded by send().

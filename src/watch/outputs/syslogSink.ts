@@ -1,6 +1,6 @@
 // Alerts to the local syslog daemon as RFC 5424 messages (syslogFormat.ts). Over a unix stream socket (syslog-ng's
 // unix-stream(), rsyslog's imptcp with a path), one message per line (RFC 6587's non-transparent framing), the
-// turn's messages in one write. When the path is a datagram socket (/dev/log where systemd-journald or rsyslog's
+// messages of an output window (outputWindow.ts) in one write. When the path is a datagram socket (/dev/log where systemd-journald or rsyslog's
 // imuxsock own it), which Node.js cannot write to, the messages go through a helper process instead
 // (syslogDatagram.ts); `open` finds out which by connecting.
 //
@@ -13,6 +13,7 @@ import { HomeostatError } from "../../errors.js";
 import { type Clock, systemClock, unrefTimer } from "../../response/clock.js";
 import { type BackoffOptions, backoffDelay } from "./backoff.js";
 import { DatagramSyslogSink } from "./syslogDatagram.js";
+import { afterWindow } from "./outputWindow.js";
 import { LinesWriter } from "./syslogFormat.js";
 import type { SyslogOutput, SyslogStats } from "./syslogOutput.js";
 
@@ -31,9 +32,10 @@ export class SyslogSink implements SyslogOutput {
   readonly socketType = "stream" as const;
   private socket: net.Socket | undefined;
   private queue: string[] = [];
-  /** This turn's messages (their heads and bodies), written together once the turn ends. */
+  /** The window's messages (their heads and bodies), written together once it ends (outputWindow.ts). */
   private heads: string[] = [];
   private bodies: string[] = [];
+  private windowTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private retryTimer: unknown;
   private closed = false;
@@ -78,13 +80,15 @@ export class SyslogSink implements SyslogOutput {
       this.enqueue(`${head}${body}`);
       return;
     }
-    if (this.heads.length === 0) setImmediate(this.writeTurn);
+    if (this.heads.length === 0) this.windowTimer = afterWindow(this.writeWindow);
     this.heads.push(head);
     this.bodies.push(body);
+    if (this.heads.length >= this.maxQueued) this.writeWindow();
   }
 
-  /** The turn's messages in one write (one buffer, one system call, instead of one per message). */
-  private readonly writeTurn = (): void => {
+  /** The window's messages in one write (one buffer, one system call, instead of one per message). */
+  private readonly writeWindow = (): void => {
+    clearTimeout(this.windowTimer);
     const heads = this.heads;
     const bodies = this.bodies;
     this.heads = [];
@@ -92,7 +96,7 @@ export class SyslogSink implements SyslogOutput {
     if (heads.length === 0) return;
     const s = this.socket;
     if (s === undefined) {
-      // The connection broke during the turn: the messages wait for the next one.
+      // The connection broke during the window: the messages wait for the next one.
       for (let i = 0; i < heads.length; i++) this.enqueue(`${heads[i]}${bodies[i]}`);
       return;
     }
@@ -117,7 +121,7 @@ export class SyslogSink implements SyslogOutput {
 
   async close(ms = 1000): Promise<void> {
     if (this.closed) return;
-    this.writeTurn();
+    this.writeWindow();
     this.closed = true;
     if (this.retryTimer !== undefined) this.clock.clearTimer(this.retryTimer);
     const s = this.socket;
