@@ -229,9 +229,19 @@ describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (
       console.log(`watch --response ${mode}: the exploit took ${Math.round(exploit.ms)} ms`);
       await new Promise((r) => setTimeout(r, 300));
       const after = await timed(() => normal(port, data, 10, 8));
-      expect(after.error).toBeUndefined();
       const alerted = anomalies(w, binary).slice(falseAlarms);
       const code = await w.stop();
+      if (after.error !== undefined) {
+        // Which processes alerted and which were acted on, to tell a false alarm from a misattributed response.
+        const store = StateStore.open(join(work, `${mode}-state`), { readonly: true });
+        const acted = store.recentActions(200).map((a) => `${a.pid} ${a.outcome} (${a.reason})`);
+        store.close();
+        const seen = alerted.map((a) => `${a.output_fields["proc.pid"]}:${a.output_fields["evt.type"]}`);
+        expect.fail(
+          `normal sessions after the exploit failed (${String(after.error)}); listener ${listener}; ` +
+            `alerts after the first ${falseAlarms}: ${seen.join(", ")}; actions: ${acted.join("; ")}`,
+        );
+      }
       const impossible = w.alerts.filter((a) => a.rule === IMPOSSIBLE_RULE);
       console.log(
         `watch --response ${mode}: calls outside the static models: ` +

@@ -4,10 +4,10 @@
 // the receiver) costs far more than making the request; one write per batch is what lets a host deliver thousands
 // of alerts a second, one alert per POST as Falcosidekick takes them, without taking the CPU the engine needs.
 //
-// Answers are read in order by httpAnswers.ts. A batch ends at its
-// first answer that is not taken (408, 429, 5xx) or when the connection fails, closes or times out; the requests
-// after that point may or may not have reached the receiver, so the connection is dropped (their late answers must
-// not be read as answers to the next batch) and the caller sends them again: at least once, never lost.
+// Answers are read in order by httpAnswers.ts. A batch ends at its first answer that is not taken (408, 429, 5xx) or
+// when the connection fails, closes or times out; the requests after that point may or may not have reached the
+// receiver, so the connection is dropped (their late answers must not be read as answers to the next batch) and the
+// caller sends them again: at least once, never lost.
 
 import net from "node:net";
 import tls from "node:tls";
