@@ -1,13 +1,14 @@
-// Delivers the alerts of a spool (alertSpool.ts) to an HTTP receiver, Falcosidekick's way: one alert (Falco's JSON)
-// per POST. Alerts are sent in spool order, several POSTs at a time on one connection (HTTP/1.1 pipelining,
+// Delivers the alerts of a spool (alertSpool.ts) to an HTTP receiver, Falcosidekick's way: one alert (Falco's JSON) per
+// POST. Alerts are sent in spool order, several POSTs at a time on one connection (HTTP/1.1 pipelining,
 // httpPipeline.ts, whose answers come back in order), and acknowledged in the spool once the receiver took them, a
 // batch at a time (one disk sync for up to BATCH alerts); so the order is kept and each alert is delivered once, with
-// two exceptions where it is delivered at least once: after a crash, the alerts of the batch in flight (at most
-// BATCH) are sent again; and a receiver that fails one request but takes the ones pipelined after it gets those again
-// after the failed one (the depth resets to one after any failure, so this is at most the depth less one). When the
-// receiver fails (no connection, a timeout, 408/429/5xx) the sink waits with exponential backoff and jitter
-// (backoff.ts) and tries the same alert again; meanwhile new alerts wait in the spool, up to its bound. An alert the receiver refuses (another 4xx) is
-// counted as rejected and skipped, so that it cannot block the ones behind it. Timers come from an injectable clock.
+// two exceptions where it is delivered at least once: after a crash, the alerts of the batch in flight (at most BATCH)
+// are sent again; and a receiver that fails one request but takes the ones pipelined after it gets those again after
+// the failed one (the depth resets to one after any failure, so this is at most the depth less one). When the receiver
+// fails (no connection, a timeout, 408/429/5xx) the sink waits with exponential backoff and jitter (backoff.ts) and
+// tries the same alert again; meanwhile new alerts wait in the spool, up to its bound. An alert the receiver refuses
+// (another 4xx) is counted as rejected and skipped, so that it cannot block the ones behind it. Timers come from an
+// injectable clock.
 
 import { type Clock, systemClock, unrefTimer } from "../../response/clock.js";
 import type { AlertSpool, SpoolEntry } from "./alertSpool.js";

@@ -1,26 +1,27 @@
-// The HTTP output off the engine's thread: the spool (alertSpool.ts) and its sender (httpAlertSink.ts) run in a
-// worker thread, so that what an alert costs the thread that scores events is its JSON (made once, for every output)
-// and a copy of it into shared memory. Once per output window (outputWindow.ts; sooner when the ring fills) the
-// alerts gathered go to the worker as lines (their JSON and a newline, which JSON never holds raw) with one postMessage; the worker frames them into spool
-// records (length, crc32), writes them in one write, fsyncs before acknowledging, posts them to the receiver (pipelined,
-// in order) and acknowledges them, exactly as the in-process output does: the same classes, on another thread.
+// The HTTP output off the engine's thread: the spool (alertSpool.ts) and its sender (httpAlertSink.ts) run in a worker
+// thread, so that what an alert costs the thread that scores events is its JSON (made once, for every output) and a
+// copy of it into shared memory. Once per output window (outputWindow.ts; sooner when the ring fills) the alerts
+// gathered go to the worker as lines (their JSON and a newline, which JSON never holds raw) with one postMessage; the
+// worker frames them into spool records (length, crc32), writes them in one write, fsyncs before acknowledging, posts
+// them to the receiver (pipelined, in order) and acknowledges them, exactly as the in-process output does: the same
+// classes, on another thread.
 //
-// The worker runs at a lower scheduling priority than the engine (nice 10, Linux): on a busy host, delivery waits
-// (its spool holds what comes meanwhile) rather than the scoring of events.
+// The worker runs at a lower scheduling priority than the engine (nice 10, Linux): on a busy host, delivery waits (its
+// spool holds what comes meanwhile) rather than the scoring of events.
 //
-// This file is the worker's entry (started by its own path, httpWorkerScript) and the main thread's side; the
-// worker's side is httpWorkerThread.ts, what the two share httpWorkerChannel.ts, and the ring of shared memory
-// sharedRing.ts (the fleet's worker uses it too).
+// This file is the worker's entry (started by its own path, httpWorkerScript) and the main thread's side; the worker's
+// side is httpWorkerThread.ts, what the two share httpWorkerChannel.ts, and the ring of shared memory sharedRing.ts
+// (the fleet's worker uses it too).
 //
 // Figures are shared, not sent: the worker keeps its counters (spooled, waiting, delivered, overflowed, ...) in a
 // SharedArrayBuffer, updated after each batch and each delivery, and the main thread reads them when asked (a
 // Prometheus scrape, the overflow alert's tick, the summary). The last error, a string, comes as a message.
 //
-// Opening is synchronous, as the in-process spool's is: the main thread waits (Atomics.wait, bounded) until the
-// worker has opened the spool (recovering a torn tail, replaying what waits) or failed to, and a failure throws the
-// same typed error. Alerts handed over but not yet taken by the worker are bounded too: beyond the spool's size in
-// flight, they are refused and counted as overflow, like alerts that do not fit the spool. If the worker dies, the
-// output counts what it is then given as overflow (reported by the overflow alert) and says why in lastError.
+// Opening is synchronous, as the in-process spool's is: the main thread waits (Atomics.wait, bounded) until the worker
+// has opened the spool (recovering a torn tail, replaying what waits) or failed to, and a failure throws the same typed
+// error. Alerts handed over but not yet taken by the worker are bounded too: beyond the spool's size in flight, they
+// are refused and counted as overflow, like alerts that do not fit the spool. If the worker dies, the output counts
+// what it is then given as overflow (reported by the overflow alert) and says why in lastError.
 
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -154,7 +155,7 @@ export class HttpOutputWorker {
   private readonly port: MessagePort;
   private readonly figures: Float64Array;
   private readonly ring: SharedRing;
-  /** This turn's alerts that did not fit the ring. */
+  /** This window's alerts that did not fit the ring. */
   private batch: string[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private flushSoon = false;
@@ -223,7 +224,7 @@ export class HttpOutputWorker {
     }
   }
 
-  /** Sends the alerts of this turn to the worker: where they are in the ring, then those that did not fit it. */
+  /** Sends the window's alerts to the worker: where they are in the ring, then those that did not fit it. */
   private readonly flush = (): void => {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;

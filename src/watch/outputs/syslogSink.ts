@@ -1,12 +1,12 @@
 // Alerts to the local syslog daemon as RFC 5424 messages (syslogFormat.ts). Over a unix stream socket (syslog-ng's
-// unix-stream(), rsyslog's imptcp with a path), one message per line (RFC 6587's non-transparent framing), the
-// messages of an output window (outputWindow.ts) in one write. When the path is a datagram socket (/dev/log where systemd-journald or rsyslog's
-// imuxsock own it), which Node.js cannot write to, the messages go through a helper process instead
-// (syslogDatagram.ts); `open` finds out which by connecting.
+// unix-stream(), rsyslog's imptcp with a path), one message per line (RFC 6587's non-transparent framing), the messages
+// of an output window (outputWindow.ts) in one write. When the path is a datagram socket (/dev/log where
+// systemd-journald or rsyslog's imuxsock own it), which Node.js cannot write to, the messages go through a helper
+// process instead (syslogDatagram.ts); `open` finds out which by connecting.
 //
-// Syslog is best effort, as syslog itself is: while the daemon is away (restarting), messages wait in a bounded
-// queue and the sink reconnects with backoff; beyond the queue they are dropped and counted. Lines written into a
-// connection that then breaks are lost with it.
+// Syslog is best effort, as syslog itself is: while the daemon is away (restarting), messages wait in a bounded queue
+// and the sink reconnects with backoff; beyond the queue they are dropped and counted. Lines written into a connection
+// that then breaks are lost with it.
 
 import net from "node:net";
 import { HomeostatError } from "../../errors.js";
