@@ -2,9 +2,10 @@
 // POST. Alerts are sent in spool order, several POSTs at a time on one connection (HTTP/1.1 pipelining,
 // httpPipeline.ts, whose answers come back in order), and acknowledged in the spool once the receiver took them, a
 // batch at a time (one disk sync for up to BATCH alerts); so the order is kept and each alert is delivered once, with
-// two exceptions where it is delivered at least once: after a crash, the alerts of the batch in flight (at most BATCH)
-// are sent again; and a receiver that fails one request but takes the ones pipelined after it gets those again after
-// the failed one (the depth resets to one after any failure, so this is at most the depth less one). When the receiver
+// exceptions where it is delivered at least once: after a crash, the alerts of the batch in flight (at most BATCH) are
+// sent again; a receiver that fails one request but takes the ones pipelined after it gets those again after the
+// failed one (the depth resets to one after any failure, so this is at most the depth less one); and so does one that
+// closes the connection after an answer but acts on the requests behind it. When the receiver
 // fails (no connection, a timeout, 408/429/5xx) the sink waits with exponential backoff and jitter (backoff.ts) and
 // tries the same alert again; meanwhile new alerts wait in the spool, up to its bound. An alert the receiver refuses
 // (another 4xx) is counted as rejected and skipped, so that it cannot block the ones behind it. Timers come from an
@@ -60,8 +61,6 @@ export class HttpAlertSink {
   private stopping = false;
   private attempt = 0;
   private depth = 1;
-  /** The receiver closes connections after answers: no pipelining to it (until retargeted). */
-  private closesConnections = false;
   private readonly maxDepth: number;
   private retryTimer: unknown;
   private abort = new AbortController();
@@ -97,7 +96,6 @@ export class HttpAlertSink {
   /** Sends to another receiver from the next alert on (SIGHUP), and tries at once instead of waiting. */
   retarget(url: URL): void {
     this.url = url;
-    this.closesConnections = false;
     this.retryNow();
   }
 
@@ -162,11 +160,12 @@ export class HttpAlertSink {
         return { done, failure };
       }
       this.attempt = 0;
-      // A receiver that closes the connection after an answer may still act on requests it read after it (Node's
-      // server does): it is sent one request a time from then on. Otherwise, all taken: deeper next time.
-      if (outcomes.some((o) => o.closes === true)) this.closesConnections = true;
-      this.depth =
-        outcomes.length === part.length && !this.closesConnections ? Math.min(this.depth * 2, this.maxDepth) : 1;
+      // All taken on a connection that stays open: deeper next time. An answer that closes the connection sends the
+      // depth back to one, and it grows again only on answers that keep it open: a receiver that may still act on
+      // requests read after such an answer (Node's server does) is sent one at a time while it closes each time,
+      // and one that closes now and then (nginx after keepalive_requests) keeps its pipelining.
+      const closed = outcomes.some((o) => o.closes === true);
+      this.depth = outcomes.length === part.length && !closed ? Math.min(this.depth * 2, this.maxDepth) : 1;
     }
     return { done };
   }

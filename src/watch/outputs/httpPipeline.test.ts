@@ -1,6 +1,6 @@
-// The pipelining HTTP client against real servers on ports from the OS: a scripted one (each request read whole with
-// http-parser-js, answered by a function of its number with bytes the test chooses), Node's own HTTP server, and a
-// TLS server with a certificate made by openssl for the test.
+// The pipelining HTTP client against real servers on ports from the OS: a scripted one (testing/scriptedServer.ts:
+// each request answered with bytes the test chooses), Node's own HTTP server, and a TLS server with a certificate
+// made by openssl for the test.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
@@ -8,71 +8,13 @@ import https from "node:https";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HTTPParser } from "http-parser-js";
 import { afterAll, describe, expect, it } from "vitest";
 import { until } from "../../response/testing/waits.js";
 import { type PipelinedPost, pipelinedPoster } from "./httpPipeline.js";
+import { ScriptedServer } from "./testing/scriptedServer.js";
 
 const root = mkdtempSync(join(tmpdir(), "homeostat-pipeline-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/** What the scripted server does with request number `n` (from 0, over all connections): bytes, or nothing yet. */
-type Script = (n: number, body: string) => string | Buffer[] | undefined;
-
-/** A server that reads requests whole and answers each as `script` says, in order; it records what it got. */
-class ScriptedServer {
-  readonly bodies: string[] = [];
-  connections = 0;
-  /** Requests each connection had read before it wrote its first answer. */
-  readonly readBeforeFirstAnswer: number[] = [];
-  private readonly sockets = new Set<net.Socket>();
-  private server: net.Server | undefined;
-
-  constructor(private readonly script: Script) {}
-
-  async start(): Promise<URL> {
-    this.server = net.createServer((socket) => this.serve(socket));
-    await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", r));
-    return new URL(`http://127.0.0.1:${(this.server.address() as net.AddressInfo).port}/alerts?x=1`);
-  }
-
-  private serve(socket: net.Socket): void {
-    this.connections++;
-    this.sockets.add(socket);
-    socket.on("close", () => this.sockets.delete(socket));
-    socket.on("error", () => {});
-    const parser = new HTTPParser(HTTPParser.REQUEST);
-    let body = "";
-    let answered = false;
-    let read = 0;
-    parser[HTTPParser.kOnBody] = (chunk: Buffer) => (body += chunk.toString("utf8"));
-    parser[HTTPParser.kOnMessageComplete] = () => {
-      const n = this.bodies.length;
-      this.bodies.push(body);
-      body = "";
-      read++;
-      const answer = this.script(n, this.bodies[n]!);
-      if (answer === undefined) return;
-      if (!answered) this.readBeforeFirstAnswer.push(read);
-      answered = true;
-      if (typeof answer === "string") socket.write(answer);
-      else for (const piece of answer) socket.write(piece);
-    };
-    socket.on("data", (d: Buffer) => {
-      if (parser.execute(d) instanceof Error) socket.destroy();
-    });
-  }
-
-  /** Closes the connections open now (as a receiver whose keep-alive timeout ran out does). */
-  dropConnections(): void {
-    for (const s of this.sockets) s.destroy();
-  }
-
-  async stop(): Promise<void> {
-    this.dropConnections();
-    await new Promise<void>((r) => this.server?.close(() => r()));
-  }
-}
 
 const ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 const status = (code: number): string => `HTTP/1.1 ${code} X\r\nContent-Length: 0\r\n\r\n`;
