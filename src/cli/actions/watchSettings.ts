@@ -3,8 +3,8 @@
 // and applies it (the outputs reopened, the lifecycle settings given to every profile), so that a service changes
 // them without a restart, losing no training. Keys are the long flags' names in camelCase:
 //
-//   { "alertsHttp": "http://127.0.0.1:2801/", "alertsHttpPipeline": 16, "spoolSize": 64, "alertsSyslog": true, "syslogSocket": "/run/x.sock",
-//     "syslogFacility": "daemon", "normalFactor": 128, "normalFactorDen": 32, "normalWait": 604800,
+//   { "alertsHttp": "http://127.0.0.1:2801/", "alertsHttpPipeline": 16, "spoolSize": 64, "alertsSyslog": true,
+//     "syslogSocket": "/run/x.sock", "syslogFacility": "daemon", "normalFactor": 128, "normalFactorDen": 32, "normalWait": 604800,
 //     "anomalyLimit": 30, "tolerizeLimit": 12 }
 //
 // "alertsHttp": null turns the HTTP output off (the spool stays on disk for when it is on again).
