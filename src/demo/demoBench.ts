@@ -2,9 +2,9 @@
 // strace, with the sessions of a step run against it while the capture feeds the step's sink.
 
 import { mkdirSync, readFileSync } from "node:fs";
-import net from "node:net";
 import { startStraceCapture } from "../capture/straceCapture.js";
 import { HomeostatError } from "../errors.js";
+import { freePort } from "./freePort.js";
 import type { EventSink } from "../ingest/event.js";
 import type { Vocabulary } from "../syscalls/vocabulary.js";
 
@@ -16,17 +16,6 @@ export interface DemoBench {
   say: (message: string) => void;
 }
 
-/** A free TCP port on 127.0.0.1 (the kernel's choice, released for the server to bind). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 /** Waits until something listens on 127.0.0.1:port (read from /proc, so no probe session is opened). */
 export async function listening(port: number, timeoutMs = 10_000): Promise<void> {
   const needle = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 0A`;

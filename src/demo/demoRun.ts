@@ -18,7 +18,8 @@ import { type SessionCounts, type TrainedModel, type Training, trainOnNormal } f
 import { buildTarget } from "./target.js";
 import { checkAgainstStatic, type DemoStatic, describeStaticModel } from "./staticCheck.js";
 
-export { freePort, listening } from "./demoBench.js";
+export { listening } from "./demoBench.js";
+export { freePort } from "./freePort.js";
 export type { DemoAlarm, DemoModelResult, DemoResult, TimelinePoint } from "./demoResult.js";
 export { DEMO_MODELS } from "./demoTraining.js";
 

@@ -1,14 +1,17 @@
 // Real nats-server processes with JetStream for the fleet tests: one server (or a cluster of three with routes and
 // JetStream replicas) on random free ports in a temporary folder, ready when its health endpoint says JetStream is
 // up (polled, never a fixed sleep); a server can be killed (SIGKILL, as a crash) and restarted on the same port and
-// store, which is how the tests cut a watch off from the fleet and give it back.
+// store, which is how the tests cut a watch off from the fleet and give it back. A port taken by another process
+// between its choice and the bind means new ports and a new start.
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../demo/index.js";
+
+export { freePort };
 
 export const NATS_SERVER_BIN = process.env.HOMEOSTAT_NATS_SERVER ?? "/usr/sbin/nats-server";
 const READY_DEADLINE_MS = 60_000;
@@ -18,17 +21,6 @@ export function natsServerUnavailableReason(): string | undefined {
   if (!existsSync(NATS_SERVER_BIN)) return `${NATS_SERVER_BIN} is not installed (apt-get install nats-server)`;
   const r = spawnSync(NATS_SERVER_BIN, ["--version"], { encoding: "utf8" });
   return r.status === 0 ? undefined : `${NATS_SERVER_BIN} --version failed`;
-}
-
-/** A TCP port nothing listens on right now (the kernel's choice, released at once). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, "127.0.0.1");
-  await once(srv, "listening");
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  await once(srv, "close");
-  return port;
 }
 
 export interface NatsServerOptions {
@@ -186,6 +178,17 @@ export interface NatsCluster {
 
 /** Starts `size` (3) servers routed to each other in one JetStream cluster; resolves once every one is ready. */
 export async function startNatsCluster(size = 3, extraConfig?: string): Promise<NatsCluster> {
+  // As for one server: a port taken between its choice and the bind means new ports and a new start.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(size, extraConfig);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startClusterOnce(size: number, extraConfig: string | undefined): Promise<NatsCluster> {
   const dir = mkdtempSync(join(tmpdir(), "homeostat-nats-cluster-"));
   const routePorts: number[] = [];
   for (let i = 0; i < size; i++) routePorts.push(await freePort());
