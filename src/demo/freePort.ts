@@ -1,52 +1,49 @@
-// A free loopback TCP port for a server that takes its port as an argument (the demo's target, the test servers).
-// Ports are drawn at random below the kernel's ephemeral range: bind(0) and every outgoing connection take ports
-// from that range, so nothing running beside can take the chosen port between its choice and the server's bind.
+// A free loopback TCP port for a server that must be told its port (the demo's target, nginx and its application,
+// openssl s_server, the test servers). Ports are drawn at random below the kernel's ephemeral range: bind(0) and
+// every outgoing connection take their ports from that range, so no client connection made meanwhile (thousands, by
+// other programs or tests running beside) can take the chosen port between the check and the server's bind.
 
 import { randomInt } from "node:crypto";
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { once } from "node:events";
+import { HomeostatError } from "../errors.js";
 
-/** Ports this process has handed out, never handed out twice (a cluster's ports are chosen before any is bound). */
+/** Ports this process has handed out: never handed out twice, since a server may bind its port only later. */
 const handedOut = new Set<number>();
 
-/** A TCP port nothing listens on right now, drawn at random below the ephemeral range (the kernel's choice if none). */
+/** A port on 127.0.0.1 nothing listens on, from [1024 + (range start - 1024) / 2, range start). Throws E_IO. */
 export async function freePort(): Promise<number> {
-  const high = ephemeralLow();
-  const low = high > 12_000 ? 10_000 : 1024;
-  for (let i = 0; i < 100 && high > low; i++) {
-    const candidate = low + randomInt(high - low);
-    const port = handedOut.has(candidate) ? undefined : await bindable(candidate);
-    if (port !== undefined) return handOut(port);
+  const top = ephemeralStart();
+  const bottom = Math.max(1024, Math.floor((top + 1024) / 2));
+  for (let tries = 0; tries < 200; tries++) {
+    const port = bottom + randomInt(top - bottom);
+    if (!handedOut.has(port) && (await canBind(port))) {
+      handedOut.add(port);
+      return port;
+    }
   }
-  return handOut((await bindable(0))!);
+  throw new HomeostatError("E_IO", `no free port on 127.0.0.1 in ${bottom}-${top - 1}`);
 }
 
-function handOut(port: number): number {
-  handedOut.add(port);
-  return port;
-}
-
-/** The lowest port the kernel gives to bind(0) and to outgoing connections. */
-function ephemeralLow(): number {
+/** The first port of the kernel's ephemeral range (32768 when unreadable). */
+function ephemeralStart(): number {
   try {
-    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
-    return Number.isInteger(low) && low > 1024 ? low : 32_768;
+    const first = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    return Number.isInteger(first) && first > 2048 ? first : 32768;
   } catch {
-    return 32_768;
+    return 32768;
   }
 }
 
-/** Binds `port` on 127.0.0.1 and releases it; the bound port, or undefined when it is taken. */
-async function bindable(port: number): Promise<number | undefined> {
+async function canBind(port: number): Promise<boolean> {
   const srv = createServer();
   const bound = await new Promise<boolean>((resolve) => {
     srv.once("error", () => resolve(false));
     srv.listen(port, "127.0.0.1", () => resolve(true));
   });
-  if (!bound) return undefined;
-  const got = (srv.address() as { port: number }).port;
+  if (!bound) return false;
   srv.close();
   await once(srv, "close");
-  return got;
+  return true;
 }

@@ -14,7 +14,7 @@ import { type HttpAction, type HttpCall, httpMust } from "./httpClients.js";
 import { type NginxPorts, writeNginxContainer } from "./nginxSite.js";
 import { between, pick, planAttack, rngFor, weighted, word } from "./planning.js";
 import { waitForPort } from "./readiness.js";
-import { unusedPort } from "./ports.js";
+import { freePort } from "../demo/freePort.js";
 import { openShellListener } from "./reverseShell.js";
 import { startTraced, type TracedProgram } from "./straceRecorder.js";
 import { cleanEnv, missingTools, sharedTmp, toolPath, toolVersion } from "./tools.js";
@@ -107,9 +107,8 @@ async function nginxAttack(kind: string, port: number, workDir: string): Promise
 }
 
 async function startContainer(target: RecordingTarget): Promise<{ traced: TracedProgram; ports: NginxPorts }> {
-  const nginx = await unusedPort();
-  let app = await unusedPort();
-  while (app === nginx) app = await unusedPort();
+  const nginx = await freePort();
+  const app = await freePort();
   const ports = { nginx, app };
   const tools = { nginx: toolPath("nginx")!, python: toolPath("python3")! };
   const { entry } = writeNginxContainer(target.workDir, ports, tools);

@@ -11,7 +11,7 @@ import path from "node:path";
 import { HomeostatError } from "../errors.js";
 import { leakProof, plantSecret, SECRET_MARKER, shellProof } from "./attackProof.js";
 import { planOpensslSession } from "./opensslPlan.js";
-import { unusedPort } from "./ports.js";
+import { freePort } from "../demo/freePort.js";
 import { openShellListener } from "./reverseShell.js";
 import { recordShellSession, type ShellAction } from "./shellRecording.js";
 import type { ShellSession } from "./shellSession.js";
@@ -75,7 +75,7 @@ async function recordOpenssl(
   target: RecordingTarget,
   tls: { key: string; cert: string },
 ): Promise<RecordedRun> {
-  const port = await unusedPort();
+  const port = await freePort();
   const cwd = path.join(target.workDir, "pki");
   mkdirSync(cwd, { recursive: true });
   return recordShellSession(plan, {

@@ -9,7 +9,7 @@ import { once } from "node:events";
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../demo/index.js";
+import { freePort } from "../../demo/freePort.js";
 
 export { freePort };
 
