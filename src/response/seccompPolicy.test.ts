@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -51,7 +51,11 @@ describe("seccompPolicy", () => {
       const file = join(dir, "ls.txt");
       writeFileSync(file, cap.text);
       const vocab = new Vocabulary();
-      await loadTraces([file], vocab);
+      try {
+        await loadTraces([file], vocab);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
       const seen = Array.from({ length: vocab.size }, (_, i) => vocab.token(i));
       const names = seccompPolicy(seen).profile.syscalls[0]!.names;
       // strace's own summary table names every syscall it saw (last column).

@@ -306,7 +306,11 @@ describe.skipIf(unavailable !== undefined)("homeostat watch on the demo server (
 });
 
 describe("homeostat watch: bad input", () => {
-  const dir = mkdtempSync(join(tmpdir(), "homeostat-watch-bad-"));
+  // Made when the tests run, not when they are collected: a run filtered to other tests leaves nothing behind.
+  let dir = "";
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "homeostat-watch-bad-"));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const run = (args: string[]) => {
     // Its own default state folder: a case that fails after the store opens must not depend on the user's one.
@@ -614,7 +618,11 @@ const noEbpf = bpftraceUnavailableReason();
 if (noEbpf !== undefined) console.log(`skipping the system-wide watch test: ${noEbpf}`);
 
 describe.skipIf(noEbpf !== undefined)("homeostat watch system-wide (bpftrace backend)", () => {
-  const dir = mkdtempSync(join(tmpdir(), "homeostat-watch-ebpf-"));
+  // Made when the tests run, not when they are collected: a run filtered to other tests leaves nothing behind.
+  let dir = "";
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "homeostat-watch-ebpf-"));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("profiles a program by its file, sees it freeze and turn normal, then alerts on new behaviour; nothing lost", async () => {
@@ -692,7 +700,11 @@ describe.skipIf(noEbpf !== undefined)("homeostat watch system-wide (bpftrace bac
 });
 
 describe.skipIf(straceUnavailableReason() !== undefined)("homeostat watch as a service: signals, metrics", () => {
-  const dir = mkdtempSync(join(tmpdir(), "homeostat-watch-signals-"));
+  // Made when the tests run, not when they are collected: a run filtered to other tests leaves nothing behind.
+  let dir = "";
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "homeostat-watch-signals-"));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("SIGHUP reloads the settings file; SIGTERM stops it cleanly: profiles saved, exit 0", async () => {
