@@ -4,6 +4,8 @@
 // per program (Somayaji & Forrest 2000), trained on its training recordings, its threshold set on its validation
 // recordings, tested on its test recordings with each attack recording's exploit time from its sidecar. The same
 // models and options run on every program; the summary averages each figure over programs (scenariosSummary.ts).
+// An attack recording's type is its exploit's name (its sidecar's `exploit_name`), not the program's, so that the
+// per-attack figures say which attacks a model misses, and the summary can set the data-only ones apart.
 // Free of I/O: the caller loads one program's traces at a time and hands them here.
 
 import { HomeostatError } from "../errors.js";
@@ -68,7 +70,21 @@ export function scenarioExperiment(
     );
   }
   if (attacks === data.test.length) throw formatError(program, "no normal recording among its test recordings");
+  typeByExploit(data, traces);
   return data;
+}
+
+/** Sets each attack unit's type to its recording's exploit name, where its sidecar gives one. */
+function typeByExploit(data: ProtocolData, traces: readonly Trace[]): void {
+  const exploitOf = new Map<string, string>();
+  for (const t of traces) {
+    const name = t.source.meta?.exploitName;
+    if (typeof name === "string" && name !== "") exploitOf.set(t.source.path, name);
+  }
+  for (const u of data.test) {
+    const name = u.attack ? exploitOf.get(u.name) : undefined;
+    if (name !== undefined) u.attackType = name;
+  }
 }
 
 /** Attack test units with no exploit time (their attack is taken to start at their first call). */

@@ -44,6 +44,8 @@ export interface ProgramResult {
   image?: string;
   /** Its folder. */
   path: string;
+  /** Its attacks that change only data, not calls (manifest); the summary also averages AUC without them. */
+  dataOnlyAttacks?: string[];
   result: EvalResult;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CallLevelMetrics } from "./callLevel.js";
 import type { ModelResult } from "./evalResult.js";
-import { programStat, summarizeScenarios } from "./scenariosSummary.js";
+import { aucWithout, programStat, summarizeScenarios } from "./scenariosSummary.js";
 
 const NAN_DELAY = { count: 0, mean: Number.NaN, median: Number.NaN, min: Number.NaN, max: Number.NaN };
 
@@ -212,5 +212,39 @@ describe("summarizeScenarios", () => {
     expect(ensemble.auc.mean).toBeCloseTo((0.95 + 0.65 + 0.8) / 3, 12);
     expect(ensemble.delayCalls.programs).toBe(0);
     expect(ensemble.delayCalls.mean).toBeNaN();
+  });
+});
+
+describe("the AUC without data-only attacks", () => {
+  const attack = (type: string, traces: number, auc: number) => ({
+    type,
+    traces,
+    detected: 0,
+    detectionRate: 0,
+    auc,
+  });
+  const figures = { auc: 0, far90: 0, dr: [0, 0, 0] as [number, number, number], recall: 0, far: 0, fp: 0, delay: 0 };
+  const withAttacks = (per: ReturnType<typeof attack>[]): ModelResult => ({
+    ...result("stide", figures),
+    per_attack: per,
+  });
+
+  it("weighs each remaining attack's AUC by its recordings: the AUC of those attacks against the normals", () => {
+    const m = withAttacks([attack("shell", 2, 1), attack("read", 2, 0.25), attack("leak", 1, 0.4)]);
+    // Without "read": (2 x 1 + 1 x 0.4) / 3 = 0.8. Nothing left: undefined.
+    expect(aucWithout(m, ["read"])).toBeCloseTo(0.8, 12);
+    expect(aucWithout(m, [])).toBeCloseTo((2 + 0.5 + 0.4) / 5, 12);
+    expect(aucWithout(m, ["shell", "read", "leak"])).toBeNaN();
+  });
+
+  it("averages it over the programs that keep an attack, each with its own data-only list", () => {
+    const summary = summarizeScenarios([
+      { name: "nginx", models: [withAttacks([attack("rce", 2, 1), attack("traversal", 2, 0.3)])] },
+      { name: "git", models: [withAttacks([attack("read", 2, 0.5)])], dataOnlyAttacks: ["read"] },
+      { name: "perl", models: [withAttacks([attack("traversal", 1, 0.5)])], dataOnlyAttacks: ["other"] },
+    ]);
+    // nginx lists nothing as data-only: (1 + 0.3) / 2; git keeps none; perl keeps its traversal: 0.5.
+    expect(summary.models[0]!.aucWithoutDataOnly).toMatchObject({ programs: 2, min: 0.5, minProgram: "perl" });
+    expect(summary.models[0]!.aucWithoutDataOnly.mean).toBeCloseTo((0.65 + 0.5) / 2, 12);
   });
 });

@@ -3,6 +3,9 @@
 // number of recordings, as a per-program profile is judged per program) with its worst and best program beside it.
 // Pure arithmetic over the per-program results; undefined figures (NaN: a precision with no alarm, a delay with
 // nothing detected) are left out of that figure and counted in its `programs`.
+// Beside the AUC over all attacks, the AUC without the data-only attacks (those that change what a program reads or
+// writes, not which calls it makes): no model of call sequences can see them, and the two figures together say how
+// much of a shortfall is the model's and how much the attack's.
 
 import type { ModelResult } from "./evalResult.js";
 
@@ -38,6 +41,11 @@ export interface ModelSummary {
   /** Programs where the model ran. */
   programs: number;
   auc: ProgramStat;
+  /**
+   * AUC over the attacks that are not data-only: per program the mean of its per-attack AUCs weighted by attack
+   * recordings (exactly the AUC of those attacks against every normal recording); undefined for a program with none.
+   */
+  aucWithoutDataOnly: ProgramStat;
   /** False-alarm rate at 90% detection. */
   far_at_dr90: ProgramStat;
   /** Detection rate at false-alarm rates of 1%, 5%, 10% (as each result's dr_at_far). */
@@ -63,6 +71,23 @@ export interface ScenariosSummary {
 export interface ProgramModels {
   name: string;
   models: readonly ModelResult[];
+  /** Its data-only attack types (absent: none known). */
+  dataOnlyAttacks?: readonly string[];
+}
+
+/**
+ * The AUC of a model's attacks other than `excluded` against all its normal units: the per-attack AUCs weighted by
+ * their attack units (an AUC is a mean over attack-normal pairs, and every type is paired with the same normals).
+ */
+export function aucWithout(model: ModelResult, excluded: readonly string[]): number {
+  let pairs = 0;
+  let sum = 0;
+  for (const a of model.per_attack) {
+    if (excluded.includes(a.type) || !Number.isFinite(a.auc)) continue;
+    pairs += a.traces;
+    sum += a.auc * a.traces;
+  }
+  return pairs > 0 ? sum / pairs : Number.NaN;
 }
 
 /** Mean, min and max of the defined values, with the programs they came from. */
@@ -107,8 +132,15 @@ function callLevelSummary(runs: readonly { program: string; model: ModelResult }
   };
 }
 
+/** One program's result for one model. */
+interface ProgramRun {
+  program: string;
+  model: ModelResult;
+  dataOnlyAttacks: readonly string[];
+}
+
 /** One model's summary over the programs that ran it. */
-function modelSummary(name: string, runs: readonly { program: string; model: ModelResult }[]): ModelSummary {
+function modelSummary(name: string, runs: readonly ProgramRun[]): ModelSummary {
   const over = (f: (m: ModelResult) => number): ProgramStat =>
     programStat(runs.map((r) => ({ program: r.program, value: f(r.model) })));
   const first = runs[0]!.model;
@@ -119,6 +151,9 @@ function modelSummary(name: string, runs: readonly { program: string; model: Mod
     score: first.score,
     programs: runs.length,
     auc: over((m) => m.auc),
+    aucWithoutDataOnly: programStat(
+      runs.map((r) => ({ program: r.program, value: aucWithout(r.model, r.dataOnlyAttacks) })),
+    ),
     far_at_dr90: over((m) => m.far_at_dr90.fpr),
     dr_at_far: first.dr_at_far.map((p) => ({
       target: p.target,
@@ -134,12 +169,13 @@ function modelSummary(name: string, runs: readonly { program: string; model: Mod
 
 /** Per model (in the order they first appear), its figures over the programs. */
 export function summarizeScenarios(programs: readonly ProgramModels[]): ScenariosSummary {
-  const byModel = new Map<string, { program: string; model: ModelResult }[]>();
+  const byModel = new Map<string, ProgramRun[]>();
   for (const p of programs) {
     for (const m of p.models) {
+      const run = { program: p.name, model: m, dataOnlyAttacks: p.dataOnlyAttacks ?? [] };
       const runs = byModel.get(m.name);
-      if (runs === undefined) byModel.set(m.name, [{ program: p.name, model: m }]);
-      else runs.push({ program: p.name, model: m });
+      if (runs === undefined) byModel.set(m.name, [run]);
+      else runs.push(run);
     }
   }
   return {

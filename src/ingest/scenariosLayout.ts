@@ -26,6 +26,8 @@ export interface ScenarioProgram {
   dir: string;
   /** The container image it ran in, from the manifest. */
   image?: string;
+  /** Its attacks that change only what it reads or writes, not its calls, as the manifest lists them. */
+  dataOnlyAttacks?: string[];
 }
 
 export interface ScenariosLayout {

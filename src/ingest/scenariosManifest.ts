@@ -15,6 +15,7 @@ const program = z.looseObject({
     .min(1)
     .refine((s) => !/[\\/]/.test(s) && s !== "." && s !== "..", "a program name is one folder name"),
   image: z.string().optional(),
+  dataOnlyAttacks: z.array(z.string()).optional(),
 });
 
 const skippedEntry = z.union([
@@ -38,7 +39,8 @@ export interface SkippedProgram {
 /** What the evaluation uses from the manifest. */
 export interface ScenariosManifest {
   seed?: number;
-  programs: { name: string; image?: string }[];
+  /** Each program, with the attacks that change only data (invisible to call sequences by design), if listed. */
+  programs: { name: string; image?: string; dataOnlyAttacks?: string[] }[];
   skipped: SkippedProgram[];
 }
 
@@ -67,7 +69,11 @@ export function parseScenariosManifest(text: string, file: string): ScenariosMan
   const m = parsed.data;
   return {
     ...(m.seed !== undefined ? { seed: m.seed } : {}),
-    programs: m.programs.map((p) => ({ name: p.name, ...(p.image !== undefined ? { image: p.image } : {}) })),
+    programs: m.programs.map((p) => ({
+      name: p.name,
+      ...(p.image !== undefined ? { image: p.image } : {}),
+      ...(p.dataOnlyAttacks !== undefined ? { dataOnlyAttacks: p.dataOnlyAttacks } : {}),
+    })),
     skipped: (m.skipped ?? []).map((s): SkippedProgram => {
       if (typeof s === "string") return { name: s };
       return {

@@ -34,6 +34,7 @@ function summaryRow(m: ModelSummary, all: number): Cell[] {
     m.name,
     m.score,
     meanCell(m.auc, all, (x) => fix(x, 4)),
+    meanCell(m.aucWithoutDataOnly, all, (x) => fix(x, 4)),
     extremeCell(m.auc.min, m.auc.minProgram, (x) => fix(x, 4)),
     extremeCell(m.auc.max, m.auc.maxProgram, (x) => fix(x, 4)),
     meanCell(m.far_at_dr90, all, pct),
@@ -56,6 +57,7 @@ function summaryHtml(result: ScenariosEvalResult): string {
     "model",
     "score",
     "#mean AUC",
+    "#mean AUC w/o data-only attacks",
     "#min AUC",
     "#max AUC",
     "#mean FAR @ DR 90%",
@@ -78,7 +80,9 @@ function summaryHtml(result: ScenariosEvalResult): string {
       "summary",
     ),
     '<p class="note">Every figure is first computed per program (its own model, threshold and test recordings), ' +
-      "then averaged over programs, each weighing the same. Min and max name their program. DR = detection rate, " +
+      "then averaged over programs, each weighing the same. Min and max name their program. Data-only attacks change " +
+      "what a program reads or writes, not which calls it makes: no model of call sequences can see them, so the AUC " +
+      "is also given without them. DR = detection rate, " +
       "FAR = false-alarm rate (AUC and the DR/FAR points are threshold-free; the rest is at the threshold set on each " +
       "program's validation recordings); false alarms = normal test recordings alarmed; call level, CFA (consecutive " +
       "false alarms) and delay (median seconds from the exploit to the first alarm) as LID-DS counts them. " +
@@ -97,6 +101,28 @@ function aucTableHtml(result: ScenariosEvalResult): string {
   }));
   rows.push({ cells: [{ html: "<b>mean</b>" }, ...models.map((m): Cell => ({ n: fix(m.auc.mean, 4) }))] });
   return ["<h2>AUC per program</h2>", tableHtml(["program", ...models.map((m) => `#${m.name}`)], rows)].join("\n");
+}
+
+/** Attacks as rows (data-only ones marked), models as columns: the AUC of that attack's recordings. */
+function attackTableHtml(result: ScenariosEvalResult): string {
+  const models = result.summary.models;
+  const rows = result.programs.flatMap((p) =>
+    (p.result.models[0]?.per_attack ?? []).map((a) => ({
+      cells: [
+        p.name,
+        p.dataOnlyAttacks?.includes(a.type) === true ? `${a.type} (data-only)` : a.type,
+        ...models.map((m): Cell => {
+          const r = p.result.models.find((x) => x.name === m.name)?.per_attack.find((x) => x.type === a.type);
+          return { n: fix(r?.auc ?? Number.NaN, 4) };
+        }),
+      ],
+    })),
+  );
+  return [
+    "<h2>AUC per attack</h2>",
+    '<p class="note">Each attack\'s recordings against every normal test recording of its program.</p>',
+    tableHtml(["program", "attack", ...models.map((m) => `#${m.name}`)], rows),
+  ].join("\n");
 }
 
 /** Each program's AUC per model, one row of dots per program. */
@@ -172,6 +198,7 @@ export function renderScenariosReport(result: ScenariosEvalResult): string {
     headerHtml(result),
     summaryHtml(result),
     aucTableHtml(result),
+    attackTableHtml(result),
     '<div class="chart" id="chart-scenarios-auc"></div>',
   ];
   const charts: Chart[] = [aucChart(result)];

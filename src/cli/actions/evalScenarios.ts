@@ -83,6 +83,7 @@ async function evaluateProgram(
     name: program.name,
     ...(program.image !== undefined ? { image: program.image } : {}),
     path: program.dir,
+    ...(program.dataOnlyAttacks !== undefined ? { dataOnlyAttacks: program.dataOnlyAttacks } : {}),
     result,
   };
 }
@@ -123,7 +124,13 @@ function scenariosResult(
       skipped: layout.skipped,
     },
     programs,
-    summary: summarizeScenarios(programs.map((p) => ({ name: p.name, models: p.result.models }))),
+    summary: summarizeScenarios(
+      programs.map((p) => ({
+        name: p.name,
+        models: p.result.models,
+        ...(p.dataOnlyAttacks !== undefined ? { dataOnlyAttacks: p.dataOnlyAttacks } : {}),
+      })),
+    ),
     totalSeconds: 0,
     loadSeconds: programs.reduce((a, p) => a + p.result.loadSeconds, 0),
   };

@@ -1,6 +1,6 @@
 // The terminal output of `homeostat eval --dataset scenarios`: the protocol, one line per program (its data), the
-// summary per model across programs (macro-averages, with the worst program named), and the programs x models AUC
-// table. Everything comes from the ScenariosEvalResult, as the JSON and the report do.
+// summary per model across programs (macro-averages, with the worst program named), the programs x models AUC
+// table, and the attacks x models one (which attacks each model misses, the data-only ones marked). Everything comes from the ScenariosEvalResult, as the JSON and the report do.
 
 import type { ScenariosEvalResult } from "../../eval/scenariosResult.js";
 import type { ModelSummary, ProgramStat } from "../../eval/scenariosSummary.js";
@@ -64,6 +64,7 @@ function printSummary(result: ScenariosEvalResult): void {
       m.name,
       scoreName(m),
       cell(m.auc.mean),
+      over(m.aucWithoutDataOnly, n, cell(m.aucWithoutDataOnly.mean)),
       m.auc.programs > 0 ? `${m.auc.min.toFixed(4)} (${m.auc.minProgram})` : "-",
       over(m.far_at_dr90, n, pct(m.far_at_dr90.mean)),
       dr5 === undefined ? "-" : over(dr5, n, pct(dr5.mean)),
@@ -75,12 +76,25 @@ function printSummary(result: ScenariosEvalResult): void {
   });
   say(
     `${table(
-      ["model", "score", "mean AUC", "min AUC (program)", "FAR@90%", "DR@5%", "DR@thr", "FAR@thr", "CFA", "delay s"],
+      [
+        "model",
+        "score",
+        "mean AUC",
+        "w/o data-only",
+        "min AUC (program)",
+        "FAR@90%",
+        "DR@5%",
+        "DR@thr",
+        "FAR@thr",
+        "CFA",
+        "delay s",
+      ],
       rows,
     )}\n`,
   );
   say(
-    "  FAR@90%: false-alarm rate at 90% detection; DR@5%: detection at 5% false alarms; DR@thr / FAR@thr: at the\n" +
+    "  w/o data-only: mean AUC without the attacks that change only data, not calls (invisible to call models);\n" +
+      "  FAR@90%: false-alarm rate at 90% detection; DR@5%: detection at 5% false alarms; DR@thr / FAR@thr: at the\n" +
       "  threshold set on validation; CFA: consecutive false alarms (LID-DS); delay: median seconds from the exploit\n" +
       "  to the first alarm. All means over programs; (k): a mean over the k programs where the figure is defined.\n",
   );
@@ -99,11 +113,34 @@ function printAucTable(result: ScenariosEvalResult): void {
   say(`${table(["program", ...models.map((m) => m.name)], rows)}\n`);
 }
 
+/** Attacks as rows (program, attack, data-only mark), models as columns: the AUC of that attack's recordings. */
+function printAttackTable(result: ScenariosEvalResult): void {
+  const models = result.summary.models;
+  say(`\n${paint("AUC per attack (rows) and model (columns), against the program's normal recordings", "bold")}\n`);
+  const rows: string[][] = [];
+  for (const p of result.programs) {
+    const types = p.result.models[0]?.per_attack.map((a) => a.type) ?? [];
+    for (const type of types) {
+      const dataOnly = p.dataOnlyAttacks?.includes(type) === true;
+      rows.push([
+        p.name,
+        dataOnly ? `${type} (data-only)` : type,
+        ...models.map((m) => {
+          const r = p.result.models.find((x) => x.name === m.name)?.per_attack.find((a) => a.type === type);
+          return cell(r?.auc ?? Number.NaN);
+        }),
+      ]);
+    }
+  }
+  say(`${table(["program", "attack", ...models.map((m) => m.name)], rows)}\n`);
+}
+
 /** The tables on the terminal. */
 export function printScenarios(result: ScenariosEvalResult, targets: PrintTargets): void {
   printHeader(result);
   printSummary(result);
   printAucTable(result);
+  printAttackTable(result);
   say(`\n${num(result.totalSeconds, 1)} s in all (loading ${num(result.loadSeconds, 1)} s)`);
   if (targets.json !== undefined) say(`; JSON: ${targets.json}`);
   if (targets.report !== undefined) say(`; report: ${targets.report}`);

@@ -30,7 +30,8 @@ describe.skipIf(unavailable !== undefined)("homeostat eval --dataset scenarios (
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), "homeostat-eval-scenarios-"));
     data = join(root, "scenarios");
-    buildScenariosTree(data, { seed: 4 });
+    // python's attack is listed as data-only (a label only), to see the summary set such attacks apart.
+    buildScenariosTree(data, { seed: 4, dataOnlyAttacks: { python: ["spawn-id"] } });
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   const MODELS = ["-m", "stide:k=6,ngram:n=3"];
@@ -40,7 +41,7 @@ describe.skipIf(unavailable !== undefined)("homeostat eval --dataset scenarios (
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("scenarios: one model per program; means are macro-averages over 2 programs");
-    expect(r.stdout).toMatch(/model\s+score\s+mean AUC\s+min AUC \(program\)\s+FAR@90%/);
+    expect(r.stdout).toMatch(/model\s+score\s+mean AUC\s+w\/o data-only\s+min AUC \(program\)\s+FAR@90%/);
     expect(r.stdout).toMatch(
       /^\s+shell \[testing\/bash-coreutils\]: training \d+ \/ validation \d+ \/ test \d+ traces/m,
     );
@@ -48,6 +49,9 @@ describe.skipIf(unavailable !== undefined)("homeostat eval --dataset scenarios (
     expect(auc).toMatch(/program\s+stide:k=6\s+ngram:n=3\s+ensemble\(minmax\)/);
     for (const row of ["shell", "python", "mean", "min"])
       expect(auc).toMatch(new RegExp(`^${row}\\s+[\\d.]+\\s+`, "m"));
+    const attacks = r.stdout.slice(r.stdout.indexOf("AUC per attack"));
+    expect(attacks).toMatch(/^shell\s+spawn-id\s+[\d.]+\s+/m);
+    expect(attacks).toMatch(/^python\s+spawn-id \(data-only\)\s+[\d.]+\s+/m);
   });
 
   it("writes the JSON document (each program's own result inside) and the report", () => {
@@ -80,11 +84,20 @@ describe.skipIf(unavailable !== undefined)("homeostat eval --dataset scenarios (
     const mean = (out.programs[0]!.result.models[1]!.auc + out.programs[1]!.result.models[1]!.auc) / 2;
     expect(out.summary.models[1]!.auc.mean).toBeCloseTo(mean, 12);
     expect(["shell", "python"]).toContain(out.summary.models[1]!.auc.minProgram);
+    // Without data-only attacks: python has none left, so the mean is shell's AUC alone.
+    expect(out.programs.map((p) => p.dataOnlyAttacks)).toEqual([undefined, ["spawn-id"]]);
+    expect(out.programs[0]!.result.models[1]!.per_attack.map((a) => a.type)).toEqual(["spawn-id"]);
+    expect(out.summary.models[1]!.aucWithoutDataOnly).toMatchObject({
+      programs: 1,
+      mean: out.programs[0]!.result.models[1]!.auc,
+    });
 
     const page = readFileSync(report, "utf8");
     expect(page).toContain("Summary: one model per program, macro-averages over 2 programs");
     expect(page).toContain('<section class="program" id="program-1">');
     expect(page).toContain("<h2>program shell (testing/bash-coreutils)</h2>");
+    expect(page).toContain("<h2>AUC per attack</h2>");
+    expect(page).toContain("spawn-id (data-only)");
     const specs = JSON.parse(/<script type="application\/json" id="chart-specs">(.*?)<\/script>/s.exec(page)![1]!);
     const ids = Object.keys(specs);
     expect(ids).toContain("chart-scenarios-auc");

@@ -49,6 +49,8 @@ export interface ScenariosTreeOptions {
   counts?: Partial<Record<ScenarioSplit, number>>;
   /** Write scenarios.json (default true). */
   manifest?: boolean;
+  /** Attack names the manifest lists as data-only, per program (labels only: the attacks stay what they are). */
+  dataOnlyAttacks?: Partial<Record<ProgramKind, string[]>>;
 }
 
 const DEFAULT_COUNTS: Record<ScenarioSplit, number> = {
@@ -192,7 +194,10 @@ export function buildScenariosTree(root: string, options: ScenariosTreeOptions =
       const manifest = {
         schema: "homeostat-scenarios/1",
         seed: options.seed ?? 1,
-        programs: programs.map((p) => ({ name: p.name, image: p.image })),
+        programs: programs.map((p) => {
+          const dataOnly = options.dataOnlyAttacks?.[p.name as ProgramKind];
+          return { name: p.name, image: p.image, ...(dataOnly !== undefined ? { dataOnlyAttacks: dataOnly } : {}) };
+        }),
         skipped: [],
       };
       writeFileSync(join(root, "scenarios.json"), `${JSON.stringify(manifest, null, 2)}\n`);
