@@ -83,3 +83,18 @@ describe("seeded planning", () => {
     expect(() => sizeByName("huge")).toThrow(/unknown size "huge"/);
   });
 });
+
+describe("the large size", () => {
+  it("extends the default: every split's first recordings are the default build's, more follow", () => {
+    const scenario = { name: "x", attacks: ["k1", "k2", "k3"], defaultActions: 40 };
+    const small = recordingSpecs(scenario, 7, sizeByName("default"));
+    const large = recordingSpecs(scenario, 7, sizeByName("large"));
+    expect(large.length).toBeGreaterThan(2 * small.length);
+    for (const split of ["training", "validation", "test/normal", "test/normal_and_attack"]) {
+      const a = small.filter((s) => s.split === split);
+      const b = large.filter((s) => s.split === split);
+      expect(b.length).toBeGreaterThanOrEqual(2 * a.length);
+      expect(b.slice(0, a.length)).toEqual(a);
+    }
+  });
+});

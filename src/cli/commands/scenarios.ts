@@ -17,7 +17,11 @@ export function registerScenarios(program: Command, ctx: CliContext): void {
     .description("record every program's scenario into OUT_DIR (absent or empty)")
     .argument("<out-dir>", "the output folder: must not exist, or be empty")
     .option("--seed <n>", "seed of every workload, file and attack position", intOption("seed", 0, SEED_MAX), 1)
-    .option("--size <size>", "small (seconds per program, for tests) or default (the benchmark)", "default")
+    .option(
+      "--size <size>",
+      "small (seconds per program, for tests), default (the benchmark) or large (3x training, 2x test)",
+      "default",
+    )
     .option("--programs <names>", "comma-separated programs to record (default: all; see `scenarios list`)")
     .option("--jobs <n>", "programs recorded at the same time", intOption("jobs", 1, 16), 2)
     .option("--json", "print the manifest (scenarios.json) on stdout")
