@@ -2,8 +2,9 @@
 // `default` is the benchmark (every program together in well under ten minutes on a two-core machine); `small` is
 // for tests and trying things out (seconds per program); `large` has three times the training recordings and twice
 // the test recordings of `default`, for finer and steadier per-program figures (an AUC over 5 x 6 recordings moves
-// in steps of 1/30); each recording's plan depends on its index, not the size, so a larger size extends a smaller. The list of recordings of one program follows from a
-// size and the build's seed alone (recordingSpecs), in the LID-DS 2021 order of splits.
+// in steps of 1/30). The list of recordings of one program follows from a size and the build's seed alone
+// (recordingSpecs), in the LID-DS 2021 order of splits; each recording's plan depends on its index, not on the
+// size, so a larger size extends a smaller one.
 
 import { HomeostatError } from "../errors.js";
 import { deriveSeed } from "./planning.js";

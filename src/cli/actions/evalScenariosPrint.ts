@@ -1,6 +1,7 @@
 // The terminal output of `homeostat eval --dataset scenarios`: the protocol, one line per program (its data), the
 // summary per model across programs (macro-averages, with the worst program named), the programs x models AUC
-// table, and the attacks x models one (which attacks each model misses, the data-only ones marked). Everything comes from the ScenariosEvalResult, as the JSON and the report do.
+// table, and the attacks x models one (which attacks each model misses, the data-only ones marked). Everything
+// comes from the ScenariosEvalResult, as the JSON and the report do.
 
 import type { ScenariosEvalResult } from "../../eval/scenariosResult.js";
 import type { ModelSummary, ProgramStat } from "../../eval/scenariosSummary.js";
