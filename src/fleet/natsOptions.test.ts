@@ -11,6 +11,7 @@ import { nkeys } from "@nats-io/transport-node";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { isHomeostatError } from "../errors.js";
+import { selfSignedCertificate } from "../watch/outputs/testing/certificates.js";
 import { FleetLink } from "./fleetLink.js";
 import { type FleetConnectFlags, planFleetConnection } from "./natsOptions.js";
 import { waitFor } from "./testing/fleetTesting.js";
@@ -154,21 +155,7 @@ describe.skipIf(natsServerUnavailableReason() !== undefined)("fleet connections 
     async () => {
       const dir = tempDir();
       const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
-      ssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=fleet test CA",
-      );
+      selfSignedCertificate(path.join(dir, "ca.key"), path.join(dir, "ca.pem"), "/CN=fleet test CA");
       ssl(
         "req",
         "-newkey",
@@ -199,21 +186,7 @@ describe.skipIf(natsServerUnavailableReason() !== undefined)("fleet connections 
         "-extfile",
         "san.ext",
       );
-      ssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "other.key",
-        "-out",
-        "other.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=another CA",
-      );
+      selfSignedCertificate(path.join(dir, "other.key"), path.join(dir, "other.pem"), "/CN=another CA");
       const server = await startNatsServer({
         extraConfig: `tls { cert_file: ${JSON.stringify(path.join(dir, "server.pem"))}, key_file: ${JSON.stringify(path.join(dir, "server.key"))} }`,
       });

@@ -1,7 +1,6 @@
 // The pipelining HTTP client against real servers on ports from the OS: a scripted one (testing/scriptedServer.ts:
 // each request answered with bytes the test chooses), Node's own HTTP server, and a TLS server with a certificate
 // made by openssl for the test.
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
@@ -11,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { until } from "../../response/testing/waits.js";
 import { type PipelinedPost, pipelinedPoster } from "./httpPipeline.js";
+import { selfSignedCertificate } from "./testing/certificates.js";
 import { ScriptedServer } from "./testing/scriptedServer.js";
 
 const root = mkdtempSync(join(tmpdir(), "homeostat-pipeline-"));
@@ -153,27 +153,7 @@ describe("the pipelining HTTP client", () => {
   it("speaks https to a receiver whose certificate it is given to trust", async () => {
     const key = join(root, "key.pem");
     const cert = join(root, "cert.pem");
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost",
-      ],
-      { stdio: "ignore" },
-    );
+    selfSignedCertificate(key, cert, "/CN=localhost", ["-addext", "subjectAltName=DNS:localhost"]);
     const got: string[] = [];
     const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
       let body = "";
